@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { homedir, hostname, userInfo } from "node:os";
+import { runCli } from "./program.js";
+
+// The only place that touches process: binds the CLI to the real world and sets the exit code.
+const info = (() => {
+  try {
+    return userInfo();
+  } catch {
+    return { username: String(process.getuid?.() ?? "unknown"), uid: process.getuid?.() ?? -1 };
+  }
+})();
+
+runCli(process.argv.slice(2), {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  env: process.env,
+  cwd: process.cwd(),
+  homedir: homedir(),
+  user: info.username,
+  uid: info.uid,
+  hostname: hostname(),
+  stdoutIsTTY: Boolean(process.stdout.isTTY),
+  stderrIsTTY: Boolean(process.stderr.isTTY),
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // A bug, not a user error: print the stack (no secret values ever reach error messages).
+    process.stderr.write(
+      `agent-audit: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = 2;
+  },
+);

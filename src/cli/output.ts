@@ -1,0 +1,57 @@
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { AgentAuditConfig } from "../config/index.js";
+import { UsageError } from "../core/errors.js";
+import type { AuditReport } from "../core/types.js";
+import { REPORTERS, reporterNames } from "../reporters/index.js";
+import type { CliIo } from "./io.js";
+
+function render(report: AuditReport, format: string, color: boolean): string {
+  const fn = REPORTERS[format];
+  if (!fn) throw new UsageError(`unknown format "${format}"`, `choose from ${reporterNames().join(", ")}`);
+  return fn(report, { color });
+}
+
+function writeFile(path: string, text: string): void {
+  try {
+    writeFileSync(path, text, { mode: 0o644 });
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "error";
+    throw new UsageError(`cannot write ${path}: ${code}`, "check that the directory exists and is writable");
+  }
+}
+
+/** Parses `FORMAT:PATH` (--report). */
+export function parseReportSpec(spec: string): { format: string; path: string } {
+  const i = spec.indexOf(":");
+  if (i <= 0 || i === spec.length - 1)
+    throw new UsageError(`--report ${spec}: expected FORMAT:PATH`, "e.g. --report sarif:agent-audit.sarif");
+  const format = spec.slice(0, i);
+  if (!REPORTERS[format])
+    throw new UsageError(
+      `--report ${spec}: unknown format "${format}"`,
+      `choose from ${reporterNames().join(", ")}`,
+    );
+  return { format, path: spec.slice(i + 1) };
+}
+
+/** Renders the main report (stdout or --output) and every --report FORMAT:PATH. */
+export function writeReports(
+  report: AuditReport,
+  flags: { format?: string; output?: string; report: string[] },
+  io: CliIo,
+  _config: AgentAuditConfig,
+): void {
+  const format = flags.format ?? "table";
+  const extra = flags.report.map(parseReportSpec);
+  // Render everything before writing anything, so a bad format leaves no half-written set.
+  const main = render(
+    report,
+    format,
+    !flags.output && io.stdoutIsTTY && format === "table" && !io.env.NO_COLOR,
+  );
+  const others = extra.map((r) => ({ path: resolve(io.cwd, r.path), text: render(report, r.format, false) }));
+  if (flags.output) writeFile(resolve(io.cwd, flags.output), main);
+  else io.stdout(main);
+  for (const o of others) writeFile(o.path, o.text);
+}

@@ -1,0 +1,280 @@
+import { statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Command, Option } from "commander";
+import { DEFAULT_BASELINE_FILE, readBaseline } from "../baseline/index.js";
+import { type AgentAuditConfig, loadConfig } from "../config/index.js";
+import { UsageError } from "../core/errors.js";
+import { packageRoot } from "../core/paths.js";
+import { buildReport, type ExtraResults, exitCodeFor, runInventory } from "../core/scan.js";
+import { type AuditReport, type Severity, SOURCE_NAMES, type SourceName } from "../core/types.js";
+import { runEgress } from "../probes/index.js";
+import { identityAccess, selfAccess } from "../sources/access.js";
+import { readEnvFile, readProcEnv } from "../sources/env.js";
+import { resolveUser } from "../sources/users.js";
+import type { CliIo, CliResult } from "./io.js";
+import { collect, parsePositiveInt, parseSeverity, parseSize, parseSources } from "./options.js";
+import { writeReports } from "./output.js";
+import { Progress } from "./progress.js";
+
+export interface ScanFlags {
+  format?: string;
+  output?: string;
+  report: string[];
+  envFile?: string;
+  envPid?: number;
+  env: boolean;
+  home?: string;
+  root?: string;
+  systemRoot: string;
+  sources?: SourceName[];
+  asUser?: string;
+  includeVcs: boolean;
+  includeDeps: boolean;
+  includeBinary: boolean;
+  maxFileSize: number;
+  concurrency: number;
+  failOn?: Severity;
+  exitZero: boolean;
+  config?: string;
+  baseline?: string | false;
+  demo: boolean;
+  probe: boolean;
+  canary: string[];
+  allowedHost: string[];
+  proxy?: string;
+  timeoutMs?: number;
+  progress: boolean;
+}
+
+/** The demo sandbox bundled in fixtures/: a fake home, working tree, environment and system root. */
+export function demoPaths() {
+  const base = join(packageRoot(), "fixtures", "demo");
+  return {
+    home: join(base, "home"),
+    root: join(base, "tree"),
+    envFile: join(base, "env"),
+    systemRoot: join(base, "system"),
+  };
+}
+
+const EXIT_CODES = `
+Exit codes:
+  0  no finding at or above --fail-on (default: high), or --exit-zero
+  1  at least one finding at or above --fail-on that is not in the baseline
+  2  usage, config or runtime error`;
+
+export function addOutputOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option("-f, --format <format>", "output format: table, json, sarif, junit, markdown").default(
+        undefined,
+        "table",
+      ),
+    )
+    .option("-o, --output <file>", "write the report to a file instead of stdout")
+    .option(
+      "--report <format:path>",
+      "also write a report in another format (repeatable), e.g. sarif:out.sarif",
+      collect,
+      [],
+    )
+    .option(
+      "--fail-on <severity>",
+      "lowest severity that fails the run: critical, high, medium, low, info (default: high)",
+      parseSeverity,
+    )
+    .option("--exit-zero", "exit 0 even when findings are at or above --fail-on", false)
+    .option("--config <file>", "agent-audit.yaml to use (default: <root>/agent-audit.yaml when present)")
+    .option("--no-progress", "never show progress on stderr");
+}
+
+export function addEgressOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--canary <host:port>",
+      "destination that must be unreachable (repeatable; IPv6 as [addr]:port)",
+      collect,
+      [],
+    )
+    .option(
+      "--allowed-host <name>",
+      "destination the agent legitimately needs, expected to work through the proxy (repeatable)",
+      collect,
+      [],
+    )
+    .option("--proxy <url>", "proxy to test (default: the agent's HTTPS_PROXY / HTTP_PROXY / ALL_PROXY)")
+    .option("--timeout-ms <ms>", "timeout per probe in milliseconds (default: 2000)", parsePositiveInt);
+}
+
+export function scanCommand(io: CliIo, result: CliResult): Command {
+  const cmd = new Command("scan")
+    .description(
+      "Inventory every secret the agent can read (environment, home dotfiles, working tree, mounted secrets,\n" +
+        "sockets, other processes) and score the sandbox against the six-step checklist. No secret value is\n" +
+        "ever printed: previews show at most 4 characters of secrets of 16+ characters.",
+    )
+    .option(
+      "--demo",
+      "scan the demo sandbox bundled in fixtures/ (fake home, tree, environment and system)",
+      false,
+    )
+    .option("--home <dir>", "home directory to inventory (default: the user's home)")
+    .option("--root <dir>", "working tree to scan (default: the current directory)")
+    .option(
+      "--env-file <file>",
+      "read the agent's environment from a file (KEY=VALUE lines, or /proc/PID/environ format)",
+    )
+    .option("--env-pid <pid>", "read the agent's environment from /proc/<pid>/environ", parsePositiveInt)
+    .option("--no-env", "do not inventory any environment")
+    .option(
+      "--sources <list>",
+      `sources to run, comma-separated: ${SOURCE_NAMES.join(",")} (default: all)`,
+      parseSources,
+    )
+    .option("--system-root <dir>", "prefix for system paths: /run/secrets, /proc, sockets, /etc/passwd", "/")
+    .option(
+      "--as-user <name|uid>",
+      "evaluate readability as this user (from mode bits, groups, directory search permission)",
+    )
+    .option("--include-vcs", "scan .git and other version-control internals", false)
+    .option("--include-deps", "scan node_modules and vendored dependency folders", false)
+    .option("--include-binary", "scan files that look binary", false)
+    .option(
+      "--max-file-size <size>",
+      "skip tree files larger than this (0 = no cap)",
+      parseSize,
+      10 * 1024 * 1024,
+    )
+    .option("--concurrency <n>", "files read at once", parsePositiveInt, 32)
+    .option("--baseline <file>", `accepted inventory (default: <root>/${DEFAULT_BASELINE_FILE} when present)`)
+    .option("--no-baseline", "ignore any baseline file")
+    .option(
+      "--probe",
+      "also probe egress from this network context (opt-in: probes trip egress alarms)",
+      false,
+    );
+  addOutputOptions(cmd);
+  addEgressOptions(cmd);
+  cmd.addHelpText("after", EXIT_CODES);
+  cmd.action(async (flags: ScanFlags) => {
+    const { report, failOn, config } = await runScan(flags, io);
+    writeReports(report, flags, io, config);
+    result.exitCode = exitCodeFor(report, failOn, flags.exitZero);
+  });
+  return cmd;
+}
+
+function existingDir(path: string, flag: string): string {
+  const abs = resolve(path);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(abs);
+  } catch {
+    throw new UsageError(`${flag} ${path}: no such directory`, `pass an existing directory to ${flag}`);
+  }
+  if (!st.isDirectory())
+    throw new UsageError(`${flag} ${path}: not a directory`, `pass a directory to ${flag}`);
+  return abs;
+}
+
+export async function loadAgentEnv(
+  flags: Pick<ScanFlags, "env" | "envFile" | "envPid" | "systemRoot">,
+  io: CliIo,
+): Promise<Record<string, string> | undefined> {
+  if (!flags.env) return undefined;
+  if (flags.envFile && flags.envPid) throw new UsageError("--env-file and --env-pid are mutually exclusive");
+  if (flags.envFile) return readEnvFile(resolve(io.cwd, flags.envFile));
+  if (flags.envPid) return readProcEnv(flags.envPid, flags.systemRoot);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(io.env)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+export async function runScan(
+  flags: ScanFlags,
+  io: CliIo,
+  mode: { inventory: boolean; probe: boolean } = { inventory: true, probe: flags.probe },
+): Promise<{ report: AuditReport; failOn: Severity; config: AgentAuditConfig }> {
+  const started = Date.now();
+  if (flags.demo) {
+    const demo = demoPaths();
+    flags.home ??= demo.home;
+    flags.root ??= demo.root;
+    if (!flags.envFile && !flags.envPid && flags.env) flags.envFile = demo.envFile;
+    if (flags.systemRoot === "/") flags.systemRoot = demo.systemRoot;
+  }
+  const root = existingDir(resolve(io.cwd, flags.root ?? "."), "--root");
+  const home = existingDir(resolve(io.cwd, flags.home ?? io.homedir), "--home");
+  const systemRoot = existingDir(resolve(io.cwd, flags.systemRoot), "--system-root");
+  const { config } = await loadConfig({
+    path: flags.config ? resolve(io.cwd, flags.config) : undefined,
+    root,
+  });
+  const failOn = flags.failOn ?? config.failOn ?? "high";
+  const env = await loadAgentEnv(flags, io);
+  const sources = new Set<SourceName>(flags.sources ?? SOURCE_NAMES);
+  if (!env) sources.delete("env");
+  const access = flags.asUser
+    ? identityAccess(await resolveUser(flags.asUser, systemRoot))
+    : selfAccess(io.user);
+
+  let accepted: Set<string> | undefined;
+  if (flags.baseline !== false) {
+    const path = flags.baseline
+      ? resolve(io.cwd, flags.baseline)
+      : config.baseline
+        ? resolve(root, config.baseline)
+        : join(root, DEFAULT_BASELINE_FILE);
+    const baseline = await readBaseline(path);
+    if (baseline) accepted = new Set(baseline.entries.map((e) => e.fingerprint));
+  }
+
+  const progress = new Progress(io, flags.progress !== false && mode.inventory);
+  const inventory = mode.inventory
+    ? await runInventory({
+        sources,
+        env,
+        home,
+        root,
+        systemRoot,
+        access,
+        target: { home, root, user: access.user, hostname: io.hostname },
+        limits: {
+          maxFileBytes: flags.maxFileSize,
+          includeBinary: flags.includeBinary,
+          includeVcs: flags.includeVcs,
+          includeDeps: flags.includeDeps,
+          exclude: config.exclude,
+          concurrency: flags.concurrency,
+        },
+        disabledRules: new Set(config.rules.disable),
+        severityOverrides: config.rules.severity,
+        accepted,
+        onFile: (bytes) => progress.tick(bytes),
+      })
+    : { findings: [], issues: [], stats: { files: 0, bytes: 0 } };
+  progress.done();
+
+  let extra: ExtraResults = {};
+  if (mode.probe) {
+    extra = await runEgress({
+      canaries: flags.canary.length ? flags.canary : (config.egress?.canaries ?? []),
+      allowedHosts: flags.allowedHost.length ? flags.allowedHost : (config.egress?.allowedHosts ?? []),
+      proxy: flags.proxy ?? config.egress?.proxy,
+      timeoutMs: flags.timeoutMs ?? config.egress?.timeoutMs ?? 2000,
+      env: env ?? {},
+      systemRoot,
+    });
+  }
+  const report = buildReport(
+    {
+      target: { home, root, user: access.user, hostname: io.hostname },
+      inventoryRan: mode.inventory && sources.size > 0,
+      elapsedMs: Date.now() - started,
+      sources: [...sources],
+    },
+    inventory,
+    extra,
+  );
+  return { report, failOn, config };
+}

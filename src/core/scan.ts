@@ -1,0 +1,194 @@
+import { score, scoreChecklist } from "../checklist/index.js";
+import { ContentScanner } from "../detectors/content.js";
+import { defaultRules, type RuleSet } from "../detectors/rules.js";
+import type { Access } from "../sources/access.js";
+import type { Located, ScanLimits, SourceContext } from "../sources/context.js";
+import { scanEnv } from "../sources/env.js";
+import { scanHome } from "../sources/home.js";
+import { SOURCE_EXTRA } from "../sources/registry.js";
+import { scanTree } from "../sources/tree.js";
+import { fingerprint, preview } from "./redact.js";
+import {
+  type AuditReport,
+  type ChecklistItem,
+  type EgressPosture,
+  type Finding,
+  type Probe,
+  type ReportTarget,
+  type ScanIssue,
+  SEVERITY_RANK,
+  type Severity,
+  type SourceName,
+  type StepId,
+} from "./types.js";
+import { toolVersion } from "./version.js";
+
+export interface ScanOptions {
+  sources: ReadonlySet<SourceName>;
+  env: Record<string, string> | undefined;
+  home: string;
+  root: string;
+  systemRoot: string;
+  access: Access;
+  limits: ScanLimits;
+  target: ReportTarget;
+  rules?: RuleSet;
+  /** Rule ids switched off (agent-audit.yaml `rules.disable`). */
+  disabledRules?: ReadonlySet<string>;
+  /** Severity per rule id (agent-audit.yaml `rules.severity`). */
+  severityOverrides?: Readonly<Record<string, Severity>>;
+  /** Fingerprints of the accepted inventory (baseline). */
+  accepted?: ReadonlySet<string>;
+  onFile?: (bytes: number) => void;
+  /** Clock, replaceable in tests. */
+  now?: () => number;
+}
+
+/** Results of capabilities that run beside the inventory (probes, inspectors), merged into the report. */
+export interface ExtraResults {
+  findings?: Finding[];
+  probes?: Probe[];
+  posture?: EgressPosture;
+  egress?: Record<string, unknown>;
+  probed?: boolean;
+  checklist?: Partial<Record<StepId, Omit<ChecklistItem, "step" | "id">>>;
+  issues?: ScanIssue[];
+}
+
+const SOURCES: Record<SourceName, (ctx: SourceContext) => Promise<Located[]>> = {
+  env: scanEnv,
+  home: scanHome,
+  tree: scanTree,
+  ...SOURCE_EXTRA,
+};
+
+/** Source order matters for dedupe of files seen twice: home first, then the tree. */
+const ORDER: SourceName[] = ["env", "home", "tree", "mounts", "sockets", "processes"];
+
+export function toFinding(d: Located, opts: Pick<ScanOptions, "accepted" | "severityOverrides">): Finding {
+  const loc = d.location;
+  const fp = fingerprint({
+    ruleId: d.ruleId,
+    source: loc.source,
+    path: loc.path,
+    name: loc.name,
+    subject: d.secret,
+  });
+  const kind = d.kind ?? "secret";
+  let severity = opts.severityOverrides?.[d.ruleId] ?? d.severity;
+  let title = d.title;
+  if (d.valid === false) {
+    // The format's own checksum says this is not a live token (a typo, a test value, a truncation).
+    severity = "info";
+    title = `${title} (fails its offline validity check: not a live token)`;
+  }
+  const finding: Finding = {
+    fingerprint: fp,
+    ruleId: d.ruleId,
+    control: "secret-inventory",
+    kind,
+    severity,
+    title,
+    remediation: d.remediation,
+    location: Object.fromEntries(
+      Object.entries(loc).filter(([, v]) => v !== undefined),
+    ) as Finding["location"],
+    accepted: opts.accepted?.has(fp) ?? false,
+  };
+  if (kind === "secret") {
+    finding.secret = { provider: d.provider, type: d.type, preview: preview(d.secret) };
+    if (d.valid !== undefined) finding.secret.valid = d.valid;
+  }
+  return finding;
+}
+
+const SOURCE_RANK: Record<string, number> = { env: 0, home: 1, tree: 2, mount: 3, socket: 4, process: 5 };
+
+/** Deterministic order: severity, then source, path, line, name, rule. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort(
+    (a, b) =>
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      (SOURCE_RANK[a.location.source] ?? 9) - (SOURCE_RANK[b.location.source] ?? 9) ||
+      (a.location.path ?? "").localeCompare(b.location.path ?? "") ||
+      (a.location.line ?? 0) - (b.location.line ?? 0) ||
+      (a.location.name ?? "").localeCompare(b.location.name ?? "") ||
+      a.ruleId.localeCompare(b.ruleId),
+  );
+}
+
+export interface InventoryResult {
+  findings: Finding[];
+  issues: ScanIssue[];
+  stats: { files: number; bytes: number };
+}
+
+/** Runs the selected secret sources and returns redacted findings. Raw secrets do not leave here. */
+export async function runInventory(opts: ScanOptions): Promise<InventoryResult> {
+  const rules = opts.rules ?? defaultRules();
+  const ctx: SourceContext = {
+    rules,
+    scanner: new ContentScanner(rules, opts.disabledRules),
+    home: opts.home,
+    root: opts.root,
+    systemRoot: opts.systemRoot,
+    env: opts.env,
+    access: opts.access,
+    limits: opts.limits,
+    issues: [],
+    stats: { files: 0, bytes: 0 },
+    scanned: new Set(),
+    onFile: opts.onFile,
+    sources: opts.sources,
+  };
+  const located: Located[] = [];
+  for (const name of ORDER) {
+    if (!opts.sources.has(name)) continue;
+    located.push(...(await SOURCES[name](ctx)));
+  }
+  const findings = new Map<string, Finding>();
+  for (const d of located) {
+    if (opts.disabledRules?.has(d.ruleId)) continue;
+    const f = toFinding(d, opts);
+    if (!findings.has(f.fingerprint)) findings.set(f.fingerprint, f);
+  }
+  return { findings: sortFindings([...findings.values()]), issues: ctx.issues, stats: ctx.stats };
+}
+
+/** Assembles the report: inventory + extra capabilities, scored against the six steps. */
+export function buildReport(
+  opts: { target: ReportTarget; inventoryRan: boolean; elapsedMs: number; sources: SourceName[] },
+  inventory: InventoryResult,
+  extra: ExtraResults = {},
+): AuditReport {
+  const findings = sortFindings([...inventory.findings, ...(extra.findings ?? [])]);
+  const probes = extra.probes ?? [];
+  const posture = extra.posture ?? "unknown";
+  const checklist = scoreChecklist({
+    findings,
+    probes,
+    posture,
+    inventoryRan: opts.inventoryRan,
+    probed: extra.probed ?? false,
+    external: extra.checklist,
+  });
+  return {
+    schemaVersion: 1,
+    tool: { name: "agent-audit", version: toolVersion() },
+    target: opts.target,
+    findings,
+    probes,
+    egress: { ...(extra.egress ?? {}), posture },
+    checklist,
+    score: score(checklist),
+    issues: [...inventory.issues, ...(extra.issues ?? [])],
+    stats: { ...inventory.stats, elapsedMs: opts.elapsedMs, sources: opts.sources },
+  };
+}
+
+/** Exit code per the contract: 1 if any non-accepted finding is at or above the threshold. */
+export function exitCodeFor(report: AuditReport, failOn: Severity, exitZero: boolean): number {
+  if (exitZero) return 0;
+  const threshold = SEVERITY_RANK[failOn];
+  return report.findings.some((f) => !f.accepted && SEVERITY_RANK[f.severity] >= threshold) ? 1 : 0;
+}

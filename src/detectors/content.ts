@@ -1,0 +1,139 @@
+import { looksRandom, shannonEntropy } from "./randomness.js";
+import type { RuleSet } from "./rules.js";
+import type { ContentRule, Detection } from "./types.js";
+import { VALIDATORS } from "./validators.js";
+
+/**
+ * Inline markers that suppress a finding on their line: ours, and those of the scanners that
+ * repositories already carry (gitleaks, detect-secrets, secretlint, trufflehog, ggshield), so an
+ * existing repository works unchanged.
+ */
+export const INLINE_ALLOW_MARKERS = [
+  "agent-audit:allow",
+  "gitleaks:allow",
+  "pragma: allowlist secret",
+  "secretlint-disable-line",
+  "trufflehog:ignore",
+  "ggignore",
+];
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A compiled scanner: one keyword regex over the text, then only the rules whose keyword occurred. */
+export class ContentScanner {
+  private readonly rules: ContentRule[];
+  private readonly keywordRe: RegExp;
+  private readonly byKeyword = new Map<string, ContentRule[]>();
+  private readonly placeholders: RegExp[];
+
+  constructor(ruleSet: RuleSet, disabled: ReadonlySet<string> = new Set()) {
+    this.rules = ruleSet.content.filter((r) => !disabled.has(r.id));
+    this.placeholders = ruleSet.placeholders;
+    for (const rule of this.rules) {
+      for (const k of rule.keywords) {
+        const list = this.byKeyword.get(k) ?? [];
+        list.push(rule);
+        this.byKeyword.set(k, list);
+      }
+    }
+    // Longest first, so a keyword that contains another still gets recorded on its own.
+    const keys = [...this.byKeyword.keys()].sort((a, b) => b.length - a.length);
+    this.keywordRe = keys.length ? new RegExp(keys.map(escapeRegex).join("|"), "gi") : /(?!)/g;
+  }
+
+  /** True if a value equals or embeds a documentation placeholder. */
+  isPlaceholder(value: string): boolean {
+    for (const re of this.placeholders) if (re.test(value)) return true;
+    return false;
+  }
+
+  /** Rules whose keyword occurs in the text. */
+  candidates(text: string): ContentRule[] {
+    const found = new Set<ContentRule>();
+    this.keywordRe.lastIndex = 0;
+    for (const m of text.matchAll(this.keywordRe)) {
+      const rules = this.byKeyword.get(m[0].toLowerCase());
+      if (rules) for (const r of rules) found.add(r);
+      if (found.size === this.rules.length) break;
+    }
+    return [...found];
+  }
+
+  /**
+   * Every detection in a text. `text` may be a latin1 view of a file: secrets are ASCII, and
+   * latin1 maps bytes 1:1, so offsets and line numbers stay right whatever the encoding.
+   */
+  scan(text: string, opts: { honourInlineAllows?: boolean; rules?: ContentRule[] } = {}): Detection[] {
+    const rules = opts.rules ?? this.candidates(text);
+    if (rules.length === 0) return [];
+    const out: Detection[] = [];
+    let lineStarts: number[] | undefined;
+    const lineOf = (index: number): number => {
+      lineStarts ??= computeLineStarts(text);
+      let lo = 0;
+      let hi = lineStarts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (lineStarts[mid]! <= index) lo = mid;
+        else hi = mid - 1;
+      }
+      return lo + 1;
+    };
+    const honour = opts.honourInlineAllows ?? true;
+    for (const rule of rules) {
+      rule.regex.lastIndex = 0;
+      for (const m of text.matchAll(rule.regex)) {
+        const secret =
+          typeof rule.secretGroup === "string" ? m.groups?.[rule.secretGroup] : m[rule.secretGroup];
+        if (!secret) continue;
+        const index = m.index + (m[0].indexOf(secret) >= 0 ? m[0].indexOf(secret) : 0);
+        if (!this.accept(rule, secret)) continue;
+        if (honour && hasInlineAllow(text, index)) continue;
+        const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
+        out.push({
+          ruleId: rule.id,
+          provider: rule.provider,
+          type: rule.type,
+          severity: rule.severity,
+          title: rule.title,
+          remediation: rule.remediation,
+          secret,
+          line: lineOf(index),
+          valid: validator ? validator(secret) : undefined,
+          priority: rule.generic ? 1 : 3,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** The per-secret gates: allowlist, placeholders, entropy, randomness for generic rules. */
+  accept(rule: ContentRule, secret: string): boolean {
+    for (const re of rule.allow) if (re.test(secret)) return false;
+    if (this.isPlaceholder(secret)) return false;
+    if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) return false;
+    if (rule.generic && !looksRandom(secret)) return false;
+    return true;
+  }
+}
+
+function computeLineStarts(text: string): number[] {
+  const starts = [0];
+  let i = text.indexOf("\n");
+  while (i !== -1) {
+    starts.push(i + 1);
+    i = text.indexOf("\n", i + 1);
+  }
+  return starts;
+}
+
+export function hasInlineAllow(text: string, index: number): boolean {
+  const start = text.lastIndexOf("\n", index) + 1;
+  let end = text.indexOf("\n", index);
+  if (end === -1) end = text.length;
+  const line = text.slice(start, end);
+  for (const marker of INLINE_ALLOW_MARKERS) if (line.includes(marker)) return true;
+  return false;
+}

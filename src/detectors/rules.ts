@@ -1,0 +1,220 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { UsageError } from "../core/errors.js";
+import { rulesDir } from "../core/paths.js";
+import { SEVERITIES } from "../core/types.js";
+import type { ContentRule, EnvRule, PathRule } from "./types.js";
+import { VALIDATORS } from "./validators.js";
+
+// The rules/ folder is the registry (shared/STYLE.md): one YAML file per rule, named after its id.
+// Everything is parsed, validated and compiled once here; every error is reported together.
+
+const kebab = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case");
+const common = {
+  id: kebab,
+  provider: z.string().min(1),
+  title: z.string().min(1),
+  severity: z.enum(SEVERITIES),
+  remediation: z.string().min(1),
+};
+
+const contentSchema = z.strictObject({
+  ...common,
+  type: kebab,
+  keywords: z.array(z.string().min(2)).min(1),
+  regex: z.string().min(1),
+  caseInsensitive: z.boolean().optional(),
+  secretGroup: z.union([z.number().int().min(0), z.string()]).optional(),
+  entropy: z.number().min(0).max(8).optional(),
+  generic: z.boolean().optional(),
+  validator: z.string().optional(),
+  allow: z.array(z.string()).optional(),
+  examples: z.strictObject({ match: z.array(z.string()).min(1), noMatch: z.array(z.string()).min(1) }),
+});
+
+const envExample = z.strictObject({ name: z.string().min(1), value: z.string() });
+const envSchema = z.strictObject({
+  ...common,
+  type: kebab,
+  names: z.array(z.string()).optional(),
+  namePattern: z.string().optional(),
+  excludeNames: z.array(z.string()).optional(),
+  value: z.strictObject({
+    minLength: z.number().int().min(1),
+    shape: z.enum(["random", "any", "url-userinfo"]),
+  }),
+  examples: z.strictObject({ match: z.array(envExample).min(1), noMatch: z.array(envExample).min(1) }),
+});
+
+const pathSchema = z.strictObject({
+  ...common,
+  paths: z.array(z.string().min(1)).min(1),
+  envPointers: z.array(z.string()).optional(),
+  parser: z.string().min(1),
+  textScan: z.boolean().optional(),
+});
+
+const placeholderSchema = z.strictObject({
+  id: kebab,
+  description: z.string(),
+  patterns: z.array(z.string()).min(1),
+  examples: z.strictObject({ match: z.array(z.string()).min(1), noMatch: z.array(z.string()).min(1) }),
+});
+
+export interface RuleSet {
+  content: ContentRule[];
+  env: EnvRule[];
+  paths: PathRule[];
+  placeholders: RegExp[];
+  placeholderExamples: { match: string[]; noMatch: string[] };
+}
+
+function compile(pattern: string, flags: string, where: string, errors: string[]): RegExp {
+  try {
+    return new RegExp(pattern, flags);
+  } catch (e) {
+    errors.push(`${where}: invalid regex (${(e as Error).message})`);
+    return /(?!)/;
+  }
+}
+
+function readYamlDir(dir: string, errors: string[]): { file: string; data: unknown }[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith(".yaml"))
+      .sort();
+  } catch {
+    return [];
+  }
+  const out: { file: string; data: unknown }[] = [];
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      out.push({ file, data: parseYaml(readFileSync(file, "utf8")) });
+    } catch (e) {
+      errors.push(`${file}: not valid YAML (${(e as Error).message.split("\n")[0]})`);
+    }
+  }
+  return out;
+}
+
+function zodErrors(file: string, err: z.ZodError): string[] {
+  return err.issues.map((i) => `${file}: ${i.path.join(".") || "(root)"}: ${i.message}`);
+}
+
+export function loadRules(dir: string = rulesDir()): RuleSet {
+  const errors: string[] = [];
+  const content: ContentRule[] = [];
+  const env: EnvRule[] = [];
+  const paths: PathRule[] = [];
+  const ids = new Set<string>();
+  const checkId = (file: string, id: string) => {
+    if (basename(file, ".yaml") !== id) errors.push(`${file}: id "${id}" must match the file name`);
+    if (ids.has(id)) errors.push(`${file}: duplicate rule id "${id}"`);
+    ids.add(id);
+  };
+
+  for (const { file, data } of readYamlDir(join(dir, "secrets"), errors)) {
+    const r = contentSchema.safeParse(data);
+    if (!r.success) {
+      errors.push(...zodErrors(file, r.error));
+      continue;
+    }
+    const d = r.data;
+    checkId(file, d.id);
+    if (d.validator && !VALIDATORS[d.validator]) errors.push(`${file}: validator: unknown "${d.validator}"`);
+    content.push({
+      id: d.id,
+      provider: d.provider,
+      type: d.type,
+      title: d.title,
+      severity: d.severity,
+      remediation: d.remediation,
+      keywords: d.keywords.map((k) => k.toLowerCase()),
+      regex: compile(d.regex, d.caseInsensitive ? "gi" : "g", `${file}: regex`, errors),
+      secretGroup: d.secretGroup ?? 1,
+      entropy: d.entropy,
+      generic: d.generic ?? false,
+      validator: d.validator,
+      allow: (d.allow ?? []).map((a, i) => compile(a, "", `${file}: allow.${i}`, errors)),
+      examples: d.examples,
+      file,
+    });
+  }
+
+  for (const { file, data } of readYamlDir(join(dir, "env"), errors)) {
+    const r = envSchema.safeParse(data);
+    if (!r.success) {
+      errors.push(...zodErrors(file, r.error));
+      continue;
+    }
+    const d = r.data;
+    checkId(file, d.id);
+    if (!d.names?.length && !d.namePattern) errors.push(`${file}: one of names or namePattern is required`);
+    env.push({
+      id: d.id,
+      provider: d.provider,
+      type: d.type,
+      title: d.title,
+      severity: d.severity,
+      remediation: d.remediation,
+      names: (d.names ?? []).map((n) => n.toUpperCase()),
+      namePattern: d.namePattern ? compile(d.namePattern, "", `${file}: namePattern`, errors) : undefined,
+      excludeNames: (d.excludeNames ?? []).map((p, i) =>
+        compile(p, "", `${file}: excludeNames.${i}`, errors),
+      ),
+      value: d.value,
+      examples: d.examples,
+      file,
+    });
+  }
+
+  for (const { file, data } of readYamlDir(join(dir, "paths"), errors)) {
+    const r = pathSchema.safeParse(data);
+    if (!r.success) {
+      errors.push(...zodErrors(file, r.error));
+      continue;
+    }
+    const d = r.data;
+    checkId(file, d.id);
+    paths.push({
+      id: d.id,
+      provider: d.provider,
+      title: d.title,
+      severity: d.severity,
+      remediation: d.remediation,
+      paths: d.paths,
+      envPointers: d.envPointers ?? [],
+      parser: d.parser,
+      textScan: d.textScan ?? true,
+      file,
+    });
+  }
+
+  let placeholders: RegExp[] = [];
+  let placeholderExamples = { match: [] as string[], noMatch: [] as string[] };
+  const ph = readYamlDir(dir, errors).find((f) => basename(f.file) === "placeholders.yaml");
+  if (ph) {
+    const r = placeholderSchema.safeParse(ph.data);
+    if (!r.success) errors.push(...zodErrors(ph.file, r.error));
+    else {
+      placeholders = r.data.patterns.map((p, i) => compile(p, "i", `${ph.file}: patterns.${i}`, errors));
+      placeholderExamples = r.data.examples;
+    }
+  }
+
+  if (errors.length) {
+    throw new UsageError(`invalid rules:\n  ${errors.join("\n  ")}`, "fix the rule files listed above");
+  }
+  return { content, env, paths, placeholders, placeholderExamples };
+}
+
+let cached: RuleSet | undefined;
+/** The packaged rules, loaded once per process. */
+export function defaultRules(): RuleSet {
+  cached ??= loadRules();
+  return cached;
+}

@@ -1,0 +1,17 @@
+import type { AuditReport } from "../core/types.js";
+import { renderJson } from "./json.js";
+import { renderTable } from "./table.js";
+
+export interface RenderOptions {
+  color: boolean;
+}
+
+/** Reporters are pure: report in, text out (shared/STYLE.md). Registered by name. */
+export const REPORTERS: Record<string, (report: AuditReport, opts: RenderOptions) => string> = {
+  table: renderTable,
+  json: renderJson,
+};
+
+export function reporterNames(): string[] {
+  return Object.keys(REPORTERS);
+}

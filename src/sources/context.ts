@@ -1,0 +1,45 @@
+import type { Location, ScanIssue, SourceName } from "../core/types.js";
+import type { ContentScanner } from "../detectors/content.js";
+import type { RuleSet } from "../detectors/rules.js";
+import type { Detection } from "../detectors/types.js";
+import type { Access } from "./access.js";
+
+/** A detection with the place it was found. */
+export interface Located extends Detection {
+  location: Location;
+}
+
+export interface ScanLimits {
+  /** Files larger than this are skipped (recorded in issues) unless 0 = no cap. */
+  maxFileBytes: number;
+  includeBinary: boolean;
+  /** Descend into .git and other VCS internals. */
+  includeVcs: boolean;
+  /** Descend into node_modules and vendored dependency folders. */
+  includeDeps: boolean;
+  /** Extra path globs (relative to root) to skip, from agent-audit.yaml. */
+  exclude: string[];
+  /** Concurrent file reads. */
+  concurrency: number;
+}
+
+/** Everything a source needs; sources are the only code that reads the world. */
+export interface SourceContext {
+  rules: RuleSet;
+  scanner: ContentScanner;
+  home: string;
+  root: string;
+  /** Prefix for absolute system paths (/run/secrets, /proc, sockets); "/" in real use, a fixture in tests. */
+  systemRoot: string;
+  /** The agent's environment as given (process env, --env-file, --env-pid), or undefined with --no-env. */
+  env: Record<string, string> | undefined;
+  access: Access;
+  limits: ScanLimits;
+  issues: ScanIssue[];
+  stats: { files: number; bytes: number };
+  /** Absolute real paths already scanned, so home and tree do not report a file twice. */
+  scanned: Set<string>;
+  /** Called after each file, for progress display. */
+  onFile?: (bytes: number) => void;
+  sources: ReadonlySet<SourceName>;
+}

@@ -1,0 +1,164 @@
+import type { Stats } from "node:fs";
+import { open, realpath } from "node:fs/promises";
+import { safeMessage } from "../core/errors.js";
+import type { SourceKind } from "../core/types.js";
+import { PARSERS } from "../detectors/parsers/index.js";
+import type { Detection, PathRule } from "../detectors/types.js";
+import type { Located, SourceContext } from "./context.js";
+
+const SNIFF_BYTES = 8000;
+/** Files up to this size are read whole; larger ones stream in chunks with an overlap. */
+const WHOLE_READ_BYTES = 8 * 1024 * 1024;
+const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Longest secret we expect to match across a chunk boundary (PEM keys are handled in one chunk). */
+const CHUNK_OVERLAP = 64 * 1024;
+
+export function isBinary(buf: Buffer, length = buf.length): boolean {
+  const n = Math.min(length, SNIFF_BYTES);
+  return buf.subarray(0, n).includes(0);
+}
+
+/** Keeps the highest-priority detection per secret (content rule > structural parser > generic rule). */
+export function dedupe(dets: Detection[]): Detection[] {
+  const best = new Map<string, Detection>();
+  for (const d of dets) {
+    const prev = best.get(d.secret);
+    if (!prev || d.priority > prev.priority) best.set(d.secret, d);
+  }
+  return [...best.values()];
+}
+
+export interface FileTarget {
+  abs: string;
+  /** Path as reported: relative to home or root, absolute otherwise. */
+  reportPath: string;
+  source: SourceKind;
+  pathRule?: PathRule;
+  st: Stats;
+}
+
+/**
+ * Reads one regular file the agent can read and returns its detections. Never throws: a failure
+ * becomes an `issues` entry. Never opens anything but a regular file (FIFOs would block, sockets
+ * and devices are not content).
+ */
+export async function scanFile(t: FileTarget, ctx: SourceContext): Promise<Located[]> {
+  const { st } = t;
+  if (!st.isFile()) return [];
+  let real: string;
+  try {
+    real = await realpath(t.abs);
+  } catch (e) {
+    ctx.issues.push({ where: t.reportPath, message: `cannot resolve: ${safeMessage(e)}` });
+    return [];
+  }
+  if (ctx.scanned.has(real)) return [];
+  ctx.scanned.add(real);
+  if (!(await ctx.access.canRead(t.abs, st))) return [];
+  const cap = ctx.limits.maxFileBytes;
+  if (cap > 0 && st.size > cap && !t.pathRule) {
+    ctx.issues.push({
+      where: t.reportPath,
+      message: `skipped: ${st.size} bytes is over the ${cap}-byte cap (--max-file-size)`,
+    });
+    return [];
+  }
+  let detections: Detection[];
+  try {
+    detections = await readAndDetect(t, ctx);
+  } catch (e) {
+    ctx.issues.push({ where: t.reportPath, message: `cannot read: ${safeMessage(e)}` });
+    return [];
+  }
+  const located: Located[] = [];
+  for (const d of dedupe(detections)) {
+    located.push({ ...d, location: { source: t.source, path: t.reportPath, line: d.line } });
+  }
+  return located;
+}
+
+async function readAndDetect(t: FileTarget, ctx: SourceContext): Promise<Detection[]> {
+  const fh = await open(t.abs, "r");
+  try {
+    const size = t.st.size;
+    if (size <= WHOLE_READ_BYTES) {
+      const buf = Buffer.allocUnsafe(Math.max(size, 1));
+      let n = 0;
+      while (n < size) {
+        const { bytesRead } = await fh.read(buf, n, size - n, n);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+      }
+      ctx.stats.files++;
+      ctx.stats.bytes += n;
+      ctx.onFile?.(n);
+      if (!ctx.limits.includeBinary && !t.pathRule && isBinary(buf, n)) return [];
+      return detectInBuffer(buf.subarray(0, n), t, ctx);
+    }
+    return await detectStreaming(fh, t, ctx);
+  } finally {
+    await fh.close();
+  }
+}
+
+function detectInBuffer(buf: Buffer, t: FileTarget, ctx: SourceContext): Detection[] {
+  const out: Detection[] = [];
+  const parserName = t.pathRule?.parser;
+  let textScan = t.pathRule ? t.pathRule.textScan : true;
+  if (parserName && parserName !== "text") {
+    const parser = PARSERS[parserName];
+    if (!parser) {
+      ctx.issues.push({ where: t.reportPath, message: `no parser "${parserName}"; scanned as text` });
+      textScan = true;
+    } else {
+      const res = parser({ text: buf.toString("utf8"), path: t.reportPath, rule: t.pathRule });
+      out.push(...res.detections);
+      if (res.malformed) {
+        ctx.issues.push({ where: t.reportPath, message: `${res.malformed}; scanned as text` });
+        textScan = true;
+      }
+    }
+  }
+  if (textScan) out.push(...ctx.scanner.scan(buf.toString("latin1")));
+  return out;
+}
+
+async function detectStreaming(
+  fh: import("node:fs/promises").FileHandle,
+  t: FileTarget,
+  ctx: SourceContext,
+): Promise<Detection[]> {
+  const out: Detection[] = [];
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES + CHUNK_OVERLAP);
+  let pos = 0;
+  let carry = 0; // bytes at the start of buf carried over from the previous chunk
+  let lineBase = 0; // lines before buf[0]
+  let first = true;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, carry, CHUNK_BYTES, pos);
+    if (bytesRead === 0) break;
+    pos += bytesRead;
+    ctx.stats.bytes += bytesRead;
+    ctx.onFile?.(bytesRead);
+    const len = carry + bytesRead;
+    if (first) {
+      ctx.stats.files++;
+      if (!ctx.limits.includeBinary && isBinary(buf, len)) return [];
+      first = false;
+    }
+    const text = buf.toString("latin1", 0, len);
+    for (const d of ctx.scanner.scan(text)) {
+      out.push({ ...d, line: d.line === undefined ? undefined : d.line + lineBase });
+    }
+    // Keep the tail (cut at a newline) so a secret spanning the boundary is seen whole next time.
+    let cut = Math.max(0, len - CHUNK_OVERLAP);
+    const nl = text.indexOf("\n", cut);
+    cut = nl === -1 ? len : nl + 1;
+    let lines = 0;
+    for (let i = text.indexOf("\n"); i !== -1 && i < cut; i = text.indexOf("\n", i + 1)) lines++;
+    lineBase += lines;
+    buf.copy(buf, 0, cut, len);
+    carry = len - cut;
+  }
+  return out;
+}

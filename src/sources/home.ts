@@ -1,0 +1,103 @@
+import type { Stats } from "node:fs";
+import { stat } from "node:fs/promises";
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import fg from "fast-glob";
+import { safeMessage } from "../core/errors.js";
+import type { PathRule } from "../detectors/types.js";
+import type { Located, SourceContext } from "./context.js";
+import { scanFile } from "./files.js";
+import { mapPool } from "./pool.js";
+
+interface HomeTarget {
+  abs: string;
+  rule: PathRule;
+}
+
+/** Report path: relative to home when inside it, absolute otherwise. */
+export function homeReportPath(home: string, abs: string): string {
+  const rel = relative(home, abs);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel.split(sep).join("/") : abs;
+}
+
+/**
+ * The home directory's credential files, from the catalog in rules/paths/. Environment pointers
+ * (KUBECONFIG, GOOGLE_APPLICATION_CREDENTIALS, AWS_SHARED_CREDENTIALS_FILE, ...) are honoured: the
+ * file they name is scanned with the same rule, wherever it lives.
+ */
+export async function scanHome(ctx: SourceContext): Promise<Located[]> {
+  const home = ctx.home;
+  const targets: HomeTarget[] = [];
+  const seen = new Set<string>();
+  for (const rule of ctx.rules.paths) {
+    let matches: string[] = [];
+    try {
+      matches = await fg(rule.paths, {
+        cwd: home,
+        dot: true,
+        onlyFiles: false,
+        followSymbolicLinks: true,
+        suppressErrors: true,
+        absolute: true,
+        deep: 6,
+      });
+    } catch (e) {
+      ctx.issues.push({ where: rule.paths.join(","), message: `cannot search: ${safeMessage(e)}` });
+    }
+    for (const abs of matches.sort()) {
+      if (!seen.has(abs)) {
+        seen.add(abs);
+        targets.push({ abs, rule });
+      }
+    }
+    for (const ptr of rule.envPointers) {
+      const value = ctx.env?.[ptr];
+      if (!value) continue;
+      // KUBECONFIG is a colon-separated list.
+      for (const part of value.split(":").filter(Boolean)) {
+        const abs = isAbsolute(part) ? part : resolve(home, part.replace(/^~\//, ""));
+        if (!seen.has(abs)) {
+          seen.add(abs);
+          targets.push({ abs, rule });
+        }
+      }
+    }
+  }
+  const results = await mapPool(targets, ctx.limits.concurrency, async (t) => {
+    let st: Stats;
+    try {
+      st = await stat(t.abs);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code !== "ENOENT")
+        ctx.issues.push({ where: homeReportPath(home, t.abs), message: `cannot stat: ${safeMessage(e)}` });
+      return [];
+    }
+    if (st.isDirectory()) return presence(t, ctx, st);
+    return scanFile(
+      { abs: t.abs, reportPath: homeReportPath(home, t.abs), source: "home", pathRule: t.rule, st },
+      ctx,
+    );
+  });
+  return results.flat();
+}
+
+/** "presence" rules name a directory whose existence is the finding (~/.password-store, keyrings). */
+async function presence(t: HomeTarget, ctx: SourceContext, st: Stats): Promise<Located[]> {
+  if (t.rule.parser !== "presence") return [];
+  if (!(await ctx.access.canRead(t.abs, st))) return [];
+  const path = homeReportPath(ctx.home, t.abs);
+  return [
+    {
+      ruleId: t.rule.id,
+      provider: t.rule.provider,
+      type: "credential-store",
+      severity: t.rule.severity,
+      title: t.rule.title,
+      remediation: t.rule.remediation,
+      kind: "exposure",
+      secret: `presence:${path}`,
+      priority: 2,
+      location: { source: "home", path },
+    },
+  ];
+}

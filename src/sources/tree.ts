@@ -1,0 +1,119 @@
+import type { Dirent, Stats } from "node:fs";
+import { opendir, stat } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import { safeMessage } from "../core/errors.js";
+import type { Located, SourceContext } from "./context.js";
+import { scanFile } from "./files.js";
+import { globToRegExp } from "./glob.js";
+
+/** Version-control internals: skipped unless --include-vcs. */
+export const VCS_DIRS = new Set([".git", ".hg", ".svn", ".jj", ".bzr"]);
+/** Installed and vendored dependencies: skipped unless --include-deps. */
+export const DEP_DIRS = new Set([
+  "node_modules",
+  "bower_components",
+  "jspm_packages",
+  "vendor",
+  ".venv",
+  "venv",
+  "site-packages",
+  "__pycache__",
+  ".tox",
+  ".pnpm-store",
+  ".yarn",
+  "Pods",
+  ".gradle",
+  ".m2",
+  ".cargo",
+]);
+
+/**
+ * Walks the working tree. Files that .gitignore ignores ARE scanned (a gitignored .env is where
+ * secrets hide). Symlinked files are followed; symlinked directories are followed once per real
+ * directory (device:inode), so loops end. Sockets, FIFOs and devices are never opened.
+ */
+export async function scanTree(ctx: SourceContext): Promise<Located[]> {
+  const root = ctx.root;
+  const out: Located[] = [];
+  const visitedDirs = new Set<string>();
+  const excludes = ctx.limits.exclude.map(globToRegExp);
+  const isExcluded = (rel: string) => excludes.some((re) => re.test(rel));
+  const pending: Promise<void>[] = [];
+  let active = 0;
+  const queue: (() => Promise<void>)[] = [];
+  const limit = ctx.limits.concurrency;
+  const runFile = (abs: string, rel: string, st: Stats) => {
+    const job = async () => {
+      out.push(...(await scanFile({ abs, reportPath: rel, source: "tree", st }, ctx)));
+    };
+    const start = (): Promise<void> => {
+      active++;
+      return job().finally(() => {
+        active--;
+        const nextJob = queue.shift();
+        if (nextJob) pending.push(nextJob());
+      });
+    };
+    if (active < limit) pending.push(start());
+    else queue.push(start);
+  };
+
+  const walk = async (dir: string, dirStat: Stats) => {
+    const key = `${dirStat.dev}:${dirStat.ino}`;
+    if (visitedDirs.has(key)) return;
+    visitedDirs.add(key);
+    let handle: import("node:fs").Dir;
+    try {
+      handle = await opendir(dir);
+    } catch (e) {
+      ctx.issues.push({ where: rel(dir) || ".", message: `cannot list: ${safeMessage(e)}` });
+      return;
+    }
+    const subdirs: [string, Stats][] = [];
+    try {
+      for await (const ent of handle as AsyncIterable<Dirent>) {
+        const abs = join(dir, ent.name);
+        const r = rel(abs);
+        if (excludes.length && isExcluded(r)) continue;
+        if (ent.isDirectory()) {
+          if (!ctx.limits.includeVcs && VCS_DIRS.has(ent.name)) continue;
+          if (!ctx.limits.includeDeps && DEP_DIRS.has(ent.name)) continue;
+          try {
+            subdirs.push([abs, await stat(abs)]);
+          } catch (e) {
+            ctx.issues.push({ where: r, message: `cannot stat: ${safeMessage(e)}` });
+          }
+        } else if (ent.isFile()) {
+          try {
+            runFile(abs, r, await stat(abs));
+          } catch (e) {
+            ctx.issues.push({ where: r, message: `cannot stat: ${safeMessage(e)}` });
+          }
+        } else if (ent.isSymbolicLink()) {
+          let st: Stats;
+          try {
+            st = await stat(abs);
+          } catch (e) {
+            ctx.issues.push({ where: r, message: `broken or looping symlink: ${safeMessage(e)}` });
+            continue;
+          }
+          if (st.isFile()) runFile(abs, r, st);
+          else if (st.isDirectory()) {
+            if (!ctx.limits.includeVcs && VCS_DIRS.has(ent.name)) continue;
+            if (!ctx.limits.includeDeps && DEP_DIRS.has(ent.name)) continue;
+            subdirs.push([abs, st]);
+          }
+        }
+        // Sockets, FIFOs, block and character devices: never opened.
+      }
+    } catch (e) {
+      ctx.issues.push({ where: rel(dir) || ".", message: `cannot list: ${safeMessage(e)}` });
+    }
+    for (const [abs, st] of subdirs) await walk(abs, st);
+  };
+  const rel = (abs: string) => relative(root, abs).split(sep).join("/");
+
+  await walk(root, await stat(root));
+  while (pending.length) await pending.shift();
+  return out;
+}
