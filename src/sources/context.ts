@@ -19,6 +19,8 @@ export interface ScanLimits {
   includeDeps: boolean;
   /** Extra path globs (relative to root) to skip, from agent-audit.yaml. */
   exclude: string[];
+  /** Path globs (relative to root) the tree scan is limited to (agent-audit.yaml); empty = all. */
+  include?: string[];
   /** Concurrent file reads. */
   concurrency: number;
 }
@@ -37,7 +39,7 @@ export interface SourceContext {
   limits: ScanLimits;
   issues: ScanIssue[];
   stats: { files: number; bytes: number };
-  /** Absolute real paths already scanned, so home and tree do not report a file twice. */
+  /** Files already scanned (device:inode), so home and tree do not report a file twice. */
   scanned: Set<string>;
   /** Called after each file, for progress display. */
   onFile?: (bytes: number) => void;

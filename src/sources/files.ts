@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import { open, realpath } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { safeMessage } from "../core/errors.js";
 import type { SourceKind } from "../core/types.js";
 import { PARSERS } from "../detectors/parsers/index.js";
@@ -45,15 +45,11 @@ export interface FileTarget {
 export async function scanFile(t: FileTarget, ctx: SourceContext): Promise<Located[]> {
   const { st } = t;
   if (!st.isFile()) return [];
-  let real: string;
-  try {
-    real = await realpath(t.abs);
-  } catch (e) {
-    ctx.issues.push({ where: t.reportPath, message: `cannot resolve: ${safeMessage(e)}` });
-    return [];
-  }
-  if (ctx.scanned.has(real)) return [];
-  ctx.scanned.add(real);
+  // Identity by device and inode, claimed before the first await: a file reached through two paths
+  // (a symlink, home inside the tree) is scanned once, by whichever path the walk met first.
+  const id = `${st.dev}:${st.ino}`;
+  if (ctx.scanned.has(id)) return [];
+  ctx.scanned.add(id);
   if (!(await ctx.access.canRead(t.abs, st))) return [];
   const cap = ctx.limits.maxFileBytes;
   if (cap > 0 && st.size > cap && !t.pathRule) {

@@ -1,6 +1,6 @@
 import type { Stats } from "node:fs";
 import { stat } from "node:fs/promises";
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import fg from "fast-glob";
 import { safeMessage } from "../core/errors.js";
 import type { PathRule } from "../detectors/types.js";
@@ -11,6 +11,8 @@ import { mapPool } from "./pool.js";
 interface HomeTarget {
   abs: string;
   rule: PathRule;
+  /** The path as the agent sees it, when it differs from `abs` (pointers under a system root). */
+  shown?: string;
 }
 
 /** Report path: relative to home when inside it, absolute otherwise. */
@@ -54,14 +56,18 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
       if (!value) continue;
       // KUBECONFIG is a colon-separated list.
       for (const part of value.split(":").filter(Boolean)) {
-        const abs = isAbsolute(part) ? part : resolve(home, part.replace(/^~\//, ""));
+        // Absolute pointers are read under the system root (the agent's "/"), so a fixture or an
+        // audit of a mounted image never falls through to the scanning machine's own files.
+        const abs = isAbsolute(part) ? join(ctx.systemRoot, part) : resolve(home, part.replace(/^~\//, ""));
         if (!seen.has(abs)) {
           seen.add(abs);
-          targets.push({ abs, rule });
+          targets.push({ abs, rule, shown: isAbsolute(part) ? part : undefined });
         }
       }
     }
   }
+  const shownPath = (t: HomeTarget) =>
+    t.shown && !t.abs.startsWith(`${home}${sep}`) ? t.shown : homeReportPath(home, t.abs);
   const results = await mapPool(targets, ctx.limits.concurrency, async (t) => {
     let st: Stats;
     try {
@@ -85,7 +91,7 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
 async function presence(t: HomeTarget, ctx: SourceContext, st: Stats): Promise<Located[]> {
   if (t.rule.parser !== "presence") return [];
   if (!(await ctx.access.canRead(t.abs, st))) return [];
-  const path = homeReportPath(ctx.home, t.abs);
+  const path = t.shown ?? homeReportPath(ctx.home, t.abs);
   return [
     {
       ruleId: t.rule.id,

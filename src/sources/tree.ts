@@ -38,11 +38,15 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
   const visitedDirs = new Set<string>();
   const excludes = ctx.limits.exclude.map(globToRegExp);
   const isExcluded = (rel: string) => excludes.some((re) => re.test(rel));
+  // `include` filters files only: a directory cannot be ruled out before its contents are seen.
+  const includes = (ctx.limits.include ?? []).map(globToRegExp);
+  const isIncluded = (rel: string) => includes.length === 0 || includes.some((re) => re.test(rel));
   const pending: Promise<void>[] = [];
   let active = 0;
   const queue: (() => Promise<void>)[] = [];
   const limit = ctx.limits.concurrency;
   const runFile = (abs: string, rel: string, st: Stats) => {
+    if (!isIncluded(rel)) return;
     const job = async () => {
       out.push(...(await scanFile({ abs, reportPath: rel, source: "tree", st }, ctx)));
     };
@@ -71,7 +75,11 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     }
     const subdirs: [string, Stats][] = [];
     try {
-      for await (const ent of handle as AsyncIterable<Dirent>) {
+      // Sorted, so the walk order (and which of two paths to one file is reported) is deterministic.
+      const entries: Dirent[] = [];
+      for await (const ent of handle as AsyncIterable<Dirent>) entries.push(ent);
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const ent of entries) {
         const abs = join(dir, ent.name);
         const r = rel(abs);
         if (excludes.length && isExcluded(r)) continue;

@@ -1,0 +1,214 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cli } from "../helpers/cli.js";
+import { tempTree } from "../helpers/tmp.js";
+
+const TOKEN = "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";
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups) c();
+  cleanups = [];
+});
+function tree(files: Record<string, string>) {
+  const t = tempTree(files);
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+
+describe("scan: arguments and exit codes", () => {
+  it("--help documents flags and exit codes", async () => {
+    const r = await cli(["scan", "--help"]);
+    expect(r.code).toBe(0);
+    for (const s of [
+      "--home <dir>",
+      "--root <dir>",
+      "--env-file <file>",
+      "--sources <list>",
+      "--fail-on",
+      "--exit-zero",
+      "Exit codes:",
+      "2  usage, config or runtime error",
+    ]) {
+      expect(r.stdout).toContain(s);
+    }
+  });
+
+  it("a missing --root is a one-line error with exit 2", async () => {
+    const home = tree({});
+    const r = await cli(["scan", "--no-env", "--home", home, "--root", "/definitely/not/here"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      "agent-audit: --root /definitely/not/here: no such directory\n  hint: pass an existing directory to --root\n",
+    );
+  });
+
+  it("a --home that is a file is an error", async () => {
+    const d = tree({ f: "x" });
+    const r = await cli(["scan", "--no-env", "--home", join(d, "f"), "--root", d]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `agent-audit: --home ${join(d, "f")}: not a directory\n  hint: pass a directory to --home\n`,
+    );
+  });
+
+  it("rejects unknown sources, severities and formats with exit 2", async () => {
+    const d = tree({});
+    const bad = [
+      ["--sources", "env,disk"],
+      ["--fail-on", "urgent"],
+      ["--format", "xml"],
+      ["--max-file-size", "ten"],
+    ];
+    for (const args of bad) {
+      const r = await cli(["scan", "--no-env", "--home", d, "--root", d, ...args]);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stdout).toBe("");
+    }
+  });
+
+  it("a missing --env-file is an error that names it", async () => {
+    const d = tree({});
+    const r = await cli(["scan", "--env-file", join(d, "nope.env"), "--home", d, "--root", d]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot read --env-file ${join(d, "nope.env")}: no such file`);
+  });
+
+  it("exit 1 on a finding at or above --fail-on, 0 below it, 0 with --exit-zero", async () => {
+    const d = tree({ "a.env": `T=${TOKEN}\n`, "b.yml": "password: 'q8Zr!v2Lp#x9Wm4T'\n" });
+    const base = ["scan", "--no-env", "--home", d, "--root", d, "--sources", "tree", "--format", "json"];
+    expect((await cli(base)).code).toBe(1);
+    expect((await cli([...base, "--fail-on", "critical"])).code).toBe(1);
+    expect((await cli([...base, "--exit-zero"])).code).toBe(0);
+    const onlyMedium = tree({ "b.yml": "password: 'q8Zr!v2Lp#x9Wm4T'\n" });
+    const m = [
+      "scan",
+      "--no-env",
+      "--home",
+      onlyMedium,
+      "--root",
+      onlyMedium,
+      "--sources",
+      "tree",
+      "--format",
+      "json",
+    ];
+    expect((await cli(m)).code).toBe(0);
+    expect((await cli([...m, "--fail-on", "medium"])).code).toBe(1);
+  });
+
+  it("--output writes the report to a file and nothing to stdout", async () => {
+    const d = tree({ "a.env": `T=${TOKEN}\n` });
+    const out = join(d, "report.json");
+    const r = await cli([
+      "scan",
+      "--no-env",
+      "--home",
+      d,
+      "--root",
+      d,
+      "--sources",
+      "tree",
+      "--format",
+      "json",
+      "--output",
+      out,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    const report = JSON.parse(readFileSync(out, "utf8"));
+    expect(report.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(["github-pat-classic"]);
+    expect(readFileSync(out, "utf8")).not.toContain(TOKEN);
+  });
+
+  it("--output into a missing directory is an error, not a crash", async () => {
+    const d = tree({});
+    const r = await cli([
+      "scan",
+      "--no-env",
+      "--home",
+      d,
+      "--root",
+      d,
+      "--sources",
+      "tree",
+      "--output",
+      join(d, "no/such/dir/r.json"),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("cannot write");
+  });
+
+  it("lists all six checklist steps with steps 2-6 skipped and a reason", async () => {
+    const d = tree({});
+    const r = await cli([
+      "scan",
+      "--no-env",
+      "--home",
+      d,
+      "--root",
+      d,
+      "--format",
+      "json",
+      "--system-root",
+      d,
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.checklist.map((c: { id: string; status: string }) => `${c.id}:${c.status}`)).toEqual([
+      "secret-inventory:pass",
+      "default-deny-egress:skip",
+      "egress-proxy:skip",
+      "egress-alerting:skip",
+      "approval-gate:skip",
+      "credential-scope:skip",
+    ]);
+    expect(report.checklist[1].summary).toBe("egress not probed: run with --probe");
+    expect(report.score).toEqual({ passed: 1, evaluated: 1, total: 6 });
+  });
+});
+
+// Runs the built CLI as an unprivileged user, so that "permission denied" is real. Needs root to
+// switch users; skipped only outside CI when not root.
+const isRoot = process.getuid?.() === 0;
+describe.skipIf(!isRoot && !process.env.CI)("scan as an unprivileged user", () => {
+  it("records unreadable files as issues and goes on", () => {
+    const bin = join(process.cwd(), "dist/src/cli/bin.js");
+    expect(existsSync(bin), "run `npm run build` first").toBe(true);
+    const d = tree({ "open.env": `T=${TOKEN}\n`, "locked.env": `T=${TOKEN}\n` });
+    chmodSync(d, 0o755);
+    chmodSync(join(d, "open.env"), 0o644);
+    chmodSync(join(d, "locked.env"), 0o600);
+    execFileSync("chown", ["root:root", join(d, "locked.env")]);
+    const r = spawnSync(
+      "setpriv",
+      [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        process.execPath,
+        bin,
+        "scan",
+        "--no-env",
+        "--home",
+        d,
+        "--root",
+        d,
+        "--sources",
+        "tree",
+        "--format",
+        "json",
+      ],
+      { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.findings.map((f: { location: { path: string } }) => f.location.path)).toEqual(["open.env"]);
+    expect(report.issues).toEqual([
+      { where: "locked.env", message: "cannot read: permission denied (EACCES)" },
+    ]);
+  });
+});

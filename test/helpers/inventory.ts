@@ -1,0 +1,28 @@
+import { runInventory, type ScanOptions } from "../../src/core/scan.js";
+import type { SourceName } from "../../src/core/types.js";
+import { selfAccess } from "../../src/sources/access.js";
+
+/** Runs the inventory on test-chosen paths only: empty home, no environment unless given. */
+export function inventory(over: Partial<ScanOptions> & { sources: SourceName[] }) {
+  const home = over.home ?? "/nonexistent-home";
+  const root = over.root ?? "/nonexistent-root";
+  return runInventory({
+    env: {},
+    home,
+    root,
+    systemRoot: over.systemRoot ?? "/nonexistent-system",
+    access: selfAccess("tester"),
+    target: { home, root, user: "tester", hostname: "test-host" },
+    ...over,
+    sources: new Set(over.sources),
+    limits: {
+      maxFileBytes: 10 * 1024 * 1024,
+      includeBinary: false,
+      includeVcs: false,
+      includeDeps: false,
+      exclude: [],
+      concurrency: 8,
+      ...over.limits,
+    } as ScanOptions["limits"],
+  });
+}

@@ -1,0 +1,117 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { inventory } from "../helpers/inventory.js";
+import { tempTree } from "../helpers/tmp.js";
+
+// A valid-checksum fake GitHub token and a second one; both are fixtures, not real tokens.
+const TOKEN = "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";
+const TOKEN2 = "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";
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups) c();
+  cleanups = [];
+});
+function tree(files: Record<string, string | Buffer>) {
+  const t = tempTree(files);
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+const where = (fs: { location: { path?: string; line?: number } }[]) =>
+  fs.map((f) => `${f.location.path}:${f.location.line}`);
+
+describe("working tree source", () => {
+  it("scans gitignored files and skips .git, node_modules and binaries by default", async () => {
+    const root = tree({
+      ".gitignore": ".env\n",
+      ".env": `GH=${TOKEN}\n`,
+      ".git/config": `[remote]\n url = https://x:${TOKEN2}@github.com/a/b\n`,
+      "node_modules/p/index.js": `"${TOKEN2}"\n`,
+      "vendor/lib.rb": `"${TOKEN2}"\n`,
+      "img.bin": Buffer.concat([Buffer.from([0, 1, 2, 0]), Buffer.from(TOKEN2)]),
+    });
+    const res = await inventory({ sources: ["tree"], root });
+    expect(where(res.findings)).toEqual([".env:1"]);
+    expect(res.issues).toEqual([]);
+  });
+
+  it("includes VCS internals, dependencies and binaries when asked", async () => {
+    const root = tree({
+      ".git/config": `url = https://x:${TOKEN2}@github.com/a/b\n`,
+      "node_modules/p/index.js": `"${TOKEN}"\n`,
+      "img.bin": Buffer.concat([Buffer.from([0, 1, 2, 0, 10]), Buffer.from(`${TOKEN2}\n`)]),
+    });
+    const res = await inventory({
+      sources: ["tree"],
+      root,
+      limits: { includeBinary: true, includeVcs: true, includeDeps: true } as never,
+    });
+    expect(where(res.findings)).toEqual([".git/config:1", "img.bin:2", "node_modules/p/index.js:1"]);
+  });
+
+  it("follows symlinked files once and ends symlink loops", async () => {
+    const root = tree({ "real/.env": `A=${TOKEN}\n` });
+    symlinkSync(join(root, "real/.env"), join(root, "link.env"));
+    symlinkSync(root, join(root, "real/loop"));
+    symlinkSync(join(root, "missing"), join(root, "dangling"));
+    const res = await inventory({ sources: ["tree"], root });
+    expect(res.findings.length).toBe(1);
+    expect(res.issues.map((i) => i.where)).toEqual(["dangling"]);
+    expect(res.issues[0]!.message).toBe("broken or looping symlink: no such file or directory (ENOENT)");
+  });
+
+  it("never opens FIFOs (the scan would hang)", async () => {
+    const root = tree({ "a.txt": `${TOKEN}\n` });
+    execFileSync("mkfifo", [join(root, "pipe")]);
+    const res = await inventory({ sources: ["tree"], root });
+    expect(where(res.findings)).toEqual(["a.txt:1"]);
+  });
+
+  it("records files over the size cap as issues and scans them with no cap", async () => {
+    const root = tree({ "big.log": `${"x".repeat(2000)}\n${TOKEN}\n` });
+    const capped = await inventory({ sources: ["tree"], root, limits: { maxFileBytes: 1000 } as never });
+    expect(capped.findings).toEqual([]);
+    expect(capped.issues).toEqual([
+      { where: "big.log", message: "skipped: 2042 bytes is over the 1000-byte cap (--max-file-size)" },
+    ]);
+    const uncapped = await inventory({ sources: ["tree"], root, limits: { maxFileBytes: 0 } as never });
+    expect(where(uncapped.findings)).toEqual(["big.log:2"]);
+  });
+
+  it("finds secrets in invalid UTF-8 with the right line", async () => {
+    const root = tree({
+      "mixed.txt": Buffer.concat([
+        Buffer.from([0xff, 0xfe, 0xc3, 0x28, 10, 0xe2, 0x82, 10]),
+        Buffer.from(`k=${TOKEN}\n`),
+      ]),
+    });
+    const res = await inventory({ sources: ["tree"], root });
+    expect(where(res.findings)).toEqual(["mixed.txt:3"]);
+  });
+
+  it("streams files larger than the whole-read limit, across chunk boundaries", async () => {
+    // 4 MiB chunks: put one token across the first chunk boundary and one near the end.
+    const chunk = 4 * 1024 * 1024;
+    const line = `${"a".repeat(99)}\n`; // 100 bytes per line
+    const lines = Math.ceil((chunk * 2 + chunk / 2) / 100);
+    let body = line.repeat(lines);
+    const lineStart = chunk - (chunk % 100); // the line that holds the boundary (at column chunk % 100 = 4)
+    body = `${body.slice(0, lineStart)} ${TOKEN} ${body.slice(lineStart + TOKEN.length + 2)}`;
+    const at = lineStart;
+    const tail = `\nend=${TOKEN2}\n`;
+    const root = tree({ "huge.txt": body + tail });
+    const res = await inventory({ sources: ["tree"], root, limits: { maxFileBytes: 0 } as never });
+    expect(where(res.findings)).toEqual([`huge.txt:${Math.floor(at / 100) + 1}`, `huge.txt:${lines + 2}`]);
+  });
+
+  it("does not report one file twice when reached through two paths", async () => {
+    const root = tree({ "a/.env": `A=${TOKEN}\n` });
+    mkdirSync(join(root, "b"));
+    symlinkSync(join(root, "a"), join(root, "b/a-link"));
+    writeFileSync(join(root, "c.txt"), "nothing here\n");
+    const res = await inventory({ sources: ["tree"], root });
+    expect(where(res.findings)).toEqual(["a/.env:1"]);
+  });
+});
