@@ -19,7 +19,7 @@ const NOT_SECRET_SHAPES: RegExp[] = [
   /^\d+(\.\d+)*$/, // numbers and versions
   /^v?\d+\.\d+\.\d+([-+][\w.]+)?$/, // semver
   /^[a-z]+([_-][a-z]+)*$/i, // plain words: "prod", "my-secret-name"
-  /^[./~]?([\w.-]+\/)+[\w.-]*$/, // paths and slash-separated names: prod/db, ./key.pem
+  /^(~|\.{1,2})?\/?([\w.-]+\/)+[\w.-]*$/, // paths and slash-separated names: prod/db, ./key.pem, ~/keys/sa.json
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, // UUIDs are ids, not secrets
   /^https?:\/\/[^@\s]*$/i, // URLs without credentials
   /^[a-z]{2}(_[A-Z]{2})?(\.UTF-8)?$/, // locales

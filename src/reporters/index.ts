@@ -1,5 +1,8 @@
 import type { AuditReport } from "../core/types.js";
 import { renderJson } from "./json.js";
+import { renderJunit } from "./junit.js";
+import { renderMarkdown } from "./markdown.js";
+import { renderSarif } from "./sarif.js";
 import { renderTable } from "./table.js";
 
 export interface RenderOptions {
@@ -10,6 +13,9 @@ export interface RenderOptions {
 export const REPORTERS: Record<string, (report: AuditReport, opts: RenderOptions) => string> = {
   table: renderTable,
   json: renderJson,
+  sarif: renderSarif,
+  junit: renderJunit,
+  markdown: renderMarkdown,
 };
 
 export function reporterNames(): string[] {

@@ -54,6 +54,7 @@ export function renderTable(report: AuditReport, opts: { color: boolean }): stri
       head: ["severity", "where", "what", "secret", "rule"],
       style: { head: [], border: [] },
       wordWrap: true,
+      wrapOnWordBoundary: false,
       colWidths: [10, 38, 40, 16, 30],
     });
     for (const f of list) {

@@ -1,0 +1,111 @@
+import {
+  type AuditReport,
+  type Finding,
+  type Location,
+  SEVERITY_RANK,
+  type SecretInfo,
+  type Severity,
+  STEP_IDS,
+  type StepId,
+} from "../core/types.js";
+
+/**
+ * Shared wording of the CI reporters (sarif, junit, markdown). The step texts restate the table in
+ * shared/DESIGN.md ("The threat and the six controls"); the step ids are the public contract.
+ */
+export interface StepInfo {
+  title: string;
+  /** When the step passes (DESIGN.md, "passes when"). */
+  passesWhen: string;
+  /** What an operator does when the step fails. */
+  remediation: string;
+}
+
+export const STEP_INFO: Record<StepId, StepInfo> = {
+  "secret-inventory": {
+    title: "Secret inventory",
+    passesWhen:
+      "Every high or critical secret the agent can read is known: listed in the accepted inventory (the baseline file), none unacknowledged.",
+    remediation:
+      "Remove or rotate each high/critical secret the agent can read, or record it knowingly in the accepted inventory (the baseline file).",
+  },
+  "default-deny-egress": {
+    title: "Default-deny egress",
+    passesWhen:
+      "Direct outbound traffic is refused by the kernel or network: IPv4, IPv6, DNS to outside resolvers, non-HTTP ports and cloud metadata.",
+    remediation:
+      "Refuse direct outbound traffic in the kernel or network (nftables/iptables owner rules, a Kubernetes NetworkPolicy, a network namespace without a route) so only the proxy can reach the outside.",
+  },
+  "egress-proxy": {
+    title: "Egress proxy with an allowlist",
+    passesWhen:
+      "All outbound traffic goes through a proxy that holds an allowlist: other destinations are refused, allowlisted ones work, and the proxy cannot be bypassed.",
+    remediation:
+      "Route all outbound traffic through a proxy with a destination allowlist, and make the proxy the only way out.",
+  },
+  "egress-alerting": {
+    title: "Egress alerting",
+    passesWhen: "A refused outbound request becomes an alert somewhere a person looks.",
+    remediation: "Send the proxy's and firewall's refusals to an alert channel a person watches.",
+  },
+  "approval-gate": {
+    title: "Approval gate",
+    passesWhen:
+      "Every agent runtime found has a gate that stops the dangerous commands (credential-path writes, package installs, network fetches piped to a shell, irreversible deletes) and fails closed.",
+    remediation:
+      "Configure each agent runtime to ask before dangerous commands, with a deny list that fails closed.",
+  },
+  "credential-scope": {
+    title: "Credential scope",
+    passesWhen:
+      "The credentials the agent can read are short-lived and narrow: no admin keys, no wildcard cloud policies, no unencrypted long-lived keys.",
+    remediation:
+      "Replace long-lived or broad credentials with short-lived ones scoped to the agent's task (role sessions, fine-grained tokens).",
+  },
+};
+
+export function stepNumber(id: StepId): number {
+  return STEP_IDS.indexOf(id) + 1;
+}
+
+/**
+ * A one-line, human description of where a finding lives. Never contains secret material: it is
+ * built from the location only (paths, variable names, probe targets).
+ */
+export function locationLabel(l: Location): string {
+  const at = (p: string | undefined) => (p && l.line ? `${p}:${l.line}` : (p ?? ""));
+  switch (l.source) {
+    case "env":
+      return l.path
+        ? `environment variable ${l.name ?? ""} (${l.path})`
+        : `environment variable ${l.name ?? ""}`;
+    case "home":
+      return `~/${at(l.path)}`;
+    case "tree":
+      return at(l.path);
+    case "process":
+      return `process environment ${l.name ?? ""}${l.path ? ` (${l.path})` : ""}`.trim();
+    case "probe":
+      return `egress to ${l.target ?? l.path ?? ""}`;
+    default: {
+      const subject = l.target ?? (l.path ? at(l.path) : (l.name ?? ""));
+      return `${l.source} ${subject}`.trim();
+    }
+  }
+}
+
+/** Names the secret without any of its characters: SARIF and JUnit carry no preview at all. */
+export function secretLabel(s: SecretInfo): string {
+  return `secret of provider ${s.provider}, type ${s.type}`;
+}
+
+/**
+ * The threshold the CI reporters use for "failing": the contract's default `--fail-on high`
+ * (DESIGN.md, exit codes). Reporters have no failOn option, so this is fixed here.
+ */
+export const FAIL_ON: Severity = "high";
+
+/** Findings that fail the gate at the default threshold: not accepted, severity high or above. */
+export function failingFindings(report: AuditReport): Finding[] {
+  return report.findings.filter((f) => !f.accepted && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[FAIL_ON]);
+}
