@@ -1,11 +1,13 @@
 import type { Stats } from "node:fs";
-import { stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /**
  * Decides whether the agent can read a path. By default the scanning user is the agent: if we can
  * read it, so can it. With --as-user, readability is computed from ownership and mode bits, group
  * membership and search permission on every ancestor directory, so root can audit the agent's view.
+ * Not modelled: POSIX ACLs, capabilities and LSMs (SELinux, AppArmor); each can grant or take
+ * away access beyond the mode bits, so a report made with --as-user is the mode-bit view.
  */
 export interface Access {
   /** A description for reports: the user name and uid. */
@@ -56,14 +58,27 @@ export function identityAccess(id: UserIdentity): Access {
     }
     return p;
   };
+  // Path resolution needs search permission on the directories of the path as written AND, when
+  // a symlink leads elsewhere, on the directories of its target (path_resolution(7)). `st` is the
+  // stat of the target (symlinks followed), so the mode bits are the target's.
+  const reachable = async (path: string): Promise<boolean> => {
+    if (!(await searchable(dirname(path)))) return false;
+    let real: string;
+    try {
+      real = await realpath(path);
+    } catch {
+      return false;
+    }
+    return real === path || searchable(dirname(real));
+  };
   return {
     user: `${id.name} (uid ${id.uid})`,
     identity: id,
     async canRead(path, st) {
-      return allowed(id, st, R) && (await searchable(dirname(path)));
+      return allowed(id, st, R) && (await reachable(path));
     },
     async canConnect(path, st) {
-      return allowed(id, st, W) && (await searchable(dirname(path)));
+      return allowed(id, st, W) && (await reachable(path));
     },
   };
 }

@@ -1,15 +1,15 @@
 import type { SourceName } from "../core/types.js";
 import type { Located, SourceContext } from "./context.js";
+import { scanMounts } from "./mounts.js";
+import { scanProcesses } from "./processes.js";
+import { scanSockets } from "./sockets.js";
 
-/**
- * Sources beyond env/home/tree: mounted secrets, sockets, other processes' environments.
- * Filled in by their modules; a source missing here records an issue and yields nothing.
- */
+/** Sources beyond env/home/tree: mounted secrets, sockets, other processes' environments. */
 export const SOURCE_EXTRA: Record<
   Exclude<SourceName, "env" | "home" | "tree">,
   (ctx: SourceContext) => Promise<Located[]>
 > = {
-  mounts: async () => [],
-  sockets: async () => [],
-  processes: async () => [],
+  mounts: scanMounts,
+  sockets: scanSockets,
+  processes: scanProcesses,
 };

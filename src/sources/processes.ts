@@ -1,0 +1,88 @@
+import type { Stats } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { safeMessage } from "../core/errors.js";
+import { detectEnvVar } from "../detectors/env.js";
+import type { Located, SourceContext } from "./context.js";
+import { parseEnvDump } from "./env.js";
+import { mapPool } from "./pool.js";
+
+/** Reading an environment: the process may exit, or be another user's (the usual case). */
+type EnvRead = { env: Record<string, string> } | "unreadable" | "gone" | { error: string };
+
+/**
+ * /proc/<pid>/environ is mode 0400, owned by the process's effective uid, or by root when the
+ * process is not dumpable (setuid programs, prctl(PR_SET_DUMPABLE, 0)); reading it also needs
+ * ptrace read access (proc(5), "/proc/pid/environ"). So with --as-user the mode-bit check is a
+ * faithful model; without it, the kernel answers the read.
+ */
+async function readEnviron(ctx: SourceContext, path: string): Promise<EnvRead> {
+  try {
+    if (ctx.access.identity) {
+      const st: Stats = await stat(path);
+      if (!(await ctx.access.canRead(path, st))) return "unreadable";
+    }
+    const buf = await readFile(path);
+    ctx.stats.files++;
+    ctx.stats.bytes += buf.length;
+    ctx.onFile?.(buf.length);
+    return { env: parseEnvDump(buf) };
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "EACCES" || code === "EPERM") return "unreadable";
+    // ESRCH: the process exited between the listing and the read.
+    if (code === "ENOENT" || code === "ESRCH") return "gone";
+    return { error: safeMessage(e) };
+  }
+}
+
+/**
+ * Other processes' environments: a secret handed to a sibling process (a language server, a
+ * build, the agent's own parent) is readable by the agent when it runs as the same user.
+ */
+export async function scanProcesses(ctx: SourceContext): Promise<Located[]> {
+  const proc = join(ctx.systemRoot, "proc");
+  let entries: string[];
+  try {
+    entries = await readdir(proc);
+  } catch (e) {
+    ctx.issues.push({ where: "/proc", message: `cannot list: ${safeMessage(e)}` });
+    return [];
+  }
+  // The scanner's own environment is the `env` source's business; skip it only when /proc is
+  // this machine's, since a fixture's pids mean nothing here.
+  const self = ctx.systemRoot === "/" ? process.pid : undefined;
+  const pids = entries
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((pid) => pid !== self)
+    .sort((a, b) => a - b);
+  let unreadable = 0;
+  const results = await mapPool(pids, ctx.limits.concurrency, async (pid) => {
+    const agentPath = `/proc/${pid}/environ`;
+    const r = await readEnviron(ctx, join(proc, String(pid), "environ"));
+    if (r === "unreadable") {
+      unreadable++;
+      return [];
+    }
+    if (r === "gone") return [];
+    if ("error" in r) {
+      ctx.issues.push({ where: agentPath, message: `cannot read: ${r.error}` });
+      return [];
+    }
+    const out: Located[] = [];
+    for (const name of Object.keys(r.env).sort()) {
+      for (const d of detectEnvVar(name, r.env[name] ?? "", ctx.rules, ctx.scanner)) {
+        out.push({ ...d, location: { source: "process", path: agentPath, name } });
+      }
+    }
+    return out;
+  });
+  if (unreadable > 0) {
+    ctx.issues.push({
+      where: "/proc",
+      message: `${unreadable} process${unreadable === 1 ? "'s environment" : "es' environments"} not readable (other users' processes)`,
+    });
+  }
+  return results.flat();
+}

@@ -1,0 +1,120 @@
+import { chmodSync, chownSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { identityAccess } from "../../src/sources/access.js";
+import { inventory } from "../helpers/inventory.js";
+import { tempTree } from "../helpers/tmp.js";
+
+// Fake fixture secrets shaped like the real thing; none is a live credential.
+const AWS_SECRET = "kT9vB2xQ7mL4pW8rZ3nY6cF1hJ5dS0gA9eR2tU7i";
+const GH_TOKEN = "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";
+const DB_PASSWORD = "q8Zr!v2Lp#x9Wm4T";
+
+/** /proc/PID/environ format: NUL-terminated KEY=VALUE entries (proc(5)). */
+const environ = (vars: Record<string, string>) =>
+  Buffer.from(
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}\0`)
+      .join(""),
+  );
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups) c();
+  cleanups = [];
+});
+function sysroot(files: Record<string, string | Buffer>) {
+  const t = tempTree(files, "aa-proc-");
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+const rows = (fs: { ruleId: string; severity: string; location: { path?: string; name?: string } }[]) =>
+  fs.map((f) => `${f.severity} ${f.ruleId} ${f.location.path} ${f.location.name}`);
+
+describe("other processes source", () => {
+  it("reports secrets in every readable environ, once per process", async () => {
+    const root = sysroot({
+      "proc/101/environ": environ({ PATH: "/usr/bin", AWS_SECRET_ACCESS_KEY: AWS_SECRET, HOME: "/root" }),
+      "proc/102/environ": environ({ DB_PASSWORD, LANG: "C.UTF-8" }),
+      "proc/103/environ": environ({ AWS_SECRET_ACCESS_KEY: AWS_SECRET }),
+      "proc/104/environ": "", // a kernel thread: no environment
+      "proc/105/comm": "exited\n", // the process left before its environ was read
+      "proc/1000/environ": environ({ GITHUB_TOKEN: GH_TOKEN }),
+      "proc/cpuinfo": "processor : 0\n",
+      "proc/self/environ": environ({ GITHUB_TOKEN: GH_TOKEN }),
+    });
+    const res = await inventory({ sources: ["processes"], systemRoot: root });
+    expect(rows(res.findings)).toEqual([
+      // The core sorts paths as strings: /proc/1000 before /proc/101.
+      "critical github-pat-classic /proc/1000/environ GITHUB_TOKEN",
+      "critical aws-secret-access-key /proc/101/environ AWS_SECRET_ACCESS_KEY",
+      "critical aws-secret-access-key /proc/103/environ AWS_SECRET_ACCESS_KEY",
+      "high generic-secret-name /proc/102/environ DB_PASSWORD",
+    ]);
+    expect(res.findings.every((f) => f.location.source === "process")).toBe(true);
+    expect(res.issues).toEqual([]);
+    const json = JSON.stringify(res);
+    for (const s of [AWS_SECRET, GH_TOKEN, DB_PASSWORD]) expect(json).not.toContain(s);
+  });
+
+  it("does not skip a fixture pid equal to the scanner's own (only the real /proc has a self)", async () => {
+    const root = sysroot({ [`proc/${process.pid}/environ`]: environ({ GITHUB_TOKEN: GH_TOKEN }) });
+    const res = await inventory({ sources: ["processes"], systemRoot: root });
+    expect(rows(res.findings)).toEqual([
+      `critical github-pat-classic /proc/${process.pid}/environ GITHUB_TOKEN`,
+    ]);
+  });
+
+  it("records an environ it cannot read for another reason as an issue", async () => {
+    const root = sysroot({ "proc/7/environ/oops": "" });
+    const res = await inventory({ sources: ["processes"], systemRoot: root });
+    expect(res.findings).toEqual([]);
+    expect(res.issues).toEqual([
+      { where: "/proc/7/environ", message: "cannot read: is a directory (EISDIR)" },
+    ]);
+  });
+
+  it("records a missing /proc as one issue", async () => {
+    const root = sysroot({});
+    const res = await inventory({ sources: ["processes"], systemRoot: root });
+    expect(res.findings).toEqual([]);
+    expect(res.issues).toEqual([
+      { where: "/proc", message: "cannot list: no such file or directory (ENOENT)" },
+    ]);
+  });
+
+  // chown needs root; under CI a missing prerequisite must fail, not skip.
+  const canRun = process.getuid?.() === 0;
+  it.skipIf(!canRun && !process.env.CI)(
+    "with --as-user, skips other users' processes silently and counts them in one issue",
+    async () => {
+      const root = sysroot({
+        "proc/201/environ": environ({ GITHUB_TOKEN: GH_TOKEN }),
+        "proc/202/environ": environ({ AWS_SECRET_ACCESS_KEY: AWS_SECRET }),
+        "proc/203/environ": environ({ DB_PASSWORD }),
+        "proc/204/environ": environ({ DB_PASSWORD }),
+      });
+      chmodSync(root, 0o755);
+      for (const [pid, uid] of [
+        [201, 12345],
+        [202, 23456],
+        [203, 0],
+        [204, 23456],
+      ] as const) {
+        chmodSync(join(root, `proc/${pid}`), 0o555);
+        chownSync(join(root, `proc/${pid}/environ`), uid, uid);
+        chmodSync(join(root, `proc/${pid}/environ`), 0o400);
+      }
+      mkdirSync(join(root, "proc/205"));
+      const res = await inventory({
+        sources: ["processes"],
+        systemRoot: root,
+        access: identityAccess({ name: "agent", uid: 12345, gids: [12345, 23456] }),
+      });
+      expect(rows(res.findings)).toEqual(["critical github-pat-classic /proc/201/environ GITHUB_TOKEN"]);
+      expect(res.issues).toEqual([
+        { where: "/proc", message: "3 processes' environments not readable (other users' processes)" },
+      ]);
+    },
+  );
+});
