@@ -1,7 +1,9 @@
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../core/errors.js";
 import { toolVersion } from "../core/version.js";
+import { baselineCommand } from "./baseline.js";
 import type { CliIo } from "./io.js";
+import { probeCommand } from "./probe.js";
 import { scanCommand } from "./scan.js";
 
 /** A fresh program per call (tests run many in one process). Returns the exit code; never exits. */
@@ -14,6 +16,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError("(run with --help for usage)");
   program.addCommand(scanCommand(io, result));
+  program.addCommand(probeCommand(io, result));
+  program.addCommand(baselineCommand(io, result));
   for (const c of program.commands)
     c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   try {

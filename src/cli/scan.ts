@@ -1,17 +1,27 @@
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { DEFAULT_BASELINE_FILE, readBaseline } from "../baseline/index.js";
+import {
+  DEFAULT_BASELINE_FILE,
+  displayPath,
+  pruneBaseline,
+  readBaseline,
+  staleEntries,
+  staleIssues,
+  writeBaseline,
+} from "../baseline/index.js";
 import { type AgentAuditConfig, loadConfig } from "../config/index.js";
 import { UsageError } from "../core/errors.js";
 import { packageRoot } from "../core/paths.js";
 import { buildReport, type ExtraResults, exitCodeFor, runInventory } from "../core/scan.js";
 import { type AuditReport, type Severity, SOURCE_NAMES, type SourceName } from "../core/types.js";
 import { runEgress } from "../probes/index.js";
+import { egressExtras } from "../probes/options.js";
 import { identityAccess, selfAccess } from "../sources/access.js";
 import { readEnvFile, readProcEnv } from "../sources/env.js";
 import { resolveUser } from "../sources/users.js";
 import type { CliIo, CliResult } from "./io.js";
+import { addProbeTargetOptions } from "./probe.js";
 import { collect, parsePositiveInt, parseSeverity, parseSize, parseSources } from "./options.js";
 import { writeReports } from "./output.js";
 import { Progress } from "./progress.js";
@@ -37,6 +47,7 @@ export interface ScanFlags {
   exitZero: boolean;
   config?: string;
   baseline?: string | false;
+  updateBaseline?: boolean;
   demo: boolean;
   probe: boolean;
   canary: string[];
@@ -89,6 +100,7 @@ export function addOutputOptions(cmd: Command): Command {
 }
 
 export function addEgressOptions(cmd: Command): Command {
+  addProbeTargetOptions(cmd);
   return cmd
     .option(
       "--canary <host:port>",
@@ -106,13 +118,9 @@ export function addEgressOptions(cmd: Command): Command {
     .option("--timeout-ms <ms>", "timeout per probe in milliseconds (default: 2000)", parsePositiveInt);
 }
 
-export function scanCommand(io: CliIo, result: CliResult): Command {
-  const cmd = new Command("scan")
-    .description(
-      "Inventory every secret the agent can read (environment, home dotfiles, working tree, mounted secrets,\n" +
-        "sockets, other processes) and score the sandbox against the six-step checklist. No secret value is\n" +
-        "ever printed: previews show at most 4 characters of secrets of 16+ characters.",
-    )
+/** What to inventory and where: shared by `scan` and `baseline`, so both see the same findings. */
+export function addSourceOptions(cmd: Command): Command {
+  return cmd
     .option(
       "--demo",
       "scan the demo sandbox bundled in fixtures/ (fake home, tree, environment and system)",
@@ -145,9 +153,23 @@ export function scanCommand(io: CliIo, result: CliResult): Command {
       parseSize,
       10 * 1024 * 1024,
     )
-    .option("--concurrency <n>", "files read at once", parsePositiveInt, 32)
+    .option("--concurrency <n>", "files read at once", parsePositiveInt, 32);
+}
+
+export function scanCommand(io: CliIo, result: CliResult): Command {
+  const cmd = new Command("scan").description(
+    "Inventory every secret the agent can read (environment, home dotfiles, working tree, mounted secrets,\n" +
+      "sockets, other processes) and score the sandbox against the six-step checklist. No secret value is\n" +
+      "ever printed: previews show at most 4 characters of secrets of 16+ characters.",
+  );
+  addSourceOptions(cmd)
     .option("--baseline <file>", `accepted inventory (default: <root>/${DEFAULT_BASELINE_FILE} when present)`)
     .option("--no-baseline", "ignore any baseline file")
+    .option(
+      "--update-baseline",
+      "prune baseline entries that no longer match a finding and write the file back (adds nothing)",
+      false,
+    )
     .option(
       "--probe",
       "also probe egress from this network context (opt-in: probes trip egress alarms)",
@@ -219,15 +241,25 @@ export async function runScan(
     : selfAccess(io.user);
 
   let accepted: Set<string> | undefined;
-  if (flags.baseline !== false) {
-    const path = flags.baseline
-      ? resolve(io.cwd, flags.baseline)
-      : config.baseline
-        ? resolve(root, config.baseline)
-        : join(root, DEFAULT_BASELINE_FILE);
-    const baseline = await readBaseline(path);
-    if (baseline) accepted = new Set(baseline.entries.map((e) => e.fingerprint));
-  }
+  const baselinePath =
+    flags.baseline === false
+      ? undefined
+      : flags.baseline
+        ? resolve(io.cwd, flags.baseline)
+        : config.baseline
+          ? resolve(root, config.baseline)
+          : join(root, DEFAULT_BASELINE_FILE);
+  if (flags.updateBaseline && !baselinePath)
+    throw new UsageError("--update-baseline and --no-baseline are mutually exclusive");
+  const baseline = baselinePath
+    ? await readBaseline(baselinePath, { required: Boolean(flags.baseline) })
+    : undefined;
+  if (flags.updateBaseline && !baseline)
+    throw new UsageError(
+      `--update-baseline: no baseline file at ${baselinePath}`,
+      "write one first with `agent-audit baseline`",
+    );
+  if (baseline) accepted = new Set(baseline.entries.map((e) => e.fingerprint));
 
   const progress = new Progress(io, flags.progress !== false && mode.inventory);
   const inventory = mode.inventory
@@ -245,6 +277,7 @@ export async function runScan(
           includeVcs: flags.includeVcs,
           includeDeps: flags.includeDeps,
           exclude: config.exclude,
+          include: config.include,
           concurrency: flags.concurrency,
         },
         disabledRules: new Set(config.rules.disable),
@@ -264,6 +297,7 @@ export async function runScan(
       timeoutMs: flags.timeoutMs ?? config.egress?.timeoutMs ?? 2000,
       env: env ?? {},
       systemRoot,
+      ...egressExtras(flags, config),
     });
   }
   const report = buildReport(
@@ -276,5 +310,16 @@ export async function runScan(
     inventory,
     extra,
   );
+  if (baseline && baselinePath && mode.inventory) {
+    // Entries that match nothing any more: pruned with --update-baseline, otherwise reported.
+    const stale = staleEntries(baseline, report.findings, sources);
+    const where = displayPath(baselinePath, root);
+    if (flags.updateBaseline && stale.length) {
+      await writeBaseline(baselinePath, pruneBaseline(baseline, stale));
+      io.stderr(
+        `agent-audit: pruned ${stale.length} stale entr${stale.length === 1 ? "y" : "ies"} from ${where}\n`,
+      );
+    } else if (!flags.updateBaseline) report.issues.push(...staleIssues(stale, where));
+  }
   return { report, failOn, config };
 }

@@ -17,6 +17,16 @@ export const INLINE_ALLOW_MARKERS = [
   "ggignore",
 ];
 
+/**
+ * Markers that suppress a finding on the FOLLOWING line: detect-secrets' `pragma: allowlist nextline
+ * secret` (https://github.com/Yelp/detect-secrets#inline-allowlisting) and secretlint's
+ * `secretlint-disable-next-line` (https://github.com/secretlint/secretlint#ignoring-by-comment).
+ */
+export const INLINE_ALLOW_NEXT_LINE_MARKERS = [
+  "pragma: allowlist nextline secret",
+  "secretlint-disable-next-line",
+];
+
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -135,5 +145,8 @@ export function hasInlineAllow(text: string, index: number): boolean {
   if (end === -1) end = text.length;
   const line = text.slice(start, end);
   for (const marker of INLINE_ALLOW_MARKERS) if (line.includes(marker)) return true;
+  if (start === 0) return false;
+  const previous = text.slice(text.lastIndexOf("\n", start - 2) + 1, start - 1);
+  for (const marker of INLINE_ALLOW_NEXT_LINE_MARKERS) if (previous.includes(marker)) return true;
   return false;
 }

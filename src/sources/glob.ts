@@ -13,9 +13,12 @@ export function globToRegExp(glob: string): RegExp {
     const c = g[i]!;
     if (c === "*") {
       if (g[i + 1] === "*") {
-        re += ".*";
         i++;
-        if (g[i + 1] === "/") i++;
+        // `**/` is zero or more whole directories (`**/x` matches `x` and `a/x`, not `ax`).
+        if (g[i + 1] === "/") {
+          re += "(?:.*/)?";
+          i++;
+        } else re += ".*";
       } else re += "[^/]*";
     } else if (c === "?") re += "[^/]";
     else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");

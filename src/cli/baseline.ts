@@ -1,0 +1,78 @@
+import { join, resolve } from "node:path";
+import { Command } from "commander";
+import {
+  buildBaseline,
+  DEFAULT_BASELINE_FILE,
+  displayPath,
+  readBaseline,
+  writeBaseline,
+} from "../baseline/index.js";
+import type { CliIo, CliResult } from "./io.js";
+import { addSourceOptions, runScan, type ScanFlags } from "./scan.js";
+
+type BaselineFlags = Omit<
+  ScanFlags,
+  "format" | "report" | "exitZero" | "baseline" | "updateBaseline" | "probe" | "canary" | "allowedHost"
+>;
+
+const HELP = `
+The baseline is the accepted inventory: one entry per current finding, holding its fingerprint,
+rule id and location (no line, no secret value, no preview) and a "reason" for a person to fill in.
+\`scan\` marks findings listed there as accepted; accepted findings never fail the run. Re-running
+\`baseline\` keeps the reasons of entries that still match.
+
+Exit codes:
+  0  baseline written
+  2  usage, config or runtime error`;
+
+/** `agent-audit baseline`: runs the same inventory as `scan` and writes its fingerprints. */
+export function baselineCommand(io: CliIo, result: CliResult): Command {
+  const cmd = new Command("baseline").description(
+    "Write the current findings' fingerprints to the baseline (the accepted inventory), so that `scan` fails only on what is new.",
+  );
+  addSourceOptions(cmd)
+    .option(
+      "-o, --output <file>",
+      `baseline file to write (default: agent-audit.yaml's \`baseline\`, else <root>/${DEFAULT_BASELINE_FILE})`,
+    )
+    .option("--config <file>", "agent-audit.yaml to use (default: <root>/agent-audit.yaml when present)")
+    .option("--no-progress", "never show progress on stderr");
+  cmd.addHelpText("after", HELP);
+  cmd.action(async (flags: BaselineFlags) => {
+    const scanFlags: ScanFlags = {
+      ...flags,
+      output: undefined,
+      report: [],
+      exitZero: false,
+      // The existing baseline is read below for its reasons, not to mark findings as accepted.
+      baseline: false,
+      probe: false,
+      canary: [],
+      allowedHost: [],
+    };
+    const { report, config } = await runScan(scanFlags, io, { inventory: true, probe: false });
+    const root = report.target.root;
+    const path = flags.output
+      ? resolve(io.cwd, flags.output)
+      : (config.baseline ?? join(root, DEFAULT_BASELINE_FILE));
+    const previous = await readBaseline(path);
+    const next = buildBaseline(report.findings, previous);
+    await writeBaseline(path, next);
+    const before = new Set((previous?.entries ?? []).map((e) => e.fingerprint));
+    const now = new Set(next.entries.map((e) => e.fingerprint));
+    const added = [...now].filter((fp) => !before.has(fp)).length;
+    const dropped = [...before].filter((fp) => !now.has(fp)).length;
+    const n = next.entries.length;
+    io.stdout(
+      `agent-audit: wrote ${n} entr${n === 1 ? "y" : "ies"} to ${displayPath(path, root)} ` +
+        `(${added} new, ${n - added} kept, ${dropped} dropped)\n`,
+    );
+    if (report.issues.length) {
+      io.stderr(
+        `agent-audit: ${report.issues.length} source${report.issues.length === 1 ? "" : "s"} could not be read; run scan to see which\n`,
+      );
+    }
+    result.exitCode = 0;
+  });
+  return cmd;
+}
