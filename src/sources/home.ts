@@ -79,10 +79,7 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
       return [];
     }
     if (st.isDirectory()) return presence(t, ctx, st);
-    return scanFile(
-      { abs: t.abs, reportPath: homeReportPath(home, t.abs), source: "home", pathRule: t.rule, st },
-      ctx,
-    );
+    return scanFile({ abs: t.abs, reportPath: shownPath(t), source: "home", pathRule: t.rule, st }, ctx);
   });
   return results.flat();
 }

@@ -1,36 +1,47 @@
-import type { Detection } from "../types.js";
+import type { Parser } from "./common.js";
+import { parseDockerConfig } from "./docker-config.js";
+import { parseDotenvFile } from "./dotenv.js";
+import { parseGitCredentials } from "./git-credentials.js";
+import { parseIni } from "./ini.js";
+import { parseJson, parseMcpJson } from "./json.js";
+import { parseKubeconfig } from "./kubeconfig.js";
+import { parseNetrc } from "./netrc.js";
+import { parseNpmrc } from "./npmrc.js";
+import { parsePem } from "./pem.js";
+import { parsePgpass } from "./pgpass.js";
+import { parsePresence } from "./presence.js";
+import { parseTokenFile } from "./token-file.js";
+import { parseToml } from "./toml.js";
+import { parseXml } from "./xml.js";
+import { parseYaml } from "./yaml.js";
 
-/** What a structural parser gets: the file's text and where it came from. */
-export interface ParseInput {
-  text: string;
-  /** Path as reported (relative to home/root, or absolute). */
-  path: string;
-  /** The path rule that selected the file (its provider, severity, remediation), if any. */
-  rule?: {
-    id: string;
-    provider: string;
-    title: string;
-    severity: Detection["severity"];
-    remediation: string;
-  };
-}
+export { lineOfValue, type ParseInput, type ParseResult, type Parser } from "./common.js";
 
-export interface ParseResult {
-  detections: Detection[];
-  /** Set when the file could not be parsed as its format; the caller records an issue and text-scans it. */
-  malformed?: string;
-}
-
-export type Parser = (input: ParseInput) => ParseResult;
-
-/** Filled by the parser modules (registered in parsers/registry.ts). */
-export const PARSERS: Record<string, Parser> = {};
-
-/** 1-based line of the first occurrence of `needle` in `text` at or after `from`, or undefined. */
-export function lineOfValue(text: string, needle: string, from = 0): number | undefined {
-  const i = text.indexOf(needle, from);
-  if (i < 0) return undefined;
-  let line = 1;
-  for (let j = text.indexOf("\n"); j !== -1 && j < i; j = text.indexOf("\n", j + 1)) line++;
-  return line;
-}
+/**
+ * The structural parsers, by the name a path rule gives in `parser:` (rules/paths/*.yaml). "text"
+ * (content rules only) is not a parser: src/sources/files.ts handles it. A new parser is a module
+ * in this folder plus one line here; test/detectors/parsers/catalog.test.ts checks that every path
+ * rule names a registered parser.
+ */
+export const PARSERS: Record<string, Parser> = {
+  ini: parseIni,
+  // my.cnf is INI with bare flags and !include lines, which the INI reader accepts.
+  "my-cnf": parseIni,
+  // Java properties (gradle.properties): `key=value` / `key: value` lines without sections.
+  properties: parseIni,
+  json: parseJson,
+  "mcp-json": parseMcpJson,
+  yaml: parseYaml,
+  toml: parseToml,
+  kubeconfig: parseKubeconfig,
+  "docker-config": parseDockerConfig,
+  netrc: parseNetrc,
+  npmrc: parseNpmrc,
+  "git-credentials": parseGitCredentials,
+  pem: parsePem,
+  dotenv: parseDotenvFile,
+  pgpass: parsePgpass,
+  presence: parsePresence,
+  xml: parseXml,
+  "token-file": parseTokenFile,
+};

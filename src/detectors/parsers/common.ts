@@ -1,0 +1,348 @@
+import { ContentScanner } from "../content.js";
+import { detectEnvVar } from "../env.js";
+import { looksRandom } from "../randomness.js";
+import { defaultRules } from "../rules.js";
+import type { Detection } from "../types.js";
+
+// Shared pieces of the structural parsers: the contract (ParseInput/ParseResult), the detection
+// builder that applies the path rule's metadata, the key-name classifier and the value gates.
+// Parsers are pure: text in, detections out; they never touch the filesystem.
+
+/** What a structural parser gets: the file's text and where it came from. */
+export interface ParseInput {
+  text: string;
+  /** Path as reported (relative to home/root, or absolute). */
+  path: string;
+  /** The path rule that selected the file (its provider, severity, remediation), if any. */
+  rule?: {
+    id: string;
+    provider: string;
+    title: string;
+    severity: Detection["severity"];
+    remediation: string;
+  };
+}
+
+export interface ParseResult {
+  detections: Detection[];
+  /** Set when the file could not be parsed as its format; the caller records an issue and text-scans it. */
+  malformed?: string;
+}
+
+export type Parser = (input: ParseInput) => ParseResult;
+
+/** 1-based line of the first occurrence of `needle` in `text` at or after `from`, or undefined. */
+export function lineOfValue(text: string, needle: string, from = 0): number | undefined {
+  const i = text.indexOf(needle, from);
+  if (i < 0) return undefined;
+  let line = 1;
+  for (let j = text.indexOf("\n"); j !== -1 && j < i; j = text.indexOf("\n", j + 1)) line++;
+  return line;
+}
+
+/**
+ * Line of a value that may appear escaped in its file: raw, JSON-escaped (a PEM key in a
+ * service-account JSON has "\n" escapes), or, for a multi-line value, by its first line.
+ */
+export function findLine(text: string, value: string, from = 0): number | undefined {
+  const candidates = [value, JSON.stringify(value).slice(1, -1)];
+  const firstLine = value
+    .split("\n")
+    .find((l) => l.trim().length > 0)
+    ?.trim();
+  if (firstLine) candidates.push(firstLine);
+  for (const c of candidates) {
+    if (!c) continue;
+    const line = lineOfValue(text, c, from);
+    if (line !== undefined) return line;
+  }
+  return from > 0 ? findLine(text, value, 0) : undefined;
+}
+
+/** Offset of the start of the first line matching `re` (multiline), or 0: a hint for findLine. */
+export function offsetOf(text: string, re: RegExp): number {
+  const m = re.exec(text);
+  return m ? m.index : 0;
+}
+
+let scanner: ContentScanner | undefined;
+/** A content scanner over the packaged rules, for placeholder checks and env-style judgements. */
+export function sharedScanner(): ContentScanner {
+  scanner ??= new ContentScanner(defaultRules());
+  return scanner;
+}
+
+/** Documentation placeholders and references to another variable (`${env:X}`, `$X`, `{{ X }}`). */
+export function isPlaceholder(value: string): boolean {
+  return sharedScanner().isPlaceholder(value.trim());
+}
+
+/** The fallback metadata when a parser runs without a path rule (tests, ad-hoc use). */
+const FALLBACK = {
+  id: "structured-file-secret",
+  provider: "generic",
+  title: "Secret in a credential file",
+  severity: "high" as const,
+  remediation:
+    "Do not leave long-lived credentials where the agent can read them: use short-lived, narrow credentials or a keyring.",
+};
+
+export interface Found {
+  secret: string;
+  type: string;
+  /** Key path, e.g. `default.aws_secret_access_key` or `mcpServers.github.env.GITHUB_TOKEN`. */
+  name?: string;
+  line?: number;
+  provider?: string;
+  severity?: Detection["severity"];
+  kind?: Detection["kind"];
+}
+
+/** A structural detection: the path rule's id and metadata, priority 2 (content rules outrank it). */
+export function detection(input: ParseInput, f: Found): Detection {
+  const rule = input.rule ?? FALLBACK;
+  const d: Detection = {
+    ruleId: rule.id,
+    provider: f.provider ?? rule.provider,
+    type: f.type,
+    severity: f.severity ?? rule.severity,
+    title: rule.title,
+    remediation: rule.remediation,
+    secret: f.secret,
+    priority: 2,
+  };
+  if (f.kind) d.kind = f.kind;
+  if (f.name !== undefined) d.name = f.name;
+  if (f.line !== undefined) d.line = f.line;
+  return d;
+}
+
+/** Splits a key into lower-case words: `aws_secret_access_key`, `SecretAccessKey`, `client-key-data`, `//host/:_authToken`. */
+export function keyWords(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+/**
+ * Last words that make a key describe a secret rather than hold one: `token_uri`, `token_type`,
+ * `password_file`, `credential_process`, `apiKeyHelper`, `credsStore`, `bearer_token_env_var`,
+ * `expires_at`.
+ */
+const NOT_A_VALUE = new Set([
+  "id",
+  "ids",
+  "name",
+  "names",
+  "user",
+  "username",
+  "login",
+  "email",
+  "address",
+  "path",
+  "file",
+  "files",
+  "dir",
+  "url",
+  "uri",
+  "endpoint",
+  "host",
+  "hostname",
+  "port",
+  "type",
+  "types",
+  "expires",
+  "expiry",
+  "expiration",
+  "at",
+  "in",
+  "date",
+  "time",
+  "region",
+  "scope",
+  "scopes",
+  "provider",
+  "helper",
+  "helpers",
+  "process",
+  "cmd",
+  "command",
+  "var",
+  "env",
+  "format",
+  "algorithm",
+  "length",
+  "ttl",
+  "kind",
+  "method",
+  "mode",
+  "enabled",
+  "disabled",
+  "required",
+  "store",
+  "stores",
+  "cache",
+  "storage",
+  "location",
+  "prompt",
+  "policy",
+  "version",
+  "hint",
+  "fingerprint",
+  "responses",
+  "count",
+  "source",
+]);
+
+/**
+ * The secret type a key name announces, or undefined. `aws_secret_access_key` → secret-access-key,
+ * `refresh_token` → refresh-token, `ossrhPassword` → password, `client-key-data` → private-key.
+ */
+export function classifyKey(key: string): string | undefined {
+  const w = keyWords(key);
+  if (w.length === 0) return undefined;
+  if (NOT_A_VALUE.has(w[w.length - 1]!)) return undefined;
+  const has = (s: string) => w.includes(s);
+  if (has("password") || has("passwd") || has("pwd") || has("pass") || has("passphrase")) return "password";
+  if ((has("private") && has("key")) || has("privatekey") || (has("client") && has("key") && has("data")))
+    return "private-key";
+  if (has("secret")) {
+    if (has("client")) return "client-secret";
+    if (has("access") && has("key")) return "secret-access-key";
+    if (has("key")) return "secret-key";
+    return "secret";
+  }
+  const tokenIdx = w.findIndex((x) => x === "token" || x === "accesstoken" || x === "authtoken");
+  if (tokenIdx >= 0) {
+    const prev = w[tokenIdx - 1];
+    if (w[tokenIdx] === "accesstoken" || prev === "access") return "access-token";
+    if (prev === "refresh") return "refresh-token";
+    if (prev === "id") return "id-token";
+    if (prev === "session" || prev === "security") return "session-token";
+    return "token";
+  }
+  if ((has("api") && has("key")) || has("apikey")) return "api-key";
+  return undefined;
+}
+
+/** Values that are never secrets whatever their key says: booleans, numbers, empty strings. */
+function trivial(v: string): boolean {
+  return v.length === 0 || /^(true|false|yes|no|on|off|null|none|nil|undefined|\d+)$/i.test(v);
+}
+
+/**
+ * Values that sit in secret-named fields but are public by design: the OAuth client secret of the
+ * gcloud CLI's installed-application client, written into every `authorized_user` ADC file. Google:
+ * for installed apps "the client secret is obviously not treated as a secret"
+ * (https://developers.google.com/identity/protocols/oauth2#installed).
+ */
+const PUBLIC_VALUES = new Set(["d-FL95Q19q7MQmFpd7hHD0Ty"]);
+
+/**
+ * Does a string under a secret-named key hold a secret? Passwords: any non-trivial, non-placeholder
+ * value of 4+ characters (a credential file's password field is a password even when it is a word).
+ * Private keys: PEM text or a long blob. Tokens and other secrets: the value must look generated.
+ */
+export function acceptValue(type: string, value: string): boolean {
+  const v = value.trim();
+  if (trivial(v) || isPlaceholder(v) || PUBLIC_VALUES.has(v)) return false;
+  if (type === "password") return v.length >= 4;
+  if (type === "private-key") return /PRIVATE KEY/.test(v) || looksRandom(v, 32);
+  return looksRandom(v, 8);
+}
+
+/**
+ * A variable as the environment source would judge it (src/detectors/env.ts), so an `env` block in an
+ * agent config and the agent's real environment give the same answer. Returns the secret and type.
+ */
+export function judgeEnv(name: string, value: string): { secret: string; type: string; provider: string }[] {
+  const out: { secret: string; type: string; provider: string }[] = [];
+  for (const d of detectEnvVar(name, value, defaultRules(), sharedScanner())) {
+    out.push({ secret: d.secret, type: d.type, provider: d.provider });
+  }
+  return out;
+}
+
+/** Decodes standard or URL-safe base64, or undefined when the text is not base64. */
+export function decodeBase64(s: string): Buffer | undefined {
+  const t = s.trim().replace(/\s+/g, "");
+  if (t.length === 0 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) return undefined;
+  return Buffer.from(t.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+}
+
+/** `user:password` from base64 (docker `auth`, npm `_auth`), or undefined when it does not decode to that. */
+export function decodeBasicAuth(s: string): { user: string; password: string } | undefined {
+  const buf = decodeBase64(s);
+  if (!buf) return undefined;
+  const text = buf.toString("utf8");
+  // Printable text only: a random blob that happens to be valid base64 is not user:pass.
+  if (!/^[\x20-\x7e]+$/.test(text)) return undefined;
+  const i = text.indexOf(":");
+  if (i < 0) return undefined;
+  return { user: text.slice(0, i), password: text.slice(i + 1) };
+}
+
+type Json = unknown;
+
+/**
+ * Generic walk over parsed JSON/YAML/TOML: every string whose key announces a secret and whose
+ * value passes the gate. `skip` names keys whose subtrees another extractor handles. A handful of
+ * container keys name hosts whose string children are tokens (composer `github-oauth`, `bearer`).
+ */
+export function walkKeys(
+  root: Json,
+  visit: (f: { path: string; key: string; type: string; value: string }) => void,
+  skip: (path: string[], key: string) => boolean = () => false,
+): void {
+  const rec = (node: Json, path: string[], inherited: string | undefined): void => {
+    if (Array.isArray(node)) {
+      node.forEach((child, i) => {
+        rec(child, [...path, String(i)], undefined);
+      });
+      return;
+    }
+    if (node === null || typeof node !== "object") return;
+    const obj = node as Record<string, Json>;
+    // Entra ID (MSAL) token caches store every token under `secret` with its kind beside it.
+    const msalType =
+      typeof obj.credential_type === "string" ? kebab(obj.credential_type as string) : undefined;
+    for (const [key, value] of Object.entries(obj)) {
+      if (skip(path, key)) continue;
+      const childPath = [...path, key];
+      let type = classifyKey(key);
+      if (type === "secret" && msalType) type = msalType;
+      if (typeof value === "string") {
+        const t = type ?? (inherited && !classifiesAsNonSecret(key) ? inherited : undefined);
+        if (t && acceptValue(t, value)) visit({ path: childPath.join("."), key, type: t, value });
+        continue;
+      }
+      rec(value, childPath, INHERITING.has(key.toLowerCase()) ? "token" : type);
+    }
+  };
+  rec(root, [], undefined);
+}
+
+/** Composer auth.json containers keyed by host (getcomposer.org/doc/articles/authentication-for-private-packages.md). */
+const INHERITING = new Set(["github-oauth", "gitlab-oauth", "gitlab-token", "bearer"]);
+
+function classifiesAsNonSecret(key: string): boolean {
+  const w = keyWords(key);
+  return w.length > 0 && NOT_A_VALUE.has(w[w.length - 1]!);
+}
+
+function kebab(s: string): string {
+  return keyWords(s).join("-");
+}
+
+/** One finding per (secret, type): a value repeated under two keys is reported once. */
+export function uniqueBySecret(found: Found[]): Found[] {
+  const seen = new Set<string>();
+  return found.filter((f) => {
+    if (seen.has(f.secret)) return false;
+    seen.add(f.secret);
+    return true;
+  });
+}

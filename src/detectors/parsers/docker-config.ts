@@ -1,0 +1,63 @@
+import {
+  decodeBasicAuth,
+  detection,
+  type Found,
+  findLine,
+  isPlaceholder,
+  type ParseInput,
+  type ParseResult,
+  uniqueBySecret,
+} from "./common.js";
+import { parseJsonText } from "./json.js";
+
+// Docker `config.json` (https://docs.docker.com/reference/cli/docker/login/#credential-stores) and
+// the containers-auth.json(5) format shared by podman, buildah and skopeo: `auths.<registry>.auth`
+// is base64 of `user:password`; `identitytoken` and `registrytoken` are OAuth tokens. `credsStore`
+// and `credHelpers` mean the secret is held by a helper program, not by this file: no finding.
+// The legacy `~/.dockercfg` is the `auths` map at the top level.
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+
+export function parseDockerConfig(input: ParseInput): ParseResult {
+  const r = parseJsonText(input.text);
+  if (!r.ok || !isObj(r.value)) return { detections: [], malformed: "not valid JSON" };
+  const root = r.value;
+  const auths = isObj(root.auths) ? root.auths : root.auths === undefined ? legacy(root) : {};
+  const text = input.text;
+  const found: Found[] = [];
+  for (const [registry, entry] of Object.entries(auths)) {
+    if (!isObj(entry)) continue;
+    const base = root.auths ? `auths.${registry}` : registry;
+    if (typeof entry.auth === "string" && entry.auth && !isPlaceholder(entry.auth)) {
+      const line = findLine(text, entry.auth);
+      const basic = decodeBasicAuth(entry.auth);
+      if (basic) {
+        if (basic.password && !isPlaceholder(basic.password))
+          found.push({ secret: basic.password, type: "password", name: `${base}.auth`, line });
+      } else if (entry.auth.length >= 8) {
+        found.push({ secret: entry.auth, type: "token", name: `${base}.auth`, line });
+      }
+    }
+    if (typeof entry.password === "string" && entry.password.length >= 4 && !isPlaceholder(entry.password))
+      found.push({
+        secret: entry.password,
+        type: "password",
+        name: `${base}.password`,
+        line: findLine(text, entry.password),
+      });
+    for (const k of ["identitytoken", "registrytoken"]) {
+      const v = entry[k];
+      if (typeof v === "string" && v.length >= 8 && !isPlaceholder(v))
+        found.push({ secret: v, type: "token", name: `${base}.${k}`, line: findLine(text, v) });
+    }
+  }
+  return { detections: uniqueBySecret(found).map((f) => detection(input, f)) };
+}
+
+/** `~/.dockercfg`: registries at the top level, each with `auth` (and `email`). */
+function legacy(root: Obj): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(root)) if (isObj(v) && "auth" in v) out[k] = v;
+  return out;
+}

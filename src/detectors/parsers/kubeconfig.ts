@@ -1,0 +1,104 @@
+import {
+  acceptValue,
+  decodeBase64,
+  detection,
+  type Found,
+  findLine,
+  isPlaceholder,
+  judgeEnv,
+  type ParseInput,
+  type ParseResult,
+  uniqueBySecret,
+} from "./common.js";
+import { findPemKeys } from "./pem.js";
+import { parseYamlText } from "./yaml.js";
+
+// kubeconfig (https://kubernetes.io/docs/reference/config-api/kubeconfig.v1/): credentials live in
+// `users[].user`: `token`, `password`, `client-key-data` (base64 of a PEM private key),
+// `auth-provider.config` (`refresh-token`, `id-token`, `access-token`, `client-secret`) and
+// `exec.env[]` ({name, value}). `tokenFile`, `client-key` and `exec.command` name files and
+// programs: no secret in this file.
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+
+const AUTH_PROVIDER_KEYS: Record<string, string> = {
+  "refresh-token": "refresh-token",
+  "id-token": "id-token",
+  "access-token": "access-token",
+  "client-secret": "client-secret",
+};
+
+export function parseKubeconfig(input: ParseInput): ParseResult {
+  const docs = parseYamlText(input.text);
+  if (!docs) return { detections: [], malformed: "not valid YAML" };
+  const text = input.text;
+  const found: Found[] = [];
+  for (const doc of docs) {
+    if (!isObj(doc) || !Array.isArray(doc.users)) continue;
+    doc.users.forEach((entry, i) => {
+      if (!isObj(entry) || !isObj(entry.user)) return;
+      const u = entry.user;
+      const base = `users.${typeof entry.name === "string" ? entry.name : i}.user`;
+      const str = (k: string) => (typeof u[k] === "string" ? (u[k] as string) : undefined);
+      const token = str("token");
+      if (token && acceptValue("token", token))
+        found.push({ secret: token, type: "token", name: `${base}.token`, line: findLine(text, token) });
+      const password = str("password");
+      if (password && acceptValue("password", password))
+        found.push({
+          secret: password,
+          type: "password",
+          name: `${base}.password`,
+          line: findLine(text, password),
+        });
+      const keyData = str("client-key-data");
+      if (keyData && !isPlaceholder(keyData)) {
+        const line = findLine(text, keyData);
+        const pem = decodeBase64(keyData)?.toString("utf8");
+        const keys = pem ? findPemKeys(pem) : undefined;
+        if (keys && keys.length > 0) {
+          for (const k of keys)
+            found.push({
+              secret: k.block,
+              type: k.encrypted ? "encrypted-private-key" : "private-key",
+              name: `${base}.client-key-data`,
+              line,
+              ...(k.encrypted ? { severity: "low" as const } : {}),
+            });
+        } else if (acceptValue("private-key", keyData)) {
+          // Not a PEM inside: still key material in a field that only ever holds a private key.
+          found.push({ secret: keyData, type: "private-key", name: `${base}.client-key-data`, line });
+        }
+      }
+      const ap = isObj(u["auth-provider"]) ? u["auth-provider"] : undefined;
+      if (ap && isObj(ap.config)) {
+        for (const [k, v] of Object.entries(ap.config)) {
+          const type = AUTH_PROVIDER_KEYS[k];
+          if (type && typeof v === "string" && acceptValue(type, v))
+            found.push({
+              secret: v,
+              type,
+              name: `${base}.auth-provider.config.${k}`,
+              line: findLine(text, v),
+            });
+        }
+      }
+      const exec = isObj(u.exec) ? u.exec : undefined;
+      if (exec && Array.isArray(exec.env)) {
+        for (const e of exec.env) {
+          if (!isObj(e) || typeof e.name !== "string" || typeof e.value !== "string") continue;
+          for (const j of judgeEnv(e.name, e.value))
+            found.push({
+              secret: j.secret,
+              type: j.type,
+              name: `${base}.exec.env.${e.name}`,
+              line: findLine(text, j.secret),
+              ...(j.provider !== "generic" ? { provider: j.provider } : {}),
+            });
+        }
+      }
+    });
+  }
+  return { detections: uniqueBySecret(found).map((f) => detection(input, f)) };
+}

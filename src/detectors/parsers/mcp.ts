@@ -1,0 +1,111 @@
+import { acceptValue, classifyKey, type Found, findLine, isPlaceholder, judgeEnv } from "./common.js";
+
+// MCP server definitions in agent configs. The shapes:
+// - Claude Code `~/.claude.json` (`mcpServers`, and `projects.<dir>.mcpServers`), `.mcp.json`,
+//   Cursor `~/.cursor/mcp.json`, Gemini CLI `settings.json`: `mcpServers.<name>.{command,args,env,url,headers}`
+//   (https://docs.anthropic.com/en/docs/claude-code/mcp, https://docs.cursor.com/context/model-context-protocol,
+//   https://github.com/google-gemini/gemini-cli/blob/main/docs/tools/mcp-server.md);
+// - VS Code `.vscode/mcp.json`: `servers.<name>` with the same fields
+//   (https://code.visualstudio.com/docs/copilot/chat/mcp-servers);
+// - Codex `config.toml`: `[mcp_servers.<name>]` with `env` and `http_headers`; `env_http_headers`
+//   and `bearer_token_env_var` name variables, they hold no secret
+//   (https://github.com/openai/codex/blob/main/docs/config.md#mcp_servers).
+// `env` values are judged exactly like the agent's own environment (src/detectors/env.ts).
+
+export const MCP_KEYS = new Set(["mcpServers", "mcp_servers"]);
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Authorization header schemes whose credential follows the scheme word (RFC 9110 section 11.4). */
+const AUTH_SCHEME_RE = /^(bearer|basic|token|bot|apikey|api-key|key)\s+(\S+)$/i;
+
+/** Secrets in one server definition; `prefix` is its key path (mcpServers.github). */
+export function mcpServerSecrets(server: unknown, prefix: string, text: string): Found[] {
+  if (!isObj(server)) return [];
+  const out: Found[] = [];
+  const env = server.env;
+  if (isObj(env)) {
+    for (const [name, value] of Object.entries(env)) {
+      if (typeof value !== "string") continue;
+      for (const j of judgeEnv(name, value)) {
+        out.push({
+          secret: j.secret,
+          type: j.type,
+          name: `${prefix}.env.${name}`,
+          line: findLine(text, j.secret),
+          ...(j.provider !== "generic" ? { provider: j.provider } : {}),
+        });
+      }
+    }
+  }
+  for (const hk of ["headers", "http_headers", "requestInit"]) {
+    let headers = server[hk];
+    if (hk === "requestInit" && isObj(headers)) headers = headers.headers;
+    if (!isObj(headers)) continue;
+    const base = hk === "requestInit" ? `${prefix}.requestInit.headers` : `${prefix}.${hk}`;
+    for (const [name, value] of Object.entries(headers)) {
+      if (typeof value !== "string") continue;
+      const f = headerSecret(name, value);
+      if (f) out.push({ ...f, name: `${base}.${name}`, line: findLine(text, f.secret) });
+    }
+  }
+  // Command-line flags: `--api-key=<v>` or `--token <v>` in args.
+  const args = server.args;
+  if (Array.isArray(args)) {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (typeof a !== "string") continue;
+      const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/.exec(a);
+      if (!m) continue;
+      const type = classifyKey(m[1]!);
+      if (!type) continue;
+      const next = args[i + 1];
+      const value = m[2] ?? (typeof next === "string" && !next.startsWith("-") ? next : undefined);
+      if (value !== undefined && acceptValue(type, value))
+        out.push({ secret: value, type, name: `${prefix}.args.${m[1]}`, line: findLine(text, value) });
+    }
+  }
+  return out;
+}
+
+function headerSecret(name: string, value: string): { secret: string; type: string } | undefined {
+  const v = value.trim();
+  if (isPlaceholder(v)) return undefined;
+  if (/^(proxy-)?authorization$/i.test(name)) {
+    const m = AUTH_SCHEME_RE.exec(v);
+    const cred = m ? m[2]! : v;
+    if (isPlaceholder(cred) || cred.length < 8) return undefined;
+    return { secret: cred, type: "token" };
+  }
+  const j = judgeEnv(name.replace(/[^A-Za-z0-9]+/g, "_").toUpperCase(), v)[0];
+  return j ? { secret: j.secret, type: j.type === "secret" ? "token" : j.type } : undefined;
+}
+
+/** Every MCP server secret under `mcpServers`/`mcp_servers` anywhere in the tree, and top-level `servers`. */
+export function mcpSecrets(root: unknown, text: string, topLevelServers: boolean): Found[] {
+  const out: Found[] = [];
+  const rec = (node: unknown, path: string[]): void => {
+    if (!isObj(node)) return;
+    for (const [key, value] of Object.entries(node)) {
+      if (
+        (MCP_KEYS.has(key) || (topLevelServers && key === "servers" && path.length === 0)) &&
+        isObj(value)
+      ) {
+        for (const [server, def] of Object.entries(value)) {
+          out.push(...mcpServerSecrets(def, [...path, key, server].join("."), text));
+        }
+      } else rec(value, [...path, key]);
+    }
+  };
+  rec(root, []);
+  return out;
+}
+
+/** Path test for walkKeys: the MCP subtrees are extracted by mcpSecrets, not by the generic walk. */
+export function isMcpSubtree(path: string[], key: string, topLevelServers: boolean): boolean {
+  return MCP_KEYS.has(key) || (topLevelServers && path.length === 0 && key === "servers");
+}

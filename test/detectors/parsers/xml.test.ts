@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { PARSERS } from "../../../src/detectors/parsers/index.js";
+import type { Detection } from "../../../src/detectors/types.js";
+
+const RULE = {
+  id: "maven-settings",
+  provider: "maven",
+  title: "t",
+  severity: "high" as const,
+  remediation: "r",
+};
+const shape = (d: Detection) => ({
+  ruleId: d.ruleId,
+  type: d.type,
+  name: d.name,
+  line: d.line,
+  severity: d.severity,
+});
+function run(text: string) {
+  const res = PARSERS.xml!({ text, path: "settings.xml", rule: RULE });
+  return {
+    shapes: res.detections.map(shape),
+    secrets: res.detections.map((d) => d.secret),
+    malformed: res.malformed,
+  };
+}
+
+describe("xml parser (Maven settings.xml, NuGet.Config)", () => {
+  it(`Maven server passwords; \${env.X} is a reference; {…} is encrypted (low)`, () => {
+    const text = [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      "<settings>",
+      "  <servers>",
+      "    <server><id>central</id><username>deployer</username><password>Mv7!Lm2Xw7&amp;Rt5</password></server>",
+      `    <server><id>env</id><password>\${env.MAVEN_PASSWORD}</password></server>`,
+      "    <server><id>enc</id><password>{COQLCE6DU6GtcS5P=}</password></server>",
+      `    <server><id>ssh</id><privateKey>\${user.home}/.ssh/id_rsa</privateKey><passphrase>Kq3#Lm2Xw7Rt</passphrase></server>`,
+      "  </servers>",
+      "</settings>",
+    ].join("\n");
+    const r = run(text);
+    expect(r.shapes).toEqual([
+      { ruleId: "maven-settings", type: "password", name: "password", line: 4, severity: "high" },
+      { ruleId: "maven-settings", type: "encrypted-password", name: "password", line: 6, severity: "low" },
+      { ruleId: "maven-settings", type: "password", name: "passphrase", line: 7, severity: "high" },
+    ]);
+    expect(r.secrets).toEqual(["Mv7!Lm2Xw7&Rt5", "{COQLCE6DU6GtcS5P=}", "Kq3#Lm2Xw7Rt"]);
+  });
+
+  it("NuGet ClearTextPassword is reported; the DPAPI-encrypted Password is not", () => {
+    const text = [
+      "<configuration>",
+      "  <packageSourceCredentials>",
+      "    <corp>",
+      '      <add key="Username" value="ci" />',
+      '      <add key="ClearTextPassword" value="Nu9!Lm2Xw7Rt5" />',
+      "    </corp>",
+      "    <other>",
+      '      <add key="Password" value="AQAAANCMnd8BFdERjHoAwE/Cl+sBAAAA" />',
+      "    </other>",
+      "  </packageSourceCredentials>",
+      "</configuration>",
+    ].join("\n");
+    const r = run(text);
+    expect(r.shapes).toEqual([
+      { ruleId: "maven-settings", type: "password", name: "ClearTextPassword", line: 5, severity: "high" },
+    ]);
+    expect(r.secrets).toEqual(["Nu9!Lm2Xw7Rt5"]);
+  });
+
+  it("a file that is not XML is malformed", () => {
+    expect(run("password=Mv7!Lm2Xw7Rt5")).toEqual({ shapes: [], secrets: [], malformed: "not valid XML" });
+  });
+});
