@@ -54,6 +54,8 @@ const pathSchema = z.strictObject({
   envPointers: z.array(z.string()).optional(),
   parser: z.string().min(1),
   textScan: z.boolean().optional(),
+  /** home (default): globs relative to the home directory; tree: globs matched anywhere in the working tree. */
+  scope: z.enum(["home", "tree"]).optional(),
 });
 
 const placeholderSchema = z.strictObject({
@@ -187,6 +189,7 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
       severity: d.severity,
       remediation: d.remediation,
       paths: d.paths,
+      scope: d.scope ?? "home",
       envPointers: d.envPointers ?? [],
       parser: d.parser,
       textScan: d.textScan ?? true,

@@ -81,8 +81,9 @@ export interface PathRule {
   title: string;
   severity: Severity;
   remediation: string;
-  /** Globs relative to the home directory. */
+  /** Globs relative to the home directory (scope home) or matched anywhere in the working tree (scope tree). */
   paths: string[];
+  scope: "home" | "tree";
   /** Environment variables that point at this file instead (KUBECONFIG, AWS_SHARED_CREDENTIALS_FILE). */
   envPointers: string[];
   /** Structural parser to run (parsers/index.ts); "text" = content rules only; "presence" = existence is the finding. */

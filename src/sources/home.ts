@@ -31,6 +31,7 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
   const targets: HomeTarget[] = [];
   const seen = new Set<string>();
   for (const rule of ctx.rules.paths) {
+    if (rule.scope !== "home") continue;
     let matches: string[] = [];
     try {
       matches = await fg(rule.paths, {

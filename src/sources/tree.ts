@@ -41,6 +41,12 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
   // `include` filters files only: a directory cannot be ruled out before its contents are seen.
   const includes = (ctx.limits.include ?? []).map(globToRegExp);
   const isIncluded = (rel: string) => includes.length === 0 || includes.some((re) => re.test(rel));
+  // Project-level config files (.env, .mcp.json, .npmrc, keys) get their structural parser, from the
+  // path rules whose scope is "tree".
+  const treeRules = ctx.rules.paths
+    .filter((r) => r.scope === "tree")
+    .map((rule) => ({ rule, res: rule.paths.map(globToRegExp) }));
+  const treeRuleFor = (rel: string) => treeRules.find((t) => t.res.some((re) => re.test(rel)))?.rule;
   const pending: Promise<void>[] = [];
   let active = 0;
   const queue: ((() => Promise<void>) | undefined)[] = [];
@@ -49,7 +55,8 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
   const runFile = (abs: string, rel: string, st: Stats) => {
     if (!isIncluded(rel)) return;
     const job = async () => {
-      out.push(...(await scanFile({ abs, reportPath: rel, source: "tree", st }, ctx)));
+      const pathRule = treeRules.length ? treeRuleFor(rel) : undefined;
+      out.push(...(await scanFile({ abs, reportPath: rel, source: "tree", st, pathRule }, ctx)));
     };
     const start = (): Promise<void> => {
       active++;

@@ -1,0 +1,19 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { demoReports } from "../src/cli/demo-reports.js";
+import { packageRoot } from "../src/core/paths.js";
+
+// reports/ holds the demo sandbox's report in every format: documentation and golden files at once.
+// After an intended change, regenerate them with `npm run reports` and review the diff.
+describe("example reports in reports/", async () => {
+  const files = await demoReports();
+  it("cover every format", () => {
+    expect(Object.keys(files).sort()).toEqual(["demo.json", "demo.junit.xml", "demo.md", "demo.sarif", "demo.txt"]);
+  });
+  for (const [name, text] of Object.entries(files)) {
+    it(`reports/${name} is up to date (npm run reports)`, () => {
+      expect(text).toBe(readFileSync(join(packageRoot(), "reports", name), "utf8"));
+    });
+  }
+});
