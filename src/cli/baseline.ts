@@ -7,6 +7,7 @@ import {
   readBaseline,
   writeBaseline,
 } from "../baseline/index.js";
+import { UsageError } from "../core/errors.js";
 import type { CliIo, CliResult } from "./io.js";
 import { addSourceOptions, runScan, type ScanFlags } from "./scan.js";
 
@@ -39,6 +40,13 @@ export function baselineCommand(io: CliIo, result: CliResult): Command {
     .option("--no-progress", "never show progress on stderr");
   cmd.addHelpText("after", HELP);
   cmd.action(async (flags: BaselineFlags) => {
+    if (flags.demo && !flags.output) {
+      // The demo's root is the packaged fixture tree: never write into it.
+      throw new UsageError(
+        "baseline --demo needs --output FILE",
+        "the demo sandbox is read-only package data",
+      );
+    }
     const scanFlags: ScanFlags = {
       ...flags,
       output: undefined,

@@ -2,7 +2,13 @@ import { REPORTERS } from "../reporters/index.js";
 import type { CliIo } from "./io.js";
 import { runScan, type ScanFlags } from "./scan.js";
 
-const EXT: Record<string, string> = { table: "txt", json: "json", sarif: "sarif", junit: "junit.xml", markdown: "md" };
+const EXT: Record<string, string> = {
+  table: "txt",
+  json: "json",
+  sarif: "sarif",
+  junit: "junit.xml",
+  markdown: "md",
+};
 
 /**
  * The demo sandbox's report in every format, with a fixed target (the fixture paths depend on

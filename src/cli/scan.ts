@@ -21,9 +21,9 @@ import { identityAccess, selfAccess } from "../sources/access.js";
 import { readEnvFile, readProcEnv } from "../sources/env.js";
 import { resolveUser } from "../sources/users.js";
 import type { CliIo, CliResult } from "./io.js";
-import { addProbeTargetOptions } from "./probe.js";
 import { collect, parsePositiveInt, parseSeverity, parseSize, parseSources } from "./options.js";
 import { writeReports } from "./output.js";
+import { addProbeTargetOptions } from "./probe.js";
 import { Progress } from "./progress.js";
 
 export interface ScanFlags {

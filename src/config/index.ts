@@ -22,6 +22,11 @@ export interface AgentAuditConfig {
     allowedHosts?: string[];
     proxy?: string;
     timeoutMs?: number;
+    dnsResolvers?: string[];
+    metadata?: string[];
+    ports?: number[];
+    defaultTargets?: boolean;
+    firewallEvidence?: boolean;
   };
   gate?: {
     mode?: "ask" | "deny";
@@ -70,10 +75,16 @@ export const CONFIG_SCHEMA = z.strictObject({
   baseline: nonEmpty.optional(),
   egress: z
     .strictObject({
-      canaries: z.array(hostPort).optional(),
+      // "defaults" adds the default canaries (rules/egress) back to the given ones.
+      canaries: z.array(z.union([z.literal("defaults"), hostPort])).optional(),
       allowedHosts: z.array(nonEmpty).optional(),
       proxy: z.url().optional(),
       timeoutMs: z.number().int().positive().optional(),
+      dnsResolvers: z.array(nonEmpty).optional(),
+      metadata: z.array(hostPort).optional(),
+      ports: z.array(z.number().int().min(1).max(65535)).optional(),
+      defaultTargets: z.boolean().optional(),
+      firewallEvidence: z.boolean().optional(),
     })
     .optional(),
   gate: z

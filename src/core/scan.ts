@@ -148,7 +148,7 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   }
   const findings = new Map<string, Finding>();
   for (const d of located) {
-    if (opts.disabledRules?.has(d.ruleId)) continue;
+    if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) continue;
     const f = toFinding(d, opts);
     if (!findings.has(f.fingerprint)) findings.set(f.fingerprint, f);
   }

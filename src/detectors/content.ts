@@ -38,7 +38,11 @@ export class ContentScanner {
   private readonly byKeyword = new Map<string, ContentRule[]>();
   private readonly placeholders: RegExp[];
 
+  /** Rule ids switched off by the user's config; structural detections judged by them are dropped too. */
+  readonly disabled: ReadonlySet<string>;
+
   constructor(ruleSet: RuleSet, disabled: ReadonlySet<string> = new Set()) {
+    this.disabled = disabled;
     this.rules = ruleSet.content.filter((r) => !disabled.has(r.id));
     this.placeholders = ruleSet.placeholders;
     for (const rule of this.rules) {

@@ -23,6 +23,8 @@ export interface Detection {
    * content rule (3) beats a structural parser (2), which beats a generic assignment rule (1).
    */
   priority: number;
+  /** For structural detections judged by a content or env rule: that rule's id (config `rules.disable` applies to it). */
+  viaRuleId?: string;
 }
 
 /** A content rule as compiled from rules/secrets/<id>.yaml. */

@@ -72,7 +72,12 @@ export async function scanFile(t: FileTarget, ctx: SourceContext): Promise<Locat
     return [];
   }
   const located: Located[] = [];
-  for (const d of dedupe(detections)) {
+  // Disabled rules go before the dedupe, so a lower-priority detection of the same secret survives.
+  const off = ctx.scanner.disabled;
+  const enabled = off.size
+    ? detections.filter((d) => !off.has(d.ruleId) && !(d.viaRuleId && off.has(d.viaRuleId)))
+    : detections;
+  for (const d of dedupe(enabled)) {
     located.push({ ...d, location: { source: t.source, path: t.reportPath, line: d.line, name: d.name } });
   }
   return located;

@@ -96,6 +96,8 @@ export interface Found {
   provider?: string;
   severity?: Detection["severity"];
   kind?: Detection["kind"];
+  /** The content or env rule that judged the value, so disabling that rule disables this too. */
+  viaRuleId?: string;
 }
 
 /** A structural detection: the path rule's id and metadata, priority 2 (content rules outrank it). */
@@ -112,6 +114,7 @@ export function detection(input: ParseInput, f: Found): Detection {
     priority: 2,
   };
   if (f.kind) d.kind = f.kind;
+  if (f.viaRuleId) d.viaRuleId = f.viaRuleId;
   if (f.name !== undefined) d.name = f.name;
   if (f.line !== undefined) d.line = f.line;
   return d;
@@ -258,10 +261,13 @@ export function acceptValue(type: string, value: string): boolean {
  * A variable as the environment source would judge it (src/detectors/env.ts), so an `env` block in an
  * agent config and the agent's real environment give the same answer. Returns the secret and type.
  */
-export function judgeEnv(name: string, value: string): { secret: string; type: string; provider: string }[] {
-  const out: { secret: string; type: string; provider: string }[] = [];
+export function judgeEnv(
+  name: string,
+  value: string,
+): { secret: string; type: string; provider: string; ruleId: string }[] {
+  const out: { secret: string; type: string; provider: string; ruleId: string }[] = [];
   for (const d of detectEnvVar(name, value, defaultRules(), sharedScanner())) {
-    out.push({ secret: d.secret, type: d.type, provider: d.provider });
+    out.push({ secret: d.secret, type: d.type, provider: d.provider, ruleId: d.ruleId });
   }
   return out;
 }

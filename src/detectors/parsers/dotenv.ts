@@ -18,6 +18,7 @@ export function parseDotenvFile(input: ParseInput): ParseResult {
       found.push({
         secret: j.secret,
         type: j.type,
+        viaRuleId: j.ruleId,
         name,
         line: findLine(input.text, j.secret, decl?.index ?? 0),
         ...(j.provider !== "generic" ? { provider: j.provider } : {}),

@@ -98,6 +98,7 @@ export function structuredSecrets(root: unknown, text: string, opts: StructuredO
           found.push({
             secret: j.secret,
             type: j.type,
+            viaRuleId: j.ruleId,
             name: `env.${name}`,
             line: findLine(text, j.secret),
             ...(j.provider !== "generic" ? { provider: j.provider } : {}),

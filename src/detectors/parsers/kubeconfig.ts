@@ -92,6 +92,7 @@ export function parseKubeconfig(input: ParseInput): ParseResult {
             found.push({
               secret: j.secret,
               type: j.type,
+              viaRuleId: j.ruleId,
               name: `${base}.exec.env.${e.name}`,
               line: findLine(text, j.secret),
               ...(j.provider !== "generic" ? { provider: j.provider } : {}),

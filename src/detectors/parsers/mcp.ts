@@ -35,6 +35,7 @@ export function mcpServerSecrets(server: unknown, prefix: string, text: string):
         out.push({
           secret: j.secret,
           type: j.type,
+          viaRuleId: j.ruleId,
           name: `${prefix}.env.${name}`,
           line: findLine(text, j.secret),
           ...(j.provider !== "generic" ? { provider: j.provider } : {}),
