@@ -69,7 +69,25 @@ export function renderTable(report: AuditReport, opts: { color: boolean }): stri
     }
     out.push(table.toString(), "");
   }
-  if (report.findings.length === 0) out.push("No secrets found.", "");
+  if (report.findings.length === 0) out.push("No findings.", "");
+
+  if (report.probes.length) {
+    out.push(paint("bold", `Egress probes (${report.probes.length}): posture ${report.egress.posture}`));
+    const table = new Table({
+      head: ["outcome", "method", "via", "target", "detail"],
+      style: { head: [], border: [] },
+      wordWrap: true,
+      wrapOnWordBoundary: false,
+      colWidths: [9, 9, 8, 38, 48],
+    });
+    for (const p of report.probes) {
+      const expected = (p as { expected?: string }).expected;
+      const bad = p.outcome === "error" || (expected !== undefined && p.outcome !== expected);
+      const color: Color = p.outcome === "error" ? "magenta" : bad ? "red" : "green";
+      table.push([paint(color, p.outcome), p.method, p.via, p.target, p.detail]);
+    }
+    out.push(table.toString(), "");
+  }
 
   out.push(paint("bold", "Checklist"));
   for (const c of report.checklist) {
