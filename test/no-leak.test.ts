@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../src/core/paths.js";
@@ -16,7 +16,7 @@ for (const [name, value] of Object.entries(planted.values)) {
   for (let i = 4; i + 8 <= value.length; i++) windows.push([name, value.slice(i, i + 8)]);
 }
 
-export function leaks(text: string): string[] {
+function leaks(text: string): string[] {
   const found = new Set<string>();
   for (const [name, w] of windows) if (text.includes(w)) found.add(name);
   return [...found].sort();

@@ -9,7 +9,13 @@ import { packageRoot } from "../src/core/paths.js";
 describe("example reports in reports/", async () => {
   const files = await demoReports();
   it("cover every format", () => {
-    expect(Object.keys(files).sort()).toEqual(["demo.json", "demo.junit.xml", "demo.md", "demo.sarif", "demo.txt"]);
+    expect(Object.keys(files).sort()).toEqual([
+      "demo.json",
+      "demo.junit.xml",
+      "demo.md",
+      "demo.sarif",
+      "demo.txt",
+    ]);
   });
   for (const [name, text] of Object.entries(files)) {
     it(`reports/${name} is up to date (npm run reports)`, () => {

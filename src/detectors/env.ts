@@ -19,7 +19,7 @@ function safeDecode(s: string): string {
 
 function nameMatches(rule: EnvRule, upper: string): boolean {
   if (rule.names.includes(upper)) return true;
-  if (!rule.namePattern || !rule.namePattern.test(upper)) return false;
+  if (!rule.namePattern?.test(upper)) return false;
   for (const ex of rule.excludeNames) if (ex.test(upper)) return false;
   return true;
 }

@@ -188,7 +188,6 @@ describe("runEgress", () => {
 
   it("finishes within the time budget when every proxy probe hangs, with errors, never a pass", async () => {
     const ports = await Promise.all(Array.from({ length: 20 }, () => closedPort()));
-    const started = Date.now();
     const r = await runEgress(
       opts({
         canaries: ports.map((p) => `127.0.0.1:${p}`),
@@ -198,8 +197,8 @@ describe("runEgress", () => {
         concurrency: 8,
       }),
     );
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeLessThan(300 * 2 + 1000 + 400);
+    // The budget itself is asserted with a fake clock in pool.test.ts; here: what it reports.
+    expect(r.egress?.budgetMs).toBe(300 * 2 + 1000);
     const proxied = r.probes!.filter((p) => p.via === "proxy");
     expect(new Set(proxied.map((p) => p.outcome))).toEqual(new Set(["error"]));
     // Late probes get what is left of the budget (a shorter timeout) or do not start at all.
