@@ -1,3 +1,4 @@
+import { KeywordMatcher } from "./keywords.js";
 import { looksRandom, shannonEntropy } from "./randomness.js";
 import type { RuleSet } from "./rules.js";
 import type { ContentRule, Detection } from "./types.js";
@@ -27,15 +28,13 @@ export const INLINE_ALLOW_NEXT_LINE_MARKERS = [
   "secretlint-disable-next-line",
 ];
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** A compiled scanner: one keyword regex over the text, then only the rules whose keyword occurred. */
+/** A compiled scanner: one keyword pass over the text, then only the rules whose keyword occurred. */
 export class ContentScanner {
   private readonly rules: ContentRule[];
-  private readonly keywordRe: RegExp;
+  private readonly keywords: KeywordMatcher;
   private readonly byKeyword = new Map<string, ContentRule[]>();
+  /** Rules per keyword, indexed like `keywords.keywords`. */
+  private readonly rulesOf: ContentRule[][];
   private readonly placeholders: RegExp[];
 
   /** Rule ids switched off by the user's config; structural detections judged by them are dropped too. */
@@ -52,9 +51,8 @@ export class ContentScanner {
         this.byKeyword.set(k, list);
       }
     }
-    // Longest first, so a keyword that contains another still gets recorded on its own.
-    const keys = [...this.byKeyword.keys()].sort((a, b) => b.length - a.length);
-    this.keywordRe = keys.length ? new RegExp(keys.map(escapeRegex).join("|"), "gi") : /(?!)/g;
+    this.keywords = new KeywordMatcher([...this.byKeyword.keys()]);
+    this.rulesOf = this.keywords.keywords.map((k) => this.byKeyword.get(k)!);
   }
 
   /** True if a value equals or embeds a documentation placeholder. */
@@ -63,15 +61,13 @@ export class ContentScanner {
     return false;
   }
 
-  /** Rules whose keyword occurs in the text. */
-  candidates(text: string): ContentRule[] {
+  /**
+   * Rules whose keyword occurs (case-insensitively) in the text, or in a Buffer read as latin1, in
+   * the order their keywords first occur. On a Buffer no string is made: most files hold no keyword.
+   */
+  candidates(text: string | Uint8Array): ContentRule[] {
     const found = new Set<ContentRule>();
-    this.keywordRe.lastIndex = 0;
-    for (const m of text.matchAll(this.keywordRe)) {
-      const rules = this.byKeyword.get(m[0].toLowerCase());
-      if (rules) for (const r of rules) found.add(r);
-      if (found.size === this.rules.length) break;
-    }
+    for (const k of this.keywords.find(text)) for (const r of this.rulesOf[k]!) found.add(r);
     return [...found];
   }
 

@@ -156,7 +156,11 @@ function detectInBuffer(buf: Buffer, t: FileTarget, ctx: SourceContext): Detecti
       }
     }
   }
-  if (textScan) out.push(...ctx.scanner.scan(buf.toString("latin1")));
+  if (textScan) {
+    // Keywords first, on the bytes: a file without any is never decoded.
+    const rules = ctx.scanner.candidates(buf);
+    if (rules.length) out.push(...ctx.scanner.scan(buf.toString("latin1"), { rules }));
+  }
   return out;
 }
 

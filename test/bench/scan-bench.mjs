@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Tree-scan throughput of the built CLI (GitHub issue 2, "Speed").
+//
+//   npm run bench                      # 10,000 files / 100 MB (issue 2)
+//   npm run bench -- --preset issue3   # 20,000 files / 200 MB (issue 3)
+//   node test/bench/scan-bench.mjs [--preset issue2|issue3] [--files N] [--mb M] [--seed S] [--runs 3]
+//
+// Generates (or reuses) a deterministic tree (gen-tree.mjs), runs `agent-audit scan` once to warm
+// the page cache, then times `--runs` runs of the whole CLI process (startup and rule loading
+// included) and prints the median. It prints numbers only: no timed assertion anywhere, because
+// wall time depends on the machine and on whatever else runs on it.
+
+import { generateTree, parseArgs } from "./gen-tree.mjs";
+import { benchAgentAudit, fmt, mb, median, printMachine, summarise } from "./lib.mjs";
+
+const argv = process.argv.slice(2);
+let runs = 3;
+const i = argv.indexOf("--runs");
+if (i !== -1) {
+  runs = Number(argv[i + 1]);
+  argv.splice(i, 2);
+}
+const opts = parseArgs(argv.includes("--preset") ? argv : ["--preset", "issue2", ...argv]);
+const manifest = generateTree(opts, (s) => console.error(s));
+
+printMachine();
+console.log(
+  `tree: ${manifest.files} files (${manifest.textFiles} text, ${manifest.binaryFiles} binary), ` +
+    `${fmt(mb(manifest.bytes))} MB; node_modules/ and .git/ (${manifest.skipped.files} files) are skipped`,
+);
+const { times, report } = benchAgentAudit(manifest.dir, runs);
+const s = summarise(report, manifest);
+const med = median(times);
+console.log(`runs (s): ${times.map((t) => fmt(t, 2)).join(", ")}  (after one warm-up run)`);
+console.log(
+  `median: ${fmt(med, 2)} s  ${Math.round(manifest.files / med)} files/s  ${fmt(mb(manifest.bytes) / med)} MB/s`,
+);
+console.log(
+  `findings: ${s.findings} (${Object.entries(s.byRule)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ")}); planted secrets found: ${s.planted} of ${manifest.planted.length} ` +
+    `(only shapes with a rule can be found); findings in skipped dirs: ${s.inSkipped}`,
+);
