@@ -1,4 +1,4 @@
-import { KeywordMatcher } from "./keywords.js";
+import { KeywordMatcher, type KeywordPositions } from "./keywords.js";
 import { looksRandom, shannonEntropy } from "./randomness.js";
 import type { RuleSet } from "./rules.js";
 import type { ContentRule, Detection } from "./types.js";
@@ -53,7 +53,16 @@ export class ContentScanner {
     }
     this.keywords = new KeywordMatcher([...this.byKeyword.keys()]);
     this.rulesOf = this.keywords.keywords.map((k) => this.byKeyword.get(k)!);
+    this.anchoredKeywords = new Uint8Array(this.keywords.keywords.length);
+    this.keywords.keywords.forEach((k, i) => {
+      if (this.rulesOf[i]!.some((r) => r.anchored)) this.anchoredKeywords[i] = 1;
+    });
+    this.keywordIndex = new Map(this.keywords.keywords.map((k, i) => [k, i]));
   }
+
+  /** Keywords of anchored rules, whose every position the prefilter records. */
+  private readonly anchoredKeywords: Uint8Array;
+  private readonly keywordIndex: Map<string, number>;
 
   /** True if a value equals or embeds a documentation placeholder. */
   isPlaceholder(value: string): boolean {
@@ -65,18 +74,43 @@ export class ContentScanner {
    * Rules whose keyword occurs (case-insensitively) in the text, or in a Buffer read as latin1, in
    * the order their keywords first occur. On a Buffer no string is made: most files hold no keyword.
    */
-  candidates(text: string | Uint8Array): ContentRule[] {
+  candidates(text: string | Uint8Array, positions?: KeywordPositions): ContentRule[] {
     const found = new Set<ContentRule>();
-    for (const k of this.keywords.find(text)) for (const r of this.rulesOf[k]!) found.add(r);
+    for (const k of this.keywords.find(text, positions)) for (const r of this.rulesOf[k]!) found.add(r);
     return [...found];
+  }
+
+  /** A positions request for candidates(): every start of the anchored rules' keywords. */
+  positionsRequest(): KeywordPositions {
+    return { wanted: this.anchoredKeywords, starts: new Map() };
+  }
+
+  /** Start positions of a rule's keywords, from the prefilter's record or by searching the text. */
+  private keywordStarts(rule: ContentRule, text: string, positions: KeywordPositions | undefined): number[] {
+    const out: number[] = [];
+    if (positions) {
+      for (const k of rule.keywords) out.push(...(positions.starts.get(this.keywordIndex.get(k) ?? -1) ?? []));
+    } else {
+      // latin1 and ASCII lower-casing keeps every offset where it was.
+      const lower = text.toLowerCase();
+      for (const k of rule.keywords) {
+        for (let i = lower.indexOf(k); i !== -1; i = lower.indexOf(k, i + 1)) out.push(i);
+      }
+    }
+    return out.sort((a, b) => a - b);
   }
 
   /**
    * Every detection in a text. `text` may be a latin1 view of a file: secrets are ASCII, and
    * latin1 maps bytes 1:1, so offsets and line numbers stay right whatever the encoding.
    */
-  scan(text: string, opts: { honourInlineAllows?: boolean; rules?: ContentRule[] } = {}): Detection[] {
-    const rules = opts.rules ?? this.candidates(text);
+  scan(
+    text: string,
+    opts: { honourInlineAllows?: boolean; rules?: ContentRule[]; positions?: KeywordPositions } = {},
+  ): Detection[] {
+    let positions = opts.positions;
+    if (!opts.rules) positions = this.positionsRequest();
+    const rules = opts.rules ?? this.candidates(text, positions);
     if (rules.length === 0) return [];
     const out: Detection[] = [];
     let lineStarts: number[] | undefined;
@@ -93,12 +127,18 @@ export class ContentScanner {
     };
     const honour = opts.honourInlineAllows ?? true;
     for (const rule of rules) {
-      rule.regex.lastIndex = 0;
-      for (const m of text.matchAll(rule.regex)) {
+      let matches: Iterable<RegExpMatchArray>;
+      if (rule.anchored) {
+        matches = anchoredMatches(text, this.keywordStarts(rule, text, positions), rule.anchored);
+      } else {
+        rule.regex.lastIndex = 0;
+        matches = text.matchAll(rule.regex);
+      }
+      for (const m of matches) {
         const secret =
           typeof rule.secretGroup === "string" ? m.groups?.[rule.secretGroup] : m[rule.secretGroup];
         if (!secret) continue;
-        const index = m.index + (m[0].indexOf(secret) >= 0 ? m[0].indexOf(secret) : 0);
+        const index = (m.index ?? 0) + (m[0].indexOf(secret) >= 0 ? m[0].indexOf(secret) : 0);
         if (!this.accept(rule, secret)) continue;
         if (honour && hasInlineAllow(text, index)) continue;
         const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
@@ -127,6 +167,24 @@ export class ContentScanner {
     if (rule.generic && !looksRandom(secret)) return false;
     return true;
   }
+}
+
+/**
+ * The matches of a sticky regex tried at every occurrence of the keywords, in text order and not
+ * overlapping, as a global regex over the whole text would find them.
+ */
+function anchoredMatches(text: string, positions: number[], sticky: RegExp): RegExpMatchArray[] {
+  const out: RegExpMatchArray[] = [];
+  let until = 0;
+  for (const p of positions) {
+    if (p < until) continue;
+    sticky.lastIndex = p;
+    const m = sticky.exec(text);
+    if (!m) continue;
+    out.push(m);
+    until = p + Math.max(1, m[0].length);
+  }
+  return out;
 }
 
 function computeLineStarts(text: string): number[] {

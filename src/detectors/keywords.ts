@@ -96,8 +96,9 @@ export class KeywordMatcher {
    * ordered by where each first starts (at one start, longest first): the order in which a
    * leftmost-longest alternation regex would first meet them.
    */
-  find(input: Uint8Array | string): number[] {
+  find(input: Uint8Array | string, track?: KeywordPositions): number[] {
     const firstStart = new Map<number, number>();
+    this.tracking = track;
     const { classOf, next, classes } = this;
     let s = 0;
     const len = input.length;
@@ -125,8 +126,24 @@ export class KeywordMatcher {
   }
 
   private record(state: number, end: number, firstStart: Map<number, number>): void {
+    const track = this.tracking;
     for (const k of this.ends[state]!) {
-      if (!firstStart.has(k)) firstStart.set(k, end - this.keywords[k]!.length + 1);
+      const start = end - this.keywords[k]!.length + 1;
+      if (!firstStart.has(k)) firstStart.set(k, start);
+      if (track?.wanted[k]) {
+        let list = track.starts.get(k);
+        if (!list) track.starts.set(k, (list = []));
+        list.push(start);
+      }
     }
   }
+
+  /** Set for the duration of one find() call. */
+  private tracking: KeywordPositions | undefined;
+}
+
+/** Asks find() for every start position of some keywords (flags indexed like `keywords`). */
+export interface KeywordPositions {
+  wanted: Uint8Array;
+  starts: Map<number, number[]>;
 }

@@ -18,7 +18,8 @@ const NOT_SECRET_SHAPES: RegExp[] = [
   /^(true|false|yes|no|on|off|null|none|nil|undefined|enabled|disabled)$/i,
   /^\d+(\.\d+)*$/, // numbers and versions
   /^v?\d+\.\d+\.\d+([-+][\w.]+)?$/, // semver
-  /^[a-z]+([_-][a-z]+)*$/i, // plain words: "prod", "my-secret-name"
+  /^[a-z]+([_.-][a-z]+)*$/i, // plain words: "prod", "my-secret-name", "session.internal"
+  /^([a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}(:\d{1,5})?$/i, // host names: db01.prod.internal, api.example.com:443
   /^(~|\.{1,2})?\/?([\w.-]+\/)+[\w.-]*$/, // paths and slash-separated names: prod/db, ./key.pem, ~/keys/sa.json
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, // UUIDs are ids, not secrets
   /^https?:\/\/[^@\s]*$/i, // URLs without credentials
@@ -39,6 +40,10 @@ export function looksRandom(value: string, minLength = 8): boolean {
   const h = shannonEntropy(value);
   // Long hex or base64 blobs, or short mixed-class strings with enough entropy.
   if (classes >= 3) return h >= 3.0;
+  // Letters of one case plus punctuation and no digit ("number):", "list-session"): words and code,
+  // unless long and varied enough to be a generated string.
+  const lettersAndSymbolsOnly = !/\d/.test(value) && !(/[a-z]/.test(value) && /[A-Z]/.test(value));
+  if (classes === 2 && lettersAndSymbolsOnly) return value.length >= 20 && h >= 3.8;
   if (classes === 2) return h >= (value.length >= 20 ? 3.2 : 3.0);
   return value.length >= 24 && h >= 3.5;
 }

@@ -26,6 +26,8 @@ const contentSchema = z.strictObject({
   keywords: z.array(z.string().min(2)).min(1),
   regex: z.string().min(1),
   caseInsensitive: z.boolean().optional(),
+  /** The regex only ever matches starting at one of the keywords: run it there, not over the whole text. */
+  anchored: z.boolean().optional(),
   secretGroup: z.union([z.number().int().min(0), z.string()]).optional(),
   entropy: z.number().min(0).max(8).optional(),
   generic: z.boolean().optional(),
@@ -140,6 +142,9 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
       secretGroup: d.secretGroup ?? 1,
       entropy: d.entropy,
       generic: d.generic ?? false,
+      anchored: d.anchored
+        ? compile(d.regex, d.caseInsensitive ? "iy" : "y", `${file}: regex`, errors)
+        : undefined,
       validator: d.validator,
       allow: (d.allow ?? []).map((a, i) => compile(a, "", `${file}: allow.${i}`, errors)),
       examples: d.examples,

@@ -42,6 +42,11 @@ export interface ContentRule {
   secretGroup: number | string;
   /** Minimum Shannon entropy (bits per character) of the secret. */
   entropy?: number;
+  /**
+   * Sticky copy of `regex` for rules whose matches always start at a keyword: it runs only at the
+   * keywords' positions, so its cost follows the number of keyword hits, not the size of the text.
+   */
+  anchored?: RegExp;
   /** Generic rules (e.g. `password = ...`) also require the value to look random. */
   generic: boolean;
   /** Offline validity check, by name (validators.ts). */

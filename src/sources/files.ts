@@ -158,8 +158,9 @@ function detectInBuffer(buf: Buffer, t: FileTarget, ctx: SourceContext): Detecti
   }
   if (textScan) {
     // Keywords first, on the bytes: a file without any is never decoded.
-    const rules = ctx.scanner.candidates(buf);
-    if (rules.length) out.push(...ctx.scanner.scan(buf.toString("latin1"), { rules }));
+    const positions = ctx.scanner.positionsRequest();
+    const rules = ctx.scanner.candidates(buf, positions);
+    if (rules.length) out.push(...ctx.scanner.scan(buf.toString("latin1"), { rules, positions }));
   }
   return out;
 }

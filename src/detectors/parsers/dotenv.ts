@@ -13,8 +13,11 @@ export function parseDotenvFile(input: ParseInput): ParseResult {
   const vars = parse(input.text);
   const found: Found[] = [];
   for (const [name, value] of Object.entries(vars)) {
+    const judged = judgeEnv(name, value);
+    if (judged.length === 0) continue;
+    // Only for secrets: one regex per variable is the costly part on big .env files.
     const decl = new RegExp(`^[ \\t]*(export[ \\t]+)?${escapeRegex(name)}[ \\t]*[=:]`, "m").exec(input.text);
-    for (const j of judgeEnv(name, value)) {
+    for (const j of judged) {
       found.push({
         secret: j.secret,
         type: j.type,
