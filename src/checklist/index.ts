@@ -3,6 +3,7 @@ import {
   type EgressPosture,
   type Finding,
   type Probe,
+  type ScanIssue,
   SEVERITY_RANK,
   STEP_IDS,
   type StepId,
@@ -16,6 +17,8 @@ export interface ChecklistInput {
   posture: EgressPosture;
   /** Whether the secret inventory ran (any secret source). */
   inventoryRan: boolean;
+  /** The inventory's issues: coverage gaps turn a passing step 1 into `warn`. */
+  issues?: ScanIssue[];
   /** Whether egress was probed (--probe / `probe`). */
   probed: boolean;
   /** Verdicts computed by later capabilities, keyed by step id; they win over the defaults here. */
@@ -35,8 +38,18 @@ function item(id: StepId, status: StepStatus, summary: string, evidence: string[
   return { step: STEP_IDS.indexOf(id) + 1, id, status, summary, evidence };
 }
 
+/**
+ * Issues that mean part of what the agent can read was not scanned (a file over the size cap, an
+ * unreadable file or directory). With any of them, step 1 cannot pass: it becomes `warn`. Malformed
+ * files (still scanned as text) and other users' processes (unreadable to the agent too) are not gaps.
+ */
+const COVERAGE_GAP = /^(skipped:|cannot (read|list|stat|search))/;
+export function isCoverageGap(issue: ScanIssue): boolean {
+  return COVERAGE_GAP.test(issue.message);
+}
+
 /** Step 1: every high/critical secret the agent can read is in the accepted inventory (baseline). */
-export function scoreInventory(findings: Finding[]): ChecklistItem {
+export function scoreInventory(findings: Finding[], issues: ScanIssue[] = []): ChecklistItem {
   const inv = findings.filter((f) => f.control === "secret-inventory");
   const serious = inv.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.high);
   const open = serious.filter((f) => !f.accepted);
@@ -50,11 +63,16 @@ export function scoreInventory(findings: Finding[]): ChecklistItem {
     );
   }
   const lower = inv.length - serious.length;
-  return item(
-    "secret-inventory",
-    "pass",
-    `${inv.length} secret${inv.length === 1 ? "" : "s"} found; ${accepted} accepted in the baseline, ${lower} below high severity`,
-  );
+  const found = `${inv.length} secret${inv.length === 1 ? "" : "s"} found; ${accepted} accepted in the baseline, ${lower} below high severity`;
+  const gaps = issues.filter(isCoverageGap).length;
+  if (gaps) {
+    return item(
+      "secret-inventory",
+      "warn",
+      `${found}; but ${gaps} path${gaps === 1 ? "" : "s"} could not be scanned (see issues), so the inventory may be incomplete`,
+    );
+  }
+  return item("secret-inventory", "pass", found);
 }
 
 export function scoreChecklist(input: ChecklistInput): ChecklistItem[] {
@@ -62,7 +80,9 @@ export function scoreChecklist(input: ChecklistInput): ChecklistItem[] {
     const ext = input.external?.[id];
     if (ext) return { step: STEP_IDS.indexOf(id) + 1, id, ...ext };
     if (id === "secret-inventory") {
-      return input.inventoryRan ? scoreInventory(input.findings) : item(id, "skip", SKIP_REASONS[id]);
+      return input.inventoryRan
+        ? scoreInventory(input.findings, input.issues)
+        : item(id, "skip", SKIP_REASONS[id]);
     }
     return item(id, "skip", SKIP_REASONS[id]);
   });

@@ -35,6 +35,14 @@ export function parseReportSpec(spec: string): { format: string; path: string } 
   return { format, path: spec.slice(i + 1) };
 }
 
+/** Checks --format and every --report before any work is done (a typo must not cost a whole scan). */
+export function validateOutputFlags(flags: { format?: string; report: string[] }): void {
+  const format = flags.format ?? "table";
+  if (!REPORTERS[format])
+    throw new UsageError(`unknown format "${format}"`, `choose from ${reporterNames().join(", ")}`);
+  for (const r of flags.report) parseReportSpec(r);
+}
+
 /** Renders the main report (stdout or --output) and every --report FORMAT:PATH. */
 export function writeReports(
   report: AuditReport,

@@ -3,7 +3,7 @@ import { exitCodeFor } from "../core/scan.js";
 import { parsePorts } from "../probes/options.js";
 import type { CliIo, CliResult } from "./io.js";
 import { collect, parsePositiveInt } from "./options.js";
-import { writeReports } from "./output.js";
+import { validateOutputFlags, writeReports } from "./output.js";
 import { addEgressOptions, addOutputOptions, runScan, type ScanFlags } from "./scan.js";
 
 const HELP = `
@@ -103,6 +103,7 @@ export function probeCommand(io: CliIo, result: CliResult): Command {
       probe: true,
       progress: false,
     };
+    validateOutputFlags(flags);
     const { report, failOn, config } = await runScan(scanFlags, io, { inventory: false, probe: true });
     writeReports(report, flags, io, config);
     result.exitCode = exitCodeFor(report, failOn, flags.exitZero);

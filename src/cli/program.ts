@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../core/errors.js";
+import { redactCredentials } from "../core/redact.js";
 import { toolVersion } from "../core/version.js";
 import { baselineCommand } from "./baseline.js";
 import type { CliIo } from "./io.js";
@@ -13,13 +14,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description("What can your AI agent leak, and what stops it?")
     .version(toolVersion(), "-V, --version")
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({ writeOut: io.stdout, writeErr: (t) => io.stderr(redactCredentials(t)) })
     .showHelpAfterError("(run with --help for usage)");
   program.addCommand(scanCommand(io, result));
   program.addCommand(probeCommand(io, result));
   program.addCommand(baselineCommand(io, result));
   for (const c of program.commands)
-    c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    c.exitOverride().configureOutput({
+      writeOut: io.stdout,
+      writeErr: (t) => io.stderr(redactCredentials(t)),
+    });
   try {
     await program.parseAsync(argv, { from: "user" });
     return result.exitCode;
@@ -29,7 +33,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof UsageError) {
-      io.stderr(`agent-audit: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}\n`);
+      io.stderr(redactCredentials(`agent-audit: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}\n`));
       return 2;
     }
     throw e;

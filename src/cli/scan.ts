@@ -22,7 +22,7 @@ import { readEnvFile, readProcEnv } from "../sources/env.js";
 import { resolveUser } from "../sources/users.js";
 import type { CliIo, CliResult } from "./io.js";
 import { collect, parsePositiveInt, parseSeverity, parseSize, parseSources } from "./options.js";
-import { writeReports } from "./output.js";
+import { validateOutputFlags, writeReports } from "./output.js";
 import { addProbeTargetOptions } from "./probe.js";
 import { Progress } from "./progress.js";
 
@@ -179,6 +179,7 @@ export function scanCommand(io: CliIo, result: CliResult): Command {
   addEgressOptions(cmd);
   cmd.addHelpText("after", EXIT_CODES);
   cmd.action(async (flags: ScanFlags) => {
+    validateOutputFlags(flags);
     const { report, failOn, config } = await runScan(flags, io);
     writeReports(report, flags, io, config);
     result.exitCode = exitCodeFor(report, failOn, flags.exitZero);
@@ -299,6 +300,16 @@ export async function runScan(
       systemRoot,
       ...egressExtras(flags, config),
     });
+  }
+  if (!mode.inventory) {
+    extra.checklist = {
+      ...extra.checklist,
+      "secret-inventory": {
+        status: "skip",
+        summary: "not evaluated by `probe`: run `agent-audit scan`",
+        evidence: [],
+      },
+    };
   }
   const report = buildReport(
     {

@@ -34,9 +34,30 @@ export function fingerprint(parts: {
   return h.digest("hex").slice(0, 24);
 }
 
-/** Removes userinfo from a URL-ish string (proxy URLs in probe output, error messages). */
+/**
+ * Removes userinfo from a URL-ish string (proxy URLs in probe output, error messages): everything up
+ * to the LAST "@", with or without a scheme, since a password may itself hold "/" or "@".
+ * Over-redacting a URL whose path holds an "@" is the safe mistake.
+ */
 export function stripUserinfo(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/i, "$1");
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)?(.*)$/is.exec(url)!;
+  const scheme = m[1] ?? "";
+  const rest = m[2] ?? "";
+  const at = rest.lastIndexOf("@");
+  return at === -1 ? url : `${scheme}${rest.slice(at + 1)}`;
+}
+
+/**
+ * Masks credentials in free text that may echo user input (commander's "unknown option '--x=...'"):
+ * every whitespace- or quote-delimited token holding an "@" after a ":" loses what precedes its
+ * last "@".
+ */
+export function redactCredentials(text: string): string {
+  return text.replace(/[^\s'"]*:[^\s'"]*@[^\s'"]*/g, (token) => {
+    const eq = token.indexOf("=");
+    const head = eq >= 0 && eq < token.indexOf(":") ? token.slice(0, eq + 1) : "";
+    return head + stripUserinfo(token.slice(head.length));
+  });
 }
 
 /**

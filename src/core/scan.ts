@@ -1,5 +1,6 @@
 import { score, scoreChecklist } from "../checklist/index.js";
 import { ContentScanner } from "../detectors/content.js";
+import { looksRandom } from "../detectors/randomness.js";
 import { defaultRules, type RuleSet } from "../detectors/rules.js";
 import type { Access } from "../sources/access.js";
 import type { Located, ScanLimits, SourceContext } from "../sources/context.js";
@@ -7,7 +8,7 @@ import { scanEnv } from "../sources/env.js";
 import { scanHome } from "../sources/home.js";
 import { SOURCE_EXTRA } from "../sources/registry.js";
 import { scanTree } from "../sources/tree.js";
-import { fingerprint, preview } from "./redact.js";
+import { fingerprint, preview, redactCredentials } from "./redact.js";
 import {
   type AuditReport,
   type ChecklistItem,
@@ -104,16 +105,33 @@ export function toFinding(d: Located, opts: Pick<ScanOptions, "accepted" | "seve
 
 const SOURCE_RANK: Record<string, number> = { env: 0, home: 1, tree: 2, mount: 3, socket: 4, process: 5 };
 
+/**
+ * A key path built from file content (a JSON key, a netrc machine, a registry URL) can itself hold
+ * a secret: `https://user:pw@registry` as a key, a token used as a map key. URL userinfo goes, and
+ * any part that a content rule matches or that looks generated is replaced by its preview.
+ */
+export function safeKeyPath(name: string, scanner: ContentScanner): string {
+  let out = redactCredentials(name);
+  for (const d of scanner.scan(out, { honourInlineAllows: false }))
+    out = out.split(d.secret).join(preview(d.secret));
+  return out.replace(/[A-Za-z0-9+/=_-]{16,}/g, (run) => (looksRandom(run, 16) ? preview(run) : run));
+}
+
+/** Code-unit order: the same on every machine, whatever LANG says (localeCompare does not). */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Deterministic order: severity, then source, path, line, name, rule. */
 export function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort(
     (a, b) =>
       SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
       (SOURCE_RANK[a.location.source] ?? 9) - (SOURCE_RANK[b.location.source] ?? 9) ||
-      (a.location.path ?? "").localeCompare(b.location.path ?? "") ||
+      byteOrder(a.location.path ?? "", b.location.path ?? "") ||
       (a.location.line ?? 0) - (b.location.line ?? 0) ||
-      (a.location.name ?? "").localeCompare(b.location.name ?? "") ||
-      a.ruleId.localeCompare(b.ruleId),
+      byteOrder(a.location.name ?? "", b.location.name ?? "") ||
+      byteOrder(a.ruleId, b.ruleId),
   );
 }
 
@@ -147,8 +165,18 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
     located.push(...(await SOURCES[name](ctx)));
   }
   const findings = new Map<string, Finding>();
+  const names = new Map<string, string>();
   for (const d of located) {
     if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) continue;
+    const name = d.location.name;
+    if (name !== undefined && d.location.source !== "env" && d.location.source !== "process") {
+      let safe = names.get(name);
+      if (safe === undefined) {
+        safe = safeKeyPath(name, ctx.scanner);
+        names.set(name, safe);
+      }
+      d.location = { ...d.location, name: safe };
+    }
     const f = toFinding(d, opts);
     if (!findings.has(f.fingerprint)) findings.set(f.fingerprint, f);
   }
@@ -169,6 +197,7 @@ export function buildReport(
     probes,
     posture,
     inventoryRan: opts.inventoryRan,
+    issues: inventory.issues,
     probed: extra.probed ?? false,
     external: extra.checklist,
   });

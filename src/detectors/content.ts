@@ -54,7 +54,7 @@ export class ContentScanner {
     this.keywords = new KeywordMatcher([...this.byKeyword.keys()]);
     this.rulesOf = this.keywords.keywords.map((k) => this.byKeyword.get(k)!);
     this.anchoredKeywords = new Uint8Array(this.keywords.keywords.length);
-    this.keywords.keywords.forEach((k, i) => {
+    this.keywords.keywords.forEach((_k, i) => {
       if (this.rulesOf[i]!.some((r) => r.anchored)) this.anchoredKeywords[i] = 1;
     });
     this.keywordIndex = new Map(this.keywords.keywords.map((k, i) => [k, i]));
@@ -89,7 +89,8 @@ export class ContentScanner {
   private keywordStarts(rule: ContentRule, text: string, positions: KeywordPositions | undefined): number[] {
     const out: number[] = [];
     if (positions) {
-      for (const k of rule.keywords) out.push(...(positions.starts.get(this.keywordIndex.get(k) ?? -1) ?? []));
+      for (const k of rule.keywords)
+        out.push(...(positions.starts.get(this.keywordIndex.get(k) ?? -1) ?? []));
     } else {
       // latin1 and ASCII lower-casing keeps every offset where it was.
       const lower = text.toLowerCase();

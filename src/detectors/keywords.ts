@@ -131,9 +131,9 @@ export class KeywordMatcher {
       const start = end - this.keywords[k]!.length + 1;
       if (!firstStart.has(k)) firstStart.set(k, start);
       if (track?.wanted[k]) {
-        let list = track.starts.get(k);
-        if (!list) track.starts.set(k, (list = []));
-        list.push(start);
+        const list = track.starts.get(k);
+        if (list) list.push(start);
+        else track.starts.set(k, [start]);
       }
     }
   }

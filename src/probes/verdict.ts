@@ -296,11 +296,26 @@ export function verdict(
       evidence: [],
     };
   } else if (!input.proxyConfigured) {
+    // Direct egress is already a finding when open; with it refused, the missing proxy is its own
+    // (medium: nothing leaks, but the agent has no audited way out and will be given a hole).
+    const missing: Finding = {
+      fingerprint: fingerprint({ ruleId: "egress-proxy-missing", source: "probe", subject: "proxy" }),
+      ruleId: "egress-proxy-missing",
+      control: "egress-proxy",
+      kind: "egress",
+      severity: "medium",
+      title: "No egress proxy is configured: the agent has no allowlisted, logged way out",
+      remediation:
+        "Run an allowlisting proxy (squid, smokescreen, sandbox-runtime) and point the agent at it with HTTPS_PROXY/HTTP_PROXY; allow only it through the firewall.",
+      location: { source: "probe", target: "proxy" },
+      accepted: false,
+    };
+    if (!findings.some((f) => f.control === "egress-proxy")) findings.push(missing);
     step3 = {
       status: "fail",
       summary:
         "no egress proxy is configured (no --proxy, and no HTTPS_PROXY, HTTP_PROXY or ALL_PROXY in the agent's environment)",
-      evidence: [],
+      evidence: [missing.fingerprint],
     };
   } else if (letThrough.length || refusedNeeded.length) {
     const parts = [];

@@ -148,11 +148,23 @@ function detectInBuffer(buf: Buffer, t: FileTarget, ctx: SourceContext): Detecti
       ctx.issues.push({ where: t.reportPath, message: `no parser "${parserName}"; scanned as text` });
       textScan = true;
     } else {
-      const res = parser({ text: buf.toString("utf8"), path: t.reportPath, rule: t.pathRule });
-      out.push(...res.detections);
-      if (res.malformed) {
-        ctx.issues.push({ where: t.reportPath, message: `${res.malformed}; scanned as text` });
+      let res: ReturnType<typeof parser> | undefined;
+      try {
+        res = parser({ text: buf.toString("utf8"), path: t.reportPath, rule: t.pathRule });
+      } catch (e) {
+        // Fail closed: a file built to crash a parser (deep nesting) must not hide its secrets.
+        ctx.issues.push({
+          where: t.reportPath,
+          message: `parser failed (${safeMessage(e)}); scanned as text`,
+        });
         textScan = true;
+      }
+      if (res) {
+        out.push(...res.detections);
+        if (res.malformed) {
+          ctx.issues.push({ where: t.reportPath, message: `${res.malformed}; scanned as text` });
+          textScan = true;
+        }
       }
     }
   }
@@ -185,7 +197,7 @@ async function detectStreaming(
     const len = carry + bytesRead;
     if (first) {
       ctx.stats.files++;
-      if (!ctx.limits.includeBinary && isBinary(buf, len)) return [];
+      if (!ctx.limits.includeBinary && !t.pathRule && isBinary(buf, len)) return [];
       first = false;
     }
     const text = buf.toString("latin1", 0, len);

@@ -15,6 +15,11 @@ interface HomeTarget {
   shown?: string;
 }
 
+/** A path, not data: one line, no JSON or PEM, not longer than PATH_MAX. */
+export function isPlausiblePath(value: string): boolean {
+  return value.length <= 4096 && !/[\n\r\0{}"]/.test(value) && !value.includes("-----BEGIN");
+}
+
 /** Report path: relative to home when inside it, absolute otherwise. */
 export function homeReportPath(home: string, abs: string): string {
   const rel = relative(home, abs);
@@ -55,6 +60,15 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
     for (const ptr of rule.envPointers) {
       const value = ctx.env?.[ptr];
       if (!value) continue;
+      // A value that cannot be a path (a JSON key pasted into GOOGLE_APPLICATION_CREDENTIALS) is
+      // never used as one: it would end up in an issue's `where`. Its content is the env source's job.
+      if (!isPlausiblePath(value)) {
+        ctx.issues.push({
+          where: `$${ptr}`,
+          message: "does not name a file (the value is not a path; not printed)",
+        });
+        continue;
+      }
       // KUBECONFIG is a colon-separated list.
       for (const part of value.split(":").filter(Boolean)) {
         // Absolute pointers are read under the system root (the agent's "/"), so a fixture or an

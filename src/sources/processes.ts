@@ -46,7 +46,13 @@ export async function scanProcesses(ctx: SourceContext): Promise<Located[]> {
   try {
     entries = await readdir(proc);
   } catch (e) {
-    ctx.issues.push({ where: "/proc", message: `cannot list: ${safeMessage(e)}` });
+    // No /proc (not mounted in this sandbox, or a system root without one): the agent cannot read
+    // other processes either, so this is a note, not a gap in the inventory.
+    const missing = (e as { code?: string }).code === "ENOENT";
+    ctx.issues.push({
+      where: "/proc",
+      message: missing ? "not mounted: no other processes to read" : `cannot list: ${safeMessage(e)}`,
+    });
     return [];
   }
   // The scanner's own environment is the `env` source's business; skip it only when /proc is

@@ -132,11 +132,12 @@ describe("runEgress", () => {
       `egress-direct-tcp-open high Direct IPv4 TCP to 127.0.0.1:${web.port} (canary.test) connects: traffic leaves without the proxy`,
       `egress-direct-http-open high Direct HTTP to 127.0.0.1:${web.port} (canary.test) gets an answer (http 200)`,
       `egress-dns-configured-resolver medium The configured resolver 127.0.0.1:${dnsPort} resolves outside names (canary.test): queries for an attacker's domain leave through it`,
+      "egress-proxy-missing medium No egress proxy is configured: the agent has no allowlisted, logged way out",
     ]);
     expect(r.checklist?.["default-deny-egress"]).toEqual({
       status: "fail",
       summary: `3 of 3 direct probes got out: tcp 127.0.0.1:${web.port}, http 127.0.0.1:${web.port}, dns 127.0.0.1:${dnsPort}`,
-      evidence: r.findings!.map((f) => f.fingerprint),
+      evidence: r.findings!.filter((f) => f.control === "default-deny-egress").map((f) => f.fingerprint),
     });
     expect(r.egress).toMatchObject({
       firewall: {

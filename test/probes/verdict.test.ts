@@ -75,7 +75,7 @@ describe("posture and steps 2 and 3", () => {
         posture: "open",
         step2: "fail",
         step3: "fail",
-        findings: ["egress-direct-tcp-open high 192.0.2.1:443"],
+        findings: ["egress-direct-tcp-open high 192.0.2.1:443", "egress-proxy-missing medium proxy"],
       },
     ],
     [
@@ -93,7 +93,12 @@ describe("posture and steps 2 and 3", () => {
       "kernel-enforced-no-proxy: all direct refused, no proxy",
       directBlocked,
       false,
-      { posture: "kernel-enforced-no-proxy", step2: "pass", step3: "fail", findings: [] },
+      {
+        posture: "kernel-enforced-no-proxy",
+        step2: "pass",
+        step3: "fail",
+        findings: ["egress-proxy-missing medium proxy"],
+      },
     ],
     [
       "kernel-enforced-with-proxy",
@@ -158,7 +163,10 @@ describe("posture and steps 2 and 3", () => {
         posture: "open",
         step2: "fail",
         step3: "fail",
-        findings: ["egress-metadata-reachable critical 169.254.169.254:80"],
+        findings: [
+          "egress-metadata-reachable critical 169.254.169.254:80",
+          "egress-proxy-missing medium proxy",
+        ],
       },
     ],
     [
@@ -173,7 +181,12 @@ describe("posture and steps 2 and 3", () => {
       true,
       { posture: "unknown", step2: "pass", step3: "warn", findings: [] },
     ],
-    ["nothing probed", [], false, { posture: "unknown", step2: "error", step3: "fail", findings: [] }],
+    [
+      "nothing probed",
+      [],
+      false,
+      { posture: "unknown", step2: "error", step3: "fail", findings: ["egress-proxy-missing medium proxy"] },
+    ],
     [
       "the apex of a wildcard is reported, not scored",
       [...directBlocked, ...proxyGood, r("proxy-apex", "wild.test:443", "open")],
@@ -196,8 +209,14 @@ describe("posture and steps 2 and 3", () => {
       proxyConfigured: false,
       firewall: { tools: { nft: "read" }, ipv4OutputDefaultDeny: true, ipv6OutputDefaultDeny: false },
     });
-    expect(v.findings.map((f) => f.ruleId)).toEqual(["egress-direct-tcp-open", "egress-ipv6-unfiltered"]);
-    expect(v.checklist["default-deny-egress"]?.evidence).toEqual(v.findings.map((f) => f.fingerprint));
+    expect(v.findings.map((f) => f.ruleId)).toEqual([
+      "egress-direct-tcp-open",
+      "egress-ipv6-unfiltered",
+      "egress-proxy-missing",
+    ]);
+    expect(v.checklist["default-deny-egress"]?.evidence).toEqual(
+      v.findings.filter((f) => f.control === "default-deny-egress").map((f) => f.fingerprint),
+    );
   });
 
   it("fingerprints are stable per method, via and target", () => {
