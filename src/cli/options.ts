@@ -38,3 +38,11 @@ export function parsePositiveInt(v: string): number {
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
 }
+
+/** `--workers`: a count (0 = none) or "auto". */
+export function parseWorkers(v: string): number | "auto" {
+  if (v === "auto") return "auto";
+  if (!/^\d+$/.test(v) || Number(v) > 64)
+    throw new InvalidArgumentError('must be "auto" or a number from 0 to 64');
+  return Number(v);
+}

@@ -19,9 +19,17 @@ import { runEgress } from "../probes/index.js";
 import { egressExtras } from "../probes/options.js";
 import { identityAccess, selfAccess } from "../sources/access.js";
 import { readEnvFile, readProcEnv } from "../sources/env.js";
+import { autoWorkers } from "../sources/scan-pool.js";
 import { resolveUser } from "../sources/users.js";
 import type { CliIo, CliResult } from "./io.js";
-import { collect, parsePositiveInt, parseSeverity, parseSize, parseSources } from "./options.js";
+import {
+  collect,
+  parsePositiveInt,
+  parseSeverity,
+  parseSize,
+  parseSources,
+  parseWorkers,
+} from "./options.js";
 import { validateOutputFlags, writeReports } from "./output.js";
 import { addProbeTargetOptions } from "./probe.js";
 import { Progress } from "./progress.js";
@@ -43,6 +51,7 @@ export interface ScanFlags {
   includeBinary: boolean;
   maxFileSize: number;
   concurrency: number;
+  workers?: number | "auto";
   failOn?: Severity;
   exitZero: boolean;
   config?: string;
@@ -153,7 +162,13 @@ export function addSourceOptions(cmd: Command): Command {
       parseSize,
       10 * 1024 * 1024,
     )
-    .option("--concurrency <n>", "files read at once", parsePositiveInt, 32);
+    .option("--concurrency <n>", "files read at once", parsePositiveInt, 32)
+    .option(
+      "--workers <n|auto>",
+      "worker threads for big working trees (0 = none; auto = one per core, at most 4)",
+      parseWorkers,
+      "auto",
+    );
 }
 
 export function scanCommand(io: CliIo, result: CliResult): Command {
@@ -280,6 +295,7 @@ export async function runScan(
           exclude: config.exclude,
           include: config.include,
           concurrency: flags.concurrency,
+          workers: flags.workers === undefined || flags.workers === "auto" ? autoWorkers() : flags.workers,
         },
         disabledRules: new Set(config.rules.disable),
         severityOverrides: config.rules.severity,

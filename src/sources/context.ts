@@ -23,6 +23,8 @@ export interface ScanLimits {
   include?: string[];
   /** Concurrent file reads. */
   concurrency: number;
+  /** Worker threads for big tree scans; 0 or absent = scan on the main thread. */
+  workers?: number;
 }
 
 /** Everything a source needs; sources are the only code that reads the world. */

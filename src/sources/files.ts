@@ -30,6 +30,9 @@ export function dedupe(dets: Detection[]): Detection[] {
   return [...best.values()];
 }
 
+/** What reading and detecting needs: no filesystem identity or access decisions (claimFile's job). */
+export type ReadContext = Pick<SourceContext, "scanner" | "limits" | "issues" | "stats" | "onFile">;
+
 export interface FileTarget {
   abs: string;
   /** Path as reported: relative to home or root, absolute otherwise. */
@@ -45,17 +48,31 @@ export interface FileTarget {
  * and devices are not content).
  */
 export async function scanFile(t: FileTarget, ctx: SourceContext): Promise<Located[]> {
+  return (await claimFile(t, ctx)) ? scanClaimed(t, ctx) : [];
+}
+
+/**
+ * Decides whether this path of a file is the one to scan: a regular file the agent can read, not
+ * yet scanned through another path. Runs on the main thread even when workers read the files.
+ */
+export async function claimFile(t: FileTarget, ctx: SourceContext): Promise<boolean> {
   const { st } = t;
-  if (!st.isFile()) return [];
-  // Identity by device and inode, claimed before the first await: a file reached through two paths
-  // (a symlink, home inside the tree) is scanned once, by whichever path the walk met first.
+  if (!st.isFile()) return false;
+  // Identity by device and inode: a file reached through two paths (a symlink, home inside the
+  // tree) is scanned once, by whichever path the walk met first.
   const id = `${st.dev}:${st.ino}`;
-  if (ctx.scanned.has(id)) return [];
+  if (ctx.scanned.has(id)) return false;
   // Claimed only once readable (checked again after the await): with --as-user, a file can be
   // unreadable through one path (inside a locked directory) and readable through another.
-  if (!(await ctx.access.canRead(t.abs, st))) return [];
-  if (ctx.scanned.has(id)) return [];
+  if (!(await ctx.access.canRead(t.abs, st))) return false;
+  if (ctx.scanned.has(id)) return false;
   ctx.scanned.add(id);
+  return true;
+}
+
+/** Reads and scans a claimed file (see claimFile): on the main thread or in a scan worker. */
+export async function scanClaimed(t: FileTarget, ctx: ReadContext): Promise<Located[]> {
+  const { st } = t;
   const cap = ctx.limits.maxFileBytes;
   if (cap > 0 && st.size > cap && !t.pathRule) {
     ctx.issues.push({
@@ -106,7 +123,7 @@ export function readSmallSync(abs: string, size: number): Buffer {
   }
 }
 
-async function readAndDetect(t: FileTarget, ctx: SourceContext): Promise<Detection[]> {
+async function readAndDetect(t: FileTarget, ctx: ReadContext): Promise<Detection[]> {
   const size = t.st.size;
   if (size <= SYNC_READ_BYTES) {
     const buf = readSmallSync(t.abs, size);
@@ -138,7 +155,7 @@ async function readAndDetect(t: FileTarget, ctx: SourceContext): Promise<Detecti
   }
 }
 
-function detectInBuffer(buf: Buffer, t: FileTarget, ctx: SourceContext): Detection[] {
+function detectInBuffer(buf: Buffer, t: FileTarget, ctx: ReadContext): Detection[] {
   const out: Detection[] = [];
   const parserName = t.pathRule?.parser;
   let textScan = t.pathRule ? t.pathRule.textScan : true;
@@ -180,7 +197,7 @@ function detectInBuffer(buf: Buffer, t: FileTarget, ctx: SourceContext): Detecti
 async function detectStreaming(
   fh: import("node:fs/promises").FileHandle,
   t: FileTarget,
-  ctx: SourceContext,
+  ctx: ReadContext,
 ): Promise<Detection[]> {
   const out: Detection[] = [];
   const buf = Buffer.allocUnsafe(CHUNK_BYTES + CHUNK_OVERLAP);

@@ -3,8 +3,12 @@ import { opendir, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { safeMessage } from "../core/errors.js";
 import type { Located, SourceContext } from "./context.js";
-import { scanFile } from "./files.js";
+import { claimFile, type FileTarget, scanClaimed } from "./files.js";
 import { globToRegExp } from "./glob.js";
+import { ScanPool } from "./scan-pool.js";
+
+/** Files scanned on the main thread before workers start: small trees never pay their start-up. */
+export const WORKER_THRESHOLD_FILES = 256;
 
 /** Version-control internals: skipped unless --include-vcs. */
 export const VCS_DIRS = new Set([".git", ".hg", ".svn", ".jj", ".bzr"]);
@@ -47,6 +51,9 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     .filter((r) => r.scope === "tree")
     .map((rule) => ({ rule, res: rule.paths.map(globToRegExp) }));
   const treeRuleFor = (rel: string) => treeRules.find((t) => t.res.some((re) => re.test(rel)))?.rule;
+  const workers = ctx.limits.workers ?? 0;
+  let claimed = 0;
+  let pool: ScanPool | undefined;
   const pending: Promise<void>[] = [];
   let active = 0;
   const queue: ((() => Promise<void>) | undefined)[] = [];
@@ -56,7 +63,15 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     if (!isIncluded(rel)) return;
     const job = async () => {
       const pathRule = treeRules.length ? treeRuleFor(rel) : undefined;
-      out.push(...(await scanFile({ abs, reportPath: rel, source: "tree", st, pathRule }, ctx)));
+      const target: FileTarget = { abs, reportPath: rel, source: "tree", st, pathRule };
+      if (!(await claimFile(target, ctx))) return;
+      // Big trees: past the first files, the reading and matching moves to worker threads.
+      if (workers > 0 && ++claimed > WORKER_THRESHOLD_FILES) {
+        pool ??= new ScanPool(workers, ctx);
+        pool.submit(target, pathRule?.id);
+        return;
+      }
+      out.push(...(await scanClaimed(target, ctx)));
     };
     const start = (): Promise<void> => {
       active++;
@@ -136,5 +151,10 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
 
   await walk(root, await stat(root));
   for (let i = 0; i < pending.length; i++) await pending[i];
+  if (pool) {
+    const r = await pool.drain();
+    out.push(...r.located);
+    ctx.issues.push(...r.issues);
+  }
   return out;
 }
