@@ -272,6 +272,21 @@ export function judgeEnv(
   return out;
 }
 
+/**
+ * Findings for one variable of an `env` block in a config file (MCP servers, Claude settings,
+ * kubeconfig exec), judged like the agent's environment and reported at `keyPath`.
+ */
+export function envVarFindings(name: string, value: string, keyPath: string, text: string): Found[] {
+  return judgeEnv(name, value).map((j) => ({
+    secret: j.secret,
+    type: j.type,
+    viaRuleId: j.ruleId,
+    name: keyPath,
+    line: findLine(text, j.secret),
+    ...(j.provider !== "generic" ? { provider: j.provider } : {}),
+  }));
+}
+
 /** Decodes standard or URL-safe base64, or undefined when the text is not base64. */
 export function decodeBase64(s: string): Buffer | undefined {
   const t = s.trim().replace(/\s+/g, "");

@@ -1,8 +1,8 @@
 import {
   detection,
+  envVarFindings,
   type Found,
   findLine,
-  judgeEnv,
   type ParseInput,
   type ParseResult,
   uniqueBySecret,
@@ -93,17 +93,7 @@ export function structuredSecrets(root: unknown, text: string, opts: StructuredO
     const env = (root as Record<string, unknown> | null)?.env;
     if (env && typeof env === "object" && !Array.isArray(env)) {
       for (const [name, value] of Object.entries(env)) {
-        if (typeof value !== "string") continue;
-        for (const j of judgeEnv(name, value)) {
-          found.push({
-            secret: j.secret,
-            type: j.type,
-            viaRuleId: j.ruleId,
-            name: `env.${name}`,
-            line: findLine(text, j.secret),
-            ...(j.provider !== "generic" ? { provider: j.provider } : {}),
-          });
-        }
+        if (typeof value === "string") found.push(...envVarFindings(name, value, `env.${name}`, text));
       }
     }
   }

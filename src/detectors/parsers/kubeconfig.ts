@@ -2,10 +2,10 @@ import {
   acceptValue,
   decodeBase64,
   detection,
+  envVarFindings,
   type Found,
   findLine,
   isPlaceholder,
-  judgeEnv,
   type ParseInput,
   type ParseResult,
   uniqueBySecret,
@@ -88,15 +88,7 @@ export function parseKubeconfig(input: ParseInput): ParseResult {
       if (exec && Array.isArray(exec.env)) {
         for (const e of exec.env) {
           if (!isObj(e) || typeof e.name !== "string" || typeof e.value !== "string") continue;
-          for (const j of judgeEnv(e.name, e.value))
-            found.push({
-              secret: j.secret,
-              type: j.type,
-              viaRuleId: j.ruleId,
-              name: `${base}.exec.env.${e.name}`,
-              line: findLine(text, j.secret),
-              ...(j.provider !== "generic" ? { provider: j.provider } : {}),
-            });
+          found.push(...envVarFindings(e.name, e.value, `${base}.exec.env.${e.name}`, text));
         }
       }
     });

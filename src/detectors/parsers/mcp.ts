@@ -1,4 +1,12 @@
-import { acceptValue, classifyKey, type Found, findLine, isPlaceholder, judgeEnv } from "./common.js";
+import {
+  acceptValue,
+  classifyKey,
+  envVarFindings,
+  type Found,
+  findLine,
+  isPlaceholder,
+  judgeEnv,
+} from "./common.js";
 
 // MCP server definitions in agent configs. The shapes:
 // - Claude Code `~/.claude.json` (`mcpServers`, and `projects.<dir>.mcpServers`), `.mcp.json`,
@@ -30,17 +38,7 @@ export function mcpServerSecrets(server: unknown, prefix: string, text: string):
   const env = server.env;
   if (isObj(env)) {
     for (const [name, value] of Object.entries(env)) {
-      if (typeof value !== "string") continue;
-      for (const j of judgeEnv(name, value)) {
-        out.push({
-          secret: j.secret,
-          type: j.type,
-          viaRuleId: j.ruleId,
-          name: `${prefix}.env.${name}`,
-          line: findLine(text, j.secret),
-          ...(j.provider !== "generic" ? { provider: j.provider } : {}),
-        });
-      }
+      if (typeof value === "string") out.push(...envVarFindings(name, value, `${prefix}.env.${name}`, text));
     }
   }
   for (const hk of ["headers", "http_headers", "requestInit"]) {
