@@ -46,6 +46,8 @@ export class ScanPool {
     size: number,
     private readonly ctx: SourceContext,
   ) {
+    // For the test that proves the workers ran (test/sources/scan-pool.test.ts).
+    if (process.env.AGENT_AUDIT_TRACE_WORKERS) process.stderr.write(`agent-audit: ${size} scan workers\n`);
     const url = new URL("./scan-worker.js", import.meta.url);
     const workerData = { disabled: [...ctx.scanner.disabled], limits: ctx.limits };
     for (let i = 0; i < size; i++) {

@@ -7,8 +7,11 @@ import { claimFile, type FileTarget, scanClaimed } from "./files.js";
 import { globToRegExp } from "./glob.js";
 import { ScanPool } from "./scan-pool.js";
 
-/** Files scanned on the main thread before workers start: small trees never pay their start-up. */
-export const WORKER_THRESHOLD_FILES = 256;
+/**
+ * Bytes scanned on the main thread before workers start: a worker costs ~0.2 s to start (modules,
+ * rules, regex warm-up), which only pays off on trees of a few tens of MB (test/bench).
+ */
+export const WORKER_THRESHOLD_BYTES = 24 * 1024 * 1024;
 
 /** Version-control internals: skipped unless --include-vcs. */
 export const VCS_DIRS = new Set([".git", ".hg", ".svn", ".jj", ".bzr"]);
@@ -52,7 +55,7 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     .map((rule) => ({ rule, res: rule.paths.map(globToRegExp) }));
   const treeRuleFor = (rel: string) => treeRules.find((t) => t.res.some((re) => re.test(rel)))?.rule;
   const workers = ctx.limits.workers ?? 0;
-  let claimed = 0;
+  let claimedBytes = 0;
   let pool: ScanPool | undefined;
   const pending: Promise<void>[] = [];
   let active = 0;
@@ -66,7 +69,8 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
       const target: FileTarget = { abs, reportPath: rel, source: "tree", st, pathRule };
       if (!(await claimFile(target, ctx))) return;
       // Big trees: past the first files, the reading and matching moves to worker threads.
-      if (workers > 0 && ++claimed > WORKER_THRESHOLD_FILES) {
+      claimedBytes += st.size;
+      if (workers > 0 && claimedBytes > WORKER_THRESHOLD_BYTES) {
         pool ??= new ScanPool(workers, ctx);
         pool.submit(target, pathRule?.id);
         return;

@@ -2,7 +2,6 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { WORKER_THRESHOLD_FILES } from "../../src/sources/tree.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // Worker threads run only from the compiled package (a worker cannot load .ts under vitest), so
@@ -15,10 +14,17 @@ afterAll(() => t.cleanup());
 function build(root: string): void {
   // Enough files that most of them go to the workers, with secrets, decoys, binaries, a .env
   // (structural parser), a file over the cap and a malformed MCP config spread through them.
-  for (let i = 0; i < WORKER_THRESHOLD_FILES * 4; i++) {
+  for (let i = 0; i < 1024; i++) {
     const dir = join(root, `pkg${i % 17}`, `mod${i % 5}`);
     mkdirSync(dir, { recursive: true });
-    const lines = [`// file ${i}`, "const timeoutMs = 3000;", `export const name${i} = "module-${i}";`];
+    // ~40 KB per file: 40 MB in all, past the bytes after which workers start.
+    const filler = `export const table${i} = [${"1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ".repeat(1300)}];`;
+    const lines = [
+      `// file ${i}`,
+      "const timeoutMs = 3000;",
+      `export const name${i} = "module-${i}";`,
+      filler,
+    ];
     if (i % 97 === 0) lines.push(`const token = "${TOKENS[i % 2]}";`);
     if (i % 131 === 0) lines.push("password: 'q8Zr!v2Lp#x9Wm4T'");
     writeFileSync(join(dir, `f${i}.ts`), `${lines.join("\n")}\n`);
@@ -27,7 +33,7 @@ function build(root: string): void {
   }
   writeFileSync(join(root, "pkg3", ".env"), `SESSION_SECRET=Tz7Kq2Wn9Xr4Vb8Lm3PdQ\nAPI_KEY=your-key-here\n`);
   writeFileSync(join(root, "pkg4", ".mcp.json"), `{"mcpServers": {`);
-  writeFileSync(join(root, "pkg5", "huge.log"), `${"x".repeat(3000)}\n${TOKENS[1]}\n`);
+  writeFileSync(join(root, "pkg5", "huge.log"), `${"x".repeat(70000)}\n${TOKENS[1]}\n`);
 }
 
 function scan(workers: string) {
@@ -46,11 +52,11 @@ function scan(workers: string) {
       "--format",
       "json",
       "--max-file-size",
-      "2k",
+      "64k",
       "--workers",
       workers,
     ],
-    { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
+    { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", AGENT_AUDIT_TRACE_WORKERS: "1" } },
   );
   return { code: r.status, stderr: r.stderr, report: JSON.parse(r.stdout || "{}") };
 }
@@ -62,7 +68,7 @@ describe("scan worker threads", () => {
     const one = scan("0");
     const two = scan("2");
     expect(one.stderr).toBe("");
-    expect(two.stderr).toBe("");
+    expect(two.stderr).toBe("agent-audit: 2 scan workers\n");
     expect(two.code).toBe(one.code);
     expect(one.report.findings.length).toBe(20); // 11 tokens, 8 passwords, 1 .env secret
     expect(two.report.findings).toEqual(one.report.findings);
