@@ -4,7 +4,7 @@ import type { CliIo } from "./io.js";
 export class Progress {
   private files = 0;
   private bytes = 0;
-  private readonly started = Date.now();
+  private readonly started: number;
   private lastDraw = 0;
   private drawn = false;
   private readonly enabled: boolean;
@@ -12,15 +12,17 @@ export class Progress {
   constructor(
     private readonly io: CliIo,
     wanted: boolean,
+    private readonly now: () => number = Date.now,
   ) {
     this.enabled = wanted && io.stderrIsTTY;
+    this.started = now();
   }
 
   tick(bytes: number): void {
     this.files++;
     this.bytes += bytes;
     if (!this.enabled) return;
-    const now = Date.now();
+    const now = this.now();
     if (now - this.started < 500 || now - this.lastDraw < 100) return;
     this.lastDraw = now;
     this.drawn = true;
