@@ -52,13 +52,18 @@ export class ScanPool {
     const workerData = { disabled: [...ctx.scanner.disabled], limits: ctx.limits };
     for (let i = 0; i < size; i++) {
       const w = new Worker(url, { workerData });
-      w.on("message", (r: ScanBatchResult) => this.finished(w, r));
+      w.on("message", (r: ScanBatchResult | { ready: true }) => {
+        if ("ready" in r) {
+          this.idle.push(w);
+          this.dispatch();
+        } else this.finished(w, r);
+      });
       w.on("error", () => this.failed(w));
       this.workers.push(w);
-      this.idle.push(w);
     }
   }
 
+  /** Queues a claimed file; full batches go to the next ready worker. */
   submit(t: FileTarget, pathRuleId: string | undefined): void {
     this.batch.push({ abs: t.abs, reportPath: t.reportPath, source: t.source, pathRuleId, size: t.st.size });
     this.batchTargets.push(t);

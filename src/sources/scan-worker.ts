@@ -13,6 +13,9 @@ const rules = defaultRules();
 const scanner = new ContentScanner(rules, new Set(data.disabled));
 const pathRules = new Map(rules.paths.map((r) => [r.id, r]));
 
+// Loaded and compiled: from now on this worker takes batches.
+parentPort!.postMessage({ ready: true });
+
 parentPort!.on("message", async (msg: { id: number; jobs: ScanJob[] }) => {
   const result: ScanBatchResult = {
     id: msg.id,

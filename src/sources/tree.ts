@@ -1,5 +1,5 @@
-import { type Dirent, type Stats, statSync } from "node:fs";
-import { opendir, stat } from "node:fs/promises";
+import { type Dirent, readdirSync, type Stats, statSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { safeMessage } from "../core/errors.js";
 import type { Located, SourceContext } from "./context.js";
@@ -8,8 +8,9 @@ import { globToRegExp } from "./glob.js";
 import { ScanPool } from "./scan-pool.js";
 
 /**
- * Bytes scanned on the main thread before workers start: a worker costs ~0.2 s to start (modules,
- * rules, regex warm-up), which only pays off on trees of a few tens of MB (test/bench).
+ * Bytes scanned on the main thread before workers start: a worker costs ~0.2 s of CPU to start
+ * (modules, rules, regex warm-up), which only trees of tens of MB pay back (test/bench: on the
+ * 2-core bench machine, 2 workers gain about 10% on 200 MB and nothing on 20 MB).
  */
 export const WORKER_THRESHOLD_BYTES = 24 * 1024 * 1024;
 
@@ -97,9 +98,11 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     const key = `${dirStat.dev}:${dirStat.ino}`;
     if (visitedDirs.has(key)) return;
     visitedDirs.add(key);
-    let handle: import("node:fs").Dir;
+    // Listed synchronously, like the small files are read (files.ts): one directory lists in
+    // microseconds, and an async round trip per directory left the walk mostly waiting.
+    let entries: Dirent[];
     try {
-      handle = await opendir(dir);
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch (e) {
       ctx.issues.push({ where: rel(dir) || ".", message: `cannot list: ${safeMessage(e)}` });
       return;
@@ -107,8 +110,6 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     const subdirs: [string, Stats][] = [];
     try {
       // Sorted, so the walk order (and which of two paths to one file is reported) is deterministic.
-      const entries: Dirent[] = [];
-      for await (const ent of handle as AsyncIterable<Dirent>) entries.push(ent);
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const ent of entries) {
         const abs = join(dir, ent.name);
