@@ -30,6 +30,14 @@ const SOURCE_TITLE: Record<string, string> = {
   cloud: "Cloud",
 };
 
+/** Paths and ids have no spaces to wrap at: cut them at the column width instead of truncating. */
+function hardWrap(text: string, width: number): string {
+  if (text.length <= width) return text;
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += width) parts.push(text.slice(i, i + width));
+  return parts.join("\n");
+}
+
 export function where(f: Finding): string {
   const l = f.location;
   if (l.name && l.path) return `${l.path} ${l.name}`;
@@ -54,17 +62,16 @@ export function renderTable(report: AuditReport, opts: { color: boolean }): stri
       head: ["severity", "where", "what", "secret", "rule"],
       style: { head: [], border: [] },
       wordWrap: true,
-      wrapOnWordBoundary: false,
       colWidths: [10, 38, 40, 16, 30],
     });
     for (const f of list) {
       const sev = f.accepted ? `${f.severity} ✓` : f.severity;
       table.push([
         paint(SEVERITY_COLOR[f.severity], sev),
-        where(f),
+        hardWrap(where(f), 36),
         f.title,
         f.secret ? f.secret.preview : "",
-        f.ruleId,
+        hardWrap(f.ruleId, 28),
       ]);
     }
     out.push(table.toString(), "");
@@ -77,14 +84,13 @@ export function renderTable(report: AuditReport, opts: { color: boolean }): stri
       head: ["outcome", "method", "via", "target", "detail"],
       style: { head: [], border: [] },
       wordWrap: true,
-      wrapOnWordBoundary: false,
       colWidths: [9, 9, 8, 38, 48],
     });
     for (const p of report.probes) {
       const expected = (p as { expected?: string }).expected;
       const bad = p.outcome === "error" || (expected !== undefined && p.outcome !== expected);
       const color: Color = p.outcome === "error" ? "magenta" : bad ? "red" : "green";
-      table.push([paint(color, p.outcome), p.method, p.via, p.target, p.detail]);
+      table.push([paint(color, p.outcome), p.method, p.via, hardWrap(p.target, 36), p.detail]);
     }
     out.push(table.toString(), "");
   }
