@@ -177,3 +177,16 @@ describe("review regressions", () => {
     expect(r.stderr).toContain("unknown option '--proxyy=http://h:1'");
   });
 });
+
+describe("git-credentials with an unencoded @ in the password", () => {
+  it("reports the whole password as the secret and only the host as the name", async () => {
+    const { parseGitCredentials } = await import("../src/detectors/parsers/git-credentials.js");
+    const r = parseGitCredentials({
+      text: "https://bob:Zx9p@ssLEAK7Qm2Kp@git.example.com/x\n",
+      path: ".git-credentials",
+    });
+    expect(r.detections.map((d) => [d.secret, d.name, d.line])).toEqual([
+      ["Zx9p@ssLEAK7Qm2Kp", "git.example.com", 1],
+    ]);
+  });
+});

@@ -11,7 +11,9 @@ import {
 // (https://git-scm.com/docs/git-credential-store#_storage_format): one URL per line,
 // `https://user:password@host[/path]`, with the user and password percent-encoded.
 
-const LINE_RE = /^[a-z][a-z0-9+.-]*:\/\/([^:@/\s]*):([^@/\s]+)@([^/\s]+)/i;
+// The password runs to the LAST "@" of the authority: a hand-written `u:p@ss@host` keeps "p@ss"
+// whole instead of leaking "ss" into the host name that is reported as the location.
+const LINE_RE = /^[a-z][a-z0-9+.-]*:\/\/([^:@/\s]*):([^/\s]+)@([^@/\s]+)/i;
 
 function decode(s: string): string {
   try {
