@@ -22,7 +22,7 @@ function hits(text: string, honourInlineAllows?: boolean) {
   return scanner
     .scan(text, honourInlineAllows === undefined ? {} : { honourInlineAllows })
     .map((d) => ({ ruleId: d.ruleId, line: d.line }))
-    .sort((a, b) => a.line - b.line);
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 const at = (...lines: number[]) => lines.map((line) => ({ ruleId: "github-pat-classic", line }));
 

@@ -3,7 +3,7 @@ import type { SourceName } from "../../src/core/types.js";
 import { selfAccess } from "../../src/sources/access.js";
 
 /** Runs the inventory on test-chosen paths only: empty home, no environment unless given. */
-export function inventory(over: Partial<ScanOptions> & { sources: SourceName[] }) {
+export function inventory(over: Omit<Partial<ScanOptions>, "sources"> & { sources: SourceName[] }) {
   const home = over.home ?? "/nonexistent-home";
   const root = over.root ?? "/nonexistent-root";
   return runInventory({

@@ -53,7 +53,9 @@ beforeAll(async () => {
   web = await rawServer(() => ANSWERS.ok);
   proxy = await allowlistProxy(["allowed.test"]);
   hang = await rawServer(() => "hang");
-  const [sock] = await startDns([{ host: "127.0.0.1", port: 0 }], { "canary.test": { a: ["127.0.0.1"] } });
+  const sock = (
+    await startDns([{ host: "127.0.0.1", port: 0 }], { "canary.test": { a: ["127.0.0.1"] } })
+  )[0]!;
   dnsPort = sock.address().port;
   closeDns = () => sock.close();
   closed = await closedPort();
