@@ -10,6 +10,11 @@ export interface CliIo {
   hostname: string;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /**
+   * Name resolution for the egress probes; absent = the system resolver (getaddrinfo). Tests pass
+   * their own, so that no test ever sends a DNS query to this machine's resolver.
+   */
+  lookup?: (host: string) => Promise<{ address: string; family: number }[]>;
 }
 
 export interface CliResult {

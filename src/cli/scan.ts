@@ -315,6 +315,7 @@ export async function runScan(
       env: env ?? {},
       systemRoot,
       ...egressExtras(flags, config),
+      ...(io.lookup ? { deps: { lookup: io.lookup } } : {}),
     });
   }
   if (!mode.inventory) {

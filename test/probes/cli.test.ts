@@ -9,7 +9,8 @@ import { allowlistProxy, closedPort, type Started } from "./fake-servers.js";
 
 // The CLI in-process, on loopback only: --system-root points at a temp folder (no firewall command is
 // run), --no-default-targets keeps every default target out, and every canary is an IP literal (so the
-// configured resolver is never asked). The proxy password must appear in no output of any kind.
+// configured resolver is never asked), and names resolve through a stub, never this machine's resolver.
+// The proxy password must appear in no output of any kind.
 
 const PASSWORD = "s3cret-proxy-pa55";
 const USER = "agentuser";
@@ -35,6 +36,10 @@ function io(env: Record<string, string> = {}) {
     hostname: "test",
     stdoutIsTTY: false,
     stderrIsTTY: false,
+    // No test asks this machine's resolver: every name is unknown here (as .test names are).
+    lookup: async (host) => {
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+    },
   };
   return { io: value, out };
 }
