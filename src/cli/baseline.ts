@@ -28,9 +28,11 @@ Exit codes:
 
 /** `agent-audit baseline`: runs the same inventory as `scan` and writes its fingerprints. */
 export function baselineCommand(io: CliIo, result: CliResult): Command {
-  const cmd = new Command("baseline").description(
-    "Write the current findings' fingerprints to the baseline (the accepted inventory), so that `scan` fails only on what is new.",
-  );
+  const cmd = new Command("baseline")
+    .summary("accept the current findings: write their fingerprints to .agent-audit-baseline.json")
+    .description(
+      "Write the current findings' fingerprints to the baseline (the accepted inventory), so that `scan` fails only on what is new.",
+    );
   addSourceOptions(cmd)
     .option(
       "-o, --output <file>",

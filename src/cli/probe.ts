@@ -75,6 +75,7 @@ interface ProbeFlags {
 /** `agent-audit probe`: the egress probes alone, reported like `scan` (steps other than 2 and 3 skip). */
 export function probeCommand(io: CliIo, result: CliResult): Command {
   const cmd = new Command("probe")
+    .summary("probe egress from this network context: can a stolen secret leave? (steps 2 and 3)")
     .description(
       "Probe egress from inside the sandbox: can a stolen secret leave directly (step 2), and does the proxy " +
         "refuse what is not allowlisted while letting the allowed hosts through (step 3)?",

@@ -172,11 +172,15 @@ export function addSourceOptions(cmd: Command): Command {
 }
 
 export function scanCommand(io: CliIo, result: CliResult): Command {
-  const cmd = new Command("scan").description(
-    "Inventory every secret the agent can read (environment, home dotfiles, working tree, mounted secrets,\n" +
-      "sockets, other processes) and score the sandbox against the six-step checklist. No secret value is\n" +
-      "ever printed: previews show at most 4 characters of secrets of 16+ characters.",
-  );
+  const cmd = new Command("scan")
+    .summary(
+      "inventory every secret the agent can read, and score the sandbox (step 1; steps 2-3 with --probe)",
+    )
+    .description(
+      "Inventory every secret the agent can read (environment, home dotfiles, working tree, mounted secrets, " +
+        "sockets, other processes) and score the sandbox against the six-step checklist. No secret value is " +
+        "ever printed: previews show at most 4 characters of secrets of 16+ characters.",
+    );
   addSourceOptions(cmd)
     .option("--baseline <file>", `accepted inventory (default: <root>/${DEFAULT_BASELINE_FILE} when present)`)
     .option("--no-baseline", "ignore any baseline file")
