@@ -1,7 +1,6 @@
 import type { Stats } from "node:fs";
 import { stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import fg from "fast-glob";
 import { safeMessage } from "../core/errors.js";
 import type { PathRule } from "../detectors/types.js";
 import type { Located, SourceContext } from "./context.js";
@@ -13,6 +12,13 @@ interface HomeTarget {
   rule: PathRule;
   /** The path as the agent sees it, when it differs from `abs` (pointers under a system root). */
   shown?: string;
+}
+
+// Loaded on first use: ~40 ms of start-up that `--sources tree` (the CI gate) and `probe` never need.
+let fastGlobModule: Promise<{ default: typeof import("fast-glob") }> | undefined;
+async function fastGlob() {
+  fastGlobModule ??= import("fast-glob");
+  return (await fastGlobModule).default;
 }
 
 /** A path, not data: one line, no JSON or PEM, not longer than PATH_MAX. */
@@ -39,7 +45,7 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
     if (rule.scope !== "home") continue;
     let matches: string[] = [];
     try {
-      matches = await fg(rule.paths, {
+      matches = await (await fastGlob())(rule.paths, {
         cwd: home,
         dot: true,
         onlyFiles: false,
