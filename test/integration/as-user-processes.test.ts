@@ -1,34 +1,18 @@
 // Lives in test/integration: needs root to chown the fixture environ files to other users.
 import { chmodSync, chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { identityAccess } from "../../src/sources/access.js";
 import { inventory } from "../helpers/inventory.js";
-import { tempTree } from "../helpers/tmp.js";
+import { environ, sandboxes } from "../helpers/sandbox.js";
+
+const { sysroot } = sandboxes("aa-proc-");
 
 // Fake fixture secrets shaped like the real thing; none is a live credential.
 const AWS_SECRET = "kT9vB2xQ7mL4pW8rZ3nY6cF1hJ5dS0gA9eR2tU7i";
 const GH_TOKEN = "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";
 const DB_PASSWORD = "q8Zr!v2Lp#x9Wm4T";
 
-/** /proc/PID/environ format: NUL-terminated KEY=VALUE entries (proc(5)). */
-const environ = (vars: Record<string, string>) =>
-  Buffer.from(
-    Object.entries(vars)
-      .map(([k, v]) => `${k}=${v}\0`)
-      .join(""),
-  );
-
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function sysroot(files: Record<string, string | Buffer>) {
-  const t = tempTree(files, "aa-proc-");
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
 const rows = (fs: { ruleId: string; severity: string; location: { path?: string; name?: string } }[]) =>
   fs.map((f) => `${f.severity} ${f.ruleId} ${f.location.path} ${f.location.name}`);
 

@@ -1,39 +1,12 @@
 // Lives in test/integration: needs root to chown the engine socket to another group.
-import { chmodSync, chownSync, mkdirSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
-import { dirname, join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { chmodSync, chownSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { identityAccess } from "../../src/sources/access.js";
 import { inventory } from "../helpers/inventory.js";
-import { tempTree } from "../helpers/tmp.js";
+import { sandboxes } from "../helpers/sandbox.js";
 
-let cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
-function sysroot(files: Record<string, string | Buffer> = {}) {
-  const t = tempTree(files, "aa-sock-");
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
-
-/** A listening unix socket that records what it receives; the scanner must never send anything. */
-async function listen(path: string, onConnection?: (s: Socket) => void) {
-  mkdirSync(dirname(path), { recursive: true });
-  const stats = { connections: 0, bytes: 0 };
-  const server: Server = createServer((s) => {
-    stats.connections++;
-    s.on("data", (d) => {
-      stats.bytes += d.length;
-    });
-    s.on("error", () => {});
-    onConnection?.(s);
-  });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return stats;
-}
+const { sysroot, listen } = sandboxes("aa-sock-");
 
 describe("container engine sockets", () => {
   // chown needs root; under CI a missing prerequisite must fail, not skip.

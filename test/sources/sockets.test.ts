@@ -1,39 +1,14 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIdentitiesAnswer } from "../../src/sources/sockets.js";
 import { inventory } from "../helpers/inventory.js";
+import { sandboxes } from "../helpers/sandbox.js";
 import { tempTree } from "../helpers/tmp.js";
 
-let cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
-function sysroot(files: Record<string, string | Buffer> = {}) {
-  const t = tempTree(files, "aa-sock-");
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
-
-/** A listening unix socket that records what it receives; the scanner must never send anything. */
-async function listen(path: string, onConnection?: (s: Socket) => void) {
-  mkdirSync(dirname(path), { recursive: true });
-  const stats = { connections: 0, bytes: 0 };
-  const server: Server = createServer((s) => {
-    stats.connections++;
-    s.on("data", (d) => {
-      stats.bytes += d.length;
-    });
-    s.on("error", () => {});
-    onConnection?.(s);
-  });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return stats;
-}
+const { sysroot, listen } = sandboxes("aa-sock-");
 
 /** A socket file with no listener: a process bound it and was killed without unlinking it. */
 async function staleSocket(path: string) {
