@@ -1,20 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cli } from "../helpers/cli.js";
-import { tempTree } from "../helpers/tmp.js";
+import { sandboxes } from "../helpers/sandbox.js";
 
 const TOKEN = "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";
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function tree(files: Record<string, string>) {
-  const t = tempTree(files);
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const { sysroot: tree } = sandboxes("aa-test-");
 
 describe("scan: arguments and exit codes", () => {
   it("--help documents flags and exit codes", async () => {

@@ -6,25 +6,10 @@ import { identityAccess } from "../../src/sources/access.js";
 import { resolveUser } from "../../src/sources/users.js";
 import { inventory } from "../helpers/inventory.js";
 import { tempTree } from "../helpers/tmp.js";
+import { GROUP, PASSWD } from "../helpers/users.js";
 
 // A valid-checksum fake GitHub token; a fixture, not a real token.
 const TOKEN = "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";
-
-const PASSWD = [
-  "root:x:0:0:root:/root:/bin/bash",
-  "# a comment line",
-  "agent:x:12345:12345:AI agent:/home/agent:/bin/sh",
-  "other:x:23456:23456::/home/other:/bin/sh",
-  "",
-].join("\n");
-const GROUP = [
-  "root:x:0:",
-  "agent:x:12345:",
-  "shared:x:23456:other,agent",
-  "misc:x:34567:other",
-  "agents-too:x:45678:agentx",
-  "",
-].join("\n");
 
 const dirs: (() => void)[] = [];
 afterAll(() => {

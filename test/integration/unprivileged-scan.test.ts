@@ -2,20 +2,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { tempTree } from "../helpers/tmp.js";
+import { describe, expect, it } from "vitest";
+import { sandboxes } from "../helpers/sandbox.js";
 
 const TOKEN = "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";
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function tree(files: Record<string, string>) {
-  const t = tempTree(files);
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const { sysroot: tree } = sandboxes("aa-test-");
 
 // Runs the built CLI as an unprivileged user, so that "permission denied" is real. Needs root to
 // switch users; skipped only outside CI when not root.

@@ -5,22 +5,7 @@ import { UsageError } from "../../src/core/errors.js";
 import { selfAccess } from "../../src/sources/access.js";
 import { resolveUser } from "../../src/sources/users.js";
 import { tempTree } from "../helpers/tmp.js";
-
-const PASSWD = [
-  "root:x:0:0:root:/root:/bin/bash",
-  "# a comment line",
-  "agent:x:12345:12345:AI agent:/home/agent:/bin/sh",
-  "other:x:23456:23456::/home/other:/bin/sh",
-  "",
-].join("\n");
-const GROUP = [
-  "root:x:0:",
-  "agent:x:12345:",
-  "shared:x:23456:other,agent",
-  "misc:x:34567:other",
-  "agents-too:x:45678:agentx",
-  "",
-].join("\n");
+import { GROUP, PASSWD } from "../helpers/users.js";
 
 const dirs: (() => void)[] = [];
 afterAll(() => {
