@@ -1,28 +1,47 @@
 #!/usr/bin/env node
-// Stores every rules/**/*.yaml parsed, keyed by absolute path with its mtime and size, in
-// dist/rules-cache.json: src/detectors/rules.ts uses an entry only while the file is unchanged.
-// Run by `npm run build`; the rules are still validated at every load.
+// Stores every rule file that parses and validates, keyed by absolute path with its mtime, size and
+// kind, in dist/rules-cache.json. src/detectors/rules.ts uses an entry only while the file is
+// unchanged and read as the same kind, so a normal start-up neither parses YAML nor loads zod; an
+// edited, added or invalid rule is read, validated and reported at load time as before.
+// Run by `npm run build`, after tsc (it validates with the compiled schemas).
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import { RULES_CACHE_VERSION, validateRuleData } from "../dist/src/detectors/rules.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const rules = join(root, "rules");
 const files = {};
-const walk = (dir) => {
-  for (const ent of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, ent.name);
-    if (ent.isDirectory()) walk(p);
-    else if (ent.name.endsWith(".yaml")) {
-      const st = statSync(p);
-      try {
-        files[p] = { mtimeMs: st.mtimeMs, size: st.size, data: parse(readFileSync(p, "utf8")) };
-      } catch {
-        // Invalid YAML stays out of the cache: the loader reports it with its file name.
-      }
-    }
+let invalid = 0;
+const add = (kind, p) => {
+  const st = statSync(p);
+  let data;
+  try {
+    data = parse(readFileSync(p, "utf8"));
+  } catch {
+    invalid++; // Invalid YAML stays out of the cache: the loader reports it with its file name.
+    return;
   }
+  if (validateRuleData(kind, p, data).length) {
+    invalid++; // Likewise a rule its schema rejects.
+    return;
+  }
+  files[p] = { mtimeMs: st.mtimeMs, size: st.size, kind, data };
 };
-walk(join(root, "rules"));
+for (const [dir, kind] of [
+  ["secrets", "content"],
+  ["env", "env"],
+  ["paths", "paths"],
+]) {
+  for (const name of readdirSync(join(rules, dir)).sort()) {
+    if (name.endsWith(".yaml")) add(kind, join(rules, dir, name));
+  }
+}
+add("placeholder", join(rules, "placeholders.yaml"));
 mkdirSync(join(root, "dist"), { recursive: true });
-writeFileSync(join(root, "dist", "rules-cache.json"), JSON.stringify({ version: 1, files }));
+writeFileSync(
+  join(root, "dist", "rules-cache.json"),
+  JSON.stringify({ version: RULES_CACHE_VERSION, files }),
+);
+if (invalid) console.error(`compile-rules: ${invalid} invalid rule file(s) left out of the cache`);

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
-import { z } from "zod";
 import { safeMessage, UsageError } from "../core/errors.js";
+import { zod } from "../core/lazy.js";
 import type { Finding, ScanIssue, SourceKind, SourceName } from "../core/types.js";
 
 /**
@@ -43,24 +43,30 @@ const SOURCE_KINDS = [
   "cloud",
 ] as const satisfies readonly SourceKind[];
 
-const entrySchema = z.strictObject({
-  fingerprint: z.string().regex(/^[0-9a-f]{24}$/, "must be 24 lowercase hex characters"),
-  ruleId: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be a kebab-case rule id"),
-  location: z.strictObject({
-    source: z.enum(SOURCE_KINDS),
-    path: z.string().min(1).optional(),
-    name: z.string().min(1).optional(),
-    target: z.string().min(1).optional(),
-  }),
-  // Hand-edited: a missing reason is treated as not filled in yet.
-  reason: z.string().default(""),
-});
+/** The baseline file's schema, built on first use (zod loads lazily: most scans have no baseline). */
+function buildBaselineSchema() {
+  const { z } = zod();
+  const entrySchema = z.strictObject({
+    fingerprint: z.string().regex(/^[0-9a-f]{24}$/, "must be 24 lowercase hex characters"),
+    ruleId: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be a kebab-case rule id"),
+    location: z.strictObject({
+      source: z.enum(SOURCE_KINDS),
+      path: z.string().min(1).optional(),
+      name: z.string().min(1).optional(),
+      target: z.string().min(1).optional(),
+    }),
+    // Hand-edited: a missing reason is treated as not filled in yet.
+    reason: z.string().default(""),
+  });
 
-const baselineSchema = z.strictObject({
-  schemaVersion: z.literal(1),
-  note: z.string().optional(),
-  entries: z.array(entrySchema),
-});
+  return z.strictObject({
+    schemaVersion: z.literal(1),
+    note: z.string().optional(),
+    entries: z.array(entrySchema),
+  });
+}
+
+let baselineSchemaValue: ReturnType<typeof buildBaselineSchema> | undefined;
 
 function malformed(path: string, problem: string): UsageError {
   return new UsageError(
@@ -85,7 +91,8 @@ export function parseBaseline(text: string, path: string): Baseline {
     const line = before.split("\n").length;
     throw malformed(path, `not valid JSON (line ${line}, column ${Number(pos) - before.lastIndexOf("\n")})`);
   }
-  const r = baselineSchema.safeParse(data);
+  baselineSchemaValue ??= buildBaselineSchema();
+  const r = baselineSchemaValue.safeParse(data);
   if (!r.success) {
     const issues = r.error.issues;
     const first = issues[0]!;

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { parseDocument } from "yaml";
-import { z } from "zod";
+import type { z as Z } from "zod";
 import { safeMessage, UsageError } from "../core/errors.js";
+import { yaml, zod } from "../core/lazy.js";
 import { SEVERITIES, type Severity } from "../core/types.js";
 import { defaultRules, type RuleSet } from "../detectors/rules.js";
 import { hint } from "./did-you-mean.js";
@@ -47,68 +47,78 @@ export const DEFAULT_CONFIG_FILE = "agent-audit.yaml";
 // host:port, IPv6 as [addr]:port; the same spelling --canary takes.
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):([1-9]\d{0,4})$/;
 
-const severity = z.enum(SEVERITIES);
-const nonEmpty = z.string().trim().min(1, "must not be empty");
-const globs = z.array(nonEmpty);
-const hostPort = z
-  .string()
-  .refine(
-    (v) => Number(HOST_PORT.exec(v)?.[2] ?? 0) <= 65535 && HOST_PORT.test(v),
-    "must be host:port with a port from 1 to 65535 (IPv6 as [addr]:port)",
-  );
-
 /**
  * The schema of agent-audit.yaml. Every object is strict: an unknown key is an error (with a
  * did-you-mean hint), because a misspelt `exclude` or `disable` would otherwise be ignored silently.
- * Later capabilities extend their own section here (`gate`, `egress`).
+ * Later capabilities extend their own section here (`gate`, `egress`). Built on first use (zod loads lazily).
  */
-export const CONFIG_SCHEMA = z.strictObject({
-  include: globs.optional(),
-  exclude: globs.optional(),
-  rules: z
-    .strictObject({
-      disable: z.array(nonEmpty).optional(),
-      severity: z.record(z.string(), severity).optional(),
-    })
-    .optional(),
-  failOn: severity.optional(),
-  baseline: nonEmpty.optional(),
-  egress: z
-    .strictObject({
-      // "defaults" adds the default canaries (rules/egress) back to the given ones.
-      canaries: z.array(z.union([z.literal("defaults"), hostPort])).optional(),
-      allowedHosts: z.array(nonEmpty).optional(),
-      proxy: z.url().optional(),
-      timeoutMs: z.number().int().positive().optional(),
-      dnsResolvers: z.array(nonEmpty).optional(),
-      metadata: z.array(hostPort).optional(),
-      ports: z.array(z.number().int().min(1).max(65535)).optional(),
-      defaultTargets: z.boolean().optional(),
-      firewallEvidence: z.boolean().optional(),
-    })
-    .optional(),
-  gate: z
-    .strictObject({
-      mode: z.enum(["ask", "deny"]).optional(),
-      allow: z.array(nonEmpty).optional(),
-      deny: z.array(nonEmpty).optional(),
-      ask: z.array(nonEmpty).optional(),
-    })
-    .optional(),
-});
+function buildConfigSchema() {
+  const { z } = zod();
+  const severity = z.enum(SEVERITIES);
+  const nonEmpty = z.string().trim().min(1, "must not be empty");
+  const globs = z.array(nonEmpty);
+  const hostPort = z
+    .string()
+    .refine(
+      (v) => Number(HOST_PORT.exec(v)?.[2] ?? 0) <= 65535 && HOST_PORT.test(v),
+      "must be host:port with a port from 1 to 65535 (IPv6 as [addr]:port)",
+    );
+
+  return z.strictObject({
+    include: globs.optional(),
+    exclude: globs.optional(),
+    rules: z
+      .strictObject({
+        disable: z.array(nonEmpty).optional(),
+        severity: z.record(z.string(), severity).optional(),
+      })
+      .optional(),
+    failOn: severity.optional(),
+    baseline: nonEmpty.optional(),
+    egress: z
+      .strictObject({
+        // "defaults" adds the default canaries (rules/egress) back to the given ones.
+        canaries: z.array(z.union([z.literal("defaults"), hostPort])).optional(),
+        allowedHosts: z.array(nonEmpty).optional(),
+        proxy: z.url().optional(),
+        timeoutMs: z.number().int().positive().optional(),
+        dnsResolvers: z.array(nonEmpty).optional(),
+        metadata: z.array(hostPort).optional(),
+        ports: z.array(z.number().int().min(1).max(65535)).optional(),
+        defaultTargets: z.boolean().optional(),
+        firewallEvidence: z.boolean().optional(),
+      })
+      .optional(),
+    gate: z
+      .strictObject({
+        mode: z.enum(["ask", "deny"]).optional(),
+        allow: z.array(nonEmpty).optional(),
+        deny: z.array(nonEmpty).optional(),
+        ask: z.array(nonEmpty).optional(),
+      })
+      .optional(),
+  });
+}
+
+let configSchemaValue: ReturnType<typeof buildConfigSchema> | undefined;
+function configSchema(): ReturnType<typeof buildConfigSchema> {
+  configSchemaValue ??= buildConfigSchema();
+  return configSchemaValue;
+}
 
 /** The keys an object accepts at `path` of the schema (for did-you-mean hints). */
 function knownKeysAt(path: PropertyKey[]): string[] {
-  let s: z.ZodType = CONFIG_SCHEMA;
+  const { z } = zod();
+  let s: Z.ZodType = configSchema();
   for (const seg of [undefined, ...path]) {
-    while (s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+    while (s instanceof z.ZodOptional) s = s.unwrap() as Z.ZodType;
     if (seg === undefined) continue;
     if (!(s instanceof z.ZodObject)) return [];
-    const next: z.ZodType | undefined = (s.shape as Record<string, z.ZodType>)[String(seg)];
+    const next: Z.ZodType | undefined = (s.shape as Record<string, Z.ZodType>)[String(seg)];
     if (!next) return [];
     s = next;
   }
-  while (s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+  while (s instanceof z.ZodOptional) s = s.unwrap() as Z.ZodType;
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
 }
 
@@ -136,7 +146,7 @@ export function validateConfig(
 ): { config: AgentAuditConfig; errors: string[] } {
   const errors: string[] = [];
   // An empty file (or one holding only comments) is an empty config.
-  const r = CONFIG_SCHEMA.safeParse(data ?? {});
+  const r = configSchema().safeParse(data ?? {});
   // Rule ids are checked on the raw data too, so they are reported alongside any schema error.
   const ruleErrors = unknownRuleIds(data, opts.ruleIds);
   if (!r.success) {
@@ -194,7 +204,7 @@ function unknownRuleIds(data: unknown, known: readonly string[]): string[] {
  * yaml's own messages quote the offending source line, so only its error code and position are kept.
  */
 export function parseConfigText(text: string): { data: unknown; errors: string[] } {
-  const doc = parseDocument(text, { uniqueKeys: true });
+  const doc = yaml().parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length) {
     const errors = doc.errors.map((e) => {
       const at = e.linePos?.[0];

@@ -139,7 +139,7 @@ export class ContentScanner {
         const secret =
           typeof rule.secretGroup === "string" ? m.groups?.[rule.secretGroup] : m[rule.secretGroup];
         if (!secret) continue;
-        const index = (m.index ?? 0) + (m[0].indexOf(secret) >= 0 ? m[0].indexOf(secret) : 0);
+        const index = (m.index ?? 0) + Math.max(0, m[0].indexOf(secret));
         if (!this.accept(rule, secret)) continue;
         if (honour && hasInlineAllow(text, index)) continue;
         const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;

@@ -17,6 +17,24 @@ function safeDecode(s: string): string {
   }
 }
 
+const exactNames = new WeakMap<RuleSet, Map<string, EnvRule[]>>();
+/** The env rules listing each exact (upper-case) variable name, in file order; built once per rule set. */
+function exactNameIndex(rules: RuleSet): Map<string, EnvRule[]> {
+  let index = exactNames.get(rules);
+  if (!index) {
+    index = new Map();
+    for (const rule of rules.env) {
+      for (const n of rule.names) {
+        const list = index.get(n) ?? [];
+        if (!list.includes(rule)) list.push(rule);
+        index.set(n, list);
+      }
+    }
+    exactNames.set(rules, index);
+  }
+  return index;
+}
+
 function nameMatches(rule: EnvRule, upper: string): boolean {
   if (rule.names.includes(upper)) return true;
   if (!rule.namePattern?.test(upper)) return false;
@@ -59,11 +77,9 @@ export function detectEnvVar(
   }
   if (out.length) return out;
   const upper = name.toUpperCase();
-  // Exact-name rules first: they carry the provider.
-  const ordered = [...rules.env].sort(
-    (a, b) => Number(b.names.includes(upper)) - Number(a.names.includes(upper)),
-  );
-  for (const rule of ordered) {
+  // Exact-name rules first: they carry the provider. Then every rule in file order.
+  const exact = exactNameIndex(rules).get(upper) ?? [];
+  for (const rule of exact.length ? [...exact, ...rules.env] : rules.env) {
     if (!nameMatches(rule, upper)) continue;
     const secret = envRuleSecret(rule, value, scanner);
     if (!secret) continue;

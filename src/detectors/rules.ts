@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import type { z as Z, ZodError } from "zod";
 import { UsageError } from "../core/errors.js";
+import { yaml, zod } from "../core/lazy.js";
 import { packageRoot, rulesDir } from "../core/paths.js";
 import { SEVERITIES } from "../core/types.js";
 import type { ContentRule, EnvRule, PathRule } from "./types.js";
@@ -11,61 +11,84 @@ import { VALIDATORS } from "./validators.js";
 // The rules/ folder is the registry (shared/STYLE.md): one YAML file per rule, named after its id.
 // Everything is parsed, validated and compiled once here; every error is reported together.
 
-const kebab = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case");
-const common = {
-  id: kebab,
-  provider: z.string().min(1),
-  title: z.string().min(1),
-  severity: z.enum(SEVERITIES),
-  remediation: z.string().min(1),
-};
+/** The rule kinds, each a folder of rules/ (placeholders: the one file rules/placeholders.yaml). */
+export type RuleKind = "content" | "env" | "paths" | "placeholder";
 
-const contentSchema = z.strictObject({
-  ...common,
-  type: kebab,
-  keywords: z.array(z.string().min(2)).min(1),
-  regex: z.string().min(1),
-  caseInsensitive: z.boolean().optional(),
-  /** The regex only ever matches starting at one of the keywords: run it there, not over the whole text. */
-  anchored: z.boolean().optional(),
-  secretGroup: z.union([z.number().int().min(0), z.string()]).optional(),
-  entropy: z.number().min(0).max(8).optional(),
-  generic: z.boolean().optional(),
-  validator: z.string().optional(),
-  allow: z.array(z.string()).optional(),
-  examples: z.strictObject({ match: z.array(z.string()).min(1), noMatch: z.array(z.string()).min(1) }),
-});
+/**
+ * The schemas of the rule files, built on first use: with the build's rules cache (below) a normal
+ * start-up never validates, so never loads zod.
+ */
+function buildSchemas() {
+  const { z } = zod();
+  const kebab = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case");
+  const common = {
+    id: kebab,
+    provider: z.string().min(1),
+    title: z.string().min(1),
+    severity: z.enum(SEVERITIES),
+    remediation: z.string().min(1),
+  };
 
-const envExample = z.strictObject({ name: z.string().min(1), value: z.string() });
-const envSchema = z.strictObject({
-  ...common,
-  type: kebab,
-  names: z.array(z.string()).optional(),
-  namePattern: z.string().optional(),
-  excludeNames: z.array(z.string()).optional(),
-  value: z.strictObject({
-    minLength: z.number().int().min(1),
-    shape: z.enum(["random", "any", "url-userinfo"]),
-  }),
-  examples: z.strictObject({ match: z.array(envExample).min(1), noMatch: z.array(envExample).min(1) }),
-});
+  const content = z.strictObject({
+    ...common,
+    type: kebab,
+    keywords: z.array(z.string().min(2)).min(1),
+    regex: z.string().min(1),
+    caseInsensitive: z.boolean().optional(),
+    /** The regex only ever matches starting at one of the keywords: run it there, not over the whole text. */
+    anchored: z.boolean().optional(),
+    secretGroup: z.union([z.number().int().min(0), z.string()]).optional(),
+    entropy: z.number().min(0).max(8).optional(),
+    generic: z.boolean().optional(),
+    validator: z.string().optional(),
+    allow: z.array(z.string()).optional(),
+    examples: z.strictObject({ match: z.array(z.string()).min(1), noMatch: z.array(z.string()).min(1) }),
+  });
 
-const pathSchema = z.strictObject({
-  ...common,
-  paths: z.array(z.string().min(1)).min(1),
-  envPointers: z.array(z.string()).optional(),
-  parser: z.string().min(1),
-  textScan: z.boolean().optional(),
-  /** home (default): globs relative to the home directory; tree: globs matched anywhere in the working tree. */
-  scope: z.enum(["home", "tree"]).optional(),
-});
+  const envExample = z.strictObject({ name: z.string().min(1), value: z.string() });
+  const env = z.strictObject({
+    ...common,
+    type: kebab,
+    names: z.array(z.string()).optional(),
+    namePattern: z.string().optional(),
+    excludeNames: z.array(z.string()).optional(),
+    value: z.strictObject({
+      minLength: z.number().int().min(1),
+      shape: z.enum(["random", "any", "url-userinfo"]),
+    }),
+    examples: z.strictObject({ match: z.array(envExample).min(1), noMatch: z.array(envExample).min(1) }),
+  });
 
-const placeholderSchema = z.strictObject({
-  id: kebab,
-  description: z.string(),
-  patterns: z.array(z.string()).min(1),
-  examples: z.strictObject({ match: z.array(z.string()).min(1), noMatch: z.array(z.string()).min(1) }),
-});
+  const paths = z.strictObject({
+    ...common,
+    paths: z.array(z.string().min(1)).min(1),
+    envPointers: z.array(z.string()).optional(),
+    parser: z.string().min(1),
+    textScan: z.boolean().optional(),
+    /** home (default): globs relative to the home directory; tree: globs matched anywhere in the working tree. */
+    scope: z.enum(["home", "tree"]).optional(),
+  });
+
+  const placeholder = z.strictObject({
+    id: kebab,
+    description: z.string(),
+    patterns: z.array(z.string()).min(1),
+    examples: z.strictObject({ match: z.array(z.string()).min(1), noMatch: z.array(z.string()).min(1) }),
+  });
+  return { content, env, paths, placeholder };
+}
+
+let schemasValue: ReturnType<typeof buildSchemas> | undefined;
+function schemas(): ReturnType<typeof buildSchemas> {
+  schemasValue ??= buildSchemas();
+  return schemasValue;
+}
+
+/** Validates one parsed rule file: every error, each prefixed with the file (for the build's cache). */
+export function validateRuleData(kind: RuleKind, file: string, data: unknown): string[] {
+  const r = schemas()[kind].safeParse(data);
+  return r.success ? [] : zodErrors(file, r.error);
+}
 
 export interface RuleSet {
   content: ContentRule[];
@@ -84,19 +107,22 @@ function compile(pattern: string, flags: string, where: string, errors: string[]
   }
 }
 
-type ParsedCache = Record<string, { mtimeMs: number; size: number; data: unknown }>;
+type ParsedCache = Record<string, { mtimeMs: number; size: number; kind: RuleKind; data: unknown }>;
+/** Bumped whenever what an entry means changes (2: entries hold data validated by the build). */
+export const RULES_CACHE_VERSION = 2;
 let parsedCacheValue: ParsedCache | null | undefined;
 /**
- * Parsing ~220 YAML files costs ~140 ms at every start; `npm run build` stores them parsed in
- * dist/rules-cache.json (scripts/compile-rules.mjs). An entry is used only while its file's mtime
- * and size are unchanged, so an edited rule is always read afresh; validation runs either way.
+ * Parsing and validating ~220 YAML files costs ~200 ms at every start (and loads yaml and zod);
+ * `npm run build` stores each file that parses and validates in dist/rules-cache.json
+ * (scripts/compile-rules.mjs), with its kind. An entry is used only while its file's mtime and size
+ * are unchanged and it is read as the kind it was validated as, so an edited rule is always read and
+ * validated afresh, and an invalid one is never cached.
  */
 function parsedCache(): ParsedCache | null {
   if (parsedCacheValue === undefined) {
     try {
-      parsedCacheValue = JSON.parse(
-        readFileSync(join(packageRoot(), "dist", "rules-cache.json"), "utf8"),
-      ).files;
+      const c = JSON.parse(readFileSync(join(packageRoot(), "dist", "rules-cache.json"), "utf8"));
+      parsedCacheValue = c.version === RULES_CACHE_VERSION ? c.files : null;
     } catch {
       parsedCacheValue = null;
     }
@@ -104,7 +130,14 @@ function parsedCache(): ParsedCache | null {
   return parsedCacheValue ?? null;
 }
 
-function readYamlDir(dir: string, errors: string[]): { file: string; data: unknown }[] {
+interface RuleFile {
+  file: string;
+  data: unknown;
+  /** True when the data comes from the build's cache, validated as this kind. */
+  validated: boolean;
+}
+
+function readYamlDir(dir: string, kind: RuleKind, errors: string[]): RuleFile[] {
   let names: string[];
   try {
     names = readdirSync(dir)
@@ -113,20 +146,21 @@ function readYamlDir(dir: string, errors: string[]): { file: string; data: unkno
   } catch {
     return [];
   }
-  const out: { file: string; data: unknown }[] = [];
+  if (kind === "placeholder") names = names.filter((n) => n === "placeholders.yaml");
+  const out: RuleFile[] = [];
   const cache = parsedCache();
   for (const name of names) {
     const file = join(dir, name);
     try {
       const hit = cache?.[file];
-      if (hit) {
+      if (hit && hit.kind === kind) {
         const st = statSync(file);
         if (st.mtimeMs === hit.mtimeMs && st.size === hit.size) {
-          out.push({ file, data: hit.data });
+          out.push({ file, data: hit.data, validated: true });
           continue;
         }
       }
-      out.push({ file, data: parseYaml(readFileSync(file, "utf8")) });
+      out.push({ file, data: yaml().parse(readFileSync(file, "utf8")), validated: false });
     } catch (e) {
       errors.push(`${file}: not valid YAML (${(e as Error).message.split("\n")[0]})`);
     }
@@ -134,7 +168,20 @@ function readYamlDir(dir: string, errors: string[]): { file: string; data: unkno
   return out;
 }
 
-function zodErrors(file: string, err: z.ZodError): string[] {
+type Parsed<K extends RuleKind> = Z.output<ReturnType<typeof buildSchemas>[K]>;
+
+/** A rule file's data once valid (from the cache as it is, else through its schema), or undefined. */
+function valid<K extends RuleKind>(kind: K, f: RuleFile, errors: string[]): Parsed<K> | undefined {
+  if (f.validated) return f.data as Parsed<K>;
+  const r = schemas()[kind].safeParse(f.data);
+  if (!r.success) {
+    errors.push(...zodErrors(f.file, r.error));
+    return undefined;
+  }
+  return r.data as Parsed<K>;
+}
+
+function zodErrors(file: string, err: ZodError): string[] {
   return err.issues.map((i) => `${file}: ${i.path.join(".") || "(root)"}: ${i.message}`);
 }
 
@@ -150,13 +197,10 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
     ids.add(id);
   };
 
-  for (const { file, data } of readYamlDir(join(dir, "secrets"), errors)) {
-    const r = contentSchema.safeParse(data);
-    if (!r.success) {
-      errors.push(...zodErrors(file, r.error));
-      continue;
-    }
-    const d = r.data;
+  for (const f of readYamlDir(join(dir, "secrets"), "content", errors)) {
+    const d = valid("content", f, errors);
+    if (!d) continue;
+    const file = f.file;
     checkId(file, d.id);
     if (d.validator && !VALIDATORS[d.validator]) errors.push(`${file}: validator: unknown "${d.validator}"`);
     content.push({
@@ -181,13 +225,10 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
     });
   }
 
-  for (const { file, data } of readYamlDir(join(dir, "env"), errors)) {
-    const r = envSchema.safeParse(data);
-    if (!r.success) {
-      errors.push(...zodErrors(file, r.error));
-      continue;
-    }
-    const d = r.data;
+  for (const f of readYamlDir(join(dir, "env"), "env", errors)) {
+    const d = valid("env", f, errors);
+    if (!d) continue;
+    const file = f.file;
     checkId(file, d.id);
     if (!d.names?.length && !d.namePattern) errors.push(`${file}: one of names or namePattern is required`);
     env.push({
@@ -208,13 +249,10 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
     });
   }
 
-  for (const { file, data } of readYamlDir(join(dir, "paths"), errors)) {
-    const r = pathSchema.safeParse(data);
-    if (!r.success) {
-      errors.push(...zodErrors(file, r.error));
-      continue;
-    }
-    const d = r.data;
+  for (const f of readYamlDir(join(dir, "paths"), "paths", errors)) {
+    const d = valid("paths", f, errors);
+    if (!d) continue;
+    const file = f.file;
     checkId(file, d.id);
     paths.push({
       id: d.id,
@@ -233,13 +271,12 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
 
   let placeholders: RegExp[] = [];
   let placeholderExamples = { match: [] as string[], noMatch: [] as string[] };
-  const ph = readYamlDir(dir, errors).find((f) => basename(f.file) === "placeholders.yaml");
+  const ph = readYamlDir(dir, "placeholder", errors)[0];
   if (ph) {
-    const r = placeholderSchema.safeParse(ph.data);
-    if (!r.success) errors.push(...zodErrors(ph.file, r.error));
-    else {
-      placeholders = r.data.patterns.map((p, i) => compile(p, "i", `${ph.file}: patterns.${i}`, errors));
-      placeholderExamples = r.data.examples;
+    const d = valid("placeholder", ph, errors);
+    if (d) {
+      placeholders = d.patterns.map((p, i) => compile(p, "i", `${ph.file}: patterns.${i}`, errors));
+      placeholderExamples = d.examples;
     }
   }
 

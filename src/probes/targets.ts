@@ -1,9 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { basename, join } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
 import { UsageError } from "../core/errors.js";
+import { yaml, zod } from "../core/lazy.js";
 import { rulesDir } from "../core/paths.js";
 import { stripUserinfo } from "../core/redact.js";
 
@@ -120,27 +119,31 @@ export function parseResolver(input: string, flag = "--dns-resolver"): HostPort 
 // Default targets: rules/egress/*.yaml. One file per kind of destination, each entry with the
 // public source that documents it, so an operator can see exactly what a default probe contacts.
 
-const entry = z.strictObject({
-  target: z.string().min(1),
-  note: z.string().min(1),
-  source: z.string().min(1),
-  /** Metadata only: where this form is probed (encoded forms only mean something to a proxy). */
-  via: z
-    .array(z.enum(["direct", "proxy"]))
-    .min(1)
-    .optional(),
-});
+/** The schema of one rules/egress file, built on first use (zod loads lazily). */
+function buildFileSchema() {
+  const { z } = zod();
+  const entry = z.strictObject({
+    target: z.string().min(1),
+    note: z.string().min(1),
+    source: z.string().min(1),
+    /** Metadata only: where this form is probed (encoded forms only mean something to a proxy). */
+    via: z
+      .array(z.enum(["direct", "proxy"]))
+      .min(1)
+      .optional(),
+  });
 
-const fileSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case"),
-  kind: z.enum(["canaries", "metadata", "resolvers"]),
-  description: z.string().min(1),
-  /** resolvers only: the name asked of each outside resolver. */
-  queryName: z.string().optional(),
-  /** canaries only: extra ports probed on every canary address (non-HTTP egress). */
-  ports: z.array(z.number().int().min(1).max(65535)).optional(),
-  targets: z.array(entry).min(1),
-});
+  return z.strictObject({
+    id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case"),
+    kind: z.enum(["canaries", "metadata", "resolvers"]),
+    description: z.string().min(1),
+    /** resolvers only: the name asked of each outside resolver. */
+    queryName: z.string().optional(),
+    /** canaries only: extra ports probed on every canary address (non-HTTP egress). */
+    ports: z.array(z.number().int().min(1).max(65535)).optional(),
+    targets: z.array(entry).min(1),
+  });
+}
 
 export interface MetadataTarget extends HostPort {
   direct: boolean;
@@ -178,11 +181,12 @@ export function loadEgressDefaults(dir = join(rulesDir(), "egress")): EgressDefa
   } catch {
     throw new Error(`agent-audit: cannot read the default egress targets in ${dir}`);
   }
+  const fileSchema = buildFileSchema();
   for (const file of files) {
     const where = `rules/egress/${file}`;
     let data: unknown;
     try {
-      data = parseYaml(readFileSync(join(dir, file), "utf8"));
+      data = yaml().parse(readFileSync(join(dir, file), "utf8"));
     } catch {
       errors.push(`${where}: not valid YAML`);
       continue;

@@ -1,4 +1,4 @@
-import { parseAllDocuments } from "yaml";
+import { yaml } from "../../core/lazy.js";
 import { detection, type ParseInput, type ParseResult } from "./common.js";
 import { structuredSecrets } from "./json.js";
 
@@ -10,7 +10,7 @@ import { structuredSecrets } from "./json.js";
 /** The documents of a YAML stream as plain values, or undefined when the text is not valid YAML. */
 export function parseYamlText(text: string): unknown[] | undefined {
   try {
-    const docs = parseAllDocuments(text, { uniqueKeys: false });
+    const docs = yaml().parseAllDocuments(text, { uniqueKeys: false });
     if (!Array.isArray(docs)) return [];
     const out: unknown[] = [];
     for (const d of docs) {

@@ -1,0 +1,24 @@
+import { createRequire } from "node:module";
+
+// Heavy dependencies loaded on first use, not at start-up: zod (~45 ms to import) validates only a
+// config file, a baseline or an edited rule; yaml (~25 ms) parses only YAML files met in a scan, a
+// config file or a targets file. Every scan pays start-up, and the gate hook runs once per command.
+// They are required synchronously through their CommonJS builds, and always through these
+// functions, so a process never holds two copies of one library (zod's `instanceof` checks).
+
+const require = createRequire(import.meta.url);
+
+let zodModule: typeof import("zod") | undefined;
+let yamlModule: typeof import("yaml") | undefined;
+
+/** The `zod` module. */
+export function zod(): typeof import("zod") {
+  zodModule ??= require("zod") as typeof import("zod");
+  return zodModule;
+}
+
+/** The `yaml` module. */
+export function yaml(): typeof import("yaml") {
+  yamlModule ??= require("yaml") as typeof import("yaml");
+  return yamlModule;
+}
