@@ -165,7 +165,7 @@ export function addSourceOptions(cmd: Command): Command {
     .option("--concurrency <n>", "files read at once", parsePositiveInt, 32)
     .option(
       "--workers <n|auto>",
-      "worker threads for big working trees (0 = none; auto = one per core, at most 4)",
+      "worker threads for big working trees, beside the main thread (0 = none; auto = one per core but one, at most 3)",
       parseWorkers,
       "auto",
     );

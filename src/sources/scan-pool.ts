@@ -21,49 +21,77 @@ export interface ScanBatchResult {
   fileBytes: number[];
 }
 
+interface Batch {
+  id: number;
+  jobs: ScanJob[];
+  targets: FileTarget[];
+}
+
+interface PoolWorker {
+  worker: Worker;
+  ready: boolean;
+  inFlight: Map<number, Batch>;
+}
+
 const BATCH_FILES = 64;
-const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_BYTES = 1024 * 1024;
+/**
+ * Batches queued per worker: while it scans one, the next waits in its port, so it never idles
+ * while the main thread is busy with a batch of its own and cannot answer.
+ */
+const PREFETCH = 2;
 
 /**
- * Worker threads for the CPU-bound part of a big tree scan (regexes over file contents). The main
- * thread keeps walking and claiming; files go out in batches; results come back in batch order, so
- * the report is the same as an in-process scan (test/sources/scan-pool.test.ts).
+ * Worker threads for the CPU-bound part of a big tree scan (reading and matching file contents).
+ * The main thread keeps walking and claiming (claimFile), and scans too: batches go to workers
+ * while they have room, and the main thread takes the rest between directories (help) and at the
+ * end (drain). Results are kept in batch order, so the report is the same as an in-process scan
+ * (test/sources/scan-pool.test.ts). A worker that dies loses nothing: its batches are scanned here.
  */
 export class ScanPool {
-  private readonly workers: Worker[] = [];
-  private readonly idle: Worker[] = [];
-  private readonly waiting: { id: number; jobs: ScanJob[]; targets: FileTarget[] }[] = [];
+  private readonly workers: PoolWorker[] = [];
+  private readonly waiting: Batch[] = [];
   private readonly results: ScanBatchResult[] = [];
-  private readonly inFlight = new Map<Worker, { id: number; jobs: ScanJob[]; targets: FileTarget[] }>();
   private batch: ScanJob[] = [];
   private batchTargets: FileTarget[] = [];
   private batchBytes = 0;
   private nextId = 0;
   private done = 0;
-  private onIdle: (() => void) | undefined;
+  private onDone: (() => void) | undefined;
+  /** Batches scanned by the main thread and by workers (for the trace below). */
+  private byMain = 0;
+  private byWorkers = 0;
+  /**
+   * AGENT_AUDIT_TRACE_WORKERS (test/sources/scan-pool.test.ts): print the split at the end, and let
+   * the main thread help only once a worker is ready, so a test always sees both sides scan.
+   */
+  private readonly trace = Boolean(process.env.AGENT_AUDIT_TRACE_WORKERS);
 
   constructor(
     size: number,
     private readonly ctx: SourceContext,
   ) {
     // For the test that proves the workers ran (test/sources/scan-pool.test.ts).
-    if (process.env.AGENT_AUDIT_TRACE_WORKERS) process.stderr.write(`agent-audit: ${size} scan workers\n`);
+    if (this.trace) process.stderr.write(`agent-audit: ${size} scan workers\n`);
     const url = new URL("./scan-worker.js", import.meta.url);
     const workerData = { disabled: [...ctx.scanner.disabled], limits: ctx.limits };
     for (let i = 0; i < size; i++) {
-      const w = new Worker(url, { workerData });
-      w.on("message", (r: ScanBatchResult | { ready: true }) => {
-        if ("ready" in r) {
-          this.idle.push(w);
-          this.dispatch();
-        } else this.finished(w, r);
+      const pw: PoolWorker = { worker: new Worker(url, { workerData }), ready: false, inFlight: new Map() };
+      pw.worker.on("message", (r: ScanBatchResult | { ready: true }) => {
+        if ("ready" in r) pw.ready = true;
+        else {
+          pw.inFlight.delete(r.id);
+          this.byWorkers++;
+          this.accept(r);
+        }
+        this.dispatch();
       });
-      w.on("error", () => this.failed(w));
-      this.workers.push(w);
+      pw.worker.on("error", () => this.failed(pw));
+      this.workers.push(pw);
     }
   }
 
-  /** Queues a claimed file; full batches go to the next ready worker. */
+  /** Queues a claimed file; a full batch goes to a worker with room, or waits for the main thread. */
   submit(t: FileTarget, pathRuleId: string | undefined): void {
     this.batch.push({ abs: t.abs, reportPath: t.reportPath, source: t.source, pathRuleId, size: t.st.size });
     this.batchTargets.push(t);
@@ -80,24 +108,31 @@ export class ScanPool {
     this.dispatch();
   }
 
+  /** Tops up every ready worker to PREFETCH batches. */
   private dispatch(): void {
-    if (this.workers.length === 0) {
-      for (const b of this.waiting.splice(0)) void this.scanHere(b);
-      return;
-    }
-    while (this.idle.length && this.waiting.length) {
-      const w = this.idle.pop()!;
-      const b = this.waiting.shift()!;
-      this.inFlight.set(w, b);
-      w.postMessage({ id: b.id, jobs: b.jobs });
+    for (const pw of this.workers) {
+      while (pw.ready && pw.inFlight.size < PREFETCH && this.waiting.length) {
+        const b = this.waiting.shift()!;
+        pw.inFlight.set(b.id, b);
+        pw.worker.postMessage({ id: b.id, jobs: b.jobs });
+      }
     }
   }
 
-  private finished(w: Worker, r: ScanBatchResult): void {
-    this.inFlight.delete(w);
-    this.idle.push(w);
-    this.accept(r);
+  /**
+   * Called by the walk between directories: scans one waiting batch on the main thread when the
+   * workers are full (or still starting), then yields to the event loop so their results and
+   * requests for more are handled.
+   */
+  async help(): Promise<void> {
     this.dispatch();
+    if (this.trace && this.workers.length && !this.workers.some((pw) => pw.ready)) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return;
+    }
+    const b = this.waiting.shift();
+    if (b) await this.scanHere(b);
+    await yieldToEventLoop();
   }
 
   private accept(r: ScanBatchResult): void {
@@ -106,21 +141,19 @@ export class ScanPool {
     this.ctx.stats.bytes += r.stats.bytes;
     for (const b of r.fileBytes) this.ctx.onFile?.(b);
     this.done++;
-    if (this.done === this.nextId && this.waiting.length === 0) this.onIdle?.();
+    if (this.done === this.nextId) this.onDone?.();
   }
 
-  /** A worker that dies does not lose its batch: the main thread scans it (fail closed). */
-  private failed(w: Worker): void {
-    const b = this.inFlight.get(w);
-    this.inFlight.delete(w);
-    this.workers.splice(this.workers.indexOf(w), 1);
-    const idle = this.idle.indexOf(w);
-    if (idle >= 0) this.idle.splice(idle, 1);
-    if (b) void this.scanHere(b);
-    if (this.workers.length === 0) for (const rest of this.waiting.splice(0)) void this.scanHere(rest);
+  /** A worker that dies does not lose its batches: the main thread scans them (fail closed). */
+  private failed(pw: PoolWorker): void {
+    const i = this.workers.indexOf(pw);
+    if (i >= 0) this.workers.splice(i, 1);
+    const lost = [...pw.inFlight.values()];
+    pw.inFlight.clear();
+    for (const b of lost) void this.scanHere(b);
   }
 
-  private async scanHere(b: { id: number; targets: FileTarget[] }): Promise<void> {
+  private async scanHere(b: Batch): Promise<void> {
     const r: ScanBatchResult = {
       id: b.id,
       located: [],
@@ -130,14 +163,21 @@ export class ScanPool {
     };
     const ctx = { ...this.ctx, issues: r.issues, stats: r.stats, onFile: (n: number) => r.fileBytes.push(n) };
     for (const t of b.targets) r.located.push(...(await scanClaimed(t, ctx)));
+    this.byMain++;
     this.accept(r);
   }
 
-  /** Waits for every batch; returns detections and issues in batch order. */
+  /** Scans what is left (shared with the workers), waits for every batch; results in batch order. */
   async drain(): Promise<{ located: Located[]; issues: ScanIssue[] }> {
     this.flush();
-    if (this.done < this.nextId) await new Promise<void>((resolve) => (this.onIdle = resolve));
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    while (this.waiting.length) await this.help();
+    if (this.done < this.nextId) await new Promise<void>((resolve) => (this.onDone = resolve));
+    await Promise.all(this.workers.map((pw) => pw.worker.terminate()));
+    if (this.trace) {
+      process.stderr.write(
+        `agent-audit: batches scanned: ${this.byMain} here, ${this.byWorkers} by workers\n`,
+      );
+    }
     const located: Located[] = [];
     const issues: ScanIssue[] = [];
     for (const r of this.results) {
@@ -148,8 +188,15 @@ export class ScanPool {
   }
 }
 
-/** Worker count for `--workers auto`: the cores, at most 4, and only from the compiled package. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Worker count for `--workers auto`: one per core beside the main thread (which scans too), at
+ * most 3, and only from the compiled package (a worker cannot load the .ts sources).
+ */
 export function autoWorkers(): number {
   if (!import.meta.url.endsWith(".js")) return 0;
-  return Math.min(availableParallelism(), 4);
+  return Math.min(availableParallelism() - 1, 3);
 }

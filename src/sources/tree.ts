@@ -8,11 +8,11 @@ import { globToRegExp } from "./glob.js";
 import { ScanPool } from "./scan-pool.js";
 
 /**
- * Bytes scanned on the main thread before workers start: a worker costs ~0.2 s of CPU to start
- * (modules, rules, regex warm-up), which only trees of tens of MB pay back (test/bench: on the
- * 2-core bench machine, 2 workers gain about 10% on 200 MB and nothing on 20 MB).
+ * Bytes scanned on the main thread before workers start: a worker costs ~70 ms of CPU to start
+ * (modules, rules, regexes), which a small tree never pays back. Past this, the workers and the
+ * main thread share the rest (scan-pool.ts).
  */
-export const WORKER_THRESHOLD_BYTES = 24 * 1024 * 1024;
+export const WORKER_THRESHOLD_BYTES = 4 * 1024 * 1024;
 
 /** Version-control internals: skipped unless --include-vcs. */
 export const VCS_DIRS = new Set([".git", ".hg", ".svn", ".jj", ".bzr"]);
@@ -119,7 +119,7 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
           if (!ctx.limits.includeVcs && VCS_DIRS.has(ent.name)) continue;
           if (!ctx.limits.includeDeps && DEP_DIRS.has(ent.name)) continue;
           try {
-            subdirs.push([abs, await stat(abs)]);
+            subdirs.push([abs, statSync(abs)]);
           } catch (e) {
             ctx.issues.push({ where: r, message: `cannot stat: ${safeMessage(e)}` });
           }
@@ -150,6 +150,8 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     } catch (e) {
       ctx.issues.push({ where: rel(dir) || ".", message: `cannot list: ${safeMessage(e)}` });
     }
+    // With workers, the main thread scans a batch between directories when they are full.
+    if (pool) await pool.help();
     for (const [abs, st] of subdirs) await walk(abs, st);
   };
   const rel = (abs: string) => relative(root, abs).split(sep).join("/");

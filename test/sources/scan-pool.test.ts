@@ -68,7 +68,14 @@ describe("scan worker threads", () => {
     const one = scan("0");
     const two = scan("2");
     expect(one.stderr).toBe("");
-    expect(two.stderr).toBe("agent-audit: 2 scan workers\n");
+    // Both sides scanned: the workers, and the main thread between directories and at the end.
+    const split =
+      /^agent-audit: 2 scan workers\nagent-audit: batches scanned: (\d+) here, (\d+) by workers\n$/.exec(
+        two.stderr,
+      );
+    expect(split, two.stderr).not.toBeNull();
+    expect(Number(split![1])).toBeGreaterThan(0);
+    expect(Number(split![2])).toBeGreaterThan(0);
     expect(two.code).toBe(one.code);
     expect(one.report.findings.length).toBe(20); // 11 tokens, 8 passwords, 1 .env secret
     expect(two.report.findings).toEqual(one.report.findings);
