@@ -84,6 +84,8 @@ export class KeywordMatcher {
     }
     for (const e of ends) e.sort((a, b) => keywords[b]!.length - keywords[a]!.length);
     this.ends = ends;
+    this.lengths = Int32Array.from(keywords, (k) => k.length);
+    this.firstStart = new Int32Array(keywords.length).fill(-1);
     this.next = new Int32Array(n * classes);
     for (let i = 0; i < n * classes; i++) {
       const t = delta[i]!;
@@ -97,8 +99,7 @@ export class KeywordMatcher {
    * leftmost-longest alternation regex would first meet them.
    */
   find(input: Uint8Array | string, track?: KeywordPositions): number[] {
-    const firstStart = new Map<number, number>();
-    this.tracking = track;
+    const found: number[] = [];
     const { classOf, next, classes } = this;
     let s = 0;
     const len = input.length;
@@ -108,7 +109,7 @@ export class KeywordMatcher {
         const t = next[s + (code > 0xff ? 0 : classOf[code]!)]!;
         if (t < 0) {
           s = -t - 1;
-          this.record(s / classes, i, firstStart);
+          this.record(s / classes, i, found, track);
         } else s = t;
       }
     } else {
@@ -116,20 +117,25 @@ export class KeywordMatcher {
         const t = next[s + classOf[input[i]!]!]!;
         if (t < 0) {
           s = -t - 1;
-          this.record(s / classes, i, firstStart);
+          this.record(s / classes, i, found, track);
         } else s = t;
       }
     }
-    const found = [...firstStart.keys()];
-    const kw = this.keywords;
-    return found.sort((a, b) => firstStart.get(a)! - firstStart.get(b)! || kw[b]!.length - kw[a]!.length);
+    const first = this.firstStart;
+    const lengths = this.lengths;
+    found.sort((a, b) => first[a]! - first[b]! || lengths[b]! - lengths[a]!);
+    for (const k of found) first[k] = -1;
+    return found;
   }
 
-  private record(state: number, end: number, firstStart: Map<number, number>): void {
-    const track = this.tracking;
+  private record(state: number, end: number, found: number[], track: KeywordPositions | undefined): void {
+    const first = this.firstStart;
     for (const k of this.ends[state]!) {
-      const start = end - this.keywords[k]!.length + 1;
-      if (!firstStart.has(k)) firstStart.set(k, start);
+      const start = end - this.lengths[k]! + 1;
+      if (first[k]! < 0) {
+        first[k] = start;
+        found.push(k);
+      }
       if (track?.wanted[k]) {
         const list = track.starts.get(k);
         if (list) list.push(start);
@@ -138,8 +144,10 @@ export class KeywordMatcher {
     }
   }
 
-  /** Set for the duration of one find() call. */
-  private tracking: KeywordPositions | undefined;
+  /** Keyword lengths, by index. */
+  private readonly lengths: Int32Array;
+  /** Scratch for find(): each keyword's first start in the current input, -1 when not (yet) seen. */
+  private readonly firstStart: Int32Array;
 }
 
 /** Asks find() for every start position of some keywords (flags indexed like `keywords`). */

@@ -107,10 +107,10 @@ export async function scanClaimed(t: FileTarget, ctx: ReadContext): Promise<Loca
  * more than the read itself (about 75 us vs 15 us per file from the page cache, measured with
  * test/bench/scan-bench.mjs), and one small read blocks the event loop for only microseconds.
  */
-export function readSmallSync(abs: string, size: number): Buffer {
+export function readSmallSync(abs: string, size: number, into?: Buffer): Buffer {
   const fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const buf = Buffer.allocUnsafe(Math.max(size, 1));
+    const buf = into && into.length >= size ? into : Buffer.allocUnsafe(Math.max(size, 1));
     let n = 0;
     while (n < size) {
       const bytesRead = readSync(fd, buf, n, size - n, n);
@@ -123,10 +123,20 @@ export function readSmallSync(abs: string, size: number): Buffer {
   }
 }
 
+/**
+ * One read buffer per thread for the small files: their detection runs synchronously right after
+ * the read and keeps no reference to the bytes (only strings made from them), so the buffer is
+ * free again before any other file is read. A fresh buffer per file costs page faults (the read
+ * itself is a copy from the page cache), and threads faulting at once contend for the process's
+ * memory map.
+ */
+let scratch: Buffer | undefined;
+
 async function readAndDetect(t: FileTarget, ctx: ReadContext): Promise<Detection[]> {
   const size = t.st.size;
   if (size <= SYNC_READ_BYTES) {
-    const buf = readSmallSync(t.abs, size);
+    scratch ??= Buffer.allocUnsafeSlow(SYNC_READ_BYTES);
+    const buf = readSmallSync(t.abs, size, scratch);
     ctx.stats.files++;
     ctx.stats.bytes += buf.length;
     ctx.onFile?.(buf.length);
