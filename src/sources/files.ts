@@ -70,6 +70,20 @@ export async function claimFile(t: FileTarget, ctx: SourceContext): Promise<bool
   return true;
 }
 
+/**
+ * claimFile without I/O when the access check needs none (the scanning user is the agent: trying
+ * to read decides). Returns undefined when the check must run (--as-user): call claimFile then.
+ */
+export function claimFileSync(t: FileTarget, ctx: SourceContext): boolean | undefined {
+  if (ctx.access.identity !== null) return undefined;
+  const { st } = t;
+  if (!st.isFile()) return false;
+  const id = `${st.dev}:${st.ino}`;
+  if (ctx.scanned.has(id)) return false;
+  ctx.scanned.add(id);
+  return true;
+}
+
 /** Reads and scans a claimed file (see claimFile): on the main thread or in a scan worker. */
 export async function scanClaimed(t: FileTarget, ctx: ReadContext): Promise<Located[]> {
   const { st } = t;

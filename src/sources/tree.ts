@@ -1,9 +1,9 @@
 import { type Dirent, readdirSync, type Stats, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { resolve } from "node:path";
 import { safeMessage } from "../core/errors.js";
 import type { Located, SourceContext } from "./context.js";
-import { claimFile, type FileTarget, scanClaimed } from "./files.js";
+import { claimFile, claimFileSync, type FileTarget, scanClaimed } from "./files.js";
 import { globToRegExp } from "./glob.js";
 import { ScanPool } from "./scan-pool.js";
 
@@ -41,7 +41,7 @@ export const DEP_DIRS = new Set([
  * directory (device:inode), so loops end. Sockets, FIFOs and devices are never opened.
  */
 export async function scanTree(ctx: SourceContext): Promise<Located[]> {
-  const root = ctx.root;
+  const root = resolve(ctx.root);
   const out: Located[] = [];
   const visitedDirs = new Set<string>();
   const excludes = ctx.limits.exclude.map(globToRegExp);
@@ -63,21 +63,15 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
   const queue: ((() => Promise<void>) | undefined)[] = [];
   let queued = 0;
   const limit = ctx.limits.concurrency;
-  const runFile = (abs: string, rel: string, st: Stats) => {
-    if (!isIncluded(rel)) return;
-    const job = async () => {
-      const pathRule = treeRules.length ? treeRuleFor(rel) : undefined;
-      const target: FileTarget = { abs, reportPath: rel, source: "tree", st, pathRule };
-      if (!(await claimFile(target, ctx))) return;
-      // Big trees: past the first files, the reading and matching moves to worker threads.
-      claimedBytes += st.size;
-      if (workers > 0 && claimedBytes > WORKER_THRESHOLD_BYTES) {
-        pool ??= new ScanPool(workers, ctx);
-        pool.submit(target, pathRule?.id);
-        return;
-      }
-      out.push(...(await scanClaimed(target, ctx)));
-    };
+  /** Big trees: past the first bytes, claimed files go to the scan pool (workers + this thread). */
+  const toPool = (target: FileTarget): boolean => {
+    claimedBytes += target.st.size;
+    if (workers === 0 || claimedBytes <= WORKER_THRESHOLD_BYTES) return false;
+    pool ??= new ScanPool(workers, ctx);
+    pool.submit(target, target.pathRule?.id);
+    return true;
+  };
+  const schedule = (job: () => Promise<void>) => {
     const start = (): Promise<void> => {
       active++;
       return job().finally(() => {
@@ -93,8 +87,26 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     if (active < limit) pending.push(start());
     else queue.push(start);
   };
+  const runFile = (abs: string, rel: string, st: Stats) => {
+    if (!isIncluded(rel)) return;
+    const pathRule = treeRules.length ? treeRuleFor(rel) : undefined;
+    const target: FileTarget = { abs, reportPath: rel, source: "tree", st, pathRule };
+    // Without --as-user the claim needs no I/O: decided here, in walk order, with no promise.
+    const claimed = claimFileSync(target, ctx);
+    if (claimed === false) return;
+    if (claimed === true) {
+      if (!toPool(target)) schedule(async () => void out.push(...(await scanClaimed(target, ctx))));
+      return;
+    }
+    schedule(async () => {
+      if (!(await claimFile(target, ctx))) return;
+      if (!toPool(target)) out.push(...(await scanClaimed(target, ctx)));
+    });
+  };
 
-  const walk = async (dir: string, dirStat: Stats) => {
+  // Paths are built by appending names (dir is absolute and normalized, names hold no "/"): the
+  // walk meets every file, and path.join/relative normalize the whole string each time.
+  const walk = async (dir: string, dirStat: Stats, relDir: string) => {
     const key = `${dirStat.dev}:${dirStat.ino}`;
     if (visitedDirs.has(key)) return;
     visitedDirs.add(key);
@@ -104,22 +116,23 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (e) {
-      ctx.issues.push({ where: rel(dir) || ".", message: `cannot list: ${safeMessage(e)}` });
+      ctx.issues.push({ where: relDir || ".", message: `cannot list: ${safeMessage(e)}` });
       return;
     }
-    const subdirs: [string, Stats][] = [];
+    const subdirs: [string, Stats, string][] = [];
+    const prefix = dir.endsWith("/") ? dir : `${dir}/`;
     try {
       // Sorted, so the walk order (and which of two paths to one file is reported) is deterministic.
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const ent of entries) {
-        const abs = join(dir, ent.name);
-        const r = rel(abs);
+        const abs = prefix + ent.name;
+        const r = relDir ? `${relDir}/${ent.name}` : ent.name;
         if (excludes.length && isExcluded(r)) continue;
         if (ent.isDirectory()) {
           if (!ctx.limits.includeVcs && VCS_DIRS.has(ent.name)) continue;
           if (!ctx.limits.includeDeps && DEP_DIRS.has(ent.name)) continue;
           try {
-            subdirs.push([abs, statSync(abs)]);
+            subdirs.push([abs, statSync(abs), r]);
           } catch (e) {
             ctx.issues.push({ where: r, message: `cannot stat: ${safeMessage(e)}` });
           }
@@ -142,21 +155,19 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
           else if (st.isDirectory()) {
             if (!ctx.limits.includeVcs && VCS_DIRS.has(ent.name)) continue;
             if (!ctx.limits.includeDeps && DEP_DIRS.has(ent.name)) continue;
-            subdirs.push([abs, st]);
+            subdirs.push([abs, st, r]);
           }
         }
         // Sockets, FIFOs, block and character devices: never opened.
       }
     } catch (e) {
-      ctx.issues.push({ where: rel(dir) || ".", message: `cannot list: ${safeMessage(e)}` });
+      ctx.issues.push({ where: relDir || ".", message: `cannot list: ${safeMessage(e)}` });
     }
     // With workers, the main thread scans a batch between directories when they are full.
     if (pool) await pool.help();
-    for (const [abs, st] of subdirs) await walk(abs, st);
+    for (const [abs, st, r] of subdirs) await walk(abs, st, r);
   };
-  const rel = (abs: string) => relative(root, abs).split(sep).join("/");
-
-  await walk(root, await stat(root));
+  await walk(root, await stat(root), "");
   for (let i = 0; i < pending.length; i++) await pending[i];
   if (pool) {
     const r = await pool.drain();
