@@ -48,7 +48,7 @@ export function median(xs) {
 }
 
 /** The agent-audit command line for a tree scan (tree source only, empty home, no environment). */
-export function agentAuditArgs(tree, output) {
+export function agentAuditArgs(tree, output, extra = []) {
   return [
     CLI,
     "scan",
@@ -65,14 +65,20 @@ export function agentAuditArgs(tree, output) {
     "--no-baseline",
     "--output",
     output,
+    ...extra,
   ];
 }
 
 /** One warm-up run (fills the page cache), then `runs` timed runs. */
-export function benchAgentAudit(tree, runs, output = join(WORK_DIR, "agent-audit-report.json")) {
-  timed(process.execPath, agentAuditArgs(tree, output));
+export function benchAgentAudit(
+  tree,
+  runs,
+  { output = join(WORK_DIR, "agent-audit-report.json"), extra = [] } = {},
+) {
+  const args = agentAuditArgs(tree, output, extra);
+  timed(process.execPath, args);
   const times = [];
-  for (let i = 0; i < runs; i++) times.push(timed(process.execPath, agentAuditArgs(tree, output)).seconds);
+  for (let i = 0; i < runs; i++) times.push(timed(process.execPath, args).seconds);
   const report = JSON.parse(readFileSync(output, "utf8"));
   return { times, report };
 }

@@ -4,6 +4,7 @@
 //   npm run bench                      # 10,000 files / 100 MB (issue 2)
 //   npm run bench -- --preset issue3   # 20,000 files / 200 MB (issue 3)
 //   node test/bench/scan-bench.mjs [--preset issue2|issue3] [--files N] [--mb M] [--seed S] [--runs 3]
+//                                  [--workers auto|N]   (passed to the scan; 0 = main thread only)
 //
 // Generates (or reuses) a deterministic tree (gen-tree.mjs), runs `agent-audit scan` once to warm
 // the page cache, then times `--runs` runs of the whole CLI process (startup and rule loading
@@ -20,6 +21,12 @@ if (i !== -1) {
   runs = Number(argv[i + 1]);
   argv.splice(i, 2);
 }
+let workers = "auto";
+const w = argv.indexOf("--workers");
+if (w !== -1) {
+  workers = argv[w + 1];
+  argv.splice(w, 2);
+}
 const opts = parseArgs(argv.includes("--preset") ? argv : ["--preset", "issue2", ...argv]);
 const manifest = generateTree(opts, (s) => console.error(s));
 
@@ -28,7 +35,8 @@ console.log(
   `tree: ${manifest.files} files (${manifest.textFiles} text, ${manifest.binaryFiles} binary), ` +
     `${fmt(mb(manifest.bytes))} MB; node_modules/ and .git/ (${manifest.skipped.files} files) are skipped`,
 );
-const { times, report } = benchAgentAudit(manifest.dir, runs);
+console.log(`scan threads: --workers ${workers} (auto: one worker per core beside the main thread)`);
+const { times, report } = benchAgentAudit(manifest.dir, runs, { extra: ["--workers", workers] });
 const s = summarise(report, manifest);
 const med = median(times);
 console.log(`runs (s): ${times.map((t) => fmt(t, 2)).join(", ")}  (after one warm-up run)`);
