@@ -62,7 +62,16 @@ function buildSchemas() {
   const paths = z.strictObject({
     ...common,
     paths: z.array(z.string().min(1)).min(1),
-    envPointers: z.array(z.string()).optional(),
+    envPointers: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z_][A-Za-z0-9_]*(\/[^/].*)?$/,
+            "must be VAR (a file) or VAR/path (a file inside a directory)",
+          ),
+      )
+      .optional(),
     parser: z.string().min(1),
     textScan: z.boolean().optional(),
     /** home (default): globs relative to the home directory; tree: globs matched anywhere in the working tree. */

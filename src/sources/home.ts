@@ -41,6 +41,8 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
   const home = ctx.home;
   const targets: HomeTarget[] = [];
   const seen = new Set<string>();
+  // One issue per variable, however many rules it points for.
+  const warnedPointers = new Set<string>();
   for (const rule of ctx.rules.paths) {
     if (rule.scope !== "home") continue;
     let matches: string[] = [];
@@ -64,25 +66,51 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
       }
     }
     for (const ptr of rule.envPointers) {
-      const value = ctx.env?.[ptr];
+      // "VAR" names a file; "VAR/sub/path" names a directory and the file (or glob) inside it
+      // (DOCKER_CONFIG/config.json, CLAUDE_CONFIG_DIR/.credentials.json).
+      const slash = ptr.indexOf("/");
+      const name = slash < 0 ? ptr : ptr.slice(0, slash);
+      const inside = slash < 0 ? "" : ptr.slice(slash + 1);
+      const value = ctx.env?.[name];
       if (!value) continue;
       // A value that cannot be a path (a JSON key pasted into GOOGLE_APPLICATION_CREDENTIALS) is
       // never used as one: it would end up in an issue's `where`. Its content is the env source's job.
       if (!isPlausiblePath(value)) {
-        ctx.issues.push({
-          where: `$${ptr}`,
-          message: "does not name a file (the value is not a path; not printed)",
-        });
+        if (!warnedPointers.has(name)) {
+          warnedPointers.add(name);
+          ctx.issues.push({
+            where: `$${name}`,
+            message: `does not name a ${inside ? "directory" : "file"} (the value is not a path; not printed)`,
+          });
+        }
         continue;
       }
-      // KUBECONFIG is a colon-separated list.
-      for (const part of value.split(":").filter(Boolean)) {
+      // KUBECONFIG is a colon-separated list; a directory pointer is one directory.
+      for (const part of inside ? [value] : value.split(":").filter(Boolean)) {
         // Absolute pointers are read under the system root (the agent's "/"), so a fixture or an
         // audit of a mounted image never falls through to the scanning machine's own files.
-        const abs = isAbsolute(part) ? join(ctx.systemRoot, part) : resolve(home, part.replace(/^~\//, ""));
-        if (!seen.has(abs)) {
+        const base = isAbsolute(part) ? join(ctx.systemRoot, part) : resolve(home, part.replace(/^~\//, ""));
+        let found: string[] = [base];
+        if (inside && /[*?[{]/.test(inside)) {
+          try {
+            found = await (await fastGlob())(inside, {
+              cwd: base,
+              dot: true,
+              onlyFiles: false,
+              suppressErrors: true,
+              absolute: true,
+              deep: 4,
+            });
+          } catch {
+            found = [];
+          }
+          found.sort();
+        } else if (inside) found = [join(base, inside)];
+        for (const abs of found) {
+          if (seen.has(abs)) continue;
           seen.add(abs);
-          targets.push({ abs, rule, shown: isAbsolute(part) ? part : undefined });
+          const shown = isAbsolute(part) ? join(part, relative(base, abs)) : undefined;
+          targets.push({ abs, rule, shown });
         }
       }
     }

@@ -227,6 +227,47 @@ describe("home source with the rules/paths catalog", () => {
     ]);
   });
 
+  it("follows directory pointers (DOCKER_CONFIG, CODEX_HOME, CLOUDSDK_CONFIG with a glob), once each", async () => {
+    put(
+      outside,
+      "docker/config.json",
+      `{"auths": {"reg.example.com": {"auth": "${b64("ci:Vx7Lm2Qw9Rt5Yp8N")}"}}}\n`,
+    );
+    put(home, "cfg/codex/auth.json", '{\n  "OPENAI_API_KEY": "Tq3Lm2Xw7Rt5Yp8Nc4VbZa6Ke"\n}\n');
+    put(
+      outside,
+      "gcloud/legacy_credentials/dev@example.com/adc.json",
+      '{\n  "type": "authorized_user",\n  "client_secret": "Kd8Lm2Xw7Rt5Yp8Nc4VbQe"\n}\n',
+    );
+    const env = {
+      DOCKER_CONFIG: "/elsewhere/docker",
+      CODEX_HOME: "cfg/codex",
+      CLOUDSDK_CONFIG: "/elsewhere/gcloud",
+      // Pointed at by three rules (credentials, settings, state): one issue, value not printed.
+      CLAUDE_CONFIG_DIR: '{"not": "a path"}',
+    };
+    const res = await scan(env);
+    const pointed = res.findings
+      .filter((f) => ["docker-config", "codex-auth", "gcloud-legacy-credentials"].includes(f.ruleId))
+      .map((f) => ({ ruleId: f.ruleId, type: f.secret?.type, path: f.location.path, line: f.location.line }));
+    expect(pointed).toEqual([
+      {
+        ruleId: "gcloud-legacy-credentials",
+        type: "client-secret",
+        path: "/elsewhere/gcloud/legacy_credentials/dev@example.com/adc.json",
+        line: 3,
+      },
+      { ruleId: "docker-config", type: "password", path: "/elsewhere/docker/config.json", line: 1 },
+      { ruleId: "codex-auth", type: "api-key", path: "cfg/codex/auth.json", line: 2 },
+    ]);
+    expect(res.issues.filter((i) => i.where.startsWith("$"))).toEqual([
+      {
+        where: "$CLAUDE_CONFIG_DIR",
+        message: "does not name a directory (the value is not a path; not printed)",
+      },
+    ]);
+  });
+
   it("without KUBECONFIG, the kubeconfig outside home is not read", async () => {
     const res = await scan({});
     expect(res.findings.filter((f) => f.ruleId === "kubeconfig")).toEqual([]);
