@@ -71,7 +71,7 @@ export function toFinding(d: Located, opts: Pick<ScanOptions, "accepted" | "seve
   const fp = fingerprint({
     ruleId: d.ruleId,
     source: loc.source,
-    path: loc.path,
+    path: d.identityPath ?? loc.path,
     name: loc.name,
     subject: d.secret,
   });

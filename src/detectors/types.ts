@@ -25,6 +25,11 @@ export interface Detection {
   priority: number;
   /** For structural detections judged by a content or env rule: that rule's id (config `rules.disable` applies to it). */
   viaRuleId?: string;
+  /**
+   * Stands in for location.path in the fingerprint when the path changes from run to run (a pid in
+   * /proc/PID/environ, a per-session SSH_AUTH_SOCK), so a baselined finding stays accepted.
+   */
+  identityPath?: string;
 }
 
 /** A content rule as compiled from rules/secrets/<id>.yaml. */

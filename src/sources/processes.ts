@@ -90,5 +90,16 @@ export async function scanProcesses(ctx: SourceContext): Promise<Located[]> {
       message: `${unreadable} process${unreadable === 1 ? "'s environment" : "es' environments"} not readable (other users' processes)`,
     });
   }
-  return results.flat();
+  // Identity without the pid, which changes every run: the k-th process (by pid) holding a secret
+  // in a variable is "/proc/*/environ#k". Restarted processes keep their fingerprints, and two
+  // processes holding the same secret are still two findings.
+  const holders = new Map<string, number>();
+  const out = results.flat();
+  for (const d of out) {
+    const key = `${d.ruleId}\0${d.location.name}\0${d.secret}`;
+    const k = (holders.get(key) ?? 0) + 1;
+    holders.set(key, k);
+    d.identityPath = k === 1 ? "/proc/*/environ" : `/proc/*/environ#${k}`;
+  }
+  return out;
 }

@@ -169,9 +169,11 @@ export async function scanSockets(ctx: SourceContext): Promise<Located[]> {
           title: `SSH agent reachable with ${keys} key${keys === 1 ? "" : "s"} loaded: the agent can authenticate as their owner without reading a key file`,
           remediation:
             "Do not forward SSH_AUTH_SOCK into the agent's sandbox; give it a deploy key scoped to one repository, or confirm each use (ssh-add -c).",
-          secret: `socket:${agentPath}`,
+          // Identity by the variable, not the per-session socket path (/tmp/ssh-XXXX/agent.PID).
+          secret: "socket:$SSH_AUTH_SOCK",
+          identityPath: "$SSH_AUTH_SOCK",
           priority: 2,
-          location: { source: "socket", path: agentPath },
+          location: { source: "socket", path: agentPath, name: "SSH_AUTH_SOCK" },
         });
       }
     }

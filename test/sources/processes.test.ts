@@ -38,6 +38,27 @@ describe("other processes source", () => {
     for (const s of [AWS_SECRET, GH_TOKEN, DB_PASSWORD]) expect(json).not.toContain(s);
   });
 
+  it("keeps fingerprints when the processes restart with other pids", async () => {
+    const before = sysroot({
+      "proc/101/environ": environ({ AWS_SECRET_ACCESS_KEY: AWS_SECRET }),
+      "proc/103/environ": environ({ AWS_SECRET_ACCESS_KEY: AWS_SECRET, DB_PASSWORD }),
+    });
+    const after = sysroot({
+      "proc/2201/environ": environ({ AWS_SECRET_ACCESS_KEY: AWS_SECRET, DB_PASSWORD }),
+      "proc/2250/environ": environ({ AWS_SECRET_ACCESS_KEY: AWS_SECRET }),
+    });
+    const a = await inventory({ sources: ["processes"], systemRoot: before });
+    const b = await inventory({ sources: ["processes"], systemRoot: after });
+    // Two holders of one secret are two findings, with two fingerprints.
+    expect(a.findings.length).toBe(3);
+    expect(new Set(a.findings.map((f) => f.fingerprint)).size).toBe(3);
+    expect(b.findings.map((f) => f.fingerprint).sort()).toEqual(a.findings.map((f) => f.fingerprint).sort());
+    // A changed secret is new again.
+    const changed = sysroot({ "proc/9/environ": environ({ DB_PASSWORD: "Zt4!kW9pLm2#Qx7R" }) });
+    const c = await inventory({ sources: ["processes"], systemRoot: changed });
+    expect(a.findings.map((f) => f.fingerprint)).not.toContain(c.findings[0]!.fingerprint);
+  });
+
   it("does not skip a fixture pid equal to the scanner's own (only the real /proc has a self)", async () => {
     const root = sysroot({ [`proc/${process.pid}/environ`]: environ({ GITHUB_TOKEN: GH_TOKEN }) });
     const res = await inventory({ sources: ["processes"], systemRoot: root });

@@ -117,8 +117,8 @@ describe("ssh-agent socket", () => {
       stdio: "pipe",
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", SSH_AUTH_SOCK: join(root, "tmp/ssh/agent.sock") },
     });
-  const scan = () =>
-    inventory({ sources: ["sockets"], systemRoot: root, env: { SSH_AUTH_SOCK: "/tmp/ssh/agent.sock" } });
+  const scan = (sock = "/tmp/ssh/agent.sock") =>
+    inventory({ sources: ["sockets"], systemRoot: root, env: { SSH_AUTH_SOCK: sock } });
 
   beforeAll(async () => {
     const r = tempTree({}, "aa-ssh-");
@@ -155,10 +155,16 @@ describe("ssh-agent socket", () => {
         kind: "exposure",
         title:
           "SSH agent reachable with 1 key loaded: the agent can authenticate as their owner without reading a key file",
-        location: { source: "socket", path: "/tmp/ssh/agent.sock" },
+        location: { source: "socket", path: "/tmp/ssh/agent.sock", name: "SSH_AUTH_SOCK" },
       },
     ]);
     expect(one.issues).toEqual([]);
+    // The socket path changes with every login session (/tmp/ssh-XXXX/agent.PID): the fingerprint
+    // does not, so a baselined agent stays accepted. Here the same agent, reached by another path.
+    symlinkSync(join(root, "tmp/ssh"), join(root, "tmp/ssh-session2"));
+    const again = await scan("/tmp/ssh-session2/agent.sock");
+    expect(again.findings.map((f) => f.location.path)).toEqual(["/tmp/ssh-session2/agent.sock"]);
+    expect(again.findings.map((f) => f.fingerprint)).toEqual(one.findings.map((f) => f.fingerprint));
     run("ssh-add", [join(keys, "k2")]);
     expect((await scan()).findings.map((f) => f.title.slice(0, 44))).toEqual([
       "SSH agent reachable with 2 keys loaded: the ",
