@@ -29,15 +29,24 @@ function fields(line: string): string[] {
 
 export function parsePgpass(input: ParseInput): ParseResult {
   const found: Found[] = [];
+  const bad: number[] = [];
   const lines = input.text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === "" || line.trimStart().startsWith("#")) continue;
     const f = fields(line);
-    if (f.length < 5) continue;
+    if (f.length < 5) {
+      bad.push(i + 1);
+      continue;
+    }
     const password = f[4]!;
     if (password === "" || isPlaceholder(password)) continue;
     found.push({ secret: password, type: "password", name: `${f[0]}:${f[1]}:${f[2]}:${f[3]}`, line: i + 1 });
   }
-  return { detections: uniqueBySecret(found).map((f) => detection(input, f)) };
+  const detections = uniqueBySecret(found).map((f) => detection(input, f));
+  // libpq ignores a line without five fields; the file is still text-scanned (a password may sit
+  // on a line someone broke). Line numbers only: the line itself may hold the password.
+  if (bad.length === 0) return { detections };
+  const where = bad.length === 1 ? `line ${bad[0]}` : `${bad.length} lines, first ${bad[0]}`;
+  return { detections, malformed: `not valid pgpass (${where}: not host:port:database:user:password)` };
 }

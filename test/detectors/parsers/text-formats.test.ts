@@ -69,7 +69,7 @@ describe("git-credentials parser", () => {
 });
 
 describe("pgpass parser", () => {
-  it("the fifth field, with \\: escapes; comments and short lines are skipped", () => {
+  it("the fifth field, with \\: escapes; comments are skipped, short lines reported", () => {
     const text = [
       "# hostname:port:database:username:password",
       "db.corp.example.com:5432:app:app_rw:Pg\\:Lm2Xw7!Rt5",
@@ -89,6 +89,11 @@ describe("pgpass parser", () => {
       { ruleId: "test-rule", type: "password", name: "*:*:*:readonly", line: 4, kind: undefined },
     ]);
     expect(r.secrets).toEqual(["Pg:Lm2Xw7!Rt5", "ro-Yp8Nc4Vb6"]);
+    expect(r.malformed).toBe("not valid pgpass (line 5: not host:port:database:user:password)");
+    expect(run("pgpass", "a:b\nhost:1:db:u:Kq8Lm2Xw7Rt5\nc\n").malformed).toBe(
+      "not valid pgpass (2 lines, first 1: not host:port:database:user:password)",
+    );
+    expect(run("pgpass", "# only a comment\n\n").malformed).toBeUndefined();
   });
 });
 
