@@ -213,9 +213,23 @@ function detectInBuffer(buf: Buffer, t: FileTarget, ctx: ReadContext): Detection
     // Keywords first, on the bytes: a file without any is never decoded.
     const positions = ctx.scanner.positionsRequest();
     const rules = ctx.scanner.candidates(buf, positions);
-    if (rules.length) out.push(...ctx.scanner.scan(buf.toString("latin1"), { rules, positions }));
+    if (rules.length)
+      out.push(...fromLatin1View(ctx.scanner.scan(buf.toString("latin1"), { rules, positions })));
   }
   return out;
+}
+
+/**
+ * Content rules run over a latin1 view of the bytes (offsets and lines stay exact whatever the
+ * encoding). A secret with bytes past ASCII is decoded back as UTF-8, as the structural parsers read
+ * it: otherwise `pässwort` would be reported (and hashed) as `pÃ¤sswort`, and one secret found by
+ * both a parser and a content rule would become two findings.
+ */
+function fromLatin1View(dets: Detection[]): Detection[] {
+  for (const d of dets) {
+    if (/[\x80-\xff]/.test(d.secret)) d.secret = Buffer.from(d.secret, "latin1").toString("utf8");
+  }
+  return dets;
 }
 
 async function detectStreaming(
@@ -242,7 +256,7 @@ async function detectStreaming(
       first = false;
     }
     const text = buf.toString("latin1", 0, len);
-    for (const d of ctx.scanner.scan(text)) {
+    for (const d of fromLatin1View(ctx.scanner.scan(text))) {
       out.push({ ...d, line: d.line === undefined ? undefined : d.line + lineBase });
     }
     // Keep the tail (cut at a newline) so a secret spanning the boundary is seen whole next time.

@@ -91,6 +91,18 @@ describe("working tree source", () => {
     expect(where(res.findings)).toEqual(["mixed.txt:3"]);
   });
 
+  it("reads a non-ASCII secret as UTF-8: one finding when a parser and a content rule both see it", async () => {
+    const PW = "pässwort-Lm2Xw7Rt5Q";
+    const root = tree({ ".env": `DB_PASSWORD=${PW}\n`, "app.py": `password = "${PW}"\n` });
+    const res = await inventory({ sources: ["tree"], root });
+    expect(
+      res.findings.map((f) => `${f.ruleId} ${f.location.path}:${f.location.line} ${f.secret?.preview}`),
+    ).toEqual(["tree-dotenv .env:1 päss…(19)", "generic-password-assignment app.py:1 päss…(19)"]);
+    const json = JSON.stringify(res);
+    expect(json).not.toContain(PW);
+    expect(json).not.toContain(Buffer.from(PW).toString("latin1"));
+  });
+
   it("streams files larger than the whole-read limit, across chunk boundaries", async () => {
     // 4 MiB chunks: put one token across the first chunk boundary and one near the end.
     const chunk = 4 * 1024 * 1024;
