@@ -159,6 +159,18 @@ async function readAndDetect(t: FileTarget, ctx: ReadContext): Promise<Detection
   }
   const fh = await open(t.abs, "r");
   try {
+    // A big file is sniffed before it is read: an image, archive or model file is skipped after
+    // 8,000 bytes instead of megabytes.
+    if (!ctx.limits.includeBinary && !t.pathRule) {
+      const head = Buffer.allocUnsafe(SNIFF_BYTES);
+      const { bytesRead } = await fh.read(head, 0, SNIFF_BYTES, 0);
+      if (isBinary(head, bytesRead)) {
+        ctx.stats.files++;
+        ctx.stats.bytes += bytesRead;
+        ctx.onFile?.(bytesRead);
+        return [];
+      }
+    }
     if (size <= WHOLE_READ_BYTES) {
       const buf = Buffer.allocUnsafe(Math.max(size, 1));
       let n = 0;

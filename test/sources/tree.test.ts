@@ -51,6 +51,23 @@ describe("working tree source", () => {
     expect(where(res.findings)).toEqual([".git/config:1", "img.bin:2", "node_modules/p/index.js:1"]);
   });
 
+  it("sniffs a big file before reading it: a binary is skipped after its first 8,000 bytes", async () => {
+    const filler = Buffer.alloc(2 * 1024 * 1024, 0x61);
+    const binary = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]),
+      filler,
+      Buffer.from(`\n${TOKEN}\n`),
+    ]);
+    // A NUL past the sniffed head does not make a file binary.
+    const text = Buffer.concat([Buffer.from(`k=${TOKEN2}\n`), filler, Buffer.from([0])]);
+    const root = tree({ "model.bin": binary, "notes.txt": text });
+    const res = await inventory({ sources: ["tree"], root });
+    expect(where(res.findings)).toEqual(["notes.txt:1"]);
+    expect(res.stats).toEqual({ files: 2, bytes: 8000 + text.length });
+    const all = await inventory({ sources: ["tree"], root, limits: { includeBinary: true } as never });
+    expect(where(all.findings)).toEqual(["model.bin:2", "notes.txt:1"]);
+  });
+
   it("follows symlinked files once and ends symlink loops", async () => {
     const root = tree({ "real/.env": `A=${TOKEN}\n` });
     symlinkSync(join(root, "real/.env"), join(root, "link.env"));
