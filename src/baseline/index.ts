@@ -153,9 +153,19 @@ function compareEntries(a: BaselineEntry, b: BaselineEntry): number {
  * and the reason carried over from `previous` where the fingerprint still matches. Deterministic
  * order (source, path, name, target, rule, fingerprint) so the file diffs cleanly in review.
  */
-export function buildBaseline(findings: readonly Finding[], previous?: Baseline): Baseline {
+export function buildBaseline(
+  findings: readonly Finding[],
+  previous?: Baseline,
+  seen?: { ran: ReadonlySet<SourceName>; probed: boolean },
+): Baseline {
   const reasons = new Map((previous?.entries ?? []).map((e) => [e.fingerprint, e.reason]));
   const byFp = new Map<string, BaselineEntry>();
+  // Entries this run could not have seen (their source did not run: an env entry under --no-env,
+  // an egress entry without --probe) are kept as they are: nothing accepted is lost.
+  if (seen) {
+    for (const e of previous?.entries ?? [])
+      if (!couldSee(e, seen.ran, seen.probed)) byFp.set(e.fingerprint, e);
+  }
   for (const f of findings) {
     if (byFp.has(f.fingerprint)) continue;
     const location: BaselineEntry["location"] = { source: f.location.source };
@@ -229,12 +239,17 @@ export function staleEntries(
   baseline: Baseline,
   findings: readonly Finding[],
   ran: ReadonlySet<SourceName>,
+  probed = false,
 ): BaselineEntry[] {
   const current = new Set(findings.map((f) => f.fingerprint));
-  return baseline.entries.filter((e) => {
-    const producer = PRODUCER[e.location.source];
-    return producer !== undefined && ran.has(producer) && !current.has(e.fingerprint);
-  });
+  return baseline.entries.filter((e) => couldSee(e, ran, probed) && !current.has(e.fingerprint));
+}
+
+/** Whether a run of these sources (and probes, or not) would have produced this entry's finding. */
+function couldSee(e: BaselineEntry, ran: ReadonlySet<SourceName>, probed: boolean): boolean {
+  if (e.location.source === "probe") return probed;
+  const producer = PRODUCER[e.location.source];
+  return producer !== undefined && ran.has(producer);
 }
 
 export function describeLocation(l: BaselineEntry["location"]): string {

@@ -9,18 +9,17 @@ import {
 } from "../baseline/index.js";
 import { UsageError } from "../core/errors.js";
 import type { CliIo, CliResult } from "./io.js";
-import { addSourceOptions, runScan, type ScanFlags } from "./scan.js";
+import { addEgressOptions, addSourceOptions, runScan, type ScanFlags } from "./scan.js";
 
-type BaselineFlags = Omit<
-  ScanFlags,
-  "format" | "report" | "exitZero" | "baseline" | "updateBaseline" | "probe" | "canary" | "allowedHost"
->;
+type BaselineFlags = Omit<ScanFlags, "format" | "report" | "exitZero" | "baseline" | "updateBaseline">;
 
 const HELP = `
 The baseline is the accepted inventory: one entry per current finding, holding its fingerprint,
 rule id and location (no line, no secret value, no preview) and a "reason" for a person to fill in.
 \`scan\` marks findings listed there as accepted; accepted findings never fail the run. Re-running
-\`baseline\` keeps the reasons of entries that still match.
+\`baseline\` keeps the reasons of entries that still match, and keeps as they are the entries this
+run could not see (an environment entry under --no-env, an egress entry without --probe).
+With --probe (and the same probe options as \`scan --probe\`), egress findings are accepted too.
 
 Exit codes:
   0  baseline written
@@ -39,7 +38,13 @@ export function baselineCommand(io: CliIo, result: CliResult): Command {
       `baseline file to write (default: agent-audit.yaml's \`baseline\`, else <root>/${DEFAULT_BASELINE_FILE})`,
     )
     .option("--config <file>", "agent-audit.yaml to use (default: <root>/agent-audit.yaml when present)")
-    .option("--no-progress", "never show progress on stderr");
+    .option("--no-progress", "never show progress on stderr")
+    .option(
+      "--probe",
+      "also probe egress and accept its findings (opt-in: probes trip egress alarms)",
+      false,
+    );
+  addEgressOptions(cmd);
   cmd.addHelpText("after", HELP);
   cmd.action(async (flags: BaselineFlags) => {
     if (flags.demo && !flags.output) {
@@ -56,17 +61,17 @@ export function baselineCommand(io: CliIo, result: CliResult): Command {
       exitZero: false,
       // The existing baseline is read below for its reasons, not to mark findings as accepted.
       baseline: false,
-      probe: false,
-      canary: [],
-      allowedHost: [],
     };
-    const { report, config } = await runScan(scanFlags, io, { inventory: true, probe: false });
+    const { report, config } = await runScan(scanFlags, io, { inventory: true, probe: flags.probe });
     const root = report.target.root;
     const path = flags.output
       ? resolve(io.cwd, flags.output)
       : (config.baseline ?? join(root, DEFAULT_BASELINE_FILE));
     const previous = await readBaseline(path);
-    const next = buildBaseline(report.findings, previous);
+    const next = buildBaseline(report.findings, previous, {
+      ran: new Set(report.stats?.sources ?? []),
+      probed: flags.probe,
+    });
     await writeBaseline(path, next);
     const before = new Set((previous?.entries ?? []).map((e) => e.fingerprint));
     const now = new Set(next.entries.map((e) => e.fingerprint));

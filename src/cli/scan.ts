@@ -321,6 +321,9 @@ export async function runScan(
       ...egressExtras(flags, config),
       ...(io.lookup ? { deps: { lookup: io.lookup } } : {}),
     });
+    // Egress findings have stable fingerprints (probe, path, target): a baseline can accept them
+    // too (`baseline --probe`), for a hole that is known and tracked.
+    if (accepted) for (const f of extra.findings ?? []) f.accepted = accepted.has(f.fingerprint);
   }
   if (!mode.inventory) {
     extra.checklist = {
@@ -344,7 +347,7 @@ export async function runScan(
   );
   if (baseline && baselinePath && mode.inventory) {
     // Entries that match nothing any more: pruned with --update-baseline, otherwise reported.
-    const stale = staleEntries(baseline, report.findings, sources);
+    const stale = staleEntries(baseline, report.findings, sources, mode.probe);
     const where = displayPath(baselinePath, root);
     if (flags.updateBaseline && stale.length) {
       await writeBaseline(baselinePath, pruneBaseline(baseline, stale));

@@ -103,6 +103,45 @@ describe("buildBaseline", () => {
     ]);
   });
 
+  it("keeps, as they are, the previous entries this run could not see", () => {
+    const previous: Baseline = {
+      schemaVersion: 1,
+      entries: [
+        {
+          fingerprint: FP(1),
+          ruleId: "github-pat-classic",
+          location: { source: "env", name: "GITHUB_TOKEN" },
+          reason: "ci",
+        },
+        {
+          fingerprint: FP(7),
+          ruleId: "egress-proxy-missing",
+          location: { source: "probe", target: "proxy" },
+          reason: "tracked",
+        },
+        {
+          fingerprint: FP(9),
+          ruleId: "github-pat-classic",
+          location: { source: "tree", path: "gone.env" },
+          reason: "old",
+        },
+      ],
+    };
+    // --no-env, no probes: the env and egress entries stay; the tree entry is gone with its secret.
+    const next = buildBaseline([findings[0]!], previous, { ran: new Set(["tree", "home"]), probed: false });
+    expect(next.entries.map((e) => [e.fingerprint, e.reason])).toEqual([
+      [FP(1), "ci"],
+      [FP(7), "tracked"],
+      [FP(3), ""],
+    ]);
+    // With every source and the probes, only current findings remain.
+    const all = buildBaseline([findings[0]!], previous, {
+      ran: new Set(["env", "home", "tree"]),
+      probed: true,
+    });
+    expect(all.entries.map((e) => e.fingerprint)).toEqual([FP(3)]);
+  });
+
   it("writes one entry per fingerprint", () => {
     expect(buildBaseline([findings[0]!, findings[0]!]).entries.length).toBe(1);
   });
@@ -246,6 +285,8 @@ describe("stale entries", () => {
     expect(staleEntries(b, [], new Set(["env", "home", "tree", "mounts", "sockets", "processes"]))).toEqual(
       [],
     );
+    // Egress entries are judged only when the probes ran.
+    expect(staleEntries(b, [], new Set(["tree"]), true).map((e) => e.fingerprint)).toEqual([FP(7)]);
   });
 
   it("become one issue each, and are what pruning removes", () => {

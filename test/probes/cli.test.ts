@@ -242,6 +242,46 @@ describe("agent-audit scan --probe", () => {
     clean(r.stdout);
   });
 
+  it("a baseline can accept an egress finding, and keeps it when a later run does not probe", async () => {
+    const bdir = mkdtempSync(join(tmpdir(), "aa-probe-baseline-"));
+    try {
+      const file = join(bdir, "baseline.json");
+      // No proxy: egress-proxy-missing (medium), the only finding in this empty tree.
+      const probeArgs = ["--probe", ...base().slice(1)];
+      const common = ["--no-env", "--home", dir, "--root", dir, "--sources", "tree"];
+      const scan = (extra: string[]) =>
+        cli(["scan", ...common, "--fail-on", "medium", "--format", "json", "--baseline", file, ...extra]);
+
+      const written = await cli(["baseline", ...common, ...probeArgs, "--output", file]);
+      expect(written.code).toBe(0);
+      expect(written.stdout).toBe(`agent-audit: wrote 1 entry to ${file} (1 new, 0 kept, 0 dropped)\n`);
+      const entries = JSON.parse(readFileSync(file, "utf8")).entries;
+      expect(entries.map((e: { ruleId: string; location: unknown }) => [e.ruleId, e.location])).toEqual([
+        ["egress-proxy-missing", { source: "probe", target: "proxy" }],
+      ]);
+
+      const accepted = await scan(probeArgs);
+      expect(accepted.code).toBe(0);
+      const report = JSON.parse(accepted.stdout);
+      expect(
+        report.findings.map((f: { ruleId: string; accepted: boolean }) => [f.ruleId, f.accepted]),
+      ).toEqual([["egress-proxy-missing", true]]);
+      // Without the baseline the same scan fails the gate.
+      expect(
+        (await cli(["scan", ...common, ...probeArgs, "--fail-on", "medium", "--no-baseline"])).code,
+      ).toBe(1);
+
+      // A run without --probe could not have seen it: not stale, and re-writing keeps it.
+      const noProbe = await scan([]);
+      expect(JSON.parse(noProbe.stdout).issues).toEqual([]);
+      const rewritten = await cli(["baseline", ...common, "--output", file]);
+      expect(rewritten.stdout).toBe(`agent-audit: wrote 1 entry to ${file} (0 new, 1 kept, 0 dropped)\n`);
+      expect(JSON.parse(readFileSync(file, "utf8")).entries).toEqual(entries);
+    } finally {
+      rmSync(bdir, { recursive: true, force: true });
+    }
+  });
+
   it("without --probe, steps 2 and 3 stay skipped with the reason", async () => {
     const r = await cli([
       "scan",
