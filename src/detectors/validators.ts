@@ -39,6 +39,15 @@ export function checkJwt(token: string): boolean {
   }
 }
 
+/**
+ * GitHub App installation tokens in the 2026 format: `ghs_` + the app's numeric ID + `_` + a JWT.
+ * https://github.blog/changelog/2026-04-24-notice-about-upcoming-new-format-for-github-app-installation-tokens/
+ */
+export function checkGithubInstallationJwt(token: string): boolean {
+  const m = /^ghs_([0-9]{1,20})_(.+)$/.exec(token);
+  return m !== null && checkJwt(m[2]!);
+}
+
 /** OpenAI keys embed "T3BlbkFJ" (base64 of "OpenAI") in the middle. */
 export function checkOpenAiMarker(token: string): boolean {
   return token.includes("T3BlbkFJ");
@@ -52,6 +61,7 @@ export function checkAnthropicSuffix(token: string): boolean {
 export const VALIDATORS: Record<string, (secret: string) => boolean> = {
   "base62-crc32": checkBase62Crc32,
   jwt: checkJwt,
+  "github-installation-jwt": checkGithubInstallationJwt,
   "openai-marker": checkOpenAiMarker,
   "anthropic-suffix": checkAnthropicSuffix,
 };

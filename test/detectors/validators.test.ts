@@ -82,8 +82,19 @@ describe("VALIDATORS", () => {
     expect(Object.keys(VALIDATORS).sort()).toEqual([
       "anthropic-suffix",
       "base62-crc32",
+      "github-installation-jwt",
       "jwt",
       "openai-marker",
     ]);
+  });
+
+  it("checks the JWT inside a 2026-format GitHub installation token", () => {
+    const b = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const jwt = `${b({ alg: "RS256", typ: "JWT" })}.${b({ iss: "42" })}.c2lnbmF0dXJlLWJ5dGVzLWhlcmU`;
+    expect(VALIDATORS["github-installation-jwt"]!(`ghs_42_${jwt}`)).toBe(true);
+    // A damaged header, a missing app id, a classic token: not live in this format.
+    expect(VALIDATORS["github-installation-jwt"]!(`ghs_42_${jwt.slice(3)}`)).toBe(false);
+    expect(VALIDATORS["github-installation-jwt"]!(`ghs__${jwt}`)).toBe(false);
+    expect(VALIDATORS["github-installation-jwt"]!("ghs_phPY86BRusPkBipMyBBSd5uLRwFP2U3Ll1IO")).toBe(false);
   });
 });
