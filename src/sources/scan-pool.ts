@@ -71,19 +71,21 @@ export class ScanPool {
   constructor(
     size: number,
     private readonly ctx: SourceContext,
+    /** The worker script; tests pass a misbehaving one (test/sources/scan-pool-recovery.test.ts). */
+    url: URL = new URL("./scan-worker.js", import.meta.url),
   ) {
     // For the test that proves the workers ran (test/sources/scan-pool.test.ts).
     if (this.trace) process.stderr.write(`agent-audit: ${size} scan workers\n`);
-    const url = new URL("./scan-worker.js", import.meta.url);
     const workerData = { disabled: [...ctx.scanner.disabled], limits: ctx.limits };
     for (let i = 0; i < size; i++) {
       const pw: PoolWorker = { worker: new Worker(url, { workerData }), ready: false, inFlight: new Map() };
       pw.worker.on("message", (r: ScanBatchResult | { ready: true }) => {
-        if ("ready" in r) pw.ready = true;
-        else {
+        if ("ready" in r) {
+          pw.ready = true;
+          this.readyChanged();
+        } else {
           pw.inFlight.delete(r.id);
-          this.byWorkers++;
-          this.accept(r);
+          if (this.accept(r)) this.byWorkers++;
         }
         this.dispatch();
       });
@@ -126,29 +128,47 @@ export class ScanPool {
    * requests for more are handled.
    */
   async help(): Promise<void> {
+    if (this.trace) await this.whenReady();
     this.dispatch();
-    if (this.trace && this.workers.length && !this.workers.some((pw) => pw.ready)) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      return;
-    }
     const b = this.waiting.shift();
     if (b) await this.scanHere(b);
     await yieldToEventLoop();
   }
 
-  private accept(r: ScanBatchResult): void {
+  /**
+   * Takes a batch's result once. A worker that throws can deliver its `error` before results it
+   * had already posted, and failed() rescans its batches here: whichever result comes second is
+   * dropped, so no batch is counted twice and drain() never ends early.
+   */
+  private accept(r: ScanBatchResult): boolean {
+    if (this.results[r.id]) return false;
     this.results[r.id] = r;
     this.ctx.stats.files += r.stats.files;
     this.ctx.stats.bytes += r.stats.bytes;
     for (const b of r.fileBytes) this.ctx.onFile?.(b);
     this.done++;
     if (this.done === this.nextId) this.onDone?.();
+    return true;
+  }
+
+  private readyWaiters: (() => void)[] = [];
+
+  /** Resolves once a worker is ready to take batches, or none is left to become ready. */
+  whenReady(): Promise<void> {
+    if (this.workers.length === 0 || this.workers.some((pw) => pw.ready)) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private readyChanged(): void {
+    if (this.workers.length && !this.workers.some((pw) => pw.ready)) return;
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
 
   /** A worker that dies does not lose its batches: the main thread scans them (fail closed). */
   private failed(pw: PoolWorker): void {
     const i = this.workers.indexOf(pw);
     if (i >= 0) this.workers.splice(i, 1);
+    this.readyChanged();
     const lost = [...pw.inFlight.values()];
     pw.inFlight.clear();
     for (const b of lost) void this.scanHere(b);
@@ -164,8 +184,7 @@ export class ScanPool {
     };
     const ctx = { ...this.ctx, issues: r.issues, stats: r.stats, onFile: (n: number) => r.fileBytes.push(n) };
     for (const t of b.targets) r.located.push(...(await scanClaimed(t, ctx)));
-    this.byMain++;
-    this.accept(r);
+    if (this.accept(r)) this.byMain++;
   }
 
   /** Scans what is left (shared with the workers), waits for every batch; results in batch order. */
