@@ -180,7 +180,11 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
     const f = toFinding(d, opts);
     if (!findings.has(f.fingerprint)) findings.set(f.fingerprint, f);
   }
-  return { findings: sortFindings([...findings.values()]), issues: ctx.issues, stats: ctx.stats };
+  // Issues are pushed as concurrent reads finish: sorted, so a report is the same from run to run.
+  const issues = [...ctx.issues].sort(
+    (a, b) => byteOrder(a.where, b.where) || byteOrder(a.message, b.message),
+  );
+  return { findings: sortFindings([...findings.values()]), issues, stats: ctx.stats };
 }
 
 /** Assembles the report: inventory + extra capabilities, scored against the six steps. */

@@ -1,8 +1,9 @@
 import type { Stats } from "node:fs";
-import { stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { safeMessage } from "../core/errors.js";
 import type { PathRule } from "../detectors/types.js";
+import { insideSystemRoot, isUnder } from "./confine.js";
 import type { Located, SourceContext } from "./context.js";
 import { scanFile } from "./files.js";
 import { mapPool } from "./pool.js";
@@ -12,6 +13,8 @@ interface HomeTarget {
   rule: PathRule;
   /** The path as the agent sees it, when it differs from `abs` (pointers under a system root). */
   shown?: string;
+  /** An absolute pointer read under --system-root: it must not lead outside it (`..`, symlinks). */
+  system?: boolean;
 }
 
 // Loaded on first use: ~40 ms of start-up that `--sources tree` (the CI gate) and `probe` never need.
@@ -109,17 +112,33 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
         for (const abs of found) {
           if (seen.has(abs)) continue;
           seen.add(abs);
-          const shown = isAbsolute(part) ? join(part, relative(base, abs)) : undefined;
-          targets.push({ abs, rule, shown });
+          const system = isAbsolute(part);
+          const shown = !system ? undefined : inside ? join(part, relative(base, abs)) : part;
+          targets.push({ abs, rule, shown, system });
         }
       }
     }
   }
   const shownPath = (t: HomeTarget) =>
     t.shown && !t.abs.startsWith(`${home}${sep}`) ? t.shown : homeReportPath(home, t.abs);
+  // A home inside the audited image (--home /mnt/img/home/agent --system-root /mnt/img) can hold
+  // absolute symlinks, which would resolve on the scanning machine: each target is confined then.
+  let homeConfined = false;
+  if (ctx.systemRoot !== "/") {
+    try {
+      homeConfined = isUnder(await realpath(ctx.systemRoot), await realpath(home));
+    } catch {
+      homeConfined = false;
+    }
+  }
   const results = await mapPool(targets, ctx.limits.concurrency, async (t) => {
     let st: Stats;
     try {
+      if ((t.system || homeConfined) && !(await insideSystemRoot(ctx.systemRoot, t.abs))) {
+        const what = t.system ? "the pointer" : "a symlink";
+        ctx.issues.push({ where: shownPath(t), message: `skipped: ${what} leads outside --system-root` });
+        return [];
+      }
       st = await stat(t.abs);
     } catch (e) {
       const code = (e as { code?: string }).code;

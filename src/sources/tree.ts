@@ -1,7 +1,8 @@
 import { type Dirent, readdirSync, type Stats, statSync } from "node:fs";
-import { stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { safeMessage } from "../core/errors.js";
+import { insideSystemRoot, isUnder } from "./confine.js";
 import type { Located, SourceContext } from "./context.js";
 import { claimFile, claimFileSync, type FileTarget, scanClaimed } from "./files.js";
 import { globToRegExp } from "./glob.js";
@@ -146,6 +147,10 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
         } else if (ent.isSymbolicLink()) {
           let st: Stats;
           try {
+            if (confined && !(await insideSystemRoot(ctx.systemRoot, abs))) {
+              ctx.issues.push({ where: r, message: "skipped: a symlink leads outside --system-root" });
+              continue;
+            }
             st = await stat(abs);
           } catch (e) {
             ctx.issues.push({ where: r, message: `broken or looping symlink: ${safeMessage(e)}` });
@@ -167,6 +172,16 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     if (pool) await pool.help();
     for (const [abs, st, r] of subdirs) await walk(abs, st, r);
   };
+  // A tree inside the audited image (--root /mnt/img/app --system-root /mnt/img) can hold absolute
+  // symlinks, which would resolve on the scanning machine: they are confined to the system root.
+  let confined = false;
+  if (ctx.systemRoot !== "/") {
+    try {
+      confined = isUnder(await realpath(ctx.systemRoot), await realpath(root));
+    } catch {
+      confined = false;
+    }
+  }
   await walk(root, await stat(root), "");
   for (let i = 0; i < pending.length; i++) await pending[i];
   if (pool) {

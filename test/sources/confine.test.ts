@@ -1,0 +1,61 @@
+import { symlinkSync } from "node:fs";
+import { basename, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { inventory } from "../helpers/inventory.js";
+import { tempTree } from "../helpers/tmp.js";
+
+// Auditing a mounted image (--system-root /mnt/img): a pointer with `..` or an absolute symlink in
+// the image resolves on the scanning machine, whose files are not the agent's and not ours to read.
+// Here "outside" stands for the scanning machine: a sibling of the image's folder.
+
+const VAULT = "hvs.CAESILm2Xw7Rt5Yp8Nc4Vb6Hj1Sd0QzKe9Fa3UbGq7v";
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+const outside = tempTree({
+  "docker/config.json": `{"auths": {"reg.example.com": {"auth": "${b64("ci:Vx7Lm2Qw9Rt5Yp8N")}"}}}\n`,
+  "vault-token": `${VAULT}\n`,
+});
+const image = tempTree({ "home/agent/.keep": "", "app/README.md": "hello\n" });
+symlinkSync(join(outside.dir, "vault-token"), join(image.dir, "home/agent/.vault-token"));
+symlinkSync(join(outside.dir, "vault-token"), join(image.dir, "app/creds.txt"));
+afterAll(() => {
+  outside.cleanup();
+  image.cleanup();
+});
+const home = join(image.dir, "home/agent");
+const root = join(image.dir, "app");
+const escape = `/../${basename(outside.dir)}/docker`;
+
+describe("--system-root confines what a scan of an image reads", () => {
+  it("skips a directory pointer that leads outside it with `..`", async () => {
+    const res = await inventory({
+      sources: ["home"],
+      home,
+      systemRoot: image.dir,
+      env: { DOCKER_CONFIG: escape },
+    });
+    expect(res.findings.map((f) => f.ruleId)).toEqual([]);
+    // Issues come sorted by place (byte order: "." before "/").
+    expect(res.issues).toEqual([
+      { where: ".vault-token", message: "skipped: a symlink leads outside --system-root" },
+      {
+        where: `/${basename(outside.dir)}/docker/config.json`,
+        message: "skipped: the pointer leads outside --system-root",
+      },
+    ]);
+  });
+
+  it("skips absolute symlinks out of a tree inside it", async () => {
+    const res = await inventory({ sources: ["tree"], root, systemRoot: image.dir });
+    expect(res.findings).toEqual([]);
+    expect(res.issues).toEqual([
+      { where: "creds.txt", message: "skipped: a symlink leads outside --system-root" },
+    ]);
+  });
+
+  it("follows the same links when home and tree are not inside the system root (a live sandbox)", async () => {
+    const res = await inventory({ sources: ["home", "tree"], home, root });
+    // One file behind two links: scanned once, by home (the first source).
+    expect(res.findings.map((f) => `${f.ruleId} ${f.location.path}`)).toEqual(["vault-token .vault-token"]);
+    expect(res.issues).toEqual([]);
+  });
+});
