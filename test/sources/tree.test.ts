@@ -120,6 +120,22 @@ describe("working tree source", () => {
     expect(json).not.toContain(Buffer.from(PW).toString("latin1"));
   });
 
+  it("keeps secrets in a latin1 (not UTF-8) file apart", async () => {
+    // Two passwords that differ in one latin1 byte: decoding them as UTF-8 would make both U+FFFD.
+    const root = tree({
+      "legacy.ini": Buffer.concat([
+        Buffer.from('password = "Kq8Lm'),
+        Buffer.from([0xe4]),
+        Buffer.from('2Xw7Rt5Qz"\npassword = "Kq8Lm'),
+        Buffer.from([0xf6]),
+        Buffer.from('2Xw7Rt5Qz"\n'),
+      ]),
+    });
+    const res = await inventory({ sources: ["tree"], root });
+    expect(where(res.findings)).toEqual(["legacy.ini:1", "legacy.ini:2"]);
+    expect(new Set(res.findings.map((f) => f.fingerprint)).size).toBe(2);
+  });
+
   it("streams files larger than the whole-read limit, across chunk boundaries", async () => {
     // 4 MiB chunks: put one token across the first chunk boundary and one near the end.
     const chunk = 4 * 1024 * 1024;
