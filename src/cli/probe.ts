@@ -70,6 +70,7 @@ interface ProbeFlags {
   allowedHost: string[];
   proxy?: string;
   timeoutMs?: number;
+  baseline?: string;
 }
 
 /** `agent-audit probe`: the egress probes alone, reported like `scan` (steps other than 2 and 3 skip). */
@@ -87,6 +88,10 @@ export function probeCommand(io: CliIo, result: CliResult): Command {
       "--system-root <dir>",
       "prefix for system paths; firewall evidence is read only when it is /",
       "/",
+    )
+    .option(
+      "--baseline <file>",
+      "accepted findings: egress entries written by `agent-audit baseline --probe` do not fail the run",
     );
   addOutputOptions(cmd);
   addEgressOptions(cmd);
@@ -99,7 +104,8 @@ export function probeCommand(io: CliIo, result: CliResult): Command {
       includeBinary: false,
       maxFileSize: 0,
       concurrency: 1,
-      baseline: false,
+      // Read only when named: probe has no working tree in which to look for one.
+      baseline: flags.baseline ?? false,
       demo: false,
       probe: true,
       progress: false,

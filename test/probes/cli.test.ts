@@ -266,6 +266,13 @@ describe("agent-audit scan --probe", () => {
       expect(
         report.findings.map((f: { ruleId: string; accepted: boolean }) => [f.ruleId, f.accepted]),
       ).toEqual([["egress-proxy-missing", true]]);
+      // `probe` accepts it too, from a baseline it is given.
+      const probed = await cli([...base(), "--fail-on", "medium", "--format", "json", "--baseline", file]);
+      expect(probed.code).toBe(0);
+      expect(JSON.parse(probed.stdout).findings.map((f: { accepted: boolean }) => f.accepted)).toEqual([
+        true,
+      ]);
+      expect((await cli([...base(), "--fail-on", "medium"])).code).toBe(1);
       // Without the baseline the same scan fails the gate.
       expect(
         (await cli(["scan", ...common, ...probeArgs, "--fail-on", "medium", "--no-baseline"])).code,
