@@ -1,24 +1,24 @@
 #!/usr/bin/env node
-// Stores every rule file that parses and validates, keyed by absolute path with its mtime, size and
-// kind, in dist/rules-cache.json. src/detectors/rules.ts uses an entry only while the file is
-// unchanged and read as the same kind, so a normal start-up neither parses YAML nor loads zod; an
-// edited, added or invalid rule is read, validated and reported at load time as before.
+// Stores every rule file that parses and validates, keyed by absolute path with the hash of its text
+// and its kind, in dist/rules-cache.json. src/detectors/rules.ts uses an entry only while the file's
+// text hashes the same and it is read as the same kind, so a normal start-up neither parses YAML nor
+// loads zod; an edited, added or invalid rule is read, validated and reported at load time as before.
 // Run by `npm run build`, after tsc (it validates with the compiled schemas).
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { RULES_CACHE_VERSION, validateRuleData } from "../dist/src/detectors/rules.js";
+import { RULES_CACHE_VERSION, ruleFileHash, validateRuleData } from "../dist/src/detectors/rules.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const rules = join(root, "rules");
 const files = {};
 let invalid = 0;
 const add = (kind, p) => {
-  const st = statSync(p);
+  const text = readFileSync(p, "utf8");
   let data;
   try {
-    data = parse(readFileSync(p, "utf8"));
+    data = parse(text);
   } catch {
     invalid++; // Invalid YAML stays out of the cache: the loader reports it with its file name.
     return;
@@ -27,7 +27,7 @@ const add = (kind, p) => {
     invalid++; // Likewise a rule its schema rejects.
     return;
   }
-  files[p] = { mtimeMs: st.mtimeMs, size: st.size, kind, data };
+  files[p] = { hash: ruleFileHash(text), kind, data };
 };
 for (const [dir, kind] of [
   ["secrets", "content"],

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempTree } from "./helpers/tmp.js";
@@ -83,5 +84,50 @@ describe("start-up: heavy libraries load only when a scan needs them", () => {
 
   it("agent-audit.yaml loads both (parsed with yaml, validated with zod)", () => {
     expect(loaded("configured", "empty-home")).toEqual(["yaml", "zod"]);
+  });
+});
+
+describe("the build's rules cache", () => {
+  it("is not trusted for a rule edited in place, even with its mtime and size kept", () => {
+    // A copy of the built package, its cache written by the build script for the copy's paths.
+    const pkg = join(t.dir, "pkg");
+    mkdirSync(pkg);
+    for (const d of ["dist", "rules", "scripts"])
+      cpSync(join(process.cwd(), d), join(pkg, d), { recursive: true });
+    cpSync(join(process.cwd(), "package.json"), join(pkg, "package.json"));
+    symlinkSync(join(process.cwd(), "node_modules"), join(pkg, "node_modules"));
+    const build = spawnSync(process.execPath, [join(pkg, "scripts/compile-rules.mjs")], { encoding: "utf8" });
+    expect(build.status, build.stderr).toBe(0);
+    const run = () =>
+      spawnSync(
+        process.execPath,
+        [
+          join(pkg, "dist/src/cli/bin.js"),
+          "scan",
+          "--no-env",
+          "--root",
+          join(t.dir, "plain"),
+          "--home",
+          join(t.dir, "empty-home"),
+          "--sources",
+          "tree",
+          "--format",
+          "json",
+          "--exit-zero",
+        ],
+        { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
+      );
+    expect(run().status).toBe(0);
+    // Same length, same mtime: a severity the schema rejects.
+    const rule = join(pkg, "rules/secrets/npm-access-token.yaml");
+    const st = statSync(rule);
+    const text = readFileSync(rule, "utf8");
+    const edited = text.replace("severity: critical", "severity: criticax");
+    expect(edited.length).toBe(text.length);
+    writeFileSync(rule, edited);
+    utimesSync(rule, st.atime, st.mtime);
+    const r = run();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("npm-access-token.yaml: severity: ");
   });
 });

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { z as Z, ZodError } from "zod";
 import { UsageError } from "../core/errors.js";
@@ -116,16 +117,24 @@ function compile(pattern: string, flags: string, where: string, errors: string[]
   }
 }
 
-type ParsedCache = Record<string, { mtimeMs: number; size: number; kind: RuleKind; data: unknown }>;
-/** Bumped whenever what an entry means changes (2: entries hold data validated by the build). */
-export const RULES_CACHE_VERSION = 2;
+type ParsedCache = Record<string, { hash: string; kind: RuleKind; data: unknown }>;
+/**
+ * Bumped whenever what an entry means changes (2: entries hold data validated by the build; 3:
+ * keyed by content hash, not mtime and size, which `cp -p` or a fixed-mtime build can keep).
+ */
+export const RULES_CACHE_VERSION = 3;
+
+/** The cache key of a rule file's text. */
+export function ruleFileHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 32);
+}
 let parsedCacheValue: ParsedCache | null | undefined;
 /**
  * Parsing and validating ~220 YAML files costs ~200 ms at every start (and loads yaml and zod);
  * `npm run build` stores each file that parses and validates in dist/rules-cache.json
- * (scripts/compile-rules.mjs), with its kind. An entry is used only while its file's mtime and size
- * are unchanged and it is read as the kind it was validated as, so an edited rule is always read and
- * validated afresh, and an invalid one is never cached.
+ * (scripts/compile-rules.mjs), with its kind and the hash of its text. An entry is used only while
+ * the file's text hashes the same and it is read as the kind it was validated as, so an edited rule
+ * is always parsed and validated afresh, and an invalid one is never cached.
  */
 function parsedCache(): ParsedCache | null {
   if (parsedCacheValue === undefined) {
@@ -161,15 +170,13 @@ function readYamlDir(dir: string, kind: RuleKind, errors: string[]): RuleFile[] 
   for (const name of names) {
     const file = join(dir, name);
     try {
+      const text = readFileSync(file, "utf8");
       const hit = cache?.[file];
-      if (hit && hit.kind === kind) {
-        const st = statSync(file);
-        if (st.mtimeMs === hit.mtimeMs && st.size === hit.size) {
-          out.push({ file, data: hit.data, validated: true });
-          continue;
-        }
+      if (hit && hit.kind === kind && hit.hash === ruleFileHash(text)) {
+        out.push({ file, data: hit.data, validated: true });
+        continue;
       }
-      out.push({ file, data: yaml().parse(readFileSync(file, "utf8")), validated: false });
+      out.push({ file, data: yaml().parse(text), validated: false });
     } catch (e) {
       errors.push(`${file}: not valid YAML (${(e as Error).message.split("\n")[0]})`);
     }
