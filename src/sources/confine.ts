@@ -19,3 +19,16 @@ export async function insideSystemRoot(systemRoot: string, abs: string): Promise
   const [root, real] = await Promise.all([realpath(systemRoot), realpath(abs)]);
   return isUnder(root, real);
 }
+
+/**
+ * Whether a scanned folder (home or tree) lies inside a non-"/" system root: an audited image,
+ * whose absolute symlinks would resolve on the scanning machine, so each must be confined.
+ */
+export async function insideImage(systemRoot: string, dir: string): Promise<boolean> {
+  if (systemRoot === "/") return false;
+  try {
+    return isUnder(await realpath(systemRoot), await realpath(dir));
+  } catch {
+    return false;
+  }
+}

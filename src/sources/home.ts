@@ -1,9 +1,9 @@
 import type { Stats } from "node:fs";
-import { realpath, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { safeMessage } from "../core/errors.js";
 import type { PathRule } from "../detectors/types.js";
-import { insideSystemRoot, isUnder } from "./confine.js";
+import { insideImage, insideSystemRoot } from "./confine.js";
 import type { Located, SourceContext } from "./context.js";
 import { scanFile } from "./files.js";
 import { mapPool } from "./pool.js";
@@ -123,14 +123,7 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
     t.shown && !t.abs.startsWith(`${home}${sep}`) ? t.shown : homeReportPath(home, t.abs);
   // A home inside the audited image (--home /mnt/img/home/agent --system-root /mnt/img) can hold
   // absolute symlinks, which would resolve on the scanning machine: each target is confined then.
-  let homeConfined = false;
-  if (ctx.systemRoot !== "/") {
-    try {
-      homeConfined = isUnder(await realpath(ctx.systemRoot), await realpath(home));
-    } catch {
-      homeConfined = false;
-    }
-  }
+  const homeConfined = await insideImage(ctx.systemRoot, home);
   const results = await mapPool(targets, ctx.limits.concurrency, async (t) => {
     let st: Stats;
     try {

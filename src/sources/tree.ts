@@ -1,8 +1,8 @@
 import { type Dirent, readdirSync, type Stats, statSync } from "node:fs";
-import { realpath, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { safeMessage } from "../core/errors.js";
-import { insideSystemRoot, isUnder } from "./confine.js";
+import { insideImage, insideSystemRoot } from "./confine.js";
 import type { Located, SourceContext } from "./context.js";
 import { claimFile, claimFileSync, type FileTarget, scanClaimed } from "./files.js";
 import { globToRegExp } from "./glob.js";
@@ -174,14 +174,7 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
   };
   // A tree inside the audited image (--root /mnt/img/app --system-root /mnt/img) can hold absolute
   // symlinks, which would resolve on the scanning machine: they are confined to the system root.
-  let confined = false;
-  if (ctx.systemRoot !== "/") {
-    try {
-      confined = isUnder(await realpath(ctx.systemRoot), await realpath(root));
-    } catch {
-      confined = false;
-    }
-  }
+  const confined = await insideImage(ctx.systemRoot, root);
   await walk(root, await stat(root), "");
   for (let i = 0; i < pending.length; i++) await pending[i];
   if (pool) {

@@ -15,14 +15,18 @@ export function inventory(over: Omit<Partial<ScanOptions>, "sources"> & { source
     target: { home, root, user: "tester", hostname: "test-host" },
     ...over,
     sources: new Set(over.sources),
-    limits: {
-      maxFileBytes: 10 * 1024 * 1024,
-      includeBinary: false,
-      includeVcs: false,
-      includeDeps: false,
-      exclude: [],
-      concurrency: 8,
-      ...over.limits,
-    } as ScanOptions["limits"],
+    limits: { ...testLimits(), ...over.limits } as ScanOptions["limits"],
   });
+}
+
+/** Scan limits for tests: the CLI's defaults (10 MiB cap, nothing extra included), 8 reads at once. */
+export function testLimits(): ScanOptions["limits"] {
+  return {
+    maxFileBytes: 10 * 1024 * 1024,
+    includeBinary: false,
+    includeVcs: false,
+    includeDeps: false,
+    exclude: [],
+    concurrency: 8,
+  };
 }

@@ -7,6 +7,7 @@ import { defaultRules } from "../../src/detectors/rules.js";
 import { selfAccess } from "../../src/sources/access.js";
 import type { SourceContext } from "../../src/sources/context.js";
 import { ScanPool } from "../../src/sources/scan-pool.js";
+import { testLimits } from "../helpers/inventory.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // The pool's promise: every batch is scanned and counted exactly once, whatever its workers do. The
@@ -51,14 +52,7 @@ function context(): SourceContext {
     systemRoot: t.dir,
     env: undefined,
     access: selfAccess("tester"),
-    limits: {
-      maxFileBytes: 0,
-      includeBinary: false,
-      includeVcs: false,
-      includeDeps: false,
-      exclude: [],
-      concurrency: 1,
-    },
+    limits: testLimits(),
     issues: [],
     stats: { files: 0, bytes: 0 },
     scanned: new Set(),
