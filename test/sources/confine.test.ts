@@ -23,7 +23,7 @@ afterAll(() => {
 });
 const home = join(image.dir, "home/agent");
 const root = join(image.dir, "app");
-const escape = `/../${basename(outside.dir)}/docker`;
+const dotdotPointer = `/../${basename(outside.dir)}/docker`;
 
 describe("--system-root confines what a scan of an image reads", () => {
   it("skips a directory pointer that leads outside it with `..`", async () => {
@@ -31,7 +31,7 @@ describe("--system-root confines what a scan of an image reads", () => {
       sources: ["home"],
       home,
       systemRoot: image.dir,
-      env: { DOCKER_CONFIG: escape },
+      env: { DOCKER_CONFIG: dotdotPointer },
     });
     expect(res.findings.map((f) => f.ruleId)).toEqual([]);
     // Issues come sorted by place (byte order: "." before "/").
