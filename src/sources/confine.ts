@@ -1,5 +1,11 @@
+import { readlinkSync, realpathSync } from "node:fs";
 import { realpath } from "node:fs/promises";
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
+
+// Auditing a mounted image (--system-root /mnt/img): a path in the image that resolves out of it (an
+// env pointer with "..", an absolute symlink meant for the image's own "/") would resolve on the
+// scanning machine, whose files are neither the agent's nor ours to read. These helpers keep every
+// read of a confined scan inside the system root.
 
 /** Whether `path` is `root` or lies below it (both absolute, already resolved). */
 export function isUnder(root: string, path: string): boolean {
@@ -7,12 +13,17 @@ export function isUnder(root: string, path: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
+/** Thrown when a confined read would leave the system root; reported as a skipped file. */
+export class OutsideSystemRoot extends Error {
+  constructor() {
+    super("leads outside --system-root");
+  }
+}
+
 /**
- * Whether a path stays inside the system root once `..` and symlinks are resolved. When the scan
- * audits a mounted image (--system-root /mnt/img), an environment pointer such as
- * DOCKER_CONFIG=/../../root/.docker, or a symlink in the image to /root/.aws/credentials, must never
- * make it read the scanning machine's own files. Always true when the system root is "/". Throws
- * ENOENT when the path does not exist (callers treat that as "not there").
+ * Whether a path stays inside the system root once `..` and symlinks are resolved. Always true when
+ * the system root is "/". Throws ENOENT when the path does not exist (callers treat that as "not
+ * there").
  */
 export async function insideSystemRoot(systemRoot: string, abs: string): Promise<boolean> {
   if (systemRoot === "/") return true;
@@ -21,14 +32,43 @@ export async function insideSystemRoot(systemRoot: string, abs: string): Promise
 }
 
 /**
- * Whether a scanned folder (home or tree) lies inside a non-"/" system root: an audited image,
- * whose absolute symlinks would resolve on the scanning machine, so each must be confined.
+ * How a scanned folder (home or tree) relates to a non-"/" system root: `inside` an audited image
+ * (every read is then confined to `root`, the system root's real path), `escapes` (written inside
+ * the image, but a symlink on the way leads out of it: not scanned), or `none` (not in the image,
+ * as a fixture's home beside its system root, or system root "/").
  */
-export async function insideImage(systemRoot: string, dir: string): Promise<boolean> {
-  if (systemRoot === "/") return false;
+export type Confinement = { kind: "none" } | { kind: "inside"; root: string } | { kind: "escapes" };
+
+export async function confinementOf(systemRoot: string, dir: string): Promise<Confinement> {
+  if (systemRoot === "/") return { kind: "none" };
+  let root: string;
   try {
-    return isUnder(await realpath(systemRoot), await realpath(dir));
+    root = await realpath(systemRoot);
   } catch {
-    return false;
+    return { kind: "none" };
   }
+  const written = isUnder(resolve(systemRoot), resolve(dir)) || isUnder(root, resolve(dir));
+  let real: string;
+  try {
+    real = await realpath(dir);
+  } catch {
+    return written ? { kind: "escapes" } : { kind: "none" };
+  }
+  if (isUnder(root, real)) return { kind: "inside", root };
+  return written ? { kind: "escapes" } : { kind: "none" };
+}
+
+/**
+ * Checks, after the open, that the file behind `fd` lies under `root`: the kernel's own record of
+ * the opened file (/proc/self/fd), so a symlink or directory swapped between the check and the
+ * open cannot redirect the read. Where /proc is not mounted, falls back to resolving `abs` again.
+ */
+export function assertOpenedUnder(fd: number, abs: string, root: string): void {
+  let opened: string;
+  try {
+    opened = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    opened = realpathSync(abs);
+  }
+  if (!isUnder(root, opened)) throw new OutsideSystemRoot();
 }

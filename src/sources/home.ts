@@ -1,9 +1,9 @@
 import type { Stats } from "node:fs";
-import { stat } from "node:fs/promises";
+import { lstat, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { safeMessage } from "../core/errors.js";
 import type { PathRule } from "../detectors/types.js";
-import { insideImage, insideSystemRoot } from "./confine.js";
+import { confinementOf, insideSystemRoot } from "./confine.js";
 import type { Located, SourceContext } from "./context.js";
 import { scanFile } from "./files.js";
 import { mapPool } from "./pool.js";
@@ -122,12 +122,24 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
   const shownPath = (t: HomeTarget) =>
     t.shown && !t.abs.startsWith(`${home}${sep}`) ? t.shown : homeReportPath(home, t.abs);
   // A home inside the audited image (--home /mnt/img/home/agent --system-root /mnt/img) can hold
-  // absolute symlinks, which would resolve on the scanning machine: each target is confined then.
-  const homeConfined = await insideImage(ctx.systemRoot, home);
-  const results = await mapPool(targets, ctx.limits.concurrency, async (t) => {
+  // absolute symlinks, which would resolve on the scanning machine: its reads are confined, and so
+  // are absolute pointers, which are read under the system root.
+  const conf = await confinementOf(ctx.systemRoot, home);
+  let list = targets;
+  if (conf.kind === "escapes") {
+    ctx.issues.push({
+      where: home,
+      message: "skipped: the home directory leads outside --system-root (a symlink in the image)",
+    });
+    list = targets.filter((t) => t.system);
+  }
+  const systemReal =
+    ctx.systemRoot === "/" ? undefined : await realpath(ctx.systemRoot).catch(() => undefined);
+  const results = await mapPool(list, ctx.limits.concurrency, async (t) => {
+    const confineTo = t.system || conf.kind === "inside" ? systemReal : undefined;
     let st: Stats;
     try {
-      if ((t.system || homeConfined) && !(await insideSystemRoot(ctx.systemRoot, t.abs))) {
+      if (confineTo && !(await insideSystemRoot(ctx.systemRoot, t.abs))) {
         const what = t.system ? "the pointer" : "a symlink";
         ctx.issues.push({ where: shownPath(t), message: `skipped: ${what} leads outside --system-root` });
         return [];
@@ -135,12 +147,23 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
       st = await stat(t.abs);
     } catch (e) {
       const code = (e as { code?: string }).code;
-      if (code !== "ENOENT")
+      if (code !== "ENOENT") {
         ctx.issues.push({ where: homeReportPath(home, t.abs), message: `cannot stat: ${safeMessage(e)}` });
+      } else if (confineTo && (await lstat(t.abs).catch(() => undefined))?.isSymbolicLink()) {
+        // In an image, an absolute link means the image's "/", which is not followed: say so.
+        ctx.issues.push({
+          where: shownPath(t),
+          message:
+            "skipped: a symlink whose target is not found (links are not resolved inside --system-root)",
+        });
+      }
       return [];
     }
     if (st.isDirectory()) return presence(t, ctx, st);
-    return scanFile({ abs: t.abs, reportPath: shownPath(t), source: "home", pathRule: t.rule, st }, ctx);
+    return scanFile(
+      { abs: t.abs, reportPath: shownPath(t), source: "home", pathRule: t.rule, st, confineTo },
+      ctx,
+    );
   });
   return results.flat();
 }

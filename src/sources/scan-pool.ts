@@ -11,6 +11,7 @@ export interface ScanJob {
   source: SourceKind;
   pathRuleId?: string;
   size: number;
+  confineTo?: string;
 }
 
 export interface ScanBatchResult {
@@ -96,7 +97,14 @@ export class ScanPool {
 
   /** Queues a claimed file; a full batch goes to a worker with room, or waits for the main thread. */
   submit(t: FileTarget, pathRuleId: string | undefined): void {
-    this.batch.push({ abs: t.abs, reportPath: t.reportPath, source: t.source, pathRuleId, size: t.st.size });
+    this.batch.push({
+      abs: t.abs,
+      reportPath: t.reportPath,
+      source: t.source,
+      pathRuleId,
+      size: t.st.size,
+      confineTo: t.confineTo,
+    });
     this.batchTargets.push(t);
     this.batchBytes += t.st.size;
     if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) this.flush();

@@ -36,7 +36,14 @@ parentPort!.on("message", async (msg: { id: number; jobs: ScanJob[] }) => {
     const pathRule = job.pathRuleId ? pathRules.get(job.pathRuleId) : undefined;
     result.located.push(
       ...(await scanClaimed(
-        { abs: job.abs, reportPath: job.reportPath, source: job.source, st, pathRule },
+        {
+          abs: job.abs,
+          reportPath: job.reportPath,
+          source: job.source,
+          st,
+          pathRule,
+          confineTo: job.confineTo,
+        },
         ctx,
       )),
     );

@@ -2,7 +2,7 @@ import { type Dirent, readdirSync, type Stats, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { safeMessage } from "../core/errors.js";
-import { insideImage, insideSystemRoot } from "./confine.js";
+import { confinementOf, insideSystemRoot } from "./confine.js";
 import type { Located, SourceContext } from "./context.js";
 import { claimFile, claimFileSync, type FileTarget, scanClaimed } from "./files.js";
 import { globToRegExp } from "./glob.js";
@@ -43,6 +43,18 @@ export const DEP_DIRS = new Set([
  */
 export async function scanTree(ctx: SourceContext): Promise<Located[]> {
   const root = resolve(ctx.root);
+  // A tree inside the audited image (--root /mnt/img/app --system-root /mnt/img) can hold absolute
+  // symlinks, which would resolve on the scanning machine: its reads are confined to the system root.
+  const conf = await confinementOf(ctx.systemRoot, root);
+  if (conf.kind === "escapes") {
+    ctx.issues.push({
+      where: ".",
+      message: "skipped: --root leads outside --system-root (a symlink in the image)",
+    });
+    return [];
+  }
+  const confined = conf.kind === "inside";
+  const confineTo = conf.kind === "inside" ? conf.root : undefined;
   const out: Located[] = [];
   const visitedDirs = new Set<string>();
   const excludes = ctx.limits.exclude.map(globToRegExp);
@@ -91,7 +103,7 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
   const runFile = (abs: string, rel: string, st: Stats) => {
     if (!isIncluded(rel)) return;
     const pathRule = treeRules.length ? treeRuleFor(rel) : undefined;
-    const target: FileTarget = { abs, reportPath: rel, source: "tree", st, pathRule };
+    const target: FileTarget = { abs, reportPath: rel, source: "tree", st, pathRule, confineTo };
     // Without --as-user the claim needs no I/O: decided here, in walk order, with no promise.
     const claimed = claimFileSync(target, ctx);
     if (claimed === false) return;
@@ -172,9 +184,6 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     if (pool) await pool.help();
     for (const [abs, st, r] of subdirs) await walk(abs, st, r);
   };
-  // A tree inside the audited image (--root /mnt/img/app --system-root /mnt/img) can hold absolute
-  // symlinks, which would resolve on the scanning machine: they are confined to the system root.
-  const confined = await insideImage(ctx.systemRoot, root);
   await walk(root, await stat(root), "");
   for (let i = 0; i < pending.length; i++) await pending[i];
   if (pool) {

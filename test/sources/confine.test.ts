@@ -1,6 +1,8 @@
-import { symlinkSync } from "node:fs";
+import { closeSync, openSync, symlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { assertOpenedUnder, OutsideSystemRoot } from "../../src/sources/confine.js";
+import { readSmallSync } from "../../src/sources/files.js";
 import { inventory } from "../helpers/inventory.js";
 import { tempTree } from "../helpers/tmp.js";
 
@@ -14,9 +16,14 @@ const outside = tempTree({
   "docker/config.json": `{"auths": {"reg.example.com": {"auth": "${b64("ci:Vx7Lm2Qw9Rt5Yp8N")}"}}}\n`,
   "vault-token": `${VAULT}\n`,
 });
-const image = tempTree({ "home/agent/.keep": "", "app/README.md": "hello\n" });
+const image = tempTree({ "home/agent/.keep": "", "app/README.md": "hello\n", "home/other/.keep": "" });
 symlinkSync(join(outside.dir, "vault-token"), join(image.dir, "home/agent/.vault-token"));
 symlinkSync(join(outside.dir, "vault-token"), join(image.dir, "app/creds.txt"));
+// A link meant for the image's own "/" (absent on this machine): not followed, and said so.
+symlinkSync("/opt/cluster/kubeconfig-missing", join(image.dir, "kubeconfig"));
+// Home and root that are themselves links out of the image.
+symlinkSync(outside.dir, join(image.dir, "home/linked"));
+symlinkSync(outside.dir, join(image.dir, "linked-app"));
 afterAll(() => {
   outside.cleanup();
   image.cleanup();
@@ -50,6 +57,61 @@ describe("--system-root confines what a scan of an image reads", () => {
     expect(res.issues).toEqual([
       { where: "creds.txt", message: "skipped: a symlink leads outside --system-root" },
     ]);
+  });
+
+  it("scans nothing from a home or root that is itself a link out of it", async () => {
+    const h = await inventory({
+      sources: ["home"],
+      home: join(image.dir, "home/linked"),
+      systemRoot: image.dir,
+    });
+    expect(h.findings).toEqual([]);
+    expect(h.issues).toEqual([
+      {
+        where: join(image.dir, "home/linked"),
+        message: "skipped: the home directory leads outside --system-root (a symlink in the image)",
+      },
+    ]);
+    const t = await inventory({
+      sources: ["tree"],
+      root: join(image.dir, "linked-app"),
+      systemRoot: image.dir,
+    });
+    expect(t.findings).toEqual([]);
+    expect(t.issues).toEqual([
+      { where: ".", message: "skipped: --root leads outside --system-root (a symlink in the image)" },
+    ]);
+  });
+
+  it("reports an absolute link whose target is not on this machine instead of dropping it", async () => {
+    const res = await inventory({
+      sources: ["home"],
+      home: join(image.dir, "home/other"),
+      systemRoot: image.dir,
+      env: { KUBECONFIG: "/kubeconfig" },
+    });
+    expect(res.issues).toEqual([
+      {
+        where: "/kubeconfig",
+        message: "skipped: a symlink whose target is not found (links are not resolved inside --system-root)",
+      },
+    ]);
+  });
+
+  it("checks the file actually opened, so a link swapped after the check cannot redirect a read", () => {
+    const link = join(image.dir, "app/creds.txt");
+    const fd = openSync(link, "r");
+    try {
+      expect(() => assertOpenedUnder(fd, link, image.dir)).toThrow(OutsideSystemRoot);
+      expect(() => assertOpenedUnder(fd, link, outside.dir)).not.toThrow();
+    } finally {
+      closeSync(fd);
+    }
+    // The read path refuses it before returning a byte.
+    expect(() => readSmallSync(link, 100, undefined, image.dir)).toThrow(OutsideSystemRoot);
+    expect(readSmallSync(join(image.dir, "app/README.md"), 6, undefined, image.dir).toString()).toBe(
+      "hello\n",
+    );
   });
 
   it("follows the same links when home and tree are not inside the system root (a live sandbox)", async () => {
