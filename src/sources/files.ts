@@ -249,10 +249,11 @@ function detectInBuffer(buf: Buffer, t: FileTarget, ctx: ReadContext): Detection
 function fromLatin1View(dets: Detection[]): Detection[] {
   for (const d of dets) {
     if (!/[\x80-\xff]/.test(d.secret)) continue;
-    const utf8 = Buffer.from(d.secret, "latin1").toString("utf8");
+    const bytes = Buffer.from(d.secret, "latin1");
+    const utf8 = bytes.toString("utf8");
     // Bytes that are not UTF-8 (a latin1 file, a match cut inside a character) stay as they are:
-    // decoding them to U+FFFD would make two different secrets one.
-    if (!utf8.includes("\uFFFD")) d.secret = utf8;
+    // decoding them to U+FFFD would make two different secrets one. The round trip tells.
+    if (Buffer.from(utf8, "utf8").equals(bytes)) d.secret = utf8;
   }
   return dets;
 }
