@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ScanIssue, SourceKind } from "../core/types.js";
 import type { Located, SourceContext } from "./context.js";
-import { type FileTarget, scanClaimed } from "./files.js";
+import { type FileTarget, type ReadContext, scanClaimed } from "./files.js";
 
 /** A claimed file, as sent to a worker. */
 export interface ScanJob {
@@ -20,6 +20,32 @@ export interface ScanBatchResult {
   issues: ScanIssue[];
   stats: { files: number; bytes: number };
   fileBytes: number[];
+}
+
+/**
+ * An empty result for batch `id`, and the read context that fills it: the scanner and limits of
+ * `base`, with this batch's own issues, stats and per-file byte counts. Used by the workers and by
+ * the main thread alike.
+ */
+export function batchScan(
+  id: number,
+  base: Pick<ReadContext, "scanner" | "limits">,
+): { result: ScanBatchResult; ctx: ReadContext } {
+  const result: ScanBatchResult = {
+    id,
+    located: [],
+    issues: [],
+    stats: { files: 0, bytes: 0 },
+    fileBytes: [],
+  };
+  const ctx: ReadContext = {
+    scanner: base.scanner,
+    limits: base.limits,
+    issues: result.issues,
+    stats: result.stats,
+    onFile: (bytes) => result.fileBytes.push(bytes),
+  };
+  return { result, ctx };
 }
 
 interface Batch {
@@ -183,16 +209,9 @@ export class ScanPool {
   }
 
   private async scanHere(b: Batch): Promise<void> {
-    const r: ScanBatchResult = {
-      id: b.id,
-      located: [],
-      issues: [],
-      stats: { files: 0, bytes: 0 },
-      fileBytes: [],
-    };
-    const ctx = { ...this.ctx, issues: r.issues, stats: r.stats, onFile: (n: number) => r.fileBytes.push(n) };
-    for (const t of b.targets) r.located.push(...(await scanClaimed(t, ctx)));
-    if (this.accept(r)) this.byMain++;
+    const { result, ctx } = batchScan(b.id, this.ctx);
+    for (const t of b.targets) result.located.push(...(await scanClaimed(t, ctx)));
+    if (this.accept(result)) this.byMain++;
   }
 
   /** Scans what is left (shared with the workers), waits for every batch; results in batch order. */

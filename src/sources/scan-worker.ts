@@ -3,8 +3,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { ContentScanner } from "../detectors/content.js";
 import { defaultRules } from "../detectors/rules.js";
 import type { ScanLimits } from "./context.js";
-import { type ReadContext, scanClaimed } from "./files.js";
-import type { ScanBatchResult, ScanJob } from "./scan-pool.js";
+import { scanClaimed } from "./files.js";
+import { batchScan, type ScanJob } from "./scan-pool.js";
 
 // A scan worker: reads and scans the files the main thread has claimed (claimFile), with the same
 // rules and limits, and posts back the detections, issues and byte counts of each batch.
@@ -17,20 +17,7 @@ const pathRules = new Map(rules.paths.map((r) => [r.id, r]));
 parentPort!.postMessage({ ready: true });
 
 parentPort!.on("message", async (msg: { id: number; jobs: ScanJob[] }) => {
-  const result: ScanBatchResult = {
-    id: msg.id,
-    located: [],
-    issues: [],
-    stats: { files: 0, bytes: 0 },
-    fileBytes: [],
-  };
-  const ctx: ReadContext = {
-    scanner,
-    limits: data.limits,
-    issues: result.issues,
-    stats: result.stats,
-    onFile: (bytes) => result.fileBytes.push(bytes),
-  };
+  const { result, ctx } = batchScan(msg.id, { scanner, limits: data.limits });
   for (const job of msg.jobs) {
     const st = { size: job.size, isFile: () => true } as Stats;
     const pathRule = job.pathRuleId ? pathRules.get(job.pathRuleId) : undefined;

@@ -308,6 +308,10 @@ export function decodeBasicAuth(s: string): { user: string; password: string } |
 
 type Json = unknown;
 
+/** A parsed JSON/YAML/TOML object (not null, not an array). */
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+
 /**
  * Generic walk over parsed JSON/YAML/TOML: every string whose key announces a secret and whose
  * value passes the gate. `skip` names keys whose subtrees another extractor handles. A handful of

@@ -3,7 +3,9 @@ import {
   detection,
   type Found,
   findLine,
+  isObj,
   isPlaceholder,
+  type Obj,
   type ParseInput,
   type ParseResult,
   uniqueBySecret,
@@ -15,9 +17,6 @@ import { parseJsonText } from "./json.js";
 // is base64 of `user:password`; `identitytoken` and `registrytoken` are OAuth tokens. `credsStore`
 // and `credHelpers` mean the secret is held by a helper program, not by this file: no finding.
 // The legacy `~/.dockercfg` is the `auths` map at the top level.
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
 export function parseDockerConfig(input: ParseInput): ParseResult {
   const r = parseJsonText(input.text);

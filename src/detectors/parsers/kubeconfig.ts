@@ -5,6 +5,7 @@ import {
   envVarFindings,
   type Found,
   findLine,
+  isObj,
   isPlaceholder,
   type ParseInput,
   type ParseResult,
@@ -18,9 +19,6 @@ import { parseYamlText } from "./yaml.js";
 // `auth-provider.config` (`refresh-token`, `id-token`, `access-token`, `client-secret`) and
 // `exec.env[]` ({name, value}). `tokenFile`, `client-key` and `exec.command` name files and
 // programs: no secret in this file.
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
 const AUTH_PROVIDER_KEYS: Record<string, string> = {
   "refresh-token": "refresh-token",

@@ -4,6 +4,7 @@ import {
   envVarFindings,
   type Found,
   findLine,
+  isObj,
   isPlaceholder,
   judgeEnv,
 } from "./common.js";
@@ -21,12 +22,6 @@ import {
 // `env` values are judged exactly like the agent's own environment (src/detectors/env.ts).
 
 export const MCP_KEYS = new Set(["mcpServers", "mcp_servers"]);
-
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
 
 /** Authorization header schemes whose credential follows the scheme word (RFC 9110 section 11.4). */
 const AUTH_SCHEME_RE = /^(bearer|basic|token|bot|apikey|api-key|key)\s+(\S+)$/i;
