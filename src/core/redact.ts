@@ -1,4 +1,9 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
+import { ContentScanner } from "../detectors/content.js";
+import { looksRandom } from "../detectors/randomness.js";
+import { defaultRules, type RuleSet } from "../detectors/rules.js";
+import { escapeControls } from "./controls.js";
 
 /**
  * The only way a secret becomes printable (shared/DESIGN.md): at most the first 4 characters of a
@@ -53,11 +58,33 @@ export function stripUserinfo(url: string): string {
  * last "@".
  */
 export function redactCredentials(text: string): string {
-  return text.replace(/[^\s'"]*:[^\s'"]*@[^\s'"]*/g, (token) => {
+  // Token by token (one linear pass; a regex with ":" and "@" inside a run backtracked quadratically).
+  return text.replace(/[^\s'"]+/g, (token) => {
+    const colon = token.indexOf(":");
+    if (colon === -1 || token.lastIndexOf("@") < colon) return token;
     const eq = token.indexOf("=");
     const head = eq >= 0 && eq < token.indexOf(":") ? token.slice(0, eq + 1) : "";
     return head + stripUserinfo(token.slice(head.length));
   });
+}
+
+/**
+ * Removes URL userinfo from free text, whatever the password holds (issue 8: a password with `"`,
+ * `'` or a space slipped through the token-based redactCredentials()): after every `//`, everything
+ * up to the last `@` of that line goes. Over-redacting (a `@` later on the line that is no userinfo)
+ * is the safe mistake; this runs on short fields and messages, never on file contents.
+ */
+export function stripUrlUserinfo(text: string): string {
+  if (!text.includes("@")) return text;
+  return text
+    .split("\n")
+    .map((line) => {
+      const at = line.lastIndexOf("@");
+      const i = at === -1 ? -1 : line.indexOf("//");
+      // Everything between the first "//" and the line's last "@": later "//"s are inside it.
+      return i !== -1 && i + 2 <= at ? line.slice(0, i + 2) + line.slice(at + 1) : line;
+    })
+    .join("\n");
 }
 
 /**
@@ -70,4 +97,217 @@ export function scrub(text: string, secrets: Iterable<string>): string {
     if (s.length >= 4 && out.includes(s)) out = out.split(s).join(preview(s));
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The redactor of issue 8: every string from the audited world or the command line goes through it
+// before any output (names and paths included), and every written text gets a last scrub of the
+// secret values this run found.
+
+/** Known values shorter than this are not matched: they would mask common words in paths. */
+export const MIN_KNOWN_SECRET = 8;
+/** Bounds of the embedded-token search (see embeddedSecrets). */
+const EMBED_WINDOW = 512;
+const EMBED_CUTS = 16;
+const EMBED_TRIES = 64;
+/** Bound of the memo of redacted fields (a report repeats paths; memory stays bounded). */
+const MEMO_LIMIT = 100_000;
+
+function isAlnum(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
+/** The forms a secret can take in an output: raw, and as each format escapes it. */
+function printedForms(secret: string): string[] {
+  const json = JSON.stringify(secret).slice(1, -1);
+  const xml = secret
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&apos;");
+  const md = secret.replace(/[\\`*_[\]<>|~&]/g, (c) => `\\${c}`);
+  const pipe = secret.replace(/\|/g, "\\|");
+  return [...new Set([secret, json, xml, md, pipe, escapeControls(secret)])].filter(
+    (f) => f.length >= MIN_KNOWN_SECRET,
+  );
+}
+
+/**
+ * Secrets the content rules find in a short string: the plain scan, then tokens embedded in a name
+ * (issue 8: `MY_ghp_..._TOKEN`, `key-AKIA..._backup`), whose `\b` or `(?![A-Za-z0-9_-])` guards fail
+ * because `_` or `-` joins them to the rest. For each keyword occurrence that can start a token (not
+ * preceded by a letter or digit), the text from there is cut at each of the next joiners (`_`, `-`,
+ * `.`) and each cut is scanned on its own, between spaces. Bounded: at most EMBED_TRIES occurrences
+ * of EMBED_CUTS cuts of EMBED_WINDOW characters. Returns undefined past that bound: the caller then
+ * masks the whole string (fail closed).
+ */
+export function embeddedSecrets(text: string, scanner: ContentScanner): string[] | undefined {
+  const found = new Set<string>();
+  for (const d of scanner.scan(text, { honourInlineAllows: false })) found.add(d.secret);
+  if (!/[_.-]/.test(text)) return [...found];
+  const rules = scanner.candidates(text);
+  if (rules.length === 0) return [...found];
+  const lower = text.toLowerCase();
+  let tries = 0;
+  for (const rule of rules) {
+    for (const k of rule.keywords) {
+      for (let p = lower.indexOf(k); p !== -1; p = lower.indexOf(k, p + 1)) {
+        if (p > 0 && isAlnum(text.charCodeAt(p - 1))) continue;
+        if (++tries > EMBED_TRIES) return undefined;
+        const win = text.slice(p, p + EMBED_WINDOW);
+        let cuts = 0;
+        for (let e = k.length; e <= win.length && cuts < EMBED_CUTS; e++) {
+          const c = win[e];
+          if (e < win.length && c !== "_" && c !== "-" && c !== ".") continue;
+          cuts++;
+          for (const d of scanner.scan(` ${win.slice(0, e)} `, { rules: [rule], honourInlineAllows: false }))
+            found.add(d.secret);
+        }
+      }
+    }
+  }
+  return [...found];
+}
+
+/** Replaces every occurrence of each secret (longest first, so one inside another goes whole) by its preview. */
+function maskAll(text: string, secrets: Iterable<string>): string {
+  let out = text;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length))
+    if (s.length > 0 && out.includes(s)) out = out.split(s).join(preview(s));
+  return out;
+}
+
+/** Runs of token characters that look generated: masked in key paths (a token used as a map key). */
+export function maskRandomRuns(text: string): string {
+  return text.replace(/[A-Za-z0-9+/=_-]{16,}/g, (run) => (looksRandom(run, 16) ? preview(run) : run));
+}
+
+let sharedScanner: ContentScanner | undefined;
+/** A scanner with every packaged content rule (none disabled: a disabled rule's secret is still one). */
+function defaultScanner(): ContentScanner | undefined {
+  if (sharedScanner) return sharedScanner;
+  try {
+    sharedScanner = new ContentScanner(defaultRules());
+  } catch {
+    // Rules that cannot load (a broken install): redact() falls back to masking random runs.
+    return undefined;
+  }
+  return sharedScanner;
+}
+
+/**
+ * Redacts strings for output. Holds the secret values found by this run (never readable back: a
+ * private field, not serialized), and masks in a string: (1) every exact occurrence of any of them,
+ * (2) every secret a content rule finds in it, embedded tokens included, inline-allow markers not
+ * honoured, (3) URL userinfo. A secret becomes its preview(); the string is otherwise unchanged.
+ */
+export class Redactor {
+  readonly #values = new Set<string>();
+  /** Printed forms by their first MIN_KNOWN_SECRET characters; each bucket longest first. */
+  readonly #byHead = new Map<string, { form: string; secret: string }[]>();
+  readonly #memo = new Map<string, string>();
+  readonly #rules: RuleSet | undefined;
+  #scanner: ContentScanner | undefined;
+
+  /** `rules`: the run's rule set (default: the packaged rules). */
+  constructor(rules?: RuleSet) {
+    this.#rules = rules;
+  }
+
+  /** Registers a secret value this run found. */
+  add(secret: string): void {
+    if (secret.length < MIN_KNOWN_SECRET || this.#values.has(secret)) return;
+    this.#values.add(secret);
+    for (const form of printedForms(secret)) {
+      const head = form.slice(0, MIN_KNOWN_SECRET);
+      const bucket = this.#byHead.get(head) ?? [];
+      bucket.push({ form, secret });
+      bucket.sort((a, b) => b.form.length - a.form.length);
+      this.#byHead.set(head, bucket);
+    }
+    this.#memo.clear();
+  }
+
+  /** How many secret values are registered. */
+  get size(): number {
+    return this.#values.size;
+  }
+
+  /**
+   * The last-line scrub of a text about to be written: every known secret, raw or as a format
+   * escapes it, becomes its preview. One map lookup per position that starts a known value's first
+   * character; linear in the text.
+   */
+  scrub(text: string): string {
+    if (this.#byHead.size === 0 || text.length < MIN_KNOWN_SECRET) return text;
+    let out = "";
+    let last = 0;
+    const end = text.length - MIN_KNOWN_SECRET;
+    for (let i = 0; i <= end; ) {
+      const bucket = this.#byHead.get(text.slice(i, i + MIN_KNOWN_SECRET));
+      const hit = bucket?.find((b) => text.startsWith(b.form, i));
+      if (!hit) {
+        i++;
+        continue;
+      }
+      out += text.slice(last, i) + preview(hit.secret);
+      i += hit.form.length;
+      last = i;
+    }
+    return last === 0 ? text : out + text.slice(last);
+  }
+
+  /** A string from the audited world or the command line, ready for output (see the class comment). */
+  redact(text: string): string {
+    if (text.length === 0) return text;
+    const memo = this.#memo.get(text);
+    if (memo !== undefined) return memo;
+    let out = this.scrub(redactCredentials(stripUrlUserinfo(text)));
+    const scanner = this.scanner();
+    if (scanner) {
+      const found = embeddedSecrets(out, scanner);
+      // Past the search's bound the whole string is masked: a flood of keywords cannot hide a token.
+      out = found === undefined ? preview(out) : maskAll(out, found);
+    } else {
+      out = maskRandomRuns(out);
+    }
+    if (this.#memo.size >= MEMO_LIMIT) this.#memo.clear();
+    this.#memo.set(text, out);
+    return out;
+  }
+
+  private scanner(): ContentScanner | undefined {
+    if (!this.#rules) return defaultScanner();
+    this.#scanner ??= new ContentScanner(this.#rules);
+    return this.#scanner;
+  }
+}
+
+const activeRun = new AsyncLocalStorage<Redactor>();
+
+/**
+ * Runs `fn` with `redactor` as the run's redactor: what the inventory finds is registered with it,
+ * and every output of the run (reports, files, messages) is redacted and scrubbed by it. The CLI
+ * wraps each command in one; a process may run several at once (tests), each keeps its own.
+ */
+export function withRedactor<T>(redactor: Redactor, fn: () => T): T {
+  return activeRun.run(redactor, fn);
+}
+
+/** The redactor of the run this code executes in, if any. */
+export function activeRedactor(): Redactor | undefined {
+  return activeRun.getStore();
+}
+
+let fallback: Redactor | undefined;
+/**
+ * Redacts a message for output: secrets the packaged content rules find (inline-allow markers not
+ * honoured), URL userinfo, and, inside a CLI run, every secret value that run found. For error
+ * messages that quote foreign input (config keys, baseline entries, flag values). Control characters
+ * are left as they are: the printer escapes them (escapeControls) where the text is shown.
+ */
+export function redactText(text: string): string {
+  const r = activeRun.getStore() ?? (fallback ??= new Redactor());
+  return r.redact(text);
 }
