@@ -8,9 +8,7 @@
  * to U+009F: U+009B is a CSI on terminals that honour 8-bit controls), the Unicode bidi controls
  * (U+202A-U+202E, U+2066-U+2069, U+200E/U+200F marks, U+061C) and the line and paragraph separators.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
@@ -49,7 +47,6 @@ export function escapeJsonControls(json: string): string {
 }
 
 /** Our own sequences, allowed through the stream boundary: SGR colours and the progress line's erase. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching our own escape sequences
 const OWN_SEQUENCES = /\x1b\[[0-9;]*m|\r\x1b\[2K/g;
 
 /**

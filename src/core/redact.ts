@@ -308,6 +308,8 @@ let fallback: Redactor | undefined;
  * are left as they are: the printer escapes them (escapeControls) where the text is shown.
  */
 export function redactText(text: string): string {
-  const r = activeRun.getStore() ?? (fallback ??= new Redactor());
-  return r.redact(text);
+  const run = activeRun.getStore();
+  if (run) return run.redact(text);
+  fallback ??= new Redactor();
+  return fallback.redact(text);
 }
