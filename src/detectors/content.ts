@@ -85,63 +85,92 @@ export class ContentScanner {
     return { wanted: this.anchoredKeywords, starts: new Map() };
   }
 
-  /** Start positions of a rule's keywords, from the prefilter's record or by searching the text. */
-  private keywordStarts(rule: ContentRule, text: string, positions: KeywordPositions | undefined): number[] {
+  /**
+   * Start positions of a rule's keywords, ascending, from the prefilter's record or by searching
+   * the lower-cased text. Copied element by element: a keyword flood records hundreds of thousands
+   * of starts, and spreading them into push() overflowed the call stack ("RangeError", issue 8).
+   */
+  private keywordStarts(
+    rule: ContentRule,
+    lower: () => string,
+    positions: KeywordPositions | undefined,
+  ): number[] {
     const out: number[] = [];
+    let lists = 0;
     if (positions) {
-      for (const k of rule.keywords)
-        out.push(...(positions.starts.get(this.keywordIndex.get(k) ?? -1) ?? []));
+      for (const k of rule.keywords) {
+        const starts = positions.starts.get(this.keywordIndex.get(k) ?? -1);
+        if (!starts?.length) continue;
+        lists++;
+        for (let i = 0; i < starts.length; i++) out.push(starts[i]!);
+      }
     } else {
       // latin1 and ASCII lower-casing keeps every offset where it was.
-      const lower = text.toLowerCase();
+      const text = lower();
       for (const k of rule.keywords) {
-        for (let i = lower.indexOf(k); i !== -1; i = lower.indexOf(k, i + 1)) out.push(i);
+        let any = false;
+        for (let i = text.indexOf(k); i !== -1; i = text.indexOf(k, i + 1)) {
+          out.push(i);
+          any = true;
+        }
+        if (any) lists++;
       }
     }
-    return out.sort((a, b) => a - b);
+    // Each keyword's starts are already ascending: only starts of several keywords need a sort.
+    return lists > 1 ? out.sort((a, b) => a - b) : out;
   }
 
   /**
    * Every detection in a text. `text` may be a latin1 view of a file: secrets are ASCII, and
    * latin1 maps bytes 1:1, so offsets and line numbers stay right whatever the encoding.
+   *
+   * `window` keeps only the matches that start in [start, end): a file read in overlapping chunks
+   * reports each match from exactly one chunk (issue 8).
+   *
+   * Per match, the work is bounded by the match itself plus a binary search: line numbers and
+   * inline-allow markers are indexed once per text (issue 8: a copy of the whole line per match made
+   * a long single line quadratic).
    */
   scan(
     text: string,
-    opts: { honourInlineAllows?: boolean; rules?: ContentRule[]; positions?: KeywordPositions } = {},
+    opts: {
+      honourInlineAllows?: boolean;
+      rules?: ContentRule[];
+      positions?: KeywordPositions;
+      window?: { start: number; end: number };
+    } = {},
   ): Detection[] {
     let positions = opts.positions;
     if (!opts.rules) positions = this.positionsRequest();
     const rules = opts.rules ?? this.candidates(text, positions);
     if (rules.length === 0) return [];
     const out: Detection[] = [];
-    let lineStarts: number[] | undefined;
-    const lineOf = (index: number): number => {
-      lineStarts ??= computeLineStarts(text);
-      let lo = 0;
-      let hi = lineStarts.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (lineStarts[mid]! <= index) lo = mid;
-        else hi = mid - 1;
-      }
-      return lo + 1;
+    const index = new TextIndex(text);
+    let lowered: string | undefined;
+    const lower = () => {
+      lowered ??= text.toLowerCase();
+      return lowered;
     };
     const honour = opts.honourInlineAllows ?? true;
+    const from = opts.window?.start ?? 0;
+    const until = opts.window?.end ?? Number.POSITIVE_INFINITY;
     for (const rule of rules) {
       let matches: Iterable<RegExpMatchArray>;
       if (rule.anchored) {
-        matches = anchoredMatches(text, this.keywordStarts(rule, text, positions), rule.anchored);
+        matches = anchoredMatches(text, this.keywordStarts(rule, lower, positions), rule.anchored);
       } else {
         rule.regex.lastIndex = 0;
         matches = text.matchAll(rule.regex);
       }
       for (const m of matches) {
+        const start = m.index ?? 0;
+        if (start < from || start >= until) continue;
         const secret =
           typeof rule.secretGroup === "string" ? m.groups?.[rule.secretGroup] : m[rule.secretGroup];
         if (!secret) continue;
-        const index = (m.index ?? 0) + Math.max(0, m[0].indexOf(secret));
+        const at = start + Math.max(0, m[0].indexOf(secret));
         if (!this.accept(rule, secret)) continue;
-        if (honour && hasInlineAllow(text, index)) continue;
+        if (honour && index.allowed(at)) continue;
         const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
         out.push({
           ruleId: rule.id,
@@ -151,7 +180,7 @@ export class ContentScanner {
           title: rule.title,
           remediation: rule.remediation,
           secret,
-          line: lineOf(index),
+          line: index.lineOf(at) + 1,
           valid: validator ? validator(secret) : undefined,
           priority: rule.generic ? 1 : 3,
         });
@@ -188,24 +217,64 @@ function anchoredMatches(text: string, positions: number[], sticky: RegExp): Reg
   return out;
 }
 
-function computeLineStarts(text: string): number[] {
-  const starts = [0];
-  let i = text.indexOf("\n");
-  while (i !== -1) {
-    starts.push(i + 1);
-    i = text.indexOf("\n", i + 1);
+/**
+ * Line starts and inline-allow markers of one text, each computed once and only when first needed,
+ * so that every per-match question costs a binary search or a set lookup, never a pass over the
+ * line (issue 8).
+ */
+export class TextIndex {
+  private starts?: Int32Array;
+  /** 0-based lines whose secrets a marker suppresses; undefined until first asked. */
+  private allowedLines?: Set<number>;
+
+  constructor(private readonly text: string) {}
+
+  /** 0-based line of a UTF-16 offset. */
+  lineOf(index: number): number {
+    this.starts ??= lineStarts(this.text);
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
+
+  /**
+   * True when a marker on the offset's line (or a next-line marker on the line above) allows it.
+   * Markers hold no newline, so a marker occurrence lies on exactly one line.
+   */
+  allowed(index: number): boolean {
+    if (!this.allowedLines) {
+      const lines = new Set<number>();
+      for (const marker of INLINE_ALLOW_MARKERS) {
+        for (let i = this.text.indexOf(marker); i !== -1; i = this.text.indexOf(marker, i + marker.length))
+          lines.add(this.lineOf(i));
+      }
+      for (const marker of INLINE_ALLOW_NEXT_LINE_MARKERS) {
+        for (let i = this.text.indexOf(marker); i !== -1; i = this.text.indexOf(marker, i + marker.length))
+          lines.add(this.lineOf(i) + 1);
+      }
+      this.allowedLines = lines;
+    }
+    return this.allowedLines.size > 0 && this.allowedLines.has(this.lineOf(index));
+  }
+}
+
+/** Offsets where lines start; counted first so that the array is allocated once, 4 bytes a line. */
+function lineStarts(text: string): Int32Array {
+  let n = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
+  const starts = new Int32Array(n);
+  let k = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts[k++] = i + 1;
   return starts;
 }
 
+/** True when an inline-allow marker covers the offset (see TextIndex; one-off use, builds an index). */
 export function hasInlineAllow(text: string, index: number): boolean {
-  const start = text.lastIndexOf("\n", index) + 1;
-  let end = text.indexOf("\n", index);
-  if (end === -1) end = text.length;
-  const line = text.slice(start, end);
-  for (const marker of INLINE_ALLOW_MARKERS) if (line.includes(marker)) return true;
-  if (start === 0) return false;
-  const previous = text.slice(text.lastIndexOf("\n", start - 2) + 1, start - 1);
-  for (const marker of INLINE_ALLOW_NEXT_LINE_MARKERS) if (previous.includes(marker)) return true;
-  return false;
+  return new TextIndex(text).allowed(index);
 }

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, readSync, type Stats } from "node:fs";
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { safeMessage } from "../core/errors.js";
 import type { SourceKind } from "../core/types.js";
 import { PARSERS } from "../detectors/parsers/index.js";
@@ -13,12 +13,95 @@ const WHOLE_READ_BYTES = 8 * 1024 * 1024;
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Files up to this size are read with blocking calls (see readSmallSync). */
 const SYNC_READ_BYTES = 1024 * 1024;
-/** Longest secret we expect to match across a chunk boundary (PEM keys are handled in one chunk). */
+/**
+ * Bytes of each chunk carried into the next one, whatever they hold: a secret up to this long that
+ * crosses a chunk boundary is seen whole in the next chunk. Cutting the carry at a newline lost a
+ * token across the boundary of a long single-line file (issue 8). PEM keys are handled in one chunk.
+ */
 const CHUNK_OVERLAP = 64 * 1024;
+/**
+ * Of the overlap, the bytes before the hand-over point that the next chunk sees only as context (a
+ * rule's look-behind): a match is reported by the chunk in which it starts before the hand-over
+ * point, so one in the overlap is reported once, not twice.
+ */
+const CHUNK_CONTEXT = 8 * 1024;
+
+/**
+ * How a file's first bytes read (issue 8): UTF-16 text (by its byte-order mark, or by the
+ * alternating NULs of mostly-ASCII UTF-16 without one), binary (a known magic number, or many
+ * control bytes), or text. One NUL does not make a file binary: a script with a NUL planted in a
+ * comment was skipped, secrets and all.
+ */
+export type Sniffed =
+  | { kind: "text" }
+  | { kind: "utf16"; bigEndian: boolean; bomBytes: 0 | 2 }
+  | { kind: "binary" };
+
+/** Magic numbers of binary formats (images, archives, executables, databases), at offset 0. */
+const MAGIC: readonly (readonly number[])[] = [
+  [0x7f, 0x45, 0x4c, 0x46], // ELF
+  [0x89, 0x50, 0x4e, 0x47], // PNG
+  [0x47, 0x49, 0x46, 0x38], // GIF8
+  [0xff, 0xd8, 0xff], // JPEG
+  [0x50, 0x4b, 0x03, 0x04], // ZIP (jar, docx, ...)
+  [0x50, 0x4b, 0x05, 0x06], // empty ZIP
+  [0x1f, 0x8b, 0x08], // gzip
+  [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], // xz
+  [0x28, 0xb5, 0x2f, 0xfd], // zstd
+  [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], // 7z
+  [0xcf, 0xfa, 0xed, 0xfe], // Mach-O 64
+  [0xce, 0xfa, 0xed, 0xfe], // Mach-O 32
+  [0xca, 0xfe, 0xba, 0xbe], // Java class, Mach-O fat
+  [0x00, 0x61, 0x73, 0x6d], // WebAssembly
+  [0x53, 0x51, 0x4c, 0x69, 0x74, 0x65, 0x20, 0x66, 0x6f, 0x72, 0x6d, 0x61, 0x74, 0x20, 0x33, 0x00], // SQLite 3
+];
+
+/** Control bytes that text does not hold (NUL and the C0 controls but TAB, LF, VT, FF, CR, ESC; DEL). */
+const NOT_TEXT = new Uint8Array(256);
+for (let b = 0; b < 0x20; b++) NOT_TEXT[b] = 1;
+for (const b of [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1b]) NOT_TEXT[b] = 0;
+NOT_TEXT[0x7f] = 1;
+
+export function sniff(buf: Uint8Array, length = buf.length): Sniffed {
+  const n = Math.min(length, buf.length, SNIFF_BYTES);
+  if (n >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return { kind: "utf16", bigEndian: false, bomBytes: 2 };
+  if (n >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return { kind: "utf16", bigEndian: true, bomBytes: 2 };
+  for (const magic of MAGIC) {
+    if (n < magic.length) continue;
+    let ok = true;
+    for (let i = 0; i < magic.length && ok; i++) ok = buf[i] === magic[i];
+    if (ok) return { kind: "binary" };
+  }
+  // Mostly-ASCII UTF-16 without a BOM: in most code units one byte is NUL and the other is not.
+  const units = n >> 1;
+  let le = 0;
+  let be = 0;
+  for (let i = 0; i + 1 < n; i += 2) {
+    const a = buf[i]!;
+    const b = buf[i + 1]!;
+    if (b === 0 && a !== 0) le++;
+    else if (a === 0 && b !== 0) be++;
+  }
+  if (units > 0 && le * 4 >= units * 3) return { kind: "utf16", bigEndian: false, bomBytes: 0 };
+  if (units > 0 && be * 4 >= units * 3) return { kind: "utf16", bigEndian: true, bomBytes: 0 };
+  // Binary data holds control bytes throughout (uniformly random bytes: about 1 in 10); text holds
+  // none or a few. More than 1 in 32 (and at least 4) reads as binary.
+  let controls = 0;
+  for (let i = 0; i < n; i++) controls += NOT_TEXT[buf[i]!]!;
+  return controls >= 4 && controls * 32 > n ? { kind: "binary" } : { kind: "text" };
+}
 
 export function isBinary(buf: Buffer, length = buf.length): boolean {
-  const n = Math.min(length, SNIFF_BYTES);
-  return buf.subarray(0, n).includes(0);
+  return sniff(buf, length).kind === "binary";
+}
+
+const BINARY_SKIPPED = "skipped: binary file (--include-binary scans it)";
+
+/** Decodes UTF-16 bytes (an even count; a last odd byte is dropped) to a string. */
+function decodeUtf16(bytes: Uint8Array, bigEndian: boolean): string {
+  const even = bytes.subarray(0, bytes.length & ~1);
+  if (!bigEndian) return Buffer.from(even.buffer, even.byteOffset, even.length).toString("utf16le");
+  return Buffer.from(even).swap16().toString("utf16le");
 }
 
 /** Keeps the highest-priority detection per secret (content rule > structural parser > generic rule). */
@@ -129,19 +212,79 @@ export async function scanClaimed(t: FileTarget, ctx: ReadContext): Promise<Loca
  * test/bench/scan-bench.mjs), and one small read blocks the event loop for only microseconds.
  */
 export function readSmallSync(abs: string, size: number, into?: Buffer, confineTo?: string): Buffer {
+  return readWholeSync(abs, size, into, confineTo).buf;
+}
+
+/** What a bounded read got: the bytes, whether more were there than stat said, and a read error after some bytes. */
+interface ReadResult {
+  buf: Buffer;
+  /** The file held more than `size` bytes when read (it grew since the stat): the rest is not read. */
+  grew: boolean;
+  /** A read that failed after `buf.length` bytes: those are scanned, the rest is not. */
+  error?: unknown;
+}
+
+/**
+ * Reads up to `size` bytes, asking for one more in the same call: a file that grew since its stat
+ * is then told apart from one read whole without an extra system call (issue 8: a file only partly
+ * read is an issue, never silent).
+ */
+function readWholeSync(abs: string, size: number, into?: Buffer, confineTo?: string): ReadResult {
   const fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     if (confineTo) assertOpenedUnder(fd, abs, confineTo);
-    const buf = into && into.length >= size ? into : Buffer.allocUnsafe(Math.max(size, 1));
+    const buf = into && into.length > size ? into : Buffer.allocUnsafe(size + 1);
     let n = 0;
-    while (n < size) {
-      const bytesRead = readSync(fd, buf, n, size - n, n);
+    try {
+      while (n <= size) {
+        const bytesRead = readSync(fd, buf, n, size + 1 - n, n);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+      }
+    } catch (error) {
+      if (n === 0) throw error;
+      return { buf: buf.subarray(0, n), grew: false, error };
+    }
+    return { buf: buf.subarray(0, Math.min(n, size)), grew: n > size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The async twin of readWholeSync, on an open handle. */
+async function readWhole(fh: FileHandle, size: number): Promise<ReadResult> {
+  const buf = Buffer.allocUnsafe(size + 1);
+  let n = 0;
+  try {
+    while (n <= size) {
+      const { bytesRead } = await fh.read(buf, n, size + 1 - n, n);
       if (bytesRead === 0) break;
       n += bytesRead;
     }
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
+  } catch (error) {
+    if (n === 0) throw error;
+    return { buf: buf.subarray(0, n), grew: false, error };
+  }
+  return { buf: buf.subarray(0, Math.min(n, size)), grew: n > size };
+}
+
+/** Issues for a file read only in part (issue 8): the start of each message marks a coverage gap. */
+function notePartial(
+  r: { grew: boolean; error?: unknown },
+  bytes: number,
+  t: FileTarget,
+  ctx: ReadContext,
+): void {
+  if (r.error !== undefined) {
+    ctx.issues.push({
+      where: t.reportPath,
+      message: `cannot read past byte ${bytes}: ${safeMessage(r.error)}; the first ${bytes} bytes were scanned`,
+    });
+  } else if (r.grew) {
+    ctx.issues.push({
+      where: t.reportPath,
+      message: `skipped: the bytes past ${bytes} (the file grew while it was read); the first ${bytes} bytes were scanned`,
+    });
   }
 }
 
@@ -150,58 +293,69 @@ export function readSmallSync(abs: string, size: number, into?: Buffer, confineT
  * the read and keeps no reference to the bytes (only strings made from them), so the buffer is
  * free again before any other file is read. A fresh buffer per file costs page faults (the read
  * itself is a copy from the page cache), and threads faulting at once contend for the process's
- * memory map.
+ * memory map. One byte over the size limit: the read asks for one more byte than stat said.
  */
 let scratch: Buffer | undefined;
+
+/** True when the file is to be skipped as binary (and the skip is recorded as an issue). */
+function skipBinary(sniffed: Sniffed, t: FileTarget, ctx: ReadContext): boolean {
+  if (sniffed.kind !== "binary" || ctx.limits.includeBinary || t.pathRule) return false;
+  ctx.issues.push({ where: t.reportPath, message: BINARY_SKIPPED });
+  return true;
+}
 
 async function readAndDetect(t: FileTarget, ctx: ReadContext): Promise<Detection[]> {
   const size = t.st.size;
   if (size <= SYNC_READ_BYTES) {
-    scratch ??= Buffer.allocUnsafeSlow(SYNC_READ_BYTES);
-    const buf = readSmallSync(t.abs, size, scratch, t.confineTo);
+    scratch ??= Buffer.allocUnsafeSlow(SYNC_READ_BYTES + 1);
+    const r = readWholeSync(t.abs, size, scratch, t.confineTo);
+    const buf = r.buf;
     ctx.stats.files++;
     ctx.stats.bytes += buf.length;
     ctx.onFile?.(buf.length);
-    if (!ctx.limits.includeBinary && !t.pathRule && isBinary(buf)) return [];
-    return detectInBuffer(buf, t, ctx);
+    const sniffed = sniff(buf);
+    if (skipBinary(sniffed, t, ctx)) return [];
+    notePartial(r, buf.length, t, ctx);
+    return detectInBuffer(buf, sniffed, t, ctx);
   }
-  const fh = await open(t.abs, "r");
+  // O_NONBLOCK and a check of the opened descriptor: a path swapped for a FIFO or a device after the
+  // walk's stat neither blocks nor streams forever (issue 8).
+  const fh = await open(t.abs, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     if (t.confineTo) assertOpenedUnder(fh.fd, t.abs, t.confineTo);
+    if (!(await fh.stat()).isFile()) throw new Error("not a regular file when opened");
     // A big file is sniffed before it is read: an image, archive or model file is skipped after
     // 8,000 bytes instead of megabytes.
-    if (!ctx.limits.includeBinary && !t.pathRule) {
-      const head = Buffer.allocUnsafe(SNIFF_BYTES);
-      const { bytesRead } = await fh.read(head, 0, SNIFF_BYTES, 0);
-      if (isBinary(head, bytesRead)) {
-        ctx.stats.files++;
-        ctx.stats.bytes += bytesRead;
-        ctx.onFile?.(bytesRead);
-        return [];
-      }
+    const head = Buffer.allocUnsafe(SNIFF_BYTES);
+    const { bytesRead } = await fh.read(head, 0, SNIFF_BYTES, 0);
+    const sniffed = sniff(head, bytesRead);
+    if (skipBinary(sniffed, t, ctx)) {
+      ctx.stats.files++;
+      ctx.stats.bytes += bytesRead;
+      ctx.onFile?.(bytesRead);
+      return [];
     }
     if (size <= WHOLE_READ_BYTES) {
-      const buf = Buffer.allocUnsafe(Math.max(size, 1));
-      let n = 0;
-      while (n < size) {
-        const { bytesRead } = await fh.read(buf, n, size - n, n);
-        if (bytesRead === 0) break;
-        n += bytesRead;
-      }
+      const r = await readWhole(fh, size);
+      const n = r.buf.length;
       ctx.stats.files++;
       ctx.stats.bytes += n;
       ctx.onFile?.(n);
-      if (!ctx.limits.includeBinary && !t.pathRule && isBinary(buf, n)) return [];
-      return detectInBuffer(buf.subarray(0, n), t, ctx);
+      notePartial(r, n, t, ctx);
+      return detectInBuffer(r.buf, sniffed, t, ctx);
     }
-    return await detectStreaming(fh, t, ctx);
+    return await detectStreaming(fh, sniffed, t, ctx);
   } finally {
     await fh.close();
   }
 }
 
-function detectInBuffer(buf: Buffer, t: FileTarget, ctx: ReadContext): Detection[] {
+function detectInBuffer(buf: Buffer, sniffed: Sniffed, t: FileTarget, ctx: ReadContext): Detection[] {
   const out: Detection[] = [];
+  // UTF-16 is decoded for the parsers and the content rules alike (issue 8: a UTF-16 .env was
+  // scanned as bytes with a NUL between every letter, and no rule matched).
+  const utf16 =
+    sniffed.kind === "utf16" ? decodeUtf16(buf.subarray(sniffed.bomBytes), sniffed.bigEndian) : undefined;
   const parserName = t.pathRule?.parser;
   let textScan = t.pathRule ? t.pathRule.textScan : true;
   if (parserName && parserName !== "text") {
@@ -212,7 +366,7 @@ function detectInBuffer(buf: Buffer, t: FileTarget, ctx: ReadContext): Detection
     } else {
       let res: ReturnType<typeof parser> | undefined;
       try {
-        res = parser({ text: buf.toString("utf8"), path: t.reportPath, rule: t.pathRule });
+        res = parser({ text: utf16 ?? buf.toString("utf8"), path: t.reportPath, rule: t.pathRule });
       } catch (e) {
         // Fail closed: a file built to crash a parser (deep nesting) must not hide its secrets.
         ctx.issues.push({
@@ -222,7 +376,8 @@ function detectInBuffer(buf: Buffer, t: FileTarget, ctx: ReadContext): Detection
         textScan = true;
       }
       if (res) {
-        out.push(...res.detections);
+        // One push per element: spreading an unbounded array into push() overflows the stack.
+        for (const d of res.detections) out.push(d);
         if (res.malformed) {
           ctx.issues.push({ where: t.reportPath, message: `${res.malformed}; scanned as text` });
           textScan = true;
@@ -230,14 +385,47 @@ function detectInBuffer(buf: Buffer, t: FileTarget, ctx: ReadContext): Detection
       }
     }
   }
-  if (textScan) {
-    // Keywords first, on the bytes: a file without any is never decoded.
+  if (!textScan) return out;
+  if (utf16 !== undefined) {
     const positions = ctx.scanner.positionsRequest();
-    const rules = ctx.scanner.candidates(buf, positions);
-    if (rules.length)
-      out.push(...fromLatin1View(ctx.scanner.scan(buf.toString("latin1"), { rules, positions })));
+    const rules = ctx.scanner.candidates(utf16, positions);
+    if (rules.length) for (const d of ctx.scanner.scan(utf16, { rules, positions })) out.push(d);
+  }
+  if (utf16 !== undefined || buf.includes(0)) {
+    // The bytes without their NULs as well: ASCII inside UTF-16 at any alignment (no BOM, a stray
+    // byte that shifts the code units, UTF-16 after an ASCII head) and ASCII after a BOM read the
+    // same there as plain text, with the same line numbers (only 0x00 bytes go).
+    for (const d of scanBytes(stripNuls(buf), ctx)) out.push(d);
+  } else {
+    for (const d of scanBytes(buf, ctx)) out.push(d);
   }
   return out;
+}
+
+/** Content rules over a latin1 view of bytes; keywords first, on the bytes: a file without any is never decoded. */
+function scanBytes(buf: Buffer, ctx: ReadContext): Detection[] {
+  const positions = ctx.scanner.positionsRequest();
+  const rules = ctx.scanner.candidates(buf, positions);
+  if (!rules.length) return [];
+  return fromLatin1View(ctx.scanner.scan(buf.toString("latin1"), { rules, positions }));
+}
+
+/** The bytes without their 0x00 bytes (a copy; the input is left as it is). */
+function stripNuls(buf: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(buf.length);
+  let n = 0;
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i]!;
+    if (b !== 0) out[n++] = b;
+  }
+  return out.subarray(0, n);
+}
+
+/** Number of 0x00 bytes in buf[0, end). */
+function nulsBefore(buf: Buffer, end: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(0); i !== -1 && i < end; i = buf.indexOf(0, i + 1)) n++;
+  return n;
 }
 
 /**
@@ -258,42 +446,91 @@ function fromLatin1View(dets: Detection[]): Detection[] {
   return dets;
 }
 
+/**
+ * Scans a file too big to read whole, in chunks of CHUNK_BYTES that each start with the last
+ * CHUNK_OVERLAP bytes of the one before (issue 8: the carry was cut at a newline, so a long single
+ * line carried nothing and a token across the boundary was missed). Each match is reported by one
+ * chunk only: the one in which it starts before the hand-over point (CHUNK_CONTEXT bytes into the
+ * carried overlap). The views are those of detectInBuffer (decoded UTF-16, bytes, bytes without
+ * NULs). Reads at most the size stat gave; a file that grew, or failed to read part-way, is an
+ * issue, with what was read still scanned.
+ */
 async function detectStreaming(
-  fh: import("node:fs/promises").FileHandle,
+  fh: FileHandle,
+  sniffed: Sniffed,
   t: FileTarget,
   ctx: ReadContext,
 ): Promise<Detection[]> {
   const out: Detection[] = [];
+  const size = t.st.size;
   const buf = Buffer.allocUnsafe(CHUNK_BYTES + CHUNK_OVERLAP);
-  let pos = 0;
+  // With a BOM, reading starts after it: chunks and overlaps are even, so code units stay aligned.
+  let pos = sniffed.kind === "utf16" ? sniffed.bomBytes : 0;
   let carry = 0; // bytes at the start of buf carried over from the previous chunk
-  let lineBase = 0; // lines before buf[0]
-  let first = true;
+  let byteLines = 0; // lines before buf[0], counted in bytes (the latin1 views)
+  let utf16Lines = 0; // the same, counted in the decoded UTF-16 text
+  let reportFrom = 0; // byte offset in this chunk from which matches are its to report
+  ctx.stats.files++;
   for (;;) {
-    const { bytesRead } = await fh.read(buf, carry, CHUNK_BYTES, pos);
-    if (bytesRead === 0) break;
-    pos += bytesRead;
-    ctx.stats.bytes += bytesRead;
-    ctx.onFile?.(bytesRead);
-    const len = carry + bytesRead;
-    if (first) {
-      ctx.stats.files++;
-      if (!ctx.limits.includeBinary && !t.pathRule && isBinary(buf, len)) return [];
-      first = false;
+    // Fill the chunk (short reads are retried), never past the stat size.
+    const want = Math.min(CHUNK_BYTES, size - pos);
+    let got = 0;
+    let error: unknown;
+    try {
+      while (got < want) {
+        const { bytesRead } = await fh.read(buf, carry + got, want - got, pos + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+    } catch (e) {
+      error = e;
     }
-    const text = buf.toString("latin1", 0, len);
-    for (const d of fromLatin1View(ctx.scanner.scan(text))) {
-      out.push({ ...d, line: d.line === undefined ? undefined : d.line + lineBase });
+    pos += got;
+    ctx.stats.bytes += got;
+    ctx.onFile?.(got);
+    const last = error !== undefined || got < want || pos >= size;
+    const len = carry + got;
+    if (len === 0) break;
+    const chunk = buf.subarray(0, len);
+    const keepFrom = last ? len : len - CHUNK_OVERLAP;
+    const reportUntil = last ? Number.POSITIVE_INFINITY : keepFrom + CHUNK_CONTEXT;
+    const shift = (d: Detection, base: number): Detection => ({
+      ...d,
+      line: d.line === undefined ? undefined : d.line + base,
+    });
+    if (sniffed.kind === "utf16") {
+      const text = decodeUtf16(chunk, sniffed.bigEndian);
+      const window = { start: reportFrom / 2, end: reportUntil / 2 };
+      for (const d of ctx.scanner.scan(text, { window })) out.push(shift(d, utf16Lines));
+      for (let i = text.indexOf("\n"); i !== -1 && i < keepFrom / 2; i = text.indexOf("\n", i + 1))
+        utf16Lines++;
     }
-    // Keep the tail (cut at a newline) so a secret spanning the boundary is seen whole next time.
-    let cut = Math.max(0, len - CHUNK_OVERLAP);
-    const nl = text.indexOf("\n", cut);
-    cut = nl === -1 ? len : nl + 1;
-    let lines = 0;
-    for (let i = text.indexOf("\n"); i !== -1 && i < cut; i = text.indexOf("\n", i + 1)) lines++;
-    lineBase += lines;
-    buf.copy(buf, 0, cut, len);
-    carry = len - cut;
+    if (sniffed.kind === "utf16" || chunk.includes(0)) {
+      const stripped = stripNuls(chunk);
+      const start = reportFrom - nulsBefore(chunk, reportFrom);
+      const end = last ? reportUntil : reportUntil - nulsBefore(chunk, reportUntil);
+      const found = ctx.scanner.scan(stripped.toString("latin1"), { window: { start, end } });
+      for (const d of fromLatin1View(found)) out.push(shift(d, byteLines));
+    } else {
+      const found = ctx.scanner.scan(chunk.toString("latin1"), {
+        window: { start: reportFrom, end: reportUntil },
+      });
+      for (const d of fromLatin1View(found)) out.push(shift(d, byteLines));
+    }
+    if (error !== undefined) {
+      notePartial({ grew: false, error }, pos, t, ctx);
+      return out;
+    }
+    if (last) break;
+    for (let i = chunk.indexOf(10); i !== -1 && i < keepFrom; i = chunk.indexOf(10, i + 1)) byteLines++;
+    reportFrom = reportUntil - keepFrom;
+    buf.copy(buf, 0, keepFrom, len);
+    carry = len - keepFrom;
+  }
+  // More bytes than stat said: the file grew while it was read.
+  if (pos >= size) {
+    const { bytesRead } = await fh.read(Buffer.allocUnsafe(1), 0, 1, size);
+    if (bytesRead > 0) notePartial({ grew: true }, size, t, ctx);
   }
   return out;
 }
