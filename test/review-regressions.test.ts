@@ -75,7 +75,7 @@ describe("review regressions", () => {
     });
     const r = await cli([
       "scan",
-      "--env-file",
+      "--environ",
       join(d, "env"),
       "--home",
       d,
@@ -150,7 +150,7 @@ describe("review regressions", () => {
     const d = tree({ env: `FOO_URL=https://svc:${PW}@h.example/api\nHOMEPAGE=https://example.com\n` });
     const r = await cli([
       "scan",
-      "--env-file",
+      "--environ",
       join(d, "env"),
       "--home",
       d,

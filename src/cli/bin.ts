@@ -19,6 +19,20 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Node.js 20 itself reads `--env-file` anywhere on its command line, also after the script path and
+// through this file's `#!/usr/bin/env node`: it loads the file into this process's environment and
+// obeys NODE_OPTIONS from it before any line here runs (issue 8). agent-audit's own flag is
+// therefore `--environ`, and no flag of ours is one Node interprets (test/cli/node-flags.test.ts).
+// A user who still types --env-file gets a clear refusal instead of a scan of a polluted process.
+const nodeOwned = process.argv.slice(2).find((a) => /^--env-file(-if-exists)?(=|$)/.test(a));
+if (nodeOwned !== undefined) {
+  process.stderr.write(
+    "agent-audit: --env-file is read by Node.js itself, not by agent-audit: Node loads the file into " +
+      "agent-audit's own environment and obeys NODE_OPTIONS in it\n  hint: use --environ FILE, which reads the file as data only\n",
+  );
+  process.exit(2);
+}
+
 runCli(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),

@@ -62,7 +62,7 @@ interface ProbeFlags {
   exitZero: boolean;
   config?: string;
   progress: boolean;
-  envFile?: string;
+  environ?: string;
   envPid?: number;
   env: boolean;
   systemRoot: string;
@@ -81,7 +81,10 @@ export function probeCommand(io: CliIo, result: CliResult): Command {
       "Probe egress from inside the sandbox: can a stolen secret leave directly (step 2), and does the proxy " +
         "refuse what is not allowlisted while letting the allowed hosts through (step 3)?",
     )
-    .option("--env-file <file>", "read the agent's environment (its proxy variables) from a file")
+    .option(
+      "--environ <file>",
+      "read the agent's environment (its proxy variables) from a file, as data only (/proc/PID/environ or KEY=VALUE)",
+    )
     .option("--env-pid <pid>", "read the agent's environment from /proc/<pid>/environ", parsePositiveInt)
     .option("--no-env", "ignore the environment (no proxy from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY)")
     .option(

@@ -35,7 +35,7 @@ export interface SourceContext {
   root: string;
   /** Prefix for absolute system paths (/run/secrets, /proc, sockets); "/" in real use, a fixture in tests. */
   systemRoot: string;
-  /** The agent's environment as given (process env, --env-file, --env-pid), or undefined with --no-env. */
+  /** The agent's environment as given (process env, --environ, --env-pid), or undefined with --no-env. */
   env: Record<string, string> | undefined;
   access: Access;
   limits: ScanLimits;

@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { realpath } from "node:fs/promises";
 import { parse as parseDotenv } from "dotenv";
-import { UsageError } from "../core/errors.js";
+import { safeMessage, UsageError } from "../core/errors.js";
+import { READ_LIMITS, readRegularFile, UnsafeFileError } from "../core/safe-read.js";
 import { detectEnvVar } from "../detectors/env.js";
 import type { Located, SourceContext } from "./context.js";
 
@@ -20,29 +21,50 @@ export function parseEnvDump(buf: Buffer): Record<string, string> {
   return parseDotenv(buf);
 }
 
+/**
+ * Why an environment file could not be read, as one line: fs codes and our own refusals (a FIFO,
+ * a device, a file over the cap), never the file's content.
+ */
+function reason(e: unknown): string {
+  if (e instanceof UnsafeFileError) return e.message;
+  const code = (e as { code?: string }).code;
+  if (code === "ENOENT") return "no such file";
+  return safeMessage(e);
+}
+
+/**
+ * Reads `--environ FILE` as data only (issue 8): the file is the agent's, so it is opened without
+ * blocking, must be a regular file under READ_LIMITS.envFile bytes, and is never handed to Node
+ * (whose own --env-file would obey NODE_OPTIONS inside it).
+ */
 export async function readEnvFile(path: string): Promise<Record<string, string>> {
+  let buf: Buffer;
   try {
-    return parseEnvDump(await readFile(path));
+    buf = await readRegularFile(path, { maxBytes: READ_LIMITS.envFile });
   } catch (e) {
-    const code = (e as { code?: string }).code;
     throw new UsageError(
-      `cannot read --env-file ${path}: ${code === "ENOENT" ? "no such file" : (code ?? "unreadable")}`,
-      "pass a KEY=VALUE file or a copy of /proc/PID/environ",
+      `cannot read --environ ${path}: ${reason(e)}`,
+      "pass a regular file: a copy of /proc/PID/environ, or KEY=VALUE lines",
     );
   }
+  return parseEnvDump(buf);
 }
 
 export async function readProcEnv(pid: number, systemRoot = "/"): Promise<Record<string, string>> {
   const path = `${systemRoot.replace(/\/$/, "")}/proc/${pid}/environ`;
+  let buf: Buffer;
   try {
-    return parseEnvDump(await readFile(path));
+    // An image's /proc is the image's: a link out of it is not followed (issue 8, confinement).
+    const confineTo = systemRoot === "/" ? undefined : await realpath(systemRoot);
+    buf = await readRegularFile(path, { maxBytes: READ_LIMITS.envFile, sizeUnknown: true, confineTo });
   } catch (e) {
     const code = (e as { code?: string }).code;
     throw new UsageError(
-      `cannot read the environment of pid ${pid}: ${code === "ENOENT" ? "no such process" : (code ?? "unreadable")}`,
+      `cannot read the environment of pid ${pid}: ${code === "ENOENT" ? "no such process" : reason(e)}`,
       code === "EACCES" ? "run as the process's user or as root" : "check the pid",
     );
   }
+  return parseEnvDump(buf);
 }
 
 export async function scanEnv(ctx: SourceContext): Promise<Located[]> {

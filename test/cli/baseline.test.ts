@@ -259,7 +259,7 @@ describe("scan --baseline / --no-baseline / --update-baseline", () => {
   it("an entry is stale only when the source that produced it ran", async () => {
     const envFile = join(home, "agent.env");
     writeFileSync(envFile, `GITHUB_TOKEN=${GH_NEW}\n`);
-    const withEnv = ["--root", root, "--home", home, "--env-file", envFile, "--sources", "env,home,tree"];
+    const withEnv = ["--root", root, "--home", home, "--environ", envFile, "--sources", "env,home,tree"];
     expect((await cli(["baseline", ...withEnv])).stdout).toBe(
       "agent-audit: wrote 3 entries to .agent-audit-baseline.json (3 new, 0 kept, 0 dropped)\n",
     );

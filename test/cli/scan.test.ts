@@ -14,7 +14,7 @@ describe("scan: arguments and exit codes", () => {
     for (const s of [
       "--home <dir>",
       "--root <dir>",
-      "--env-file <file>",
+      "--environ <file>",
       "--sources <list>",
       "--fail-on",
       "--exit-zero",
@@ -59,11 +59,11 @@ describe("scan: arguments and exit codes", () => {
     }
   });
 
-  it("a missing --env-file is an error that names it", async () => {
+  it("a missing --environ is an error that names it", async () => {
     const d = tree({});
-    const r = await cli(["scan", "--env-file", join(d, "nope.env"), "--home", d, "--root", d]);
+    const r = await cli(["scan", "--environ", join(d, "nope.env"), "--home", d, "--root", d]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`cannot read --env-file ${join(d, "nope.env")}: no such file`);
+    expect(r.stderr).toContain(`cannot read --environ ${join(d, "nope.env")}: no such file`);
   });
 
   it("exit 1 on a finding at or above --fail-on, 0 below it, 0 with --exit-zero", async () => {

@@ -351,7 +351,7 @@ export class Lab {
     return new Promise((resolveRun) => {
       const child = spawn(
         "ip",
-        ["netns", "exec", this.agent, process.execPath, BIN, ...args, "--env-file", envFile],
+        ["netns", "exec", this.agent, process.execPath, BIN, ...args, "--environ", envFile],
         { cwd, env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } },
       );
       let stdout = "";
