@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { homedir, hostname, userInfo } from "node:os";
+import { escapeControls } from "../core/controls.js";
+import { redactText } from "../core/redact.js";
 import { runCli } from "./program.js";
 
 // The only place that touches process: binds the CLI to the real world and sets the exit code.
@@ -49,9 +51,14 @@ runCli(process.argv.slice(2), {
     process.exitCode = code;
   },
   (err: unknown) => {
-    // A bug, not a user error: print the stack (no secret values ever reach error messages).
+    // A bug, not a user error: print the stack, redacted and with control characters escaped, line
+    // by line (issue 8: a message can quote foreign input, a file name or a value).
+    const text = `agent-audit: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
     process.stderr.write(
-      `agent-audit: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      `${text
+        .split("\n")
+        .map((line) => escapeControls(redactText(line)))
+        .join("\n")}\n`,
     );
     process.exitCode = 2;
   },

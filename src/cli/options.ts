@@ -15,7 +15,8 @@ export function parseSources(v: string): SourceName[] {
     throw new InvalidArgumentError(`must list at least one of ${SOURCE_NAMES.join(", ")}`);
   for (const p of parts) {
     if (!(SOURCE_NAMES as readonly string[]).includes(p)) {
-      throw new InvalidArgumentError(`unknown source "${p}"; choose from ${SOURCE_NAMES.join(", ")}`);
+      // The value is not echoed: it may be anything, a pasted secret too (issue 8).
+      throw new InvalidArgumentError(`unknown source; choose from ${SOURCE_NAMES.join(", ")}`);
     }
   }
   return [...new Set(parts)] as SourceName[];

@@ -2,19 +2,26 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { AgentAuditConfig } from "../config/index.js";
 import { UsageError } from "../core/errors.js";
+import { outputText, redactReport } from "../core/sanitize.js";
 import type { AuditReport } from "../core/types.js";
 import { REPORTERS, reporterNames } from "../reporters/index.js";
 import type { CliIo } from "./io.js";
 
+/** A bad --format or --report value is never echoed: it may be anything, a pasted secret too (issue 8). */
+function unknownFormat(flag: string): UsageError {
+  return new UsageError(`${flag}: unknown format`, `choose from ${reporterNames().join(", ")}`);
+}
+
 function render(report: AuditReport, format: string, color: boolean): string {
   const fn = REPORTERS[format];
-  if (!fn) throw new UsageError(`unknown format "${format}"`, `choose from ${reporterNames().join(", ")}`);
+  if (!fn) throw unknownFormat("--format");
   return fn(report, { color });
 }
 
+/** Report files pass the same output boundary as stdout (issue 8). */
 function writeFile(path: string, text: string): void {
   try {
-    writeFileSync(path, text, { mode: 0o644 });
+    writeFileSync(path, outputText(text), { mode: 0o644 });
   } catch (e) {
     const code = (e as { code?: string }).code ?? "error";
     throw new UsageError(`cannot write ${path}: ${code}`, "check that the directory exists and is writable");
@@ -25,31 +32,31 @@ function writeFile(path: string, text: string): void {
 export function parseReportSpec(spec: string): { format: string; path: string } {
   const i = spec.indexOf(":");
   if (i <= 0 || i === spec.length - 1)
-    throw new UsageError(`--report ${spec}: expected FORMAT:PATH`, "e.g. --report sarif:agent-audit.sarif");
+    throw new UsageError("--report: expected FORMAT:PATH", "e.g. --report sarif:agent-audit.sarif");
   const format = spec.slice(0, i);
-  if (!REPORTERS[format])
-    throw new UsageError(
-      `--report ${spec}: unknown format "${format}"`,
-      `choose from ${reporterNames().join(", ")}`,
-    );
+  if (!REPORTERS[format]) throw unknownFormat("--report");
   return { format, path: spec.slice(i + 1) };
 }
 
 /** Checks --format and every --report before any work is done (a typo must not cost a whole scan). */
 export function validateOutputFlags(flags: { format?: string; report: string[] }): void {
   const format = flags.format ?? "table";
-  if (!REPORTERS[format])
-    throw new UsageError(`unknown format "${format}"`, `choose from ${reporterNames().join(", ")}`);
+  if (!REPORTERS[format]) throw unknownFormat("--format");
   for (const r of flags.report) parseReportSpec(r);
 }
 
-/** Renders the main report (stdout or --output) and every --report FORMAT:PATH. */
+/**
+ * Renders the main report (stdout or --output) and every --report FORMAT:PATH. The report is
+ * redacted again first: issues added after buildReport() (stale baseline entries quote the baseline
+ * file, which lives in the audited tree) pass the same redactor as the rest (issue 8).
+ */
 export function writeReports(
-  report: AuditReport,
+  assembled: AuditReport,
   flags: { format?: string; output?: string; report: string[] },
   io: CliIo,
   _config: AgentAuditConfig,
 ): void {
+  const report = redactReport(assembled);
   const format = flags.format ?? "table";
   const extra = flags.report.map(parseReportSpec);
   // Render everything before writing anything, so a bad format leaves no half-written set.

@@ -1,41 +1,82 @@
 import { Command, CommanderError } from "commander";
+import { escapeControls } from "../core/controls.js";
 import { UsageError } from "../core/errors.js";
-import { redactCredentials } from "../core/redact.js";
+import { Redactor, withRedactor } from "../core/redact.js";
+import { outputText } from "../core/sanitize.js";
 import { toolVersion } from "../core/version.js";
 import { baselineCommand } from "./baseline.js";
 import type { CliIo } from "./io.js";
 import { probeCommand } from "./probe.js";
 import { scanCommand } from "./scan.js";
 
-/** A fresh program per call (tests run many in one process). Returns the exit code; never exits. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const result = { exitCode: 0 };
-  const program = new Command("agent-audit")
-    .description("What can your AI agent leak, and what stops it?")
-    .version(toolVersion(), "-V, --version")
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: (t) => io.stderr(redactCredentials(t)) })
-    .showHelpAfterError("(run with --help for usage)");
-  program.addCommand(scanCommand(io, result));
-  program.addCommand(probeCommand(io, result));
-  program.addCommand(baselineCommand(io, result));
-  for (const c of program.commands)
-    c.exitOverride().configureOutput({
-      writeOut: io.stdout,
-      writeErr: (t) => io.stderr(redactCredentials(t)),
-    });
-  try {
-    await program.parseAsync(argv, { from: "user" });
-    return result.exitCode;
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // --help and --version exit 0; every usage error exits 2 (commander already printed it).
-      return e.exitCode === 0 ? 0 : 2;
-    }
-    if (e instanceof UsageError) {
-      io.stderr(redactCredentials(`agent-audit: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}\n`));
-      return 2;
-    }
-    throw e;
+/**
+ * Commander's error messages quote what was typed: a bad option value (`argument 'x' is invalid`),
+ * an unknown option or command. A value can be anything, a pasted secret too, so it is never
+ * echoed (issue 8): the message names the option and what it accepts, and an unknown option is
+ * named by its position on the command line. Commander's "(Did you mean --x?)" names one of ours
+ * and stays.
+ */
+export function commanderMessage(text: string, argv: readonly string[]): string {
+  const invalid = /^error: option '([^']*)' argument '[\s\S]*' is invalid\.( |$)/.exec(text);
+  if (invalid)
+    return `error: option '${invalid[1]}': invalid value.${invalid[2]}${text.slice(invalid[0].length)}`;
+  const unknown = /^error: unknown (option|command) '([\s\S]*?)'(\s*\(Did you mean [^\n]*\?\))?\n?$/.exec(
+    text,
+  );
+  if (unknown) {
+    const at = argv.indexOf(unknown[2]!);
+    const where = at === -1 ? "" : ` (argument ${at + 1})`;
+    return `error: unknown ${unknown[1]}${where}${unknown[3] ?? ""}\n`;
   }
+  return text;
+}
+
+/** A message for stderr: redacted (run secrets, content rules, URL userinfo), controls escaped. */
+function errorText(text: string, redactor: Redactor): string {
+  return text
+    .split("\n")
+    .map((line) => escapeControls(redactor.redact(line)))
+    .join("\n");
+}
+
+/** A fresh program per call (tests run many in one process). Returns the exit code; never exits. */
+export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
+  // The output boundary of issue 8: one redactor per run, which the inventory fills with the
+  // secret values it finds, and through which every write to stdout and stderr passes.
+  const redactor = new Redactor();
+  const io: CliIo = {
+    ...rawIo,
+    stdout: (s) => rawIo.stdout(outputText(s, redactor)),
+    stderr: (s) => rawIo.stderr(outputText(s, redactor)),
+  };
+  const writeErr = (t: string) => io.stderr(errorText(commanderMessage(t, argv), redactor));
+  return withRedactor(redactor, async () => {
+    const result = { exitCode: 0 };
+    const program = new Command("agent-audit")
+      .description("What can your AI agent leak, and what stops it?")
+      .version(toolVersion(), "-V, --version")
+      .exitOverride()
+      .configureOutput({ writeOut: io.stdout, writeErr })
+      .showHelpAfterError("(run with --help for usage)");
+    program.addCommand(scanCommand(io, result));
+    program.addCommand(probeCommand(io, result));
+    program.addCommand(baselineCommand(io, result));
+    for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr });
+    try {
+      await program.parseAsync(argv, { from: "user" });
+      return result.exitCode;
+    } catch (e) {
+      if (e instanceof CommanderError) {
+        // --help and --version exit 0; every usage error exits 2 (commander already printed it).
+        return e.exitCode === 0 ? 0 : 2;
+      }
+      if (e instanceof UsageError) {
+        io.stderr(
+          `${errorText(`agent-audit: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`, redactor)}\n`,
+        );
+        return 2;
+      }
+      throw e;
+    }
+  });
 }

@@ -1,6 +1,5 @@
 import { score, scoreChecklist } from "../checklist/index.js";
 import { ContentScanner } from "../detectors/content.js";
-import { looksRandom } from "../detectors/randomness.js";
 import { defaultRules, type RuleSet } from "../detectors/rules.js";
 import type { Access } from "../sources/access.js";
 import type { Located, ScanLimits, SourceContext } from "../sources/context.js";
@@ -8,7 +7,8 @@ import { scanEnv } from "../sources/env.js";
 import { scanHome } from "../sources/home.js";
 import { SOURCE_EXTRA } from "../sources/registry.js";
 import { scanTree } from "../sources/tree.js";
-import { fingerprint, preview, redactCredentials } from "./redact.js";
+import { activeRedactor, fingerprint, maskRandomRuns, preview, Redactor } from "./redact.js";
+import { redactReport } from "./sanitize.js";
 import {
   type AuditReport,
   type ChecklistItem,
@@ -107,14 +107,12 @@ const SOURCE_RANK: Record<string, number> = { env: 0, home: 1, tree: 2, mount: 3
 
 /**
  * A key path built from file content (a JSON key, a netrc machine, a registry URL) can itself hold
- * a secret: `https://user:pw@registry` as a key, a token used as a map key. URL userinfo goes, and
- * any part that a content rule matches or that looks generated is replaced by its preview.
+ * a secret: `https://user:pw@registry` as a key, a token used as a map key. The redactor masks URL
+ * userinfo, known values and what a content rule matches; any other part that looks generated is
+ * replaced by its preview too.
  */
-export function safeKeyPath(name: string, scanner: ContentScanner): string {
-  let out = redactCredentials(name);
-  for (const d of scanner.scan(out, { honourInlineAllows: false }))
-    out = out.split(d.secret).join(preview(d.secret));
-  return out.replace(/[A-Za-z0-9+/=_-]{16,}/g, (run) => (looksRandom(run, 16) ? preview(run) : run));
+export function safeKeyPath(name: string, redactor: Redactor): string {
+  return maskRandomRuns(redactor.redact(name));
 }
 
 /** Code-unit order: the same on every machine, whatever LANG says (localeCompare does not). */
@@ -139,11 +137,18 @@ export interface InventoryResult {
   findings: Finding[];
   issues: ScanIssue[];
   stats: { files: number; bytes: number };
+  /**
+   * Holds the secret values this inventory found, unreadable (issue 8): buildReport() masks them
+   * wherever they occur in a name or path, and the CLI's output boundary scrubs every written text.
+   */
+  redactor?: Redactor;
 }
 
 /** Runs the selected secret sources and returns redacted findings. Raw secrets do not leave here. */
 export async function runInventory(opts: ScanOptions): Promise<InventoryResult> {
   const rules = opts.rules ?? defaultRules();
+  // The CLI run's redactor, so its output boundary knows this run's secrets; else one of our own.
+  const redactor = activeRedactor() ?? new Redactor(opts.rules);
   const ctx: SourceContext = {
     rules,
     scanner: new ContentScanner(rules, opts.disabledRules),
@@ -166,13 +171,16 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   }
   const findings = new Map<string, Finding>();
   const names = new Map<string, string>();
+  // Every secret found, also those of disabled rules: switching a rule off does not make its
+  // secret printable in a file name (issue 8).
+  for (const d of located) redactor.add(d.secret);
   for (const d of located) {
     if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) continue;
     const name = d.location.name;
     if (name !== undefined && d.location.source !== "env" && d.location.source !== "process") {
       let safe = names.get(name);
       if (safe === undefined) {
-        safe = safeKeyPath(name, ctx.scanner);
+        safe = safeKeyPath(name, redactor);
         names.set(name, safe);
       }
       d.location = { ...d.location, name: safe };
@@ -184,10 +192,16 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   const issues = [...ctx.issues].sort(
     (a, b) => byteOrder(a.where, b.where) || byteOrder(a.message, b.message),
   );
-  return { findings: sortFindings([...findings.values()]), issues, stats: ctx.stats };
+  return { findings: sortFindings([...findings.values()]), issues, stats: ctx.stats, redactor };
 }
 
-/** Assembles the report: inventory + extra capabilities, scored against the six steps. */
+/**
+ * Assembles the report: inventory + extra capabilities, scored against the six steps. The output
+ * boundary's first half (issue 8): every string of the report that comes from the audited world or
+ * the command line (target, locations, issues, probes, titles quoting a probe's answer) is redacted
+ * here, before any renderer, the baseline or a script sees it. Fingerprints stay as computed on the
+ * raw values.
+ */
 export function buildReport(
   opts: { target: ReportTarget; inventoryRan: boolean; elapsedMs: number; sources: SourceName[] },
   inventory: InventoryResult,
@@ -205,7 +219,7 @@ export function buildReport(
     probed: extra.probed ?? false,
     external: extra.checklist,
   });
-  return {
+  const report: AuditReport = {
     schemaVersion: 1,
     tool: { name: "agent-audit", version: toolVersion() },
     target: opts.target,
@@ -217,6 +231,7 @@ export function buildReport(
     issues: [...inventory.issues, ...(extra.issues ?? [])],
     stats: { ...inventory.stats, elapsedMs: opts.elapsedMs, sources: opts.sources },
   };
+  return redactReport(report, inventory.redactor ?? activeRedactor() ?? new Redactor());
 }
 
 /** Exit code per the contract: 1 if any non-accepted finding is at or above the threshold. */

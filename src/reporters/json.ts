@@ -1,7 +1,12 @@
+import { escapeJsonControls } from "../core/controls.js";
 import type { AuditReport } from "../core/types.js";
 
-/** The JSON contract (shared/DESIGN.md). Scan statistics are timing-dependent and left out. */
+/**
+ * The JSON contract (shared/DESIGN.md). Scan statistics are timing-dependent and left out. The data
+ * stay as they are; the characters a terminal would obey and JSON.stringify leaves raw (C1, bidi
+ * controls, line separators) are written as \uXXXX escapes, the same strings to a parser (issue 8).
+ */
 export function renderJson(report: AuditReport): string {
   const { stats: _stats, ...rest } = report;
-  return `${JSON.stringify(rest, null, 2)}\n`;
+  return `${escapeJsonControls(JSON.stringify(rest, null, 2))}\n`;
 }

@@ -1,3 +1,4 @@
+import { escapeReport } from "../core/sanitize.js";
 import type { AuditReport, ChecklistItem, Finding } from "../core/types.js";
 import { FAIL_ON, failingFindings, locationLabel, STEP_INFO, secretLabel } from "./labels.js";
 
@@ -80,7 +81,12 @@ function findingCase(f: Finding): Case {
   };
 }
 
-export function renderJunit(report: AuditReport, _opts?: { color: boolean }): string {
+/**
+ * Fields are escaped visibly first (issue 8): a control character in a file name shows as `\x1b` in
+ * the CI viewer, instead of being replaced (XML 1.0 has no way to carry most C0 controls at all).
+ */
+export function renderJunit(data: AuditReport, _opts?: { color: boolean }): string {
+  const report = escapeReport(data);
   const cases = [...report.checklist.map(stepCase), ...failingFindings(report).map(findingCase)];
   const count = (tag: string) => cases.filter((c) => c.outcome?.tag === tag).length;
   const totals =

@@ -1,3 +1,4 @@
+import { escapeReport } from "../core/sanitize.js";
 import {
   type AuditReport,
   type Finding,
@@ -90,7 +91,9 @@ function actions(report: AuditReport): Action[] {
   return [...byText.values()].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
 }
 
-export function renderMarkdown(report: AuditReport, _opts?: { color: boolean }): string {
+/** Every field's control characters are escaped visibly first (issue 8): Markdown shows them as text. */
+export function renderMarkdown(data: AuditReport, _opts?: { color: boolean }): string {
+  const report = escapeReport(data);
   const t = report.target;
   const out: string[] = [
     "# agent-audit report",

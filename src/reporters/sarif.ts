@@ -1,3 +1,5 @@
+import { escapeJsonControls } from "../core/controls.js";
+import { escapeReport } from "../core/sanitize.js";
 import type { AuditReport, ChecklistItem, Finding, Location, Severity, StepId } from "../core/types.js";
 import { SEVERITY_RANK, STEP_IDS } from "../core/types.js";
 import { locationLabel, STEP_INFO, secretLabel, stepNumber } from "./labels.js";
@@ -178,7 +180,9 @@ function findingMessage(f: Finding): string {
   return `${f.title}, at ${locationLabel(f.location)}${secret}.`;
 }
 
-export function renderSarif(report: AuditReport, _opts?: { color: boolean }): string {
+/** Fields are escaped visibly first (issue 8): code-scanning viewers show messages to people. */
+export function renderSarif(data: AuditReport, _opts?: { color: boolean }): string {
+  const report = escapeReport(data);
   // Rules: the six steps first (stable indices 0–5), then one entry per distinct finding rule id,
   // sorted. A finding rule id equal to a step id would reuse the step's entry (ids must be unique).
   const rules: SarifRule[] = STEP_IDS.map(stepRule);
@@ -257,5 +261,5 @@ export function renderSarif(report: AuditReport, _opts?: { color: boolean }): st
       },
     ],
   };
-  return `${JSON.stringify(log, null, 2)}\n`;
+  return `${escapeJsonControls(JSON.stringify(log, null, 2))}\n`;
 }

@@ -1,5 +1,6 @@
 import { styleText } from "node:util";
 import Table from "cli-table3";
+import { escapeReport } from "../core/sanitize.js";
 import type { AuditReport, Finding, Severity, StepStatus } from "../core/types.js";
 
 type Color = Parameters<typeof styleText>[0];
@@ -46,8 +47,13 @@ export function where(f: Finding): string {
   return l.line ? `${l.path}:${l.line}` : (l.path ?? "");
 }
 
-/** The human report: findings grouped by source, severity-coloured, then the checklist and a summary line. */
-export function renderTable(report: AuditReport, opts: { color: boolean }): string {
+/**
+ * The human report: findings grouped by source, severity-coloured, then the checklist and a summary
+ * line. Every field is escaped first (issue 8): a file name of cursor and erase sequences shows as
+ * `\x1b[2A`, it cannot redraw the checklist. Only the colours added here are real escape sequences.
+ */
+export function renderTable(data: AuditReport, opts: { color: boolean }): string {
+  const report = escapeReport(data);
   const paint = (c: Color, s: string) => (opts.color ? styleText(c, s) : s);
   const out: string[] = [];
   const groups = new Map<string, Finding[]>();

@@ -52,10 +52,19 @@ describe("junit reporter", () => {
     const r = handReport();
     r.checklist[0]!.summary = 'line one\nline <two> & "three"';
     const out = renderJunit(r, { color: false });
+    // A field is one line: its newline is escaped visibly before XML escaping (issue 8).
     expect(out).toContain(
-      '<failure message="line one&#10;line &lt;two&gt; &amp; &quot;three&quot;" type="fail">',
+      '<failure message="line one\\nline &lt;two&gt; &amp; &quot;three&quot;" type="fail">',
     );
-    expect(out).toContain("line one\nline &lt;two&gt; &amp; &quot;three&quot;\nEvidence");
+    expect(out).toContain("line one\\nline &lt;two&gt; &amp; &quot;three&quot;\nEvidence");
+  });
+
+  it("shows control characters in fields visibly: the XML stays well-formed (issue 8)", () => {
+    const r = handReport();
+    r.issues = [{ where: "a\u0001b\u001b[2K\u007f\u202e.txt", message: "cannot read" }];
+    const out = renderJunit(r, { color: false });
+    expect(out).toContain("a\\x01b\\x1b[2K\\x7f\\u202e.txt: cannot read");
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e]/);
   });
 
   it("carries no secret material, not even previews", () => {
