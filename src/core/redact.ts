@@ -57,11 +57,16 @@ export function stripUserinfo(url: string): string {
  * every whitespace- or quote-delimited token holding an "@" after a ":" loses what precedes its
  * last "@".
  */
-export function redactCredentials(text: string): string {
+export function redactCredentials(text: string, keep?: (userinfo: string) => boolean): string {
   // Token by token (one linear pass; a regex with ":" and "@" inside a run backtracked quadratically).
   return text.replace(/[^\s'"]+/g, (token) => {
     const colon = token.indexOf(":");
-    if (colon === -1 || token.lastIndexOf("@") < colon) return token;
+    const at = token.lastIndexOf("@");
+    if (colon === -1 || at < colon) return token;
+    if (keep) {
+      const slashes = token.indexOf("//");
+      if (keep(token.slice(slashes !== -1 && slashes < at ? slashes + 2 : 0, at))) return token;
+    }
     const eq = token.indexOf("=");
     const head = eq >= 0 && eq < token.indexOf(":") ? token.slice(0, eq + 1) : "";
     return head + stripUserinfo(token.slice(head.length));
@@ -70,11 +75,12 @@ export function redactCredentials(text: string): string {
 
 /**
  * Removes URL userinfo from free text, whatever the password holds (issue 8: a password with `"`,
- * `'` or a space slipped through the token-based redactCredentials()): after every `//`, everything
- * up to the last `@` of that line goes. Over-redacting (a `@` later on the line that is no userinfo)
- * is the safe mistake; this runs on short fields and messages, never on file contents.
+ * `'` or a space slipped through the token-based redactCredentials()): after the first `//` of a
+ * line, everything up to the last `@` of that line goes. Over-redacting (a `@` later on the line that
+ * is no userinfo) is the safe mistake; this runs on short fields and messages, never on file
+ * contents. `keep` may spare a userinfo that is a documentation placeholder (`user:password`).
  */
-export function stripUrlUserinfo(text: string): string {
+export function stripUrlUserinfo(text: string, keep?: (userinfo: string) => boolean): string {
   if (!text.includes("@")) return text;
   return text
     .split("\n")
@@ -82,7 +88,8 @@ export function stripUrlUserinfo(text: string): string {
       const at = line.lastIndexOf("@");
       const i = at === -1 ? -1 : line.indexOf("//");
       // Everything between the first "//" and the line's last "@": later "//"s are inside it.
-      return i !== -1 && i + 2 <= at ? line.slice(0, i + 2) + line.slice(at + 1) : line;
+      if (i === -1 || i + 2 > at || keep?.(line.slice(i + 2, at))) return line;
+      return line.slice(0, i + 2) + line.slice(at + 1);
     })
     .join("\n");
 }
@@ -263,8 +270,14 @@ export class Redactor {
     if (text.length === 0) return text;
     const memo = this.#memo.get(text);
     if (memo !== undefined) return memo;
-    let out = this.scrub(redactCredentials(stripUrlUserinfo(text)));
     const scanner = this.scanner();
+    // A documentation placeholder as userinfo (`scheme://user:password@host` in a rule's title) is
+    // no credential: kept, so the texts agent-audit writes itself read as written. Only a plain
+    // `word:word` is considered, so a span holding more than one userinfo is never kept.
+    const keep = (userinfo: string) =>
+      /^[A-Za-z_-]{1,32}:[A-Za-z_-]{1,32}$/.test(userinfo) &&
+      (scanner?.isPlaceholder(userinfo.slice(userinfo.indexOf(":") + 1)) ?? false);
+    let out = this.scrub(redactCredentials(stripUrlUserinfo(text, keep), keep));
     if (scanner) {
       const found = embeddedSecrets(out, scanner);
       // Past the search's bound the whole string is masked: a flood of keywords cannot hide a token.
