@@ -36,6 +36,8 @@ export class ContentScanner {
   /** Rules per keyword, indexed like `keywords.keywords`. */
   private readonly rulesOf: ContentRule[][];
   private readonly placeholders: RegExp[];
+  /** The placeholders as one regex when they combine exactly (one call per candidate secret, issue 8). */
+  private readonly placeholder: RegExp | undefined;
 
   /** Rule ids switched off by the user's config; structural detections judged by them are dropped too. */
   readonly disabled: ReadonlySet<string>;
@@ -44,6 +46,7 @@ export class ContentScanner {
     this.disabled = disabled;
     this.rules = ruleSet.content.filter((r) => !disabled.has(r.id));
     this.placeholders = ruleSet.placeholders;
+    this.placeholder = combine(ruleSet.placeholders);
     for (const rule of this.rules) {
       for (const k of rule.keywords) {
         const list = this.byKeyword.get(k) ?? [];
@@ -66,6 +69,7 @@ export class ContentScanner {
 
   /** True if a value equals or embeds a documentation placeholder. */
   isPlaceholder(value: string): boolean {
+    if (this.placeholder) return this.placeholder.test(value);
     for (const re of this.placeholders) if (re.test(value)) return true;
     return false;
   }
@@ -98,12 +102,15 @@ export class ContentScanner {
     const out: number[] = [];
     let lists = 0;
     if (positions) {
+      const found: number[][] = [];
       for (const k of rule.keywords) {
         const starts = positions.starts.get(this.keywordIndex.get(k) ?? -1);
-        if (!starts?.length) continue;
-        lists++;
-        for (let i = 0; i < starts.length; i++) out.push(starts[i]!);
+        if (starts?.length) found.push(starts);
       }
+      // One keyword occurred: its record is already the answer (anchoredMatches only reads it).
+      if (found.length === 1) return found[0]!;
+      lists = found.length;
+      for (const starts of found) for (let i = 0; i < starts.length; i++) out.push(starts[i]!);
     } else {
       // latin1 and ASCII lower-casing keeps every offset where it was.
       const text = lower();
@@ -169,8 +176,9 @@ export class ContentScanner {
           typeof rule.secretGroup === "string" ? m.groups?.[rule.secretGroup] : m[rule.secretGroup];
         if (!secret) continue;
         const at = start + Math.max(0, m[0].indexOf(secret));
-        if (!this.accept(rule, secret)) continue;
+        // The marker lookup first: it is cheaper than the gates (issue 8: a line of allowed matches).
         if (honour && index.allowed(at)) continue;
+        if (!this.accept(rule, secret)) continue;
         const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
         out.push({
           ruleId: rule.id,
@@ -215,6 +223,18 @@ function anchoredMatches(text: string, positions: number[], sticky: RegExp): Reg
     until = p + Math.max(1, m[0].length);
   }
   return out;
+}
+
+/**
+ * One regex matching where any of the given ones matches, or undefined when that cannot be exact:
+ * flags differ, or a pattern refers to its own groups (numbers would shift), or is stateful.
+ */
+function combine(res: readonly RegExp[]): RegExp | undefined {
+  if (res.length === 0) return undefined;
+  const flags = res[0]!.flags;
+  if (/[gy]/.test(flags)) return undefined;
+  for (const re of res) if (re.flags !== flags || /\\[1-9]|\\k</.test(re.source)) return undefined;
+  return new RegExp(res.map((re) => `(?:${re.source})`).join("|"), flags);
 }
 
 /**

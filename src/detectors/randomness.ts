@@ -2,16 +2,43 @@
 // a version, a boolean? Shannon entropy alone over-matches (shared/research/secret-scanners.md
 // section 6.5); the gate combines entropy, character classes and the shape of common non-secrets.
 
+/** Counts per char code for shannonEntropy, reused (secrets are mostly ASCII: no Map, no garbage). */
+const COUNTS = new Int32Array(256);
+/** c * log2(c) for the counts a secret-sized string has: one lookup per distinct character. */
+const C_LOG_C = Float64Array.from({ length: 1025 }, (_, c) => (c === 0 ? 0 : c * Math.log2(c)));
+const cLogC = (c: number) => (c < C_LOG_C.length ? C_LOG_C[c]! : c * Math.log2(c));
+
+/**
+ * Shannon entropy in bits per character (by code point): log2(n) - sum(c log2 c) / n over the
+ * characters' counts c. Runs once or twice per candidate secret, so on a flood of matches it is on
+ * the hot path (issue 8): latin1 strings are counted in a reused table, others in a Map.
+ */
 export function shannonEntropy(s: string): number {
-  if (s.length === 0) return 0;
-  const counts = new Map<string, number>();
-  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let h = 0;
-  for (const c of counts.values()) {
-    const p = c / s.length;
-    h -= p * Math.log2(p);
+  const n = s.length;
+  if (n === 0) return 0;
+  let narrow = true;
+  for (let i = 0; i < n && narrow; i++) narrow = s.charCodeAt(i) <= 0xff;
+  if (!narrow) {
+    const counts = new Map<string, number>();
+    let points = 0;
+    for (const ch of s) {
+      counts.set(ch, (counts.get(ch) ?? 0) + 1);
+      points++;
+    }
+    let sum = 0;
+    for (const c of counts.values()) sum += cLogC(c);
+    return Math.max(0, Math.log2(points) - sum / points);
   }
-  return h;
+  for (let i = 0; i < n; i++) COUNTS[s.charCodeAt(i)]!++;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const code = s.charCodeAt(i);
+    const c = COUNTS[code]!;
+    if (c === 0) continue;
+    sum += cLogC(c);
+    COUNTS[code] = 0;
+  }
+  return Math.max(0, Math.log2(n) - sum / n);
 }
 
 const NOT_SECRET_SHAPES: RegExp[] = [
@@ -31,18 +58,34 @@ const NOT_SECRET_SHAPES: RegExp[] = [
 export function looksRandom(value: string, minLength = 8): boolean {
   if (value.length < minLength) return false;
   if (/\s/.test(value)) return false;
-  for (const re of NOT_SECRET_SHAPES) if (re.test(value)) return false;
-  let classes = 0;
-  if (/[a-z]/.test(value)) classes++;
-  if (/[A-Z]/.test(value)) classes++;
-  if (/\d/.test(value)) classes++;
-  if (/[^A-Za-z0-9]/.test(value)) classes++;
+  // One pass for the character classes. A value with a letter and a digit and none of . / - : can
+  // match none of NOT_SECRET_SHAPES (each needs one of those, or no letter, or no digit, or at most
+  // 7 characters), so the shape regexes are skipped for it: most candidate secrets (issue 8).
+  let lower = false;
+  let upper = false;
+  let digit = false;
+  let other = false;
+  let shaped = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) lower = true;
+    else if (c >= 0x41 && c <= 0x5a) upper = true;
+    else if (c >= 0x30 && c <= 0x39) digit = true;
+    else {
+      other = true;
+      if (c === 0x2e || c === 0x2f || c === 0x2d || c === 0x3a) shaped = true;
+    }
+  }
+  if (shaped || !digit || !(lower || upper) || value.length <= 7) {
+    for (const re of NOT_SECRET_SHAPES) if (re.test(value)) return false;
+  }
+  const classes = +lower + +upper + +digit + +other;
   const h = shannonEntropy(value);
   // Long hex or base64 blobs, or short mixed-class strings with enough entropy.
   if (classes >= 3) return h >= 3.0;
   // Letters of one case plus punctuation and no digit ("number):", "list-session"): words and code,
   // unless long and varied enough to be a generated string.
-  const lettersAndSymbolsOnly = !/\d/.test(value) && !(/[a-z]/.test(value) && /[A-Z]/.test(value));
+  const lettersAndSymbolsOnly = !digit && !(lower && upper);
   if (classes === 2 && lettersAndSymbolsOnly) return value.length >= 20 && h >= 3.8;
   if (classes === 2) return h >= (value.length >= 20 ? 3.2 : 3.0);
   return value.length >= 24 && h >= 3.5;
