@@ -162,6 +162,8 @@ export class ContentScanner {
     const from = opts.window?.start ?? 0;
     const until = opts.window?.end ?? Number.POSITIVE_INFINITY;
     for (const rule of rules) {
+      // The gates' verdict per value: a flood repeats one near-miss value thousands of times.
+      const verdicts = new Map<string, boolean>();
       let matches: Iterable<RegExpMatchArray>;
       if (rule.anchored) {
         matches = anchoredMatches(text, this.keywordStarts(rule, lower, positions), rule.anchored);
@@ -178,7 +180,12 @@ export class ContentScanner {
         const at = start + Math.max(0, m[0].indexOf(secret));
         // The marker lookup first: it is cheaper than the gates (issue 8: a line of allowed matches).
         if (honour && index.allowed(at)) continue;
-        if (!this.accept(rule, secret)) continue;
+        let ok = verdicts.get(secret);
+        if (ok === undefined) {
+          ok = this.accept(rule, secret);
+          verdicts.set(secret, ok);
+        }
+        if (!ok) continue;
         const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
         out.push({
           ruleId: rule.id,
@@ -209,20 +216,20 @@ export class ContentScanner {
 
 /**
  * The matches of a sticky regex tried at every occurrence of the keywords, in text order and not
- * overlapping, as a global regex over the whole text would find them.
+ * overlapping, as a global regex over the whole text would find them. Lazy: each match is garbage
+ * as soon as it is judged (issue 8: holding a flood's matches in one array made the collector the
+ * main cost).
  */
-function anchoredMatches(text: string, positions: number[], sticky: RegExp): RegExpMatchArray[] {
-  const out: RegExpMatchArray[] = [];
+function* anchoredMatches(text: string, positions: number[], sticky: RegExp): Generator<RegExpMatchArray> {
   let until = 0;
   for (const p of positions) {
     if (p < until) continue;
     sticky.lastIndex = p;
     const m = sticky.exec(text);
     if (!m) continue;
-    out.push(m);
     until = p + Math.max(1, m[0].length);
+    yield m;
   }
-  return out;
 }
 
 /**
