@@ -56,11 +56,16 @@ describe("content scanner: a planted token (issue 8)", () => {
 
   it("is found exactly once per line when planted on every line", () => {
     fc.assert(
-      fc.property(ghToken, fc.integer({ min: 1, max: 50 }), fc.constantFrom("", "x = ", "# ", "\t"), (t, lines, pre) => {
-        const text = Array.from({ length: lines }, () => `${pre}${t}`).join("\n");
-        const hits = scanner.scan(text).filter((d) => d.ruleId === "github-pat-classic");
-        expect(hits.map((d) => d.line)).toEqual(Array.from({ length: lines }, (_, i) => i + 1));
-      }),
+      fc.property(
+        ghToken,
+        fc.integer({ min: 1, max: 50 }),
+        fc.constantFrom("", "x = ", "# ", "\t"),
+        (t, lines, pre) => {
+          const text = Array.from({ length: lines }, () => `${pre}${t}`).join("\n");
+          const hits = scanner.scan(text).filter((d) => d.ruleId === "github-pat-classic");
+          expect(hits.map((d) => d.line)).toEqual(Array.from({ length: lines }, (_, i) => i + 1));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -69,11 +74,21 @@ describe("content scanner: a planted token (issue 8)", () => {
 // Adversarial units: every rule's keywords (the prefilter's triggers), near-misses built from the
 // rules' own examples cut short, the floods of issue 8, random token characters and separators.
 const keywords = [...new Set(rules.content.flatMap((r) => r.keywords))];
-const nearMisses = rules.content.flatMap((r) => r.examples.match.map((m) => m.slice(0, Math.max(4, m.length - 3))));
+const nearMisses = rules.content.flatMap((r) =>
+  r.examples.match.map((m) => m.slice(0, Math.max(4, m.length - 3))),
+);
 const piece = fc.oneof(
   fc.constantFrom(...keywords),
   fc.constantFrom(...nearMisses),
-  fc.constantFrom("-ghs_1_eyJaaaaaaaa.bbbbbbbb.", "asana_token: 1/", "-eyJ", "-ops_eyJ", "token ", '"token":"', "gitleaks:allow"),
+  fc.constantFrom(
+    "-ghs_1_eyJaaaaaaaa.bbbbbbbb.",
+    "asana_token: 1/",
+    "-eyJ",
+    "-ops_eyJ",
+    "token ",
+    '"token":"',
+    "gitleaks:allow",
+  ),
   charsOf("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 12),
   fc.constantFrom(" ", "\n", "=", ":", '"', "_", "-", ".", "/", "+"),
 );

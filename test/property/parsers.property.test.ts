@@ -1,0 +1,376 @@
+import fc from "fast-check";
+import { checkSync } from "recheck";
+import { describe, expect, it } from "vitest";
+import { redactText } from "../../src/core/redact.js";
+import { isPlaceholder } from "../../src/detectors/parsers/common.js";
+import { PARSERS, type ParseResult } from "../../src/detectors/parsers/index.js";
+import { looksRandom } from "../../src/detectors/randomness.js";
+import { defaultRules } from "../../src/detectors/rules.js";
+import { countWork, distinctValue, hostileText, leaks, plant, separator, token } from "./support.js";
+
+// Issue 8, "Then, by construction": every structural parser (src/detectors/parsers/index.ts) takes
+// whatever the agent wrote. Arbitrary bytes never throw out of it, a planted token never reaches a
+// string meant for output, the work stays linear in the input, and a secret planted in a valid
+// file comes back exactly.
+
+const RULE = {
+  id: "test-path-rule",
+  provider: "test",
+  title: "A credential file",
+  severity: "high" as const,
+  remediation: "Remove it.",
+};
+
+function run(name: string, text: string): ParseResult {
+  return PARSERS[name]!({ text, path: "dir/file", rule: RULE });
+}
+
+/** Every string of a parse result meant for output (never detection.secret, the raw value by design). */
+function printable(r: ParseResult): string[] {
+  const out: string[] = [];
+  if (r.malformed !== undefined) out.push(r.malformed);
+  for (const d of r.detections) {
+    // String(): a key named `__proto__` or `constructor` gives a non-string type in the INI parser
+    // (the KNOWN failure below); this property is about leaks, that one about shape.
+    out.push(...[d.ruleId, d.provider, d.type, d.severity, d.title, d.remediation].map(String));
+    if (d.kind) out.push(d.kind);
+    if (d.viaRuleId) out.push(d.viaRuleId);
+    if (d.identityPath) out.push(d.identityPath);
+    // A key path holds the file's own keys: the output boundary (src/core/sanitize.ts, Redactor)
+    // redacts it, as every name from the audited world. What is printed is its redaction.
+    if (d.name !== undefined) out.push(redactText(d.name));
+  }
+  return out;
+}
+
+const NAMES = Object.keys(PARSERS).sort();
+
+describe("structural parsers: arbitrary input never throws (issue 8)", () => {
+  for (const name of NAMES) {
+    it(name, () => {
+      fc.assert(
+        fc.property(hostileText, (text) => {
+          const r = run(name, text);
+          expect(Array.isArray(r.detections)).toBe(true);
+          if (r.malformed !== undefined) {
+            expect(typeof r.malformed).toBe("string");
+            expect(r.malformed).not.toMatch(/[\r\n]/);
+          }
+          for (const d of r.detections) {
+            expect(typeof d.secret).toBe("string");
+            if (d.line !== undefined) expect(Number.isInteger(d.line) && d.line >= 1).toBe(true);
+          }
+        }),
+        { numRuns: 200 },
+      );
+    });
+  }
+});
+
+describe("structural parsers: keys named like Object.prototype members (issue 8)", () => {
+  // KNOWN, not fixed here: src/detectors/parsers/ini.ts looks keys up with AWS_KEYS[key.toLowerCase()]
+  // on a plain object, so `__proto__` and `constructor` find Object.prototype and Object: the INI,
+  // properties and my.cnf parsers report "constructor = Xk3lPq9vZ2mN8rT1" as an AWS secret whose
+  // `type` is the function Object (`__proto__`: the object Object.prototype). Fix: Object.hasOwn
+  // or a Map. Every key must be read like any other: no detection for a value under a key that
+  // names no secret.
+  for (const name of NAMES) {
+    const fails = ["ini", "properties", "my-cnf"].includes(name);
+    (fails ? it.fails : it)(name, () => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom(
+            "__proto__",
+            "constructor",
+            "toString",
+            "hasOwnProperty",
+            "valueOf",
+            "__defineGetter__",
+          ),
+          hostileText,
+          fc.nat(),
+          (k, text, at) => {
+            const r = run(name, plant(text, `\n${k} = Xk3lPq9vZ2mN8rT1\n`, at));
+            for (const d of r.detections) {
+              for (const f of [d.ruleId, d.provider, d.type, d.severity, d.title, d.remediation, d.secret])
+                expect(typeof f).toBe("string");
+            }
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+  }
+});
+
+describe("structural parsers: a planted token is never printed (issue 8)", () => {
+  for (const name of NAMES) {
+    it(name, () => {
+      fc.assert(
+        fc.property(hostileText, token, fc.nat(), separator, separator, (text, t, at, before, after) => {
+          const r = run(name, plant(text, t, at, before, after));
+          for (const s of printable(r)) expect(leaks(s, t), JSON.stringify(s)).toBe(false);
+        }),
+        { numRuns: 200 },
+      );
+    });
+  }
+});
+
+// The unit of each format that makes a detection, `v` its distinct value and `i` its index; `wrap`
+// closes the document. Repeating the unit n and 4n times must cost at most 4 times the work (an
+// affine cost a*n + b with b >= 0 does; a per-secret pass over the whole text costs 16 times).
+const UNITS: Record<string, { unit: (v: string, i: string) => string; wrap?: (body: string[]) => string }> = {
+  ini: { unit: (v, i) => `[s${i}]\npassword = ${v}\n` },
+  "my-cnf": { unit: (v, i) => `[client${i}]\npassword=${v}\n` },
+  properties: { unit: (v, i) => `repo_${i}_password=${v}\n` },
+  json: { unit: (v, i) => `"password_${i}": "${v}"`, wrap: (b) => `{${b.join(",")}}` },
+  "mcp-json": {
+    unit: (v, i) => `"s${i}": {"env": {"API_TOKEN": "${v}"}}`,
+    wrap: (b) => `{"mcpServers": {${b.join(",")}}}`,
+  },
+  yaml: { unit: (v, i) => `password_${i}: ${v}\n` },
+  toml: { unit: (v, i) => `password_${i} = "${v}"\n` },
+  kubeconfig: {
+    unit: (v, i) => `- name: u${i}\n  user:\n    token: ${v}\n`,
+    wrap: (b) => `users:\n${b.join("")}`,
+  },
+  "docker-config": {
+    unit: (v, i) => `"r${i}.example": {"auth": "${Buffer.from(`u:${v}`).toString("base64")}"}`,
+    wrap: (b) => `{"auths": {${b.join(",")}}}`,
+  },
+  netrc: { unit: (v, i) => `machine h${i} login u password ${v}\n` },
+  npmrc: { unit: (v, i) => `//r${i}.example/:_authToken=${v}\n` },
+  "git-credentials": { unit: (v, i) => `https://u:${v}@h${i}.example\n` },
+  pem: {
+    unit: (v) =>
+      `-----BEGIN PRIVATE KEY-----\n${Buffer.from(v.repeat(3)).toString("base64")}\n-----END PRIVATE KEY-----\n`,
+  },
+  dotenv: { unit: (v, i) => `API_TOKEN_${i}=${v}\n` },
+  pgpass: { unit: (v, i) => `h${i}:5432:*:u:${v}\n` },
+  presence: { unit: (v) => `${v}\n` },
+  xml: {
+    unit: (v) => `<server><password>${v}</password></server>\n`,
+    wrap: (b) => `<settings>${b.join("")}</settings>`,
+  },
+  "token-file": { unit: (v) => `${v}\n` },
+};
+
+/**
+ * KNOWN (issue 8, not fixed here: the parsers are another change's). Each of these looks up every
+ * secret's line from the start of the text, a pass over the text per secret, so n secrets cost n
+ * times the file: findLine/lineOfValue (parsers/common.ts) from structuredSecrets (json.ts: json,
+ * mcp-json, yaml, toml), kubeconfig.ts, docker-config.ts, xml.ts and pem.ts; dotenv.ts also builds
+ * and runs one RegExp over the whole text per variable. Counterexample (the shrunk one): 100 and 400
+ * units of the table below, e.g. json `{"password_000000": "<v0>", ...}`: 15 times the work for 4
+ * times the size; 20,000 entries (1 MB) take 8.7 s in json, 68 s in dotenv (900 KB), 4 s in yaml,
+ * toml and xml, 10 s in pem. Fix: one line index per text (content.ts TextIndex) and a cursor.
+ */
+const QUADRATIC = new Set([
+  "docker-config",
+  "dotenv",
+  "json",
+  "kubeconfig",
+  "mcp-json",
+  "pem",
+  "toml",
+  "xml",
+  "yaml",
+]);
+
+describe("structural parsers: work is linear in the input (issue 8)", () => {
+  it("every parser has a unit", () => expect(Object.keys(UNITS).sort()).toEqual(NAMES));
+  for (const name of NAMES) {
+    (QUADRATIC.has(name) ? it.fails : it)(name, () => {
+      const u = UNITS[name]!;
+      const doc = (seed: number, n: number, noise: string) => {
+        // Fixed-width indices: every unit has the same length, so n and 4n units are exactly 1:4 in size.
+        const body = Array.from(
+          { length: n },
+          (_, i) => u.unit(distinctValue(seed, i), String(i).padStart(6, "0")) + noise,
+        );
+        return u.wrap ? u.wrap(body) : body.join("");
+      };
+      fc.assert(
+        fc.property(
+          fc.integer(),
+          fc.integer({ min: 100, max: 200 }),
+          fc.constantFrom("", "\n", "# c\n", " "),
+          (seed, n, noise) => {
+            const small = countWork(() => run(name, doc(seed, n, noise)));
+            const big = countWork(() => run(name, doc(seed, 4 * n, noise)));
+            // One detection per unit (a presence file is one finding whatever it holds): exact.
+            const per = (k: number) => (name === "presence" ? 1 : k);
+            expect(small.result.detections).toHaveLength(per(n));
+            expect(big.result.detections).toHaveLength(per(4 * n));
+            expect(big.work, `work ${small.work} -> ${big.work}`).toBeLessThanOrEqual(4 * small.work);
+          },
+        ),
+        { numRuns: 8 },
+      );
+    });
+  }
+});
+
+// Round trip: a secret planted in a valid file of benign entries is found, exactly, and only it.
+const benignValue = fc.constantFrom("us-east-1", "yes", "json", "main", "42", "alice");
+const benignKey = fc.constantFrom("region", "output", "name", "user", "color", "retries");
+/** A generated-looking secret of 16 to 40 characters, symbols included (every parser's gate accepts it). */
+const password = fc
+  .string({
+    unit: fc.constantFrom(..."abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!%+,.@^~".split("")),
+    minLength: 16,
+    maxLength: 40,
+  })
+  .filter((s) => looksRandom(s, 16) && !isPlaceholder(s));
+
+describe("structural parsers: a planted secret comes back exactly (issue 8 round trip)", () => {
+  it("dotenv: quoted or not, with export and comments", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(benignKey, benignValue), { maxLength: 6 }),
+        fc.nat(),
+        fc.constantFrom("API_TOKEN", "DB_PASSWORD", "CLIENT_SECRET"),
+        password,
+        fc.constantFrom("", "export "),
+        fc.constantFrom("", '"', "'"),
+        fc.constantFrom("", " # note"),
+        (benign, at, k, v, ex, q, comment) => {
+          const lines = benign.map(([bk, bv]) => `${bk.toUpperCase()}=${bv}`);
+          lines.splice(at % (lines.length + 1), 0, `${ex}${k}=${q}${v}${q}${comment}`);
+          const r = run("dotenv", `${lines.join("\n")}\n`);
+          expect(r.malformed).toBeUndefined();
+          expect(r.detections.map((d) => d.secret)).toEqual([v]);
+          expect(r.detections[0]!.name).toBe(k);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("ini: sections, `=` or `:`, quoted values", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(benignKey, benignValue), { maxLength: 6 }),
+        fc.nat(),
+        fc.constantFrom("password", "aws_secret_access_key", "client_secret"),
+        password,
+        fc.constantFrom(" = ", "=", ": "),
+        fc.constantFrom("", '"'),
+        (benign, at, k, v, eq, q) => {
+          const lines = ["[default]", ...benign.map(([bk, bv]) => `${bk} = ${bv}`)];
+          lines.splice(1 + (at % lines.length), 0, `${k}${eq}${q}${v}${q}`);
+          const r = run("ini", `${lines.join("\n")}\n`);
+          expect(r.malformed).toBeUndefined();
+          expect(r.detections.map((d) => d.secret)).toEqual([v]);
+          expect(r.detections[0]!.name).toBe(`default.${k}`);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  // Issue 8 item 11: an INI inline `; comment` became part of the secret. KNOWN, not fixed here
+  // (src/detectors/parsers/ini.ts readIni keeps everything after `=`): counterexample
+  // "[default]\npassword = 7aaaaaaaaaaaS ; note\n" gives the secret "7aaaaaaaaaaaS ; note".
+  it.fails("ini: an inline comment is not part of the value", () => {
+    fc.assert(
+      fc.property(password, fc.constantFrom(" ; note", " # note", "\t; x"), (v, comment) => {
+        const r = run("ini", `[default]\npassword = ${v}${comment}\n`);
+        expect(r.detections.map((d) => d.secret)).toEqual([v]);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("netrc: plain or quoted tokens, on one line or several", () => {
+    fc.assert(
+      fc.property(
+        password,
+        fc.constantFrom("machine", "default"),
+        fc.constantFrom(" ", "\n", "\n\t"),
+        fc.boolean(),
+        fc.array(fc.constantFrom("machine other.example login bob password", "# comment"), { maxLength: 2 }),
+        (v, head, sepr, quoted, prefix) => {
+          const pw = quoted ? `"${v.replace(/["\\]/g, "\\$&")}"` : v;
+          const host = head === "machine" ? "machine h.example" : "default";
+          const lines = prefix.map((p) => (p.endsWith("password") ? `${p} hunter2x` : p));
+          const text = `${lines.join("\n")}\n${host}${sepr}login alice${sepr}password ${pw}\n`;
+          const r = run("netrc", text);
+          const mine = r.detections.filter((d) => d.secret === v);
+          expect(mine).toHaveLength(1);
+          expect(mine[0]!.name).toBe(`${head === "machine" ? "h.example" : "default"}.password`);
+          expect(r.detections.map((d) => d.secret).sort()).toEqual(
+            [v, ...(prefix.some((p) => p.endsWith("password")) ? ["hunter2x"] : [])].sort(),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("npmrc: _authToken, _password (base64), _auth (base64 user:pass)", () => {
+    fc.assert(
+      fc.property(
+        password,
+        fc.constantFrom("authToken", "password", "auth"),
+        fc.array(fc.constantFrom("registry=https://r.example/", "; comment", "save-exact=true"), {
+          maxLength: 3,
+        }),
+        (v, kind, benign) => {
+          const line =
+            kind === "authToken"
+              ? `//r.example/:_authToken=${v}`
+              : kind === "password"
+                ? `//r.example/:_password=${Buffer.from(v).toString("base64")}`
+                : `_auth=${Buffer.from(`alice:${v}`).toString("base64")}`;
+          const r = run("npmrc", [...benign, line].join("\n"));
+          expect(r.malformed).toBeUndefined();
+          expect(r.detections.map((d) => d.secret)).toEqual([v]);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+// The work counter cannot see backtracking inside one regex exec. For the dotenv parser, whose
+// library regex is the suspect, the regexes it runs over the file's text are checked with recheck
+// (a ReDoS checker; fuzzing with a fixed seed): the packaged content rules are excluded (the rules
+// test checks them), whatever else runs must not be polynomial.
+describe("structural parsers: no regex run over a .env text backtracks polynomially (issue 8)", () => {
+  // KNOWN (issue 8, not fixed here): src/detectors/parsers/dotenv.ts calls dotenv's parse(), whose
+  // line regex starts `(?:^|^)\s*` at every line and backtracks over all the blank lines after it:
+  // "\n".repeat(40_000) + "x" takes 3.7 s in parseDotenvFile (quadratic; a 1 MiB .env of newlines
+  // would take about 40 minutes). Fix: parse with parseDotenvText (src/sources/env.ts, linear).
+  it.fails("dotenv", () => {
+    const rules = defaultRules();
+    const known = new Set(
+      [...rules.content.flatMap((r) => [r.regex, r.anchored, ...r.allow]), ...rules.placeholders]
+        .filter((r): r is RegExp => r !== undefined)
+        .map((r) => r.source),
+    );
+    const seen = new Map<string, string>();
+    const exec = RegExp.prototype.exec;
+    RegExp.prototype.exec = function (this: RegExp, s: string) {
+      if (s.length > 40 && !known.has(this.source)) seen.set(this.source, this.flags);
+      return exec.call(this, s);
+    };
+    try {
+      run(
+        "dotenv",
+        "# a .env file of some length, so that the regexes run over it show\nA=1\nexport B='2'\n\n\nC=\"x\"\n",
+      );
+    } finally {
+      RegExp.prototype.exec = exec;
+    }
+    const polynomial = [...seen]
+      .map(([source, flags]) => ({
+        source,
+        r: checkSync(source, flags, { checker: "fuzz", randomSeed: 1, timeout: 20_000 }),
+      }))
+      .filter((x) => x.r.status === "vulnerable")
+      .map((x) => x.source);
+    expect(polynomial).toEqual([]);
+  });
+});
