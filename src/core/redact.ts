@@ -213,6 +213,8 @@ export class Redactor {
   readonly #values = new Set<string>();
   /** Printed forms by their first MIN_KNOWN_SECRET characters; each bucket longest first. */
   readonly #byHead = new Map<string, { form: string; secret: string }[]>();
+  /** The first two code units of every printed form, as one number: most positions stop here. */
+  readonly #pairs = new Set<number>();
   readonly #memo = new Map<string, string>();
   readonly #rules: RuleSet | undefined;
   #scanner: ContentScanner | undefined;
@@ -228,6 +230,7 @@ export class Redactor {
     this.#values.add(secret);
     for (const form of printedForms(secret)) {
       const head = form.slice(0, MIN_KNOWN_SECRET);
+      this.#pairs.add(form.charCodeAt(0) * 0x10000 + form.charCodeAt(1));
       const bucket = this.#byHead.get(head) ?? [];
       bucket.push({ form, secret });
       bucket.sort((a, b) => b.form.length - a.form.length);
@@ -252,6 +255,10 @@ export class Redactor {
     let last = 0;
     const end = text.length - MIN_KNOWN_SECRET;
     for (let i = 0; i <= end; ) {
+      if (!this.#pairs.has(text.charCodeAt(i) * 0x10000 + text.charCodeAt(i + 1))) {
+        i++;
+        continue;
+      }
       const bucket = this.#byHead.get(text.slice(i, i + MIN_KNOWN_SECRET));
       const hit = bucket?.find((b) => text.startsWith(b.form, i));
       if (!hit) {
