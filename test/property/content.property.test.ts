@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ContentScanner } from "../../src/detectors/content.js";
 import { defaultRules } from "../../src/detectors/rules.js";
 import type { Detection } from "../../src/detectors/types.js";
-import { charsOf, countWork, ghToken, hostileText, leaks, plant, token } from "./support.js";
+import { charsOf, countWork, ghToken, hostileText, leaks, linearBound, plant, token } from "./support.js";
 
 // Issue 8, "Then, by construction": the content scanner over the packaged rules (loaded as
 // test/detectors/rules.test.ts loads them) takes any text the agent wrote. It never throws, it
@@ -108,7 +108,7 @@ describe("content scanner: linear work and output (issue 8)", () => {
         expect(c3!.result.length - c2!.result.length).toBe(c2!.result.length - c1!.result.length);
         expect(c4!.result.length - c3!.result.length).toBe(c2!.result.length - c1!.result.length);
         expect(c4!.result.length).toBeLessThanOrEqual((4 * n * u.length) / MIN_SECRET);
-        expect(c4!.work, `work ${c1!.work} -> ${c4!.work}`).toBeLessThanOrEqual(4 * c1!.work);
+        expect(c4!.work, `work ${c1!.work} -> ${c4!.work}`).toBeLessThanOrEqual(linearBound(c1!.work, n));
       }),
       { numRuns: 30 },
     );

@@ -6,7 +6,16 @@ import { isPlaceholder } from "../../src/detectors/parsers/common.js";
 import { PARSERS, type ParseResult } from "../../src/detectors/parsers/index.js";
 import { looksRandom } from "../../src/detectors/randomness.js";
 import { defaultRules } from "../../src/detectors/rules.js";
-import { countWork, distinctValue, hostileText, leaks, plant, separator, token } from "./support.js";
+import {
+  countWork,
+  distinctValue,
+  hostileText,
+  leaks,
+  linearBound,
+  plant,
+  separator,
+  token,
+} from "./support.js";
 
 // Issue 8, "Then, by construction": every structural parser (src/detectors/parsers/index.ts) takes
 // whatever the agent wrote. Arbitrary bytes never throw out of it, a planted token never reaches a
@@ -118,8 +127,8 @@ describe("structural parsers: a planted token is never printed (issue 8)", () =>
 });
 
 // The unit of each format that makes a detection, `v` its distinct value and `i` its index; `wrap`
-// closes the document. Repeating the unit n and 4n times must cost at most 4 times the work (an
-// affine cost a*n + b with b >= 0 does; a per-secret pass over the whole text costs 16 times).
+// closes the document. Repeating the unit n and 4n times must cost at most 4 times the work, give
+// or take a few units (linearBound: an affine cost does; a per-secret pass over the text costs 16 times).
 const UNITS: Record<string, { unit: (v: string, i: string) => string; wrap?: (body: string[]) => string }> = {
   ini: { unit: (v, i) => `[s${i}]\npassword = ${v}\n` },
   "my-cnf": { unit: (v, i) => `[client${i}]\npassword=${v}\n` },
@@ -203,7 +212,9 @@ describe("structural parsers: work is linear in the input (issue 8)", () => {
             const per = (k: number) => (name === "presence" ? 1 : k);
             expect(small.result.detections).toHaveLength(per(n));
             expect(big.result.detections).toHaveLength(per(4 * n));
-            expect(big.work, `work ${small.work} -> ${big.work}`).toBeLessThanOrEqual(4 * small.work);
+            expect(big.work, `work ${small.work} -> ${big.work}`).toBeLessThanOrEqual(
+              linearBound(small.work, n),
+            );
           },
         ),
         { numRuns: 8 },

@@ -437,3 +437,12 @@ export function distinctValue(seed: number, i: number, n = 24): string {
   // Ends in a digit, an upper- and a lower-case letter: every randomness gate reads it as generated.
   return `${out}7Qz`;
 }
+
+/**
+ * The most work 4n units may cost given what n units cost: 4 times, plus 4 units' worth. An affine
+ * cost a*n + b fits whatever the sign of b within a few units (the last unit of a document may end
+ * a match the others only start); a per-unit pass over the whole input costs 16 times.
+ */
+export function linearBound(smallWork: number, n: number): number {
+  return 4 * smallWork + Math.ceil((4 * smallWork) / n);
+}
