@@ -1,9 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { lstat, realpath, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
+import { quoteName, shownPath } from "../config/echo.js";
+import { unsafeFile } from "../config/index.js";
 import { safeMessage, UsageError } from "../core/errors.js";
 import { zod } from "../core/lazy.js";
+import { fileKind, READ_LIMITS, readRegularText, UnsafeFileError } from "../core/safe-read.js";
 import type { Finding, ScanIssue, SourceKind, SourceName } from "../core/types.js";
+import { isUnder } from "../sources/confine.js";
 
 /**
  * The accepted inventory: fingerprints (never values, never previews) of findings a person has
@@ -97,7 +102,12 @@ export function parseBaseline(text: string, path: string): Baseline {
     const issues = r.error.issues;
     const first = issues[0]!;
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
-    throw malformed(path, `${first.path.map(String).join(".") || "(root)"}: ${first.message}${more}`);
+    // zod's message for unknown keys quotes them; a key may be a token (issue 8): quoteName instead.
+    const what =
+      first.code === "unrecognized_keys"
+        ? `unknown key${first.keys.length === 1 ? "" : "s"} ${first.keys.slice(0, 3).map(quoteName).join(", ")}${first.keys.length > 3 ? ", ..." : ""}`
+        : first.message;
+    throw malformed(path, `${shownPath(first.path)}: ${what}${more}`);
   }
   const seen = new Set<string>();
   r.data.entries.forEach((e, i) => {
@@ -110,24 +120,29 @@ export function parseBaseline(text: string, path: string): Baseline {
 
 /**
  * Reads a baseline. A missing file is `undefined` (no finding accepted) unless `required` (the user
- * named it with --baseline), then it is an error; a malformed file is always an error (exit 2).
+ * named it with --baseline, or a config's `baseline:` names it), then it is an error; a malformed
+ * file is always an error (exit 2). Read as a regular file of bounded size without blocking (a FIFO
+ * or a device is an error, never a hang: issue 8); `confineTo` keeps a baseline found inside an
+ * audited image from being a link out of it. A UTF-8 byte order mark is accepted.
  */
 export async function readBaseline(
   path: string,
-  opts: { required?: boolean } = {},
+  opts: { required?: boolean; confineTo?: string; label?: string } = {},
 ): Promise<Baseline | undefined> {
+  const label = opts.label ?? `baseline ${path}`;
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readRegularText(path, { maxBytes: READ_LIMITS.baseline, confineTo: opts.confineTo });
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "ENOENT" && !opts.required) return undefined;
     if (code === "ENOENT") {
       throw new UsageError(
-        `--baseline ${path}: no such file`,
+        `${opts.label ?? `--baseline ${path}`}: no such file`,
         "run `agent-audit baseline` to write one, or omit --baseline",
       );
     }
+    if (e instanceof UnsafeFileError) throw unsafeFile(label, e);
     throw new UsageError(`cannot read baseline ${path}: ${safeMessage(e)}`);
   }
   return parseBaseline(text, path);
@@ -205,8 +220,39 @@ export function serializeBaseline(b: Baseline): string {
 /**
  * Writes atomically: a temporary file in the same directory, then rename(2), so a reader (a CI
  * job, an editor) never sees half a file and a failed write leaves the old baseline in place.
+ * Never writes into a FIFO or a device (issue 8: a FIFO at the destination hung the run): an
+ * existing destination must be a regular file (or a symlink, which the rename replaces, never
+ * following it). `within`: the directory the file must really lie in (a baseline path taken from
+ * a config found inside the audited root must not lead out of it through a symlinked folder).
  */
-export async function writeBaseline(path: string, b: Baseline): Promise<void> {
+export async function writeBaseline(
+  path: string,
+  b: Baseline,
+  opts: { within?: string; label?: string } = {},
+): Promise<void> {
+  const label = opts.label ?? `baseline ${path}`;
+  let existing: Stats | undefined;
+  try {
+    existing = await lstat(path);
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ENOENT")
+      throw new UsageError(`cannot write baseline ${path}: ${safeMessage(e)}`);
+  }
+  if (existing && !existing.isFile() && !existing.isSymbolicLink())
+    throw new UsageError(`${label} is ${fileKind(existing)}, not a regular file`, "pass a regular file");
+  if (opts.within) {
+    let inside = false;
+    try {
+      inside = isUnder(await realpath(opts.within), await realpath(dirname(path)));
+    } catch {
+      inside = false;
+    }
+    if (!inside)
+      throw new UsageError(
+        `${label} leads outside the audited root`,
+        "a link in the audited root is not followed",
+      );
+  }
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
     await writeFile(tmp, serializeBaseline(b), { mode: 0o644, flag: "wx" });

@@ -8,6 +8,7 @@ import {
   writeBaseline,
 } from "../baseline/index.js";
 import { UsageError } from "../core/errors.js";
+import { confinementOf } from "../sources/confine.js";
 import type { CliIo, CliResult } from "./io.js";
 import { addEgressOptions, addSourceOptions, runScan, type ScanFlags } from "./scan.js";
 
@@ -62,17 +63,25 @@ export function baselineCommand(io: CliIo, result: CliResult): Command {
       // The existing baseline is read below for its reasons, not to mark findings as accepted.
       baseline: false,
     };
-    const { report, config } = await runScan(scanFlags, io, { inventory: true, probe: flags.probe });
+    const { report, config, loaded } = await runScan(scanFlags, io, { inventory: true, probe: flags.probe });
     const root = report.target.root;
     const path = flags.output
       ? resolve(io.cwd, flags.output)
       : (config.baseline ?? join(root, DEFAULT_BASELINE_FILE));
-    const previous = await readBaseline(path);
+    // Issue 8: the destination is read (for its reasons) and written without blocking or following
+    // into a device; one found in the root (not --output, not a --config's) must stay inside it.
+    const found = !flags.output && (!config.baseline || loaded.discovered);
+    const label = flags.output ? `--output ${path}` : `baseline ${path}`;
+    const conf = found ? await confinementOf(resolve(io.cwd, scanFlags.systemRoot), root) : { kind: "none" as const };
+    const previous = await readBaseline(path, {
+      label,
+      ...(conf.kind === "inside" ? { confineTo: conf.root } : {}),
+    });
     const next = buildBaseline(report.findings, previous, {
       ran: new Set(report.stats?.sources ?? []),
       probed: flags.probe,
     });
-    await writeBaseline(path, next);
+    await writeBaseline(path, next, { label, ...(found ? { within: root } : {}) });
     const before = new Set((previous?.entries ?? []).map((e) => e.fingerprint));
     const now = new Set(next.entries.map((e) => e.fingerprint));
     const added = [...now].filter((fp) => !before.has(fp)).length;

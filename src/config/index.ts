@@ -1,11 +1,13 @@
-import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { z as Z } from "zod";
 import { safeMessage, UsageError } from "../core/errors.js";
 import { yaml, zod } from "../core/lazy.js";
+import { READ_LIMITS, readRegularText, UnsafeFileError } from "../core/safe-read.js";
 import { SEVERITIES, type Severity } from "../core/types.js";
 import { defaultRules, type RuleSet } from "../detectors/rules.js";
+import { confinementOf, isUnder } from "../sources/confine.js";
 import { hint } from "./did-you-mean.js";
+import { quoteName, shownPath } from "./echo.js";
 
 /** agent-audit.yaml, after validation and defaults. */
 export interface AgentAuditConfig {
@@ -122,14 +124,10 @@ function knownKeysAt(path: PropertyKey[]): string[] {
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
 }
 
-function keyPath(path: PropertyKey[]): string {
-  return path.map(String).join(".") || "(root)";
-}
-
-/** A key as the user wrote it, shortened: keys are names, but nothing foreign is echoed at length. */
-function quoteKey(k: string): string {
-  return JSON.stringify(k.length > 64 ? `${k.slice(0, 64)}…` : k);
-}
+// Keys and rule ids are echoed through quoteName/shownPath (echo.ts): the config may be the
+// agent's, and a key may be a token (issue 8).
+const keyPath = shownPath;
+const quoteKey = quoteName;
 
 /** Every rule id the loaded rules define (content, env and path rules). */
 export function ruleIds(rules: RuleSet): string[] {
@@ -198,52 +196,216 @@ function unknownRuleIds(data: unknown, known: readonly string[]): string[] {
   return errors;
 }
 
+/** Nesting a config never needs (it has four levels): deeper YAML is refused before it is parsed. */
+const MAX_NESTING = 64;
+const MAX_INDENT = 256;
+/** yaml errors listed at most; a garbage file yields hundreds. */
+const MAX_ERRORS = 10;
+
 /**
- * Parses YAML text. Duplicate keys are errors (yaml's `uniqueKeys`, on by default, made explicit):
- * the second `exclude:` silently replacing the first is exactly the mistake a config check exists for.
- * yaml's own messages quote the offending source line, so only its error code and position are kept.
+ * Refuses, in one linear pass, the shapes on which the yaml parser is superlinear or worse (issue 8):
+ * 100,000 nested `- ` on one line ran it out of memory, `a: a: a: ...` took seconds per 100 KB, as
+ * did 200,000 `[`. Counts flow brackets (quoted ones too: a config's globs hold a few at most),
+ * block indicators per line and indentation.
+ */
+function nestingError(text: string): string | undefined {
+  let flow = 0;
+  let lineNo = 0;
+  for (let start = 0; start <= text.length; ) {
+    lineNo++;
+    const nl = text.indexOf("\n", start);
+    const end = nl === -1 ? text.length : nl;
+    let indent = 0;
+    while (start + indent < end && (text[start + indent] === " " || text[start + indent] === "\t")) indent++;
+    if (indent > MAX_INDENT) return `line ${lineNo}: indented more than ${MAX_INDENT} columns`;
+    let indicators = 0;
+    for (let k = start; k < end; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 0x5b || c === 0x7b) {
+        if (++flow > MAX_NESTING) return `line ${lineNo}: nested more than ${MAX_NESTING} levels deep`;
+      } else if (c === 0x5d || c === 0x7d) {
+        if (flow > 0) flow--;
+      } else if (c === 0x2d || c === 0x3f || c === 0x3a) {
+        // `-`, `?` or `:` followed by a blank or the end of the line: a block indicator.
+        const next = k + 1 < end ? text.charCodeAt(k + 1) : 0x20;
+        if ((next === 0x20 || next === 0x09) && ++indicators > MAX_NESTING)
+          return `line ${lineNo}: nested more than ${MAX_NESTING} levels deep`;
+      }
+    }
+    if (nl === -1) break;
+    start = nl + 1;
+  }
+  return undefined;
+}
+
+/** Tokens that carry no structure: any number of them may precede or follow a node. */
+const TRIVIA = new Set(["space", "newline", "comment", "byte-order-mark"]);
+/** Structural tokens (anchors, tags, indicators, stray values) that one node may carry at most. */
+const MAX_NODE_TOKENS = 8;
+
+/**
+ * A linear pass over yaml's concrete syntax tree, before the document is composed: the composer is
+ * quadratic in the number of tokens attached to one node (issue 8: 256 KiB of `"` took 211 s, of
+ * `*a ` or `&a ` four minutes). A real node carries an anchor, a tag and an indicator or two; more
+ * than MAX_NODE_TOKENS structural tokens before, between or after one, more than one document or
+ * a pile of directives is refused here. Walks with a stack, not recursion.
+ */
+function cstError(y: ReturnType<typeof yaml>, text: string): string | undefined {
+  const lc = new y.LineCounter();
+  const where = (offset: number) => {
+    const p = lc.linePos(offset);
+    return `line ${p.line}, column ${p.col}`;
+  };
+  let documents = 0;
+  let directives = 0;
+  const stack: unknown[] = [];
+  for (const token of new y.Parser(lc.addNewLine).parse(text)) {
+    if (token.type === "document" && ++documents > 1)
+      return `${where(token.offset)}: more than one YAML document`;
+    if (token.type === "directive" && ++directives > MAX_NODE_TOKENS)
+      return `${where(token.offset)}: more than ${MAX_NODE_TOKENS} YAML directives`;
+    stack.push(token);
+  }
+  while (stack.length) {
+    const node = stack.pop();
+    if (typeof node !== "object" || node === null) continue;
+    if (Array.isArray(node)) {
+      for (const item of node) stack.push(item);
+      continue;
+    }
+    for (const [k, v] of Object.entries(node)) {
+      if (typeof v !== "object" || v === null) continue;
+      if ((k === "start" || k === "end" || k === "sep") && Array.isArray(v)) {
+        let structural = 0;
+        for (const t of v as { type?: string; offset?: number }[]) {
+          if (t.type && !TRIVIA.has(t.type) && ++structural > MAX_NODE_TOKENS)
+            return `${where(t.offset ?? 0)}: not valid YAML (too many tokens on one value)`;
+        }
+      }
+      stack.push(v);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses YAML text. Duplicate keys are errors: the second `exclude:` silently replacing the first
+ * is exactly the mistake a config check exists for. They are found here, one set per mapping, not
+ * with yaml's `uniqueKeys`, which compares every key with every other (10,000 keys took 2 s, and a
+ * 1 MiB file minutes: issue 8). yaml's own messages quote the offending source line, so only its
+ * error code and position are kept. Never throws: an alias bomb ("Excessive alias count") or a
+ * nesting deep enough to exhaust the stack is one error line, not a stack trace (issue 8).
  */
 export function parseConfigText(text: string): { data: unknown; errors: string[] } {
-  const doc = yaml().parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length) {
-    const errors = doc.errors.map((e) => {
-      const at = e.linePos?.[0];
-      const where = at ? `line ${at.line}, column ${at.col}` : "(root)";
-      let what = e.code.toLowerCase().replace(/_/g, " ");
-      if (e.code === "DUPLICATE_KEY") {
-        const key = text.slice(e.pos[0], e.pos[1] + 64).match(/^[A-Za-z0-9_.-]{1,64}/)?.[0];
-        if (key) what = `duplicate key "${key}"`;
-      }
-      return `${where}: ${what}`;
-    });
-    return { data: undefined, errors };
+  const deep = nestingError(text);
+  if (deep) return { data: undefined, errors: [deep] };
+  const y = yaml();
+  const lineCounter = new y.LineCounter();
+  let doc: ReturnType<typeof y.parseDocument>;
+  try {
+    const shape = cstError(y, text);
+    if (shape) return { data: undefined, errors: [shape] };
+    doc = y.parseDocument(text, { uniqueKeys: false, lineCounter });
+  } catch (e) {
+    return { data: undefined, errors: [`(root): cannot parse the YAML (${safeMessage(e)})`] };
   }
-  return { data: doc.toJS({ maxAliasCount: 100 }), errors: [] };
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return "(root)";
+    const p = lineCounter.linePos(offset);
+    return `line ${p.line}, column ${p.col}`;
+  };
+  const errors = doc.errors.map((e) => `${at(e.pos[0])}: ${e.code.toLowerCase().replace(/_/g, " ")}`);
+  if (!errors.length) {
+    y.visit(doc, {
+      Map(_, map) {
+        const seen = new Set<string>();
+        for (const pair of map.items) {
+          const key = pair.key;
+          const name = y.isScalar(key) ? String(key.value) : undefined;
+          if (name === undefined) {
+            errors.push(`${at(y.isNode(key) ? key.range?.[0] : undefined)}: a key must be a plain name`);
+          } else if (seen.has(name)) {
+            errors.push(
+              `${at(key && y.isNode(key) ? key.range?.[0] : undefined)}: duplicate key ${quoteKey(name)}`,
+            );
+          } else seen.add(name);
+        }
+      },
+    });
+  }
+  if (errors.length) {
+    const more = errors.length > MAX_ERRORS ? [`(and ${errors.length - MAX_ERRORS} more)`] : [];
+    return { data: undefined, errors: [...errors.slice(0, MAX_ERRORS), ...more] };
+  }
+  try {
+    return { data: doc.toJS({ maxAliasCount: 100 }), errors: [] };
+  } catch (e) {
+    // yaml throws a ReferenceError for more than maxAliasCount alias expansions (a "billion laughs").
+    const aliases = e instanceof Error && /alias/i.test(e.message);
+    return {
+      data: undefined,
+      errors: [
+        aliases
+          ? "(root): too many YAML alias expansions (more than 100)"
+          : `(root): cannot read the YAML (${safeMessage(e)})`,
+      ],
+    };
+  }
+}
+
+/** Where the config came from, for the report and for what it may affect (issue 8, trust model). */
+export interface LoadedConfig {
+  config: AgentAuditConfig;
+  /** The file read; absent when no config was found. */
+  file?: string;
+  /**
+   * true: found inside the audited root (not named with --config). The agent can write there, so
+   * its rules, severities and failOn apply to the tree's findings only, and its `baseline` must lie
+   * inside the root.
+   */
+  discovered: boolean;
+  /** The real path the discovered config's files are confined to (the system root's, for an image). */
+  confineTo?: string;
 }
 
 /**
  * Loads agent-audit.yaml from `path` (must exist), or from `<root>/agent-audit.yaml` when present.
  * Every error is reported at once as one UsageError (exit 2), each line naming its key path.
+ * Read as a regular file of at most 1 MiB without blocking (a FIFO or a link to a device is an
+ * error, not a hang); a config found inside an image (--system-root) is confined to the image.
  */
 export async function loadConfig(opts: {
   path?: string;
   root: string;
   /** Rule ids that rules.disable / rules.severity may name; default: the packaged rules. */
   ruleIds?: readonly string[];
-}): Promise<{ config: AgentAuditConfig; file?: string }> {
+  /** The audited image's root ("/" or absent: none). */
+  systemRoot?: string;
+}): Promise<LoadedConfig> {
+  const discovered = opts.path === undefined;
   const file = opts.path ?? join(opts.root, DEFAULT_CONFIG_FILE);
+  const label = discovered ? `config ${file}` : `--config ${file}`;
+  let confineTo: string | undefined;
+  if (discovered) {
+    // Issue 8: a config found in a root inside the audited image must not be a link out of it.
+    const conf = await confinementOf(opts.systemRoot ?? "/", opts.root);
+    // A root that itself leads out of the image is not scanned (tree.ts says so): nothing of it is read.
+    if (conf.kind === "escapes") return { config: EMPTY_CONFIG, discovered };
+    if (conf.kind === "inside") confineTo = conf.root;
+  }
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readRegularText(file, { maxBytes: READ_LIMITS.config, confineTo });
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === "ENOENT" && !opts.path) return { config: EMPTY_CONFIG };
+    if (code === "ENOENT" && discovered) return { config: EMPTY_CONFIG, discovered };
     if (code === "ENOENT") {
       throw new UsageError(
         `--config ${file}: no such file`,
         `pass an existing agent-audit.yaml, or omit --config to use <root>/${DEFAULT_CONFIG_FILE} when present`,
       );
     }
+    if (e instanceof UnsafeFileError) throw unsafeFile(label, e);
     throw new UsageError(`cannot read config ${file}: ${safeMessage(e)}`);
   }
   const parsed = parseConfigText(text);
@@ -256,6 +418,10 @@ export async function loadConfig(opts: {
     });
     config = v.config;
     errors = v.errors;
+    // Issue 8: `agent-audit baseline` writes where the config says; a config the agent wrote must
+    // not point that write (or the read) outside the audited root.
+    if (discovered && config.baseline && !isUnder(resolve(opts.root), config.baseline))
+      errors = [...errors, "baseline: must lie inside the audited root (this config was found there)"];
   }
   if (errors.length) {
     throw new UsageError(
@@ -263,5 +429,16 @@ export async function loadConfig(opts: {
       "fix the keys listed above (see the README's config file reference)",
     );
   }
-  return { config, file };
+  return confineTo ? { config, file, discovered, confineTo } : { config, file, discovered };
+}
+
+/** One line for a file that is not read (a FIFO, a device, too big, a link out of the image). */
+export function unsafeFile(label: string, e: UnsafeFileError): UsageError {
+  if (e.code === "outside-root")
+    return new UsageError(
+      `${label} leads outside --system-root`,
+      "a link in the audited image is not followed",
+    );
+  if (e.code === "too-large") return new UsageError(`${label} ${e.message}`);
+  return new UsageError(`${label} ${e.message}`, "pass a regular file");
 }

@@ -96,7 +96,9 @@ export async function readRegularText(path: string, opts: SafeReadOptions): Prom
 
 /** Caps for the files agent-audit reads for itself. */
 export const READ_LIMITS = {
-  config: 1024 * 1024,
+  // A config is written by hand (a few KB); 256 KiB bounds the YAML parser, whose time per byte
+  // is far above a scan's (issue 8).
+  config: 256 * 1024,
   baseline: 64 * 1024 * 1024,
   envFile: 16 * 1024 * 1024,
   passwd: 16 * 1024 * 1024,

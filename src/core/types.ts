@@ -115,8 +115,43 @@ export interface AuditReport {
   checklist: ChecklistItem[];
   score: { passed: number; evaluated: number; total: number };
   issues: ScanIssue[];
+  /**
+   * What changed the scan's verdict besides the rules (issue 8, trust model): the config in effect
+   * and what it may affect, the rules it disabled or re-rated, and how many findings each mechanism
+   * suppressed. Absent only in reports of older versions.
+   */
+  policy?: ReportPolicy;
   /** Statistics of the scan (files, bytes, elapsed). Not part of the golden comparisons. */
   stats?: ScanStats;
+}
+
+/** The scope of a config: `all` for one named with --config, `tree` for one found inside the audited root. */
+export type PolicyScope = "all" | "tree";
+
+export interface ReportPolicy {
+  /** The agent-audit.yaml in effect; absent when none was found. */
+  config?: {
+    /** Relative to the root when inside it, else absolute. */
+    path: string;
+    /** true: found in the audited root (the agent can write it), not named with --config. */
+    discovered: boolean;
+    /** Which findings its rules.disable, rules.severity and failOn apply to: every source, or the tree's only. */
+    scope: PolicyScope;
+  };
+  /** Rule ids the config switched off (sorted), for the findings of `config.scope`. */
+  disabledRules: string[];
+  /** Severities the config re-rated (sorted by rule id), for the findings of `config.scope`. */
+  severityOverrides: { ruleId: string; severity: Severity }[];
+  /** The config's failOn, when it set one, and the findings it applies to (the --fail-on flag beats it). */
+  failOn?: { severity: Severity; scope: PolicyScope };
+  /** The baseline read, when one was: relative to the root when inside it, else absolute. */
+  baseline?: { path: string; entries: number };
+  /**
+   * Findings kept out of the verdict, by mechanism. `baseline`: findings listed but accepted.
+   * `config`, `inlineAllow`: findings not reported because a disabled rule or an inline allow
+   * marker (`agent-audit:allow`) suppressed them; absent while this build does not count them.
+   */
+  suppressed: { config?: number; inlineAllow?: number; baseline: number };
 }
 
 export interface ScanStats {

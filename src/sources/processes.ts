@@ -1,7 +1,8 @@
 import type { Stats } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { safeMessage } from "../core/errors.js";
+import { READ_LIMITS, readRegularFile, UnsafeFileError } from "../core/safe-read.js";
 import { detectEnvVar } from "../detectors/env.js";
 import type { Located, SourceContext } from "./context.js";
 import { parseEnvDump } from "./env.js";
@@ -16,13 +17,20 @@ type EnvRead = { env: Record<string, string> } | "unreadable" | "gone" | { error
  * ptrace read access (proc(5), "/proc/pid/environ"). So with --as-user the mode-bit check is a
  * faithful model; without it, the kernel answers the read.
  */
-async function readEnviron(ctx: SourceContext, path: string): Promise<EnvRead> {
+async function readEnviron(
+  ctx: SourceContext,
+  path: string,
+  confineTo: string | undefined,
+): Promise<EnvRead> {
   try {
     if (ctx.access.identity) {
       const st: Stats = await stat(path);
       if (!(await ctx.access.canRead(path, st))) return "unreadable";
     }
-    const buf = await readFile(path);
+    // Issue 8: under an audited image, <system-root>/proc/PID/environ is a file like any other
+    // there: a FIFO hung the run, a link to /dev/urandom never ended. Read without blocking, as a
+    // regular file (procfs ones stat as size 0: read to EOF, at most the env-file cap), confined.
+    const buf = await readRegularFile(path, { maxBytes: READ_LIMITS.envFile, sizeUnknown: true, confineTo });
     ctx.stats.files++;
     ctx.stats.bytes += buf.length;
     ctx.onFile?.(buf.length);
@@ -32,7 +40,11 @@ async function readEnviron(ctx: SourceContext, path: string): Promise<EnvRead> {
     if (code === "EACCES" || code === "EPERM") return "unreadable";
     // ESRCH: the process exited between the listing and the read.
     if (code === "ENOENT" || code === "ESRCH") return "gone";
-    return { error: safeMessage(e) };
+    if (e instanceof UnsafeFileError)
+      return {
+        error: e.code === "outside-root" ? "skipped: leads outside --system-root" : `skipped: ${e.message}`,
+      };
+    return { error: `cannot read: ${safeMessage(e)}` };
   }
 }
 
@@ -64,16 +76,22 @@ export async function scanProcesses(ctx: SourceContext): Promise<Located[]> {
     .filter((pid) => pid !== self)
     .sort((a, b) => a - b);
   let unreadable = 0;
+  let confineTo: string | undefined;
+  try {
+    confineTo = ctx.systemRoot === "/" ? undefined : await realpath(ctx.systemRoot);
+  } catch {
+    confineTo = undefined;
+  }
   const results = await mapPool(pids, ctx.limits.concurrency, async (pid) => {
     const agentPath = `/proc/${pid}/environ`;
-    const r = await readEnviron(ctx, join(proc, String(pid), "environ"));
+    const r = await readEnviron(ctx, join(proc, String(pid), "environ"), confineTo);
     if (r === "unreadable") {
       unreadable++;
       return [];
     }
     if (r === "gone") return [];
     if ("error" in r) {
-      ctx.issues.push({ where: agentPath, message: `cannot read: ${r.error}` });
+      ctx.issues.push({ where: agentPath, message: r.error });
       return [];
     }
     const out: Located[] = [];

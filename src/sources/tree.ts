@@ -2,6 +2,8 @@ import { type Dirent, readdirSync, type Stats, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { safeMessage } from "../core/errors.js";
+import { fileKind } from "../core/safe-read.js";
+import { ContentScanner } from "../detectors/content.js";
 import { confinementOf, insideSystemRoot } from "./confine.js";
 import type { Located, SourceContext } from "./context.js";
 import { claimFile, claimFileSync, type FileTarget, scanClaimed } from "./files.js";
@@ -36,12 +38,47 @@ export const DEP_DIRS = new Set([
   ".cargo",
 ]);
 
+declare module "./context.js" {
+  interface ScanLimits {
+    /**
+     * Rule ids switched off for the tree's findings only: those of an agent-audit.yaml found inside
+     * the audited root, which the agent can write (issue 8, trust model). A config named with
+     * --config disables rules for every source instead (ScanOptions.disabledRules).
+     */
+    treeDisabledRules?: readonly string[];
+  }
+}
+
+/** What a directory entry that is neither a file, a directory nor a symlink is, for its issue. */
+function direntKind(ent: Dirent): string {
+  if (ent.isFIFO()) return "a FIFO";
+  if (ent.isSocket()) return "a socket";
+  if (ent.isCharacterDevice()) return "a character device";
+  if (ent.isBlockDevice()) return "a block device";
+  return "not a regular file";
+}
+
+/** Appends without spreading: a spread of 125k+ items throws RangeError (issue 8). */
+function pushAll<T>(to: T[], items: readonly T[]): void {
+  for (const item of items) to.push(item);
+}
+
 /**
  * Walks the working tree. Files that .gitignore ignores ARE scanned (a gitignored .env is where
  * secrets hide). Symlinked files are followed; symlinked directories are followed once per real
- * directory (device:inode), so loops end. Sockets, FIFOs and devices are never opened.
+ * directory (device:inode), so loops end. Sockets, FIFOs and devices are never opened: each is an
+ * issue ("skipped: a FIFO"), as the README says (issue 8).
  */
-export async function scanTree(ctx: SourceContext): Promise<Located[]> {
+export async function scanTree(sourceCtx: SourceContext): Promise<Located[]> {
+  let ctx = sourceCtx;
+  const treeOff = ctx.limits.treeDisabledRules ?? [];
+  if (treeOff.length) {
+    // The tree's own scanner: a discovered config's disabled rules apply here and nowhere else. The
+    // scan pool hands `scanner.disabled` to its workers, and files.ts drops detections judged by a
+    // disabled rule before its dedupe, so a lower-ranked rule's detection still stands.
+    const disabled = new Set([...ctx.scanner.disabled, ...treeOff]);
+    ctx = { ...ctx, scanner: new ContentScanner(ctx.rules, disabled) };
+  }
   const root = resolve(ctx.root);
   // A tree inside the audited image (--root /mnt/img/app --system-root /mnt/img) can hold absolute
   // symlinks, which would resolve on the scanning machine: its reads are confined to the system root.
@@ -108,12 +145,12 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
     const claimed = claimFileSync(target, ctx);
     if (claimed === false) return;
     if (claimed === true) {
-      if (!toPool(target)) schedule(async () => void out.push(...(await scanClaimed(target, ctx))));
+      if (!toPool(target)) schedule(async () => pushAll(out, await scanClaimed(target, ctx)));
       return;
     }
     schedule(async () => {
       if (!(await claimFile(target, ctx))) return;
-      if (!toPool(target)) out.push(...(await scanClaimed(target, ctx)));
+      if (!toPool(target)) pushAll(out, await scanClaimed(target, ctx));
     });
   };
 
@@ -173,9 +210,14 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
             if (!ctx.limits.includeVcs && VCS_DIRS.has(ent.name)) continue;
             if (!ctx.limits.includeDeps && DEP_DIRS.has(ent.name)) continue;
             subdirs.push([abs, st, r]);
+          } else if (isIncluded(r)) {
+            ctx.issues.push({ where: r, message: `skipped: a symlink to ${fileKind(st)} (never opened)` });
           }
+        } else if (isIncluded(r)) {
+          // Sockets, FIFOs, block and character devices: never opened (a FIFO blocks a read, a
+          // device never ends), but never silently either: the file is not inventoried (issue 8).
+          ctx.issues.push({ where: r, message: `skipped: ${direntKind(ent)} (never opened)` });
         }
-        // Sockets, FIFOs, block and character devices: never opened.
       }
     } catch (e) {
       ctx.issues.push({ where: relDir || ".", message: `cannot list: ${safeMessage(e)}` });
@@ -188,8 +230,8 @@ export async function scanTree(ctx: SourceContext): Promise<Located[]> {
   for (let i = 0; i < pending.length; i++) await pending[i];
   if (pool) {
     const r = await pool.drain();
-    out.push(...r.located);
-    ctx.issues.push(...r.issues);
+    pushAll(out, r.located);
+    pushAll(ctx.issues, r.issues);
   }
   return out;
 }

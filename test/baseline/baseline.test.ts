@@ -188,7 +188,7 @@ describe("serializeBaseline / parseBaseline", () => {
     ],
     [
       JSON.stringify({ schemaVersion: 1, entries: [], extra: true }),
-      'invalid baseline b.json: (root): Unrecognized key: "extra"',
+      'invalid baseline b.json: (root): unknown key "extra"',
     ],
     [
       JSON.stringify({

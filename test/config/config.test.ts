@@ -174,7 +174,7 @@ describe("parseConfigText", () => {
 
   it("rejects several documents in one file", () => {
     expect(parseConfigText("include: [a]\n---\ninclude: [b]\n").errors).toEqual([
-      "line 2, column 1: multiple docs",
+      "line 2, column 1: more than one YAML document",
     ]);
   });
 });
@@ -187,7 +187,7 @@ describe("loadConfig", () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it("returns the empty config when the implicit root file is absent", async () => {
-    expect(await loadConfig({ root: dir, ruleIds: IDS })).toEqual({ config: EMPTY_CONFIG });
+    expect(await loadConfig({ root: dir, ruleIds: IDS })).toEqual({ config: EMPTY_CONFIG, discovered: true });
   });
 
   it("reads <root>/agent-audit.yaml", async () => {
@@ -195,6 +195,7 @@ describe("loadConfig", () => {
     expect(await loadConfig({ root: dir, ruleIds: IDS })).toEqual({
       config: { ...EMPTY_CONFIG, exclude: ["fixtures"], baseline: join(dir, "b.json") },
       file: join(dir, "agent-audit.yaml"),
+      discovered: true,
     });
   });
 
@@ -208,7 +209,7 @@ describe("loadConfig", () => {
   it("errors when the config is a directory", async () => {
     mkdirSync(join(dir, "agent-audit.yaml"));
     await expect(loadConfig({ root: dir, ruleIds: IDS })).rejects.toThrow(
-      `cannot read config ${join(dir, "agent-audit.yaml")}: is a directory (EISDIR)`,
+      `config ${join(dir, "agent-audit.yaml")} is a directory, not a regular file`,
     );
   });
 

@@ -72,7 +72,7 @@ describe("other processes source", () => {
     const res = await inventory({ sources: ["processes"], systemRoot: root });
     expect(res.findings).toEqual([]);
     expect(res.issues).toEqual([
-      { where: "/proc/7/environ", message: "cannot read: is a directory (EISDIR)" },
+      { where: "/proc/7/environ", message: "skipped: is a directory, not a regular file" },
     ]);
   });
 

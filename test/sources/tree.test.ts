@@ -34,7 +34,7 @@ describe("working tree source", () => {
     });
     const res = await inventory({ sources: ["tree"], root });
     expect(where(res.findings)).toEqual([".env:1"]);
-    expect(res.issues).toEqual([]);
+    expect(res.issues).toEqual([{ where: "img.bin", message: "skipped: binary file (--include-binary scans it)" }]);
   });
 
   it("includes VCS internals, dependencies and binaries when asked", async () => {

@@ -1,0 +1,84 @@
+import {
+  type Finding,
+  type PolicyScope,
+  type ReportPolicy,
+  SEVERITY_RANK,
+  type Severity,
+} from "../core/types.js";
+import type { AgentAuditConfig } from "./index.js";
+
+// The trust model of agent-audit.yaml (issue 8). The agent can write anywhere in the audited root,
+// so a config FOUND there is the agent's word: its rules.disable, rules.severity and failOn apply to
+// the tree's findings only (its include/exclude were tree-only already). A config NAMED with
+// --config is the operator's: it applies to every source. Either way the report says what was
+// disabled or re-rated, by which file, and how many findings were kept out of the verdict.
+
+/** The scope of a config's rule settings: `tree` for one found in the audited root. */
+export function configScope(discovered: boolean): PolicyScope {
+  return discovered ? "tree" : "all";
+}
+
+/**
+ * Applies a tree-scoped config's severity overrides to the tree's findings (the inventory applied
+ * none). A finding that fails its offline validity check stays `info`, as toFinding decides.
+ */
+export function applyTreeSeverity(findings: Finding[], overrides: Readonly<Record<string, Severity>>): void {
+  for (const f of findings) {
+    if (f.location.source !== "tree" || f.secret?.valid === false) continue;
+    const s = overrides[f.ruleId];
+    if (s) f.severity = s;
+  }
+}
+
+/** The threshold a finding is judged against: a tree-scoped config's failOn reaches tree findings only. */
+export interface FailPolicy {
+  failOn: Severity;
+  /** For findings of the tree (equals failOn unless a discovered config set its own). */
+  treeFailOn: Severity;
+}
+
+/** The --fail-on flag beats the config; a discovered config's failOn applies to the tree only. */
+export function failPolicy(
+  flag: Severity | undefined,
+  config: AgentAuditConfig,
+  scope: PolicyScope,
+): FailPolicy {
+  const failOn = flag ?? (scope === "all" ? config.failOn : undefined) ?? "high";
+  return { failOn, treeFailOn: flag ?? config.failOn ?? "high" };
+}
+
+/** Exit code per the contract, with the tree's own threshold: 1 if a non-accepted finding reaches it. */
+export function policyExitCode(findings: readonly Finding[], p: FailPolicy, exitZero: boolean): number {
+  if (exitZero) return 0;
+  const all = SEVERITY_RANK[p.failOn];
+  const tree = SEVERITY_RANK[p.treeFailOn];
+  return findings.some(
+    (f) => !f.accepted && SEVERITY_RANK[f.severity] >= (f.location.source === "tree" ? tree : all),
+  )
+    ? 1
+    : 0;
+}
+
+/** The report's `policy` field. Paths are given as the report shows them (see displayPath). */
+export function reportPolicy(opts: {
+  config: AgentAuditConfig;
+  configPath?: string;
+  discovered: boolean;
+  failFlag?: Severity;
+  baseline?: { path: string; entries: number };
+  findings: readonly Finding[];
+}): ReportPolicy {
+  const scope = configScope(opts.discovered);
+  const policy: ReportPolicy = {
+    disabledRules: [...new Set(opts.config.rules.disable)].sort(),
+    severityOverrides: Object.keys(opts.config.rules.severity)
+      .sort()
+      .map((ruleId) => ({ ruleId, severity: opts.config.rules.severity[ruleId]! })),
+    suppressed: { baseline: opts.findings.filter((f) => f.accepted).length },
+  };
+  if (opts.configPath) policy.config = { path: opts.configPath, discovered: opts.discovered, scope };
+  // The flag beats the config everywhere: then the config's failOn decides nothing.
+  if (opts.config.failOn && !opts.failFlag) policy.failOn = { severity: opts.config.failOn, scope };
+  if (opts.baseline) policy.baseline = opts.baseline;
+  return policy;
+}
