@@ -10,14 +10,23 @@ import {
   staleIssues,
   writeBaseline,
 } from "../baseline/index.js";
-import { type AgentAuditConfig, loadConfig } from "../config/index.js";
+import { type AgentAuditConfig, type LoadedConfig, loadConfig } from "../config/index.js";
+import {
+  applyTreeSeverity,
+  configScope,
+  type FailPolicy,
+  failPolicy,
+  policyExitCode,
+  reportPolicy,
+} from "../config/policy.js";
 import { UsageError } from "../core/errors.js";
 import { packageRoot } from "../core/paths.js";
-import { buildReport, type ExtraResults, exitCodeFor, runInventory } from "../core/scan.js";
+import { buildReport, type ExtraResults, runInventory } from "../core/scan.js";
 import { type AuditReport, type Severity, SOURCE_NAMES, type SourceName } from "../core/types.js";
 import { runEgress } from "../probes/index.js";
 import { egressExtras } from "../probes/options.js";
 import { identityAccess, selfAccess } from "../sources/access.js";
+import { confinementOf } from "../sources/confine.js";
 import { readEnvFile, readProcEnv } from "../sources/env.js";
 import { autoWorkers } from "../sources/scan-pool.js";
 import { resolveUser } from "../sources/users.js";
@@ -199,9 +208,10 @@ export function scanCommand(io: CliIo, result: CliResult): Command {
   cmd.addHelpText("after", EXIT_CODES);
   cmd.action(async (flags: ScanFlags) => {
     validateOutputFlags(flags);
-    const { report, failOn, config } = await runScan(flags, io);
+    const { report, fail, config } = await runScan(flags, io);
     writeReports(report, flags, io, config);
-    result.exitCode = exitCodeFor(report, failOn, flags.exitZero);
+    // A discovered config's failOn judges the tree's findings only (issue 8, src/config/policy.ts).
+    result.exitCode = policyExitCode(report.findings, fail, flags.exitZero);
   });
   return cmd;
 }
@@ -236,7 +246,14 @@ export async function runScan(
   flags: ScanFlags,
   io: CliIo,
   mode: { inventory: boolean; probe: boolean } = { inventory: true, probe: flags.probe },
-): Promise<{ report: AuditReport; failOn: Severity; config: AgentAuditConfig }> {
+): Promise<{
+  report: AuditReport;
+  /** The threshold for findings other than the tree's (probe uses it); `fail` has both. */
+  failOn: Severity;
+  fail: FailPolicy;
+  config: AgentAuditConfig;
+  loaded: LoadedConfig;
+}> {
   const started = Date.now();
   if (flags.demo) {
     const demo = demoPaths();
@@ -248,11 +265,17 @@ export async function runScan(
   const root = existingDir(resolve(io.cwd, flags.root ?? "."), "--root");
   const home = existingDir(resolve(io.cwd, flags.home ?? io.homedir), "--home");
   const systemRoot = existingDir(resolve(io.cwd, flags.systemRoot), "--system-root");
-  const { config } = await loadConfig({
+  const loaded = await loadConfig({
     path: flags.config ? resolve(io.cwd, flags.config) : undefined,
     root,
+    systemRoot,
   });
-  const failOn = flags.failOn ?? config.failOn ?? "high";
+  const { config } = loaded;
+  // Issue 8, trust model (src/config/policy.ts): a config found in the audited root governs the
+  // tree's findings only; one named with --config governs every source.
+  const scope = configScope(loaded.discovered);
+  const fail = failPolicy(flags.failOn, config, scope);
+  const failOn = fail.failOn;
   const env = await loadAgentEnv(flags, io);
   const sources = new Set<SourceName>(flags.sources ?? SOURCE_NAMES);
   if (!env) sources.delete("env");
@@ -271,9 +294,25 @@ export async function runScan(
           : join(root, DEFAULT_BASELINE_FILE);
   if (flags.updateBaseline && !baselinePath)
     throw new UsageError("--update-baseline and --no-baseline are mutually exclusive");
-  const baseline = baselinePath
-    ? await readBaseline(baselinePath, { required: Boolean(flags.baseline) })
-    : undefined;
+  // Issue 8: a baseline found in the root (the default file, or a discovered config's `baseline:`)
+  // is confined like the tree when the root lies in an audited image, and not read at all when the
+  // root leads out of it; one named with --baseline or by a --config is the operator's choice.
+  const rootConf = await confinementOf(systemRoot, root);
+  const baselineFound = !flags.baseline && (!config.baseline || loaded.discovered);
+  const baselineConfineTo = baselineFound && rootConf.kind === "inside" ? rootConf.root : undefined;
+  const baseline =
+    baselinePath && !(baselineFound && rootConf.kind === "escapes")
+      ? await readBaseline(baselinePath, {
+          // A config's `baseline:` that names no file is an error, as --baseline is (issue 8).
+          required: Boolean(flags.baseline) || Boolean(config.baseline),
+          confineTo: baselineConfineTo,
+          ...(flags.baseline
+            ? { label: `--baseline ${baselinePath}` }
+            : config.baseline
+              ? { label: `baseline ${baselinePath} (named in ${loaded.file})` }
+              : {}),
+        })
+      : undefined;
   if (flags.updateBaseline && !baseline)
     throw new UsageError(
       `--update-baseline: no baseline file at ${baselinePath}`,
@@ -298,16 +337,18 @@ export async function runScan(
           includeDeps: flags.includeDeps,
           exclude: config.exclude,
           include: config.include,
+          ...(scope === "tree" ? { treeDisabledRules: config.rules.disable } : {}),
           concurrency: flags.concurrency,
           workers: flags.workers === undefined || flags.workers === "auto" ? autoWorkers() : flags.workers,
         },
-        disabledRules: new Set(config.rules.disable),
-        severityOverrides: config.rules.severity,
+        disabledRules: new Set(scope === "all" ? config.rules.disable : []),
+        severityOverrides: scope === "all" ? config.rules.severity : {},
         accepted,
         onFile: (bytes) => progress.tick(bytes),
       })
     : { findings: [], issues: [], stats: { files: 0, bytes: 0 } };
   progress.done();
+  if (scope === "tree") applyTreeSeverity(inventory.findings, config.rules.severity);
 
   let extra: ExtraResults = {};
   if (mode.probe) {
@@ -350,11 +391,28 @@ export async function runScan(
     const stale = staleEntries(baseline, report.findings, sources, mode.probe);
     const where = displayPath(baselinePath, root);
     if (flags.updateBaseline && stale.length) {
-      await writeBaseline(baselinePath, pruneBaseline(baseline, stale));
+      await writeBaseline(
+        baselinePath,
+        pruneBaseline(baseline, stale),
+        baselineFound ? { within: root } : {},
+      );
       io.stderr(
         `agent-audit: pruned ${stale.length} stale entr${stale.length === 1 ? "y" : "ies"} from ${where}\n`,
       );
-    } else if (!flags.updateBaseline) report.issues.push(...staleIssues(stale, where));
+    } else if (!flags.updateBaseline) {
+      // A loop, not a spread: 130k stale entries overflowed the call stack (issue 8).
+      for (const issue of staleIssues(stale, where)) report.issues.push(issue);
+    }
   }
-  return { report, failOn, config };
+  report.policy = reportPolicy({
+    config,
+    ...(loaded.file ? { configPath: displayPath(loaded.file, root) } : {}),
+    discovered: loaded.discovered,
+    ...(flags.failOn ? { failFlag: flags.failOn } : {}),
+    ...(baseline && baselinePath
+      ? { baseline: { path: displayPath(baselinePath, root), entries: baseline.entries.length } }
+      : {}),
+    findings: report.findings,
+  });
+  return { report, failOn, fail, config, loaded };
 }
