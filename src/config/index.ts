@@ -191,7 +191,7 @@ function unknownRuleIds(data: unknown, known: readonly string[]): string[] {
     });
   }
   if (typeof severity === "object" && severity !== null && !Array.isArray(severity)) {
-    for (const id of Object.keys(severity)) check(id, `rules.severity.${id}`);
+    for (const id of Object.keys(severity)) check(id, shownPath(["rules", "severity", id]));
   }
   return errors;
 }

@@ -1,3 +1,6 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { inventory } from "../helpers/inventory.js";
 import { environ, sandboxes } from "../helpers/sandbox.js";
@@ -73,6 +76,24 @@ describe("other processes source", () => {
     expect(res.findings).toEqual([]);
     expect(res.issues).toEqual([
       { where: "/proc/7/environ", message: "skipped: is a directory, not a regular file" },
+    ]);
+  });
+
+  it("never blocks on a FIFO or reads a device planted in an image's /proc (issue 8)", async () => {
+    const host = sysroot({ environ: environ({ GITHUB_TOKEN: GH_TOKEN }) });
+    const root = sysroot({ "proc/9/environ": environ({ DB_PASSWORD }) });
+    mkdirSync(join(root, "proc/7"));
+    mkdirSync(join(root, "proc/8"));
+    mkdirSync(join(root, "proc/10"));
+    execFileSync("mkfifo", [join(root, "proc/7/environ")]);
+    symlinkSync("/dev/zero", join(root, "proc/8/environ"));
+    symlinkSync(join(host, "environ"), join(root, "proc/10/environ"));
+    const res = await inventory({ sources: ["processes"], systemRoot: root });
+    expect(rows(res.findings)).toEqual(["high generic-secret-name /proc/9/environ DB_PASSWORD"]);
+    expect(res.issues).toEqual([
+      { where: "/proc/10/environ", message: "skipped: leads outside --system-root" },
+      { where: "/proc/7/environ", message: "skipped: is a FIFO, not a regular file" },
+      { where: "/proc/8/environ", message: "skipped: is a character device, not a regular file" },
     ]);
   });
 

@@ -1,8 +1,9 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { inventory } from "../helpers/inventory.js";
+import { inventory, testLimits } from "../helpers/inventory.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // A valid-checksum fake GitHub token and a second one; both are fixtures, not real tokens.
@@ -34,7 +35,9 @@ describe("working tree source", () => {
     });
     const res = await inventory({ sources: ["tree"], root });
     expect(where(res.findings)).toEqual([".env:1"]);
-    expect(res.issues).toEqual([{ where: "img.bin", message: "skipped: binary file (--include-binary scans it)" }]);
+    expect(res.issues).toEqual([
+      { where: "img.bin", message: "skipped: binary file (--include-binary scans it)" },
+    ]);
   });
 
   it("includes VCS internals, dependencies and binaries when asked", async () => {
@@ -79,11 +82,95 @@ describe("working tree source", () => {
     expect(res.issues[0]!.message).toBe("broken or looping symlink: no such file or directory (ENOENT)");
   });
 
-  it("never opens FIFOs (the scan would hang)", async () => {
+  it("never opens FIFOs (the scan would hang), and says so in issues", async () => {
     const root = tree({ "a.txt": `${TOKEN}\n` });
     execFileSync("mkfifo", [join(root, "pipe")]);
     const res = await inventory({ sources: ["tree"], root });
     expect(where(res.findings)).toEqual(["a.txt:1"]);
+    expect(res.issues).toEqual([{ where: "pipe", message: "skipped: a FIFO (never opened)" }]);
+  });
+
+  it("records sockets, links to devices and FIFOs as issues (issue 8; the README promised it)", async () => {
+    const root = tree({ "a.txt": `${TOKEN}\n`, "sub/.keep": "" });
+    execFileSync("mkfifo", [join(root, "sub/fifo.env")]);
+    symlinkSync("/dev/zero", join(root, "zero.env"));
+    symlinkSync(join(root, "sub/fifo.env"), join(root, "fifo-link"));
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(root, "agent.sock"), resolve));
+    try {
+      const res = await inventory({ sources: ["tree"], root });
+      expect(where(res.findings)).toEqual(["a.txt:1"]);
+      expect(res.issues).toEqual([
+        { where: "agent.sock", message: "skipped: a socket (never opened)" },
+        { where: "fifo-link", message: "skipped: a symlink to a FIFO (never opened)" },
+        { where: "sub/fifo.env", message: "skipped: a FIFO (never opened)" },
+        { where: "zero.env", message: "skipped: a symlink to a character device (never opened)" },
+      ]);
+      // Excluded or not included: out of scope, so no issue.
+      const scoped = await inventory({
+        sources: ["tree"],
+        root,
+        limits: { ...testLimits(), exclude: ["sub/**", "*.sock"], include: ["*.txt", "sub/**"] },
+      });
+      expect(scoped.issues).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("treeDisabledRules (a config found in the root) switch rules off for the tree only", async () => {
+    const root = tree({ "a.txt": `x = "${TOKEN}"\n` });
+    const env = { GITHUB_TOKEN: TOKEN2 };
+    const off = await inventory({
+      sources: ["env", "tree"],
+      env,
+      root,
+      limits: { ...testLimits(), treeDisabledRules: ["github-pat-classic"] },
+    });
+    expect(off.findings.map((f) => `${f.ruleId} ${f.location.source}`)).toEqual(["github-pat-classic env"]);
+    const on = await inventory({ sources: ["env", "tree"], env, root });
+    expect(on.findings.map((f) => `${f.ruleId} ${f.location.source}`)).toEqual([
+      "github-pat-classic env",
+      "github-pat-classic tree",
+    ]);
+  });
+
+  it("treeDisabledRules reach the scan workers (built CLI, a discovered config)", () => {
+    const t = tempTree({}, "aa-tree-workers-");
+    cleanups.push(t.cleanup);
+    const root = join(t.dir, "tree");
+    // 96 files of 64 KB: past the 4 MiB after which workers take files.
+    for (let i = 0; i < 96; i++) {
+      const dir = join(root, `d${i % 8}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, `f${i}.ts`),
+        `${"// filler line of code\n".repeat(2800)}const t = "${TOKEN}";\n`,
+      );
+    }
+    writeFileSync(join(root, "agent-audit.yaml"), "rules:\n  disable: [github-pat-classic]\n");
+    writeFileSync(join(t.dir, "environ"), `GITHUB_TOKEN=${TOKEN2}\0`);
+    const run = (workers: string) => {
+      const r = spawnSync(
+        process.execPath,
+        [
+          join(process.cwd(), "dist/src/cli/bin.js"),
+          "scan",
+          ...["--root", root, "--home", t.dir, "--environ", join(t.dir, "environ")],
+          ...["--sources", "env,tree", "--format", "json", "--workers", workers],
+        ],
+        {
+          encoding: "utf8",
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", AGENT_AUDIT_TRACE_WORKERS: "1" },
+        },
+      );
+      const report = JSON.parse(r.stdout) as { findings: { ruleId: string; location: { source: string } }[] };
+      return { stderr: r.stderr, rows: report.findings.map((f) => `${f.ruleId} ${f.location.source}`) };
+    };
+    const pooled = run("2");
+    expect(pooled.stderr).toContain("agent-audit: 2 scan workers");
+    expect(pooled.rows).toEqual(["github-pat-classic env"]);
+    expect(run("0").rows).toEqual(["github-pat-classic env"]);
   });
 
   it("records files over the size cap as issues and scans them with no cap", async () => {
