@@ -72,7 +72,9 @@ export function baselineCommand(io: CliIo, result: CliResult): Command {
     // into a device; one found in the root (not --output, not a --config's) must stay inside it.
     const found = !flags.output && (!config.baseline || loaded.discovered);
     const label = flags.output ? `--output ${path}` : `baseline ${path}`;
-    const conf = found ? await confinementOf(resolve(io.cwd, scanFlags.systemRoot), root) : { kind: "none" as const };
+    const conf = found
+      ? await confinementOf(resolve(io.cwd, scanFlags.systemRoot), root)
+      : { kind: "none" as const };
     const previous = await readBaseline(path, {
       label,
       ...(conf.kind === "inside" ? { confineTo: conf.root } : {}),
