@@ -178,14 +178,14 @@ export class ContentScanner {
           typeof rule.secretGroup === "string" ? m.groups?.[rule.secretGroup] : m[rule.secretGroup];
         if (!secret) continue;
         const at = start + Math.max(0, m[0].indexOf(secret));
-        // The marker lookup first: it is cheaper than the gates (issue 8: a line of allowed matches).
-        if (honour && index.allowed(at)) continue;
         let ok = verdicts.get(secret);
         if (ok === undefined) {
           ok = this.accept(rule, secret);
           verdicts.set(secret, ok);
         }
         if (!ok) continue;
+        // After the gates: most texts have no accepted match, and so never build the marker index.
+        if (honour && index.allowed(at)) continue;
         const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
         out.push({
           ruleId: rule.id,
