@@ -25,10 +25,12 @@ export { lineOfValue, type ParseInput, type ParseResult, type Parser } from "./c
  */
 export const PARSERS: Record<string, Parser> = {
   ini: parseIni,
-  // my.cnf is INI with bare flags and !include lines, which the INI reader accepts.
-  "my-cnf": parseIni,
-  // Java properties (gradle.properties): `key=value` / `key: value` lines without sections.
-  properties: parseIni,
+  // my.cnf is INI with bare flags and !include lines, which the INI reader accepts; `#` starts a
+  // comment anywhere (issue 8).
+  "my-cnf": (input) => parseIni(input, "my-cnf"),
+  // Java properties (gradle.properties): `key=value` / `key: value` lines without sections,
+  // backslash continuations and escapes, no inline comments (issue 8).
+  properties: (input) => parseIni(input, "properties"),
   json: parseJson,
   "mcp-json": parseMcpJson,
   yaml: parseYaml,

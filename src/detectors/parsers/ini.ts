@@ -20,38 +20,95 @@ export interface IniEntry {
   section: string;
   key: string;
   value: string;
+  /**
+   * The other reading of a value that holds ` ;` or ` #` (issue 8): `value` is the text before the
+   * inline comment, `alt` the whole text. Readers disagree (below); the parser tries `value` first
+   * and `alt` when `value` does not pass, so the secret is found under either reading.
+   */
+  alt?: string;
   /** 1-based line of the key. */
   line: number;
 }
 
 /**
- * Entries of an INI-like file, or undefined when a line is none of: section, key=value, key: value,
- * flag, comment. `colon: false` for formats whose keys contain colons (npmrc `//host/:_authToken`).
+ * The dialects of the family, by what their real readers do (issue 8):
+ * - "ini": Python configparser (pypirc via twine, ~/.databrickscfg, ~/.oci/config) and botocore's
+ *   `raw_config_parse` (~/.aws) use `RawConfigParser` without `inline_comment_prefixes`, so ` ; x`
+ *   stays in the value (bpo-44892; aws-lite/aws-lite#207), while other AWS SDKs and boto 2's
+ *   Python 2 ConfigParser strip ` ;`: both readings are kept (value and alt). An indented line
+ *   after `key = value` continues the value (configparser: joined with a newline); after `key =`
+ *   (empty) it is an AWS nested sub-section key.
+ * - "my-cnf": MySQL option files: an unquoted `#` starts a comment anywhere in a line
+ *   (https://dev.mysql.com/doc/refman/8.0/en/option-files.html).
+ * - "properties": java.util.Properties (gradle.properties): no inline comments; a line ending in an
+ *   odd number of backslashes continues on the next line, whose leading blanks are dropped; `\x`
+ *   escapes are decoded (https://docs.oracle.com/javase/8/docs/api/java/util/Properties.html#load-java.io.Reader-).
+ * - "npmrc": as before (keys hold colons; no comment stripping, no continuation).
  */
-export function readIni(text: string, opts: { colon?: boolean } = {}): IniEntry[] | undefined {
+export type IniDialect = "ini" | "my-cnf" | "properties" | "npmrc";
+
+/**
+ * Entries of an INI-like file, or undefined when a line is none of: section, key=value, key: value,
+ * flag, comment, continuation. One pass over the lines: linear in the text.
+ */
+export function readIni(
+  text: string,
+  opts: { colon?: boolean; dialect?: IniDialect } = {},
+): IniEntry[] | undefined {
+  const dialect: IniDialect = opts.dialect ?? (opts.colon === false ? "npmrc" : "ini");
   const kvRe = opts.colon === false ? /^([^=\s][^=]*?)\s*=\s*(.*)$/ : /^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$/;
   const out: IniEntry[] = [];
   let section = "";
   let nested = ""; // AWS config: `s3 =` followed by indented `key = value` lines
+  let last: IniEntry | undefined; // the entry an indented line may continue ("ini")
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
+    let raw = lines[i]!;
+    const lineNo = i + 1;
+    if (dialect === "properties") {
+      // A logical line: physical lines joined while one ends in an odd number of backslashes.
+      while (endsInOddBackslashes(raw) && i + 1 < lines.length)
+        raw = raw.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, "");
+      if (endsInOddBackslashes(raw)) raw = raw.slice(0, -1);
+    }
     const line = raw.trim();
-    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
+    const indented = /^\s/.test(raw);
+    if (
+      line === "" ||
+      line.startsWith("#") ||
+      line.startsWith(";") ||
+      (dialect === "properties" && line.startsWith("!"))
+    ) {
+      if (line === "") last = undefined; // configparser: an empty line ends a multi-line value
+      continue;
+    }
     if (line.startsWith("!")) continue; // my.cnf !include / !includedir
+    if (dialect === "ini" && indented && last && last.value !== "" && !nested) {
+      last.value += `\n${stripComment(line, "ini").value}`;
+      if (last.alt !== undefined) last.alt += `\n${line}`;
+      continue;
+    }
     const sec = /^\[([^\]]*)\]\s*([#;].*)?$/.exec(line);
     if (sec) {
       section = sec[1]!.trim();
       nested = "";
+      last = undefined;
       continue;
     }
-    const indented = /^\s/.test(raw);
     const kv = kvRe.exec(line);
     if (kv) {
       const key = kv[1]!.trim();
-      const value = unquote(kv[2]!.trim());
+      const { value, alt } = readValue(kv[2]!.trim(), dialect);
       if (!indented) nested = value === "" ? key : "";
-      out.push({ section, key: indented && nested ? `${nested}.${key}` : key, value, line: i + 1 });
+      const entry: IniEntry = {
+        section,
+        key: indented && nested ? `${nested}.${key}` : key,
+        value,
+        line: lineNo,
+      };
+      if (alt !== undefined) entry.alt = alt;
+      out.push(entry);
+      last = indented && nested ? undefined : entry;
       continue;
     }
     if (/^[\w.-]+$/.test(line)) continue; // a bare flag (my.cnf `skip-external-locking`) or a properties key without value
@@ -59,6 +116,36 @@ export function readIni(text: string, opts: { colon?: boolean } = {}): IniEntry[
     return undefined;
   }
   return out;
+}
+
+function endsInOddBackslashes(s: string): boolean {
+  let n = 0;
+  for (let i = s.length - 1; i >= 0 && s[i] === "\\"; i--) n++;
+  return n % 2 === 1;
+}
+
+/** A value as the dialect's reader sees it, and the other reading when an inline comment is ambiguous. */
+function readValue(v: string, dialect: IniDialect): { value: string; alt?: string } {
+  if (dialect === "properties") return { value: unescapeProperties(v) };
+  if (dialect === "npmrc") return { value: unquote(v) };
+  const q = /^(["'])(.*?)\1(\s*[;#].*)?$/.exec(v);
+  if (q) return { value: q[2]! };
+  return stripComment(v, dialect);
+}
+
+/** `value` without an inline comment; `alt` the whole text when there was one ("ini" only). */
+function stripComment(v: string, dialect: IniDialect): { value: string; alt?: string } {
+  const m = dialect === "my-cnf" ? /#/.exec(v) : /\s[;#]/.exec(v);
+  if (!m) return { value: v };
+  const value = v.slice(0, m.index).trimEnd();
+  return dialect === "ini" ? { value, alt: v } : { value };
+}
+
+const PROPERTY_ESCAPES: Record<string, string> = { t: "\t", n: "\n", r: "\r", f: "\f" };
+function unescapeProperties(v: string): string {
+  return v.replace(/\\(u[0-9A-Fa-f]{4}|[\s\S])/g, (_, e: string) =>
+    e.length === 5 ? String.fromCharCode(Number.parseInt(e.slice(1), 16)) : (PROPERTY_ESCAPES[e] ?? e),
+  );
 }
 
 function unquote(v: string): string {
@@ -73,32 +160,42 @@ const AWS_KEYS: Record<string, string> = {
   aws_security_token: "session-token",
 };
 
-export function parseIni(input: ParseInput): ParseResult {
-  const entries = readIni(input.text);
+export function parseIni(input: ParseInput, dialect: IniDialect = "ini"): ParseResult {
+  const entries = readIni(input.text, { dialect });
   if (!entries) return { detections: [], malformed: "not valid INI" };
   const found: Found[] = [];
   for (const e of entries) {
-    const name = e.section ? `${e.section}.${e.key}` : e.key;
-    const aws = AWS_KEYS[e.key.toLowerCase()];
-    if (aws) {
-      if (e.value && !isPlaceholder(e.value) && e.value.length >= 16)
-        found.push({ secret: e.value, type: aws, name, line: e.line, provider: "aws" });
-      continue;
+    // The comment-free reading first, then the whole text (issue 8): whichever passes is the secret.
+    for (const value of e.alt === undefined ? [e.value] : [e.value, e.alt]) {
+      if (judgeEntry(e, value, found)) break;
     }
-    // rclone keeps OAuth tokens as a JSON object on one line: walk it for the tokens inside.
-    if (e.value.startsWith("{")) {
-      const inner = tryJson(e.value);
-      if (inner !== undefined) {
-        walkKeys(inner, (f) => {
-          found.push({ secret: f.value, type: f.type, name: `${name}.${f.path}`, line: e.line });
-        });
-        continue;
-      }
-    }
-    const type = classifyKey(e.key);
-    if (type && acceptValue(type, e.value)) found.push({ secret: e.value, type, name, line: e.line });
   }
   return { detections: uniqueBySecret(found).map((f) => detection(input, f)) };
+}
+
+/** Adds the findings of one entry read as `value`; true when it found any. */
+function judgeEntry(e: IniEntry, value: string, found: Found[]): boolean {
+  const before = found.length;
+  const name = e.section ? `${e.section}.${e.key}` : e.key;
+  const aws = AWS_KEYS[e.key.toLowerCase()];
+  if (aws) {
+    if (value && !isPlaceholder(value) && value.length >= 16)
+      found.push({ secret: value, type: aws, name, line: e.line, provider: "aws" });
+    return found.length > before;
+  }
+  // rclone keeps OAuth tokens as a JSON object on one line: walk it for the tokens inside.
+  if (value.startsWith("{")) {
+    const inner = tryJson(value);
+    if (inner !== undefined) {
+      walkKeys(inner, (f) => {
+        found.push({ secret: f.value, type: f.type, name: `${name}.${f.path}`, line: e.line });
+      });
+      return found.length > before;
+    }
+  }
+  const type = classifyKey(e.key);
+  if (type && acceptValue(type, value)) found.push({ secret: value, type, name, line: e.line });
+  return found.length > before;
 }
 
 function tryJson(s: string): unknown {

@@ -204,3 +204,76 @@ describe("ini parser: AWS shared config and credentials", () => {
     expect(r).toEqual({ shapes: [], secrets: [], malformed: "not valid INI" });
   });
 });
+
+describe("ini parser: inline comments and continuation lines (issue 8)", () => {
+  const PW = ["Zq8", "Lm2Xw7", "Rt5Yp8Nc"].join("");
+
+  it("ini: the value before ` ; comment` is the secret (the comment is no longer part of it)", () => {
+    const text = ["[pypi]", `password = ${PW} ; the upload password`, "[x]", `token = ${PW}2 # ci`].join(
+      "\n",
+    );
+    const r = run("ini", text);
+    expect(r.secrets).toEqual([PW, `${PW}2`]);
+    expect(r.shapes.map((s) => [s.name, s.line])).toEqual([
+      ["pypi.password", 2],
+      ["x.token", 4],
+    ]);
+  });
+
+  it("ini: an AWS secret key with an inline comment is reported without it", () => {
+    const r = run("ini", ["[default]", `aws_secret_access_key = ${AWS_SECRET} ; rotated`].join("\n"));
+    expect(r.secrets).toEqual([AWS_SECRET]);
+  });
+
+  it("ini: a ';' or '#' inside a value (no blank before it) stays in the value", () => {
+    const r = run("ini", ["[a]", `password = ${PW};x#y`].join("\n"));
+    expect(r.secrets).toEqual([`${PW};x#y`]);
+  });
+
+  it("ini: when the text before ` ;` is no secret, the whole value (configparser's reading) is", () => {
+    const whole = "ab ; Kq3#Lm2Xw7Rt5Yp8Nc4Vb";
+    const r = run("ini", ["[a]", `password = ${whole}`].join("\n"));
+    expect(r.secrets).toEqual([whole]);
+  });
+
+  it("ini (pypirc): an indented continuation line is part of the value, joined by a newline", () => {
+    const text = ["[pypi]", "username = __token__", `password = ${PW}`, "    Tz7Kq2Wn9Xr4", "[other]"].join(
+      "\n",
+    );
+    const r = run("ini", text);
+    expect(r.secrets).toEqual([`${PW}\nTz7Kq2Wn9Xr4`]);
+    expect(r.shapes.map((s) => [s.name, s.line])).toEqual([["pypi.password", 3]]);
+  });
+
+  it("ini (AWS config): `s3 =` followed by indented keys is still a nested section", () => {
+    const text = [
+      "[profile a]",
+      "s3 =",
+      "  max_concurrent_requests = 20",
+      `aws_session_token = ${AWS_SESSION}`,
+    ].join("\n");
+    expect(run("ini", text).secrets).toEqual([AWS_SESSION]);
+  });
+
+  it("properties: a backslash continuation joins the lines (leading blanks dropped), escapes decode", () => {
+    const text = [
+      "# gradle.properties",
+      `mavenPassword=${PW.slice(0, 6)}\\`,
+      `    ${PW.slice(6)}\\=x`,
+      "org.gradle.jvmargs=-Xmx2g",
+    ].join("\n");
+    const r = run("properties", text);
+    expect(r.secrets).toEqual([`${PW}=x`]);
+    expect(r.shapes.map((s) => [s.name, s.line])).toEqual([["mavenPassword", 2]]);
+  });
+
+  it("properties: '#' and ';' inside a value are not comments; an even run of backslashes does not continue", () => {
+    const text = [`mavenPassword=${PW} #1;2`, `signingPassword=${PW}x\\\\`, "next=1"].join("\n");
+    expect(run("properties", text).secrets).toEqual([`${PW} #1;2`, `${PW}x\\`]);
+  });
+
+  it("my-cnf: '#' starts a comment anywhere in an unquoted value, not in a quoted one", () => {
+    const text = ["[client]", `password=${PW}# old one`, "[mysqldump]", `password="${PW}#9"`].join("\n");
+    expect(run("my-cnf", text).secrets).toEqual([PW, `${PW}#9`]);
+  });
+});

@@ -72,3 +72,37 @@ describe("xml parser (Maven settings.xml, NuGet.Config)", () => {
     expect(run("password=Mv7!Lm2Xw7Rt5")).toEqual({ shapes: [], secrets: [], malformed: "not valid XML" });
   });
 });
+
+describe("xml parser: CDATA and hostile input (issue 8)", () => {
+  it("reads a Maven password held in <![CDATA[...]]> (it was missed), as it is, with its line", () => {
+    const pw = ["Cd8", "<&>", "Lm2Xw7Rt5Yp8"].join("");
+    const text = [
+      "<settings><servers>",
+      "  <server><id>corp</id><username>ci</username>",
+      `    <password><![CDATA[${pw}]]></password>`,
+      "  </server>",
+      "</servers></settings>",
+    ].join("\n");
+    const r = run(text);
+    expect(r.secrets).toEqual([pw]);
+    expect(r.shapes).toEqual([
+      { ruleId: "maven-settings", type: "password", name: "password", line: 3, severity: "high" },
+    ]);
+  });
+
+  it("joins character data and CDATA sections, and skips an element holding other markup", () => {
+    const text = [
+      "<settings>",
+      "<password>Qx7&amp;Lm<![CDATA[2Xw7]]>Rt5Yp</password>",
+      "<password><!-- no -->Zz9Lm2Xw7Rt5</password>",
+      "<password><![CDATA[never closed</password>",
+      "</settings>",
+    ].join("\n");
+    expect(run(text).secrets).toEqual(["Qx7&Lm2Xw7Rt5Yp"]);
+  });
+
+  it("stays linear on 100,000 unclosed elements and never throws", () => {
+    const text = `<settings>${"<password>a".repeat(100_000)}`;
+    expect(run(text)).toEqual({ shapes: [], secrets: [], malformed: undefined });
+  });
+});
