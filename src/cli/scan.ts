@@ -47,7 +47,7 @@ export interface ScanFlags {
   format?: string;
   output?: string;
   report: string[];
-  envFile?: string;
+  environ?: string;
   envPid?: number;
   env: boolean;
   home?: string;
@@ -81,7 +81,7 @@ export function demoPaths() {
   return {
     home: join(base, "home"),
     root: join(base, "tree"),
-    envFile: join(base, "env"),
+    environ: join(base, "env"),
     systemRoot: join(base, "system"),
   };
 }
@@ -147,8 +147,8 @@ export function addSourceOptions(cmd: Command): Command {
     .option("--home <dir>", "home directory to inventory (default: the user's home)")
     .option("--root <dir>", "working tree to scan (default: the current directory)")
     .option(
-      "--env-file <file>",
-      "read the agent's environment from a file (KEY=VALUE lines, or /proc/PID/environ format)",
+      "--environ <file>",
+      "read the agent's environment from a file, as data only (a copy of /proc/PID/environ, or KEY=VALUE lines)",
     )
     .option("--env-pid <pid>", "read the agent's environment from /proc/<pid>/environ", parsePositiveInt)
     .option("--no-env", "do not inventory any environment")
@@ -230,12 +230,12 @@ function existingDir(path: string, flag: string): string {
 }
 
 export async function loadAgentEnv(
-  flags: Pick<ScanFlags, "env" | "envFile" | "envPid" | "systemRoot">,
+  flags: Pick<ScanFlags, "env" | "environ" | "envPid" | "systemRoot">,
   io: CliIo,
 ): Promise<Record<string, string> | undefined> {
   if (!flags.env) return undefined;
-  if (flags.envFile && flags.envPid) throw new UsageError("--env-file and --env-pid are mutually exclusive");
-  if (flags.envFile) return readEnvFile(resolve(io.cwd, flags.envFile));
+  if (flags.environ && flags.envPid) throw new UsageError("--environ and --env-pid are mutually exclusive");
+  if (flags.environ) return readEnvFile(resolve(io.cwd, flags.environ));
   if (flags.envPid) return readProcEnv(flags.envPid, flags.systemRoot);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(io.env)) if (v !== undefined) env[k] = v;
@@ -259,7 +259,7 @@ export async function runScan(
     const demo = demoPaths();
     flags.home ??= demo.home;
     flags.root ??= demo.root;
-    if (!flags.envFile && !flags.envPid && flags.env) flags.envFile = demo.envFile;
+    if (!flags.environ && !flags.envPid && flags.env) flags.environ = demo.environ;
     if (flags.systemRoot === "/") flags.systemRoot = demo.systemRoot;
   }
   const root = existingDir(resolve(io.cwd, flags.root ?? "."), "--root");
