@@ -171,7 +171,9 @@ describe.each(["shebang", "node"] as const)("a hostile environ file, through %s"
     expect(existsSync(marker)).toBe(false);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as { findings: { ruleId: string; location: { name: string } }[] };
-    expect(report.findings.map((f) => [f.ruleId, f.location.name])).toEqual([["github-pat-classic", "GITHUB_TOKEN"]]);
+    expect(report.findings.map((f) => [f.ruleId, f.location.name])).toEqual([
+      ["github-pat-classic", "GITHUB_TOKEN"],
+    ]);
     expect(r.stdout + r.stderr).not.toContain(TOKEN.slice(4, 12));
   });
 
