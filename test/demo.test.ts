@@ -141,6 +141,7 @@ describe("scan --demo", async () => {
   it("records the malformed file and goes on", () => {
     expect(report.issues).toEqual([
       { where: ".claude/settings.json", message: "not valid JSON; scanned as text" },
+      { where: "assets/logo.png", message: "skipped: binary file (--include-binary scans it)" },
     ]);
   });
 

@@ -26,7 +26,11 @@ export function commanderMessage(text: string, argv: readonly string[]): string 
   if (unknown) {
     const at = argv.indexOf(unknown[2]!);
     const where = at === -1 ? "" : ` (argument ${at + 1})`;
-    return `error: unknown ${unknown[1]}${where}${unknown[3] ?? ""}\n`;
+    // The name of a mistyped flag helps: when commander suggests one of ours, the flag is a typo of
+    // that option (a few edits away from it) and its name (before any `=value`) is shown.
+    const name = /^(--?[a-z][a-z-]{0,30})(=|$)/.exec(unknown[2]!)?.[1];
+    const shown = unknown[1] === "option" && unknown[3] && name ? ` '${name}'` : "";
+    return `error: unknown ${unknown[1]}${shown}${where}${unknown[3] ?? ""}\n`;
   }
   return text;
 }

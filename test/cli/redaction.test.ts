@@ -303,7 +303,7 @@ describe("bad flag values are never echoed (issue 8)", () => {
     );
     expect((await cli([...base, `--${T.pw}`])).stderr).toBe("error: unknown option (argument 7)\n");
     expect((await cli([...base, "--formt", "json"])).stderr).toBe(
-      "error: unknown option (argument 7)\n(Did you mean --format?)\n",
+      "error: unknown option '--formt' (argument 7)\n(Did you mean --format?)\n",
     );
   });
 });

@@ -196,7 +196,7 @@ describe("commanderMessage: commander's errors never echo a value", () => {
       "error: unknown option (argument 4)\n",
     );
     expect(commanderMessage("error: unknown option '--formt'\n(Did you mean --format?)\n", ["--formt"])).toBe(
-      "error: unknown option (argument 1)\n(Did you mean --format?)\n",
+      "error: unknown option '--formt' (argument 1)\n(Did you mean --format?)\n",
     );
     expect(commanderMessage("error: unknown command 'SECRETVALUE'\n", ["SECRETVALUE"])).toBe(
       "error: unknown command (argument 1)\n",

@@ -265,7 +265,11 @@ describe("special files in the working tree", () => {
     expect(res.findings.map((f) => `${f.ruleId} ${f.location.path}:${f.location.line}`)).toEqual([
       "github-pat-classic .env:1",
     ]);
-    expect(res.issues).toEqual([]);
+    // Issue 8: a special file is never opened, and never silently: each one is an issue.
+    expect(res.issues).toEqual([
+      { where: "app.sock", message: "skipped: a socket (never opened)" },
+      { where: "secrets.env", message: "skipped: a FIFO (never opened)" },
+    ]);
     expect(stats).toEqual({ connections: 0, bytes: 0 });
   });
 });
