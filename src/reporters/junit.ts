@@ -1,6 +1,6 @@
 import { escapeReport } from "../core/sanitize.js";
 import type { AuditReport, ChecklistItem, Finding } from "../core/types.js";
-import { FAIL_ON, failingFindings, locationLabel, STEP_INFO, secretLabel } from "./labels.js";
+import { FAIL_ON, failingFindings, locationLabel, policyLines, STEP_INFO, secretLabel } from "./labels.js";
 
 /**
  * JUnit XML as CI servers read it: the Jenkins/Ant schema that GitLab's `artifacts:reports:junit`
@@ -116,12 +116,18 @@ export function renderJunit(data: AuditReport, _opts?: { color: boolean }): stri
     out.push(`${open}>`, `      ${child}`, `    </testcase>`);
   }
   // Scan issues are not tests; they go to the suite's output so a person reading the CI log sees them.
+  // So does the policy (issue 8): which config disabled or re-rated what, and what was kept out.
+  const text: string[] = [];
+  const policy = policyLines(report);
+  if (policy.length) text.push("Policy:", ...policy);
   if (report.issues.length) {
-    const lines = report.issues.map((i) => `${i.where}: ${i.message}`);
-    out.push(
-      `    <system-out>${escapeXml([`Scan issues (${lines.length}): the scan went on`, ...lines].join("\n"))}</system-out>`,
+    if (text.length) text.push("");
+    text.push(
+      `Scan issues (${report.issues.length}): the scan went on`,
+      ...report.issues.map((i) => `${i.where}: ${i.message}`),
     );
   }
+  if (text.length) out.push(`    <system-out>${escapeXml(text.join("\n"))}</system-out>`);
   out.push(`  </testsuite>`, `</testsuites>`);
   return `${out.join("\n")}\n`;
 }

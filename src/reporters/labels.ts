@@ -109,3 +109,41 @@ export const FAIL_ON: Severity = "high";
 export function failingFindings(report: AuditReport): Finding[] {
   return report.findings.filter((f) => !f.accepted && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[FAIL_ON]);
 }
+
+/**
+ * What besides the rules shaped the verdict (issue 8, trust model), as plain sentences for the human
+ * formats: the config in effect and what it may affect, the rules it disabled or re-rated, its
+ * failOn, the baseline, and how many findings each mechanism kept out. Empty when none of that
+ * applies (no config, no baseline, nothing suppressed).
+ */
+export function policyLines(report: AuditReport): string[] {
+  const p = report.policy;
+  if (!p) return [];
+  const lines: string[] = [];
+  const reach = (scope: "all" | "tree") =>
+    scope === "tree" ? "the working tree's findings only" : "every source";
+  if (p.config) {
+    const how = p.config.discovered
+      ? "found in the scanned tree (the agent can write it)"
+      : "named with --config";
+    lines.push(`config ${p.config.path}: ${how}; its rules apply to ${reach(p.config.scope)}`);
+  }
+  if (p.disabledRules.length) lines.push(`rules disabled by the config: ${p.disabledRules.join(", ")}`);
+  if (p.severityOverrides.length)
+    lines.push(
+      `severities changed by the config: ${p.severityOverrides.map((o) => `${o.ruleId} → ${o.severity}`).join(", ")}`,
+    );
+  if (p.failOn) lines.push(`fail-on ${p.failOn.severity} from the config, for ${reach(p.failOn.scope)}`);
+  if (p.baseline)
+    lines.push(
+      `baseline ${p.baseline.path}: ${p.baseline.entries} accepted finding${p.baseline.entries === 1 ? "" : "s"} listed`,
+    );
+  const s = p.suppressed;
+  const kept = [
+    s.baseline ? `${s.baseline} accepted by the baseline` : "",
+    s.config ? `${s.config} by rules the config disabled` : "",
+    s.inlineAllow ? `${s.inlineAllow} by inline allow markers` : "",
+  ].filter(Boolean);
+  if (kept.length) lines.push(`kept out of the verdict: ${kept.join(", ")}`);
+  return lines;
+}

@@ -8,7 +8,7 @@ import {
   type StepId,
   type StepStatus,
 } from "../core/types.js";
-import { FAIL_ON, failingFindings, locationLabel, STEP_INFO } from "./labels.js";
+import { FAIL_ON, failingFindings, locationLabel, policyLines, STEP_INFO } from "./labels.js";
 
 /**
  * A report a person pastes into a pull request or an incident ticket (GitHub Flavored Markdown,
@@ -166,6 +166,12 @@ export function renderMarkdown(data: AuditReport, _opts?: { color: boolean }): s
     out.push(`${i + 1}. **${a.severity}**: ${mdText(a.text)} (${a.applies.join("; ")})`);
   });
   out.push("");
+  const policy = policyLines(report);
+  if (policy.length) {
+    out.push("## Policy", "");
+    for (const l of policy) out.push(`- ${mdText(l)}`);
+    out.push("");
+  }
   if (report.issues.length) {
     out.push(`## Scan issues (${report.issues.length}): the scan went on`, "");
     for (const i of report.issues.slice(0, 20)) out.push(`- ${mdCode(i.where, false)}: ${mdText(i.message)}`);

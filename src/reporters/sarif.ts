@@ -257,7 +257,12 @@ export function renderSarif(data: AuditReport, _opts?: { color: boolean }): stri
           },
         ],
         results,
-        properties: { score: report.score, egressPosture: report.egress.posture },
+        // The policy (issue 8): which config disabled or re-rated rules, and what was kept out.
+        properties: {
+          score: report.score,
+          egressPosture: report.egress.posture,
+          ...(report.policy ? { policy: report.policy } : {}),
+        },
       },
     ],
   };

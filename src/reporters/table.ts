@@ -2,6 +2,7 @@ import { styleText } from "node:util";
 import Table from "cli-table3";
 import { escapeReport } from "../core/sanitize.js";
 import type { AuditReport, Finding, Severity, StepStatus } from "../core/types.js";
+import { policyLines } from "./labels.js";
 
 type Color = Parameters<typeof styleText>[0];
 const SEVERITY_COLOR: Record<Severity, Color> = {
@@ -108,6 +109,12 @@ export function renderTable(data: AuditReport, opts: { color: boolean }): string
     );
   }
   out.push("");
+  const policy = policyLines(report);
+  if (policy.length) {
+    out.push(paint("bold", "Policy"));
+    for (const l of policy) out.push(`  ${l}`);
+    out.push("");
+  }
   if (report.issues.length) {
     out.push(paint("bold", `Issues (${report.issues.length}): the scan went on`));
     for (const i of report.issues.slice(0, 20)) out.push(`  ${i.where}: ${i.message}`);
