@@ -95,7 +95,7 @@ export function baselineCommand(io: CliIo, result: CliResult): Command {
     );
     if (report.issues.length) {
       io.stderr(
-        `agent-audit: ${report.issues.length} source${report.issues.length === 1 ? "" : "s"} could not be read; run scan to see which\n`,
+        `agent-audit: the scan reported ${report.issues.length} issue${report.issues.length === 1 ? "" : "s"} (paths skipped or not read); run scan to see them\n`,
       );
     }
     result.exitCode = 0;

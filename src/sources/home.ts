@@ -2,6 +2,7 @@ import type { Stats } from "node:fs";
 import { lstat, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { safeMessage } from "../core/errors.js";
+import { fileKind } from "../core/safe-read.js";
 import type { PathRule } from "../detectors/types.js";
 import { confinementOf, insideSystemRoot } from "./confine.js";
 import type { Located, SourceContext } from "./context.js";
@@ -160,6 +161,12 @@ export async function scanHome(ctx: SourceContext): Promise<Located[]> {
       return [];
     }
     if (st.isDirectory()) return presence(t, ctx, st);
+    if (!st.isFile()) {
+      // A FIFO, socket or device where a credential file belongs: never opened (a FIFO blocks a
+      // read, a device never ends), never silently either (issue 8): the path is not inventoried.
+      ctx.issues.push({ where: shownPath(t), message: `skipped: ${fileKind(st)} (never opened)` });
+      return [];
+    }
     return scanFile(
       { abs: t.abs, reportPath: shownPath(t), source: "home", pathRule: t.rule, st, confineTo },
       ctx,
