@@ -1,28 +1,69 @@
 import { redactText } from "../core/redact.js";
+import { ContentScanner } from "../detectors/content.js";
 import { looksRandom } from "../detectors/randomness.js";
+import { defaultRules } from "../detectors/rules.js";
 
+// The one place where a loader error (config, baseline, passwd) decides whether a name it read may
+// be printed (issue 8 item 5). Such a file can be the agent's and any name in it a token: glued to a
+// prefix (`my-`, `x`, `a.`) the redactor's word-boundary search misses it, and a low-entropy token
+// (`AKIA` + 16 `A`s) does not look generated. So a name is shown only when it is positively plain;
+// everything else is shown by its length. Did-you-mean hints (did-you-mean.ts) name known keys only.
+
+/** A name that could be a real key, rule id or user name: short, an identifier. */
+const PLAIN = /^[A-Za-z_][A-Za-z0-9_.-]{0,40}$/;
+/** A number (a uid, an index): never a token of any rule. */
+const NUMBER = /^\d{1,10}$/;
 /**
- * A name read from a config, baseline or passwd file (a key, a rule id, a user name), quoted as an
- * error message may show it. Such a file can be the agent's (issue 8), and a key can be a token:
- * a name is echoed only when it is short and plain (letters, digits, `_.-`) and does not look
- * generated, which keeps did-you-mean messages for typos; anything else is shown by its length.
- * What is shown also goes through the output redactor (a secret a rule knows, or one this run found).
+ * Longest part between joiners (`-`, `_`, `.`) a name holding a content rule's keyword may have:
+ * real names are words (`github-pat-classic`), a token has a long body after its keyword.
  */
-export function quoteName(name: string): string {
-  if (name.length > 0 && name.length <= 48 && /^[A-Za-z0-9_.-]+$/.test(name) && !looksRandom(name, 12)) {
-    return JSON.stringify(redactText(name));
+const MAX_WORD_WITH_KEYWORD = 12;
+
+let scanner: ContentScanner | null | undefined;
+/** The packaged content rules' keyword prefilter; null when the rules cannot load (then: fail closed). */
+function keywordScanner(): ContentScanner | null {
+  if (scanner !== undefined) return scanner;
+  try {
+    scanner = new ContentScanner(defaultRules());
+  } catch {
+    scanner = null;
   }
-  return `<${name.length} characters, not shown>`;
+  return scanner;
 }
 
-/** A key path (`rules.severity.<id>`), each segment through quoteName unless it is an index or a plain name. */
+/**
+ * Whether a name read from a file the agent may write can be printed as it is: a plain identifier
+ * of at most 41 characters (or a number) no word of which looks generated, in which no content rule's
+ * keyword starts a long run (a keyword is fine inside a name made of short words), and which the
+ * output redactor (a secret a rule knows, or one this run found) leaves unchanged.
+ */
+export function showable(name: string): boolean {
+  if (NUMBER.test(name)) return true;
+  if (!PLAIN.test(name)) return false;
+  const s = keywordScanner();
+  if (s === null) return false;
+  const keyword = s.candidates(name).length > 0;
+  // Word by word: `s3cmd-config` as a whole has the character classes of a generated string.
+  for (const word of name.split(/[-_.]/)) {
+    if (looksRandom(word)) return false;
+    if (keyword && word.length > MAX_WORD_WITH_KEYWORD) return false;
+  }
+  return redactText(name) === name;
+}
+
+/** A name as an error message quotes it: `"name"` when showable, else `<N characters, not shown>`. */
+export function quoteName(name: string): string {
+  return showable(name) ? JSON.stringify(name) : `<${name.length} characters, not shown>`;
+}
+
+/** A key path (`rules.severity.<id>`): indices as they are, each other segment as it is only when showable. */
 export function shownPath(path: readonly PropertyKey[]): string {
   return (
     path
       .map((seg) => {
+        if (typeof seg === "number") return String(seg);
         const s = String(seg);
-        const q = quoteName(s);
-        return q.startsWith('"') ? s : q;
+        return showable(s) ? s : `<${s.length} characters, not shown>`;
       })
       .join(".") || "(root)"
   );
