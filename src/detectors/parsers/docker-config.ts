@@ -2,12 +2,12 @@ import {
   decodeBasicAuth,
   detection,
   type Found,
-  findLine,
   isObj,
   isPlaceholder,
   type Obj,
   type ParseInput,
   type ParseResult,
+  TextLocator,
   uniqueBySecret,
 } from "./common.js";
 import { parseJsonText } from "./json.js";
@@ -23,13 +23,14 @@ export function parseDockerConfig(input: ParseInput): ParseResult {
   if (!r.ok || !isObj(r.value)) return { detections: [], malformed: "not valid JSON" };
   const root = r.value;
   const auths = isObj(root.auths) ? root.auths : root.auths === undefined ? legacy(root) : {};
-  const text = input.text;
+  // One locator for the whole file: lines in linear time (issue 8).
+  const loc = new TextLocator(input.text);
   const found: Found[] = [];
   for (const [registry, entry] of Object.entries(auths)) {
     if (!isObj(entry)) continue;
     const base = root.auths ? `auths.${registry}` : registry;
     if (typeof entry.auth === "string" && entry.auth && !isPlaceholder(entry.auth)) {
-      const line = findLine(text, entry.auth);
+      const line = loc.line(entry.auth);
       const basic = decodeBasicAuth(entry.auth);
       if (basic) {
         if (basic.password && !isPlaceholder(basic.password))
@@ -43,20 +44,23 @@ export function parseDockerConfig(input: ParseInput): ParseResult {
         secret: entry.password,
         type: "password",
         name: `${base}.password`,
-        line: findLine(text, entry.password),
+        line: loc.line(entry.password),
       });
     for (const k of ["identitytoken", "registrytoken"]) {
       const v = entry[k];
       if (typeof v === "string" && v.length >= 8 && !isPlaceholder(v))
-        found.push({ secret: v, type: "token", name: `${base}.${k}`, line: findLine(text, v) });
+        found.push({ secret: v, type: "token", name: `${base}.${k}`, line: loc.line(v) });
     }
   }
   return { detections: uniqueBySecret(found).map((f) => detection(input, f)) };
 }
 
-/** `~/.dockercfg`: registries at the top level, each with `auth` (and `email`). */
+/**
+ * `~/.dockercfg`: registries at the top level, each with `auth` (and `email`). A null-prototype
+ * object (issue 8): a registry named `__proto__` is a key like any other.
+ */
 function legacy(root: Obj): Obj {
-  const out: Obj = {};
-  for (const [k, v] of Object.entries(root)) if (isObj(v) && "auth" in v) out[k] = v;
+  const out: Obj = Object.create(null);
+  for (const [k, v] of Object.entries(root)) if (isObj(v) && Object.hasOwn(v, "auth")) out[k] = v;
   return out;
 }

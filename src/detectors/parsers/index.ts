@@ -15,7 +15,7 @@ import { parseToml } from "./toml.js";
 import { parseXml } from "./xml.js";
 import { parseYaml } from "./yaml.js";
 
-export { lineOfValue, type ParseInput, type ParseResult, type Parser } from "./common.js";
+export type { ParseInput, ParseResult, Parser } from "./common.js";
 
 /**
  * The structural parsers, by the name a path rule gives in `parser:` (rules/paths/*.yaml). "text"

@@ -153,12 +153,16 @@ function unquote(v: string): string {
   return m ? m[2]! : v;
 }
 
-/** Keys whose names are AWS's own (botocore's config variable names): provider and type are known. */
-const AWS_KEYS: Record<string, string> = {
-  aws_secret_access_key: "secret-access-key",
-  aws_session_token: "session-token",
-  aws_security_token: "session-token",
-};
+/**
+ * Keys whose names are AWS's own (botocore's config variable names): provider and type are known.
+ * A Map (issue 8): looked up in a plain object, a file's key `constructor` or `__proto__` found
+ * Object.prototype's members and was reported as an AWS secret with a function for its type.
+ */
+const AWS_KEYS = new Map([
+  ["aws_secret_access_key", "secret-access-key"],
+  ["aws_session_token", "session-token"],
+  ["aws_security_token", "session-token"],
+]);
 
 export function parseIni(input: ParseInput, dialect: IniDialect = "ini"): ParseResult {
   const entries = readIni(input.text, { dialect });
@@ -177,7 +181,7 @@ export function parseIni(input: ParseInput, dialect: IniDialect = "ini"): ParseR
 function judgeEntry(e: IniEntry, value: string, found: Found[]): boolean {
   const before = found.length;
   const name = e.section ? `${e.section}.${e.key}` : e.key;
-  const aws = AWS_KEYS[e.key.toLowerCase()];
+  const aws = AWS_KEYS.get(e.key.toLowerCase());
   if (aws) {
     if (value && !isPlaceholder(value) && value.length >= 16)
       found.push({ secret: value, type: aws, name, line: e.line, provider: "aws" });

@@ -2,9 +2,9 @@ import {
   detection,
   envVarFindings,
   type Found,
-  findLine,
   type ParseInput,
   type ParseResult,
+  TextLocator,
   uniqueBySecret,
   walkKeys,
 } from "./common.js";
@@ -67,11 +67,11 @@ function stripBom(s: string): string {
  * lets the per-secret dedupe (src/sources/files.ts) merge a structural and a content detection of
  * one key instead of listing it twice. The secret is only hashed and previewed, never used.
  */
-export function textForm(text: string, value: string): string {
+export function textForm(loc: TextLocator, value: string): string {
   // Trailing newlines are not part of a PEM block as content rules capture it (BEGIN to END line).
   const trimmed = value.trimEnd();
   const escaped = JSON.stringify(trimmed).slice(1, -1);
-  return escaped !== trimmed && text.includes(escaped) ? escaped : value;
+  return escaped !== trimmed && loc.includes(escaped) ? escaped : value;
 }
 
 export interface StructuredOptions {
@@ -81,19 +81,24 @@ export interface StructuredOptions {
   servers?: boolean;
 }
 
-/** Generic key walk over a parsed document, plus the MCP extraction when asked. */
+/**
+ * Generic key walk over a parsed document, plus the MCP extraction when asked. Lines come from one
+ * locator over `text` (common.ts TextLocator: linear in the text, issue 8).
+ */
 export function structuredSecrets(root: unknown, text: string, opts: StructuredOptions = {}): Found[] {
+  const loc = new TextLocator(text);
   const found: Found[] = [];
   const mcp = opts.mcp ?? false;
   const servers = opts.servers ?? false;
   if (mcp) {
-    found.push(...mcpSecrets(root, text, servers));
+    for (const f of mcpSecrets(root, loc, servers)) found.push(f);
     // Claude Code settings.json `env`: variables set for every session
     // (https://docs.anthropic.com/en/docs/claude-code/settings#environment-variables).
     const env = (root as Record<string, unknown> | null)?.env;
     if (env && typeof env === "object" && !Array.isArray(env)) {
       for (const [name, value] of Object.entries(env)) {
-        if (typeof value === "string") found.push(...envVarFindings(name, value, `env.${name}`, text));
+        if (typeof value === "string")
+          for (const f of envVarFindings(name, value, `env.${name}`, loc)) found.push(f);
       }
     }
   }
@@ -101,10 +106,10 @@ export function structuredSecrets(root: unknown, text: string, opts: StructuredO
     root,
     (f) =>
       found.push({
-        secret: textForm(text, f.value),
+        secret: textForm(loc, f.value),
         type: f.type,
         name: f.path,
-        line: findLine(text, f.value),
+        line: loc.line(f.value),
       }),
     mcp ? (path, key) => isMcpSubtree(path, key, servers) || (path.length === 0 && key === "env") : undefined,
   );

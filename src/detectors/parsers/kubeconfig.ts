@@ -4,11 +4,11 @@ import {
   detection,
   envVarFindings,
   type Found,
-  findLine,
   isObj,
   isPlaceholder,
   type ParseInput,
   type ParseResult,
+  TextLocator,
   uniqueBySecret,
 } from "./common.js";
 import { findPemKeys } from "./pem.js";
@@ -20,17 +20,14 @@ import { parseYamlText } from "./yaml.js";
 // `exec.env[]` ({name, value}). `tokenFile`, `client-key` and `exec.command` name files and
 // programs: no secret in this file.
 
-const AUTH_PROVIDER_KEYS: Record<string, string> = {
-  "refresh-token": "refresh-token",
-  "id-token": "id-token",
-  "access-token": "access-token",
-  "client-secret": "client-secret",
-};
+// A Set, not an object's keys (issue 8): `constructor` in the file must not find Object.prototype's.
+const AUTH_PROVIDER_KEYS = new Set(["refresh-token", "id-token", "access-token", "client-secret"]);
 
 export function parseKubeconfig(input: ParseInput): ParseResult {
   const docs = parseYamlText(input.text);
   if (!docs) return { detections: [], malformed: "not valid YAML" };
-  const text = input.text;
+  // One locator for the whole file: lines in linear time (issue 8).
+  const loc = new TextLocator(input.text);
   const found: Found[] = [];
   for (const doc of docs) {
     if (!isObj(doc) || !Array.isArray(doc.users)) continue;
@@ -41,18 +38,18 @@ export function parseKubeconfig(input: ParseInput): ParseResult {
       const str = (k: string) => (typeof u[k] === "string" ? (u[k] as string) : undefined);
       const token = str("token");
       if (token && acceptValue("token", token))
-        found.push({ secret: token, type: "token", name: `${base}.token`, line: findLine(text, token) });
+        found.push({ secret: token, type: "token", name: `${base}.token`, line: loc.line(token) });
       const password = str("password");
       if (password && acceptValue("password", password))
         found.push({
           secret: password,
           type: "password",
           name: `${base}.password`,
-          line: findLine(text, password),
+          line: loc.line(password),
         });
       const keyData = str("client-key-data");
       if (keyData && !isPlaceholder(keyData)) {
-        const line = findLine(text, keyData);
+        const line = loc.line(keyData);
         const pem = decodeBase64(keyData)?.toString("utf8");
         const keys = pem ? findPemKeys(pem) : undefined;
         if (keys && keys.length > 0) {
@@ -72,13 +69,13 @@ export function parseKubeconfig(input: ParseInput): ParseResult {
       const ap = isObj(u["auth-provider"]) ? u["auth-provider"] : undefined;
       if (ap && isObj(ap.config)) {
         for (const [k, v] of Object.entries(ap.config)) {
-          const type = AUTH_PROVIDER_KEYS[k];
-          if (type && typeof v === "string" && acceptValue(type, v))
+          // The key is the type (`refresh-token`, `client-secret`...).
+          if (AUTH_PROVIDER_KEYS.has(k) && typeof v === "string" && acceptValue(k, v))
             found.push({
               secret: v,
-              type,
+              type: k,
               name: `${base}.auth-provider.config.${k}`,
-              line: findLine(text, v),
+              line: loc.line(v),
             });
         }
       }
@@ -86,7 +83,7 @@ export function parseKubeconfig(input: ParseInput): ParseResult {
       if (exec && Array.isArray(exec.env)) {
         for (const e of exec.env) {
           if (!isObj(e) || typeof e.name !== "string" || typeof e.value !== "string") continue;
-          found.push(...envVarFindings(e.name, e.value, `${base}.exec.env.${e.name}`, text));
+          for (const f of envVarFindings(e.name, e.value, `${base}.exec.env.${e.name}`, loc)) found.push(f);
         }
       }
     });

@@ -3,10 +3,11 @@ import {
   classifyKey,
   envVarFindings,
   type Found,
-  findLine,
   isObj,
   isPlaceholder,
   judgeEnv,
+  MAX_WALK_DEPTH,
+  type TextLocator,
 } from "./common.js";
 
 // MCP server definitions in agent configs. The shapes:
@@ -27,13 +28,14 @@ export const MCP_KEYS = new Set(["mcpServers", "mcp_servers"]);
 const AUTH_SCHEME_RE = /^(bearer|basic|token|bot|apikey|api-key|key)\s+(\S+)$/i;
 
 /** Secrets in one server definition; `prefix` is its key path (mcpServers.github). */
-export function mcpServerSecrets(server: unknown, prefix: string, text: string): Found[] {
+export function mcpServerSecrets(server: unknown, prefix: string, loc: TextLocator): Found[] {
   if (!isObj(server)) return [];
   const out: Found[] = [];
   const env = server.env;
   if (isObj(env)) {
     for (const [name, value] of Object.entries(env)) {
-      if (typeof value === "string") out.push(...envVarFindings(name, value, `${prefix}.env.${name}`, text));
+      if (typeof value === "string")
+        for (const f of envVarFindings(name, value, `${prefix}.env.${name}`, loc)) out.push(f);
     }
   }
   for (const hk of ["headers", "http_headers", "requestInit"]) {
@@ -44,7 +46,7 @@ export function mcpServerSecrets(server: unknown, prefix: string, text: string):
     for (const [name, value] of Object.entries(headers)) {
       if (typeof value !== "string") continue;
       const f = headerSecret(name, value);
-      if (f) out.push({ ...f, name: `${base}.${name}`, line: findLine(text, f.secret) });
+      if (f) out.push({ ...f, name: `${base}.${name}`, line: loc.line(f.secret) });
     }
   }
   // Command-line flags: `--api-key=<v>` or `--token <v>` in args.
@@ -60,7 +62,7 @@ export function mcpServerSecrets(server: unknown, prefix: string, text: string):
       const next = args[i + 1];
       const value = m[2] ?? (typeof next === "string" && !next.startsWith("-") ? next : undefined);
       if (value !== undefined && acceptValue(type, value))
-        out.push({ secret: value, type, name: `${prefix}.args.${m[1]}`, line: findLine(text, value) });
+        out.push({ secret: value, type, name: `${prefix}.args.${m[1]}`, line: loc.line(value) });
     }
   }
   return out;
@@ -80,22 +82,31 @@ function headerSecret(name: string, value: string): { secret: string; type: stri
 }
 
 /** Every MCP server secret under `mcpServers`/`mcp_servers` anywhere in the tree, and top-level `servers`. */
-export function mcpSecrets(root: unknown, text: string, topLevelServers: boolean): Found[] {
+export function mcpSecrets(root: unknown, loc: TextLocator, topLevelServers: boolean): Found[] {
   const out: Found[] = [];
-  const rec = (node: unknown, path: string[]): void => {
-    if (!isObj(node)) return;
-    for (const [key, value] of Object.entries(node)) {
-      if (
-        (MCP_KEYS.has(key) || (topLevelServers && key === "servers" && path.length === 0)) &&
-        isObj(value)
-      ) {
-        for (const [server, def] of Object.entries(value)) {
-          out.push(...mcpServerSecrets(def, [...path, key, server].join("."), text));
-        }
-      } else rec(value, [...path, key]);
+  // Iterative and depth-bounded like walkKeys (issue 8: a hostile file nested 100,000 deep must not
+  // overflow the stack), in document order: children are pushed in reverse, and a server map is a
+  // frame of its own so that it is read in its place among its siblings.
+  type Frame = { node: unknown; path: string[]; servers: boolean };
+  const stack: Frame[] = [{ node: root, path: [], servers: false }];
+  while (stack.length > 0) {
+    const { node, path, servers } = stack.pop()!;
+    if (!isObj(node)) continue;
+    if (servers) {
+      for (const [server, def] of Object.entries(node)) {
+        for (const f of mcpServerSecrets(def, [...path, server].join("."), loc)) out.push(f);
+      }
+      continue;
     }
-  };
-  rec(root, []);
+    if (path.length >= MAX_WALK_DEPTH) continue;
+    const children: Frame[] = [];
+    for (const [key, value] of Object.entries(node)) {
+      const isServers =
+        (MCP_KEYS.has(key) || (topLevelServers && key === "servers" && path.length === 0)) && isObj(value);
+      children.push({ node: value, path: [...path, key], servers: isServers });
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
   return out;
 }
 

@@ -2,9 +2,9 @@ import {
   decodeBase64,
   detection,
   type Found,
-  lineOfValue,
   type ParseInput,
   type ParseResult,
+  TextLocator,
 } from "./common.js";
 
 // PEM private keys (RFC 7468) and PuTTY keys. What matters for an agent is whether the key is
@@ -64,11 +64,13 @@ export function parsePem(input: ParseInput): ParseResult {
   const keys = findPemKeys(input.text);
   if (!keys)
     return { detections: [], malformed: "not valid PEM (a private key block is truncated or damaged)" };
+  // Lines from the offsets the matches give, through one line index (issue 8: linear).
+  const loc = new TextLocator(input.text);
   const found: Found[] = keys.map((k) => ({
     secret: k.block,
     type: k.encrypted ? "encrypted-private-key" : "private-key",
     name: k.label,
-    line: lineOfValue(input.text, k.block),
+    line: loc.lineAt(k.index),
     ...(k.encrypted ? { severity: "low" as const } : {}),
   }));
   const ppk = PPK_RE.exec(input.text);
@@ -78,7 +80,7 @@ export function parsePem(input: ParseInput): ParseResult {
       secret: input.text.slice(ppk.index).trim(),
       type: encrypted ? "encrypted-private-key" : "private-key",
       name: "PuTTY-User-Key-File",
-      line: lineOfValue(input.text, ppk[0]),
+      line: loc.lineAt(ppk.index),
       ...(encrypted ? { severity: "low" as const } : {}),
     });
   }
