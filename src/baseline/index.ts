@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Stats } from "node:fs";
 import { lstat, realpath, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
-import { quoteName, shownPath } from "../config/echo.js";
+import { maskTokens, quoteName, showable, shownPath } from "../config/echo.js";
 import { unsafeFile } from "../config/index.js";
 import { safeMessage, UsageError } from "../core/errors.js";
 import { zod } from "../core/lazy.js";
@@ -48,12 +48,22 @@ const SOURCE_KINDS = [
   "cloud",
 ] as const satisfies readonly SourceKind[];
 
+const FINGERPRINT = /^[0-9a-f]{24}$/;
+const RULE_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/** Whether a kebab-case rule id is plainly a name (showable), not a token shaped like one. */
+const plainRuleId = (id: string): boolean => showable(id);
+
 /** The baseline file's schema, built on first use (zod loads lazily: most scans have no baseline). */
 function buildBaselineSchema() {
   const { z } = zod();
   const entrySchema = z.strictObject({
-    fingerprint: z.string().regex(/^[0-9a-f]{24}$/, "must be 24 lowercase hex characters"),
-    ruleId: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be a kebab-case rule id"),
+    fingerprint: z.string().regex(FINGERPRINT, "must be 24 lowercase hex characters"),
+    ruleId: z
+      .string()
+      .regex(RULE_ID, "must be a kebab-case rule id")
+      // Issue 8: a lowercase token can be kebab-case (`glpat-...`); the file may be the agent's.
+      .refine(plainRuleId, "not a rule id agent-audit writes (it may be a token)"),
     location: z.strictObject({
       source: z.enum(SOURCE_KINDS),
       path: z.string().min(1).optional(),
@@ -148,6 +158,43 @@ export async function readBaseline(
   return parseBaseline(text, path);
 }
 
+/**
+ * An entry read from a previous baseline, as it may be written again: the file lies in the audited
+ * root and the agent can write it (issue 8), so what `agent-audit baseline` or `scan
+ * --update-baseline` carries over is treated like a fresh finding's fields, never copied through.
+ * Only the known fields are kept (an unknown field, an entry-level note: dropped); the fingerprint
+ * must be one, the rule id a plain rule id (a token shaped like one is not); the location's texts and
+ * the reason go through maskTokens (the output redactor, as a fresh finding's location does, and a
+ * mask on runs that do not read as words). Undefined: the entry is not carried over.
+ */
+export function carriedEntry(e: BaselineEntry): BaselineEntry | undefined {
+  const raw = e as unknown as Record<string, unknown> | null;
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const { fingerprint, ruleId, reason } = raw;
+  if (typeof fingerprint !== "string" || !FINGERPRINT.test(fingerprint)) return undefined;
+  if (typeof ruleId !== "string" || !RULE_ID.test(ruleId) || !plainRuleId(ruleId)) return undefined;
+  const loc = raw.location as Record<string, unknown> | null | undefined;
+  if (typeof loc !== "object" || loc === null) return undefined;
+  const source = loc.source;
+  if (typeof source !== "string" || !(SOURCE_KINDS as readonly string[]).includes(source)) return undefined;
+  const location: BaselineEntry["location"] = { source };
+  for (const k of ["path", "name", "target"] as const) {
+    const v = loc[k];
+    if (typeof v === "string" && v.length > 0) location[k] = maskTokens(v);
+  }
+  return { fingerprint, ruleId, location, reason: typeof reason === "string" ? maskTokens(reason) : "" };
+}
+
+/** The entries of `b` that may be written again (carriedEntry), in their order. */
+function carriedEntries(entries: readonly BaselineEntry[]): BaselineEntry[] {
+  const out: BaselineEntry[] = [];
+  for (const e of entries) {
+    const c = carriedEntry(e);
+    if (c) out.push(c);
+  }
+  return out;
+}
+
 function entryKey(e: BaselineEntry): string[] {
   const l = e.location;
   return [l.source, l.path ?? "", l.name ?? "", l.target ?? "", e.ruleId, e.fingerprint];
@@ -167,19 +214,20 @@ function compareEntries(a: BaselineEntry, b: BaselineEntry): number {
  * The baseline for the current findings: one entry per fingerprint, the location without its line,
  * and the reason carried over from `previous` where the fingerprint still matches. Deterministic
  * order (source, path, name, target, rule, fingerprint) so the file diffs cleanly in review.
+ * What comes from `previous` passes carriedEntry first (issue 8: the agent may have written it).
  */
 export function buildBaseline(
   findings: readonly Finding[],
   previous?: Baseline,
   seen?: { ran: ReadonlySet<SourceName>; probed: boolean },
 ): Baseline {
-  const reasons = new Map((previous?.entries ?? []).map((e) => [e.fingerprint, e.reason]));
+  const carried = carriedEntries(previous?.entries ?? []);
+  const reasons = new Map(carried.map((e) => [e.fingerprint, e.reason]));
   const byFp = new Map<string, BaselineEntry>();
   // Entries this run could not have seen (their source did not run: an env entry under --no-env,
-  // an egress entry without --probe) are kept as they are: nothing accepted is lost.
+  // an egress entry without --probe) are kept: nothing accepted is lost.
   if (seen) {
-    for (const e of previous?.entries ?? [])
-      if (!couldSee(e, seen.ran, seen.probed)) byFp.set(e.fingerprint, e);
+    for (const e of carried) if (!couldSee(e, seen.ran, seen.probed)) byFp.set(e.fingerprint, e);
   }
   for (const f of findings) {
     if (byFp.has(f.fingerprint)) continue;
@@ -255,7 +303,9 @@ export async function writeBaseline(
   }
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await writeFile(tmp, serializeBaseline(b), { mode: 0o644, flag: "wx" });
+    // carriedEntries again: whatever a caller passes, only validated, redacted fields are written (issue 8).
+    const text = serializeBaseline({ schemaVersion: 1, entries: carriedEntries(b.entries) });
+    await writeFile(tmp, text, { mode: 0o644, flag: "wx" });
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => {});
@@ -311,9 +361,14 @@ export function staleIssues(stale: readonly BaselineEntry[], where: string): Sca
   }));
 }
 
+/** The baseline without the stale entries; what stays passes carriedEntry (it is written again). */
 export function pruneBaseline(baseline: Baseline, stale: readonly BaselineEntry[]): Baseline {
   const drop = new Set(stale.map((e) => e.fingerprint));
-  return { ...baseline, entries: baseline.entries.filter((e) => !drop.has(e.fingerprint)) };
+  return {
+    schemaVersion: 1,
+    note: BASELINE_NOTE,
+    entries: carriedEntries(baseline.entries.filter((e) => !drop.has(e.fingerprint))),
+  };
 }
 
 /** The baseline path as shown in issues: relative to root when inside it, absolute otherwise. */

@@ -39,16 +39,43 @@ function keywordScanner(): ContentScanner | null {
  */
 export function showable(name: string): boolean {
   if (NUMBER.test(name)) return true;
-  if (!PLAIN.test(name)) return false;
+  if (!PLAIN.test(name) || !plainWords(name)) return false;
+  return redactText(name) === name;
+}
+
+/**
+ * Whether a run of identifier characters reads as words: no part between joiners looks generated
+ * (part by part: `s3cmd-config` as a whole has the character classes of a generated string), and
+ * when a content rule's keyword occurs, every part is short. False when the rules cannot load.
+ */
+function plainWords(run: string): boolean {
   const s = keywordScanner();
   if (s === null) return false;
-  const keyword = s.candidates(name).length > 0;
-  // Word by word: `s3cmd-config` as a whole has the character classes of a generated string.
-  for (const word of name.split(/[-_.]/)) {
+  const keyword = s.candidates(run).length > 0;
+  for (const word of run.split(/[-_.]/)) {
     if (looksRandom(word)) return false;
     if (keyword && word.length > MAX_WORD_WITH_KEYWORD) return false;
   }
-  return redactText(name) === name;
+  return true;
+}
+
+/** Longest run of identifier characters free text may keep (a longer one is no word). */
+const MAX_RUN = 64;
+
+/**
+ * Free text read from a file the agent may write and written out again (a baseline entry's reason
+ * and location: issue 8), with every secret masked: first the output redactor (known values,
+ * content-rule matches, URL userinfo), then each run of identifier characters that does not read
+ * as words (plainWords, at most MAX_RUN characters) becomes `<N characters, not shown>`, which
+ * catches what the redactor's word-boundary search misses (a token glued to a prefix, `xAKIA...`).
+ * Linear in the text.
+ */
+export function maskTokens(text: string): string {
+  return redactText(text).replace(/[A-Za-z0-9_.-]+/g, (run) =>
+    run.length <= MAX_RUN && (run.length < 8 || plainWords(run))
+      ? run
+      : `<${run.length} characters, not shown>`,
+  );
 }
 
 /** A name as an error message quotes it: `"name"` when showable, else `<N characters, not shown>`. */
