@@ -82,7 +82,21 @@ describe("scan worker threads", () => {
     const sorted = (xs: { where: string; message: string }[]) =>
       [...xs].sort((a, b) => (a.where < b.where ? -1 : 1));
     expect(sorted(two.report.issues)).toEqual(sorted(one.report.issues));
-    expect(sorted(one.report.issues).map((i) => i.where)).toEqual(["pkg4/.mcp.json", "pkg5/huge.log"]);
+    // Skipped files are issues (issue 8): the five binaries (i % 211 === 0), besides the malformed
+    // MCP config and the file over the cap.
+    const binary = "skipped: binary file (--include-binary scans it)";
+    expect(sorted(one.report.issues)).toEqual([
+      { where: "pkg0/mod0/b0.bin", message: binary },
+      { where: "pkg11/mod4/b844.bin", message: binary },
+      { where: "pkg14/mod2/b422.bin", message: binary },
+      { where: "pkg4/.mcp.json", message: "not valid JSON; scanned as text" },
+      { where: "pkg4/mod3/b633.bin", message: binary },
+      {
+        where: "pkg5/huge.log",
+        message: "skipped: 70042 bytes is over the 65536-byte cap (--max-file-size)",
+      },
+      { where: "pkg7/mod1/b211.bin", message: binary },
+    ]);
     expect(two.report.checklist).toEqual(one.report.checklist);
   });
 });
