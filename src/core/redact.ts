@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { ContentScanner } from "../detectors/content.js";
 import { looksRandom } from "../detectors/randomness.js";
 import { defaultRules, type RuleSet } from "../detectors/rules.js";
@@ -10,14 +10,20 @@ import { escapeControls } from "./controls.js";
  * secret of 16 or more characters, plus its length; shorter secrets are fully masked.
  */
 export function preview(secret: string): string {
-  const length = [...secret].length;
-  if (length >= 16) return `${[...secret].slice(0, 4).join("")}…(${length})`;
-  return `…(${length})`;
+  // Code points, not UTF-16 units; without surrogates they are the same (the common case, no array).
+  if (!SURROGATE.test(secret)) {
+    return secret.length >= 16 ? `${secret.slice(0, 4)}…(${secret.length})` : `…(${secret.length})`;
+  }
+  const points = [...secret];
+  if (points.length >= 16) return `${points.slice(0, 4).join("")}…(${points.length})`;
+  return `…(${points.length})`;
 }
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** SHA-256 of the secret, hex. Used for identity (fingerprints, baselines), never printed on its own. */
 export function secretHash(secret: string): string {
-  return createHash("sha256").update(secret, "utf8").digest("hex");
+  // One-shot crypto.hash (Node 20.12+): no Hash object per value (issue 8: 24k findings per MB).
+  return hash("sha256", secret, "hex");
 }
 
 /**
@@ -32,11 +38,11 @@ export function fingerprint(parts: {
   path?: string;
   name?: string;
   subject: string;
+  /** secretHash(subject), when the caller has it already (a value found in several places). */
+  subjectHash?: string;
 }): string {
-  const h = createHash("sha256");
-  h.update(`agent-audit/v1\0${parts.ruleId}\0${parts.source}\0${parts.path ?? ""}\0${parts.name ?? ""}\0`);
-  h.update(secretHash(parts.subject));
-  return h.digest("hex").slice(0, 24);
+  const head = `agent-audit/v1\0${parts.ruleId}\0${parts.source}\0${parts.path ?? ""}\0${parts.name ?? ""}\0`;
+  return hash("sha256", head + (parts.subjectHash ?? secretHash(parts.subject)), "hex").slice(0, 24);
 }
 
 /**
@@ -124,8 +130,13 @@ function isAlnum(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 }
 
+/** Characters that JSON, XML, Markdown, a table cell and escapeControls all print as they are. */
+const PLAIN = /^[A-Za-z0-9 !#$%()+,./:;=?@^{}-]*$/;
+
 /** The forms a secret can take in an output: raw, and as each format escapes it. */
 function printedForms(secret: string): string[] {
+  // Characters no format escapes: the raw value is its only form (most tokens; no regex pass each).
+  if (PLAIN.test(secret)) return secret.length >= MIN_KNOWN_SECRET ? [secret] : [];
   const json = JSON.stringify(secret).slice(1, -1);
   const xml = secret
     .replace(/&/g, "&amp;")
@@ -209,12 +220,38 @@ function defaultScanner(): ContentScanner | undefined {
  * (2) every secret a content rule finds in it, embedded tokens included, inline-allow markers not
  * honoured, (3) URL userinfo. A secret becomes its preview(); the string is otherwise unchanged.
  */
+/**
+ * Sampling of the scrub (issue 8, linear time): every printed form is at least MIN_KNOWN_SECRET (8)
+ * characters long, so an occurrence at i covers the GRAM (4) characters at the one multiple of STRIDE
+ * (5) in [i, i + 4]. The scrub hashes only those grams (one text position in five) and looks at a
+ * start only where a form holds that gram at that offset: no string is built per position.
+ */
+const GRAM = 4;
+const STRIDE = MIN_KNOWN_SECRET - GRAM + 1;
+
+/** A hash of the GRAM code units of `s` at `i` (collisions are fine: every hit is verified). */
+function gramHash(s: string, i: number): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < GRAM; k++) h = Math.imul(h ^ s.charCodeAt(i + k), 0x01000193);
+  return h >>> 0;
+}
+
+/** Printed forms sharing their first MIN_KNOWN_SECRET characters; sorted longest first when used. */
+interface Bucket {
+  forms: { form: string; secret: string }[];
+  sorted: boolean;
+}
+
 export class Redactor {
   readonly #values = new Set<string>();
-  /** Printed forms by their first MIN_KNOWN_SECRET characters; each bucket longest first. */
-  readonly #byHead = new Map<string, { form: string; secret: string }[]>();
-  /** The first two code units of every printed form, as one number: most positions stop here. */
-  readonly #pairs = new Set<number>();
+  /** Printed forms by their first MIN_KNOWN_SECRET characters. */
+  readonly #byHead = new Map<string, Bucket>();
+  /**
+   * For each gram hash (masked to the table's size), a bit per offset 0..STRIDE-1 at which some
+   * printed form holds that gram. Grown (and rebuilt) to stay at most 1/16 full.
+   */
+  #grams = new Uint8Array(1 << 12);
+  #gramEntries = 0;
   readonly #memo = new Map<string, string>();
   readonly #rules: RuleSet | undefined;
   #scanner: ContentScanner | undefined;
@@ -230,13 +267,35 @@ export class Redactor {
     this.#values.add(secret);
     for (const form of printedForms(secret)) {
       const head = form.slice(0, MIN_KNOWN_SECRET);
-      this.#pairs.add(form.charCodeAt(0) * 0x10000 + form.charCodeAt(1));
-      const bucket = this.#byHead.get(head) ?? [];
-      bucket.push({ form, secret });
-      bucket.sort((a, b) => b.form.length - a.form.length);
-      this.#byHead.set(head, bucket);
+      let bucket = this.#byHead.get(head);
+      if (!bucket) {
+        bucket = { forms: [], sorted: true };
+        this.#byHead.set(head, bucket);
+        this.#indexHead(head);
+      }
+      // Sorted when next used, not here: a sort per add was quadratic in a bucket's size (issue 8).
+      bucket.forms.push({ form, secret });
+      bucket.sorted = bucket.forms.length === 1;
     }
-    this.#memo.clear();
+    if (this.#memo.size) this.#memo.clear();
+  }
+
+  /** Marks the grams of a new head; the table grows (rebuilt from every head) to stay sparse. */
+  #indexHead(head: string): void {
+    this.#gramEntries += STRIDE;
+    if (this.#gramEntries * 16 > this.#grams.length) {
+      let size = this.#grams.length;
+      while (this.#gramEntries * 16 > size) size *= 2;
+      this.#grams = new Uint8Array(size);
+      for (const h of this.#byHead.keys()) this.#markGrams(h);
+    } else {
+      this.#markGrams(head);
+    }
+  }
+
+  #markGrams(head: string): void {
+    const mask = this.#grams.length - 1;
+    for (let o = 0; o < STRIDE; o++) this.#grams[gramHash(head, o) & mask]! |= 1 << o;
   }
 
   /** How many secret values are registered. */
@@ -244,30 +303,42 @@ export class Redactor {
     return this.#values.size;
   }
 
+  /** The longest printed form starting at `i` in `text`, if any. */
+  #formAt(text: string, i: number): { form: string; secret: string } | undefined {
+    const bucket = this.#byHead.get(text.slice(i, i + MIN_KNOWN_SECRET));
+    if (!bucket) return undefined;
+    if (!bucket.sorted) {
+      bucket.forms.sort((a, b) => b.form.length - a.form.length);
+      bucket.sorted = true;
+    }
+    for (const b of bucket.forms) if (text.startsWith(b.form, i)) return b;
+    return undefined;
+  }
+
   /**
    * The last-line scrub of a text about to be written: every known secret, raw or as a format
-   * escapes it, becomes its preview. One map lookup per position that starts a known value's first
-   * character; linear in the text.
+   * escapes it, becomes its preview (at each position from left to right, the longest form starting
+   * there). Linear in the text: one gram hash per STRIDE positions, a map lookup only where a known
+   * head may start.
    */
   scrub(text: string): string {
     if (this.#byHead.size === 0 || text.length < MIN_KNOWN_SECRET) return text;
+    const grams = this.#grams;
+    const mask = grams.length - 1;
     let out = "";
     let last = 0;
-    const end = text.length - MIN_KNOWN_SECRET;
-    for (let i = 0; i <= end; ) {
-      if (!this.#pairs.has(text.charCodeAt(i) * 0x10000 + text.charCodeAt(i + 1))) {
-        i++;
-        continue;
+    // Starts are visited in increasing order: sample p covers the starts p-STRIDE+1 .. p.
+    for (let p = 0; p + GRAM <= text.length; p += STRIDE) {
+      const bits = grams[gramHash(text, p) & mask]!;
+      if (bits === 0) continue;
+      for (let o = STRIDE - 1; o >= 0; o--) {
+        const i = p - o;
+        if ((bits & (1 << o)) === 0 || i < last || i + MIN_KNOWN_SECRET > text.length) continue;
+        const hit = this.#formAt(text, i);
+        if (!hit) continue;
+        out += text.slice(last, i) + preview(hit.secret);
+        last = i + hit.form.length;
       }
-      const bucket = this.#byHead.get(text.slice(i, i + MIN_KNOWN_SECRET));
-      const hit = bucket?.find((b) => text.startsWith(b.form, i));
-      if (!hit) {
-        i++;
-        continue;
-      }
-      out += text.slice(last, i) + preview(hit.secret);
-      i += hit.form.length;
-      last = i;
     }
     return last === 0 ? text : out + text.slice(last);
   }

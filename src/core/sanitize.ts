@@ -30,12 +30,20 @@ const OWN_FIELDS = new Set([
 
 /** Every string of a JSON-like value through `f`, except under the keys in `skip`. A new value. */
 function mapStrings<T>(value: T, f: (s: string) => string, skip: ReadonlySet<string>): T {
+  // Plain loops (no Object.entries pairs): a report can hold 24k findings per MB scanned (issue 8).
   const walk = (v: unknown): unknown => {
     if (typeof v === "string") return f(v);
-    if (Array.isArray(v)) return v.map(walk);
+    if (Array.isArray(v)) {
+      const out = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = walk(v[i]);
+      return out;
+    }
     if (v !== null && typeof v === "object") {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = skip.has(k) ? x : walk(x);
+      for (const k of Object.keys(v)) {
+        const x = (v as Record<string, unknown>)[k];
+        out[k] = skip.has(k) ? x : walk(x);
+      }
       return out;
     }
     return v;
@@ -74,5 +82,11 @@ export function escapeReport(report: AuditReport): AuditReport {
  * progress-erase sequences.
  */
 export function outputText(text: string, redactor: Redactor | undefined = activeRedactor()): string {
-  return escapeStreamControls(redactor ? redactor.scrub(text) : text);
+  const scrubbed = redactor ? redactor.scrub(text) : text;
+  // Most texts hold no control but newlines: one test, no copy of a many-MB report (issue 8).
+  return CONTROL_BUT_NEWLINE.test(scrubbed) ? escapeStreamControls(scrubbed) : scrubbed;
 }
+
+/** The characters escapeStreamControls() may escape (escapeControls' set), newline excepted. */
+const CONTROL_BUT_NEWLINE =
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;

@@ -7,7 +7,7 @@ import { scanEnv } from "../sources/env.js";
 import { scanHome } from "../sources/home.js";
 import { SOURCE_EXTRA } from "../sources/registry.js";
 import { scanTree } from "../sources/tree.js";
-import { activeRedactor, fingerprint, maskRandomRuns, preview, Redactor } from "./redact.js";
+import { activeRedactor, fingerprint, maskRandomRuns, preview, Redactor, secretHash } from "./redact.js";
 import { redactReport } from "./sanitize.js";
 import {
   type AuditReport,
@@ -66,7 +66,11 @@ const SOURCES: Record<SourceName, (ctx: SourceContext) => Promise<Located[]>> = 
 /** Source order matters for dedupe of files seen twice: home first, then the tree. */
 const ORDER: SourceName[] = ["env", "home", "tree", "mounts", "sockets", "processes"];
 
-export function toFinding(d: Located, opts: Pick<ScanOptions, "accepted" | "severityOverrides">): Finding {
+export function toFinding(
+  d: Located,
+  opts: Pick<ScanOptions, "accepted" | "severityOverrides">,
+  subjectHash?: string,
+): Finding {
   const loc = d.location;
   const fp = fingerprint({
     ruleId: d.ruleId,
@@ -74,6 +78,7 @@ export function toFinding(d: Located, opts: Pick<ScanOptions, "accepted" | "seve
     path: d.identityPath ?? loc.path,
     name: loc.name,
     subject: d.secret,
+    subjectHash,
   });
   const kind = d.kind ?? "secret";
   let severity = opts.severityOverrides?.[d.ruleId] ?? d.severity;
@@ -91,9 +96,7 @@ export function toFinding(d: Located, opts: Pick<ScanOptions, "accepted" | "seve
     severity,
     title,
     remediation: d.remediation,
-    location: Object.fromEntries(
-      Object.entries(loc).filter(([, v]) => v !== undefined),
-    ) as Finding["location"],
+    location: definedOnly(loc),
     accepted: opts.accepted?.has(fp) ?? false,
   };
   if (kind === "secret") {
@@ -101,6 +104,16 @@ export function toFinding(d: Located, opts: Pick<ScanOptions, "accepted" | "seve
     if (d.valid !== undefined) finding.secret.valid = d.valid;
   }
   return finding;
+}
+
+/** The location without its undefined fields (a loop: this runs once per finding, issue 8). */
+function definedOnly(loc: Located["location"]): Finding["location"] {
+  const out: Record<string, unknown> = {};
+  for (const k in loc) {
+    const v = (loc as unknown as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as unknown as Finding["location"];
 }
 
 const SOURCE_RANK: Record<string, number> = { env: 0, home: 1, tree: 2, mount: 3, socket: 4, process: 5 };
@@ -167,13 +180,16 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   const located: Located[] = [];
   for (const name of ORDER) {
     if (!opts.sources.has(name)) continue;
-    located.push(...(await SOURCES[name](ctx)));
+    // A loop, not push(...found): a spread of more than ~125k detections overflows the stack (issue 8).
+    for (const d of await SOURCES[name](ctx)) located.push(d);
   }
   const findings = new Map<string, Finding>();
   const names = new Map<string, string>();
   // Every secret found, also those of disabled rules: switching a rule off does not make its
   // secret printable in a file name (issue 8).
   for (const d of located) redactor.add(d.secret);
+  // One hash per distinct value, however many places hold it.
+  const hashes = new Map<string, string>();
   for (const d of located) {
     if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) continue;
     const name = d.location.name;
@@ -185,7 +201,12 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
       }
       d.location = { ...d.location, name: safe };
     }
-    const f = toFinding(d, opts);
+    let h = hashes.get(d.secret);
+    if (h === undefined) {
+      h = secretHash(d.secret);
+      hashes.set(d.secret, h);
+    }
+    const f = toFinding(d, opts, h);
     if (!findings.has(f.fingerprint)) findings.set(f.fingerprint, f);
   }
   // Issues are pushed as concurrent reads finish: sorted, so a report is the same from run to run.

@@ -191,7 +191,8 @@ export async function scanMounts(ctx: SourceContext): Promise<Located[]> {
     }
     const found = await scanFile({ abs: c.abs, reportPath: c.agentPath, source: "mount", st: c.st }, ctx);
     if (found.length) {
-      out.push(...found);
+      // A loop, not push(...found): a spread of more than ~125k detections overflows the stack (issue 8).
+      for (const d of found) out.push(d);
       continue;
     }
     const base = posix.basename(c.agentPath);

@@ -210,7 +210,8 @@ export class ScanPool {
 
   private async scanHere(b: Batch): Promise<void> {
     const { result, ctx } = batchScan(b.id, this.ctx);
-    for (const t of b.targets) result.located.push(...(await scanClaimed(t, ctx)));
+    // Loops, not push(...found): a spread of more than ~125k items overflows the stack (issue 8).
+    for (const t of b.targets) for (const d of await scanClaimed(t, ctx)) result.located.push(d);
     if (this.accept(result)) this.byMain++;
   }
 
@@ -228,8 +229,8 @@ export class ScanPool {
     const located: Located[] = [];
     const issues: ScanIssue[] = [];
     for (const r of this.results) {
-      located.push(...r.located);
-      issues.push(...r.issues);
+      for (const d of r.located) located.push(d);
+      for (const i of r.issues) issues.push(i);
     }
     return { located, issues };
   }

@@ -21,19 +21,19 @@ parentPort!.on("message", async (msg: { id: number; jobs: ScanJob[] }) => {
   for (const job of msg.jobs) {
     const st = { size: job.size, isFile: () => true } as Stats;
     const pathRule = job.pathRuleId ? pathRules.get(job.pathRuleId) : undefined;
-    result.located.push(
-      ...(await scanClaimed(
-        {
-          abs: job.abs,
-          reportPath: job.reportPath,
-          source: job.source,
-          st,
-          pathRule,
-          confineTo: job.confineTo,
-        },
-        ctx,
-      )),
+    const found = await scanClaimed(
+      {
+        abs: job.abs,
+        reportPath: job.reportPath,
+        source: job.source,
+        st,
+        pathRule,
+        confineTo: job.confineTo,
+      },
+      ctx,
     );
+    // A loop, not push(...found): a spread of more than ~125k detections overflows the stack (issue 8).
+    for (const d of found) result.located.push(d);
   }
   parentPort!.postMessage(result);
 });
