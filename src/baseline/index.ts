@@ -4,6 +4,7 @@ import { lstat, realpath, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import { maskTokens, quoteName, showable, shownPath } from "../config/echo.js";
 import { unsafeFile } from "../config/index.js";
+import { escapeJsonControls } from "../core/controls.js";
 import { safeMessage, UsageError } from "../core/errors.js";
 import { zod } from "../core/lazy.js";
 import { fileKind, READ_LIMITS, readRegularText, UnsafeFileError } from "../core/safe-read.js";
@@ -262,7 +263,9 @@ export function serializeBaseline(b: Baseline): string {
       reason: e.reason,
     })),
   };
-  return `${JSON.stringify(out, null, 2)}\n`;
+  // The baseline is committed and read in diffs: bidi and C1 controls in a path are escaped
+  // (issue 8), so a file name cannot reorder what a reviewer sees. Same JSON data.
+  return `${escapeJsonControls(JSON.stringify(out, null, 2))}\n`;
 }
 
 /**
