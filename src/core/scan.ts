@@ -157,6 +157,9 @@ export interface InventoryResult {
   redactor?: Redactor;
 }
 
+/** Findings of one rule listed per file; the rest are counted in an issue (see runInventory). */
+export const MAX_LISTED = 100;
+
 /** Runs the selected secret sources and returns redacted findings. Raw secrets do not leave here. */
 export async function runInventory(opts: ScanOptions): Promise<InventoryResult> {
   const rules = opts.rules ?? defaultRules();
@@ -190,8 +193,19 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   for (const d of located) redactor.add(d.secret);
   // One hash per distinct value, however many places hold it.
   const hashes = new Map<string, string>();
+  // A file that holds more than MAX_LISTED findings of one rule (a flood an agent can write: 24,000
+  // tokens on one line) lists the first MAX_LISTED and counts the rest in an issue (issue 8): the
+  // report stays readable and bounded, the values are all in the redactor above, and the file is
+  // not silent. Counted per (source, path, rule), in the order the scan found them.
+  const listed = new Map<string, number>();
   for (const d of located) {
     if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) continue;
+    if (d.location.path !== undefined) {
+      const key = `${d.location.source}\0${d.location.path}\0${d.ruleId}`;
+      const n = (listed.get(key) ?? 0) + 1;
+      listed.set(key, n);
+      if (n > MAX_LISTED) continue;
+    }
     const name = d.location.name;
     if (name !== undefined && d.location.source !== "env" && d.location.source !== "process") {
       let safe = names.get(name);
@@ -208,6 +222,14 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
     }
     const f = toFinding(d, opts, h);
     if (!findings.has(f.fingerprint)) findings.set(f.fingerprint, f);
+  }
+  for (const [key, n] of listed) {
+    if (n <= MAX_LISTED) continue;
+    const [, path, ruleId] = key.split("\0") as [string, string, string];
+    ctx.issues.push({
+      where: path,
+      message: `${n} ${ruleId} findings: the first ${MAX_LISTED} are listed, ${n - MAX_LISTED} more are counted here only`,
+    });
   }
   // Issues are pushed as concurrent reads finish: sorted, so a report is the same from run to run.
   const issues = [...ctx.issues].sort(

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { MAX_LISTED } from "../../src/core/scan.js";
 import { ContentScanner } from "../../src/detectors/content.js";
 import { defaultRules } from "../../src/detectors/rules.js";
 import type { SourceContext } from "../../src/sources/context.js";
@@ -30,10 +31,19 @@ const t = tempTree({ "flood/creds.txt": `${lines.join("\n")}\n` });
 afterAll(() => t.cleanup());
 
 describe("a tree with 200,000 detections", () => {
-  it("scans without throwing: every value is one finding, no issue", { timeout: 120_000 }, async () => {
+  it("scans without throwing: the first 100 are listed, the rest counted in an issue, all redacted", {
+    timeout: 120_000,
+  }, async () => {
     const r = await inventory({ sources: ["tree"], root: t.dir });
-    expect(r.issues).toEqual([]);
-    expect(r.findings.length).toBe(N);
+    expect(r.issues).toEqual([
+      {
+        where: "flood/creds.txt",
+        message: `${N} generic-password-assignment findings: the first ${MAX_LISTED} are listed, ${N - MAX_LISTED} more are counted here only`,
+      },
+    ]);
+    expect(r.findings.map((f) => f.location.line)).toEqual(
+      Array.from({ length: MAX_LISTED }, (_, i) => i + 1),
+    );
     expect(new Set(r.findings.map((f) => f.ruleId))).toEqual(new Set(["generic-password-assignment"]));
     expect(r.redactor?.size).toBe(N);
   });
