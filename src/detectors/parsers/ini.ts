@@ -56,7 +56,7 @@ export function readIni(
   opts: { colon?: boolean; dialect?: IniDialect } = {},
 ): IniEntry[] | undefined {
   const dialect: IniDialect = opts.dialect ?? (opts.colon === false ? "npmrc" : "ini");
-  const kvRe = opts.colon === false ? /^([^=\s][^=]*?)\s*=\s*(.*)$/ : /^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$/;
+  const colon = opts.colon !== false;
   const out: IniEntry[] = [];
   let section = "";
   let nested = ""; // AWS config: `s3 =` followed by indented `key = value` lines
@@ -67,9 +67,17 @@ export function readIni(
     const lineNo = i + 1;
     if (dialect === "properties") {
       // A logical line: physical lines joined while one ends in an odd number of backslashes.
-      while (endsInOddBackslashes(raw) && i + 1 < lines.length)
-        raw = raw.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, "");
-      if (endsInOddBackslashes(raw)) raw = raw.slice(0, -1);
+      // Parts joined once (issue 8: re-slicing the growing line at every continuation was quadratic).
+      if (endsInOddBackslashes(raw)) {
+        const parts: string[] = [];
+        let part = raw;
+        while (endsInOddBackslashes(part) && i + 1 < lines.length) {
+          parts.push(part.slice(0, -1));
+          part = lines[++i]!.replace(/^[ \t\f]+/, "");
+        }
+        parts.push(endsInOddBackslashes(part) ? part.slice(0, -1) : part);
+        raw = parts.join("");
+      }
     }
     const line = raw.trim();
     const indented = /^\s/.test(raw);
@@ -95,10 +103,10 @@ export function readIni(
       last = undefined;
       continue;
     }
-    const kv = kvRe.exec(line);
+    const kv = splitKeyValue(line, colon);
     if (kv) {
-      const key = kv[1]!.trim();
-      const { value, alt } = readValue(kv[2]!.trim(), dialect);
+      const key = kv[0];
+      const { value, alt } = readValue(kv[1], dialect);
       if (!indented) nested = value === "" ? key : "";
       const entry: IniEntry = {
         section,
@@ -118,6 +126,50 @@ export function readIni(
   return out;
 }
 
+/** A character JavaScript's `\s` matches (and `trim` removes). */
+const isSpace = (c: string | undefined) => c !== undefined && /\s/.test(c);
+/** A character JavaScript's `.` does not match. */
+const isTerminator = (c: string | undefined) => c === "\n" || c === "\r" || c === "\u2028" || c === "\u2029";
+
+/**
+ * `key = value` (or `key: value` when `colon`) of a trimmed line, both trimmed, or undefined: what
+ * `^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$` matched, in one pass (issue 8: that regex backtracked over a
+ * run of blanks inside a line, quadratically: a 200 KB line took 55 s). The key runs to the first
+ * separator; the value holds no line terminator (`.`).
+ */
+function splitKeyValue(line: string, colon: boolean): [string, string] | undefined {
+  const c0 = line[0];
+  if (c0 === undefined || c0 === "=" || (colon && c0 === ":") || isSpace(c0)) return undefined;
+  let sep = 1;
+  while (sep < line.length && line[sep] !== "=" && !(colon && line[sep] === ":")) sep++;
+  if (sep === line.length) return undefined;
+  let v = sep + 1;
+  while (v < line.length && isSpace(line[v])) v++;
+  for (let j = v; j < line.length; j++) if (isTerminator(line[j])) return undefined;
+  return [line.slice(0, sep).trim(), line.slice(v).trim()];
+}
+
+/**
+ * A value quoted from its first character to a closing quote that only an inline comment follows:
+ * what `^(["'])(.*?)\1(\s*[;#].*)?$` matched, in one pass (issue 8: after each candidate quote the
+ * regex ran `.*` to a line terminator and back). Returns the text between the quotes.
+ */
+function quotedValue(v: string): string | undefined {
+  const q = v[0];
+  if (q !== '"' && q !== "'") return undefined;
+  let lastTerminator = -1;
+  for (let j = 0; j < v.length; j++) if (isTerminator(v[j])) lastTerminator = j;
+  for (let k = 1; k < v.length && !isTerminator(v[k]); k++) {
+    if (v[k] !== q) continue;
+    let j = k + 1;
+    while (j < v.length && isSpace(v[j])) j++;
+    // Nothing after the quote, or blanks, a comment starter and a comment without a line terminator.
+    if (j === k + 1 && j === v.length) return v.slice(1, k);
+    if (j < v.length && (v[j] === ";" || v[j] === "#") && lastTerminator < j) return v.slice(1, k);
+  }
+  return undefined;
+}
+
 function endsInOddBackslashes(s: string): boolean {
   let n = 0;
   for (let i = s.length - 1; i >= 0 && s[i] === "\\"; i--) n++;
@@ -128,8 +180,8 @@ function endsInOddBackslashes(s: string): boolean {
 function readValue(v: string, dialect: IniDialect): { value: string; alt?: string } {
   if (dialect === "properties") return { value: unescapeProperties(v) };
   if (dialect === "npmrc") return { value: unquote(v) };
-  const q = /^(["'])(.*?)\1(\s*[;#].*)?$/.exec(v);
-  if (q) return { value: q[2]! };
+  const q = quotedValue(v);
+  if (q !== undefined) return { value: q };
   return stripComment(v, dialect);
 }
 
