@@ -346,7 +346,7 @@ export async function runScan(
         accepted,
         onFile: (bytes) => progress.tick(bytes),
       })
-    : { findings: [], issues: [], stats: { files: 0, bytes: 0 } };
+    : { findings: [], issues: [], stats: { files: 0, bytes: 0 }, suppressed: { config: 0, inlineAllow: 0 } };
   progress.done();
   if (scope === "tree") applyTreeSeverity(inventory.findings, config.rules.severity);
 
@@ -413,6 +413,7 @@ export async function runScan(
       ? { baseline: { path: displayPath(baselinePath, root), entries: baseline.entries.length } }
       : {}),
     findings: report.findings,
+    suppressed: inventory.suppressed,
   });
   return { report, failOn, fail, config, loaded };
 }

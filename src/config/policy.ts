@@ -67,6 +67,8 @@ export function reportPolicy(opts: {
   failFlag?: Severity;
   baseline?: { path: string; entries: number };
   findings: readonly Finding[];
+  /** Matches the inventory kept out by disabled rules and inline allow markers. */
+  suppressed?: { config: number; inlineAllow: number };
 }): ReportPolicy {
   const scope = configScope(opts.discovered);
   const policy: ReportPolicy = {
@@ -74,7 +76,11 @@ export function reportPolicy(opts: {
     severityOverrides: Object.keys(opts.config.rules.severity)
       .sort()
       .map((ruleId) => ({ ruleId, severity: opts.config.rules.severity[ruleId]! })),
-    suppressed: { baseline: opts.findings.filter((f) => f.accepted).length },
+    suppressed: {
+      config: opts.suppressed?.config ?? 0,
+      inlineAllow: opts.suppressed?.inlineAllow ?? 0,
+      baseline: opts.findings.filter((f) => f.accepted).length,
+    },
   };
   if (opts.configPath) policy.config = { path: opts.configPath, discovered: opts.discovered, scope };
   // The flag beats the config everywhere: then the config's failOn decides nothing.

@@ -1,5 +1,5 @@
 import { score, scoreChecklist } from "../checklist/index.js";
-import { ContentScanner } from "../detectors/content.js";
+import { ContentScanner, type SuppressedCounts } from "../detectors/content.js";
 import { defaultRules, type RuleSet } from "../detectors/rules.js";
 import type { Access } from "../sources/access.js";
 import type { Located, ScanLimits, SourceContext } from "../sources/context.js";
@@ -150,6 +150,8 @@ export interface InventoryResult {
   findings: Finding[];
   issues: ScanIssue[];
   stats: { files: number; bytes: number };
+  /** Matches kept out of the findings by disabled rules and inline allow markers (issue 8 item 9). */
+  suppressed: SuppressedCounts;
   /**
    * Holds the secret values this inventory found, unreadable (issue 8): buildReport() masks them
    * wherever they occur in a name or path, and the CLI's output boundary scrubs every written text.
@@ -176,6 +178,7 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
     limits: opts.limits,
     issues: [],
     stats: { files: 0, bytes: 0 },
+    suppressed: { config: 0, inlineAllow: 0 },
     scanned: new Set(),
     onFile: opts.onFile,
     sources: opts.sources,
@@ -199,7 +202,10 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   // not silent. Counted per (source, path, rule), in the order the scan found them.
   const listed = new Map<string, number>();
   for (const d of located) {
-    if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) continue;
+    if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) {
+      ctx.suppressed!.config++;
+      continue;
+    }
     if (d.location.path !== undefined) {
       const key = `${d.location.source}\0${d.location.path}\0${d.ruleId}`;
       const n = (listed.get(key) ?? 0) + 1;
@@ -235,7 +241,13 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   const issues = [...ctx.issues].sort(
     (a, b) => byteOrder(a.where, b.where) || byteOrder(a.message, b.message),
   );
-  return { findings: sortFindings([...findings.values()]), issues, stats: ctx.stats, redactor };
+  return {
+    findings: sortFindings([...findings.values()]),
+    issues,
+    stats: ctx.stats,
+    suppressed: ctx.suppressed!,
+    redactor,
+  };
 }
 
 /**

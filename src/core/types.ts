@@ -148,10 +148,11 @@ export interface ReportPolicy {
   baseline?: { path: string; entries: number };
   /**
    * Findings kept out of the verdict, by mechanism. `baseline`: findings listed but accepted.
-   * `config`, `inlineAllow`: findings not reported because a disabled rule or an inline allow
-   * marker (`agent-audit:allow`) suppressed them; absent while this build does not count them.
+   * `config`, `inlineAllow`: matches not reported because a rule the config disabled, or an inline
+   * allow marker (`agent-audit:allow`, `gitleaks:allow`, ...) on their line, suppressed them
+   * (counted once per secret value and file, however many rules or views of the file matched it).
    */
-  suppressed: { config?: number; inlineAllow?: number; baseline: number };
+  suppressed: { config: number; inlineAllow: number; baseline: number };
 }
 
 export interface ScanStats {

@@ -4,6 +4,22 @@ import type { RuleSet } from "./rules.js";
 import type { ContentRule, Detection } from "./types.js";
 import { VALIDATORS } from "./validators.js";
 
+/** How many findings were kept out of a result, by reason (see ContentScanner.scan). */
+export interface SuppressedCounts {
+  config: number;
+  inlineAllow: number;
+}
+
+/**
+ * The secret values a scan kept out of its result, by reason: one file's views (raw, NUL-stripped,
+ * UTF-16, overlapping chunks) and its parser find the same value more than once, under more than
+ * one rule; a set counts it once per file.
+ */
+export interface SuppressedSink {
+  config: Set<string>;
+  inlineAllow: Set<string>;
+}
+
 /**
  * Inline markers that suppress a finding on their line: ours, and those of the scanners that
  * repositories already carry (gitleaks, detect-secrets, secretlint, trufflehog, ggshield), so an
@@ -44,7 +60,7 @@ export class ContentScanner {
 
   constructor(ruleSet: RuleSet, disabled: ReadonlySet<string> = new Set()) {
     this.disabled = disabled;
-    this.rules = ruleSet.content.filter((r) => !disabled.has(r.id));
+    this.rules = ruleSet.content;
     this.placeholders = ruleSet.placeholders;
     this.placeholder = combine(ruleSet.placeholders);
     for (const rule of this.rules) {
@@ -145,6 +161,13 @@ export class ContentScanner {
       rules?: ContentRule[];
       positions?: KeywordPositions;
       window?: { start: number; end: number };
+      /**
+       * Where to note the matches kept out of the result (issue 8 item 9: every report says how
+       * many findings the config and inline markers suppressed): `config`, accepted matches of a
+       * rule the config disabled (disabled rules still run, so they can be counted);
+       * `inlineAllow`, accepted matches on a line an allow marker covers.
+       */
+      suppressed?: SuppressedSink;
     } = {},
   ): Detection[] {
     let positions = opts.positions;
@@ -162,6 +185,7 @@ export class ContentScanner {
     const from = opts.window?.start ?? 0;
     const until = opts.window?.end ?? Number.POSITIVE_INFINITY;
     for (const rule of rules) {
+      const off = this.disabled.has(rule.id);
       // The gates' verdict per value: a flood repeats one near-miss value thousands of times.
       const verdicts = new Map<string, boolean>();
       let matches: Iterable<RegExpMatchArray>;
@@ -185,7 +209,14 @@ export class ContentScanner {
         }
         if (!ok) continue;
         // After the gates: most texts have no accepted match, and so never build the marker index.
-        if (honour && index.allowed(at)) continue;
+        if (honour && index.allowed(at)) {
+          opts.suppressed?.inlineAllow.add(secret);
+          continue;
+        }
+        if (off) {
+          opts.suppressed?.config.add(secret);
+          continue;
+        }
         const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
         out.push({
           ruleId: rule.id,
@@ -275,6 +306,11 @@ export class TextIndex {
    * Markers hold no newline, so a marker occurrence lies on exactly one line.
    */
   allowed(index: number): boolean {
+    return this.allowedLine(this.lineOf(index));
+  }
+
+  /** True when a marker allows the secrets of a 0-based line (see allowed). */
+  allowedLine(line: number): boolean {
     if (!this.allowedLines) {
       const lines = new Set<number>();
       for (const marker of INLINE_ALLOW_MARKERS) {
@@ -287,7 +323,7 @@ export class TextIndex {
       }
       this.allowedLines = lines;
     }
-    return this.allowedLines.size > 0 && this.allowedLines.has(this.lineOf(index));
+    return this.allowedLines.size > 0 && this.allowedLines.has(line);
   }
 }
 

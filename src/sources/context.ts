@@ -1,5 +1,5 @@
 import type { Location, ScanIssue, SourceName } from "../core/types.js";
-import type { ContentScanner } from "../detectors/content.js";
+import type { ContentScanner, SuppressedCounts } from "../detectors/content.js";
 import type { RuleSet } from "../detectors/rules.js";
 import type { Detection } from "../detectors/types.js";
 import type { Access } from "./access.js";
@@ -41,6 +41,8 @@ export interface SourceContext {
   limits: ScanLimits;
   issues: ScanIssue[];
   stats: { files: number; bytes: number };
+  /** Matches kept out of the findings by a disabled rule or an inline allow marker (issue 8 item 9). */
+  suppressed?: SuppressedCounts;
   /** Files already scanned (device:inode), so home and tree do not report a file twice. */
   scanned: Set<string>;
   /** Called after each file, for progress display. */

@@ -2,6 +2,7 @@ import { closeSync, constants, openSync, readSync, type Stats } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { safeMessage } from "../core/errors.js";
 import type { SourceKind } from "../core/types.js";
+import { type SuppressedSink, TextIndex } from "../detectors/content.js";
 import { PARSERS } from "../detectors/parsers/index.js";
 import type { Detection, PathRule } from "../detectors/types.js";
 import { assertOpenedUnder, OutsideSystemRoot } from "./confine.js";
@@ -119,7 +120,13 @@ export function dedupe(dets: Detection[]): Detection[] {
 }
 
 /** What reading and detecting needs: no filesystem identity or access decisions (claimFile's job). */
-export type ReadContext = Pick<SourceContext, "scanner" | "limits" | "issues" | "stats" | "onFile">;
+export type ReadContext = Pick<
+  SourceContext,
+  "scanner" | "limits" | "issues" | "stats" | "onFile" | "suppressed"
+> & {
+  /** The suppressed matches of the file being read (set by scanClaimed, counted into `suppressed`). */
+  sink?: SuppressedSink;
+};
 
 export interface FileTarget {
   abs: string;
@@ -186,8 +193,9 @@ export async function scanClaimed(t: FileTarget, ctx: ReadContext): Promise<Loca
     return [];
   }
   let detections: Detection[];
+  const sink: SuppressedSink = { config: new Set(), inlineAllow: new Set() };
   try {
-    detections = await readAndDetect(t, ctx);
+    detections = await readAndDetect(t, ctx.suppressed ? { ...ctx, sink } : ctx);
   } catch (e) {
     const message =
       e instanceof OutsideSystemRoot
@@ -199,9 +207,18 @@ export async function scanClaimed(t: FileTarget, ctx: ReadContext): Promise<Loca
   const located: Located[] = [];
   // Disabled rules go before the dedupe, so a lower-priority detection of the same secret survives.
   const off = ctx.scanner.disabled;
-  const enabled = off.size
-    ? detections.filter((d) => !off.has(d.ruleId) && !(d.viaRuleId && off.has(d.viaRuleId)))
-    : detections;
+  let enabled = detections;
+  if (off.size) {
+    enabled = [];
+    for (const d of detections) {
+      if (!off.has(d.ruleId) && !(d.viaRuleId && off.has(d.viaRuleId))) enabled.push(d);
+      else sink.config.add(d.secret);
+    }
+  }
+  if (ctx.suppressed) {
+    ctx.suppressed.config += sink.config.size;
+    ctx.suppressed.inlineAllow += sink.inlineAllow.size;
+  }
   for (const d of dedupe(enabled)) {
     located.push({ ...d, location: { source: t.source, path: t.reportPath, line: d.line, name: d.name } });
   }
@@ -369,8 +386,9 @@ function detectInBuffer(buf: Buffer, sniffed: Sniffed, t: FileTarget, ctx: ReadC
       textScan = true;
     } else {
       let res: ReturnType<typeof parser> | undefined;
+      const text = utf16 ?? buf.toString("utf8");
       try {
-        res = parser({ text: utf16 ?? buf.toString("utf8"), path: t.reportPath, rule: t.pathRule });
+        res = parser({ text, path: t.reportPath, rule: t.pathRule });
       } catch (e) {
         // Fail closed: a file built to crash a parser (deep nesting) must not hide its secrets.
         ctx.issues.push({
@@ -381,7 +399,13 @@ function detectInBuffer(buf: Buffer, sniffed: Sniffed, t: FileTarget, ctx: ReadC
       }
       if (res) {
         // One push per element: spreading an unbounded array into push() overflows the stack.
-        for (const d of res.detections) out.push(d);
+        // An inline allow marker drops a parser's finding on its line too, as it does a content
+        // rule's (the README's contract; issue 8 found a marked .env line still reported).
+        const index = new TextIndex(text);
+        for (const d of res.detections) {
+          if (d.line !== undefined && index.allowedLine(d.line - 1)) ctx.sink?.inlineAllow.add(d.secret);
+          else out.push(d);
+        }
         if (res.malformed) {
           ctx.issues.push({ where: t.reportPath, message: `${res.malformed}; scanned as text` });
           textScan = true;
@@ -393,7 +417,8 @@ function detectInBuffer(buf: Buffer, sniffed: Sniffed, t: FileTarget, ctx: ReadC
   if (utf16 !== undefined) {
     const positions = ctx.scanner.positionsRequest();
     const rules = ctx.scanner.candidates(utf16, positions);
-    if (rules.length) for (const d of ctx.scanner.scan(utf16, { rules, positions })) out.push(d);
+    if (rules.length)
+      for (const d of ctx.scanner.scan(utf16, { rules, positions, suppressed: ctx.sink })) out.push(d);
   }
   if (utf16 !== undefined || buf.includes(0)) {
     // The bytes without their NULs as well: ASCII inside UTF-16 at any alignment (no BOM, a stray
@@ -411,7 +436,7 @@ function scanBytes(buf: Buffer, ctx: ReadContext): Detection[] {
   const positions = ctx.scanner.positionsRequest();
   const rules = ctx.scanner.candidates(buf, positions);
   if (!rules.length) return [];
-  return fromLatin1View(ctx.scanner.scan(buf.toString("latin1"), { rules, positions }));
+  return fromLatin1View(ctx.scanner.scan(buf.toString("latin1"), { rules, positions, suppressed: ctx.sink }));
 }
 
 /** The bytes without their 0x00 bytes (a copy; the input is left as it is). */
@@ -505,7 +530,8 @@ async function detectStreaming(
     if (sniffed.kind === "utf16") {
       const text = decodeUtf16(chunk, sniffed.bigEndian);
       const window = { start: reportFrom / 2, end: reportUntil / 2 };
-      for (const d of ctx.scanner.scan(text, { window })) out.push(shift(d, utf16Lines));
+      for (const d of ctx.scanner.scan(text, { window, suppressed: ctx.sink }))
+        out.push(shift(d, utf16Lines));
       for (let i = text.indexOf("\n"); i !== -1 && i < keepFrom / 2; i = text.indexOf("\n", i + 1))
         utf16Lines++;
     }
@@ -513,11 +539,15 @@ async function detectStreaming(
       const stripped = stripNuls(chunk);
       const start = reportFrom - nulsBefore(chunk, reportFrom);
       const end = last ? reportUntil : reportUntil - nulsBefore(chunk, reportUntil);
-      const found = ctx.scanner.scan(stripped.toString("latin1"), { window: { start, end } });
+      const found = ctx.scanner.scan(stripped.toString("latin1"), {
+        window: { start, end },
+        suppressed: ctx.sink,
+      });
       for (const d of fromLatin1View(found)) out.push(shift(d, byteLines));
     } else {
       const found = ctx.scanner.scan(chunk.toString("latin1"), {
         window: { start: reportFrom, end: reportUntil },
+        suppressed: ctx.sink,
       });
       for (const d of fromLatin1View(found)) out.push(shift(d, byteLines));
     }

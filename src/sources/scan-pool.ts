@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ScanIssue, SourceKind } from "../core/types.js";
+import type { SuppressedCounts } from "../detectors/content.js";
 import type { Located, SourceContext } from "./context.js";
 import { type FileTarget, type ReadContext, scanClaimed } from "./files.js";
 
@@ -19,6 +20,7 @@ export interface ScanBatchResult {
   located: Located[];
   issues: ScanIssue[];
   stats: { files: number; bytes: number };
+  suppressed: SuppressedCounts;
   fileBytes: number[];
 }
 
@@ -36,6 +38,7 @@ export function batchScan(
     located: [],
     issues: [],
     stats: { files: 0, bytes: 0 },
+    suppressed: { config: 0, inlineAllow: 0 },
     fileBytes: [],
   };
   const ctx: ReadContext = {
@@ -43,6 +46,7 @@ export function batchScan(
     limits: base.limits,
     issues: result.issues,
     stats: result.stats,
+    suppressed: result.suppressed,
     onFile: (bytes) => result.fileBytes.push(bytes),
   };
   return { result, ctx };
@@ -179,6 +183,10 @@ export class ScanPool {
     this.results[r.id] = r;
     this.ctx.stats.files += r.stats.files;
     this.ctx.stats.bytes += r.stats.bytes;
+    if (this.ctx.suppressed) {
+      this.ctx.suppressed.config += r.suppressed.config;
+      this.ctx.suppressed.inlineAllow += r.suppressed.inlineAllow;
+    }
     for (const b of r.fileBytes) this.ctx.onFile?.(b);
     this.done++;
     if (this.done === this.nextId) this.onDone?.();

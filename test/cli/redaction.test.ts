@@ -154,7 +154,9 @@ describe("secrets planted in names, paths, keys and issues never reach an output
       .map((f) => `${f.location.path}${f.location.name ? ` ${f.location.name}` : ""}`);
     expect(tree.sort()).toEqual(
       [
-        ".env",
+        // The .env parser reads the whole unquoted value (`#` with no blank before it is not a
+        // comment) and names its key.
+        ".env DB_PASSWORD",
         "Xq7#…(16).env",
         "Xq7#…(16)/app.env",
         "AKIA…(20)_old/app.env",

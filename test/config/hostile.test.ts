@@ -155,7 +155,7 @@ describe("item 9: a config found in the audited root governs the tree's findings
     expect(r.report?.policy).toEqual({
       disabledRules: [],
       severityOverrides: [],
-      suppressed: { baseline: 0 },
+      suppressed: { baseline: 0, config: 0, inlineAllow: 0 },
     });
   });
 
@@ -172,7 +172,8 @@ describe("item 9: a config found in the audited root governs the tree's findings
       config: { path: "agent-audit.yaml", discovered: true, scope: "tree" },
       disabledRules: ["github-pat-classic"],
       severityOverrides: [],
-      suppressed: { baseline: 0 },
+      // The tree's token, counted once (the content rule and the .env parser both matched it).
+      suppressed: { baseline: 0, config: 1, inlineAllow: 0 },
     });
   });
 
@@ -183,6 +184,10 @@ describe("item 9: a config found in the audited root governs the tree's findings
     const r = await scan(s.args("--config", cfg));
     expect(rows(r.report).filter((x) => x.includes("github-pat-classic"))).toEqual([]);
     expect(r.report?.policy?.config).toEqual({ path: cfg, discovered: false, scope: "all" });
+    // The environment's token is still reported, by the GITHUB_TOKEN name rule: only the tree's is
+    // suppressed.
+    expect(rows(r.report)).toEqual(["critical github-token env"]);
+    expect(r.report?.policy?.suppressed).toEqual({ baseline: 0, config: 1, inlineAllow: 0 });
   });
 
   it("a discovered config's severities and failOn reach the tree only", async () => {
@@ -200,7 +205,7 @@ describe("item 9: a config found in the audited root governs the tree's findings
       disabledRules: [],
       severityOverrides: [{ ruleId: "github-pat-classic", severity: "low" }],
       failOn: { severity: "critical", scope: "tree" },
-      suppressed: { baseline: 0 },
+      suppressed: { baseline: 0, config: 0, inlineAllow: 0 },
     });
   });
 

@@ -40,6 +40,7 @@ export const HOSTILE = {
   cdata: "Zq8v!Lm2#Xw7Rt5Yp8Nc",
   jsonLine: githubToken("gho", 11),
   iniComment: "Hk29vLq8Zm4Xw7Rt5Yp8",
+  inlineAllowed: githubToken("ghp", 12),
 } as const;
 
 /** Every 8-character window of every planted secret past the 4 characters a preview may show. */
@@ -152,6 +153,8 @@ export async function hostileSandbox(): Promise<HostileSandbox> {
   write(join(root, HOSTILE.dirName, "readme.md"), "nothing secret in here\n");
   write(join(root, "\x1b[2A\x1b[2Kpass\r\x07\u202e.txt"), `GH=${HOSTILE.controlFile}\n`);
   write(join(root, "config.ini"), `[auth]\npassword = ${HOSTILE.iniComment} ; rotated monthly\n`);
+  // An inline allow marker the agent wrote: the finding is suppressed, and every report counts it.
+  write(join(root, "allowed.env"), `GH=${HOSTILE.inlineAllowed} # agent-audit:allow\n`);
   fifo(join(root, "pipe"));
   symlinkSync("/dev/urandom", join(root, "random.txt"));
   let server: Server | undefined;

@@ -49,7 +49,11 @@ describe("the policy in every format (issue 8)", () => {
   });
   it("says nothing when no config, baseline or suppression played a part", () => {
     const r = handReport();
-    r.policy = { disabledRules: [], severityOverrides: [], suppressed: { baseline: 0 } };
+    r.policy = {
+      disabledRules: [],
+      severityOverrides: [],
+      suppressed: { baseline: 0, config: 0, inlineAllow: 0 },
+    };
     expect(policyLines(r)).toEqual([]);
     expect(renderTable(r, { color: false })).not.toContain("Policy");
     expect(renderMarkdown(r)).not.toContain("## Policy");
