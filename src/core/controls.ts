@@ -11,6 +11,10 @@
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
+/** HAS_CONTROL without the newline: tested on a whole output text without copying it. */
+const HAS_CONTROL_BUT_NEWLINE =
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 /** One control character in visible ASCII: `\n`, `\r`, `\t`, `\x1b`, `\u202e`. */
@@ -55,7 +59,7 @@ const OWN_SEQUENCES = /\x1b\[[0-9;]*m|\r\x1b\[2K/g;
  * line's erase). Renderers escape data fields already; this catches any path that did not.
  */
 export function escapeStreamControls(text: string): string {
-  if (!HAS_CONTROL.test(text.replace(/\n/g, ""))) return text;
+  if (!HAS_CONTROL_BUT_NEWLINE.test(text)) return text;
   let out = "";
   let last = 0;
   for (const m of text.matchAll(OWN_SEQUENCES)) {

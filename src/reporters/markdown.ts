@@ -37,7 +37,9 @@ export function mdText(s: string): string {
 export function mdCode(s: string, inTable = true): string {
   const flat = s.replace(/\r?\n|\r/g, " ");
   const v = inTable ? flat.replace(/\|/g, "\\|") : flat;
-  const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run) => run.length));
+  // A loop, not Math.max(...runs): a name of 125k backtick runs would overflow the stack (issue 8).
+  let longest = 0;
+  for (const run of v.match(/`+/g) ?? []) if (run.length > longest) longest = run.length;
   const fence = "`".repeat(longest + 1);
   const pad = longest > 0 ? " " : "";
   return `${fence}${pad}${v}${pad}${fence}`;

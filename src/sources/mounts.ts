@@ -2,6 +2,7 @@ import { constants, type Dirent, type Stats } from "node:fs";
 import { access, open, opendir, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, posix, relative } from "node:path";
 import { safeMessage } from "../core/errors.js";
+import { fileKind } from "../core/safe-read.js";
 import type { Severity } from "../core/types.js";
 import type { Located, SourceContext } from "./context.js";
 import { isBinary, scanFile } from "./files.js";
@@ -246,8 +247,16 @@ async function walkRoot(
       add(abs, agentPath, st);
       return;
     }
-    // Sockets, FIFOs and devices are never opened.
-    if (!st.isDirectory() || depth > MAX_DEPTH) return;
+    // Sockets, FIFOs and devices are never opened, and never silently either (issue 8): a FIFO
+    // where a secret file belongs is not inventoried.
+    if (!st.isDirectory()) {
+      ctx.issues.push({ where: agentPath, message: `skipped: ${fileKind(st)} (never opened)` });
+      return;
+    }
+    if (depth > MAX_DEPTH) {
+      ctx.issues.push({ where: agentPath, message: `skipped: deeper than ${MAX_DEPTH} directory levels` });
+      return;
+    }
     const key = `${st.dev}:${st.ino}`;
     if (visited.has(key)) return;
     visited.add(key);

@@ -36,3 +36,12 @@ describe("markdown reporter", () => {
     );
   });
 });
+
+describe("mdCode on hostile names (issue 8)", () => {
+  it("a name of 200,000 backtick runs gets a fence longer than its longest run, without a stack overflow", () => {
+    const name = `${"a`".repeat(200_000)}b\`\`\``;
+    const out = mdCode(name, false);
+    expect(out.startsWith("```` a`")).toBe(true);
+    expect(out.endsWith("``` ````")).toBe(true);
+  });
+});
