@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { exitCodeFor } from "../core/scan.js";
+import { verdictExitCode } from "../config/policy.js";
 import { parsePorts } from "../probes/options.js";
 import type { CliIo, CliResult } from "./io.js";
 import { collect, parsePositiveInt } from "./options.js";
@@ -114,9 +114,9 @@ export function probeCommand(io: CliIo, result: CliResult): Command {
       progress: false,
     };
     validateOutputFlags(flags);
-    const { report, failOn, config } = await runScan(scanFlags, io, { inventory: false, probe: true });
+    const { report, config } = await runScan(scanFlags, io, { inventory: false, probe: true });
     writeReports(report, flags, io, config);
-    result.exitCode = exitCodeFor(report, failOn, flags.exitZero);
+    result.exitCode = verdictExitCode(report.verdict!, flags.exitZero);
   });
   return cmd;
 }

@@ -16,8 +16,9 @@ import {
   configScope,
   type FailPolicy,
   failPolicy,
-  policyExitCode,
   reportPolicy,
+  reportVerdict,
+  verdictExitCode,
 } from "../config/policy.js";
 import { UsageError } from "../core/errors.js";
 import { packageRoot } from "../core/paths.js";
@@ -208,10 +209,10 @@ export function scanCommand(io: CliIo, result: CliResult): Command {
   cmd.addHelpText("after", EXIT_CODES);
   cmd.action(async (flags: ScanFlags) => {
     validateOutputFlags(flags);
-    const { report, fail, config } = await runScan(flags, io);
+    const { report, config } = await runScan(flags, io);
     writeReports(report, flags, io, config);
-    // A discovered config's failOn judges the tree's findings only (issue 8, src/config/policy.ts).
-    result.exitCode = policyExitCode(report.findings, fail, flags.exitZero);
+    // The report's verdict decides: every format shows the same failing findings (issue 9).
+    result.exitCode = verdictExitCode(report.verdict!, flags.exitZero);
   });
   return cmd;
 }
@@ -415,5 +416,6 @@ export async function runScan(
     findings: report.findings,
     suppressed: inventory.suppressed,
   });
+  report.verdict = reportVerdict(report.findings, fail);
   return { report, failOn, fail, config, loaded };
 }

@@ -2,6 +2,7 @@ import {
   type Finding,
   type PolicyScope,
   type ReportPolicy,
+  type ReportVerdict,
   SEVERITY_RANK,
   type Severity,
 } from "../core/types.js";
@@ -47,16 +48,22 @@ export function failPolicy(
   return { failOn, treeFailOn: flag ?? config.failOn ?? "high" };
 }
 
-/** Exit code per the contract, with the tree's own threshold: 1 if a non-accepted finding reaches it. */
-export function policyExitCode(findings: readonly Finding[], p: FailPolicy, exitZero: boolean): number {
-  if (exitZero) return 0;
+/**
+ * The gate's decision: the findings that fail the run (not accepted, at or above their threshold:
+ * the tree's own for tree findings). Every renderer and the exit code read this one list (issue 9).
+ */
+export function reportVerdict(findings: readonly Finding[], p: FailPolicy): ReportVerdict {
   const all = SEVERITY_RANK[p.failOn];
   const tree = SEVERITY_RANK[p.treeFailOn];
-  return findings.some(
-    (f) => !f.accepted && SEVERITY_RANK[f.severity] >= (f.location.source === "tree" ? tree : all),
-  )
-    ? 1
-    : 0;
+  const failing = findings
+    .filter((f) => !f.accepted && SEVERITY_RANK[f.severity] >= (f.location.source === "tree" ? tree : all))
+    .map((f) => f.fingerprint);
+  return { failOn: p.failOn, ...(p.treeFailOn !== p.failOn ? { treeFailOn: p.treeFailOn } : {}), failing };
+}
+
+/** Exit code per the contract: 1 when the verdict has a failing finding, unless --exit-zero. */
+export function verdictExitCode(verdict: ReportVerdict, exitZero: boolean): number {
+  return !exitZero && verdict.failing.length > 0 ? 1 : 0;
 }
 
 /** The report's `policy` field. Paths are given as the report shows them (see displayPath). */

@@ -121,8 +121,23 @@ export interface AuditReport {
    * suppressed. Absent only in reports of older versions.
    */
   policy?: ReportPolicy;
+  /**
+   * The gate's decision (issue 9: every format agrees with the exit code): the --fail-on threshold
+   * in effect, and the findings that reach it. Exit code 1 exactly when `failing` is not empty
+   * (unless --exit-zero). Absent only in reports of older versions (then: high, every source).
+   */
+  verdict?: ReportVerdict;
   /** Statistics of the scan (files, bytes, elapsed). Not part of the golden comparisons. */
   stats?: ScanStats;
+}
+
+export interface ReportVerdict {
+  /** The threshold for every finding (the tree's too, unless `treeFailOn` is given). */
+  failOn: Severity;
+  /** A different threshold for the working tree's findings, set by a config found in the tree. */
+  treeFailOn?: Severity;
+  /** Fingerprints of the findings at or above their threshold and not accepted, in report order. */
+  failing: string[];
 }
 
 /** The scope of a config: `all` for one named with --config, `tree` for one found inside the audited root. */

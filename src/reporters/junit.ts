@@ -1,6 +1,13 @@
 import { escapeReport } from "../core/sanitize.js";
 import type { AuditReport, ChecklistItem, Finding } from "../core/types.js";
-import { FAIL_ON, failingFindings, locationLabel, policyLines, STEP_INFO, secretLabel } from "./labels.js";
+import {
+  failingFindings,
+  failOnLabel,
+  locationLabel,
+  policyLines,
+  STEP_INFO,
+  secretLabel,
+} from "./labels.js";
 
 /**
  * JUnit XML as CI servers read it: the Jenkins/Ant schema that GitLab's `artifacts:reports:junit`
@@ -98,7 +105,7 @@ export function renderJunit(data: AuditReport, _opts?: { color: boolean }): stri
     `  <testsuite name="agent-audit" ${totals}>`,
     `    <properties>`,
     `      <property name="agent-audit.version" value="${attr(report.tool.version)}"/>`,
-    `      <property name="fail-on" value="${FAIL_ON}"/>`,
+    `      <property name="fail-on" value="${attr(failOnLabel(report))}"/>`,
     `      <property name="score" value="${report.score.passed} passed, ${report.score.evaluated} of ${report.score.total} steps evaluated"/>`,
     `    </properties>`,
   ];

@@ -99,15 +99,28 @@ export function secretLabel(s: SecretInfo): string {
   return `secret of provider ${s.provider}, type ${s.type}`;
 }
 
-/**
- * The threshold the CI reporters use for "failing": the contract's default `--fail-on high`
- * (DESIGN.md, exit codes). Reporters have no failOn option, so this is fixed here.
- */
-export const FAIL_ON: Severity = "high";
+/** The contract's default threshold (`--fail-on high`), for reports that carry no verdict. */
+const DEFAULT_FAIL_ON: Severity = "high";
 
-/** Findings that fail the gate at the default threshold: not accepted, severity high or above. */
+/**
+ * The findings that fail the run: those of the report's verdict, the same list the exit code was
+ * decided by (issue 9). A report without a verdict (older versions) is judged at the default.
+ */
 export function failingFindings(report: AuditReport): Finding[] {
-  return report.findings.filter((f) => !f.accepted && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[FAIL_ON]);
+  if (report.verdict) {
+    const failing = new Set(report.verdict.failing);
+    return report.findings.filter((f) => failing.has(f.fingerprint));
+  }
+  return report.findings.filter(
+    (f) => !f.accepted && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[DEFAULT_FAIL_ON],
+  );
+}
+
+/** The threshold as a reader needs it: `medium`, or `critical (tree: medium)` when the tree's differs. */
+export function failOnLabel(report: AuditReport): string {
+  const v = report.verdict;
+  if (!v) return DEFAULT_FAIL_ON;
+  return v.treeFailOn ? `${v.failOn} (working tree: ${v.treeFailOn})` : v.failOn;
 }
 
 /**

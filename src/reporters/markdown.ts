@@ -8,7 +8,7 @@ import {
   type StepId,
   type StepStatus,
 } from "../core/types.js";
-import { FAIL_ON, failingFindings, locationLabel, policyLines, STEP_INFO } from "./labels.js";
+import { failingFindings, failOnLabel, locationLabel, policyLines, STEP_INFO } from "./labels.js";
 
 /**
  * A report a person pastes into a pull request or an incident ticket (GitHub Flavored Markdown,
@@ -114,7 +114,10 @@ export function renderMarkdown(data: AuditReport, _opts?: { color: boolean }): s
   const s = report.score;
   out.push(
     "",
-    `Coverage: ${s.evaluated} of ${s.total} steps evaluated, ${s.passed} passed.`,
+    `Coverage: ${s.evaluated} of ${s.total} steps evaluated, ${s.passed} passed.` +
+      (report.verdict
+        ? ` Gate: ${report.verdict.failing.length} finding${report.verdict.failing.length === 1 ? "" : "s"} at or above ${mdText(failOnLabel(report))} outside the baseline.`
+        : ""),
     "",
     `## Findings (${report.findings.length})`,
     "",
@@ -162,7 +165,9 @@ export function renderMarkdown(data: AuditReport, _opts?: { color: boolean }): s
   out.push("## What to do next", "");
   const todo = actions(report);
   if (todo.length === 0) {
-    out.push(`Nothing fails: no finding at or above ${FAIL_ON} outside the baseline, no failing step.`);
+    out.push(
+      `Nothing fails: no finding at or above ${failOnLabel(report)} outside the baseline, no failing step.`,
+    );
   }
   todo.forEach((a, i) => {
     out.push(`${i + 1}. **${a.severity}**: ${mdText(a.text)} (${a.applies.join("; ")})`);

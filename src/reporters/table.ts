@@ -2,7 +2,7 @@ import { styleText } from "node:util";
 import Table from "cli-table3";
 import { escapeReport } from "../core/sanitize.js";
 import type { AuditReport, Finding, Severity, StepStatus } from "../core/types.js";
-import { policyLines } from "./labels.js";
+import { failOnLabel, policyLines } from "./labels.js";
 
 type Color = Parameters<typeof styleText>[0];
 const SEVERITY_COLOR: Record<Severity, Color> = {
@@ -141,6 +141,9 @@ export function summaryLine(report: AuditReport): string {
     `${report.findings.length} finding${report.findings.length === 1 ? "" : "s"}` +
     (sev ? ` (${sev})` : "") +
     (accepted ? `, ${accepted} accepted` : "") +
+    (report.verdict
+      ? `; ${report.verdict.failing.length} at or above --fail-on ${failOnLabel(report)}`
+      : "") +
     `; score ${s.passed}/${s.evaluated} (${s.evaluated} of ${s.total} steps evaluated)` +
     stats
   );
