@@ -130,13 +130,23 @@ export function physicalLocation(l: Location): SarifPhysicalLocation {
   }
 }
 
-/** `github-pat-classic` → `GithubPatClassic`: SARIF §3.49.7 wants `name` to be an identifier. */
-const pascal = (id: string) =>
-  id
+/** `Kubeconfig credentials (cluster)` → `KubeconfigCredentialsCluster`. */
+const pascal = (text: string) =>
+  text
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
     .map((w) => w[0]!.toUpperCase() + w.slice(1))
     .join("");
+
+/**
+ * A rule's `name`: a readable PascalCase identifier (SARIF §3.49.7) made from its title, never equal
+ * to its id (issue 9: `kubeconfig`, `netrc`, `jwt` named `Kubeconfig`... drew SARIF1001 warnings).
+ */
+export function ruleName(id: string, title: string): string {
+  const fromTitle = pascal(title).slice(0, 80);
+  const name = fromTitle || pascal(id);
+  return name.toLowerCase() === id.toLowerCase() ? `${name}Finding` : name;
+}
 
 function findingRule(id: string, list: Finding[]): SarifRule {
   // Findings of one rule can differ in severity (a config override, a token failing its checksum):
@@ -145,7 +155,7 @@ function findingRule(id: string, list: Finding[]): SarifRule {
   const step = stepNumber(top.control);
   return {
     id,
-    name: pascal(id),
+    name: ruleName(id, top.title),
     shortDescription: { text: top.title },
     fullDescription: {
       text: `${top.title}. Checklist step ${step}, ${top.control}: ${STEP_INFO[top.control].passesWhen}`,
@@ -163,7 +173,7 @@ function stepRule(id: StepId): SarifRule {
   const info = STEP_INFO[id];
   return {
     id,
-    name: pascal(id),
+    name: ruleName(id, info.title),
     shortDescription: { text: `Checklist step ${stepNumber(id)}: ${info.title}` },
     fullDescription: { text: `Passes when: ${info.passesWhen}` },
     help: {

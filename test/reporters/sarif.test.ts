@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { physicalLocation, renderSarif } from "../../src/reporters/sarif.js";
+import { physicalLocation, renderSarif, ruleName } from "../../src/reporters/sarif.js";
 import { validationProblems } from "./multitool.js";
 import { handReport, PREVIEWS } from "./report-fixture.js";
 
@@ -192,5 +192,28 @@ describe("sarif reporter", () => {
       "GH2012 error runs[0].results[0]",
       "SARIF2005 warning runs[0].tool.driver",
     ]);
+  }, 120_000);
+});
+
+describe("rule names (issue 9)", () => {
+  it("are readable PascalCase identifiers from the title, never equal to the id", () => {
+    expect(ruleName("kubeconfig", "Kubernetes credentials in a kubeconfig")).toBe(
+      "KubernetesCredentialsInAKubeconfig",
+    );
+    expect(ruleName("github-pat-classic", "GitHub personal access token (classic)")).toBe(
+      "GitHubPersonalAccessTokenClassic",
+    );
+    expect(ruleName("jwt", "JWT")).toBe("JWTFinding");
+    expect(ruleName("netrc", "")).toBe("NetrcFinding");
+  });
+
+  it("the demo's SARIF report validates with no error and no warning", () => {
+    const text = readFileSync(new URL("../../reports/demo.sarif", import.meta.url), "utf8");
+    const tmp = mkdtempSync(join(tmpdir(), "aa-sarif-demo-"));
+    try {
+      expect(validationProblems(tmp, "demo", text)).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   }, 120_000);
 });
