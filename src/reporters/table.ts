@@ -1,5 +1,4 @@
 import { styleText } from "node:util";
-import Table from "cli-table3";
 import { escapeReport } from "../core/sanitize.js";
 import type { AuditReport, Finding, Severity, StepStatus } from "../core/types.js";
 import { failOnLabel, policyLines } from "./labels.js";
@@ -32,12 +31,18 @@ const SOURCE_TITLE: Record<string, string> = {
   cloud: "Cloud",
 };
 
-/** Paths and ids have no spaces to wrap at: cut them at the column width instead of truncating. */
-function hardWrap(text: string, width: number): string {
-  if (text.length <= width) return text;
-  const parts: string[] = [];
-  for (let i = 0; i < text.length; i += width) parts.push(text.slice(i, i + width));
-  return parts.join("\n");
+/**
+ * One line per row, two spaces in, columns padded to the widest cell of the block up to `caps` (a
+ * longer cell pushes the rest of its line along, it is never cut: a path is shown whole). The
+ * first cell is painted. Compact on purpose (issue 9): no rules between rows, nothing wrapped.
+ */
+function columns(rows: string[][], caps: number[], paint: (row: number, cell: string) => string): string[] {
+  const widths = caps.map((cap, c) => Math.min(cap, Math.max(0, ...rows.map((r) => (r[c] ?? "").length))));
+  return rows.map((r, i) => {
+    const cells = r.map((cell, c) => (c < widths.length ? cell.padEnd(widths[c]!) : cell));
+    cells[0] = paint(i, cells[0]!);
+    return `  ${cells.join("  ")}`.trimEnd();
+  });
 }
 
 export function where(f: Finding): string {
@@ -65,41 +70,30 @@ export function renderTable(data: AuditReport, opts: { color: boolean }): string
   }
   for (const [source, list] of groups) {
     out.push(paint("bold", `${SOURCE_TITLE[source] ?? source} (${list.length})`));
-    const table = new Table({
-      head: ["severity", "where", "what", "secret", "rule"],
-      style: { head: [], border: [] },
-      wordWrap: true,
-      colWidths: [10, 38, 40, 16, 30],
-    });
-    for (const f of list) {
-      const sev = f.accepted ? `${f.severity} ✓` : f.severity;
-      table.push([
-        paint(SEVERITY_COLOR[f.severity], sev),
-        hardWrap(where(f), 36),
-        f.title,
-        f.secret ? f.secret.preview : "",
-        hardWrap(f.ruleId, 28),
-      ]);
-    }
-    out.push(table.toString(), "");
+    // Where goes last: a path of any length then never pushes the other columns out of line.
+    const rows = list.map((f) => [
+      f.accepted ? `${f.severity} ✓` : f.severity,
+      f.secret ? f.secret.preview : "",
+      `${f.title} [${f.ruleId}]`,
+      where(f),
+    ]);
+    const colors = list.map((f) => SEVERITY_COLOR[f.severity]);
+    for (const line of columns(rows, [10, 11, 72], (r, cell) => paint(colors[r]!, cell))) out.push(line);
+    out.push("");
   }
   if (report.findings.length === 0) out.push("No findings.", "");
 
   if (report.probes.length) {
     out.push(paint("bold", `Egress probes (${report.probes.length}): posture ${report.egress.posture}`));
-    const table = new Table({
-      head: ["outcome", "method", "via", "target", "detail"],
-      style: { head: [], border: [] },
-      wordWrap: true,
-      colWidths: [9, 9, 8, 38, 48],
-    });
-    for (const p of report.probes) {
+    const colors: Color[] = [];
+    const rows = report.probes.map((p) => {
       const expected = (p as { expected?: string }).expected;
       const bad = p.outcome === "error" || (expected !== undefined && p.outcome !== expected);
-      const color: Color = p.outcome === "error" ? "magenta" : bad ? "red" : "green";
-      table.push([paint(color, p.outcome), p.method, p.via, hardWrap(p.target, 36), p.detail]);
-    }
-    out.push(table.toString(), "");
+      colors.push(p.outcome === "error" ? "magenta" : bad ? "red" : "green");
+      return [p.outcome, p.method, p.via, p.target, p.detail];
+    });
+    for (const line of columns(rows, [8, 8, 6, 40], (r, cell) => paint(colors[r]!, cell))) out.push(line);
+    out.push("");
   }
 
   out.push(paint("bold", "Checklist"));
