@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Stores every rule file that parses and validates, keyed by absolute path with the hash of its text
+// Stores every rule file that parses and validates, keyed by path relative to the package root, with the hash of its text
 // and its kind, in dist/rules-cache.json. src/detectors/rules.ts uses an entry only while the file's
 // text hashes the same and it is read as the same kind, so a normal start-up neither parses YAML nor
 // loads zod; an edited, added or invalid rule is read, validated and reported at load time as before.
 // Run by `npm run build`, after tsc (it validates with the compiled schemas).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { RULES_CACHE_VERSION, ruleFileHash, validateRuleData } from "../dist/src/detectors/rules.js";
@@ -27,7 +27,7 @@ const add = (kind, p) => {
     invalid++; // Likewise a rule its schema rejects.
     return;
   }
-  files[p] = { hash: ruleFileHash(text), kind, data };
+  files[relative(root, p)] = { hash: ruleFileHash(text), kind, data };
 };
 for (const [dir, kind] of [
   ["secrets", "content"],

@@ -21,7 +21,6 @@ import {
   verdictExitCode,
 } from "../config/policy.js";
 import { UsageError } from "../core/errors.js";
-import { packageRoot } from "../core/paths.js";
 import { buildReport, type ExtraResults, runInventory } from "../core/scan.js";
 import { type AuditReport, type Severity, SOURCE_NAMES, type SourceName } from "../core/types.js";
 import { runEgress } from "../probes/index.js";
@@ -31,6 +30,7 @@ import { confinementOf } from "../sources/confine.js";
 import { readEnvFile, readProcEnv } from "../sources/env.js";
 import { autoWorkers } from "../sources/scan-pool.js";
 import { resolveUser } from "../sources/users.js";
+import { materializeDemo } from "./demo-sandbox.js";
 import type { CliIo, CliResult } from "./io.js";
 import {
   collect,
@@ -74,17 +74,6 @@ export interface ScanFlags {
   proxy?: string;
   timeoutMs?: number;
   progress: boolean;
-}
-
-/** The demo sandbox bundled in fixtures/: a fake home, working tree, environment and system root. */
-export function demoPaths() {
-  const base = join(packageRoot(), "fixtures", "demo");
-  return {
-    home: join(base, "home"),
-    root: join(base, "tree"),
-    environ: join(base, "env"),
-    systemRoot: join(base, "system"),
-  };
 }
 
 const EXIT_CODES = `
@@ -243,26 +232,41 @@ export async function loadAgentEnv(
   return env;
 }
 
-export async function runScan(
-  flags: ScanFlags,
-  io: CliIo,
-  mode: { inventory: boolean; probe: boolean } = { inventory: true, probe: flags.probe },
-): Promise<{
+export interface ScanResult {
   report: AuditReport;
   /** The threshold for findings other than the tree's (probe uses it); `fail` has both. */
   failOn: Severity;
   fail: FailPolicy;
   config: AgentAuditConfig;
   loaded: LoadedConfig;
-}> {
-  const started = Date.now();
-  if (flags.demo) {
-    const demo = demoPaths();
-    flags.home ??= demo.home;
-    flags.root ??= demo.root;
-    if (!flags.environ && !flags.envPid && flags.env) flags.environ = demo.environ;
-    if (flags.systemRoot === "/") flags.systemRoot = demo.systemRoot;
+}
+
+export async function runScan(
+  flags: ScanFlags,
+  io: CliIo,
+  mode: { inventory: boolean; probe: boolean } = { inventory: true, probe: flags.probe },
+): Promise<ScanResult> {
+  if (!flags.demo) return scanWith(flags, io, mode);
+  // The demo sandbox, written out to a temporary directory for this run (see demo-sandbox.ts).
+  const demo = materializeDemo();
+  try {
+    const f = { ...flags };
+    f.home ??= demo.home;
+    f.root ??= demo.root;
+    if (!f.environ && !f.envPid && f.env) f.environ = demo.environ;
+    if (f.systemRoot === "/") f.systemRoot = demo.systemRoot;
+    return await scanWith(f, io, mode);
+  } finally {
+    demo.cleanup();
   }
+}
+
+async function scanWith(
+  flags: ScanFlags,
+  io: CliIo,
+  mode: { inventory: boolean; probe: boolean },
+): Promise<ScanResult> {
+  const started = Date.now();
   const root = existingDir(resolve(io.cwd, flags.root ?? "."), "--root");
   const home = existingDir(resolve(io.cwd, flags.home ?? io.homedir), "--home");
   const systemRoot = existingDir(resolve(io.cwd, flags.systemRoot), "--system-root");

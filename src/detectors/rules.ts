@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, relative } from "node:path";
 import type { z as Z, ZodError } from "zod";
 import { UsageError } from "../core/errors.js";
 import { yaml, zod } from "../core/lazy.js";
@@ -171,7 +171,8 @@ function readYamlDir(dir: string, kind: RuleKind, errors: string[]): RuleFile[] 
     const file = join(dir, name);
     try {
       const text = readFileSync(file, "utf8");
-      const hit = cache?.[file];
+      // Keyed relative to the package: the cache built in a checkout holds for the installed package.
+      const hit = cache?.[relative(packageRoot(), file)];
       if (hit && hit.kind === kind && hit.hash === ruleFileHash(text)) {
         out.push({ file, data: hit.data, validated: true });
         continue;
