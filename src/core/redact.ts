@@ -236,22 +236,37 @@ function gramHash(s: string, i: number): number {
   return h >>> 0;
 }
 
-/** Printed forms sharing their first MIN_KNOWN_SECRET characters; sorted longest first when used. */
-interface Bucket {
-  forms: { form: string; secret: string }[];
-  sorted: boolean;
+/** A hash of the first MIN_KNOWN_SECRET code units of `s` at `i`, a small integer (a Map key without a string). */
+function headHash(s: string, i: number): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < MIN_KNOWN_SECRET; k++) h = Math.imul(h ^ s.charCodeAt(i + k), 0x01000193);
+  return h & 0x3fffffff;
 }
 
 export class Redactor {
   readonly #values = new Set<string>();
-  /** Printed forms by their first MIN_KNOWN_SECRET characters. */
-  readonly #byHead = new Map<string, Bucket>();
+  /**
+   * Values added since the index below was last brought up to date: the index is built in one batch
+   * when a scrub first needs it, not per add (issue 8: a flood adds 24,000 values per MB, and the
+   * per-add indexing was the inventory's largest cost after the content scan).
+   */
+  #pending: string[] = [];
+  /** The printed forms, by index; a form that is not its secret itself has its secret in #secretOf. */
+  readonly #forms: string[] = [];
+  readonly #secretOf = new Map<number, string>();
+  /** Per form index: the hash of its head (headHash), and the next form of its chain (index + 1, 0: none). */
+  #heads = new Int32Array(1 << 10);
+  #next = new Int32Array(1 << 10);
+  /**
+   * The forms by head hash, chained (typed arrays: no Map, no object per form): #chains[hash & mask]
+   * is the newest form's index + 1 (0: none). At most half full; grown (and relinked) past that.
+   */
+  #chains = new Int32Array(1 << 10);
   /**
    * For each gram hash (masked to the table's size), a bit per offset 0..STRIDE-1 at which some
    * printed form holds that gram. Grown (and rebuilt) to stay at most 1/16 full.
    */
   #grams = new Uint8Array(1 << 12);
-  #gramEntries = 0;
   readonly #memo = new Map<string, string>();
   readonly #rules: RuleSet | undefined;
   #scanner: ContentScanner | undefined;
@@ -263,39 +278,72 @@ export class Redactor {
 
   /** Registers a secret value this run found. */
   add(secret: string): void {
-    if (secret.length < MIN_KNOWN_SECRET || this.#values.has(secret)) return;
+    if (secret.length < MIN_KNOWN_SECRET) return;
+    const before = this.#values.size;
     this.#values.add(secret);
-    for (const form of printedForms(secret)) {
-      const head = form.slice(0, MIN_KNOWN_SECRET);
-      let bucket = this.#byHead.get(head);
-      if (!bucket) {
-        bucket = { forms: [], sorted: true };
-        this.#byHead.set(head, bucket);
-        this.#indexHead(head);
-      }
-      // Sorted when next used, not here: a sort per add was quadratic in a bucket's size (issue 8).
-      bucket.forms.push({ form, secret });
-      bucket.sorted = bucket.forms.length === 1;
-    }
+    if (this.#values.size === before) return;
+    this.#pending.push(secret);
     if (this.#memo.size) this.#memo.clear();
   }
 
-  /** Marks the grams of a new head; the table grows (rebuilt from every head) to stay sparse. */
-  #indexHead(head: string): void {
-    this.#gramEntries += STRIDE;
-    if (this.#gramEntries * 16 > this.#grams.length) {
-      let size = this.#grams.length;
-      while (this.#gramEntries * 16 > size) size *= 2;
-      this.#grams = new Uint8Array(size);
-      for (const h of this.#byHead.keys()) this.#markGrams(h);
-    } else {
-      this.#markGrams(head);
+  /**
+   * Indexes the values added since the last call: their printed forms by head, and their grams. One
+   * pass over the new forms, into typed arrays (issue 8: 24,000 values per MB of a flood).
+   */
+  #flush(): void {
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    this.#pending = [];
+    const forms = this.#forms;
+    let first = forms.length;
+    for (const secret of pending) {
+      // Characters no format escapes: the raw value is its only form (most tokens, no array).
+      if (PLAIN.test(secret)) {
+        forms.push(secret);
+      } else {
+        for (const form of printedForms(secret)) {
+          if (form !== secret) this.#secretOf.set(forms.length, secret);
+          forms.push(form);
+        }
+      }
     }
-  }
-
-  #markGrams(head: string): void {
-    const mask = this.#grams.length - 1;
-    for (let o = 0; o < STRIDE; o++) this.#grams[gramHash(head, o) & mask]! |= 1 << o;
+    const count = forms.length;
+    if (count > this.#heads.length) {
+      let size = this.#heads.length;
+      while (count > size) size *= 2;
+      const heads = new Int32Array(size);
+      const next = new Int32Array(size);
+      heads.set(this.#heads.subarray(0, first));
+      next.set(this.#next.subarray(0, first));
+      this.#heads = heads;
+      this.#next = next;
+    }
+    // A table that must grow is rebuilt, both are then refilled from every form; else only the new
+    // forms are added.
+    if (count * 2 > this.#chains.length || count * STRIDE * 16 > this.#grams.length) {
+      let size = this.#chains.length;
+      while (count * 2 > size) size *= 2;
+      this.#chains = new Int32Array(size);
+      size = this.#grams.length;
+      while (count * STRIDE * 16 > size) size *= 2;
+      this.#grams = new Uint8Array(size);
+      first = 0;
+    }
+    const heads = this.#heads;
+    const next = this.#next;
+    const chains = this.#chains;
+    const chainMask = chains.length - 1;
+    const grams = this.#grams;
+    const gramMask = grams.length - 1;
+    for (let i = first; i < count; i++) {
+      const form = forms[i]!;
+      const h = headHash(form, 0);
+      heads[i] = h;
+      next[i] = chains[h & chainMask]!;
+      chains[h & chainMask] = i + 1;
+      // The grams of every form (forms in one chain may differ in their heads).
+      for (let o = 0; o < STRIDE; o++) grams[gramHash(form, o) & gramMask]! |= 1 << o;
+    }
   }
 
   /** How many secret values are registered. */
@@ -303,16 +351,24 @@ export class Redactor {
     return this.#values.size;
   }
 
-  /** The longest printed form starting at `i` in `text`, if any. */
-  #formAt(text: string, i: number): { form: string; secret: string } | undefined {
-    const bucket = this.#byHead.get(text.slice(i, i + MIN_KNOWN_SECRET));
-    if (!bucket) return undefined;
-    if (!bucket.sorted) {
-      bucket.forms.sort((a, b) => b.form.length - a.form.length);
-      bucket.sorted = true;
+  /**
+   * The longest printed form starting at `i` in `text` (i + MIN_KNOWN_SECRET <= text.length), of
+   * equally long ones the first added; as its index, or -1.
+   */
+  #formAt(text: string, i: number): number {
+    const h = headHash(text, i);
+    let best = -1;
+    let bestLength = 0;
+    // Newest first: an equally long match found later in the chain was added earlier, and wins.
+    for (let j = this.#chains[h & (this.#chains.length - 1)]! - 1; j >= 0; j = this.#next[j]! - 1) {
+      if (this.#heads[j] !== h) continue;
+      const form = this.#forms[j]!;
+      if (form.length >= bestLength && text.startsWith(form, i)) {
+        best = j;
+        bestLength = form.length;
+      }
     }
-    for (const b of bucket.forms) if (text.startsWith(b.form, i)) return b;
-    return undefined;
+    return best;
   }
 
   /**
@@ -322,7 +378,8 @@ export class Redactor {
    * head may start.
    */
   scrub(text: string): string {
-    if (this.#byHead.size === 0 || text.length < MIN_KNOWN_SECRET) return text;
+    this.#flush();
+    if (this.#forms.length === 0 || text.length < MIN_KNOWN_SECRET) return text;
     const grams = this.#grams;
     const mask = grams.length - 1;
     let out = "";
@@ -335,9 +392,10 @@ export class Redactor {
         const i = p - o;
         if ((bits & (1 << o)) === 0 || i < last || i + MIN_KNOWN_SECRET > text.length) continue;
         const hit = this.#formAt(text, i);
-        if (!hit) continue;
-        out += text.slice(last, i) + preview(hit.secret);
-        last = i + hit.form.length;
+        if (hit === -1) continue;
+        const form = this.#forms[hit]!;
+        out += text.slice(last, i) + preview(this.#secretOf.get(hit) ?? form);
+        last = i + form.length;
       }
     }
     return last === 0 ? text : out + text.slice(last);

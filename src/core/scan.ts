@@ -199,27 +199,42 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   // A file that holds more than MAX_LISTED findings of one rule (a flood an agent can write: 24,000
   // tokens on one line) lists the first MAX_LISTED and counts the rest in an issue (issue 8): the
   // report stays readable and bounded, the values are all in the redactor above, and the file is
-  // not silent. Counted per (source, path, rule), in the order the scan found them.
-  const listed = new Map<string, number>();
+  // not silent. Counted per (source, path, rule), in the order the scan found them. A file's
+  // detections come one after another: the counts of the last (source, path) are kept at hand, so
+  // a flood costs no key string per detection.
+  const listed = new Map<string, { path: string; counts: Map<string, number> }>();
+  let lastSource: string | undefined;
+  let lastPath: string | undefined;
+  let counts: Map<string, number> | undefined;
   for (const d of located) {
     if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) {
       ctx.suppressed!.config++;
       continue;
     }
-    if (d.location.path !== undefined) {
-      const key = `${d.location.source}\0${d.location.path}\0${d.ruleId}`;
-      const n = (listed.get(key) ?? 0) + 1;
-      listed.set(key, n);
+    const loc = d.location;
+    if (loc.path !== undefined) {
+      if (counts === undefined || loc.path !== lastPath || loc.source !== lastSource) {
+        lastSource = loc.source;
+        lastPath = loc.path;
+        const key = `${loc.source}\0${loc.path}`;
+        counts = listed.get(key)?.counts;
+        if (counts === undefined) {
+          counts = new Map();
+          listed.set(key, { path: loc.path, counts });
+        }
+      }
+      const n = (counts.get(d.ruleId) ?? 0) + 1;
+      counts.set(d.ruleId, n);
       if (n > MAX_LISTED) continue;
     }
-    const name = d.location.name;
-    if (name !== undefined && d.location.source !== "env" && d.location.source !== "process") {
+    const name = loc.name;
+    if (name !== undefined && loc.source !== "env" && loc.source !== "process") {
       let safe = names.get(name);
       if (safe === undefined) {
         safe = safeKeyPath(name, redactor);
         names.set(name, safe);
       }
-      d.location = { ...d.location, name: safe };
+      d.location = { ...loc, name: safe };
     }
     let h = hashes.get(d.secret);
     if (h === undefined) {
@@ -229,13 +244,14 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
     const f = toFinding(d, opts, h);
     if (!findings.has(f.fingerprint)) findings.set(f.fingerprint, f);
   }
-  for (const [key, n] of listed) {
-    if (n <= MAX_LISTED) continue;
-    const [, path, ruleId] = key.split("\0") as [string, string, string];
-    ctx.issues.push({
-      where: path,
-      message: `${n} ${ruleId} findings: the first ${MAX_LISTED} are listed, ${n - MAX_LISTED} more are counted here only`,
-    });
+  for (const { path, counts } of listed.values()) {
+    for (const [ruleId, n] of counts) {
+      if (n <= MAX_LISTED) continue;
+      ctx.issues.push({
+        where: path,
+        message: `${n} ${ruleId} findings: the first ${MAX_LISTED} are listed, ${n - MAX_LISTED} more are counted here only`,
+      });
+    }
   }
   // Issues are pushed as concurrent reads finish: sorted, so a report is the same from run to run.
   const issues = [...ctx.issues].sort(
