@@ -296,7 +296,8 @@ export class Redactor {
     this.#pending = [];
     const forms = this.#forms;
     let first = forms.length;
-    for (const secret of pending) {
+    for (let p = 0; p < pending.length; p++) {
+      const secret = pending[p]!;
       // Characters no format escapes: the raw value is its only form (most tokens, no array).
       if (PLAIN.test(secret)) {
         forms.push(secret);

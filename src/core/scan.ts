@@ -187,13 +187,14 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   for (const name of ORDER) {
     if (!opts.sources.has(name)) continue;
     // A loop, not push(...found): a spread of more than ~125k detections overflows the stack (issue 8).
-    for (const d of await SOURCES[name](ctx)) located.push(d);
+    const found = await SOURCES[name](ctx);
+    for (let i = 0; i < found.length; i++) located.push(found[i]!);
   }
   const findings = new Map<string, Finding>();
   const names = new Map<string, string>();
   // Every secret found, also those of disabled rules: switching a rule off does not make its
   // secret printable in a file name (issue 8).
-  for (const d of located) redactor.add(d.secret);
+  for (let i = 0; i < located.length; i++) redactor.add(located[i]!.secret);
   // One hash per distinct value, however many places hold it.
   const hashes = new Map<string, string>();
   // A file that holds more than MAX_LISTED findings of one rule (a flood an agent can write: 24,000
@@ -206,7 +207,8 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   let lastSource: string | undefined;
   let lastPath: string | undefined;
   let counts: Map<string, number> | undefined;
-  for (const d of located) {
+  for (let i = 0; i < located.length; i++) {
+    const d = located[i]!;
     if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) {
       ctx.suppressed!.config++;
       continue;

@@ -58,9 +58,12 @@ function direntKind(ent: Dirent): string {
   return "not a regular file";
 }
 
-/** Appends without spreading: a spread of 125k+ items throws RangeError (issue 8). */
+/**
+ * Appends without spreading: a spread of 125k+ items throws RangeError (issue 8). An index loop:
+ * this runs once per file, mostly before the optimizing compiler, where it is faster than for-of.
+ */
 function pushAll<T>(to: T[], items: readonly T[]): void {
-  for (const item of items) to.push(item);
+  for (let i = 0; i < items.length; i++) to.push(items[i]!);
 }
 
 /**
