@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, cli } from "./helpers/cli.js";
@@ -206,6 +206,32 @@ describe("files aimed at the auditor's own loaders (issue 8)", () => {
       expect(r.stderr).toBe(`agent-audit: ${flag} ${file} ${message}\n  hint: pass a regular file\n`);
     });
   }
+
+  it("--report and --output at a FIFO: exit 2 at once, nothing written", async () => {
+    const out = join(s.dir, "written.json");
+    const r = await cli(["scan", ...base, "--output", out, "--report", `sarif:${s.files.fifo}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `agent-audit: --report ${s.files.fifo} is a FIFO, not a regular file\n  hint: pass a regular file\n`,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("--output at a symlink the agent planted: the link is replaced, its target untouched", async () => {
+    const victim = join(s.dir, "victim.txt");
+    const link = join(s.root, "report.json");
+    writeFileSync(victim, "precious\n");
+    symlinkSync(victim, link);
+    try {
+      const r = await cli(["scan", ...base, "--format", "json", "--output", link]);
+      expect(r.code).toBe(1);
+      expect(readFileSync(victim, "utf8")).toBe("precious\n");
+      expect(lstatSync(link).isFile()).toBe(true);
+      expect((JSON.parse(readFileSync(link, "utf8")) as JsonReport).findings.length).toBe(FINDINGS.length);
+    } finally {
+      rmSync(link, { force: true });
+    }
+  });
 
   it("a YAML alias bomb as --config: exit 2, no expansion", async () => {
     const r = await cli(["scan", ...base, "--config", s.files.aliasBomb]);

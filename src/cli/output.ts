@@ -1,7 +1,7 @@
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { AgentAuditConfig } from "../config/index.js";
 import { UsageError } from "../core/errors.js";
+import { checkReplaceable, writeFileReplacing } from "../core/safe-write.js";
 import { outputText, redactReport } from "../core/sanitize.js";
 import type { AuditReport } from "../core/types.js";
 import { REPORTERS, reporterNames } from "../reporters/index.js";
@@ -18,14 +18,12 @@ function render(report: AuditReport, format: string, color: boolean): string {
   return fn(report, { color });
 }
 
-/** Report files pass the same output boundary as stdout (issue 8). */
-function writeFile(path: string, text: string): void {
-  try {
-    writeFileSync(path, outputText(text), { mode: 0o644 });
-  } catch (e) {
-    const code = (e as { code?: string }).code ?? "error";
-    throw new UsageError(`cannot write ${path}: ${code}`, "check that the directory exists and is writable");
-  }
+/**
+ * Report files pass the same output boundary as stdout, and are written without following a link
+ * or blocking on a FIFO planted at their path (issue 8; see writeFileReplacing).
+ */
+function writeFile(path: string, text: string, flag: string): void {
+  writeFileReplacing(path, outputText(text), `${flag} ${path}`);
 }
 
 /** Parses `FORMAT:PATH` (--report). */
@@ -66,7 +64,11 @@ export function writeReports(
     !flags.output && io.stdoutIsTTY && format === "table" && !io.env.NO_COLOR,
   );
   const others = extra.map((r) => ({ path: resolve(io.cwd, r.path), text: render(report, r.format, false) }));
-  if (flags.output) writeFile(resolve(io.cwd, flags.output), main);
+  // Every destination checked before anything is written: a FIFO at one leaves no half-written set.
+  if (flags.output)
+    checkReplaceable(resolve(io.cwd, flags.output), `--output ${resolve(io.cwd, flags.output)}`);
+  for (const o of others) checkReplaceable(o.path, `--report ${o.path}`);
+  if (flags.output) writeFile(resolve(io.cwd, flags.output), main, "--output");
   else io.stdout(main);
-  for (const o of others) writeFile(o.path, o.text);
+  for (const o of others) writeFile(o.path, o.text, "--report");
 }
