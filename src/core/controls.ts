@@ -6,14 +6,16 @@
 /**
  * What is escaped: C0 controls (newline and tab too: a field is one line), DEL, C1 controls (U+0080
  * to U+009F: U+009B is a CSI on terminals that honour 8-bit controls), the Unicode bidi controls
- * (U+202A-U+202E, U+2066-U+2069, U+200E/U+200F marks, U+061C) and the line and paragraph separators.
+ * (U+202A-U+202E, U+2066-U+2069, U+200E/U+200F marks, U+061C), the invisible zero-width characters
+ * (U+200B-U+200D, U+2060, U+FEFF: a name can hide a character from the reader) and the line and
+ * paragraph separators.
  */
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2060\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2060\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** HAS_CONTROL without the newline: tested on a whole output text without copying it. */
 const HAS_CONTROL_BUT_NEWLINE =
-  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2060\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
@@ -45,7 +47,7 @@ export function escapeControls(text: string): string {
  */
 export function escapeJsonControls(json: string): string {
   return json.replace(
-    /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    /[\u007f-\u009f\u061c\u200b-\u200f\u2060\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }

@@ -160,6 +160,9 @@ describe("control characters", () => {
     expect(escapeControls("a\x1b[2A\x1b[2Kb")).toBe("a\\x1b[2A\\x1b[2Kb");
     expect(escapeControls("\x1b]8;;http://x\x07L\x1b]8;;\x07")).toBe("\\x1b]8;;http://x\\x07L\\x1b]8;;\\x07");
     expect(escapeControls("\r\n\t\x00\x7f\x9b")).toBe("\\r\\n\\t\\x00\\x7f\\x9b");
+    // Invisible characters a name can hide a letter behind (red-team finding, issue 8).
+    expect(escapeControls("a\u200bb\u200dc\u2060d\ufeffe")).toBe("a\\u200bb\\u200dc\\u2060d\\ufeffe");
+    expect(escapeJsonControls('"a\ufeffb"')).toBe('"a\\ufeffb"');
     expect(escapeControls("\u202a\u202e\u2066\u2069\u200e\u200f\u061c\u2028\u2029")).toBe(
       "\\u202a\\u202e\\u2066\\u2069\\u200e\\u200f\\u061c\\u2028\\u2029",
     );
