@@ -90,6 +90,10 @@ export function reportPolicy(opts: {
     },
   };
   if (opts.configPath) policy.config = { path: opts.configPath, discovered: opts.discovered, scope };
+  // Excludes hide files from the tree scan without a finding to count: the report names them
+  // (issue 8, red-team finding: `exclude: ["**"]` in a planted config left no trace).
+  if (opts.config.include.length || opts.config.exclude.length)
+    policy.paths = { include: [...opts.config.include], exclude: [...opts.config.exclude] };
   // The flag beats the config everywhere: then the config's failOn decides nothing.
   if (opts.config.failOn && !opts.failFlag) policy.failOn = { severity: opts.config.failOn, scope };
   if (opts.baseline) policy.baseline = opts.baseline;

@@ -153,6 +153,8 @@ export interface ReportPolicy {
     /** Which findings its rules.disable, rules.severity and failOn apply to: every source, or the tree's only. */
     scope: PolicyScope;
   };
+  /** The config's tree globs, when it set any: the tree scan saw only `include` and skipped `exclude`. */
+  paths?: { include: string[]; exclude: string[] };
   /** Rule ids the config switched off (sorted), for the findings of `config.scope`. */
   disabledRules: string[];
   /** Severities the config re-rated (sorted by rule id), for the findings of `config.scope`. */

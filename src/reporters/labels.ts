@@ -141,6 +141,10 @@ export function policyLines(report: AuditReport): string[] {
       : "named with --config";
     lines.push(`config ${p.config.path}: ${how}; its rules apply to ${reach(p.config.scope)}`);
   }
+  if (p.paths?.include.length)
+    lines.push(`working tree limited by the config to: ${p.paths.include.join(", ")}`);
+  if (p.paths?.exclude.length)
+    lines.push(`working tree paths skipped by the config: ${p.paths.exclude.join(", ")}`);
   if (p.disabledRules.length) lines.push(`rules disabled by the config: ${p.disabledRules.join(", ")}`);
   if (p.severityOverrides.length)
     lines.push(

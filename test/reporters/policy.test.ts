@@ -13,6 +13,7 @@ function withPolicy(): AuditReport {
   const r = handReport();
   r.policy = {
     config: { path: "agent-audit.yaml", discovered: true, scope: "tree" },
+    paths: { include: [], exclude: ["**"] },
     disabledRules: ["generic-password-assignment", "jwt"],
     severityOverrides: [{ ruleId: "github-pat-classic", severity: "low" }],
     failOn: { severity: "medium", scope: "tree" },
@@ -24,6 +25,7 @@ function withPolicy(): AuditReport {
 
 const LINES = [
   "config agent-audit.yaml: found in the scanned tree (the agent can write it); its rules apply to the working tree's findings only",
+  "working tree paths skipped by the config: **",
   "rules disabled by the config: generic-password-assignment, jwt",
   "severities changed by the config: github-pat-classic → low",
   "fail-on medium from the config, for the working tree's findings only",
