@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AuditReport } from "../../src/core/types.js";
 import { renderJunit } from "../../src/reporters/junit.js";
 import { policyLines } from "../../src/reporters/labels.js";
-import { renderMarkdown } from "../../src/reporters/markdown.js";
+import { mdText, renderMarkdown } from "../../src/reporters/markdown.js";
 import { renderSarif } from "../../src/reporters/sarif.js";
 import { renderTable } from "../../src/reporters/table.js";
 import { handReport } from "./report-fixture.js";
@@ -65,7 +65,8 @@ describe("the policy in every format (issue 8)", () => {
     const table = renderTable(r, { color: false });
     expect(table).toContain(`Policy\n${LINES.map((l) => `  ${l}`).join("\n")}\n`);
     const md = renderMarkdown(r);
-    expect(md).toContain(`## Policy\n\n${LINES.map((l) => `- ${l}`).join("\n")}\n`);
+    expect(md).toContain(`## Policy\n\n${LINES.map((l) => `- ${mdText(l)}`).join("\n")}\n`);
+    expect(md).toContain("- working tree paths skipped by the config: \\*\\*\n");
     const junit = renderJunit(r);
     expect(junit).toContain(`<system-out>Policy:\n${LINES.join("\n").replaceAll("'", "&apos;")}`);
     const sarif = JSON.parse(renderSarif(r)) as { runs: { properties: { policy: unknown } }[] };
