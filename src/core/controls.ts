@@ -10,8 +10,10 @@
  * (U+200B-U+200D, U+2060, U+FEFF: a name can hide a character from the reader) and the line and
  * paragraph separators.
  */
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2060\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2060\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROLS =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2060\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const HAS_CONTROL =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2060\ufeff\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** HAS_CONTROL without the newline: tested on a whole output text without copying it. */
 const HAS_CONTROL_BUT_NEWLINE =
