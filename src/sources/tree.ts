@@ -1,4 +1,4 @@
-import { type Dirent, readdirSync, type Stats, statSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { safeMessage } from "../core/errors.js";
@@ -174,6 +174,15 @@ export async function scanTree(sourceCtx: SourceContext): Promise<Located[]> {
     }
     const subdirs: [string, Stats, string][] = [];
     const prefix = dir.endsWith("/") ? dir : `${dir}/`;
+    const gitConfig = (abs: string, r: string) => {
+      let st: Stats;
+      try {
+        st = lstatSync(abs);
+      } catch {
+        return; // No config in this .git (a worktree's .git is a file anyway).
+      }
+      if (st.isFile() && !(excludes.length && isExcluded(r))) runFile(abs, r, st);
+    };
     try {
       // Sorted, so the walk order (and which of two paths to one file is reported) is deterministic.
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -182,7 +191,12 @@ export async function scanTree(sourceCtx: SourceContext): Promise<Located[]> {
         const r = relDir ? `${relDir}/${ent.name}` : ent.name;
         if (excludes.length && isExcluded(r)) continue;
         if (ent.isDirectory()) {
-          if (!ctx.limits.includeVcs && VCS_DIRS.has(ent.name)) continue;
+          if (!ctx.limits.includeVcs && VCS_DIRS.has(ent.name)) {
+            // .git/config holds the remotes' URLs, a token often among them: read even when .git is
+            // skipped (red-team finding, issue 8). Only a regular file: a link is not followed.
+            if (ent.name === ".git") gitConfig(`${abs}/config`, `${r}/config`);
+            continue;
+          }
           if (!ctx.limits.includeDeps && DEP_DIRS.has(ent.name)) continue;
           try {
             subdirs.push([abs, statSync(abs), r]);

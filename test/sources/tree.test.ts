@@ -24,7 +24,7 @@ const where = (fs: { location: { path?: string; line?: number } }[]) =>
   fs.map((f) => `${f.location.path}:${f.location.line}`);
 
 describe("working tree source", () => {
-  it("scans gitignored files and skips .git, node_modules and binaries by default", async () => {
+  it("scans gitignored files and .git/config, skips the rest of .git, node_modules and binaries by default", async () => {
     const root = tree({
       ".gitignore": ".env\n",
       ".env": `GH=${TOKEN}\n`,
@@ -33,8 +33,10 @@ describe("working tree source", () => {
       "vendor/lib.rb": `"${TOKEN2}"\n`,
       "img.bin": Buffer.concat([Buffer.from([0, 1, 2, 0]), Buffer.from(TOKEN2)]),
     });
+    writeFileSync(join(root, ".git/packed-refs"), `${TOKEN2}\n`);
     const res = await inventory({ sources: ["tree"], root });
-    expect(where(res.findings)).toEqual([".env:1"]);
+    // .git/config is read even with .git skipped: a remote URL often carries a token (issue 8).
+    expect(where(res.findings)).toEqual([".env:1", ".git/config:2"]);
     expect(res.issues).toEqual([
       { where: "img.bin", message: "skipped: binary file (--include-binary scans it)" },
     ]);
