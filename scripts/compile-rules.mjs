@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Stores every rule file that parses and validates, keyed by path relative to the package root, with the hash of its text
-// and its kind, in dist/rules-cache.json. src/detectors/rules.ts uses an entry only while the file's
+// and its kind, in dist/rules-cache.json. src/rules/catalog.ts uses an entry only while the file's
 // text hashes the same and it is read as the same kind, so a normal start-up neither parses YAML nor
 // loads zod; an edited, added or invalid rule is read, validated and reported at load time as before.
 // Run by `npm run build`, after tsc (it validates with the compiled schemas).
@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { RULES_CACHE_VERSION, ruleFileHash, validateRuleData } from "../dist/src/detectors/rules.js";
+import { RULES_CACHE_VERSION, ruleFileHash, validateRuleData } from "../dist/src/rules/catalog.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const rules = join(root, "rules");

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { archiveDir, DEMO_ARCHIVE } from "../dist/src/cli/demo-sandbox.js";
+import { archiveDir, DEMO_ARCHIVE } from "../dist/src/app/demo.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 mkdirSync(join(root, "dist"), { recursive: true });

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../src/core/paths.js";
-import { reporterNames } from "../src/reporters/index.js";
+import { reporterNames } from "../src/render/index.js";
+import { packageRoot } from "../src/util/paths.js";
 import { cli } from "./helpers/cli.js";
 import { tempTree } from "./helpers/tmp.js";
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { demoReports } from "../src/cli/demo-reports.js";
-import { packageRoot } from "../src/core/paths.js";
+import { demoReports } from "../src/app/demo-reports.js";
+import { packageRoot } from "../src/util/paths.js";
 
 // reports/ holds the demo sandbox's report in every format: documentation and golden files at once.
 // After an intended change, regenerate them with `npm run reports` and review the diff.

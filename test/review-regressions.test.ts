@@ -180,7 +180,7 @@ describe("review regressions", () => {
 
 describe("git-credentials with an unencoded @ in the password", () => {
   it("reports the whole password as the secret and only the host as the name", async () => {
-    const { parseGitCredentials } = await import("../src/detectors/parsers/git-credentials.js");
+    const { parseGitCredentials } = await import("../src/detect/parsers/git-credentials.js");
     const r = parseGitCredentials({
       text: "https://bob:Zx9p@ssLEAK7Qm2Kp@git.example.com/x\n",
       path: ".git-credentials",

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { tempTree } from "./helpers/tmp.js";
 
 // Start-up cost is paid by every scan and, later, by the gate hook on every command, so zod and
-// yaml are loaded only when a scan needs them (src/core/lazy.ts) and the packaged rules come from
+// yaml are loaded only when a scan needs them (src/util/lazy.ts) and the packaged rules come from
 // the build's validated cache (scripts/compile-rules.mjs). This runs the built CLI with a hook that
 // records every module the process resolves (ESM imports) or requires (CommonJS) and asserts which
 // of the two libraries were loaded.

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { homedir, hostname, userInfo } from "node:os";
-import { escapeControls } from "../core/controls.js";
-import { redactText } from "../core/redact.js";
+import { redactText } from "../detect/redact.js";
+import { escapeControls } from "../util/controls.js";
 import { runCli } from "./program.js";
 
 // The only place that touches process: binds the CLI to the real world and sets the exit code.

@@ -1,10 +1,10 @@
 import { resolve } from "node:path";
 import type { AgentAuditConfig } from "../config/index.js";
-import { UsageError } from "../core/errors.js";
-import { checkReplaceable, writeFileReplacing } from "../core/safe-write.js";
-import { outputText, redactReport } from "../core/sanitize.js";
-import type { AuditReport } from "../core/types.js";
-import { REPORTERS, reporterNames } from "../reporters/index.js";
+import type { AuditReport } from "../contract/types.js";
+import { outputText, redactReport } from "../detect/redact.js";
+import { REPORTERS, reporterNames } from "../render/index.js";
+import { UsageError } from "../util/errors.js";
+import { checkReplaceable, writeFileReplacing } from "../util/safe-write.js";
 import type { CliIo } from "./io.js";
 
 /** A bad --format or --report value is never echoed: it may be anything, a pasted secret too (issue 8). */

@@ -1,10 +1,17 @@
 import { Command } from "commander";
-import { verdictExitCode } from "../config/policy.js";
-import { parsePorts } from "../probes/options.js";
+import { defaultScanRequest, runScan } from "../app/scan.js";
+import { verdictExitCode } from "../report/policy.js";
+import {
+  appContext,
+  type EgressFlags,
+  type EnvironmentFlags,
+  egressRequest,
+  environmentSpec,
+  type OutputFlags,
+} from "./flags.js";
 import type { CliIo, CliResult } from "./io.js";
-import { collect, parsePositiveInt } from "./options.js";
+import { addEgressOptions, addEnvironmentOptions, addOutputOptions } from "./options.js";
 import { validateOutputFlags, writeReports } from "./output.js";
-import { addEgressOptions, addOutputOptions, runScan, type ScanFlags } from "./scan.js";
 
 const HELP = `
 Runs only the egress probes, from this network context: run it inside the agent's sandbox (for
@@ -30,91 +37,38 @@ Exit codes:
   1  at least one finding at or above --fail-on
   2  usage, config or runtime error`;
 
-/** Options beyond the shared egress ones; `scan --probe` gets them through addEgressOptions. */
-export function addProbeTargetOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      "--dns-resolver <ip[:port]>",
-      "outside DNS resolver that must be unreachable (repeatable; IPv6 as [addr]:port)",
-      collect,
-      [],
-    )
-    .option(
-      "--metadata <host:port>",
-      "cloud metadata endpoint that must be unreachable (repeatable)",
-      collect,
-      [],
-    )
-    .option(
-      "--ports <list>",
-      "extra ports probed on every canary address, comma-separated, or none (default: 22,25,53)",
-      parsePorts,
-    )
-    .option("--no-default-targets", "use no default target from rules/egress/, only the ones given")
-    .option("--no-firewall-evidence", "do not read nft / iptables-save / ip6tables-save");
-}
-
-interface ProbeFlags {
-  format?: string;
-  output?: string;
-  report: string[];
-  failOn?: ScanFlags["failOn"];
-  exitZero: boolean;
-  config?: string;
-  progress: boolean;
-  environ?: string;
-  envPid?: number;
-  env: boolean;
-  systemRoot: string;
-  canary: string[];
-  allowedHost: string[];
-  proxy?: string;
-  timeoutMs?: number;
+interface ProbeFlags extends EnvironmentFlags, OutputFlags, EgressFlags {
   baseline?: string;
 }
 
 /** `agent-audit probe`: the egress probes alone, reported like `scan` (steps other than 2 and 3 skip). */
-export function probeCommand(io: CliIo, result: CliResult): Command {
-  const cmd = new Command("probe")
-    .summary("probe egress from this network context: can a stolen secret leave? (steps 2 and 3)")
-    .description(
-      "Probe egress from inside the sandbox: can a stolen secret leave directly (step 2), and does the proxy " +
-        "refuse what is not allowlisted while letting the allowed hosts through (step 3)?",
-    )
-    .option(
-      "--environ <file>",
-      "read the agent's environment (its proxy variables) from a file, as data only (/proc/PID/environ or KEY=VALUE)",
-    )
-    .option("--env-pid <pid>", "read the agent's environment from /proc/<pid>/environ", parsePositiveInt)
-    .option("--no-env", "ignore the environment (no proxy from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY)")
-    .option(
-      "--system-root <dir>",
-      "prefix for system paths; firewall evidence is read only when it is /",
-      "/",
-    )
-    .option(
-      "--baseline <file>",
-      "accepted findings: egress entries written by `agent-audit baseline --probe` do not fail the run",
-    );
+export function command(io: CliIo, result: CliResult): Command {
+  const cmd = new Command("probe").description(
+    "Probe egress from inside the sandbox: can a stolen secret leave directly (step 2), and does the proxy " +
+      "refuse what is not allowlisted while letting the allowed hosts through (step 3)?",
+  );
+  addEnvironmentOptions(cmd).option(
+    "--baseline <file>",
+    "accepted findings: egress entries written by `agent-audit baseline --probe` do not fail the run",
+  );
   addOutputOptions(cmd);
   addEgressOptions(cmd);
   cmd.addHelpText("after", HELP);
   cmd.action(async (flags: ProbeFlags) => {
-    const scanFlags: ScanFlags = {
-      ...flags,
-      includeVcs: false,
-      includeDeps: false,
-      includeBinary: false,
-      maxFileSize: 0,
-      concurrency: 1,
-      // Read only when named: probe has no working tree in which to look for one.
-      baseline: flags.baseline ?? false,
-      demo: false,
-      probe: true,
-      progress: false,
-    };
     validateOutputFlags(flags);
-    const { report, config } = await runScan(scanFlags, io, { inventory: false, probe: true });
+    const { report, config } = await runScan(
+      defaultScanRequest({
+        systemRoot: flags.systemRoot,
+        environment: environmentSpec(flags),
+        inventory: false,
+        egress: egressRequest(flags),
+        ...(flags.failOn ? { failOn: flags.failOn } : {}),
+        ...(flags.config !== undefined ? { config: flags.config } : {}),
+        // Read only when named: probe has no working tree in which to look for one.
+        baseline: flags.baseline ?? false,
+      }),
+      appContext(io),
+    );
     writeReports(report, flags, io, config);
     result.exitCode = verdictExitCode(report.verdict!, flags.exitZero);
   });

@@ -1,13 +1,13 @@
 import { dirname, join, resolve } from "node:path";
 import type { z as Z } from "zod";
-import { safeMessage, UsageError } from "../core/errors.js";
-import { yaml, zod } from "../core/lazy.js";
-import { READ_LIMITS, readRegularText, UnsafeFileError } from "../core/safe-read.js";
-import { SEVERITIES, type Severity } from "../core/types.js";
-import { defaultRules, type RuleSet } from "../detectors/rules.js";
-import { confinementOf, isUnder } from "../sources/confine.js";
+import { SEVERITIES, type Severity } from "../contract/types.js";
+import { quoteName, shownPath } from "../detect/echo.js";
+import { defaultRules, type RuleSet } from "../rules/catalog.js";
+import { confinementOf, isUnder } from "../util/confine.js";
+import { safeMessage, UsageError } from "../util/errors.js";
+import { yaml, zod } from "../util/lazy.js";
+import { READ_LIMITS, readRegularText, UnsafeFileError } from "../util/safe-read.js";
 import { hint } from "./did-you-mean.js";
-import { quoteName, shownPath } from "./echo.js";
 
 /** agent-audit.yaml, after validation and defaults. */
 export interface AgentAuditConfig {

@@ -1,7 +1,7 @@
-import type { Location, ScanIssue, SourceName } from "../core/types.js";
-import type { ContentScanner, SuppressedCounts } from "../detectors/content.js";
-import type { RuleSet } from "../detectors/rules.js";
-import type { Detection } from "../detectors/types.js";
+import type { Location, ScanIssue, SourceName } from "../contract/types.js";
+import type { ContentScanner, SuppressedCounts } from "../detect/content.js";
+import type { RuleSet } from "../rules/catalog.js";
+import type { Detection } from "../rules/types.js";
 import type { Access } from "./access.js";
 
 /** A detection with the place it was found. */

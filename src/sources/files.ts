@@ -1,11 +1,11 @@
 import { closeSync, constants, openSync, readSync, type Stats } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
-import { safeMessage } from "../core/errors.js";
-import type { SourceKind } from "../core/types.js";
-import { type SuppressedSink, TextIndex } from "../detectors/content.js";
-import { PARSERS } from "../detectors/parsers/index.js";
-import type { Detection, PathRule } from "../detectors/types.js";
-import { assertOpenedUnder, OutsideSystemRoot } from "./confine.js";
+import type { SourceKind } from "../contract/types.js";
+import { type SuppressedSink, TextIndex } from "../detect/content.js";
+import { PARSERS } from "../detect/parsers/index.js";
+import type { Detection, PathRule } from "../rules/types.js";
+import { assertOpenedUnder, OutsideSystemRoot } from "../util/confine.js";
+import { safeMessage } from "../util/errors.js";
 import type { Located, SourceContext } from "./context.js";
 
 const SNIFF_BYTES = 8000;

@@ -1,10 +1,10 @@
 import type { Stats } from "node:fs";
 import { lstat, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { safeMessage } from "../core/errors.js";
-import { fileKind } from "../core/safe-read.js";
-import type { PathRule } from "../detectors/types.js";
-import { confinementOf, insideSystemRoot } from "./confine.js";
+import type { PathRule } from "../rules/types.js";
+import { confinementOf, insideSystemRoot } from "../util/confine.js";
+import { safeMessage } from "../util/errors.js";
+import { fileKind } from "../util/safe-read.js";
 import type { Located, SourceContext } from "./context.js";
 import { scanFile } from "./files.js";
 import { mapPool } from "./pool.js";

@@ -1,9 +1,9 @@
 import { constants, type Dirent, type Stats } from "node:fs";
 import { access, open, opendir, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, posix, relative } from "node:path";
-import { safeMessage } from "../core/errors.js";
-import { fileKind } from "../core/safe-read.js";
-import type { Severity } from "../core/types.js";
+import type { Severity } from "../contract/types.js";
+import { safeMessage } from "../util/errors.js";
+import { fileKind } from "../util/safe-read.js";
 import type { Located, SourceContext } from "./context.js";
 import { isBinary, scanFile } from "./files.js";
 

@@ -1,11 +1,11 @@
 import type { Stats } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { safeMessage } from "../core/errors.js";
-import { READ_LIMITS, readRegularFile, UnsafeFileError } from "../core/safe-read.js";
-import { detectEnvVar } from "../detectors/env.js";
+import { detectEnvVar } from "../detect/env.js";
+import { parseEnvDump } from "../detect/env-text.js";
+import { safeMessage } from "../util/errors.js";
+import { READ_LIMITS, readRegularFile, UnsafeFileError } from "../util/safe-read.js";
 import type { Located, SourceContext } from "./context.js";
-import { parseEnvDump } from "./env.js";
 import { mapPool } from "./pool.js";
 
 /** Reading an environment: the process may exit, or be another user's (the usual case). */

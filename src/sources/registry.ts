@@ -1,4 +1,4 @@
-import type { SourceName } from "../core/types.js";
+import type { SourceName } from "../contract/types.js";
 import type { Located, SourceContext } from "./context.js";
 import { scanMounts } from "./mounts.js";
 import { scanProcesses } from "./processes.js";

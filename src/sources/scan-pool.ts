@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { ScanIssue, SourceKind } from "../core/types.js";
-import type { SuppressedCounts } from "../detectors/content.js";
+import type { ScanIssue, SourceKind } from "../contract/types.js";
+import type { SuppressedCounts } from "../detect/content.js";
 import type { Located, SourceContext } from "./context.js";
 import { type FileTarget, type ReadContext, scanClaimed } from "./files.js";
 

@@ -1,7 +1,7 @@
 import type { Stats } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { ContentScanner } from "../detectors/content.js";
-import { defaultRules } from "../detectors/rules.js";
+import { ContentScanner } from "../detect/content.js";
+import { defaultRules } from "../rules/catalog.js";
 import type { ScanLimits } from "./context.js";
 import { scanClaimed } from "./files.js";
 import { batchScan, type ScanJob } from "./scan-pool.js";

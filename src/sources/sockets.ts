@@ -2,7 +2,7 @@ import type { Stats } from "node:fs";
 import { stat } from "node:fs/promises";
 import { connect } from "node:net";
 import { posix } from "node:path";
-import { safeMessage } from "../core/errors.js";
+import { safeMessage } from "../util/errors.js";
 import type { Located, SourceContext } from "./context.js";
 import { realInsideSystemRoot, systemPath } from "./mounts.js";
 

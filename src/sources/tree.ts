@@ -1,10 +1,10 @@
 import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { safeMessage } from "../core/errors.js";
-import { fileKind } from "../core/safe-read.js";
-import { ContentScanner } from "../detectors/content.js";
-import { confinementOf, insideSystemRoot } from "./confine.js";
+import { ContentScanner } from "../detect/content.js";
+import { confinementOf, insideSystemRoot } from "../util/confine.js";
+import { safeMessage } from "../util/errors.js";
+import { fileKind } from "../util/safe-read.js";
 import type { Located, SourceContext } from "./context.js";
 import { claimFile, claimFileSync, type FileTarget, scanClaimed } from "./files.js";
 import { globToRegExp } from "./glob.js";

@@ -1,8 +1,8 @@
 import { realpath } from "node:fs/promises";
 import { join } from "node:path";
-import { quoteName } from "../config/echo.js";
-import { safeMessage, UsageError } from "../core/errors.js";
-import { READ_LIMITS, readRegularText, UnsafeFileError } from "../core/safe-read.js";
+import { quoteName } from "../detect/echo.js";
+import { safeMessage, UsageError } from "../util/errors.js";
+import { READ_LIMITS, readRegularText, UnsafeFileError } from "../util/safe-read.js";
 import type { UserIdentity } from "./access.js";
 
 /** A uid or gid as passwd(5) and group(5) write it: decimal digits, at most 2^32 - 1. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CliIo } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/program.js";
-import type { AuditReport } from "../../src/core/types.js";
+import type { AuditReport } from "../../src/contract/types.js";
 
 // The CI gate round trip of issue 3, in-process: scan fails, `baseline` accepts the inventory, scan
 // passes, a changed secret fails again on exactly that finding, --update-baseline prunes the stale

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { base62 } from "../../src/detectors/validators.js";
+import { base62 } from "../../src/detect/validators.js";
 import { tempTree } from "../helpers/tmp.js";
 import { leaks } from "../property/support.js";
 

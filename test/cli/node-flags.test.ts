@@ -12,11 +12,9 @@ import { tempTree } from "../helpers/tmp.js";
 // variables makes its /proc/PID/environ hold `NODE_OPTIONS=--require /tmp/x.js`. agent-audit's
 // flag is `--environ`, read as data only; no flag of ours may be one that Node interprets.
 
-/** Every long flag of every command, from a real program (commander is asked, not a hand-kept list). */
-async function ourFlags(): Promise<string[]> {
-  const flags = new Set<string>();
+/** The program runCli builds for `argv` (caught through commander's parseAsync). */
+async function programFor(argv: string[]): Promise<Command> {
   let program: Command | undefined;
-  // runCli builds a fresh program; --help on the root exposes it through commander's output hook.
   const { Command: Cmd } = await import("commander");
   const parseAsync = Cmd.prototype.parseAsync;
   Cmd.prototype.parseAsync = function (this: Command, ...args: Parameters<Command["parseAsync"]>) {
@@ -24,7 +22,7 @@ async function ourFlags(): Promise<string[]> {
     return parseAsync.apply(this, args);
   };
   try {
-    await runCli(["--version"], {
+    await runCli(argv, {
       stdout: () => {},
       stderr: () => {},
       env: {},
@@ -39,11 +37,23 @@ async function ourFlags(): Promise<string[]> {
   } finally {
     Cmd.prototype.parseAsync = parseAsync;
   }
+  return program!;
+}
+
+/**
+ * Every long flag of every command, from real programs (commander is asked, not a hand-kept
+ * list). A command's options exist only once its module is loaded (issue 9: `agent-audit <cmd>`
+ * loads that command alone), so each command listed by the root program is built in turn.
+ */
+async function ourFlags(): Promise<string[]> {
+  const flags = new Set<string>();
   const walk = (c: Command) => {
     for (const o of c.options) if (o.long) flags.add(o.long);
     for (const sub of c.commands) walk(sub);
   };
-  walk(program!);
+  const root = await programFor(["--version"]);
+  walk(root);
+  for (const sub of root.commands) walk(await programFor([sub.name(), "--help"]));
   return [...flags].sort();
 }
 
@@ -66,6 +76,8 @@ describe("no flag of ours is one Node.js interprets", () => {
     expect(ours).toContain("--environ");
     expect(ours).toContain("--env-pid");
     expect(ours).toContain("--fail-on");
+    expect(ours).toContain("--canary");
+    expect(ours).toContain("--output");
     expect(nodeFlags().has("--env-file")).toBe(true);
     expect(nodeFlags().has("--require")).toBe(true);
   });

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultRules } from "../../src/detectors/rules.js";
+import { defaultRules } from "../../src/rules/catalog.js";
 import { cli } from "../helpers/cli.js";
 import { tempTree } from "../helpers/tmp.js";
 
@@ -66,7 +66,7 @@ describe("the installed package (issue 9)", () => {
   it("loads its rules from the packed cache: neither zod nor yaml is loaded", () => {
     const probe = `
       import { createRequire } from "node:module";
-      const { defaultRules } = await import(${JSON.stringify(join(pkg, "dist/src/detectors/rules.js"))});
+      const { defaultRules } = await import(${JSON.stringify(join(pkg, "dist/src/rules/catalog.js"))});
       const rules = defaultRules();
       const loaded = Object.keys(createRequire(import.meta.url).cache);
       console.log(JSON.stringify({

@@ -3,9 +3,9 @@ import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditReport } from "../../src/core/types.js";
-import { base62 } from "../../src/detectors/validators.js";
-import { reporterNames } from "../../src/reporters/index.js";
+import type { AuditReport } from "../../src/contract/types.js";
+import { base62 } from "../../src/detect/validators.js";
+import { reporterNames } from "../../src/render/index.js";
 import { type CliRun, cli } from "../helpers/cli.js";
 import { environ } from "../helpers/sandbox.js";
 import { tempTree } from "../helpers/tmp.js";

@@ -10,8 +10,8 @@ import {
   ruleIds,
   validateConfig,
 } from "../../src/config/index.js";
-import { UsageError } from "../../src/core/errors.js";
-import { defaultRules } from "../../src/detectors/rules.js";
+import { defaultRules } from "../../src/rules/catalog.js";
+import { UsageError } from "../../src/util/errors.js";
 
 const IDS = ["aws-access-key-id", "generic-password-assignment", "github-pat-classic"];
 

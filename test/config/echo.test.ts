@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { quoteName, showable, shownPath } from "../../src/config/echo.js";
 import { ruleIds } from "../../src/config/index.js";
-import { defaultRules } from "../../src/detectors/rules.js";
+import { quoteName, showable, shownPath } from "../../src/detect/echo.js";
+import { defaultRules } from "../../src/rules/catalog.js";
 
 // Issue 8 item 5: the one echo rule of the config, baseline and passwd loaders. A name is printed
 // only when it is plainly an identifier that could be a real key; a token, bare or glued to a

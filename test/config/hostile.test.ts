@@ -3,15 +3,15 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuditReport } from "../../src/core/types.js";
-import { base62 } from "../../src/detectors/validators.js";
+import type { AuditReport } from "../../src/contract/types.js";
+import { base62 } from "../../src/detect/validators.js";
 import { cli } from "../helpers/cli.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // Issue 8, items 7-11: agent-audit.yaml is read from the audited root, which the agent can write.
 // A FIFO or a device there must not hang or exhaust the auditor, a YAML bomb must be one line and
 // exit 2, a key must not be echoed when it may be a token, a link must not lead out of an audited
-// image, and the config must not silence what it does not own (trust model: src/config/policy.ts).
+// image, and the config must not silence what it does not own (trust model: src/report/policy.ts).
 
 /** A GitHub classic token with a valid checksum, built here so no token-shaped literal is committed. */
 function fakeToken(seed: number): string {

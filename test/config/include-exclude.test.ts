@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runInventory } from "../../src/core/scan.js";
+import { runInventory } from "../../src/capabilities/inventory/index.js";
 import { selfAccess } from "../../src/sources/access.js";
 import { globToRegExp } from "../../src/sources/glob.js";
 

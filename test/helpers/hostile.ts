@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
-import { base62 } from "../../src/detectors/validators.js";
+import { base62 } from "../../src/detect/validators.js";
 import { tempTree } from "./tmp.js";
 
 // The hostile sandbox of issue 8: a home, a working tree and an environment as an attacker who owns

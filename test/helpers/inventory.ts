@@ -1,5 +1,5 @@
-import { runInventory, type ScanOptions } from "../../src/core/scan.js";
-import type { SourceName } from "../../src/core/types.js";
+import { runInventory, type ScanOptions } from "../../src/capabilities/inventory/index.js";
+import type { SourceName } from "../../src/contract/types.js";
 import { selfAccess } from "../../src/sources/access.js";
 
 /** Runs the inventory on test-chosen paths only: empty home, no environment unless given. */

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Baseline, parseBaseline, readBaseline, serializeBaseline } from "../../src/baseline/index.js";
-import { UsageError } from "../../src/core/errors.js";
-import { looksRandom } from "../../src/detectors/randomness.js";
+import { type Baseline, parseBaseline, readBaseline, serializeBaseline } from "../../src/config/baseline.js";
+import { looksRandom } from "../../src/detect/randomness.js";
+import { UsageError } from "../../src/util/errors.js";
 import {
   arbitraryText,
   charsOf,

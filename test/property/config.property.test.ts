@@ -4,9 +4,9 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig, parseConfigText, ruleIds, validateConfig } from "../../src/config/index.js";
-import { UsageError } from "../../src/core/errors.js";
-import { looksRandom } from "../../src/detectors/randomness.js";
-import { defaultRules } from "../../src/detectors/rules.js";
+import { looksRandom } from "../../src/detect/randomness.js";
+import { defaultRules } from "../../src/rules/catalog.js";
+import { UsageError } from "../../src/util/errors.js";
 import {
   arbitraryText,
   countWork,

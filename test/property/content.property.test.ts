@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ContentScanner } from "../../src/detectors/content.js";
-import { defaultRules } from "../../src/detectors/rules.js";
-import type { Detection } from "../../src/detectors/types.js";
+import { ContentScanner } from "../../src/detect/content.js";
+import { defaultRules } from "../../src/rules/catalog.js";
+import type { Detection } from "../../src/rules/types.js";
 import { charsOf, countWork, ghToken, hostileText, leaks, linearBound, plant, token } from "./support.js";
 
 // Issue 8, "Then, by construction": the content scanner over the packaged rules (loaded as

@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { parse as dotenvParse } from "dotenv";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { UsageError } from "../../src/core/errors.js";
-import { redactText } from "../../src/core/redact.js";
-import { parseDotenvText, parseEnvDump, readEnvFile } from "../../src/sources/env.js";
+import { parseDotenvText, parseEnvDump } from "../../src/detect/env-text.js";
+import { redactText } from "../../src/detect/redact.js";
+import { readEnvFile } from "../../src/sources/env.js";
+import { UsageError } from "../../src/util/errors.js";
 import {
   arbitraryText,
   countWork,

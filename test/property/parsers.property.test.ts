@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { checkSync } from "recheck";
 import { describe, expect, it } from "vitest";
-import { redactText } from "../../src/core/redact.js";
-import { isPlaceholder } from "../../src/detectors/parsers/common.js";
-import { PARSERS, type ParseResult } from "../../src/detectors/parsers/index.js";
-import { looksRandom } from "../../src/detectors/randomness.js";
-import { defaultRules } from "../../src/detectors/rules.js";
+import { isPlaceholder } from "../../src/detect/parsers/common.js";
+import { PARSERS, type ParseResult } from "../../src/detect/parsers/index.js";
+import { looksRandom } from "../../src/detect/randomness.js";
+import { redactText } from "../../src/detect/redact.js";
+import { defaultRules } from "../../src/rules/catalog.js";
 import {
   countWork,
   distinctValue,
@@ -17,7 +17,7 @@ import {
   token,
 } from "./support.js";
 
-// Issue 8, "Then, by construction": every structural parser (src/detectors/parsers/index.ts) takes
+// Issue 8, "Then, by construction": every structural parser (src/detect/parsers/index.ts) takes
 // whatever the agent wrote. Arbitrary bytes never throw out of it, a planted token never reaches a
 // string meant for output, the work stays linear in the input, and a secret planted in a valid
 // file comes back exactly.
@@ -43,7 +43,7 @@ function printable(r: ParseResult): string[] {
     if (d.kind) out.push(d.kind);
     if (d.viaRuleId) out.push(d.viaRuleId);
     if (d.identityPath) out.push(d.identityPath);
-    // A key path holds the file's own keys: the output boundary (src/core/sanitize.ts, Redactor)
+    // A key path holds the file's own keys: the output boundary (src/render/sanitize.ts, Redactor)
     // redacts it, as every name from the audited world. What is printed is its redaction.
     if (d.name !== undefined) out.push(redactText(d.name));
   }

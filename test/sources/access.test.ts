@@ -1,9 +1,9 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UsageError } from "../../src/core/errors.js";
 import { selfAccess } from "../../src/sources/access.js";
 import { resolveUser } from "../../src/sources/users.js";
+import { UsageError } from "../../src/util/errors.js";
 import { tempTree } from "../helpers/tmp.js";
 import { GROUP, PASSWD } from "../helpers/users.js";
 

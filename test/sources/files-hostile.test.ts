@@ -1,8 +1,8 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ContentScanner } from "../../src/detectors/content.js";
-import { defaultRules } from "../../src/detectors/rules.js";
+import { ContentScanner } from "../../src/detect/content.js";
+import { defaultRules } from "../../src/rules/catalog.js";
 import { type FileTarget, type ReadContext, scanClaimed, sniff } from "../../src/sources/files.js";
 import { inventory, testLimits } from "../helpers/inventory.js";
 import { tempTree } from "../helpers/tmp.js";

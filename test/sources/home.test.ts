@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runInventory } from "../../src/core/scan.js";
-import { defaultRules } from "../../src/detectors/rules.js";
+import { runInventory } from "../../src/capabilities/inventory/index.js";
+import { defaultRules } from "../../src/rules/catalog.js";
 import { selfAccess } from "../../src/sources/access.js";
 
 // A synthetic home (never the real one): the catalog in rules/paths/ finds each credential file,

@@ -1,0 +1,469 @@
+// The scan use case (issue 9, app layer): what `scan`, `probe`, `baseline` and the demo reports
+// run. Typed requests in, a report out; no commander, no flag names, no output. The CLI maps its
+// flags to a ScanRequest (cli/scan.ts) and renders what comes back.
+
+import { statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
+import { type InventoryResult, runInventory } from "../capabilities/inventory/index.js";
+import {
+  type Baseline,
+  DEFAULT_BASELINE_FILE,
+  displayPath,
+  pruneBaseline,
+  readBaseline,
+  staleEntries,
+  staleIssues,
+  writeBaseline,
+} from "../config/baseline.js";
+import { type AgentAuditConfig, type LoadedConfig, loadConfig } from "../config/index.js";
+import type { AuditReport, ExtraResults, Severity, SourceName } from "../contract/types.js";
+import { SOURCE_NAMES } from "../contract/types.js";
+import { redactReport, runRedactor } from "../detect/redact.js";
+import { buildReport } from "../report/build.js";
+import {
+  applyTreeSeverity,
+  configScope,
+  type FailPolicy,
+  failPolicy,
+  reportPolicy,
+  reportVerdict,
+} from "../report/policy.js";
+import { type Access, identityAccess, selfAccess } from "../sources/access.js";
+import { readEnvFile, readProcEnv } from "../sources/env.js";
+import { autoWorkers } from "../sources/scan-pool.js";
+import { resolveUser } from "../sources/users.js";
+import { confinementOf } from "../util/confine.js";
+import { UsageError } from "../util/errors.js";
+import { materializeDemo } from "./demo.js";
+
+/** Where the agent's environment comes from. */
+export type EnvironmentSpec =
+  | { from: "none" }
+  /** This process's own environment (AppContext.env): the auditor runs as the agent. */
+  | { from: "self" }
+  /** A file read as data only: a copy of /proc/PID/environ, or KEY=VALUE lines. */
+  | { from: "file"; path: string }
+  /** /proc/<pid>/environ under the system root. */
+  | { from: "pid"; pid: number };
+
+/** How the working tree is walked. */
+export interface TreeSettings {
+  maxFileSize: number;
+  includeVcs: boolean;
+  includeDeps: boolean;
+  includeBinary: boolean;
+  concurrency: number;
+  workers: number | "auto";
+}
+
+/** The egress probes to run (steps 2 and 3); the config's `egress:` section fills what is not given. */
+export interface EgressRequest {
+  canaries: string[];
+  allowedHosts: string[];
+  proxy?: string;
+  timeoutMs?: number;
+  dnsResolvers?: string[];
+  metadata?: string[];
+  ports?: number[];
+  /** false: no default target (only the given ones). */
+  useDefaults?: boolean;
+  /** false: do not read the firewall rules. */
+  firewallEvidence?: boolean;
+}
+
+export interface ScanRequest {
+  /** The bundled demo sandbox fills home, root, environment and system root when not given. */
+  demo: boolean;
+  home?: string;
+  root?: string;
+  systemRoot: string;
+  environment: EnvironmentSpec;
+  /** Sources to run (default: all). */
+  sources?: SourceName[];
+  /** Judge readability as this user (name or uid) instead of the auditor's own. */
+  asUser?: string;
+  tree: TreeSettings;
+  /** Run the inventory (step 1). `probe` runs the egress probes alone. */
+  inventory: boolean;
+  /** Run the egress probes (steps 2 and 3). */
+  egress?: EgressRequest;
+  failOn?: Severity;
+  /** agent-audit.yaml to use; default: <root>/agent-audit.yaml when present. */
+  config?: string;
+  /** A baseline file; false: none; undefined: the config's, else <root>/.agent-audit-baseline.json. */
+  baseline?: string | false;
+  /** Prune stale baseline entries and write the file back. */
+  updateBaseline?: boolean;
+}
+
+/** The world the use case runs in; tests pass their own. */
+export interface AppContext {
+  cwd: string;
+  /** This process's environment (for `environment: { from: "self" }`). */
+  env: Record<string, string | undefined>;
+  homedir: string;
+  user: string;
+  hostname: string;
+  /** Name resolution for the probes (tests pass their own). */
+  lookup?: (host: string) => Promise<{ address: string; family: number }[]>;
+  /** Called per file read by the inventory, with its size. */
+  onFile?: (bytes: number) => void;
+  /** Called once the inventory is over. */
+  onInventoryDone?: () => void;
+  /** A one-line notice for the person running the scan (e.g. entries pruned from the baseline). */
+  notice?: (text: string) => void;
+}
+
+export interface ScanResult {
+  report: AuditReport;
+  /** The threshold for findings other than the tree's; `fail` has both. */
+  failOn: Severity;
+  fail: FailPolicy;
+  config: AgentAuditConfig;
+  loaded: LoadedConfig;
+}
+
+/** A request with every default: the whole inventory of the current user, no probes. */
+export function defaultScanRequest(overrides: Partial<ScanRequest> = {}): ScanRequest {
+  return {
+    demo: false,
+    systemRoot: "/",
+    environment: { from: "self" },
+    tree: {
+      maxFileSize: 10 * 1024 * 1024,
+      includeVcs: false,
+      includeDeps: false,
+      includeBinary: false,
+      concurrency: 32,
+      workers: "auto",
+    },
+    inventory: true,
+    ...overrides,
+  };
+}
+
+/** Runs a scan: on the demo sandbox (written to a temporary directory for the run) or as asked. */
+export async function runScan(request: ScanRequest, ctx: AppContext): Promise<ScanResult> {
+  if (!request.demo) return scanWith(request, ctx);
+  const demo = materializeDemo();
+  try {
+    return await scanWith(demoRequest(request, demo), ctx);
+  } finally {
+    demo.cleanup();
+  }
+}
+
+/** The request with the demo sandbox in every place the request leaves open. A new request. */
+function demoRequest(request: ScanRequest, demo: ReturnType<typeof materializeDemo>): ScanRequest {
+  return {
+    ...request,
+    home: request.home ?? demo.home,
+    root: request.root ?? demo.root,
+    environment:
+      request.environment.from === "self" ? { from: "file", path: demo.environ } : request.environment,
+    systemRoot: request.systemRoot === "/" ? demo.systemRoot : request.systemRoot,
+  };
+}
+
+async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResult> {
+  const started = Date.now();
+  const where = resolveTarget(request, ctx);
+  const loaded = await loadConfig({
+    path: request.config ? resolve(ctx.cwd, request.config) : undefined,
+    root: where.root,
+    systemRoot: where.systemRoot,
+  });
+  // Issue 8, trust model (report/policy.ts): a config found in the audited root governs the
+  // tree's findings only; one named with --config governs every source.
+  const scope = configScope(loaded.discovered);
+  const fail = failPolicy(request.failOn, loaded.config.failOn, scope);
+  const env = await loadAgentEnv(request.environment, where.systemRoot, ctx);
+  const sources = new Set<SourceName>(request.sources ?? SOURCE_NAMES);
+  if (!env) sources.delete("env");
+  const access = request.asUser
+    ? identityAccess(await resolveUser(request.asUser, where.systemRoot))
+    : selfAccess(ctx.user);
+  const baseline = await openBaseline(request, loaded, where, ctx.cwd);
+  const accepted = baseline ? new Set(baseline.file.entries.map((e) => e.fingerprint)) : undefined;
+
+  const inventory = request.inventory
+    ? await inventoryStep(request, ctx, { where, env, sources, access, loaded, accepted })
+    : emptyInventory();
+  ctx.onInventoryDone?.();
+  if (scope === "tree") applyTreeSeverity(inventory.findings, loaded.config.rules.severity);
+  const extra = await egressStep(request, ctx, {
+    env: env ?? {},
+    systemRoot: where.systemRoot,
+    config: loaded.config,
+    accepted,
+  });
+  if (!request.inventory) extra.checklist = { ...extra.checklist, "secret-inventory": NOT_EVALUATED };
+
+  // The output boundary's first half (issue 8): every audited-world string of the report is
+  // redacted before any renderer, the baseline or a script sees it.
+  const report = redactReport(
+    buildReport(
+      {
+        target: { home: where.home, root: where.root, user: access.user, hostname: ctx.hostname },
+        inventoryRan: request.inventory && sources.size > 0,
+        elapsedMs: Date.now() - started,
+        sources: [...sources],
+      },
+      inventory,
+      extra,
+    ),
+    inventory.redactor ?? runRedactor(),
+  );
+  if (baseline && request.inventory)
+    await reconcileBaseline(request, ctx, report, baseline, sources, where.root);
+  report.policy = reportPolicy({
+    config: loaded.config,
+    ...(loaded.file ? { configPath: displayPath(loaded.file, where.root) } : {}),
+    discovered: loaded.discovered,
+    ...(request.failOn ? { failFlag: request.failOn } : {}),
+    ...(baseline
+      ? { baseline: { path: displayPath(baseline.path, where.root), entries: baseline.file.entries.length } }
+      : {}),
+    findings: report.findings,
+    suppressed: inventory.suppressed,
+  });
+  report.verdict = reportVerdict(report.findings, fail);
+  return { report, failOn: fail.failOn, fail, config: loaded.config, loaded };
+}
+
+const NOT_EVALUATED = {
+  status: "skip" as const,
+  summary: "not evaluated by `probe`: run `agent-audit scan`",
+  evidence: [],
+};
+
+interface Target {
+  root: string;
+  home: string;
+  systemRoot: string;
+}
+
+function resolveTarget(request: ScanRequest, ctx: AppContext): Target {
+  return {
+    root: existingDir(resolve(ctx.cwd, request.root ?? "."), "--root"),
+    home: existingDir(resolve(ctx.cwd, request.home ?? ctx.homedir), "--home"),
+    systemRoot: existingDir(resolve(ctx.cwd, request.systemRoot), "--system-root"),
+  };
+}
+
+/** `what` names the setting in the message (the CLI's flag name: the user knows it by that). */
+function existingDir(path: string, what: string): string {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new UsageError(`${what} ${path}: no such directory`, `pass an existing directory to ${what}`);
+  }
+  if (!st.isDirectory())
+    throw new UsageError(`${what} ${path}: not a directory`, `pass a directory to ${what}`);
+  return path;
+}
+
+/** The agent's environment, read as data only; undefined when there is none to inventory. */
+export async function loadAgentEnv(
+  spec: EnvironmentSpec,
+  systemRoot: string,
+  ctx: Pick<AppContext, "cwd" | "env">,
+): Promise<Record<string, string> | undefined> {
+  switch (spec.from) {
+    case "none":
+      return undefined;
+    case "file":
+      return readEnvFile(resolve(ctx.cwd, spec.path));
+    case "pid":
+      return readProcEnv(spec.pid, systemRoot);
+    case "self": {
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined) env[k] = v;
+      return env;
+    }
+  }
+}
+
+interface OpenBaseline {
+  path: string;
+  file: Baseline;
+  /** Found in the root (the default file, or a discovered config's `baseline:`), not named by the operator. */
+  found: boolean;
+}
+
+/** The baseline in effect: named, the config's, or the default file in the root when present. */
+async function openBaseline(
+  request: ScanRequest,
+  loaded: LoadedConfig,
+  where: Target,
+  cwd: string,
+): Promise<OpenBaseline | undefined> {
+  const { config } = loaded;
+  const path =
+    request.baseline === false
+      ? undefined
+      : request.baseline
+        ? resolve(cwd, request.baseline)
+        : config.baseline
+          ? resolve(where.root, config.baseline)
+          : join(where.root, DEFAULT_BASELINE_FILE);
+  if (request.updateBaseline && !path)
+    throw new UsageError("--update-baseline and --no-baseline are mutually exclusive");
+  // Issue 8: a baseline found in the root is confined like the tree when the root lies in an
+  // audited image, and not read at all when the root leads out of it; one named with --baseline or
+  // by a --config is the operator's choice.
+  const rootConf = await confinementOf(where.systemRoot, where.root);
+  const found = !request.baseline && (!config.baseline || loaded.discovered);
+  const file =
+    path && !(found && rootConf.kind === "escapes")
+      ? await readBaseline(path, {
+          // A config's `baseline:` that names no file is an error, as --baseline is (issue 8).
+          required: Boolean(request.baseline) || Boolean(config.baseline),
+          confineTo: found && rootConf.kind === "inside" ? rootConf.root : undefined,
+          ...(request.baseline
+            ? { label: `--baseline ${path}` }
+            : config.baseline
+              ? { label: `baseline ${path} (named in ${loaded.file})` }
+              : {}),
+        })
+      : undefined;
+  if (request.updateBaseline && !file)
+    throw new UsageError(
+      `--update-baseline: no baseline file at ${path}`,
+      "write one first with `agent-audit baseline`",
+    );
+  return file && path ? { path, file, found } : undefined;
+}
+
+function inventoryStep(
+  request: ScanRequest,
+  ctx: AppContext,
+  run: {
+    where: Target;
+    env: Record<string, string> | undefined;
+    sources: Set<SourceName>;
+    access: Access;
+    loaded: LoadedConfig;
+    accepted: Set<string> | undefined;
+  },
+): Promise<InventoryResult> {
+  const { config } = run.loaded;
+  const scope = configScope(run.loaded.discovered);
+  const { tree } = request;
+  return runInventory({
+    sources: run.sources,
+    env: run.env,
+    home: run.where.home,
+    root: run.where.root,
+    systemRoot: run.where.systemRoot,
+    access: run.access,
+    target: { home: run.where.home, root: run.where.root, user: run.access.user, hostname: ctx.hostname },
+    limits: {
+      maxFileBytes: tree.maxFileSize,
+      includeBinary: tree.includeBinary,
+      includeVcs: tree.includeVcs,
+      includeDeps: tree.includeDeps,
+      exclude: config.exclude,
+      include: config.include,
+      ...(scope === "tree" ? { treeDisabledRules: config.rules.disable } : {}),
+      concurrency: tree.concurrency,
+      workers: tree.workers === "auto" ? autoWorkers() : tree.workers,
+    },
+    disabledRules: new Set(scope === "all" ? config.rules.disable : []),
+    severityOverrides: scope === "all" ? config.rules.severity : {},
+    accepted: run.accepted,
+    onFile: ctx.onFile,
+  });
+}
+
+function emptyInventory(): InventoryResult {
+  return {
+    findings: [],
+    issues: [],
+    stats: { files: 0, bytes: 0 },
+    suppressed: { config: 0, inlineAllow: 0 },
+  };
+}
+
+async function egressStep(
+  request: ScanRequest,
+  ctx: AppContext,
+  run: {
+    env: Record<string, string>;
+    systemRoot: string;
+    config: AgentAuditConfig;
+    accepted: Set<string> | undefined;
+  },
+): Promise<ExtraResults> {
+  if (!request.egress) return {};
+  const extra = await runEgress({
+    ...egressOptions(request.egress, run.config),
+    env: run.env,
+    systemRoot: run.systemRoot,
+    ...(ctx.lookup ? { deps: { lookup: ctx.lookup } } : {}),
+  });
+  // Egress findings have stable fingerprints (probe, path, target): a baseline can accept them
+  // too (`baseline --probe`), for a hole that is known and tracked.
+  if (run.accepted) for (const f of extra.findings ?? []) f.accepted = run.accepted.has(f.fingerprint);
+  return extra;
+}
+
+function strings(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((s) => typeof s === "string") ? v : undefined;
+}
+
+/**
+ * The probes' options: the request, then the `egress:` section of agent-audit.yaml (canaries,
+ * allowedHosts, proxy, timeoutMs, dnsResolvers, metadata, ports, defaultTargets,
+ * firewallEvidence). What the request gives wins over the file.
+ */
+export function egressOptions(
+  e: EgressRequest,
+  config: AgentAuditConfig,
+): Omit<EgressOptions, "env" | "systemRoot"> {
+  const c = (config.egress ?? {}) as Record<string, unknown>;
+  const out: Omit<EgressOptions, "env" | "systemRoot"> = {
+    canaries: e.canaries.length ? e.canaries : (config.egress?.canaries ?? []),
+    allowedHosts: e.allowedHosts.length ? e.allowedHosts : (config.egress?.allowedHosts ?? []),
+    proxy: e.proxy ?? config.egress?.proxy,
+    timeoutMs: e.timeoutMs ?? config.egress?.timeoutMs ?? 2000,
+  };
+  const resolvers = e.dnsResolvers?.length ? e.dnsResolvers : strings(c.dnsResolvers);
+  if (resolvers) out.dnsResolvers = resolvers;
+  const metadata = e.metadata?.length ? e.metadata : strings(c.metadata);
+  if (metadata) out.metadata = metadata;
+  const ports =
+    e.ports ?? (Array.isArray(c.ports) && c.ports.every((n) => Number.isInteger(n)) ? c.ports : undefined);
+  if (ports) out.ports = ports as number[];
+  if (e.useDefaults === false || c.defaultTargets === false) out.useDefaults = false;
+  if (e.firewallEvidence === false || c.firewallEvidence === false) out.firewallEvidence = false;
+  if (e.proxy === undefined && typeof c.proxy === "string") out.proxySource = "config";
+  return out;
+}
+
+/** Baseline entries that match nothing any more: pruned with updateBaseline, otherwise reported. */
+async function reconcileBaseline(
+  request: ScanRequest,
+  ctx: AppContext,
+  report: AuditReport,
+  baseline: OpenBaseline,
+  sources: ReadonlySet<SourceName>,
+  root: string,
+): Promise<void> {
+  const stale = staleEntries(baseline.file, report.findings, sources, request.egress !== undefined);
+  const where = displayPath(baseline.path, root);
+  if (request.updateBaseline) {
+    if (!stale.length) return;
+    await writeBaseline(
+      baseline.path,
+      pruneBaseline(baseline.file, stale),
+      baseline.found ? { within: root } : {},
+    );
+    ctx.notice?.(`pruned ${stale.length} stale entr${stale.length === 1 ? "y" : "ies"} from ${where}`);
+    return;
+  }
+  // A loop, not a spread: 130k stale entries overflowed the call stack (issue 8).
+  for (const issue of staleIssues(stale, where)) report.issues.push(issue);
+}

@@ -1,0 +1,197 @@
+import { byteOrder, makeFinding, secretHash, sortFindings } from "../../contract/finding.js";
+import type { Finding, ReportTarget, ScanIssue, Severity, SourceName } from "../../contract/types.js";
+import { ContentScanner, type SuppressedCounts } from "../../detect/content.js";
+import { activeRedactor, maskRandomRuns, Redactor } from "../../detect/redact.js";
+import { defaultRules, type RuleSet } from "../../rules/catalog.js";
+import type { Access } from "../../sources/access.js";
+import type { Located, ScanLimits, SourceContext } from "../../sources/context.js";
+import { scanEnv } from "../../sources/env.js";
+import { scanHome } from "../../sources/home.js";
+import { SOURCE_EXTRA } from "../../sources/registry.js";
+import { scanTree } from "../../sources/tree.js";
+
+export interface ScanOptions {
+  sources: ReadonlySet<SourceName>;
+  env: Record<string, string> | undefined;
+  home: string;
+  root: string;
+  systemRoot: string;
+  access: Access;
+  limits: ScanLimits;
+  target: ReportTarget;
+  rules?: RuleSet;
+  /** Rule ids switched off (agent-audit.yaml `rules.disable`). */
+  disabledRules?: ReadonlySet<string>;
+  /** Severity per rule id (agent-audit.yaml `rules.severity`). */
+  severityOverrides?: Readonly<Record<string, Severity>>;
+  /** Fingerprints of the accepted inventory (baseline). */
+  accepted?: ReadonlySet<string>;
+  onFile?: (bytes: number) => void;
+  /** Clock, replaceable in tests. */
+  now?: () => number;
+}
+
+const SOURCES: Record<SourceName, (ctx: SourceContext) => Promise<Located[]>> = {
+  env: scanEnv,
+  home: scanHome,
+  tree: scanTree,
+  ...SOURCE_EXTRA,
+};
+
+/** Source order matters for dedupe of files seen twice: home first, then the tree. */
+const ORDER: SourceName[] = ["env", "home", "tree", "mounts", "sockets", "processes"];
+
+/** A detection as a finding of step 1 (makeFinding), with the config's severity override. */
+export function toFinding(
+  d: Located,
+  opts: Pick<ScanOptions, "accepted" | "severityOverrides">,
+  subjectHash?: string,
+): Finding {
+  const kind = d.kind ?? "secret";
+  return makeFinding({
+    ruleId: d.ruleId,
+    control: "secret-inventory",
+    kind,
+    severity: opts.severityOverrides?.[d.ruleId] ?? d.severity,
+    title: d.title,
+    remediation: d.remediation,
+    location: d.location,
+    subject: d.secret,
+    subjectHash,
+    identityPath: d.identityPath,
+    secret: { provider: d.provider, type: d.type, value: d.secret, valid: d.valid },
+    accepted: opts.accepted,
+  });
+}
+
+/**
+ * A key path built from file content (a JSON key, a netrc machine, a registry URL) can itself hold
+ * a secret: `https://user:pw@registry` as a key, a token used as a map key. The redactor masks URL
+ * userinfo, known values and what a content rule matches; any other part that looks generated is
+ * replaced by its preview too.
+ */
+export function safeKeyPath(name: string, redactor: Redactor): string {
+  return maskRandomRuns(redactor.redact(name));
+}
+
+export interface InventoryResult {
+  findings: Finding[];
+  issues: ScanIssue[];
+  stats: { files: number; bytes: number };
+  /** Matches kept out of the findings by disabled rules and inline allow markers (issue 8 item 9). */
+  suppressed: SuppressedCounts;
+  /**
+   * Holds the secret values this inventory found, unreadable (issue 8): buildReport() masks them
+   * wherever they occur in a name or path, and the CLI's output boundary scrubs every written text.
+   */
+  redactor?: Redactor;
+}
+
+/** Findings of one rule listed per file; the rest are counted in an issue (see runInventory). */
+export const MAX_LISTED = 100;
+
+/** Runs the selected secret sources and returns redacted findings. Raw secrets do not leave here. */
+export async function runInventory(opts: ScanOptions): Promise<InventoryResult> {
+  const rules = opts.rules ?? defaultRules();
+  // The CLI run's redactor, so its output boundary knows this run's secrets; else one of our own.
+  const redactor = activeRedactor() ?? new Redactor(opts.rules);
+  const ctx: SourceContext = {
+    rules,
+    scanner: new ContentScanner(rules, opts.disabledRules),
+    home: opts.home,
+    root: opts.root,
+    systemRoot: opts.systemRoot,
+    env: opts.env,
+    access: opts.access,
+    limits: opts.limits,
+    issues: [],
+    stats: { files: 0, bytes: 0 },
+    suppressed: { config: 0, inlineAllow: 0 },
+    scanned: new Set(),
+    onFile: opts.onFile,
+    sources: opts.sources,
+  };
+  const located: Located[] = [];
+  for (const name of ORDER) {
+    if (!opts.sources.has(name)) continue;
+    // A loop, not push(...found): a spread of more than ~125k detections overflows the stack (issue 8).
+    const found = await SOURCES[name](ctx);
+    for (let i = 0; i < found.length; i++) located.push(found[i]!);
+  }
+  const findings = new Map<string, Finding>();
+  const names = new Map<string, string>();
+  // Every secret found, also those of disabled rules: switching a rule off does not make its
+  // secret printable in a file name (issue 8).
+  for (let i = 0; i < located.length; i++) redactor.add(located[i]!.secret);
+  // One hash per distinct value, however many places hold it.
+  const hashes = new Map<string, string>();
+  // A file that holds more than MAX_LISTED findings of one rule (a flood an agent can write: 24,000
+  // tokens on one line) lists the first MAX_LISTED and counts the rest in an issue (issue 8): the
+  // report stays readable and bounded, the values are all in the redactor above, and the file is
+  // not silent. Counted per (source, path, rule), in the order the scan found them. A file's
+  // detections come one after another: the counts of the last (source, path) are kept at hand, so
+  // a flood costs no key string per detection.
+  const listed = new Map<string, { path: string; counts: Map<string, number> }>();
+  let lastSource: string | undefined;
+  let lastPath: string | undefined;
+  let counts: Map<string, number> | undefined;
+  for (let i = 0; i < located.length; i++) {
+    const d = located[i]!;
+    if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) {
+      ctx.suppressed!.config++;
+      continue;
+    }
+    const loc = d.location;
+    if (loc.path !== undefined) {
+      if (counts === undefined || loc.path !== lastPath || loc.source !== lastSource) {
+        lastSource = loc.source;
+        lastPath = loc.path;
+        const key = `${loc.source}\0${loc.path}`;
+        counts = listed.get(key)?.counts;
+        if (counts === undefined) {
+          counts = new Map();
+          listed.set(key, { path: loc.path, counts });
+        }
+      }
+      const n = (counts.get(d.ruleId) ?? 0) + 1;
+      counts.set(d.ruleId, n);
+      if (n > MAX_LISTED) continue;
+    }
+    const name = loc.name;
+    if (name !== undefined && loc.source !== "env" && loc.source !== "process") {
+      let safe = names.get(name);
+      if (safe === undefined) {
+        safe = safeKeyPath(name, redactor);
+        names.set(name, safe);
+      }
+      d.location = { ...loc, name: safe };
+    }
+    let h = hashes.get(d.secret);
+    if (h === undefined) {
+      h = secretHash(d.secret);
+      hashes.set(d.secret, h);
+    }
+    const f = toFinding(d, opts, h);
+    if (!findings.has(f.fingerprint)) findings.set(f.fingerprint, f);
+  }
+  for (const { path, counts } of listed.values()) {
+    for (const [ruleId, n] of counts) {
+      if (n <= MAX_LISTED) continue;
+      ctx.issues.push({
+        where: path,
+        message: `${n} ${ruleId} findings: the first ${MAX_LISTED} are listed, ${n - MAX_LISTED} more are counted here only`,
+      });
+    }
+  }
+  // Issues are pushed as concurrent reads finish: sorted, so a report is the same from run to run.
+  const issues = [...ctx.issues].sort(
+    (a, b) => byteOrder(a.where, b.where) || byteOrder(a.message, b.message),
+  );
+  return {
+    findings: sortFindings([...findings.values()]),
+    issues,
+    stats: ctx.stats,
+    suppressed: ctx.suppressed!,
+    redactor,
+  };
+}

@@ -1,0 +1,207 @@
+// The public contract of agent-audit (shared/DESIGN.md, "Contract"). Everything a reporter, a test
+// or a user's script reads is defined here; change it only with a schemaVersion bump.
+
+export const STEP_IDS = [
+  "secret-inventory",
+  "default-deny-egress",
+  "egress-proxy",
+  "egress-alerting",
+  "approval-gate",
+  "credential-scope",
+] as const;
+export type StepId = (typeof STEP_IDS)[number];
+
+export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Higher number = more severe. */
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+
+export type FindingKind = "secret" | "exposure" | "egress" | "gate" | "scope" | "config";
+export type SourceKind =
+  | "env"
+  | "home"
+  | "tree"
+  | "mount"
+  | "socket"
+  | "process"
+  | "probe"
+  | "agent-config"
+  | "cloud";
+/** The names accepted by `--sources`. */
+export const SOURCE_NAMES = ["env", "home", "tree", "mounts", "sockets", "processes"] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
+export interface Location {
+  source: SourceKind;
+  /** home: relative to home; tree: relative to root; else absolute. */
+  path?: string;
+  line?: number;
+  /** The environment variable name, when source is env or process. */
+  name?: string;
+  /** host:port, for probes. */
+  target?: string;
+}
+
+export interface SecretInfo {
+  provider: string;
+  type: string;
+  /** At most 4 leading characters of a secret of 16+ characters, plus its length; otherwise fully masked. */
+  preview: string;
+  /** true: passes an offline validity check; false: fails it (not a live token); absent: no check exists. */
+  valid?: boolean;
+}
+
+export interface Finding {
+  fingerprint: string;
+  ruleId: string;
+  control: StepId;
+  kind: FindingKind;
+  severity: Severity;
+  title: string;
+  remediation: string;
+  location: Location;
+  secret?: SecretInfo;
+  accepted: boolean;
+  /**
+   * The structured half of the remediation (issue 9): which generator of `agent-audit fix` would
+   * close this finding, and with which parameters, so `fix` reads findings instead of sentences.
+   * Additive to schemaVersion 1: `remediation` stays the one line DESIGN.md promises.
+   */
+  fix?: RemediationFix;
+}
+
+/** A generator target of `agent-audit fix` and its parameters (plain JSON values). */
+export interface RemediationFix {
+  /** The generator: `egress-proxy`, `firewall`, `gate-rules`, `credential-scope`, ... */
+  target: string;
+  params?: Record<string, string | number | boolean | string[]>;
+}
+
+export type ProbeOutcome = "open" | "blocked" | "error";
+export interface Probe {
+  id: string;
+  control: StepId;
+  method: string;
+  via: "direct" | "proxy";
+  target: string;
+  outcome: ProbeOutcome;
+  detail: string;
+  latencyMs: number;
+}
+
+export type EgressPosture =
+  | "open"
+  | "proxy-bypassable"
+  | "kernel-enforced-no-proxy"
+  | "kernel-enforced-with-proxy"
+  | "unknown";
+
+export type StepStatus = "pass" | "fail" | "warn" | "skip" | "error";
+export interface ChecklistItem {
+  step: number;
+  id: StepId;
+  status: StepStatus;
+  summary: string;
+  evidence: string[];
+}
+
+/**
+ * What a capability beside the inventory (probes, and next the inspectors, the gate and scope)
+ * adds to the report: findings, probes, the egress posture and evidence, and its checklist steps.
+ */
+export interface ExtraResults {
+  findings?: Finding[];
+  probes?: Probe[];
+  posture?: EgressPosture;
+  egress?: Record<string, unknown>;
+  probed?: boolean;
+  checklist?: Partial<Record<StepId, Omit<ChecklistItem, "step" | "id">>>;
+  issues?: ScanIssue[];
+}
+
+export interface ScanIssue {
+  where: string;
+  message: string;
+}
+
+export interface ReportTarget {
+  home: string;
+  root: string;
+  user: string;
+  hostname: string;
+}
+
+export interface AuditReport {
+  schemaVersion: 1;
+  tool: { name: "agent-audit"; version: string };
+  target: ReportTarget;
+  findings: Finding[];
+  probes: Probe[];
+  egress: { posture: EgressPosture; [extra: string]: unknown };
+  checklist: ChecklistItem[];
+  score: { passed: number; evaluated: number; total: number };
+  issues: ScanIssue[];
+  /**
+   * What changed the scan's verdict besides the rules (issue 8, trust model): the config in effect
+   * and what it may affect, the rules it disabled or re-rated, and how many findings each mechanism
+   * suppressed. Absent only in reports of older versions.
+   */
+  policy?: ReportPolicy;
+  /**
+   * The gate's decision (issue 9: every format agrees with the exit code): the --fail-on threshold
+   * in effect, and the findings that reach it. Exit code 1 exactly when `failing` is not empty
+   * (unless --exit-zero). Absent only in reports of older versions (then: high, every source).
+   */
+  verdict?: ReportVerdict;
+  /** Statistics of the scan (files, bytes, elapsed). Not part of the golden comparisons. */
+  stats?: ScanStats;
+}
+
+export interface ReportVerdict {
+  /** The threshold for every finding (the tree's too, unless `treeFailOn` is given). */
+  failOn: Severity;
+  /** A different threshold for the working tree's findings, set by a config found in the tree. */
+  treeFailOn?: Severity;
+  /** Fingerprints of the findings at or above their threshold and not accepted, in report order. */
+  failing: string[];
+}
+
+/** The scope of a config: `all` for one named with --config, `tree` for one found inside the audited root. */
+export type PolicyScope = "all" | "tree";
+
+export interface ReportPolicy {
+  /** The agent-audit.yaml in effect; absent when none was found. */
+  config?: {
+    /** Relative to the root when inside it, else absolute. */
+    path: string;
+    /** true: found in the audited root (the agent can write it), not named with --config. */
+    discovered: boolean;
+    /** Which findings its rules.disable, rules.severity and failOn apply to: every source, or the tree's only. */
+    scope: PolicyScope;
+  };
+  /** The config's tree globs, when it set any: the tree scan saw only `include` and skipped `exclude`. */
+  paths?: { include: string[]; exclude: string[] };
+  /** Rule ids the config switched off (sorted), for the findings of `config.scope`. */
+  disabledRules: string[];
+  /** Severities the config re-rated (sorted by rule id), for the findings of `config.scope`. */
+  severityOverrides: { ruleId: string; severity: Severity }[];
+  /** The config's failOn, when it set one, and the findings it applies to (the --fail-on flag beats it). */
+  failOn?: { severity: Severity; scope: PolicyScope };
+  /** The baseline read, when one was: relative to the root when inside it, else absolute. */
+  baseline?: { path: string; entries: number };
+  /**
+   * Findings kept out of the verdict, by mechanism. `baseline`: findings listed but accepted.
+   * `config`, `inlineAllow`: matches not reported because a rule the config disabled, or an inline
+   * allow marker (`agent-audit:allow`, `gitleaks:allow`, ...) on their line, suppressed them
+   * (counted once per secret value and file, however many rules or views of the file matched it).
+   */
+  suppressed: { config: number; inlineAllow: number; baseline: number };
+}
+
+export interface ScanStats {
+  files: number;
+  bytes: number;
+  elapsedMs: number;
+  sources: SourceName[];
+}

@@ -1,0 +1,343 @@
+import type { RuleSet } from "../rules/catalog.js";
+import type { ContentRule, Detection } from "../rules/types.js";
+import { KeywordMatcher, type KeywordPositions } from "./keywords.js";
+import { looksRandom, shannonEntropy } from "./randomness.js";
+import { VALIDATORS } from "./validators.js";
+
+/** How many findings were kept out of a result, by reason (see ContentScanner.scan). */
+export interface SuppressedCounts {
+  config: number;
+  inlineAllow: number;
+}
+
+/**
+ * The secret values a scan kept out of its result, by reason: one file's views (raw, NUL-stripped,
+ * UTF-16, overlapping chunks) and its parser find the same value more than once, under more than
+ * one rule; a set counts it once per file.
+ */
+export interface SuppressedSink {
+  config: Set<string>;
+  inlineAllow: Set<string>;
+}
+
+/**
+ * Inline markers that suppress a finding on their line: ours, and those of the scanners that
+ * repositories already carry (gitleaks, detect-secrets, secretlint, trufflehog, ggshield), so an
+ * existing repository works unchanged.
+ */
+export const INLINE_ALLOW_MARKERS = [
+  "agent-audit:allow",
+  "gitleaks:allow",
+  "pragma: allowlist secret",
+  "secretlint-disable-line",
+  "trufflehog:ignore",
+  "ggignore",
+];
+
+/**
+ * Markers that suppress a finding on the FOLLOWING line: detect-secrets' `pragma: allowlist nextline
+ * secret` (https://github.com/Yelp/detect-secrets#inline-allowlisting) and secretlint's
+ * `secretlint-disable-next-line` (https://github.com/secretlint/secretlint#ignoring-by-comment).
+ */
+export const INLINE_ALLOW_NEXT_LINE_MARKERS = [
+  "pragma: allowlist nextline secret",
+  "secretlint-disable-next-line",
+];
+
+/** A compiled scanner: one keyword pass over the text, then only the rules whose keyword occurred. */
+export class ContentScanner {
+  private readonly rules: ContentRule[];
+  private readonly keywords: KeywordMatcher;
+  private readonly byKeyword = new Map<string, ContentRule[]>();
+  /** Rules per keyword, indexed like `keywords.keywords`. */
+  private readonly rulesOf: ContentRule[][];
+  private readonly placeholders: RegExp[];
+  /** The placeholders as one regex when they combine exactly (one call per candidate secret, issue 8). */
+  private readonly placeholder: RegExp | undefined;
+
+  /** Rule ids switched off by the user's config; structural detections judged by them are dropped too. */
+  readonly disabled: ReadonlySet<string>;
+
+  constructor(ruleSet: RuleSet, disabled: ReadonlySet<string> = new Set()) {
+    this.disabled = disabled;
+    this.rules = ruleSet.content;
+    this.placeholders = ruleSet.placeholders;
+    this.placeholder = combine(ruleSet.placeholders);
+    for (const rule of this.rules) {
+      for (const k of rule.keywords) {
+        const list = this.byKeyword.get(k) ?? [];
+        list.push(rule);
+        this.byKeyword.set(k, list);
+      }
+    }
+    this.keywords = new KeywordMatcher([...this.byKeyword.keys()]);
+    this.rulesOf = this.keywords.keywords.map((k) => this.byKeyword.get(k)!);
+    this.anchoredKeywords = new Uint8Array(this.keywords.keywords.length);
+    this.keywords.keywords.forEach((_k, i) => {
+      if (this.rulesOf[i]!.some((r) => r.anchored)) this.anchoredKeywords[i] = 1;
+    });
+    this.keywordIndex = new Map(this.keywords.keywords.map((k, i) => [k, i]));
+  }
+
+  /** Keywords of anchored rules, whose every position the prefilter records. */
+  private readonly anchoredKeywords: Uint8Array;
+  private readonly keywordIndex: Map<string, number>;
+
+  /** True if a value equals or embeds a documentation placeholder. */
+  isPlaceholder(value: string): boolean {
+    if (this.placeholder) return this.placeholder.test(value);
+    for (const re of this.placeholders) if (re.test(value)) return true;
+    return false;
+  }
+
+  /**
+   * Rules whose keyword occurs (case-insensitively) in the text, or in a Buffer read as latin1, in
+   * the order their keywords first occur. On a Buffer no string is made: most files hold no keyword.
+   */
+  candidates(text: string | Uint8Array, positions?: KeywordPositions): ContentRule[] {
+    const found = new Set<ContentRule>();
+    for (const k of this.keywords.find(text, positions)) for (const r of this.rulesOf[k]!) found.add(r);
+    return [...found];
+  }
+
+  /** A positions request for candidates(): every start of the anchored rules' keywords. */
+  positionsRequest(): KeywordPositions {
+    return { wanted: this.anchoredKeywords, starts: new Map() };
+  }
+
+  /**
+   * Start positions of a rule's keywords, ascending, from the prefilter's record or by searching
+   * the lower-cased text. Copied element by element: a keyword flood records hundreds of thousands
+   * of starts, and spreading them into push() overflowed the call stack ("RangeError", issue 8).
+   */
+  private keywordStarts(
+    rule: ContentRule,
+    lower: () => string,
+    positions: KeywordPositions | undefined,
+  ): number[] {
+    const out: number[] = [];
+    let lists = 0;
+    if (positions) {
+      const found: number[][] = [];
+      for (const k of rule.keywords) {
+        const starts = positions.starts.get(this.keywordIndex.get(k) ?? -1);
+        if (starts?.length) found.push(starts);
+      }
+      // One keyword occurred: its record is already the answer (anchoredMatches only reads it).
+      if (found.length === 1) return found[0]!;
+      lists = found.length;
+      for (const starts of found) for (let i = 0; i < starts.length; i++) out.push(starts[i]!);
+    } else {
+      // latin1 and ASCII lower-casing keeps every offset where it was.
+      const text = lower();
+      for (const k of rule.keywords) {
+        let any = false;
+        for (let i = text.indexOf(k); i !== -1; i = text.indexOf(k, i + 1)) {
+          out.push(i);
+          any = true;
+        }
+        if (any) lists++;
+      }
+    }
+    // Each keyword's starts are already ascending: only starts of several keywords need a sort.
+    return lists > 1 ? out.sort((a, b) => a - b) : out;
+  }
+
+  /**
+   * Every detection in a text. `text` may be a latin1 view of a file: secrets are ASCII, and
+   * latin1 maps bytes 1:1, so offsets and line numbers stay right whatever the encoding.
+   *
+   * `window` keeps only the matches that start in [start, end): a file read in overlapping chunks
+   * reports each match from exactly one chunk (issue 8).
+   *
+   * Per match, the work is bounded by the match itself plus a binary search: line numbers and
+   * inline-allow markers are indexed once per text (issue 8: a copy of the whole line per match made
+   * a long single line quadratic).
+   */
+  scan(
+    text: string,
+    opts: {
+      honourInlineAllows?: boolean;
+      rules?: ContentRule[];
+      positions?: KeywordPositions;
+      window?: { start: number; end: number };
+      /**
+       * Where to note the matches kept out of the result (issue 8 item 9: every report says how
+       * many findings the config and inline markers suppressed): `config`, accepted matches of a
+       * rule the config disabled (disabled rules still run, so they can be counted);
+       * `inlineAllow`, accepted matches on a line an allow marker covers.
+       */
+      suppressed?: SuppressedSink;
+    } = {},
+  ): Detection[] {
+    let positions = opts.positions;
+    if (!opts.rules) positions = this.positionsRequest();
+    const rules = opts.rules ?? this.candidates(text, positions);
+    if (rules.length === 0) return [];
+    const out: Detection[] = [];
+    const index = new TextIndex(text);
+    let lowered: string | undefined;
+    const lower = () => {
+      lowered ??= text.toLowerCase();
+      return lowered;
+    };
+    const honour = opts.honourInlineAllows ?? true;
+    const from = opts.window?.start ?? 0;
+    const until = opts.window?.end ?? Number.POSITIVE_INFINITY;
+    for (const rule of rules) {
+      const off = this.disabled.has(rule.id);
+      // The gates' verdict per value: a flood repeats one near-miss value thousands of times.
+      const verdicts = new Map<string, boolean>();
+      let matches: Iterable<RegExpMatchArray>;
+      if (rule.anchored) {
+        matches = anchoredMatches(text, this.keywordStarts(rule, lower, positions), rule.anchored);
+      } else {
+        rule.regex.lastIndex = 0;
+        matches = text.matchAll(rule.regex);
+      }
+      for (const m of matches) {
+        const start = m.index ?? 0;
+        if (start < from || start >= until) continue;
+        const secret =
+          typeof rule.secretGroup === "string" ? m.groups?.[rule.secretGroup] : m[rule.secretGroup];
+        if (!secret) continue;
+        const at = start + Math.max(0, m[0].indexOf(secret));
+        let ok = verdicts.get(secret);
+        if (ok === undefined) {
+          ok = this.accept(rule, secret);
+          verdicts.set(secret, ok);
+        }
+        if (!ok) continue;
+        // After the gates: most texts have no accepted match, and so never build the marker index.
+        if (honour && index.allowed(at)) {
+          opts.suppressed?.inlineAllow.add(secret);
+          continue;
+        }
+        if (off) {
+          opts.suppressed?.config.add(secret);
+          continue;
+        }
+        const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
+        out.push({
+          ruleId: rule.id,
+          provider: rule.provider,
+          type: rule.type,
+          severity: rule.severity,
+          title: rule.title,
+          remediation: rule.remediation,
+          secret,
+          line: index.lineOf(at) + 1,
+          valid: validator ? validator(secret) : undefined,
+          priority: rule.generic ? 1 : 3,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** The per-secret gates: allowlist, placeholders, entropy, randomness for generic rules. */
+  accept(rule: ContentRule, secret: string): boolean {
+    for (const re of rule.allow) if (re.test(secret)) return false;
+    if (this.isPlaceholder(secret)) return false;
+    if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) return false;
+    if (rule.generic && !looksRandom(secret)) return false;
+    return true;
+  }
+}
+
+/**
+ * The matches of a sticky regex tried at every occurrence of the keywords, in text order and not
+ * overlapping, as a global regex over the whole text would find them. Lazy: each match is garbage
+ * as soon as it is judged (issue 8: holding a flood's matches in one array made the collector the
+ * main cost).
+ */
+function* anchoredMatches(text: string, positions: number[], sticky: RegExp): Generator<RegExpMatchArray> {
+  let until = 0;
+  for (const p of positions) {
+    if (p < until) continue;
+    sticky.lastIndex = p;
+    const m = sticky.exec(text);
+    if (!m) continue;
+    until = p + Math.max(1, m[0].length);
+    yield m;
+  }
+}
+
+/**
+ * One regex matching where any of the given ones matches, or undefined when that cannot be exact:
+ * flags differ, or a pattern refers to its own groups (numbers would shift), or is stateful.
+ */
+function combine(res: readonly RegExp[]): RegExp | undefined {
+  if (res.length === 0) return undefined;
+  const flags = res[0]!.flags;
+  if (/[gy]/.test(flags)) return undefined;
+  for (const re of res) if (re.flags !== flags || /\\[1-9]|\\k</.test(re.source)) return undefined;
+  return new RegExp(res.map((re) => `(?:${re.source})`).join("|"), flags);
+}
+
+/**
+ * Line starts and inline-allow markers of one text, each computed once and only when first needed,
+ * so that every per-match question costs a binary search or a set lookup, never a pass over the
+ * line (issue 8).
+ */
+export class TextIndex {
+  private starts?: Int32Array;
+  /** 0-based lines whose secrets a marker suppresses; undefined until first asked. */
+  private allowedLines?: Set<number>;
+
+  constructor(private readonly text: string) {}
+
+  /** 0-based line of a UTF-16 offset. */
+  lineOf(index: number): number {
+    this.starts ??= lineStarts(this.text);
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * True when a marker on the offset's line (or a next-line marker on the line above) allows it.
+   * Markers hold no newline, so a marker occurrence lies on exactly one line.
+   */
+  allowed(index: number): boolean {
+    return this.allowedLine(this.lineOf(index));
+  }
+
+  /** True when a marker allows the secrets of a 0-based line (see allowed). */
+  allowedLine(line: number): boolean {
+    if (!this.allowedLines) {
+      const lines = new Set<number>();
+      for (const marker of INLINE_ALLOW_MARKERS) {
+        for (let i = this.text.indexOf(marker); i !== -1; i = this.text.indexOf(marker, i + marker.length))
+          lines.add(this.lineOf(i));
+      }
+      for (const marker of INLINE_ALLOW_NEXT_LINE_MARKERS) {
+        for (let i = this.text.indexOf(marker); i !== -1; i = this.text.indexOf(marker, i + marker.length))
+          lines.add(this.lineOf(i) + 1);
+      }
+      this.allowedLines = lines;
+    }
+    return this.allowedLines.size > 0 && this.allowedLines.has(line);
+  }
+}
+
+/** Offsets where lines start; counted first so that the array is allocated once, 4 bytes a line. */
+function lineStarts(text: string): Int32Array {
+  let n = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
+  const starts = new Int32Array(n);
+  let k = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts[k++] = i + 1;
+  return starts;
+}
+
+/** True when an inline-allow marker covers the offset (see TextIndex; one-off use, builds an index). */
+export function hasInlineAllow(text: string, index: number): boolean {
+  return new TextIndex(text).allowed(index);
+}

@@ -1,0 +1,317 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import type { z as Z, ZodError } from "zod";
+import { SEVERITIES } from "../contract/types.js";
+import { UsageError } from "../util/errors.js";
+import { yaml, zod } from "../util/lazy.js";
+import { packageRoot, rulesDir } from "../util/paths.js";
+import {
+  type ContentRule,
+  type EnvRule,
+  type PathRule,
+  VALIDATOR_NAMES,
+  type ValidatorName,
+} from "./types.js";
+
+// The rules/ folder is the registry (shared/STYLE.md): one YAML file per rule, named after its id.
+// Everything is parsed, validated and compiled once here; every error is reported together.
+
+/** The rule kinds, each a folder of rules/ (placeholders: the one file rules/placeholders.yaml). */
+export type RuleKind = "content" | "env" | "paths" | "placeholder";
+
+/**
+ * The schemas of the rule files, built on first use: with the build's rules cache (below) a normal
+ * start-up never validates, so never loads zod.
+ */
+function buildSchemas() {
+  const { z } = zod();
+  const kebab = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case");
+  const common = {
+    id: kebab,
+    provider: z.string().min(1),
+    title: z.string().min(1),
+    severity: z.enum(SEVERITIES),
+    remediation: z.string().min(1),
+  };
+
+  const content = z.strictObject({
+    ...common,
+    type: kebab,
+    keywords: z.array(z.string().min(2)).min(1),
+    regex: z.string().min(1),
+    caseInsensitive: z.boolean().optional(),
+    /** The regex only ever matches starting at one of the keywords: run it there, not over the whole text. */
+    anchored: z.boolean().optional(),
+    secretGroup: z.union([z.number().int().min(0), z.string()]).optional(),
+    entropy: z.number().min(0).max(8).optional(),
+    generic: z.boolean().optional(),
+    validator: z.string().optional(),
+    allow: z.array(z.string()).optional(),
+    examples: z.strictObject({ match: z.array(z.string()).min(1), noMatch: z.array(z.string()).min(1) }),
+  });
+
+  const envExample = z.strictObject({ name: z.string().min(1), value: z.string() });
+  const env = z.strictObject({
+    ...common,
+    type: kebab,
+    names: z.array(z.string()).optional(),
+    namePattern: z.string().optional(),
+    excludeNames: z.array(z.string()).optional(),
+    value: z.strictObject({
+      minLength: z.number().int().min(1),
+      shape: z.enum(["random", "any", "url-userinfo"]),
+    }),
+    examples: z.strictObject({ match: z.array(envExample).min(1), noMatch: z.array(envExample).min(1) }),
+  });
+
+  const paths = z.strictObject({
+    ...common,
+    paths: z.array(z.string().min(1)).min(1),
+    envPointers: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z_][A-Za-z0-9_]*(\/[^/].*)?$/,
+            "must be VAR (a file) or VAR/path (a file inside a directory)",
+          ),
+      )
+      .optional(),
+    parser: z.string().min(1),
+    textScan: z.boolean().optional(),
+    /** home (default): globs relative to the home directory; tree: globs matched anywhere in the working tree. */
+    scope: z.enum(["home", "tree"]).optional(),
+  });
+
+  const placeholder = z.strictObject({
+    id: kebab,
+    description: z.string(),
+    patterns: z.array(z.string()).min(1),
+    examples: z.strictObject({ match: z.array(z.string()).min(1), noMatch: z.array(z.string()).min(1) }),
+  });
+  return { content, env, paths, placeholder };
+}
+
+let schemasValue: ReturnType<typeof buildSchemas> | undefined;
+function schemas(): ReturnType<typeof buildSchemas> {
+  schemasValue ??= buildSchemas();
+  return schemasValue;
+}
+
+/** Validates one parsed rule file: every error, each prefixed with the file (for the build's cache). */
+export function validateRuleData(kind: RuleKind, file: string, data: unknown): string[] {
+  const r = schemas()[kind].safeParse(data);
+  return r.success ? [] : zodErrors(file, r.error);
+}
+
+export interface RuleSet {
+  content: ContentRule[];
+  env: EnvRule[];
+  paths: PathRule[];
+  placeholders: RegExp[];
+  placeholderExamples: { match: string[]; noMatch: string[] };
+}
+
+function compile(pattern: string, flags: string, where: string, errors: string[]): RegExp {
+  try {
+    return new RegExp(pattern, flags);
+  } catch (e) {
+    errors.push(`${where}: invalid regex (${(e as Error).message})`);
+    return /(?!)/;
+  }
+}
+
+type ParsedCache = Record<string, { hash: string; kind: RuleKind; data: unknown }>;
+/**
+ * Bumped whenever what an entry means changes (2: entries hold data validated by the build; 3:
+ * keyed by content hash, not mtime and size, which `cp -p` or a fixed-mtime build can keep).
+ */
+export const RULES_CACHE_VERSION = 3;
+
+/** The cache key of a rule file's text. */
+export function ruleFileHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 32);
+}
+let parsedCacheValue: ParsedCache | null | undefined;
+/**
+ * Parsing and validating ~220 YAML files costs ~200 ms at every start (and loads yaml and zod);
+ * `npm run build` stores each file that parses and validates in dist/rules-cache.json
+ * (scripts/compile-rules.mjs), with its kind and the hash of its text. An entry is used only while
+ * the file's text hashes the same and it is read as the kind it was validated as, so an edited rule
+ * is always parsed and validated afresh, and an invalid one is never cached.
+ */
+function parsedCache(): ParsedCache | null {
+  if (parsedCacheValue === undefined) {
+    try {
+      const c = JSON.parse(readFileSync(join(packageRoot(), "dist", "rules-cache.json"), "utf8"));
+      parsedCacheValue = c.version === RULES_CACHE_VERSION ? c.files : null;
+    } catch {
+      parsedCacheValue = null;
+    }
+  }
+  return parsedCacheValue ?? null;
+}
+
+interface RuleFile {
+  file: string;
+  data: unknown;
+  /** True when the data comes from the build's cache, validated as this kind. */
+  validated: boolean;
+}
+
+function readYamlDir(dir: string, kind: RuleKind, errors: string[]): RuleFile[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith(".yaml"))
+      .sort();
+  } catch {
+    return [];
+  }
+  if (kind === "placeholder") names = names.filter((n) => n === "placeholders.yaml");
+  const out: RuleFile[] = [];
+  const cache = parsedCache();
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      const text = readFileSync(file, "utf8");
+      // Keyed relative to the package: the cache built in a checkout holds for the installed package.
+      const hit = cache?.[relative(packageRoot(), file)];
+      if (hit && hit.kind === kind && hit.hash === ruleFileHash(text)) {
+        out.push({ file, data: hit.data, validated: true });
+        continue;
+      }
+      out.push({ file, data: yaml().parse(text), validated: false });
+    } catch (e) {
+      errors.push(`${file}: not valid YAML (${(e as Error).message.split("\n")[0]})`);
+    }
+  }
+  return out;
+}
+
+type Parsed<K extends RuleKind> = Z.output<ReturnType<typeof buildSchemas>[K]>;
+
+/** A rule file's data once valid (from the cache as it is, else through its schema), or undefined. */
+function valid<K extends RuleKind>(kind: K, f: RuleFile, errors: string[]): Parsed<K> | undefined {
+  if (f.validated) return f.data as Parsed<K>;
+  const r = schemas()[kind].safeParse(f.data);
+  if (!r.success) {
+    errors.push(...zodErrors(f.file, r.error));
+    return undefined;
+  }
+  return r.data as Parsed<K>;
+}
+
+function zodErrors(file: string, err: ZodError): string[] {
+  return err.issues.map((i) => `${file}: ${i.path.join(".") || "(root)"}: ${i.message}`);
+}
+
+export function loadRules(dir: string = rulesDir()): RuleSet {
+  const errors: string[] = [];
+  const content: ContentRule[] = [];
+  const env: EnvRule[] = [];
+  const paths: PathRule[] = [];
+  const ids = new Set<string>();
+  const checkId = (file: string, id: string) => {
+    if (basename(file, ".yaml") !== id) errors.push(`${file}: id "${id}" must match the file name`);
+    if (ids.has(id)) errors.push(`${file}: duplicate rule id "${id}"`);
+    ids.add(id);
+  };
+
+  for (const f of readYamlDir(join(dir, "secrets"), "content", errors)) {
+    const d = valid("content", f, errors);
+    if (!d) continue;
+    const file = f.file;
+    checkId(file, d.id);
+    if (d.validator && !(VALIDATOR_NAMES as readonly string[]).includes(d.validator))
+      errors.push(`${file}: validator: unknown "${d.validator}"`);
+    content.push({
+      id: d.id,
+      provider: d.provider,
+      type: d.type,
+      title: d.title,
+      severity: d.severity,
+      remediation: d.remediation,
+      keywords: d.keywords.map((k) => k.toLowerCase()),
+      regex: compile(d.regex, d.caseInsensitive ? "gi" : "g", `${file}: regex`, errors),
+      secretGroup: d.secretGroup ?? 1,
+      entropy: d.entropy,
+      generic: d.generic ?? false,
+      anchored: d.anchored
+        ? compile(d.regex, d.caseInsensitive ? "iy" : "y", `${file}: regex`, errors)
+        : undefined,
+      validator: d.validator as ValidatorName | undefined,
+      allow: (d.allow ?? []).map((a, i) => compile(a, "", `${file}: allow.${i}`, errors)),
+      examples: d.examples,
+      file,
+    });
+  }
+
+  for (const f of readYamlDir(join(dir, "env"), "env", errors)) {
+    const d = valid("env", f, errors);
+    if (!d) continue;
+    const file = f.file;
+    checkId(file, d.id);
+    if (!d.names?.length && !d.namePattern) errors.push(`${file}: one of names or namePattern is required`);
+    env.push({
+      id: d.id,
+      provider: d.provider,
+      type: d.type,
+      title: d.title,
+      severity: d.severity,
+      remediation: d.remediation,
+      names: (d.names ?? []).map((n) => n.toUpperCase()),
+      namePattern: d.namePattern ? compile(d.namePattern, "", `${file}: namePattern`, errors) : undefined,
+      excludeNames: (d.excludeNames ?? []).map((p, i) =>
+        compile(p, "", `${file}: excludeNames.${i}`, errors),
+      ),
+      value: d.value,
+      examples: d.examples,
+      file,
+    });
+  }
+
+  for (const f of readYamlDir(join(dir, "paths"), "paths", errors)) {
+    const d = valid("paths", f, errors);
+    if (!d) continue;
+    const file = f.file;
+    checkId(file, d.id);
+    paths.push({
+      id: d.id,
+      provider: d.provider,
+      title: d.title,
+      severity: d.severity,
+      remediation: d.remediation,
+      paths: d.paths,
+      scope: d.scope ?? "home",
+      envPointers: d.envPointers ?? [],
+      parser: d.parser,
+      textScan: d.textScan ?? true,
+      file,
+    });
+  }
+
+  let placeholders: RegExp[] = [];
+  let placeholderExamples = { match: [] as string[], noMatch: [] as string[] };
+  const ph = readYamlDir(dir, "placeholder", errors)[0];
+  if (ph) {
+    const d = valid("placeholder", ph, errors);
+    if (d) {
+      placeholders = d.patterns.map((p, i) => compile(p, "i", `${ph.file}: patterns.${i}`, errors));
+      placeholderExamples = d.examples;
+    }
+  }
+
+  if (errors.length) {
+    throw new UsageError(`invalid rules:\n  ${errors.join("\n  ")}`, "fix the rule files listed above");
+  }
+  return { content, env, paths, placeholders, placeholderExamples };
+}
+
+let cached: RuleSet | undefined;
+/** The packaged rules, loaded once per process. */
+export function defaultRules(): RuleSet {
+  cached ??= loadRules();
+  return cached;
+}

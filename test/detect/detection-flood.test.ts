@@ -1,0 +1,69 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { MAX_LISTED } from "../../src/capabilities/inventory/index.js";
+import { ContentScanner } from "../../src/detect/content.js";
+import { defaultRules } from "../../src/rules/catalog.js";
+import type { SourceContext } from "../../src/sources/context.js";
+import { ScanPool } from "../../src/sources/scan-pool.js";
+import { inventory, testLimits } from "../helpers/inventory.js";
+import { tempTree } from "../helpers/tmp.js";
+
+// Issue 8: a hostile tree yielding more than ~125k detections made `located.push(...found)` throw
+// "Maximum call stack size exceeded" (a spread passes every item as an argument), and the scan died.
+// Here one 3.6 MB file holds 200,000 distinct short `pwd=` assignments (18 bytes each, the densest
+// the generic rule reports), built at run time; each is one finding.
+const N = 200_000;
+const FIXED = "Kq7Wn2Xr9";
+// The varying part uses no character of the fixed part, so every value has entropy enough for the
+// generic rule's randomness gate (at worst four equal characters of thirteen).
+const ALPHABET = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"]
+  .filter((c) => !FIXED.includes(c))
+  .join("");
+function value(i: number): string {
+  let v = FIXED;
+  for (let k = 0, x = i; k < 4; k++, x = Math.floor(x / ALPHABET.length)) v += ALPHABET[x % ALPHABET.length];
+  return v;
+}
+const lines: string[] = [];
+for (let i = 0; i < N; i++) lines.push(`pwd=${value(i)}`);
+const t = tempTree({ "flood/creds.txt": `${lines.join("\n")}\n` });
+afterAll(() => t.cleanup());
+
+describe("a tree with 200,000 detections", () => {
+  it("scans without throwing: the first 100 are listed, the rest counted in an issue, all redacted", {
+    timeout: 120_000,
+  }, async () => {
+    const r = await inventory({ sources: ["tree"], root: t.dir });
+    expect(r.issues).toEqual([
+      {
+        where: "flood/creds.txt",
+        message: `${N} generic-password-assignment findings: the first ${MAX_LISTED} are listed, ${N - MAX_LISTED} more are counted here only`,
+      },
+    ]);
+    expect(r.findings.map((f) => f.location.line)).toEqual(
+      Array.from({ length: MAX_LISTED }, (_, i) => i + 1),
+    );
+    expect(new Set(r.findings.map((f) => f.ruleId))).toEqual(new Set(["generic-password-assignment"]));
+    expect(r.redactor?.size).toBe(N);
+  });
+
+  it("through the scan pool's main-thread path too (no workers: every batch is scanned here)", {
+    timeout: 120_000,
+  }, async () => {
+    const rules = defaultRules();
+    const ctx = {
+      scanner: new ContentScanner(rules),
+      limits: testLimits(),
+      issues: [],
+      stats: { files: 0, bytes: 0 },
+    } as unknown as SourceContext;
+    const pool = new ScanPool(0, ctx);
+    const abs = join(t.dir, "flood/creds.txt");
+    pool.submit({ abs, reportPath: "flood/creds.txt", source: "tree", st: statSync(abs) }, undefined);
+    const { located, issues } = await pool.drain();
+    expect(issues).toEqual([]);
+    expect(located.length).toBe(N);
+    expect(ctx.stats.files).toBe(1);
+  });
+});
