@@ -1,0 +1,75 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { tempTree } from "../helpers/tmp.js";
+
+// Issue 9: `agent-audit <cmd>` imports only that command's module (the gate hook will run on every
+// tool call and cannot afford to load the scanner). The built CLI runs with a resolve hook that
+// records every module of ours the process loads; the test asserts which command modules and
+// which layers were loaded.
+const bin = join(process.cwd(), "dist/src/cli/bin.js");
+const DIST = join(process.cwd(), "dist/src/");
+const HOOK = `
+import { register } from "node:module";
+import { MessageChannel } from "node:worker_threads";
+const seen = new Set();
+const { port1, port2 } = new MessageChannel();
+port1.on("message", (s) => seen.add(s));
+port1.unref();
+register(
+  "data:text/javascript," +
+    encodeURIComponent(
+      "let port; export function initialize(d) { port = d.port; }" +
+        "export async function resolve(s, c, next) { const r = await next(s, c); port.postMessage(r.url); return r; }",
+    ),
+  { data: { port: port2 }, transferList: [port2] },
+);
+process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify([...seen]) + "\\n"));
+`;
+const t = tempTree({ "hook.mjs": HOOK });
+afterAll(() => t.cleanup());
+
+/** Our modules (paths under dist/src/, sorted) that `agent-audit ...args` loaded. */
+function loaded(args: string[]): string[] {
+  const r = spawnSync(process.execPath, ["--import", join(t.dir, "hook.mjs"), bin, ...args], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "" },
+  });
+  expect(r.status).toBe(0);
+  const line = r.stderr.split("\n").find((l) => l.startsWith("LOADED "));
+  const urls = JSON.parse(line!.slice("LOADED ".length)) as string[];
+  return urls
+    .filter((u) => u.startsWith(`file://${DIST}`))
+    .map((u) => u.slice(`file://${DIST}`.length))
+    .sort();
+}
+
+const commandModules = (mods: string[]) => mods.filter((m) => /^cli\/(scan|probe|baseline)\.js$/.test(m));
+const layers = (mods: string[]) => [...new Set(mods.map((m) => m.split("/")[0]))].sort();
+
+describe("each command loads only its own module (issue 9)", () => {
+  it("--version and --help load no command and nothing of the scanner", () => {
+    for (const args of [["--version"], ["--help"]]) {
+      const mods = loaded(args);
+      expect(commandModules(mods)).toEqual([]);
+      // The program, the output boundary (redaction needs the rules) and the bottom layers only.
+      expect(layers(mods)).toEqual(["cli", "contract", "detect", "rules", "util"]);
+      expect(mods.filter((m) => m.startsWith("detect/parsers/") || m.startsWith("sources/"))).toEqual([]);
+    }
+  });
+
+  it("`probe --help` loads the probe command alone; `baseline --help` the baseline command alone", () => {
+    expect(commandModules(loaded(["probe", "--help"]))).toEqual(["cli/probe.js"]);
+    expect(commandModules(loaded(["baseline", "--help"]))).toEqual(["cli/baseline.js"]);
+    expect(commandModules(loaded(["help", "scan"]))).toEqual(["cli/scan.js"]);
+  });
+
+  it("`scan --help` lists every option of scan, `--help` lists every command", () => {
+    const help = spawnSync(process.execPath, [bin, "--help"], { encoding: "utf8" }).stdout;
+    for (const name of ["scan", "probe", "baseline"]) expect(help).toMatch(new RegExp(`^  ${name} `, "m"));
+    const scanHelp = spawnSync(process.execPath, [bin, "scan", "--help"], { encoding: "utf8" }).stdout;
+    for (const flag of ["--demo", "--environ", "--fail-on", "--canary", "--update-baseline", "--workers"]) {
+      expect(scanHelp).toContain(flag);
+    }
+  });
+});
