@@ -1,13 +1,13 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { MAX_LISTED } from "../../src/capabilities/inventory/index.js";
-import { ContentScanner } from "../../src/detect/content.js";
-import { defaultRules } from "../../src/rules/catalog.js";
-import type { SourceContext } from "../../src/sources/context.js";
-import { ScanPool } from "../../src/sources/scan-pool.js";
-import { inventory, testLimits } from "../helpers/inventory.js";
-import { tempTree } from "../helpers/tmp.js";
+import { MAX_LISTED } from "../../../src/capabilities/inventory/index.js";
+import { ContentScanner } from "../../../src/detect/content.js";
+import { defaultRules } from "../../../src/rules/catalog.js";
+import type { SourceContext } from "../../../src/sources/context.js";
+import { ScanPool } from "../../../src/sources/scan-pool.js";
+import { inventory, testLimits } from "../../helpers/inventory.js";
+import { tempTree } from "../../helpers/tmp.js";
 
 // Issue 8: a hostile tree yielding more than ~125k detections made `located.push(...found)` throw
 // "Maximum call stack size exceeded" (a spread passes every item as an argument), and the scan died.
