@@ -3,10 +3,18 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { ExtraResults, Probe, ScanIssue } from "../../contract/types.js";
 import { type CommandRunner, collectFirewall, execRunner, type FirewallEvidence } from "./firewall.js";
-import { bypassedByNoProxy, type PlanInput, planProbes, type ResolvedCanary } from "./plan.js";
+import {
+  bypassedByNoProxy,
+  type PlanInput,
+  type ProbeRun,
+  type ProbeSpec,
+  planProbes,
+  type ResolvedCanary,
+} from "./plan.js";
 import { runPool, withTimeout } from "./pool.js";
 import { type AgentProxies, parseProxyFlag, resolveProxies } from "./proxy.js";
 import {
+  type AllowedHost,
   type EgressDefaults,
   type HostPort,
   loadEgressDefaults,
@@ -129,16 +137,73 @@ function proxyContext(p: AgentProxies) {
   };
 }
 
+/** Every input parsed and expanded: what will be probed, and through which proxies. */
+interface EgressTargets {
+  canaries: HostPort[];
+  resolvers: HostPort[];
+  metadata: MetadataTarget[];
+  allowed: AllowedHost[];
+  ports: number[];
+  queryName: string;
+  proxies: AgentProxies;
+  proxyConfigured: boolean;
+}
+
+/** The time limits of one run: per probe, and in total from `started`. */
+interface EgressClock {
+  started: number;
+  timeoutMs: number;
+  budgetMs: number;
+}
+
+type FirewallResult = FirewallEvidence | { collected: false; reason: string };
+type ReportedProbe = Probe & { expected?: "blocked" | "open" };
+
 /** Probes egress from this network context and scores steps 2 and 3. */
 export async function runEgress(opts: EgressOptions): Promise<ExtraResults> {
   const started = Date.now();
   const deps: EgressDeps = { ...DEFAULT_DEPS, ...opts.deps };
-  const useDefaults = opts.useDefaults !== false;
   const timeoutMs = opts.timeoutMs;
-  const budgetMs = opts.budgetMs ?? timeoutMs * 2 + 1000;
+  const clock: EgressClock = { started, timeoutMs, budgetMs: opts.budgetMs ?? timeoutMs * 2 + 1000 };
   const issues: ScanIssue[] = [];
 
   // Parse every input first: a bad value is a usage error before anything is sent.
+  const t = parseTargets(opts, deps, issues);
+  const plan = await resolvePlan(t, deps, clock, issues);
+  const specs = planProbes(plan);
+  reportPlanGaps(plan, specs, t.proxyConfigured, issues);
+
+  const firewallRun = startFirewallEvidence(opts, deps, timeoutMs);
+  const runs = await runProbes(specs, opts.concurrency ?? 64, clock);
+  const firewall = await firewallRun;
+  const results: ProbeResult[] = specs.map((spec, i) => ({ spec, run: runs[i]! }));
+
+  reportNotAProxy(results, issues);
+  const v = verdict({
+    results,
+    proxyConfigured: t.proxyConfigured,
+    firewall: "tools" in firewall ? firewall : undefined,
+  });
+  return {
+    probed: true,
+    posture: v.posture,
+    probes: results.map(toProbe),
+    findings: v.findings,
+    checklist: v.checklist,
+    issues,
+    egress: {
+      proxy: { ...proxyContext(t.proxies), recognised: recognisedProxies(results) },
+      firewall,
+      sandboxMarkers: sandboxMarkers(opts.env),
+      timeoutMs,
+      budgetMs: clock.budgetMs,
+    },
+  };
+}
+
+/** Parses and expands every target and the proxy; the proxy's problems become issues. */
+function parseTargets(opts: EgressOptions, deps: EgressDeps, issues: ScanIssue[]): EgressTargets {
+  const useDefaults = opts.useDefaults !== false;
   const needDefaults =
     useDefaults ||
     [opts.canaries, opts.dnsResolvers, opts.metadata].some((l) => l?.some((g) => g.trim() === "defaults"));
@@ -154,36 +219,72 @@ export async function runEgress(opts: EgressOptions): Promise<ExtraResults> {
   // The non-HTTP ports are probed on every canary address, defaults or not.
   const ports = opts.ports ?? (defaults.ports.length ? defaults.ports : [22, 25, 53]);
   const queryName = defaults.queryName || canaries.find((c) => !c.family)?.host || "example.com";
+  const proxies = agentProxies(opts);
+  for (const problem of proxies.problems) issues.push({ where: "egress", message: problem });
+  const proxyConfigured = Boolean(proxies.connect || proxies.http);
+  return { canaries, resolvers, metadata, allowed, ports, queryName, proxies, proxyConfigured };
+}
+
+/** The proxy given (--proxy or config) or, without one, the agent's environment's. */
+function agentProxies(opts: EgressOptions): AgentProxies {
   const explicit =
     opts.proxy !== undefined ? parseProxyFlag(opts.proxy, opts.proxySource ?? "--proxy") : undefined;
   if (explicit && opts.proxySource === "config") explicit.source = "config";
-  const proxies = resolveProxies(opts.env, explicit);
-  for (const problem of proxies.problems) issues.push({ where: "egress", message: problem });
-  const proxyConfigured = Boolean(proxies.connect || proxies.http);
+  return resolveProxies(opts.env, explicit);
+}
 
+/** Resolves the names the probes need and reads the configured resolvers: the planner's input. */
+async function resolvePlan(
+  t: EgressTargets,
+  deps: EgressDeps,
+  clock: EgressClock,
+  issues: ScanIssue[],
+): Promise<PlanInput> {
   // Names: canaries need addresses for the direct probes; allowed hosts for the IP-literal probe.
-  const lookupMs = Math.min(timeoutMs, budgetMs / 2);
+  const lookupMs = Math.min(clock.timeoutMs, clock.budgetMs / 2);
   const resolvedCanaries: ResolvedCanary[] = await Promise.all(
-    canaries.map(async (c) => {
+    t.canaries.map(async (c) => {
       if (c.family) return { ...c, addresses: [c.host] };
       const r = await resolveName(deps.lookup, c.host, lookupMs);
       return { ...c, addresses: r.addresses, lookupError: r.error };
     }),
   );
   const resolvedAllowed = await Promise.all(
-    allowed.map(async (a) => {
-      if (a.family || a.wildcard || !proxyConfigured) return { ...a, addresses: [] as string[] };
+    t.allowed.map(async (a) => {
+      if (a.family || a.wildcard || !t.proxyConfigured) return { ...a, addresses: [] as string[] };
       const r = await resolveName(deps.lookup, a.host, lookupMs);
       return { ...a, addresses: r.addresses };
     }),
   );
+  const configuredQuery = t.canaries.find((c) => !c.family)?.host;
+  return {
+    canaries: resolvedCanaries,
+    ports: t.ports,
+    metadata: t.metadata,
+    resolvers: t.resolvers,
+    queryName: t.queryName,
+    configuredResolvers: configuredResolvers(t.canaries, configuredQuery, deps, issues),
+    configuredQuery,
+    allowed: resolvedAllowed,
+    connectProxy: t.proxies.connect,
+    httpProxy: t.proxies.http,
+    noProxy: t.proxies.noProxy,
+    wildcardLabel: WILDCARD_LABEL,
+  };
+}
 
-  const configuredQuery = canaries.find((c) => !c.family)?.host;
-  const configuredResolvers: HostPort[] = [];
+/** The sandbox's own resolvers, asked for a canary's name; none when no canary is a name. */
+function configuredResolvers(
+  canaries: HostPort[],
+  configuredQuery: string | undefined,
+  deps: EgressDeps,
+  issues: ScanIssue[],
+): HostPort[] {
+  const out: HostPort[] = [];
   if (configuredQuery) {
     for (const s of deps.configuredResolvers()) {
       try {
-        configuredResolvers.push(parseResolver(s, "resolv.conf"));
+        out.push(parseResolver(s, "resolv.conf"));
       } catch {
         issues.push({ where: "egress", message: "a configured resolver could not be parsed; not probed" });
       }
@@ -194,22 +295,11 @@ export async function runEgress(opts: EgressOptions): Promise<ExtraResults> {
       message: "the configured resolver was not probed: no canary is a host name to ask it for",
     });
   }
+  return out;
+}
 
-  const plan: PlanInput = {
-    canaries: resolvedCanaries,
-    ports,
-    metadata,
-    resolvers,
-    queryName,
-    configuredResolvers,
-    configuredQuery,
-    allowed: resolvedAllowed,
-    connectProxy: proxies.connect,
-    httpProxy: proxies.http,
-    noProxy: proxies.noProxy,
-    wildcardLabel: WILDCARD_LABEL,
-  };
-  const specs = planProbes(plan);
+/** What the plan cannot cover: destinations NO_PROXY sends around the proxy, no IP literal via it. */
+function reportPlanGaps(plan: PlanInput, specs: ProbeSpec[], proxyConfigured: boolean, issues: ScanIssue[]) {
   const bypassed = bypassedByNoProxy(plan);
   if (bypassed.length) {
     issues.push({
@@ -227,35 +317,29 @@ export async function runEgress(opts: EgressOptions): Promise<ExtraResults> {
       message: "no IP-literal destination was probed through the proxy: give an IP-literal --canary",
     });
   }
+}
 
-  const firewallRun =
-    opts.firewallEvidence === false
-      ? Promise.resolve<FirewallEvidence | { collected: false; reason: string }>({
-          collected: false,
-          reason: "disabled (--no-firewall-evidence)",
-        })
-      : opts.systemRoot !== "/"
-        ? Promise.resolve({ collected: false as const, reason: "not read: --system-root is not /" })
-        : collectFirewall(deps.runCommand, Math.min(timeoutMs, 2000));
+/** Starts reading the firewall rules (only for this network namespace, and unless disabled). */
+function startFirewallEvidence(
+  opts: EgressOptions,
+  deps: EgressDeps,
+  timeoutMs: number,
+): Promise<FirewallResult> {
+  if (opts.firewallEvidence === false)
+    return Promise.resolve({ collected: false, reason: "disabled (--no-firewall-evidence)" });
+  if (opts.systemRoot !== "/")
+    return Promise.resolve({ collected: false, reason: "not read: --system-root is not /" });
+  return collectFirewall(deps.runCommand, Math.min(timeoutMs, 2000));
+}
 
-  const left = Math.max(0, budgetMs - (Date.now() - started));
-  const runs = await runPool(
-    specs.map((s) => async (t: number) => {
-      const t0 = Date.now();
-      const run = await s.run(t);
-      const latencyMs = Date.now() - t0;
-      // A timeout within a slice cut short by the budget proves nothing: fail closed.
-      if (t < timeoutMs && run.outcome === "blocked" && run.detail.startsWith("timeout")) {
-        return {
-          outcome: "error" as const,
-          detail: `timeout after ${t}ms, cut short by the total time budget of ${budgetMs}ms`,
-          latencyMs,
-        };
-      }
-      return { ...run, latencyMs };
-    }),
+/** Runs every probe within the time left of the budget; what the budget cuts short is an error. */
+function runProbes(specs: ProbeSpec[], concurrency: number, clock: EgressClock): Promise<ProbeRun[]> {
+  const { timeoutMs, budgetMs } = clock;
+  const left = Math.max(0, budgetMs - (Date.now() - clock.started));
+  return runPool(
+    specs.map((s) => (t: number) => timedRun(s, t, clock)),
     {
-      concurrency: opts.concurrency ?? 64,
+      concurrency,
       timeoutMs,
       budgetMs: left,
       onSkip: () => ({
@@ -265,9 +349,25 @@ export async function runEgress(opts: EgressOptions): Promise<ExtraResults> {
       }),
     },
   );
-  const firewall = await firewallRun;
-  const results: ProbeResult[] = specs.map((spec, i) => ({ spec, run: runs[i]! }));
+}
 
+async function timedRun(s: ProbeSpec, t: number, clock: EgressClock): Promise<ProbeRun> {
+  const t0 = Date.now();
+  const run = await s.run(t);
+  const latencyMs = Date.now() - t0;
+  // A timeout within a slice cut short by the budget proves nothing: fail closed.
+  if (t < clock.timeoutMs && run.outcome === "blocked" && run.detail.startsWith("timeout")) {
+    return {
+      outcome: "error" as const,
+      detail: `timeout after ${t}ms, cut short by the total time budget of ${clock.budgetMs}ms`,
+      latencyMs,
+    };
+  }
+  return { ...run, latencyMs };
+}
+
+/** Something answered at the proxy's address, but never like a forward proxy. */
+function reportNotAProxy(results: ProbeResult[], issues: ScanIssue[]): void {
   if (
     results.some((r) => r.run.notAProxy) &&
     !results.some((r) => r.spec.via === "proxy" && r.run.outcome !== "error")
@@ -277,47 +377,35 @@ export async function runEgress(opts: EgressOptions): Promise<ExtraResults> {
       message: "the proxy endpoint does not behave like an HTTP forward proxy",
     });
   }
-  const v = verdict({
-    results,
-    proxyConfigured,
-    firewall: "tools" in firewall ? firewall : undefined,
-  });
-  const probes: (Probe & { expected?: "blocked" | "open" })[] = results.map((r) => {
-    const probe: Probe & { expected?: "blocked" | "open" } = {
-      id: r.spec.id,
-      control: r.spec.control,
-      method: r.spec.method,
-      via: r.spec.via,
-      target: r.spec.target,
-      outcome: r.run.outcome,
-      detail: r.spec.proxy ? `${r.run.detail} via ${r.spec.proxy}` : r.run.detail,
-      latencyMs: r.run.latencyMs ?? 0,
-    };
-    if (r.spec.expected) probe.expected = r.spec.expected;
-    return probe;
-  });
-  // Which proxy answered, by its refusal fingerprint (squid, srt, smokescreen), when one did.
-  const recognised = [
+}
+
+function toProbe(r: ProbeResult): ReportedProbe {
+  const probe: ReportedProbe = {
+    id: r.spec.id,
+    control: r.spec.control,
+    method: r.spec.method,
+    via: r.spec.via,
+    target: r.spec.target,
+    outcome: r.run.outcome,
+    detail: r.spec.proxy ? `${r.run.detail} via ${r.spec.proxy}` : r.run.detail,
+    latencyMs: r.run.latencyMs ?? 0,
+  };
+  if (r.spec.expected) probe.expected = r.spec.expected;
+  return probe;
+}
+
+/** Which proxy answered, by its refusal fingerprint (squid, srt, smokescreen), when one did. */
+function recognisedProxies(results: ProbeResult[]): string[] {
+  return [
     ...new Set(
       results.flatMap((r) => /^proxy-[a-z-]+:(squid|srt|smokescreen) /.exec(r.run.detail)?.[1] ?? []),
     ),
   ].sort();
-  const markers = SANDBOX_MARKERS.filter((n) => opts.env[n] !== undefined).map((n) =>
-    /^[\w.-]{0,16}$/.test(opts.env[n]!) ? `${n}=${opts.env[n]}` : n,
+}
+
+/** The known sandboxes' markers that are set; a value only when it is short and plain. */
+function sandboxMarkers(env: Record<string, string>): string[] {
+  return SANDBOX_MARKERS.filter((n) => env[n] !== undefined).map((n) =>
+    /^[\w.-]{0,16}$/.test(env[n]!) ? `${n}=${env[n]}` : n,
   );
-  return {
-    probed: true,
-    posture: v.posture,
-    probes,
-    findings: v.findings,
-    checklist: v.checklist,
-    issues,
-    egress: {
-      proxy: { ...proxyContext(proxies), recognised },
-      firewall,
-      sandboxMarkers: markers,
-      timeoutMs,
-      budgetMs,
-    },
-  };
 }

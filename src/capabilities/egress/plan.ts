@@ -194,39 +194,45 @@ function proxyProbe(kind: "connect" | "http", authority: string, proxy: ProxySpe
   };
 }
 
+type AddProbe = (s: Omit<ProbeSpec, "id">) => void;
+
+const DIRECT = "default-deny-egress" as const;
+const VIA_PROXY = "egress-proxy" as const;
+
 /** Builds every probe for the input, deduplicated by id, in a stable order. */
 export function planProbes(p: PlanInput): ProbeSpec[] {
   const specs = new Map<string, ProbeSpec>();
-  const add = (s: Omit<ProbeSpec, "id">) => {
+  const add: AddProbe = (s) => {
     const id = `${s.group}:${s.method}:${s.via}:${s.target}`;
     if (!specs.has(id)) specs.set(id, { id, ...s });
   };
-  const direct = "default-deny-egress" as const;
-  const viaProxy = "egress-proxy" as const;
-
   // Direct: what the kernel lets out. Always to addresses, so the family (IPv4 / IPv6) is explicit.
+  planCanaries(p, add);
+  planPortsAndHttp(p, add);
+  planResolvers(p, add);
+  planDirectMetadata(p, add);
+  // Through the proxy: what its policy lets through. By name, as the agent's clients send it.
+  planThroughProxy(p, add);
+  return [...specs.values()];
+}
+
+/** The name behind a canary's addresses, when the user gave a name rather than an IP literal. */
+function canaryName(c: ResolvedCanary): string | undefined {
+  return c.family ? undefined : c.host;
+}
+
+/** Direct TCP to each canary address on the canary's own port; an unresolved name is an error. */
+function planCanaries(p: PlanInput, add: AddProbe): void {
   for (const c of p.canaries) {
-    const name = c.family ? undefined : c.host;
     if (c.addresses.length === 0) {
-      const target = formatHostPort(c.host, c.port);
-      add({
-        group: "canary",
-        control: direct,
-        method: "tcp",
-        via: "direct",
-        target,
-        expected: "blocked",
-        run: async () => ({
-          outcome: "error",
-          detail: `unresolved (${c.lookupError ?? "no address"}): ${c.host} does not resolve here; give an IP literal canary to probe direct TCP`,
-        }),
-      });
+      add(unresolvedCanary(c));
       continue;
     }
+    const name = canaryName(c);
     for (const address of c.addresses) {
       add({
         group: "canary",
-        control: direct,
+        control: DIRECT,
         method: "tcp",
         via: "direct",
         target: formatHostPort(address, c.port),
@@ -236,13 +242,32 @@ export function planProbes(p: PlanInput): ProbeSpec[] {
       });
     }
   }
+}
+
+function unresolvedCanary(c: ResolvedCanary): Omit<ProbeSpec, "id"> {
+  return {
+    group: "canary",
+    control: DIRECT,
+    method: "tcp",
+    via: "direct",
+    target: formatHostPort(c.host, c.port),
+    expected: "blocked",
+    run: async () => ({
+      outcome: "error",
+      detail: `unresolved (${c.lookupError ?? "no address"}): ${c.host} does not resolve here; give an IP literal canary to probe direct TCP`,
+    }),
+  };
+}
+
+/** Direct TCP to the non-HTTP ports, then a direct HTTP GET, on every canary address. */
+function planPortsAndHttp(p: PlanInput, add: AddProbe): void {
   for (const c of p.canaries) {
-    const name = c.family ? undefined : c.host;
+    const name = canaryName(c);
     for (const address of c.addresses) {
       for (const port of p.ports) {
         add({
           group: "port",
-          control: direct,
+          control: DIRECT,
           method: "tcp",
           via: "direct",
           target: formatHostPort(address, port),
@@ -253,7 +278,7 @@ export function planProbes(p: PlanInput): ProbeSpec[] {
       }
       add({
         group: "http",
-        control: direct,
+        control: DIRECT,
         method: "http",
         via: "direct",
         target: formatHostPort(address, httpPort(c.port)),
@@ -263,10 +288,14 @@ export function planProbes(p: PlanInput): ProbeSpec[] {
       });
     }
   }
+}
+
+/** DNS questions straight to the outside resolvers, then to the sandbox's configured ones. */
+function planResolvers(p: PlanInput, add: AddProbe): void {
   for (const r of p.resolvers) {
     add({
       group: "resolver",
-      control: direct,
+      control: DIRECT,
       method: "dns",
       via: "direct",
       target: formatHostPort(r.host, r.port),
@@ -274,25 +303,28 @@ export function planProbes(p: PlanInput): ProbeSpec[] {
       run: dnsProbe(r, p.queryName, false),
     });
   }
-  if (p.configuredQuery) {
-    for (const r of p.configuredResolvers) {
-      add({
-        group: "configured-resolver",
-        control: direct,
-        method: "dns",
-        via: "direct",
-        target: formatHostPort(r.host, r.port),
-        name: p.configuredQuery,
-        expected: "blocked",
-        run: dnsProbe(r, p.configuredQuery, true),
-      });
-    }
+  if (!p.configuredQuery) return;
+  for (const r of p.configuredResolvers) {
+    add({
+      group: "configured-resolver",
+      control: DIRECT,
+      method: "dns",
+      via: "direct",
+      target: formatHostPort(r.host, r.port),
+      name: p.configuredQuery,
+      expected: "blocked",
+      run: dnsProbe(r, p.configuredQuery, true),
+    });
   }
+}
+
+/** Direct HTTP to the metadata endpoints that are IP literals. */
+function planDirectMetadata(p: PlanInput, add: AddProbe): void {
   for (const m of p.metadata) {
     if (!m.direct || !m.family) continue; // names and encoded forms only mean something to a proxy
     add({
       group: "metadata",
-      control: direct,
+      control: DIRECT,
       method: "http",
       via: "direct",
       target: formatHostPort(m.host, m.port),
@@ -300,23 +332,27 @@ export function planProbes(p: PlanInput): ProbeSpec[] {
       run: directHttpProbe(m.host, m.port, m.host),
     });
   }
+}
 
-  // Through the proxy: what its policy lets through. By name, as the agent's clients send it.
+type Through = (
+  kind: "connect" | "http",
+  group: ProbeGroup,
+  host: string,
+  port: number,
+  expected: Expected | undefined,
+) => void;
+
+/** Adds one probe through the agent's proxy for `kind`, unless there is none or NO_PROXY skips it. */
+function throughProxy(p: PlanInput, add: AddProbe): Through {
   const bypass = (host: string, port: number, proxy: ProxySpec) =>
     proxy.source !== "--proxy" && proxy.source !== "config" && matchesNoProxy(p.noProxy, host, port);
-  const through = (
-    kind: "connect" | "http",
-    group: ProbeGroup,
-    host: string,
-    port: number,
-    expected: Expected | undefined,
-  ) => {
+  return (kind, group, host, port, expected) => {
     const proxy = kind === "connect" ? p.connectProxy : p.httpProxy;
     if (!proxy || bypass(host, port, proxy)) return;
     const authority = formatHostPort(host, port);
     add({
       group,
-      control: viaProxy,
+      control: VIA_PROXY,
       method: kind,
       via: "proxy",
       target: authority,
@@ -325,10 +361,24 @@ export function planProbes(p: PlanInput): ProbeSpec[] {
       run: proxyProbe(kind, authority, proxy),
     });
   };
+}
+
+/** Canaries, IP literals and metadata must be refused by the proxy; allowed hosts must pass. */
+function planThroughProxy(p: PlanInput, add: AddProbe): void {
+  const through = throughProxy(p, add);
   for (const c of p.canaries) {
     through("connect", "proxy-canary", c.host, c.port, "blocked");
     through("http", "proxy-canary", c.host, httpPort(c.port), "blocked");
   }
+  planProxyIpLiterals(p, through);
+  for (const m of p.metadata) {
+    if (m.proxy) through("http", "proxy-metadata", m.host, m.port, "blocked");
+  }
+  planProxyAllowed(p, through);
+}
+
+/** CONNECT to the addresses behind canary names and allowed hosts: a policy by name must refuse them. */
+function planProxyIpLiterals(p: PlanInput, through: Through): void {
   for (const c of p.canaries) {
     if (c.family) continue; // already an IP literal above
     for (const address of c.addresses) through("connect", "proxy-ip-literal", address, c.port, "blocked");
@@ -336,9 +386,10 @@ export function planProbes(p: PlanInput): ProbeSpec[] {
   for (const a of p.allowed) {
     for (const address of a.addresses) through("connect", "proxy-ip-literal", address, a.port, "blocked");
   }
-  for (const m of p.metadata) {
-    if (m.proxy) through("http", "proxy-metadata", m.host, m.port, "blocked");
-  }
+}
+
+/** Allowed hosts (a `*.` host by a probe label) should pass; a wildcard's bare apex is reported only. */
+function planProxyAllowed(p: PlanInput, through: Through): void {
   for (const a of p.allowed) {
     const host = a.wildcard ? `${p.wildcardLabel}.${a.host}` : a.host;
     through("connect", "proxy-allowed", host, a.port, "open");
@@ -347,7 +398,6 @@ export function planProbes(p: PlanInput): ProbeSpec[] {
       through("connect", "proxy-apex", a.host, a.port, undefined);
     }
   }
-  return [...specs.values()];
 }
 
 /** Which proxy probes a NO_PROXY entry skipped (the agent's clients go direct for them). */
