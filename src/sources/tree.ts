@@ -2,6 +2,7 @@ import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ContentScanner } from "../detect/content.js";
+import type { PathRule } from "../rules/types.js";
 import { confinementOf, insideSystemRoot } from "../util/confine.js";
 import { safeMessage } from "../util/errors.js";
 import { fileKind } from "../util/safe-read.js";
@@ -58,6 +59,10 @@ function direntKind(ent: Dirent): string {
   return "not a regular file";
 }
 
+function byName(a: Dirent, b: Dirent): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
 /**
  * Appends without spreading: a spread of 125k+ items throws RangeError (issue 8). An index loop:
  * this runs once per file, mostly before the optimizing compiler, where it is faster than for-of.
@@ -73,15 +78,7 @@ function pushAll<T>(to: T[], items: readonly T[]): void {
  * issue ("skipped: a FIFO"), as the README says (issue 8).
  */
 export async function scanTree(sourceCtx: SourceContext): Promise<Located[]> {
-  let ctx = sourceCtx;
-  const treeOff = ctx.limits.treeDisabledRules ?? [];
-  if (treeOff.length) {
-    // The tree's own scanner: a discovered config's disabled rules apply here and nowhere else. The
-    // scan pool hands `scanner.disabled` to its workers, and files.ts drops detections judged by a
-    // disabled rule before its dedupe, so a lower-ranked rule's detection still stands.
-    const disabled = new Set([...ctx.scanner.disabled, ...treeOff]);
-    ctx = { ...ctx, scanner: new ContentScanner(ctx.rules, disabled) };
-  }
+  const ctx = withTreeRules(sourceCtx);
   const root = resolve(ctx.root);
   // A tree inside the audited image (--root /mnt/img/app --system-root /mnt/img) can hold absolute
   // symlinks, which would resolve on the scanning machine: its reads are confined to the system root.
@@ -93,162 +90,277 @@ export async function scanTree(sourceCtx: SourceContext): Promise<Located[]> {
     });
     return [];
   }
-  const confined = conf.kind === "inside";
-  const confineTo = conf.kind === "inside" ? conf.root : undefined;
-  const out: Located[] = [];
-  const visitedDirs = new Set<string>();
-  const excludes = ctx.limits.exclude.map(globToRegExp);
-  const isExcluded = (rel: string) => excludes.some((re) => re.test(rel));
-  // `include` filters files only: a directory cannot be ruled out before its contents are seen.
-  const includes = (ctx.limits.include ?? []).map(globToRegExp);
-  const isIncluded = (rel: string) => includes.length === 0 || includes.some((re) => re.test(rel));
-  // Project-level config files (.env, .mcp.json, .npmrc, keys) get their structural parser, from the
-  // path rules whose scope is "tree".
-  const treeRules = ctx.rules.paths
-    .filter((r) => r.scope === "tree")
-    .map((rule) => ({ rule, res: rule.paths.map(globToRegExp) }));
-  const treeRuleFor = (rel: string) => treeRules.find((t) => t.res.some((re) => re.test(rel)))?.rule;
-  const workers = ctx.limits.workers ?? 0;
-  let claimedBytes = 0;
-  let pool: ScanPool | undefined;
-  const pending: Promise<void>[] = [];
-  let active = 0;
-  const queue: ((() => Promise<void>) | undefined)[] = [];
-  let queued = 0;
-  const limit = ctx.limits.concurrency;
-  /** Big trees: past the first bytes, claimed files go to the scan pool (workers + this thread). */
-  const toPool = (target: FileTarget): boolean => {
-    claimedBytes += target.st.size;
-    if (workers === 0 || claimedBytes <= WORKER_THRESHOLD_BYTES) return false;
-    pool ??= new ScanPool(workers, ctx);
-    pool.submit(target, target.pathRule?.id);
-    return true;
-  };
-  const schedule = (job: () => Promise<void>) => {
-    const start = (): Promise<void> => {
-      active++;
-      return job().finally(() => {
-        active--;
-        // An index, not queue.shift(): shift() on a long array is O(n) per call.
-        const nextJob = queue[queued];
-        if (nextJob) {
-          queue[queued++] = undefined;
-          pending.push(nextJob());
-        }
-      });
+  const walk = new TreeWalk(ctx, conf.kind === "inside" ? conf.root : undefined);
+  await walk.directory(root, await stat(root), "");
+  return walk.finish();
+}
+
+/** The tree's own scanner: a discovered config's disabled rules apply here and nowhere else. */
+function withTreeRules(ctx: SourceContext): SourceContext {
+  const treeOff = ctx.limits.treeDisabledRules ?? [];
+  if (!treeOff.length) return ctx;
+  // The scan pool hands `scanner.disabled` to its workers, and files.ts drops detections judged by a
+  // disabled rule before its dedupe, so a lower-ranked rule's detection still stands.
+  const disabled = new Set([...ctx.scanner.disabled, ...treeOff]);
+  return { ...ctx, scanner: new ContentScanner(ctx.rules, disabled) };
+}
+
+/** --exclude, --include and the tree's path rules, compiled once and matched per relative path. */
+class TreePaths {
+  readonly excludes: RegExp[];
+  /** `include` filters files only: a directory cannot be ruled out before its contents are seen. */
+  readonly includes: RegExp[];
+  /**
+   * Project-level config files (.env, .mcp.json, .npmrc, keys) get their structural parser, from the
+   * path rules whose scope is "tree".
+   */
+  readonly treeRules: { rule: PathRule; res: RegExp[] }[];
+
+  constructor(ctx: SourceContext) {
+    this.excludes = ctx.limits.exclude.map(globToRegExp);
+    this.includes = (ctx.limits.include ?? []).map(globToRegExp);
+    this.treeRules = ctx.rules.paths
+      .filter((r) => r.scope === "tree")
+      .map((rule) => ({ rule, res: rule.paths.map(globToRegExp) }));
+  }
+
+  isExcluded(rel: string): boolean {
+    return this.excludes.length > 0 && this.excludes.some((re) => re.test(rel));
+  }
+
+  isIncluded(rel: string): boolean {
+    return this.includes.length === 0 || this.includes.some((re) => re.test(rel));
+  }
+
+  ruleFor(rel: string): PathRule | undefined {
+    if (!this.treeRules.length) return undefined;
+    return this.treeRules.find((t) => t.res.some((re) => re.test(rel)))?.rule;
+  }
+}
+
+/** Runs jobs with at most `limit` in flight, in the order given; `settled` waits for all of them. */
+class JobQueue {
+  private active = 0;
+  private readonly waiting: ((() => Promise<void>) | undefined)[] = [];
+  private next = 0;
+  private readonly pending: Promise<void>[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  schedule(job: () => Promise<void>): void {
+    if (this.active < this.limit) this.pending.push(this.start(job));
+    else this.waiting.push(job);
+  }
+
+  private start(job: () => Promise<void>): Promise<void> {
+    this.active++;
+    return job().finally(() => {
+      this.active--;
+      // An index, not shift(): shift() on a long array is O(n) per call.
+      const nextJob = this.waiting[this.next];
+      if (nextJob) {
+        this.waiting[this.next++] = undefined;
+        this.pending.push(this.start(nextJob));
+      }
+    });
+  }
+
+  async settled(): Promise<void> {
+    for (let i = 0; i < this.pending.length; i++) await this.pending[i];
+  }
+}
+
+/**
+ * One walk of the tree: directories depth first in name order, each file claimed in walk order and
+ * scanned here or, past the first bytes, by the scan pool.
+ */
+class TreeWalk {
+  private readonly out: Located[] = [];
+  private readonly visitedDirs = new Set<string>();
+  private readonly paths: TreePaths;
+  private readonly jobs: JobQueue;
+  private readonly workers: number;
+  private claimedBytes = 0;
+  private pool: ScanPool | undefined;
+
+  constructor(
+    private readonly ctx: SourceContext,
+    /** Set when the tree is inside the system root: reads and symlinks stay inside it. */
+    private readonly confineTo: string | undefined,
+  ) {
+    this.paths = new TreePaths(ctx);
+    this.jobs = new JobQueue(ctx.limits.concurrency);
+    this.workers = ctx.limits.workers ?? 0;
+  }
+
+  /** Walks one directory (once per device:inode), then its subdirectories. */
+  async directory(dir: string, dirStat: Stats, relDir: string): Promise<void> {
+    const key = `${dirStat.dev}:${dirStat.ino}`;
+    if (this.visitedDirs.has(key)) return;
+    this.visitedDirs.add(key);
+    const entries = this.list(dir, relDir);
+    if (!entries) return;
+    const subdirs: [string, Stats, string][] = [];
+    try {
+      // Sorted, so the walk order (and which of two paths to one file is reported) is deterministic.
+      entries.sort(byName);
+      await this.entries(entries, dir.endsWith("/") ? dir : `${dir}/`, relDir, subdirs);
+    } catch (e) {
+      this.issue(relDir || ".", `cannot list: ${safeMessage(e)}`);
+    }
+    // With workers, the main thread scans a batch between directories when they are full.
+    if (this.pool) await this.pool.help();
+    for (const [abs, st, r] of subdirs) await this.directory(abs, st, r);
+  }
+
+  /**
+   * Listed synchronously, like the small files are read (files.ts): one directory lists in
+   * microseconds, and an async round trip per directory left the walk mostly waiting.
+   */
+  private list(dir: string, relDir: string): Dirent[] | undefined {
+    try {
+      return readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      this.issue(relDir || ".", `cannot list: ${safeMessage(e)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Dispatches a directory's entries by type; only a symlink costs an await. Paths are built by
+   * appending names (dir is absolute and normalized, names hold no "/"): the walk meets every file,
+   * and path.join/relative normalize the whole string each time.
+   */
+  private async entries(
+    entries: Dirent[],
+    prefix: string,
+    relDir: string,
+    subdirs: [string, Stats, string][],
+  ) {
+    for (const ent of entries) {
+      const abs = prefix + ent.name;
+      const r = relDir ? `${relDir}/${ent.name}` : ent.name;
+      if (this.paths.isExcluded(r)) continue;
+      if (ent.isDirectory()) this.subdirectory(ent.name, abs, r, subdirs);
+      else if (ent.isFile()) this.regularFile(abs, r);
+      else if (ent.isSymbolicLink()) await this.symlink(ent.name, abs, r, subdirs);
+      else if (this.paths.isIncluded(r)) {
+        // Sockets, FIFOs, block and character devices: never opened (a FIFO blocks a read, a
+        // device never ends), but never silently either: the file is not inventoried (issue 8).
+        this.issue(r, `skipped: ${direntKind(ent)} (never opened)`);
+      }
+    }
+  }
+
+  /** VCS internals and dependencies are skipped unless asked for (--include-vcs, --include-deps). */
+  private skippedDir(name: string): boolean {
+    return (
+      (!this.ctx.limits.includeVcs && VCS_DIRS.has(name)) ||
+      (!this.ctx.limits.includeDeps && DEP_DIRS.has(name))
+    );
+  }
+
+  private subdirectory(name: string, abs: string, r: string, subdirs: [string, Stats, string][]): void {
+    if (this.skippedDir(name)) {
+      // .git/config holds the remotes' URLs, a token often among them: read even when .git is
+      // skipped (red-team finding, issue 8). Only a regular file: a link is not followed.
+      if (name === ".git") this.gitConfig(`${abs}/config`, `${r}/config`);
+      return;
+    }
+    try {
+      subdirs.push([abs, statSync(abs), r]);
+    } catch (e) {
+      this.issue(r, `cannot stat: ${safeMessage(e)}`);
+    }
+  }
+
+  private gitConfig(abs: string, r: string): void {
+    let st: Stats;
+    try {
+      st = lstatSync(abs);
+    } catch {
+      return; // No config in this .git (a worktree's .git is a file anyway).
+    }
+    if (st.isFile() && !this.paths.isExcluded(r)) this.file(abs, r, st);
+  }
+
+  private regularFile(abs: string, r: string): void {
+    try {
+      // Sync: a stat from the dentry cache costs microseconds; the promise around it, more.
+      this.file(abs, r, statSync(abs));
+    } catch (e) {
+      this.issue(r, `cannot stat: ${safeMessage(e)}`);
+    }
+  }
+
+  /** A symlink is followed to a file or a directory, never out of the system root. */
+  private async symlink(name: string, abs: string, r: string, subdirs: [string, Stats, string][]) {
+    let st: Stats;
+    try {
+      if (this.confineTo && !(await insideSystemRoot(this.ctx.systemRoot, abs))) {
+        this.issue(r, "skipped: a symlink leads outside --system-root");
+        return;
+      }
+      st = await stat(abs);
+    } catch (e) {
+      this.issue(r, `broken or looping symlink: ${safeMessage(e)}`);
+      return;
+    }
+    if (st.isFile()) this.file(abs, r, st);
+    else if (st.isDirectory()) {
+      if (!this.skippedDir(name)) subdirs.push([abs, st, r]);
+    } else if (this.paths.isIncluded(r)) {
+      this.issue(r, `skipped: a symlink to ${fileKind(st)} (never opened)`);
+    }
+  }
+
+  /** Claims an included file and schedules its scan, here or in the pool. */
+  private file(abs: string, rel: string, st: Stats): void {
+    if (!this.paths.isIncluded(rel)) return;
+    const ctx = this.ctx;
+    const target: FileTarget = {
+      abs,
+      reportPath: rel,
+      source: "tree",
+      st,
+      pathRule: this.paths.ruleFor(rel),
+      confineTo: this.confineTo,
     };
-    if (active < limit) pending.push(start());
-    else queue.push(start);
-  };
-  const runFile = (abs: string, rel: string, st: Stats) => {
-    if (!isIncluded(rel)) return;
-    const pathRule = treeRules.length ? treeRuleFor(rel) : undefined;
-    const target: FileTarget = { abs, reportPath: rel, source: "tree", st, pathRule, confineTo };
     // Without --as-user the claim needs no I/O: decided here, in walk order, with no promise.
     const claimed = claimFileSync(target, ctx);
     if (claimed === false) return;
     if (claimed === true) {
-      if (!toPool(target)) schedule(async () => pushAll(out, await scanClaimed(target, ctx)));
+      if (!this.toPool(target))
+        this.jobs.schedule(async () => pushAll(this.out, await scanClaimed(target, ctx)));
       return;
     }
-    schedule(async () => {
+    this.jobs.schedule(async () => {
       if (!(await claimFile(target, ctx))) return;
-      if (!toPool(target)) pushAll(out, await scanClaimed(target, ctx));
+      if (!this.toPool(target)) pushAll(this.out, await scanClaimed(target, ctx));
     });
-  };
-
-  // Paths are built by appending names (dir is absolute and normalized, names hold no "/"): the
-  // walk meets every file, and path.join/relative normalize the whole string each time.
-  const walk = async (dir: string, dirStat: Stats, relDir: string) => {
-    const key = `${dirStat.dev}:${dirStat.ino}`;
-    if (visitedDirs.has(key)) return;
-    visitedDirs.add(key);
-    // Listed synchronously, like the small files are read (files.ts): one directory lists in
-    // microseconds, and an async round trip per directory left the walk mostly waiting.
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch (e) {
-      ctx.issues.push({ where: relDir || ".", message: `cannot list: ${safeMessage(e)}` });
-      return;
-    }
-    const subdirs: [string, Stats, string][] = [];
-    const prefix = dir.endsWith("/") ? dir : `${dir}/`;
-    const gitConfig = (abs: string, r: string) => {
-      let st: Stats;
-      try {
-        st = lstatSync(abs);
-      } catch {
-        return; // No config in this .git (a worktree's .git is a file anyway).
-      }
-      if (st.isFile() && !(excludes.length && isExcluded(r))) runFile(abs, r, st);
-    };
-    try {
-      // Sorted, so the walk order (and which of two paths to one file is reported) is deterministic.
-      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const ent of entries) {
-        const abs = prefix + ent.name;
-        const r = relDir ? `${relDir}/${ent.name}` : ent.name;
-        if (excludes.length && isExcluded(r)) continue;
-        if (ent.isDirectory()) {
-          if (!ctx.limits.includeVcs && VCS_DIRS.has(ent.name)) {
-            // .git/config holds the remotes' URLs, a token often among them: read even when .git is
-            // skipped (red-team finding, issue 8). Only a regular file: a link is not followed.
-            if (ent.name === ".git") gitConfig(`${abs}/config`, `${r}/config`);
-            continue;
-          }
-          if (!ctx.limits.includeDeps && DEP_DIRS.has(ent.name)) continue;
-          try {
-            subdirs.push([abs, statSync(abs), r]);
-          } catch (e) {
-            ctx.issues.push({ where: r, message: `cannot stat: ${safeMessage(e)}` });
-          }
-        } else if (ent.isFile()) {
-          try {
-            // Sync: a stat from the dentry cache costs microseconds; the promise around it, more.
-            runFile(abs, r, statSync(abs));
-          } catch (e) {
-            ctx.issues.push({ where: r, message: `cannot stat: ${safeMessage(e)}` });
-          }
-        } else if (ent.isSymbolicLink()) {
-          let st: Stats;
-          try {
-            if (confined && !(await insideSystemRoot(ctx.systemRoot, abs))) {
-              ctx.issues.push({ where: r, message: "skipped: a symlink leads outside --system-root" });
-              continue;
-            }
-            st = await stat(abs);
-          } catch (e) {
-            ctx.issues.push({ where: r, message: `broken or looping symlink: ${safeMessage(e)}` });
-            continue;
-          }
-          if (st.isFile()) runFile(abs, r, st);
-          else if (st.isDirectory()) {
-            if (!ctx.limits.includeVcs && VCS_DIRS.has(ent.name)) continue;
-            if (!ctx.limits.includeDeps && DEP_DIRS.has(ent.name)) continue;
-            subdirs.push([abs, st, r]);
-          } else if (isIncluded(r)) {
-            ctx.issues.push({ where: r, message: `skipped: a symlink to ${fileKind(st)} (never opened)` });
-          }
-        } else if (isIncluded(r)) {
-          // Sockets, FIFOs, block and character devices: never opened (a FIFO blocks a read, a
-          // device never ends), but never silently either: the file is not inventoried (issue 8).
-          ctx.issues.push({ where: r, message: `skipped: ${direntKind(ent)} (never opened)` });
-        }
-      }
-    } catch (e) {
-      ctx.issues.push({ where: relDir || ".", message: `cannot list: ${safeMessage(e)}` });
-    }
-    // With workers, the main thread scans a batch between directories when they are full.
-    if (pool) await pool.help();
-    for (const [abs, st, r] of subdirs) await walk(abs, st, r);
-  };
-  await walk(root, await stat(root), "");
-  for (let i = 0; i < pending.length; i++) await pending[i];
-  if (pool) {
-    const r = await pool.drain();
-    pushAll(out, r.located);
-    pushAll(ctx.issues, r.issues);
   }
-  return out;
+
+  /** Big trees: past the first bytes, claimed files go to the scan pool (workers + this thread). */
+  private toPool(target: FileTarget): boolean {
+    this.claimedBytes += target.st.size;
+    if (this.workers === 0 || this.claimedBytes <= WORKER_THRESHOLD_BYTES) return false;
+    this.pool ??= new ScanPool(this.workers, this.ctx);
+    this.pool.submit(target, target.pathRule?.id);
+    return true;
+  }
+
+  private issue(where: string, message: string): void {
+    this.ctx.issues.push({ where, message });
+  }
+
+  /** Waits for the scans in flight and the pool's; the findings in walk order, then the pool's. */
+  async finish(): Promise<Located[]> {
+    await this.jobs.settled();
+    if (this.pool) {
+      const r = await this.pool.drain();
+      pushAll(this.out, r.located);
+      pushAll(this.ctx.issues, r.issues);
+    }
+    return this.out;
+  }
 }
