@@ -135,6 +135,18 @@ describe("runScan", () => {
     expect(report.verdict?.failOn).toBe("medium");
   });
 
+  it("does not mutate a request that leaves the sources to their default (every source)", async () => {
+    // Every source, under the fixture's own system root: its mounts, sockets and processes are empty.
+    const { sources: _all, ...rest } = request({ baseline: false });
+    const req = deepFreeze<ScanRequest>(rest);
+    const copy = structuredClone(req);
+    const { report } = await runScan(req, CTX);
+    expect(req).toStrictEqual(copy);
+    expect("sources" in req).toBe(false);
+    expect(report.stats?.sources).toEqual(["env", "home", "tree", "mounts", "sockets", "processes"]);
+    expect(report.findings.map((f) => f.fingerprint)).toEqual([FP_GITHUB, FP_DB, FP_AWS]);
+  });
+
   it("the demo request gives the demo's report: the 43 findings of reports/demo.json", async () => {
     const golden = JSON.parse(readFileSync("reports/demo.json", "utf8")) as AuditReport;
     expect(golden.findings).toHaveLength(43);

@@ -249,6 +249,7 @@ describe("preview", () => {
     // 15 emoji are 30 UTF-16 units, but 15 characters: fully masked.
     expect(preview(smile.repeat(15))).toBe("…(15)");
     expect(preview(smile.repeat(16))).toBe(`${smile.repeat(4)}…(16)`);
+    expect(preview(smile.repeat(100))).toBe(`${smile.repeat(4)}…(100)`);
     // 12 ASCII + 4 astral = 16 code points (20 units); the head is never a split surrogate pair.
     const mixed = `ab${smile}cd${"\u{1D11E}"}efghijkl${smile}${smile}`;
     expect([...mixed].length).toBe(16);
@@ -268,6 +269,11 @@ describe("preview", () => {
       fc.string({ unit: "binary", maxLength: 40 }),
       fc.string({ unit: "grapheme", maxLength: 40 }),
       fc.string({ maxLength: 40 }),
+      // Any UTF-16 units, lone surrogates included (a file's bytes decoded leniently can hold them).
+      fc.string({
+        unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+        maxLength: 40,
+      }),
     );
     fc.assert(
       fc.property(text, (s) => {
