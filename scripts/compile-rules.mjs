@@ -33,6 +33,7 @@ for (const [dir, kind] of [
   ["secrets", "content"],
   ["env", "env"],
   ["paths", "paths"],
+  ["egress", "egress"],
 ]) {
   for (const name of readdirSync(join(rules, dir)).sort()) {
     if (name.endsWith(".yaml")) add(kind, join(rules, dir, name));

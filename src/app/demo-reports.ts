@@ -1,4 +1,5 @@
 import { REPORTERS } from "../render/index.js";
+import { defaultRules, ruleCatalog } from "../rules/catalog.js";
 import { defaultScanRequest, runScan } from "./scan.js";
 
 const EXT: Record<string, string> = {
@@ -21,8 +22,9 @@ export async function demoReports(): Promise<Record<string, string>> {
   report.target = { home: "/home/agent", root: "/home/agent/work", user: "agent", hostname: "demo-sandbox" };
   delete report.stats;
   const out: Record<string, string> = {};
+  const rules = ruleCatalog(defaultRules());
   for (const [format, render] of Object.entries(REPORTERS)) {
-    out[`demo.${EXT[format] ?? format}`] = render(report, { color: false });
+    out[`demo.${EXT[format] ?? format}`] = render(report, { color: false, rules });
   }
   return out;
 }

@@ -17,7 +17,7 @@ import {
   writeBaseline,
 } from "../config/baseline.js";
 import { type AgentAuditConfig, type LoadedConfig, loadConfig } from "../config/index.js";
-import type { AuditReport, ExtraResults, Severity, SourceName } from "../contract/types.js";
+import type { AuditReport, ExtraResults, PolicyScope, Severity, SourceName } from "../contract/types.js";
 import { SOURCE_NAMES } from "../contract/types.js";
 import { redactReport, runRedactor } from "../detect/redact.js";
 import { buildReport } from "../report/build.js";
@@ -196,6 +196,8 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
     env: env ?? {},
     systemRoot: where.systemRoot,
     config: loaded.config,
+    scope,
+    suppressed: inventory.suppressed,
     accepted,
   });
   if (!request.inventory) extra.checklist = { ...extra.checklist, "secret-inventory": NOT_EVALUATED };
@@ -394,6 +396,9 @@ async function egressStep(
     env: Record<string, string>;
     systemRoot: string;
     config: AgentAuditConfig;
+    scope: PolicyScope;
+    /** Counts the findings the config's rules.disable kept out. */
+    suppressed: { config: number };
     accepted: Set<string> | undefined;
   },
 ): Promise<ExtraResults> {
@@ -404,10 +409,31 @@ async function egressStep(
     systemRoot: run.systemRoot,
     ...(ctx.lookup ? { deps: { lookup: ctx.lookup } } : {}),
   });
+  if (run.scope === "all") run.suppressed.config += applyRulesConfig(extra, run.config);
   // Egress findings have stable fingerprints (probe, path, target): a baseline can accept them
   // too (`baseline --probe`), for a hole that is known and tracked.
   if (run.accepted) for (const f of extra.findings ?? []) f.accepted = run.accepted.has(f.fingerprint);
   return extra;
+}
+
+/**
+ * A config named with --config governs every source (issue 8, trust model): its rules.disable and
+ * rules.severity reach the egress findings too, whose ids are in the rule catalog (issue 9). A
+ * disabled finding goes, and so does its fingerprint from the steps' evidence; a step's status,
+ * which is about the control, stays. Returns how many findings were dropped.
+ */
+function applyRulesConfig(extra: ExtraResults, config: AgentAuditConfig): number {
+  if (!extra.findings) return 0;
+  const off = new Set(config.rules.disable);
+  const dropped = new Set(extra.findings.filter((f) => off.has(f.ruleId)).map((f) => f.fingerprint));
+  extra.findings = extra.findings.filter((f) => !dropped.has(f.fingerprint));
+  for (const item of Object.values(extra.checklist ?? {}))
+    if (item && dropped.size) item.evidence = item.evidence.filter((fp) => !dropped.has(fp));
+  for (const f of extra.findings) {
+    const s = config.rules.severity[f.ruleId];
+    if (s) f.severity = s;
+  }
+  return dropped.size;
 }
 
 function strings(v: unknown): string[] | undefined {

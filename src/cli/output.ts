@@ -3,6 +3,7 @@ import type { AgentAuditConfig } from "../config/index.js";
 import type { AuditReport } from "../contract/types.js";
 import { outputText, redactReport } from "../detect/redact.js";
 import { REPORTERS, reporterNames } from "../render/index.js";
+import { defaultRules, ruleCatalog } from "../rules/catalog.js";
 import { UsageError } from "../util/errors.js";
 import { checkReplaceable, writeFileReplacing } from "../util/safe-write.js";
 import type { CliIo } from "./io.js";
@@ -15,7 +16,9 @@ function unknownFormat(flag: string): UsageError {
 function render(report: AuditReport, format: string, color: boolean): string {
   const fn = REPORTERS[format];
   if (!fn) throw unknownFormat("--format");
-  return fn(report, { color });
+  // The rule catalog of the rules the scan used (the CLI scans with the packaged ones), as data:
+  // the SARIF rule list shows every rule of it (issue 9).
+  return fn(report, format === "sarif" ? { color, rules: ruleCatalog(defaultRules()) } : { color });
 }
 
 /**

@@ -2,7 +2,7 @@ import { dirname, join, resolve } from "node:path";
 import type { z as Z } from "zod";
 import { SEVERITIES, type Severity } from "../contract/types.js";
 import { quoteName, shownPath } from "../detect/echo.js";
-import { defaultRules, type RuleSet } from "../rules/catalog.js";
+import { catalogRuleIds, defaultRules, type RuleSet } from "../rules/catalog.js";
 import { confinementOf, isUnder } from "../util/confine.js";
 import { safeMessage, UsageError } from "../util/errors.js";
 import { yaml, zod } from "../util/lazy.js";
@@ -129,9 +129,12 @@ function knownKeysAt(path: PropertyKey[]): string[] {
 const keyPath = shownPath;
 const quoteKey = quoteName;
 
-/** Every rule id the loaded rules define (content, env and path rules). */
+/**
+ * Every rule id a report can contain: the rule catalog's (src/rules), that is the rule set's
+ * content, env and path rules and the rules declared in code (mounts, sockets, egress verdicts).
+ */
 export function ruleIds(rules: RuleSet): string[] {
-  return [...rules.content, ...rules.env, ...rules.paths].map((r) => r.id).sort();
+  return catalogRuleIds(rules);
 }
 
 /**
@@ -377,7 +380,7 @@ export interface LoadedConfig {
 export async function loadConfig(opts: {
   path?: string;
   root: string;
-  /** Rule ids that rules.disable / rules.severity may name; default: the packaged rules. */
+  /** Rule ids that rules.disable / rules.severity may name; default: the catalog of the packaged rules. */
   ruleIds?: readonly string[];
   /** The audited image's root ("/" or absent: none). */
   systemRoot?: string;

@@ -52,6 +52,20 @@ export interface SecretInfo {
   valid?: boolean;
 }
 
+/**
+ * A rule as the one rule catalog describes it (src/rules: rules/* and the ids declared in code),
+ * independent of any finding: what the SARIF rule list shows. Renderers get the catalog as data
+ * (render options), since they import only contract and util.
+ */
+export interface RuleDescriptor {
+  id: string;
+  title: string;
+  severity: Severity;
+  control: StepId;
+  kind: FindingKind;
+  remediation: string;
+}
+
 export interface Finding {
   fingerprint: string;
   ruleId: string;

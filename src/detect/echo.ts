@@ -20,7 +20,13 @@ const NUMBER = /^\d{1,10}$/;
 const MAX_WORD_WITH_KEYWORD = 12;
 
 let scanner: ContentScanner | null | undefined;
-/** The packaged content rules' keyword prefilter; null when the rules cannot load (then: fail closed). */
+/**
+ * The packaged content rules' keyword prefilter; null when the rules cannot load (then: fail closed).
+ * The packaged rules on purpose, not the scan's rule set (issue 9): echo decides what an error about
+ * the config, the baseline or passwd may print, and those are read before any rule set is chosen
+ * (the config is what would choose one). The packaged set is the widest net at hand; a custom set
+ * could only narrow what is masked.
+ */
 function keywordScanner(): ContentScanner | null {
   if (scanner !== undefined) return scanner;
   try {

@@ -164,7 +164,14 @@ export function maskRandomRuns(text: string): string {
 }
 
 let sharedScanner: ContentScanner | undefined;
-/** A scanner with every packaged content rule (none disabled: a disabled rule's secret is still one). */
+/**
+ * A scanner with every packaged content rule (none disabled: a disabled rule's secret is still one).
+ * The packaged rules on purpose, not the scan's rule set (issue 9): the CLI's redactor guards every
+ * byte written from start-up on, before a config or a rule set is loaded, and usage errors about
+ * those very files go through it. A custom rule set's secrets are masked all the same: every value
+ * the scan finds, by any rule, is added to the run's redactor (exact-value masking). A Redactor
+ * built with a rule set (`new Redactor(rules)`) matches with that set instead.
+ */
 function defaultScanner(): ContentScanner | undefined {
   if (sharedScanner) return sharedScanner;
   try {

@@ -1,4 +1,4 @@
-import type { AuditReport } from "../contract/types.js";
+import type { AuditReport, RuleDescriptor } from "../contract/types.js";
 import { renderJson } from "./json.js";
 import { renderJunit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
@@ -7,6 +7,8 @@ import { renderTable } from "./table.js";
 
 export interface RenderOptions {
   color: boolean;
+  /** The rule catalog, as data (src/rules ruleCatalog): the SARIF rule list shows every rule of it. */
+  rules?: readonly RuleDescriptor[];
 }
 
 /** Reporters are pure: report in, text out (shared/STYLE.md). Registered by name. */

@@ -1,6 +1,14 @@
-import type { AuditReport, ChecklistItem, Finding, Location, Severity, StepId } from "../contract/types.js";
+import type {
+  AuditReport,
+  ChecklistItem,
+  Finding,
+  Location,
+  RuleDescriptor,
+  Severity,
+  StepId,
+} from "../contract/types.js";
 import { SEVERITY_RANK, STEP_IDS } from "../contract/types.js";
-import { escapeJsonControls } from "../util/controls.js";
+import { escapeControls, escapeJsonControls } from "../util/controls.js";
 import { locationLabel, STEP_INFO, secretLabel, stepNumber } from "./labels.js";
 import { escapeReport } from "./sanitize.js";
 
@@ -76,7 +84,8 @@ interface SarifRule {
   shortDescription: SarifMessage;
   fullDescription: SarifMessage;
   help: SarifMessage;
-  defaultConfiguration: { level: Level };
+  /** `enabled: false`: a rule the config switched off for every source (SARIF §3.50.3). */
+  defaultConfiguration: { level: Level; enabled?: false };
   properties: { "security-severity": string; tags: string[] };
 }
 interface SarifPhysicalLocation {
@@ -169,6 +178,35 @@ function findingRule(id: string, list: Finding[]): SarifRule {
   };
 }
 
+/**
+ * A rule of the catalog: its own title and remediation; its level is the config's re-rating when
+ * there is one, raised to its most severe finding (what GitHub ranks the alert by).
+ */
+function catalogRule(
+  d: RuleDescriptor,
+  list: Finding[] | undefined,
+  policy: AuditReport["policy"],
+): SarifRule {
+  let severity = policy?.severityOverrides.find((o) => o.ruleId === d.id)?.severity ?? d.severity;
+  for (const f of list ?? []) if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[severity]) severity = f.severity;
+  const step = stepNumber(d.control);
+  const off = policy?.config?.scope === "all" && policy.disabledRules.includes(d.id);
+  return {
+    id: d.id,
+    name: ruleName(d.id, d.title),
+    shortDescription: { text: d.title },
+    fullDescription: {
+      text: `${d.title}. Checklist step ${step}, ${d.control}: ${STEP_INFO[d.control].passesWhen}`,
+    },
+    help: {
+      text: d.remediation,
+      markdown: `**Remediation:** ${d.remediation}\n\nChecklist step ${step}: \`${d.control}\`.`,
+    },
+    defaultConfiguration: off ? { level: LEVEL[severity], enabled: false } : { level: LEVEL[severity] },
+    properties: { "security-severity": SECURITY_SEVERITY[severity], tags: ["security", d.control] },
+  };
+}
+
 function stepRule(id: StepId): SarifRule {
   const info = STEP_INFO[id];
   return {
@@ -190,11 +228,29 @@ function findingMessage(f: Finding): string {
   return `${f.title}, at ${locationLabel(f.location)}${secret}.`;
 }
 
+export interface SarifOptions {
+  color: boolean;
+  /**
+   * The rule catalog (src/rules: rules/* and the ids declared in code), as data: every rule is listed
+   * in tool.driver.rules, with or without findings, described by the catalog (issue 9). Without it,
+   * the list holds the rules of the report's findings, described by their findings.
+   */
+  rules?: readonly RuleDescriptor[];
+}
+
+/** A descriptor's text escaped like the report's (a custom rule file is text from outside too). */
+function escapeDescriptor(d: RuleDescriptor): RuleDescriptor {
+  return { ...d, title: escapeControls(d.title), remediation: escapeControls(d.remediation) };
+}
+
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Fields are escaped visibly first (issue 8): code-scanning viewers show messages to people. */
-export function renderSarif(data: AuditReport, _opts?: { color: boolean }): string {
+export function renderSarif(data: AuditReport, opts?: SarifOptions): string {
   const report = escapeReport(data);
-  // Rules: the six steps first (stable indices 0–5), then one entry per distinct finding rule id,
-  // sorted. A finding rule id equal to a step id would reuse the step's entry (ids must be unique).
+  // Rules: the six steps first (stable indices 0–5), then one entry per rule id, sorted: every rule
+  // of the catalog when given, and any finding rule id it lacks. A rule id equal to a step id would
+  // reuse the step's entry (ids must be unique).
   const rules: SarifRule[] = STEP_IDS.map(stepRule);
   const byRule = new Map<string, Finding[]>();
   for (const f of report.findings) {
@@ -202,9 +258,11 @@ export function renderSarif(data: AuditReport, _opts?: { color: boolean }): stri
     list.push(f);
     byRule.set(f.ruleId, list);
   }
-  for (const id of [...byRule.keys()].sort()) {
+  const catalog = new Map((opts?.rules ?? []).map((d) => [d.id, escapeDescriptor(d)]));
+  for (const id of [...new Set([...catalog.keys(), ...byRule.keys()])].sort(byteOrder)) {
     if ((STEP_IDS as readonly string[]).includes(id)) continue;
-    rules.push(findingRule(id, byRule.get(id)!));
+    const d = catalog.get(id);
+    rules.push(d ? catalogRule(d, byRule.get(id), report.policy) : findingRule(id, byRule.get(id)!));
   }
   const index = new Map(rules.map((r, i) => [r.id, i]));
 

@@ -2,10 +2,11 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import type { z as Z, ZodError } from "zod";
-import { SEVERITIES } from "../contract/types.js";
+import { type RuleDescriptor, SEVERITIES } from "../contract/types.js";
 import { UsageError } from "../util/errors.js";
 import { yaml, zod } from "../util/lazy.js";
 import { packageRoot, rulesDir } from "../util/paths.js";
+import { CODE_RULE_LIST, CODE_RULES } from "./code.js";
 import {
   type ContentRule,
   type EnvRule,
@@ -17,8 +18,11 @@ import {
 // The rules/ folder is the registry (shared/STYLE.md): one YAML file per rule, named after its id.
 // Everything is parsed, validated and compiled once here; every error is reported together.
 
-/** The rule kinds, each a folder of rules/ (placeholders: the one file rules/placeholders.yaml). */
-export type RuleKind = "content" | "env" | "paths" | "placeholder";
+/**
+ * The rule kinds, each a folder of rules/ (placeholders: the one file rules/placeholders.yaml;
+ * egress: the default probe targets of rules/egress/, read by capabilities/egress/targets.ts).
+ */
+export type RuleKind = "content" | "env" | "paths" | "placeholder" | "egress";
 
 /**
  * The schemas of the rule files, built on first use: with the build's rules cache (below) a normal
@@ -90,7 +94,29 @@ function buildSchemas() {
     patterns: z.array(z.string()).min(1),
     examples: z.strictObject({ match: z.array(z.string()).min(1), noMatch: z.array(z.string()).min(1) }),
   });
-  return { content, env, paths, placeholder };
+  // rules/egress/: one file per kind of destination, each entry with the public source that
+  // documents it, so an operator can see exactly what a default probe contacts.
+  const egressEntry = z.strictObject({
+    target: z.string().min(1),
+    note: z.string().min(1),
+    source: z.string().min(1),
+    /** Metadata only: where this form is probed (encoded forms only mean something to a proxy). */
+    via: z
+      .array(z.enum(["direct", "proxy"]))
+      .min(1)
+      .optional(),
+  });
+  const egress = z.strictObject({
+    id: kebab,
+    kind: z.enum(["canaries", "metadata", "resolvers"]),
+    description: z.string().min(1),
+    /** resolvers only: the name asked of each outside resolver. */
+    queryName: z.string().optional(),
+    /** canaries only: extra ports probed on every canary address (non-HTTP egress). */
+    ports: z.array(z.number().int().min(1).max(65535)).optional(),
+    targets: z.array(egressEntry).min(1),
+  });
+  return { content, env, paths, placeholder, egress };
 }
 
 let schemasValue: ReturnType<typeof buildSchemas> | undefined;
@@ -105,12 +131,19 @@ export function validateRuleData(kind: RuleKind, file: string, data: unknown): s
   return r.success ? [] : zodErrors(file, r.error);
 }
 
+/** A file of rules/egress/, validated: default probe targets (parsed by capabilities/egress/targets.ts). */
+export type EgressRuleFile = Z.output<ReturnType<typeof buildSchemas>["egress"]> & {
+  /** How errors name the file: `rules/egress/<name>.yaml`. */
+  label: string;
+};
+
 export interface RuleSet {
   content: ContentRule[];
   env: EnvRule[];
   paths: PathRule[];
   placeholders: RegExp[];
   placeholderExamples: { match: string[]; noMatch: string[] };
+  egress: EgressRuleFile[];
 }
 
 function compile(pattern: string, flags: string, where: string, errors: string[]): RegExp {
@@ -155,12 +188,19 @@ function parsedCache(): ParsedCache | null {
 
 interface RuleFile {
   file: string;
+  /** How errors name the file. */
+  label: string;
   data: unknown;
   /** True when the data comes from the build's cache, validated as this kind. */
   validated: boolean;
 }
 
-function readYamlDir(dir: string, kind: RuleKind, errors: string[]): RuleFile[] {
+function readYamlDir(
+  dir: string,
+  kind: RuleKind,
+  errors: string[],
+  labelOf: (file: string) => string = (file) => file,
+): RuleFile[] {
   let names: string[];
   try {
     names = readdirSync(dir)
@@ -174,17 +214,18 @@ function readYamlDir(dir: string, kind: RuleKind, errors: string[]): RuleFile[] 
   const cache = parsedCache();
   for (const name of names) {
     const file = join(dir, name);
+    const label = labelOf(file);
     try {
       const text = readFileSync(file, "utf8");
       // Keyed relative to the package: the cache built in a checkout holds for the installed package.
       const hit = cache?.[relative(packageRoot(), file)];
       if (hit && hit.kind === kind && hit.hash === ruleFileHash(text)) {
-        out.push({ file, data: hit.data, validated: true });
+        out.push({ file, label, data: hit.data, validated: true });
         continue;
       }
-      out.push({ file, data: yaml().parse(text), validated: false });
+      out.push({ file, label, data: yaml().parse(text), validated: false });
     } catch (e) {
-      errors.push(`${file}: not valid YAML (${(e as Error).message.split("\n")[0]})`);
+      errors.push(`${label}: not valid YAML (${(e as Error).message.split("\n")[0]})`);
     }
   }
   return out;
@@ -197,7 +238,7 @@ function valid<K extends RuleKind>(kind: K, f: RuleFile, errors: string[]): Pars
   if (f.validated) return f.data as Parsed<K>;
   const r = schemas()[kind].safeParse(f.data);
   if (!r.success) {
-    errors.push(...zodErrors(f.file, r.error));
+    errors.push(...zodErrors(f.label, r.error));
     return undefined;
   }
   return r.data as Parsed<K>;
@@ -205,6 +246,24 @@ function valid<K extends RuleKind>(kind: K, f: RuleFile, errors: string[]): Pars
 
 function zodErrors(file: string, err: ZodError): string[] {
   return err.issues.map((i) => `${file}: ${i.path.join(".") || "(root)"}: ${i.message}`);
+}
+
+/**
+ * Reads a rules/egress folder through the same cache and schema as every rule kind. Errors name the
+ * file as `rules/egress/<name>.yaml`; returned, not thrown, so the egress capability can report
+ * them together with its own (targets that do not parse).
+ */
+export function loadEgressRules(dir: string): { files: EgressRuleFile[]; errors: string[] } {
+  const errors: string[] = [];
+  const files: EgressRuleFile[] = [];
+  for (const f of readYamlDir(dir, "egress", errors, (file) => `rules/egress/${basename(file)}`)) {
+    const d = valid("egress", f, errors);
+    if (!d) continue;
+    if (d.id !== basename(f.file, ".yaml"))
+      errors.push(`${f.label}: id "${d.id}" does not match the file name`);
+    files.push({ ...d, label: f.label });
+  }
+  return { files, errors };
 }
 
 export function loadRules(dir: string = rulesDir()): RuleSet {
@@ -216,6 +275,8 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
   const checkId = (file: string, id: string) => {
     if (basename(file, ".yaml") !== id) errors.push(`${file}: id "${id}" must match the file name`);
     if (ids.has(id)) errors.push(`${file}: duplicate rule id "${id}"`);
+    if (Object.hasOwn(CODE_RULES, id))
+      errors.push(`${file}: rule id "${id}" is declared in code (rules/code.ts)`);
     ids.add(id);
   };
 
@@ -303,13 +364,56 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
     }
   }
 
+  const egress = loadEgressRules(join(dir, "egress"));
+  errors.push(...egress.errors);
+
   if (errors.length) {
     throw new UsageError(`invalid rules:\n  ${errors.join("\n  ")}`, "fix the rule files listed above");
   }
-  return { content, env, paths, placeholders, placeholderExamples };
+  return { content, env, paths, placeholders, placeholderExamples, egress: egress.files };
 }
 
 let cached: RuleSet | undefined;
+/**
+ * The one rule catalog (issue 9): every rule id a report can contain, from the rule set's files
+ * (content, env and path rules) and from the rules declared in code (rules/code.ts), with what a
+ * renderer lists for it (the SARIF rule list). Sorted by id. The config validator reads the same
+ * list (`rules.disable`, `rules.severity`).
+ */
+export function ruleCatalog(rules: RuleSet): RuleDescriptor[] {
+  const out: RuleDescriptor[] = [];
+  const add = (
+    r: { id: string; title: string; severity: RuleDescriptor["severity"]; remediation: string },
+    kind: RuleDescriptor["kind"],
+  ) =>
+    out.push({
+      id: r.id,
+      title: r.title,
+      severity: r.severity,
+      control: "secret-inventory",
+      kind,
+      remediation: r.remediation,
+    });
+  for (const r of rules.content) add(r, "secret");
+  for (const r of rules.env) add(r, "secret");
+  for (const r of rules.paths) add(r, r.parser === "presence" ? "exposure" : "secret");
+  for (const r of CODE_RULE_LIST)
+    out.push({
+      id: r.id,
+      title: r.title,
+      severity: r.severity,
+      control: r.control,
+      kind: r.kind,
+      remediation: r.remediation,
+    });
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Every rule id of the catalog (ruleCatalog), sorted. */
+export function catalogRuleIds(rules: RuleSet): string[] {
+  return ruleCatalog(rules).map((r) => r.id);
+}
+
 /** The packaged rules, loaded once per process. */
 export function defaultRules(): RuleSet {
   cached ??= loadRules();

@@ -2,6 +2,7 @@ import { closeSync, constants, openSync, readSync, type Stats } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import type { SourceKind } from "../contract/types.js";
 import { type SuppressedSink, TextIndex } from "../detect/content.js";
+import { runParser } from "../detect/parsers/common.js";
 import { PARSERS } from "../detect/parsers/index.js";
 import type { Detection, PathRule } from "../rules/types.js";
 import { assertOpenedUnder, OutsideSystemRoot } from "../util/confine.js";
@@ -130,7 +131,7 @@ function bestPerSecret(dets: Detection[]): Map<string, Detection> {
 /** What reading and detecting needs: no filesystem identity or access decisions (claimFile's job). */
 export type ReadContext = Pick<
   SourceContext,
-  "scanner" | "limits" | "issues" | "stats" | "onFile" | "suppressed"
+  "rules" | "scanner" | "limits" | "issues" | "stats" | "onFile" | "suppressed"
 > & {
   /** The suppressed matches of the file being read (set by scanClaimed, counted into `suppressed`). */
   sink?: SuppressedSink;
@@ -401,7 +402,7 @@ function detectInBuffer(buf: Buffer, sniffed: Sniffed, t: FileTarget, ctx: ReadC
       let res: ReturnType<typeof parser> | undefined;
       const text = utf16 ?? buf.toString("utf8");
       try {
-        res = parser({ text, path: t.reportPath, rule: t.pathRule });
+        res = runParser(parser, { text, path: t.reportPath, rule: t.pathRule }, ctx.rules);
       } catch (e) {
         // Fail closed: a file built to crash a parser (deep nesting) must not hide its secrets.
         ctx.issues.push({

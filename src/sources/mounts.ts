@@ -1,7 +1,7 @@
 import { constants, type Dirent, type Stats } from "node:fs";
 import { access, open, opendir, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, posix, relative } from "node:path";
-import type { Severity } from "../contract/types.js";
+import { CODE_RULES, type CodeRule } from "../rules/code.js";
 import { safeMessage } from "../util/errors.js";
 import { fileKind } from "../util/safe-read.js";
 import type { Located, SourceContext } from "./context.js";
@@ -36,12 +36,8 @@ const MAX_FILES = 10_000;
 interface TokenFile {
   /** The documented path. `/var/run` is commonly a symlink to `/run`, so the `/run` spelling matches too. */
   path: string;
-  ruleId: string;
-  provider: string;
-  type: string;
-  severity: Severity;
-  title: string;
-  remediation: string;
+  /** The rule (rules/code.ts): id, provider, type, severity, title and remediation. */
+  rule: CodeRule;
 }
 
 /**
@@ -51,50 +47,35 @@ interface TokenFile {
 export const TOKEN_FILES: readonly TokenFile[] = [
   {
     path: "/var/run/secrets/kubernetes.io/serviceaccount/token",
-    ruleId: "kubernetes-service-account-token",
-    provider: "kubernetes",
-    type: "service-account-token",
-    severity: "high",
-    title: "Kubernetes service-account token mounted into the pod",
-    remediation:
-      "Set automountServiceAccountToken: false on the pod or its service account unless the agent must call the Kubernetes API; otherwise bind a service account with a minimal Role.",
+    rule: CODE_RULES["kubernetes-service-account-token"],
   },
   {
-    // IRSA: a projected token exchanged with AssumeRoleWithWebIdentity (AWS_WEB_IDENTITY_TOKEN_FILE).
     path: "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
-    ruleId: "aws-eks-web-identity-token",
-    provider: "aws",
-    type: "web-identity-token",
-    severity: "high",
-    title:
-      "AWS web identity token (EKS IRSA) mounted into the pod: it can be exchanged for the role's credentials",
-    remediation:
-      "Do not annotate the agent's service account with an IAM role unless it needs one; scope the role's policy to the few actions the agent must perform.",
+    rule: CODE_RULES["aws-eks-web-identity-token"],
   },
   {
     path: "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token",
-    ruleId: "aws-eks-pod-identity-token",
-    provider: "aws",
-    type: "pod-identity-token",
-    severity: "high",
-    title: "EKS Pod Identity token mounted into the pod: it can be exchanged for the role's credentials",
-    remediation:
-      "Remove the Pod Identity association for the agent's service account unless it needs AWS access; scope the role's policy to the few actions the agent must perform.",
+    rule: CODE_RULES["aws-eks-pod-identity-token"],
   },
 ];
 
+/** A detection of a code-declared secret rule: its id and fixed texts from the catalog. */
+function codeDetection(rule: CodeRule, secret: string, priority: number, agentPath: string): Located {
+  return {
+    ruleId: rule.id,
+    provider: rule.provider ?? "generic",
+    type: rule.type ?? "secret",
+    severity: rule.severity,
+    title: rule.title,
+    remediation: rule.remediation,
+    secret,
+    priority,
+    location: { source: "mount", path: agentPath },
+  };
+}
+
 /** Files in a secrets mount that are public by design: CA bundles, certificates, the namespace name. */
 const PUBLIC_NAMES = /^(?:namespace|.*\.crt|.*\.pub)$/;
-
-const MOUNTED_SECRET = {
-  ruleId: "mounted-secret-file",
-  provider: "mount",
-  type: "secret-file",
-  severity: "high" as Severity,
-  title: "Secret file mounted into the sandbox",
-  remediation:
-    "Mount only the secrets this agent needs; keep the rest out of its container or service, or behind a proxy that injects them at the point of use.",
-};
 
 /** The real path of an agent-visible absolute path: the system root prefix is added. */
 export function systemPath(ctx: Pick<SourceContext, "systemRoot">, agentPath: string): string {
@@ -176,18 +157,7 @@ export async function scanMounts(ctx: SourceContext): Promise<Located[]> {
       ctx.scanned.add(id);
       const text = await readSmall(ctx, c);
       if (text === undefined || text === "") continue;
-      const t = c.token;
-      out.push({
-        ruleId: t.ruleId,
-        provider: t.provider,
-        type: t.type,
-        severity: t.severity,
-        title: t.title,
-        remediation: t.remediation,
-        secret: text,
-        priority: 3,
-        location: { source: "mount", path: c.agentPath },
-      });
+      out.push(codeDetection(c.token.rule, text, 3, c.agentPath));
       continue;
     }
     const found = await scanFile({ abs: c.abs, reportPath: c.agentPath, source: "mount", st: c.st }, ctx);
@@ -201,12 +171,7 @@ export async function scanMounts(ctx: SourceContext): Promise<Located[]> {
     // A second read: scanFile has counted the file, and recorded why if it could not read it.
     const secret = await readSmall(ctx, c, true);
     if (!secret || isPublicPem(secret)) continue;
-    out.push({
-      ...MOUNTED_SECRET,
-      secret,
-      priority: 1,
-      location: { source: "mount", path: c.agentPath },
-    });
+    out.push(codeDetection(CODE_RULES["mounted-secret-file"], secret, 1, c.agentPath));
   }
   return out;
 }

@@ -2,8 +2,16 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ScanIssue, SourceKind } from "../contract/types.js";
 import type { SuppressedCounts } from "../detect/content.js";
-import type { Located, SourceContext } from "./context.js";
+import type { RuleSet } from "../rules/catalog.js";
+import type { Located, ScanLimits, SourceContext } from "./context.js";
 import { type FileTarget, type ReadContext, scanClaimed } from "./files.js";
+
+/** What a scan worker starts with (scan-worker.ts). */
+export interface ScanWorkerData {
+  rules: RuleSet;
+  disabled: string[];
+  limits: ScanLimits;
+}
 
 /** A claimed file, as sent to a worker. */
 export interface ScanJob {
@@ -31,7 +39,7 @@ export interface ScanBatchResult {
  */
 export function batchScan(
   id: number,
-  base: Pick<ReadContext, "scanner" | "limits">,
+  base: Pick<ReadContext, "rules" | "scanner" | "limits">,
 ): { result: ScanBatchResult; ctx: ReadContext } {
   const result: ScanBatchResult = {
     id,
@@ -42,6 +50,7 @@ export function batchScan(
     fileBytes: [],
   };
   const ctx: ReadContext = {
+    rules: base.rules,
     scanner: base.scanner,
     limits: base.limits,
     issues: result.issues,
@@ -107,7 +116,13 @@ export class ScanPool {
   ) {
     // For the test that proves the workers ran (test/sources/scan-pool.test.ts).
     if (this.trace) process.stderr.write(`agent-audit: ${size} scan workers\n`);
-    const workerData = { disabled: [...ctx.scanner.disabled], limits: ctx.limits };
+    // The scan's own rule set, by value (structured clone keeps the compiled RegExps): a worker scans
+    // with the rules it is given, a custom set too, never the packaged ones behind it (issue 9).
+    const workerData: ScanWorkerData = {
+      rules: ctx.rules,
+      disabled: [...ctx.scanner.disabled],
+      limits: ctx.limits,
+    };
     for (let i = 0; i < size; i++) {
       const pw: PoolWorker = { worker: new Worker(url, { workerData }), ready: false, inFlight: new Map() };
       pw.worker.on("message", (r: ScanBatchResult | { ready: true }) => {

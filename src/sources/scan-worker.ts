@@ -1,15 +1,15 @@
 import type { Stats } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { ContentScanner } from "../detect/content.js";
-import { defaultRules } from "../rules/catalog.js";
-import type { ScanLimits } from "./context.js";
 import { scanClaimed } from "./files.js";
-import { batchScan, type ScanJob } from "./scan-pool.js";
+import { batchScan, type ScanJob, type ScanWorkerData } from "./scan-pool.js";
 
 // A scan worker: reads and scans the files the main thread has claimed (claimFile), with the same
 // rules and limits, and posts back the detections, issues and byte counts of each batch.
-const data = workerData as { disabled: string[]; limits: ScanLimits };
-const rules = defaultRules();
+const data = workerData as ScanWorkerData;
+// The rule set of the scan that started this worker (issue 9: workers used the packaged rules even
+// when the main thread had a custom set).
+const rules = data.rules;
 const scanner = new ContentScanner(rules, new Set(data.disabled));
 const pathRules = new Map(rules.paths.map((r) => [r.id, r]));
 
@@ -17,7 +17,7 @@ const pathRules = new Map(rules.paths.map((r) => [r.id, r]));
 parentPort!.postMessage({ ready: true });
 
 parentPort!.on("message", async (msg: { id: number; jobs: ScanJob[] }) => {
-  const { result, ctx } = batchScan(msg.id, { scanner, limits: data.limits });
+  const { result, ctx } = batchScan(msg.id, { rules, scanner, limits: data.limits });
   for (const job of msg.jobs) {
     const st = { size: job.size, isFile: () => true } as Stats;
     const pathRule = job.pathRuleId ? pathRules.get(job.pathRuleId) : undefined;

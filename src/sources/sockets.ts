@@ -2,6 +2,7 @@ import type { Stats } from "node:fs";
 import { stat } from "node:fs/promises";
 import { connect } from "node:net";
 import { posix } from "node:path";
+import { CODE_RULES } from "../rules/code.js";
 import { safeMessage } from "../util/errors.js";
 import type { Located, SourceContext } from "./context.js";
 import { realInsideSystemRoot, systemPath } from "./mounts.js";
@@ -137,15 +138,15 @@ export async function scanSockets(ctx: SourceContext): Promise<Located[]> {
   const seenReal = new Set<string>();
   for (const t of runtimeSocketTargets(ctx.env)) {
     if (!(await reachable(ctx, t.agentPath, seenReal))) continue;
+    const rule = CODE_RULES["socket-container-runtime"];
     out.push({
-      ruleId: "socket-container-runtime",
+      ruleId: rule.id,
       provider: t.runtime,
-      type: "container-runtime-socket",
-      severity: "critical",
-      kind: "exposure",
+      type: rule.type,
+      severity: rule.severity,
+      kind: rule.kind,
       title: `Container engine socket (${t.runtime}) reachable: the agent can start a privileged container and escape the sandbox`,
-      remediation:
-        "Do not mount the engine socket into the agent's sandbox; if the agent must build images, give it a rootless builder or a socket proxy that allows only the API calls it needs.",
+      remediation: rule.remediation,
       secret: `socket:${t.agentPath}`,
       priority: 2,
       location: { source: "socket", path: t.agentPath },
@@ -160,15 +161,15 @@ export async function scanSockets(ctx: SourceContext): Promise<Located[]> {
       if (typeof keys !== "number") {
         ctx.issues.push({ where: agentPath, message: `ssh-agent: ${keys.error}` });
       } else if (keys > 0) {
+        const rule = CODE_RULES["socket-ssh-agent-keys"];
         out.push({
-          ruleId: "socket-ssh-agent-keys",
-          provider: "ssh",
-          type: "agent-keys",
-          severity: "high",
-          kind: "exposure",
+          ruleId: rule.id,
+          provider: rule.provider,
+          type: rule.type,
+          severity: rule.severity,
+          kind: rule.kind,
           title: `SSH agent reachable with ${keys} key${keys === 1 ? "" : "s"} loaded: the agent can authenticate as their owner without reading a key file`,
-          remediation:
-            "Do not forward SSH_AUTH_SOCK into the agent's sandbox; give it a deploy key scoped to one repository, or confirm each use (ssh-add -c).",
+          remediation: rule.remediation,
           // Identity by the variable, not the per-session socket path (/tmp/ssh-XXXX/agent.PID).
           secret: "socket:$SSH_AUTH_SOCK",
           identityPath: "$SSH_AUTH_SOCK",

@@ -219,6 +219,7 @@ describe("binary or text", () => {
 describe("a file read only in part", () => {
   function context(): ReadContext & { issues: { where: string; message: string }[] } {
     return {
+      rules: defaultRules(),
       scanner: new ContentScanner(defaultRules()),
       limits: testLimits(),
       issues: [],

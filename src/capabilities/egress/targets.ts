@@ -1,10 +1,7 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { basename, join } from "node:path";
 import { stripUserinfo } from "../../detect/redact.js";
+import { defaultRules, loadEgressRules } from "../../rules/catalog.js";
 import { UsageError } from "../../util/errors.js";
-import { yaml, zod } from "../../util/lazy.js";
-import { rulesDir } from "../../util/paths.js";
 
 /** A destination as the user wrote it: a host name or an IP literal, and a port. */
 export interface HostPort {
@@ -118,32 +115,7 @@ export function parseResolver(input: string, flag = "--dns-resolver"): HostPort 
 // ---------------------------------------------------------------------------------------------
 // Default targets: rules/egress/*.yaml. One file per kind of destination, each entry with the
 // public source that documents it, so an operator can see exactly what a default probe contacts.
-
-/** The schema of one rules/egress file, built on first use (zod loads lazily). */
-function buildFileSchema() {
-  const { z } = zod();
-  const entry = z.strictObject({
-    target: z.string().min(1),
-    note: z.string().min(1),
-    source: z.string().min(1),
-    /** Metadata only: where this form is probed (encoded forms only mean something to a proxy). */
-    via: z
-      .array(z.enum(["direct", "proxy"]))
-      .min(1)
-      .optional(),
-  });
-
-  return z.strictObject({
-    id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case"),
-    kind: z.enum(["canaries", "metadata", "resolvers"]),
-    description: z.string().min(1),
-    /** resolvers only: the name asked of each outside resolver. */
-    queryName: z.string().optional(),
-    /** canaries only: extra ports probed on every canary address (non-HTTP egress). */
-    ports: z.array(z.number().int().min(1).max(65535)).optional(),
-    targets: z.array(entry).min(1),
-  });
-}
+// Their schema is the catalog's (src/rules/catalog.ts, kind "egress").
 
 export interface MetadataTarget extends HostPort {
   direct: boolean;
@@ -169,36 +141,19 @@ export function parseMetadata(
   return { ...hp, direct: via ? via.includes("direct") : true, proxy: via ? via.includes("proxy") : true };
 }
 
-/** Loads rules/egress/*.yaml (or another folder, for tests). Every error is reported together. */
-export function loadEgressDefaults(dir = join(rulesDir(), "egress")): EgressDefaults {
+/**
+ * The default targets of rules/egress/*.yaml, read by the rule catalog like every rule kind (its
+ * loader, schema and build cache: src/rules/catalog.ts), here parsed into destinations. `dir`:
+ * another rules/egress folder (tests). Every error is reported together, grouped by file.
+ */
+export function loadEgressDefaults(dir?: string): EgressDefaults {
   const out: EgressDefaults = { canaries: [], ports: [], metadata: [], resolvers: [], queryName: "" };
-  const errors: string[] = [];
-  let files: string[];
-  try {
-    files = readdirSync(dir)
-      .filter((f) => f.endsWith(".yaml"))
-      .sort();
-  } catch {
-    throw new Error(`agent-audit: cannot read the default egress targets in ${dir}`);
-  }
-  const fileSchema = buildFileSchema();
-  for (const file of files) {
-    const where = `rules/egress/${file}`;
-    let data: unknown;
-    try {
-      data = yaml().parse(readFileSync(join(dir, file), "utf8"));
-    } catch {
-      errors.push(`${where}: not valid YAML`);
-      continue;
-    }
-    const parsed = fileSchema.safeParse(data);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues)
-        errors.push(`${where}: ${issue.path.join(".")}: ${issue.message}`);
-      continue;
-    }
-    const d = parsed.data;
-    if (d.id !== basename(file, ".yaml")) errors.push(`${where}: id "${d.id}" does not match the file name`);
+  const loaded = dir === undefined ? { files: defaultRules().egress, errors: [] } : loadEgressRules(dir);
+  // Each error with its file's label, so they can be grouped by file (a stable sort keeps the order
+  // within one file: the catalog's checks, then the targets').
+  const errors = loaded.errors.map((message) => ({ file: message.split(":")[0]!, message }));
+  for (const d of loaded.files) {
+    const where = d.label;
     for (const [i, t] of d.targets.entries()) {
       const at = `${where}: targets.${i}`;
       try {
@@ -206,17 +161,21 @@ export function loadEgressDefaults(dir = join(rulesDir(), "egress")): EgressDefa
         else if (d.kind === "resolvers") out.resolvers.push(parseResolver(t.target, at));
         else out.metadata.push(parseMetadata(t.target, at, t.via));
       } catch (e) {
-        errors.push(e instanceof UsageError ? e.message : `${at}: invalid`);
+        errors.push({ file: where, message: e instanceof UsageError ? e.message : `${at}: invalid` });
       }
     }
     if (d.kind === "canaries" && d.ports) out.ports.push(...d.ports);
     if (d.kind === "resolvers") {
-      if (!d.queryName) errors.push(`${where}: queryName is required for kind resolvers`);
+      if (!d.queryName)
+        errors.push({ file: where, message: `${where}: queryName is required for kind resolvers` });
       else out.queryName = d.queryName;
     }
   }
+  errors.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   if (errors.length)
-    throw new Error(`agent-audit: invalid default egress targets:\n  ${errors.join("\n  ")}`);
+    throw new Error(
+      `agent-audit: invalid default egress targets:\n  ${errors.map((e) => e.message).join("\n  ")}`,
+    );
   out.ports = [...new Set(out.ports)];
   return out;
 }

@@ -1,12 +1,6 @@
 import { makeFinding } from "../../contract/finding.js";
-import type {
-  ChecklistItem,
-  EgressPosture,
-  ExtraResults,
-  Finding,
-  Severity,
-  StepId,
-} from "../../contract/types.js";
+import type { ChecklistItem, EgressPosture, ExtraResults, Finding } from "../../contract/types.js";
+import { CODE_RULES, type CodeRule, DROP_RULE } from "../../rules/code.js";
 import type { FirewallEvidence } from "./firewall.js";
 import type { ProbeGroup, ProbeRun, ProbeSpec } from "./plan.js";
 
@@ -39,130 +33,90 @@ function isV6(target: string): boolean {
   return target.startsWith("[") && !target.startsWith("[::ffff:");
 }
 
-const DROP_RULE =
-  "make the sandbox's output policy drop and allow only loopback, established traffic and the proxy, e.g. nftables " +
-  '`table inet agent { chain output { type filter hook output priority 0; policy drop; oif "lo" accept; ' +
-  "ct state established,related accept; ip daddr <proxy-ip> tcp dport <proxy-port> accept } }`";
-
+/**
+ * One finding rule per kind of open path: the rule's id, control, severity and fixed remediation
+ * come from the catalog (rules/code.ts); the title, and a remediation that depends on the probe,
+ * are written here.
+ */
 interface Rule {
-  ruleId: string;
-  control: StepId;
-  severity: Severity;
+  rule: CodeRule;
   title: (r: ProbeResult) => string;
-  remediation: (r: ProbeResult) => string;
+  remediation?: (r: ProbeResult) => string;
 }
 
 const of = (r: ProbeResult) => (r.spec.name ? `${r.spec.target} (${r.spec.name})` : r.spec.target);
 const port = (target: string) => target.slice(target.lastIndexOf(":") + 1);
 
-/** One finding rule per kind of open path; the remediation says which rule to add, and where. */
+/** The remediation says which rule to add, and where. */
 const RULES: Partial<Record<ProbeGroup, Rule>> = {
   canary: {
-    ruleId: "egress-direct-tcp-open",
-    control: "default-deny-egress",
-    severity: "high",
+    rule: CODE_RULES["egress-direct-tcp-open"],
     title: (r) =>
       `Direct ${isV6(r.spec.target) ? "IPv6" : "IPv4"} TCP to ${of(r)} connects: traffic leaves without the proxy`,
     remediation: (r) =>
       isV6(r.spec.target)
         ? `Filter IPv6 too: ${DROP_RULE}; the inet family covers both IPv4 and IPv6 (an ip-only table or iptables without ip6tables leaves IPv6 open).`
-        : `Default-deny egress: ${DROP_RULE}.`,
+        : CODE_RULES["egress-direct-tcp-open"].remediation,
   },
   port: {
-    ruleId: "egress-direct-port-open",
-    control: "default-deny-egress",
-    severity: "high",
+    rule: CODE_RULES["egress-direct-port-open"],
     title: (r) => `Direct TCP to ${of(r)} connects: port ${port(r.spec.target)} is a non-HTTP channel out`,
-    remediation: () =>
-      `Do not allow non-HTTP ports to any destination (Claude Code's init-firewall.sh allows TCP 22 everywhere): ${DROP_RULE}; send SSH through the proxy (CONNECT to allowlisted hosts).`,
   },
   http: {
-    ruleId: "egress-direct-http-open",
-    control: "default-deny-egress",
-    severity: "high",
+    rule: CODE_RULES["egress-direct-http-open"],
     title: (r) => `Direct HTTP to ${of(r)} gets an answer (${r.run.detail.split(" [")[0]})`,
-    remediation: () => `Default-deny egress: ${DROP_RULE}.`,
   },
   resolver: {
-    ruleId: "egress-dns-outside-resolver",
-    control: "default-deny-egress",
-    severity: "high",
+    rule: CODE_RULES["egress-dns-outside-resolver"],
     title: (r) => `DNS questions reach the outside resolver ${r.spec.target} directly: a DNS tunnel out`,
-    remediation: () =>
-      "Drop UDP and TCP port 53 except to the sandbox's own resolver (nftables: `udp dport 53 ip daddr != <resolver> drop`, same for tcp), or give the sandbox no DNS and resolve at the proxy (anthropics/claude-code#36907).",
   },
   "configured-resolver": {
-    ruleId: "egress-dns-configured-resolver",
-    control: "default-deny-egress",
-    severity: "medium",
+    rule: CODE_RULES["egress-dns-configured-resolver"],
     title: (r) =>
       `The configured resolver ${r.spec.target} resolves outside names (${r.spec.name}): queries for an attacker's domain leave through it`,
-    remediation: () =>
-      "Resolve names at the proxy only (no resolver reachable in the sandbox, as sandbox-runtime does with socks5h), or use a resolver that answers only for allowlisted domains.",
   },
   metadata: {
-    ruleId: "egress-metadata-reachable",
-    control: "default-deny-egress",
-    severity: "critical",
+    rule: CODE_RULES["egress-metadata-reachable"],
     title: (r) =>
       `Cloud metadata endpoint ${r.spec.target} answers (${r.run.detail}): the machine's role credentials are one request away`,
-    remediation: () =>
-      "Drop the metadata addresses in the sandbox's output chain (nftables: `ip daddr { 169.254.169.254, 100.100.100.200 } drop`, `ip6 daddr fd00:ec2::254 drop`); on AWS also require IMDSv2 with a hop limit of 1.",
   },
   "proxy-canary": {
-    ruleId: "egress-proxy-allows-canary",
-    control: "egress-proxy",
-    severity: "high",
+    rule: CODE_RULES["egress-proxy-allows-canary"],
     title: (r) =>
       `The proxy lets ${r.spec.method === "connect" ? "CONNECT" : "plain HTTP"} to ${r.spec.target} through (${r.run.detail})`,
-    remediation: () =>
-      "Make the proxy an allowlist that ends in a default deny (squid: `http_access allow agent allowed_dst` then `http_access deny all`; sandbox-runtime: keep the host out of allowedDomains; Smokescreen: action enforce) and list only the hosts the agent needs.",
   },
   "proxy-ip-literal": {
-    ruleId: "egress-proxy-allows-ip-literal",
-    control: "egress-proxy",
-    severity: "high",
+    rule: CODE_RULES["egress-proxy-allows-ip-literal"],
     title: (r) =>
       `The proxy tunnels to the IP literal ${r.spec.target}${r.spec.name ? ` (${r.spec.name})` : ""}: name-based rules can be skipped`,
-    remediation: () =>
-      "Refuse IP-literal destinations at the proxy: squid `acl allowed_dst dstdomain -n …` (no reverse DNS of IP URLs) with `http_access deny all` last; Smokescreen and sandbox-runtime match names only, so allow no address ranges.",
   },
   "proxy-metadata": {
-    ruleId: "egress-proxy-allows-metadata",
-    control: "egress-proxy",
-    severity: "critical",
+    rule: CODE_RULES["egress-proxy-allows-metadata"],
     title: (r) => `The proxy forwards a request to the metadata address ${r.spec.target} (${r.run.detail})`,
-    remediation: () =>
-      "Deny link-local and metadata destinations at the proxy after canonicalising and resolving the host (squid: `http_access deny to_linklocal` before any allow; Smokescreen denies them by default).",
   },
   "proxy-allowed": {
-    ruleId: "egress-proxy-blocks-allowed-host",
-    control: "egress-proxy",
-    severity: "medium",
+    rule: CODE_RULES["egress-proxy-blocks-allowed-host"],
     title: (r) =>
       `The proxy refuses ${r.spec.method === "connect" ? "CONNECT" : "plain HTTP"} to ${r.spec.target}, which the agent needs (${r.run.detail})`,
     remediation: (r) =>
       `Add ${r.spec.target.replace(/:\d+$/, "")} to the proxy allowlist (squid: \`acl allowed_dst dstdomain -n <name>\`; sandbox-runtime: allowedDomains); an allowlist that blocks what the agent needs gets switched off.`,
   },
   "proxy-apex": {
-    ruleId: "egress-proxy-wildcard-apex",
-    control: "egress-proxy",
-    severity: "low",
+    rule: CODE_RULES["egress-proxy-wildcard-apex"],
     title: (r) =>
       `The apex ${r.spec.target} is reachable through the proxy although only *.${r.spec.target.replace(/:\d+$/, "")} was declared`,
-    remediation: () =>
-      "If the agent does not need the apex, allow subdomains only: squid `.example.com` also matches example.com, sandbox-runtime and Smokescreen `*.example.com` do not.",
   },
 };
 
-function finding(rule: Rule, r: ProbeResult): Finding {
+function finding(how: Rule, r: ProbeResult): Finding {
+  const { rule } = how;
   return makeFinding({
-    ruleId: rule.ruleId,
+    ruleId: rule.id,
     control: rule.control,
-    kind: "egress",
+    kind: rule.kind,
     severity: rule.severity,
-    title: rule.title(r),
-    remediation: rule.remediation(r),
+    title: how.title(r),
+    remediation: how.remediation?.(r) ?? rule.remediation,
     location: { source: "probe", target: r.spec.target },
     subject: `${r.spec.method} ${r.spec.via} ${r.spec.target}`,
   });
@@ -217,26 +171,26 @@ export function verdict(
     "egress-proxy": [],
   };
   for (const r of input.results) {
-    const rule = RULES[r.spec.group];
-    if (!rule) continue;
+    const how = RULES[r.spec.group];
+    if (!how) continue;
     const bad = r.spec.group === "proxy-apex" ? r.run.outcome === "open" : wrong(r);
     if (!bad) continue;
-    const f = finding(rule, r);
+    const f = finding(how, r);
     findings.push(f);
-    if (rule.severity !== "low") evidence[rule.control as keyof typeof evidence].push(f.fingerprint);
+    if (how.rule.severity !== "low") evidence[how.rule.control as keyof typeof evidence].push(f.fingerprint);
   }
   const direct = input.results.filter(isDirect);
   const openV6 = direct.find((r) => r.run.outcome === "open" && isV6(r.spec.target));
   const fw = input.firewall;
   if (openV6 && fw?.ipv4OutputDefaultDeny === true && fw.ipv6OutputDefaultDeny === false) {
+    const rule = CODE_RULES["egress-ipv6-unfiltered"];
     const f = makeFinding({
-      ruleId: "egress-ipv6-unfiltered",
-      control: "default-deny-egress",
-      kind: "egress",
-      severity: "high",
-      title: `The firewall denies IPv4 egress by default but not IPv6: ${openV6.spec.method} ${openV6.spec.target} gets out`,
-      remediation:
-        "Use one nftables `inet` table for both families, or mirror every iptables rule with ip6tables and set `ip6tables -P OUTPUT DROP` (anthropics/claude-code#24952).",
+      ruleId: rule.id,
+      control: rule.control,
+      kind: rule.kind,
+      severity: rule.severity,
+      title: `${rule.title}: ${openV6.spec.method} ${openV6.spec.target} gets out`,
+      remediation: rule.remediation,
       location: { source: "probe", target: openV6.spec.target },
       subject: "firewall ipv4-only",
     });
@@ -294,14 +248,14 @@ export function verdict(
   } else if (!input.proxyConfigured) {
     // Direct egress is already a finding when open; with it refused, the missing proxy is its own
     // (medium: nothing leaks, but the agent has no audited way out and will be given a hole).
+    const rule = CODE_RULES["egress-proxy-missing"];
     const missing = makeFinding({
-      ruleId: "egress-proxy-missing",
-      control: "egress-proxy",
-      kind: "egress",
-      severity: "medium",
-      title: "No egress proxy is configured: the agent has no allowlisted, logged way out",
-      remediation:
-        "Run an allowlisting proxy (squid, smokescreen, sandbox-runtime) and point the agent at it with HTTPS_PROXY/HTTP_PROXY; allow only it through the firewall.",
+      ruleId: rule.id,
+      control: rule.control,
+      kind: rule.kind,
+      severity: rule.severity,
+      title: rule.title,
+      remediation: rule.remediation,
       location: { source: "probe", target: "proxy" },
       subject: "proxy",
     });

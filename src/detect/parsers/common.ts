@@ -1,4 +1,4 @@
-import { defaultRules } from "../../rules/catalog.js";
+import { defaultRules, type RuleSet } from "../../rules/catalog.js";
 import type { Detection } from "../../rules/types.js";
 import { ContentScanner, TextIndex } from "../content.js";
 import { detectEnvVar } from "../env.js";
@@ -115,10 +115,39 @@ export class TextLocator {
   }
 }
 
-let scanner: ContentScanner | undefined;
-/** A content scanner over the packaged rules, for placeholder checks and env-style judgements. */
-export function sharedScanner(): ContentScanner {
-  scanner ??= new ContentScanner(defaultRules());
+// The rule set a parse judges values with (placeholders, env rules): the one the scan was given,
+// custom rules too (issue 9: the parsers judged with the packaged rules whatever the scan used).
+// Parsers are synchronous, so runParser binds the set for exactly the duration of one parse; the
+// helpers below (isPlaceholder, acceptValue, judgeEnv) read it from there, and no parser needs a
+// rule-set parameter of its own. A parser called directly, outside runParser (unit tests, ad-hoc
+// use), judges with the packaged rules.
+let bound: RuleSet | undefined;
+
+/** Runs a structural parser with `rules` as the rule set its value judgements use. */
+export function runParser(parser: Parser, input: ParseInput, rules: RuleSet): ParseResult {
+  const outer = bound;
+  bound = rules;
+  try {
+    return parser(input);
+  } finally {
+    bound = outer;
+  }
+}
+
+/** The rule set of the parse in progress. */
+function activeRules(): RuleSet {
+  return bound ?? defaultRules();
+}
+
+/** Scanners without disabled rules, one per rule set: a disabled rule still judges what a value is. */
+const scanners = new WeakMap<RuleSet, ContentScanner>();
+/** A content scanner over the parse's rule set, for placeholder checks and env-style judgements. */
+export function sharedScanner(rules: RuleSet = activeRules()): ContentScanner {
+  let scanner = scanners.get(rules);
+  if (!scanner) {
+    scanner = new ContentScanner(rules);
+    scanners.set(rules, scanner);
+  }
   return scanner;
 }
 
@@ -331,7 +360,8 @@ export function judgeEnv(
   value: string,
 ): { secret: string; type: string; provider: string; ruleId: string }[] {
   const out: { secret: string; type: string; provider: string; ruleId: string }[] = [];
-  for (const d of detectEnvVar(name, value, defaultRules(), sharedScanner())) {
+  const rules = activeRules();
+  for (const d of detectEnvVar(name, value, rules, sharedScanner(rules))) {
     out.push({ secret: d.secret, type: d.type, provider: d.provider, ruleId: d.ruleId });
   }
   return out;
