@@ -88,8 +88,12 @@ export function scoreChecklist(input: ChecklistInput): ChecklistItem[] {
   });
 }
 
+/**
+ * Passed of evaluated steps, of all six. A step that could not be evaluated (`error`) is not
+ * evaluated (shared/DESIGN.md: the score counts only evaluated steps), like a skipped one.
+ */
 export function score(checklist: ChecklistItem[]): { passed: number; evaluated: number; total: number } {
-  const evaluated = checklist.filter((c) => c.status !== "skip");
+  const evaluated = checklist.filter((c) => c.status !== "skip" && c.status !== "error");
   return {
     passed: evaluated.filter((c) => c.status === "pass").length,
     evaluated: evaluated.length,

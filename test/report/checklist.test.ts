@@ -314,6 +314,19 @@ describe("score", () => {
     expect(score([])).toStrictEqual({ passed: 0, evaluated: 0, total: 0 });
   });
 
+  it("does not count a step that could not be evaluated (error) as evaluated (DESIGN.md)", () => {
+    expect(score(at("pass", "error", "error", "skip", "skip", "skip"))).toStrictEqual({
+      passed: 1,
+      evaluated: 1,
+      total: 6,
+    });
+    expect(score(at("error", "fail", "pass", "skip", "skip", "skip"))).toStrictEqual({
+      passed: 1,
+      evaluated: 2,
+      total: 6,
+    });
+  });
+
   it("scores a checklist from scoreChecklist", () => {
     const list = scoreChecklist(input({ findings: [finding("high")] }));
     expect(score(list)).toStrictEqual({ passed: 0, evaluated: 1, total: 6 });

@@ -131,32 +131,19 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   // not silent. Counted per (source, path, rule), in the order the scan found them. A file's
   // detections come one after another: the counts of the last (source, path) are kept at hand, so
   // a flood costs no key string per detection.
+  //
+  // The cap is kept per (rule, acceptance, validity) (issue 9 review): 100 findings the baseline
+  // accepts, or 100 tokens that fail their validity check (info), never hide a live, unaccepted
+  // one of the same rule. What is counted only has 100 listed siblings of the same severity and
+  // acceptance, so the verdict is the one every finding would give. Without a baseline, acceptance
+  // is known without the fingerprint, which is then computed for the listed findings only.
   const listed = new Map<string, { path: string; counts: Map<string, number> }>();
+  const judgeFirst = opts.accepted !== undefined && opts.accepted.size > 0;
   let lastSource: string | undefined;
   let lastPath: string | undefined;
   let counts: Map<string, number> | undefined;
-  for (let i = 0; i < located.length; i++) {
-    const d = located[i]!;
-    if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) {
-      ctx.suppressed!.config++;
-      continue;
-    }
+  const build = (d: Located): Finding => {
     const loc = d.location;
-    if (loc.path !== undefined) {
-      if (counts === undefined || loc.path !== lastPath || loc.source !== lastSource) {
-        lastSource = loc.source;
-        lastPath = loc.path;
-        const key = `${loc.source}\0${loc.path}`;
-        counts = listed.get(key)?.counts;
-        if (counts === undefined) {
-          counts = new Map();
-          listed.set(key, { path: loc.path, counts });
-        }
-      }
-      const n = (counts.get(d.ruleId) ?? 0) + 1;
-      counts.set(d.ruleId, n);
-      if (n > MAX_LISTED) continue;
-    }
     const name = loc.name;
     if (name !== undefined && loc.source !== "env" && loc.source !== "process") {
       let safe = names.get(name);
@@ -171,15 +158,51 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
       h = secretHash(d.secret);
       hashes.set(d.secret, h);
     }
-    const f = toFinding(d, opts, h);
+    return toFinding(d, opts, h);
+  };
+  for (let i = 0; i < located.length; i++) {
+    const d = located[i]!;
+    if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) {
+      ctx.suppressed!.config++;
+      continue;
+    }
+    const loc = d.location;
+    let f: Finding | undefined;
+    if (loc.path !== undefined) {
+      if (counts === undefined || loc.path !== lastPath || loc.source !== lastSource) {
+        lastSource = loc.source;
+        lastPath = loc.path;
+        const key = `${loc.source}\0${loc.path}`;
+        counts = listed.get(key)?.counts;
+        if (counts === undefined) {
+          counts = new Map();
+          listed.set(key, { path: loc.path, counts });
+        }
+      }
+      if (judgeFirst) f = build(d);
+      const capKey =
+        d.valid === false || f?.accepted
+          ? `${d.ruleId}\0${d.valid === false ? "i" : ""}${f?.accepted ? "a" : ""}`
+          : d.ruleId;
+      const n = (counts.get(capKey) ?? 0) + 1;
+      counts.set(capKey, n);
+      if (n > MAX_LISTED) continue;
+    }
+    f ??= build(d);
     if (!findings.has(f.fingerprint)) findings.set(f.fingerprint, f);
   }
   for (const { path, counts } of listed.values()) {
-    for (const [ruleId, n] of counts) {
+    for (const [capKey, n] of counts) {
       if (n <= MAX_LISTED) continue;
+      const [ruleId, cls = ""] = capKey.split("\0");
+      const kinds = [
+        ...(cls.includes("a") ? ["accepted in the baseline"] : []),
+        ...(cls.includes("i") ? ["failing their validity check"] : []),
+      ];
+      const kind = kinds.length ? ` (${kinds.join(", ")})` : "";
       ctx.issues.push({
         where: path,
-        message: `${n} ${ruleId} findings: the first ${MAX_LISTED} are listed, ${n - MAX_LISTED} more are counted here only`,
+        message: `${n} ${ruleId} findings${kind}: the first ${MAX_LISTED} are listed, ${n - MAX_LISTED} more are counted here only`,
       });
     }
   }

@@ -67,3 +67,49 @@ describe("a tree with 200,000 detections", () => {
     expect(ctx.stats.files).toBe(1);
   });
 });
+
+// Issue 9 review: the 100-per-rule cap was applied before the baseline. A baseline accepting the
+// first 100 findings of a rule in a file hid the 101st and later, unaccepted, in the cap's issue:
+// step 1 passed and the scan exited 0. Accepted findings now have a cap of their own. (A baseline
+// holds what the scan listed: at most 100 findings of one rule per file.)
+describe("the listing cap never hides an unaccepted finding behind accepted ones", () => {
+  const accepted = Array.from({ length: MAX_LISTED }, (_, i) => `pwd=${value(i)}`);
+  const fresh = Array.from({ length: 120 }, (_, i) => `pwd=${value(1000 + i)}`);
+  const w = tempTree({ "work/creds.txt": `${accepted.join("\n")}\n`, "home/.keep": "" });
+  afterAll(() => w.cleanup());
+  const args = (...more: string[]) => [
+    "--root",
+    join(w.dir, "work"),
+    "--home",
+    join(w.dir, "home"),
+    "--no-env",
+    "--sources",
+    "tree",
+    "--no-progress",
+    "--workers",
+    "0",
+    ...more,
+  ];
+
+  it("lists the new secrets and fails, with 100 accepted ones before them", async () => {
+    const { cli } = await import("../../helpers/cli.js");
+    const { appendFileSync } = await import("node:fs");
+    expect((await cli(["baseline", ...args()])).code).toBe(0);
+    appendFileSync(join(w.dir, "work/creds.txt"), `${fresh.join("\n")}\n`);
+    const r = await cli(["scan", ...args("--format", "json", "--fail-on", "low")]);
+    const report = JSON.parse(r.stdout);
+    const open = report.findings.filter((f: { accepted: boolean }) => !f.accepted);
+    expect(open.map((f: { location: { line: number } }) => f.location.line)).toEqual(
+      Array.from({ length: MAX_LISTED }, (_, i) => MAX_LISTED + 1 + i),
+    );
+    expect(report.findings.filter((f: { accepted: boolean }) => f.accepted)).toHaveLength(MAX_LISTED);
+    expect(report.issues).toEqual([
+      {
+        where: "creds.txt",
+        message: `120 generic-password-assignment findings: the first ${MAX_LISTED} are listed, 20 more are counted here only`,
+      },
+    ]);
+    expect(report.verdict.failing).toHaveLength(MAX_LISTED);
+    expect(r.code).toBe(1);
+  });
+});
