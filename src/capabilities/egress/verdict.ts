@@ -1,5 +1,11 @@
 import { makeFinding } from "../../contract/finding.js";
-import type { ChecklistItem, EgressPosture, ExtraResults, Finding } from "../../contract/types.js";
+import type {
+  ChecklistItem,
+  EgressPosture,
+  ExtraResults,
+  Finding,
+  RemediationFix,
+} from "../../contract/types.js";
 import { CODE_RULES, type CodeRule, DROP_RULE } from "../../rules/code.js";
 import type { FirewallEvidence } from "./firewall.js";
 import type { ProbeGroup, ProbeRun, ProbeSpec } from "./plan.js";
@@ -108,9 +114,35 @@ const RULES: Partial<Record<ProbeGroup, Rule>> = {
   },
 };
 
+/**
+ * The structured remediation (Finding.fix, issue 9): which generator of `agent-audit fix` closes
+ * the hole, and for which destination. A direct path out is closed by the firewall (default-deny
+ * output), a proxy that forwards what it should not by its allowlist; a proxy that refuses what
+ * the agent needs, by allowing that host.
+ */
+export function egressFix(rule: CodeRule, target: string): RemediationFix | undefined {
+  const host = target.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  switch (rule.id) {
+    case "egress-proxy-missing":
+      return { target: "egress-proxy" };
+    case "egress-proxy-blocks-allowed-host":
+      return { target: "egress-proxy", params: { allow: host } };
+    case "egress-proxy-wildcard-apex":
+      return { target: "egress-proxy", params: { subdomainsOnly: host } };
+    case "egress-dns-configured-resolver":
+      // The sandbox's own resolver answers for outside names: a resolver setting, not a rule.
+      return undefined;
+  }
+  if (rule.control === "egress-proxy") return { target: "egress-proxy", params: { deny: target } };
+  if (rule.control === "default-deny-egress") return { target: "firewall", params: { reached: target } };
+  return undefined;
+}
+
 function finding(how: Rule, r: ProbeResult): Finding {
   const { rule } = how;
+  const fix = egressFix(rule, r.spec.target);
   return makeFinding({
+    ...(fix ? { fix } : {}),
     ruleId: rule.id,
     control: rule.control,
     kind: rule.kind,
@@ -191,6 +223,7 @@ export function verdict(
       severity: rule.severity,
       title: `${rule.title}: ${openV6.spec.method} ${openV6.spec.target} gets out`,
       remediation: rule.remediation,
+      fix: { target: "firewall", params: { reached: openV6.spec.target, family: "ipv6" } },
       location: { source: "probe", target: openV6.spec.target },
       subject: "firewall ipv4-only",
     });
@@ -256,6 +289,7 @@ export function verdict(
       severity: rule.severity,
       title: rule.title,
       remediation: rule.remediation,
+      fix: { target: "egress-proxy" },
       location: { source: "probe", target: "proxy" },
       subject: "proxy",
     });

@@ -233,3 +233,34 @@ describe("posture and steps 2 and 3", () => {
     });
   });
 });
+
+describe("structured remediation (Finding.fix, issue 9)", () => {
+  it("names the generator that closes each egress hole, and for which destination", () => {
+    const v = verdict({
+      results: [
+        r("canary", "192.0.2.1:443", "open"),
+        r("metadata", "169.254.169.254:80", "open"),
+        r("configured-resolver", "10.0.0.2:53", "open"),
+        r("proxy-canary", "canary.test:443", "open"),
+        r("proxy-allowed", "allowed.test:443", "blocked"),
+        r("proxy-apex", "example.test:443", "open"),
+      ],
+      proxyConfigured: true,
+    });
+    expect(v.findings.map((f) => [f.ruleId, f.fix])).toEqual([
+      ["egress-direct-tcp-open", { target: "firewall", params: { reached: "192.0.2.1:443" } }],
+      ["egress-metadata-reachable", { target: "firewall", params: { reached: "169.254.169.254:80" } }],
+      ["egress-dns-configured-resolver", undefined],
+      ["egress-proxy-allows-canary", { target: "egress-proxy", params: { deny: "canary.test:443" } }],
+      ["egress-proxy-blocks-allowed-host", { target: "egress-proxy", params: { allow: "allowed.test" } }],
+      ["egress-proxy-wildcard-apex", { target: "egress-proxy", params: { subdomainsOnly: "example.test" } }],
+    ]);
+  });
+
+  it("the missing proxy asks for the egress-proxy generator", () => {
+    const v = verdict({ results: directBlocked, proxyConfigured: false });
+    expect(v.findings.map((f) => [f.ruleId, f.fix])).toEqual([
+      ["egress-proxy-missing", { target: "egress-proxy" }],
+    ]);
+  });
+});
