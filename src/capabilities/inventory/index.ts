@@ -92,10 +92,38 @@ export const MAX_LISTED = 100;
 
 /** Runs the selected secret sources and returns redacted findings. Raw secrets do not leave here. */
 export async function runInventory(opts: ScanOptions): Promise<InventoryResult> {
-  const rules = opts.rules ?? defaultRules();
   // The CLI run's redactor, so its output boundary knows this run's secrets; else one of our own.
   const redactor = activeRedactor() ?? new Redactor(opts.rules);
-  const ctx: SourceContext = {
+  const ctx = sourceContext(opts);
+  const located = await runSources(opts.sources, ctx);
+  // Every secret found, also those of disabled rules: switching a rule off does not make its
+  // secret printable in a file name (issue 8).
+  for (let i = 0; i < located.length; i++) redactor.add(located[i]!.secret);
+  const lister = new Lister(opts, redactor);
+  for (let i = 0; i < located.length; i++) {
+    const d = located[i]!;
+    if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) {
+      ctx.suppressed!.config++;
+      continue;
+    }
+    lister.add(d);
+  }
+  // Issues are pushed as concurrent reads finish: sorted, so a report is the same from run to run.
+  const issues = [...ctx.issues, ...lister.capIssues()].sort(
+    (a, b) => byteOrder(a.where, b.where) || byteOrder(a.message, b.message),
+  );
+  return {
+    findings: sortFindings(lister.findings()),
+    issues,
+    stats: ctx.stats,
+    suppressed: ctx.suppressed!,
+    redactor,
+  };
+}
+
+function sourceContext(opts: ScanOptions): SourceContext {
+  const rules = opts.rules ?? defaultRules();
+  return {
     rules,
     scanner: new ContentScanner(rules, opts.disabledRules),
     home: opts.home,
@@ -111,110 +139,127 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
     onFile: opts.onFile,
     sources: opts.sources,
   };
+}
+
+/** The detections of every selected source, in ORDER (home before tree: see ORDER). */
+async function runSources(selected: ReadonlySet<SourceName>, ctx: SourceContext): Promise<Located[]> {
   const located: Located[] = [];
   for (const name of ORDER) {
-    if (!opts.sources.has(name)) continue;
+    if (!selected.has(name)) continue;
     // A loop, not push(...found): a spread of more than ~125k detections overflows the stack (issue 8).
     const found = await SOURCES[name](ctx);
     for (let i = 0; i < found.length; i++) located.push(found[i]!);
   }
-  const findings = new Map<string, Finding>();
-  const names = new Map<string, string>();
-  // Every secret found, also those of disabled rules: switching a rule off does not make its
-  // secret printable in a file name (issue 8).
-  for (let i = 0; i < located.length; i++) redactor.add(located[i]!.secret);
-  // One hash per distinct value, however many places hold it.
-  const hashes = new Map<string, string>();
-  // A file that holds more than MAX_LISTED findings of one rule (a flood an agent can write: 24,000
-  // tokens on one line) lists the first MAX_LISTED and counts the rest in an issue (issue 8): the
-  // report stays readable and bounded, the values are all in the redactor above, and the file is
-  // not silent. Counted per (source, path, rule), in the order the scan found them. A file's
-  // detections come one after another: the counts of the last (source, path) are kept at hand, so
-  // a flood costs no key string per detection.
-  //
-  // The cap is kept per (rule, acceptance, validity) (issue 9 review): 100 findings the baseline
-  // accepts, or 100 tokens that fail their validity check (info), never hide a live, unaccepted
-  // one of the same rule. What is counted only has 100 listed siblings of the same severity and
-  // acceptance, so the verdict is the one every finding would give. Without a baseline, acceptance
-  // is known without the fingerprint, which is then computed for the listed findings only.
-  const listed = new Map<string, { path: string; counts: Map<string, number> }>();
-  const judgeFirst = opts.accepted !== undefined && opts.accepted.size > 0;
-  let lastSource: string | undefined;
-  let lastPath: string | undefined;
-  let counts: Map<string, number> | undefined;
-  const build = (d: Located): Finding => {
+  return located;
+}
+
+/**
+ * Turns detections into findings, one per fingerprint, and applies the listing cap.
+ *
+ * A file that holds more than MAX_LISTED findings of one rule (a flood an agent can write: 24,000
+ * tokens on one line) lists the first MAX_LISTED and counts the rest in an issue (issue 8): the
+ * report stays readable and bounded, the values are all in the redactor, and the file is not
+ * silent. Counted per (source, path, rule), in the order the scan found them. A file's detections
+ * come one after another: the counts of the last (source, path) are kept at hand, so a flood costs
+ * no key string per detection.
+ *
+ * The cap is kept per (rule, acceptance, validity) (issue 9 review): 100 findings the baseline
+ * accepts, or 100 tokens that fail their validity check (info), never hide a live, unaccepted one
+ * of the same rule. What is counted only has 100 listed siblings of the same severity and
+ * acceptance, so the verdict is the one every finding would give. Without a baseline, acceptance is
+ * known without the fingerprint, which is then computed for the listed findings only.
+ */
+class Lister {
+  readonly #byFingerprint = new Map<string, Finding>();
+  /** Safe key paths, one per distinct name. */
+  readonly #names = new Map<string, string>();
+  /** One hash per distinct value, however many places hold it. */
+  readonly #hashes = new Map<string, string>();
+  readonly #listed = new Map<string, { path: string; counts: Map<string, number> }>();
+  readonly #judgeFirst: boolean;
+  #lastSource: string | undefined;
+  #lastPath: string | undefined;
+  #counts: Map<string, number> | undefined;
+
+  constructor(
+    private readonly opts: Pick<ScanOptions, "accepted" | "severityOverrides">,
+    private readonly redactor: Redactor,
+  ) {
+    this.#judgeFirst = opts.accepted !== undefined && opts.accepted.size > 0;
+  }
+
+  add(d: Located): void {
+    let f: Finding | undefined;
+    if (d.location.path !== undefined) {
+      if (this.#judgeFirst) f = this.#build(d);
+      if (this.#count(d, f?.accepted ?? false) > MAX_LISTED) return;
+    }
+    f ??= this.#build(d);
+    if (!this.#byFingerprint.has(f.fingerprint)) this.#byFingerprint.set(f.fingerprint, f);
+  }
+
+  findings(): Finding[] {
+    return [...this.#byFingerprint.values()];
+  }
+
+  /** One issue per (file, rule, class) over the cap. */
+  capIssues(): ScanIssue[] {
+    const issues: ScanIssue[] = [];
+    for (const { path, counts } of this.#listed.values()) {
+      for (const [capKey, n] of counts) {
+        if (n <= MAX_LISTED) continue;
+        const [ruleId, cls = ""] = capKey.split("\0");
+        const kinds = [
+          ...(cls.includes("a") ? ["accepted in the baseline"] : []),
+          ...(cls.includes("i") ? ["failing their validity check"] : []),
+        ];
+        const kind = kinds.length ? ` (${kinds.join(", ")})` : "";
+        issues.push({
+          where: path,
+          message: `${n} ${ruleId} findings${kind}: the first ${MAX_LISTED} are listed, ${n - MAX_LISTED} more are counted here only`,
+        });
+      }
+    }
+    return issues;
+  }
+
+  /** This detection's number among its file's detections of the same rule and class. */
+  #count(d: Located, accepted: boolean): number {
+    const loc = d.location;
+    if (this.#counts === undefined || loc.path !== this.#lastPath || loc.source !== this.#lastSource) {
+      this.#lastSource = loc.source;
+      this.#lastPath = loc.path;
+      const key = `${loc.source}\0${loc.path}`;
+      this.#counts = this.#listed.get(key)?.counts;
+      if (this.#counts === undefined) {
+        this.#counts = new Map();
+        this.#listed.set(key, { path: loc.path!, counts: this.#counts });
+      }
+    }
+    const invalid = d.valid === false;
+    const capKey =
+      invalid || accepted ? `${d.ruleId}\0${invalid ? "i" : ""}${accepted ? "a" : ""}` : d.ruleId;
+    const n = (this.#counts.get(capKey) ?? 0) + 1;
+    this.#counts.set(capKey, n);
+    return n;
+  }
+
+  #build(d: Located): Finding {
     const loc = d.location;
     const name = loc.name;
     if (name !== undefined && loc.source !== "env" && loc.source !== "process") {
-      let safe = names.get(name);
+      let safe = this.#names.get(name);
       if (safe === undefined) {
-        safe = safeKeyPath(name, redactor);
-        names.set(name, safe);
+        safe = safeKeyPath(name, this.redactor);
+        this.#names.set(name, safe);
       }
       d.location = { ...loc, name: safe };
     }
-    let h = hashes.get(d.secret);
+    let h = this.#hashes.get(d.secret);
     if (h === undefined) {
       h = secretHash(d.secret);
-      hashes.set(d.secret, h);
+      this.#hashes.set(d.secret, h);
     }
-    return toFinding(d, opts, h);
-  };
-  for (let i = 0; i < located.length; i++) {
-    const d = located[i]!;
-    if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) {
-      ctx.suppressed!.config++;
-      continue;
-    }
-    const loc = d.location;
-    let f: Finding | undefined;
-    if (loc.path !== undefined) {
-      if (counts === undefined || loc.path !== lastPath || loc.source !== lastSource) {
-        lastSource = loc.source;
-        lastPath = loc.path;
-        const key = `${loc.source}\0${loc.path}`;
-        counts = listed.get(key)?.counts;
-        if (counts === undefined) {
-          counts = new Map();
-          listed.set(key, { path: loc.path, counts });
-        }
-      }
-      if (judgeFirst) f = build(d);
-      const capKey =
-        d.valid === false || f?.accepted
-          ? `${d.ruleId}\0${d.valid === false ? "i" : ""}${f?.accepted ? "a" : ""}`
-          : d.ruleId;
-      const n = (counts.get(capKey) ?? 0) + 1;
-      counts.set(capKey, n);
-      if (n > MAX_LISTED) continue;
-    }
-    f ??= build(d);
-    if (!findings.has(f.fingerprint)) findings.set(f.fingerprint, f);
+    return toFinding(d, this.opts, h);
   }
-  for (const { path, counts } of listed.values()) {
-    for (const [capKey, n] of counts) {
-      if (n <= MAX_LISTED) continue;
-      const [ruleId, cls = ""] = capKey.split("\0");
-      const kinds = [
-        ...(cls.includes("a") ? ["accepted in the baseline"] : []),
-        ...(cls.includes("i") ? ["failing their validity check"] : []),
-      ];
-      const kind = kinds.length ? ` (${kinds.join(", ")})` : "";
-      ctx.issues.push({
-        where: path,
-        message: `${n} ${ruleId} findings${kind}: the first ${MAX_LISTED} are listed, ${n - MAX_LISTED} more are counted here only`,
-      });
-    }
-  }
-  // Issues are pushed as concurrent reads finish: sorted, so a report is the same from run to run.
-  const issues = [...ctx.issues].sort(
-    (a, b) => byteOrder(a.where, b.where) || byteOrder(a.message, b.message),
-  );
-  return {
-    findings: sortFindings([...findings.values()]),
-    issues,
-    stats: ctx.stats,
-    suppressed: ctx.suppressed!,
-    redactor,
-  };
 }
