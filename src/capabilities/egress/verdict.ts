@@ -197,11 +197,23 @@ function counts(rs: ProbeResult[]): string {
 export function verdict(
   input: VerdictInput,
 ): Required<Pick<ExtraResults, "findings" | "checklist" | "posture">> {
-  const findings: Finding[] = [];
-  const evidence: Record<"default-deny-egress" | "egress-proxy", string[]> = {
-    "default-deny-egress": [],
-    "egress-proxy": [],
+  const { findings, evidence } = probeFindings(input);
+  const p = posture(input);
+  const step2 = directStep(input.results.filter(isDirect), evidence);
+  const step3 = proxyStep(input, p, findings, evidence);
+  return {
+    findings,
+    posture: p,
+    checklist: { "default-deny-egress": step2, "egress-proxy": step3 },
   };
+}
+
+type Evidence = Record<"default-deny-egress" | "egress-proxy", string[]>;
+
+/** A finding per probe that went the wrong way, and the IPv4-only firewall; fingerprints by step. */
+function probeFindings(input: VerdictInput): { findings: Finding[]; evidence: Evidence } {
+  const findings: Finding[] = [];
+  const evidence: Evidence = { "default-deny-egress": [], "egress-proxy": [] };
   for (const r of input.results) {
     const how = RULES[r.spec.group];
     if (!how) continue;
@@ -209,146 +221,178 @@ export function verdict(
     if (!bad) continue;
     const f = finding(how, r);
     findings.push(f);
-    if (how.rule.severity !== "low") evidence[how.rule.control as keyof typeof evidence].push(f.fingerprint);
+    if (how.rule.severity !== "low") evidence[how.rule.control as keyof Evidence].push(f.fingerprint);
   }
-  const direct = input.results.filter(isDirect);
-  const openV6 = direct.find((r) => r.run.outcome === "open" && isV6(r.spec.target));
+  const v6 = ipv6Unfiltered(input);
+  if (v6) {
+    findings.push(v6);
+    evidence["default-deny-egress"].push(v6.fingerprint);
+  }
+  return { findings, evidence };
+}
+
+/** An IPv6 probe got out while the firewall denies IPv4 by default only. */
+function ipv6Unfiltered(input: VerdictInput): Finding | undefined {
+  const openV6 = input.results.find((r) => isDirect(r) && r.run.outcome === "open" && isV6(r.spec.target));
   const fw = input.firewall;
-  if (openV6 && fw?.ipv4OutputDefaultDeny === true && fw.ipv6OutputDefaultDeny === false) {
-    const rule = CODE_RULES["egress-ipv6-unfiltered"];
-    const f = makeFinding({
-      ruleId: rule.id,
-      control: rule.control,
-      kind: rule.kind,
-      severity: rule.severity,
-      title: `${rule.title}: ${openV6.spec.method} ${openV6.spec.target} gets out`,
-      remediation: rule.remediation,
-      fix: { target: "firewall", params: { reached: openV6.spec.target, family: "ipv6" } },
-      location: { source: "probe", target: openV6.spec.target },
-      subject: "firewall ipv4-only",
-    });
-    findings.push(f);
-    evidence["default-deny-egress"].push(f.fingerprint);
-  }
+  if (!openV6 || fw?.ipv4OutputDefaultDeny !== true || fw.ipv6OutputDefaultDeny !== false) return undefined;
+  const rule = CODE_RULES["egress-ipv6-unfiltered"];
+  return makeFinding({
+    ruleId: rule.id,
+    control: rule.control,
+    kind: rule.kind,
+    severity: rule.severity,
+    title: `${rule.title}: ${openV6.spec.method} ${openV6.spec.target} gets out`,
+    remediation: rule.remediation,
+    fix: { target: "firewall", params: { reached: openV6.spec.target, family: "ipv6" } },
+    location: { source: "probe", target: openV6.spec.target },
+    subject: "firewall ipv4-only",
+  });
+}
 
-  const p = posture(input);
-
-  // Step 2. An open path is proven, so it fails even when other probes errored; otherwise any error
-  // makes the step an error (never a pass).
-  let step2: StepVerdict;
+/**
+ * Step 2. An open path is proven, so it fails even when other probes errored; otherwise any error
+ * makes the step an error (never a pass).
+ */
+function directStep(direct: ProbeResult[], evidence: Evidence): StepVerdict {
   const dOpen = direct.filter((r) => r.run.outcome === "open");
   const dErr = direct.filter((r) => r.run.outcome === "error");
   if (direct.length === 0) {
-    step2 = {
+    return {
       status: "error",
       summary: "no direct probe ran: give --canary, --dns-resolver or --metadata targets",
       evidence: [],
     };
-  } else if (dOpen.length) {
-    step2 = {
+  }
+  if (dOpen.length) {
+    return {
       status: "fail",
       summary: `${dOpen.length} of ${direct.length} direct probes got out: ${list(dOpen)}${dErr.length ? ` (${dErr.length} could not run)` : ""}`,
       evidence: evidence["default-deny-egress"],
     };
-  } else if (dErr.length) {
-    step2 = {
+  }
+  if (dErr.length) {
+    return {
       status: "error",
       summary: `${dErr.length} of ${direct.length} direct probes could not run (${list(dErr, 2)}: ${dErr[0]!.run.detail})`,
       evidence: [],
     };
-  } else {
-    step2 = {
-      status: "pass",
-      summary: `all ${direct.length} direct probes were blocked (${counts(direct)})`,
-      evidence: [],
-    };
   }
+  return {
+    status: "pass",
+    summary: `all ${direct.length} direct probes were blocked (${counts(direct)})`,
+    evidence: [],
+  };
+}
 
-  // Step 3: pass only for kernel-enforced-with-proxy.
-  let step3: StepVerdict;
+/** The missing proxy, as a finding of step 3 (medium: nothing leaks, but there is no audited way out). */
+function proxyMissing(): Finding {
+  const rule = CODE_RULES["egress-proxy-missing"];
+  return makeFinding({
+    ruleId: rule.id,
+    control: rule.control,
+    kind: rule.kind,
+    severity: rule.severity,
+    title: rule.title,
+    remediation: rule.remediation,
+    fix: { target: "egress-proxy" },
+    location: { source: "probe", target: "proxy" },
+    subject: "proxy",
+  });
+}
+
+/** Step 3: pass only for kernel-enforced-with-proxy. May add the missing-proxy finding. */
+function proxyStep(
+  input: VerdictInput,
+  p: EgressPosture,
+  findings: Finding[],
+  evidence: Evidence,
+): StepVerdict {
+  const direct = input.results.filter(isDirect);
   const proxied = input.results.filter((r) => !isDirect(r) && r.spec.expected !== undefined);
-  const pErr = proxied.filter((r) => r.run.outcome === "error");
-  const letThrough = proxied.filter((r) => r.spec.expected === "blocked" && r.run.outcome === "open");
-  const refusedNeeded = proxied.filter((r) => r.spec.expected === "open" && r.run.outcome === "blocked");
   const allowedProbes = proxied.filter((r) => r.spec.expected === "open");
-  const ev = evidence["egress-proxy"];
   if (p === "kernel-enforced-with-proxy") {
-    step3 = {
+    return {
       status: "pass",
       summary: `direct egress is refused and the proxy refuses all ${proxied.length - allowedProbes.length} canary probes while the ${allowedProbes.length} allowed-host probes work`,
       evidence: [],
     };
-  } else if (!input.proxyConfigured) {
+  }
+  if (!input.proxyConfigured) {
     // Direct egress is already a finding when open; with it refused, the missing proxy is its own
     // (medium: nothing leaks, but the agent has no audited way out and will be given a hole).
-    const rule = CODE_RULES["egress-proxy-missing"];
-    const missing = makeFinding({
-      ruleId: rule.id,
-      control: rule.control,
-      kind: rule.kind,
-      severity: rule.severity,
-      title: rule.title,
-      remediation: rule.remediation,
-      fix: { target: "egress-proxy" },
-      location: { source: "probe", target: "proxy" },
-      subject: "proxy",
-    });
+    const missing = proxyMissing();
     if (!findings.some((f) => f.control === "egress-proxy")) findings.push(missing);
-    step3 = {
+    return {
       status: "fail",
       summary:
         "no egress proxy is configured (no --proxy, and no HTTPS_PROXY, HTTP_PROXY or ALL_PROXY in the agent's environment)",
       evidence: [missing.fingerprint],
     };
-  } else if (letThrough.length || refusedNeeded.length) {
+  }
+  const letThrough = proxied.filter((r) => r.spec.expected === "blocked" && r.run.outcome === "open");
+  const refusedNeeded = proxied.filter((r) => r.spec.expected === "open" && r.run.outcome === "blocked");
+  if (letThrough.length || refusedNeeded.length) {
     const parts = [];
     if (letThrough.length)
       parts.push(`lets ${letThrough.length} canary probe(s) through: ${list(letThrough)}`);
     if (refusedNeeded.length)
       parts.push(`refuses ${refusedNeeded.length} allowed-host probe(s): ${list(refusedNeeded)}`);
-    step3 = { status: "fail", summary: `the proxy ${parts.join("; ")}`, evidence: ev };
-  } else if (p === "proxy-bypassable") {
-    step3 = {
+    return { status: "fail", summary: `the proxy ${parts.join("; ")}`, evidence: evidence["egress-proxy"] };
+  }
+  if (p === "proxy-bypassable") {
+    const dOpen = direct.filter((r) => r.run.outcome === "open");
+    return {
       status: "fail",
       summary: `a proxy is configured but direct egress still works (${list(dOpen, 2)}): it can be bypassed`,
       evidence: evidence["default-deny-egress"],
     };
-  } else if (proxied.length === 0) {
-    step3 = {
+  }
+  return proxyUndecided(p, direct, proxied, allowedProbes.length, evidence);
+}
+
+/** Step 3 when nothing proves the proxy wrong: an error or a warning, never a pass. */
+function proxyUndecided(
+  p: EgressPosture,
+  direct: ProbeResult[],
+  proxied: ProbeResult[],
+  allowed: number,
+  evidence: Evidence,
+): StepVerdict {
+  const pErr = proxied.filter((r) => r.run.outcome === "error");
+  if (proxied.length === 0) {
+    return {
       status: "error",
       summary:
         "a proxy is configured but no probe went through it (NO_PROXY covers every target, or no target was given)",
       evidence: [],
     };
-  } else if (pErr.length) {
+  }
+  if (pErr.length) {
     const unreachable = pErr.every((r) => r.run.proxyUnreachable);
-    step3 = {
+    return {
       status: "error",
       summary: unreachable
         ? `the proxy ${pErr[0]!.spec.proxy ?? ""} is unreachable ${pErr[0]!.run.detail.replace(/^proxy-unreachable /, "")}`
         : `${pErr.length} of ${proxied.length} proxy probes could not run (${list(pErr, 2)}: ${pErr[0]!.run.detail})`,
       evidence: [],
     };
-  } else if (dErr.length || direct.length === 0) {
-    step3 = {
+  }
+  if (direct.some((r) => r.run.outcome === "error") || direct.length === 0) {
+    return {
       status: "error",
       summary:
         "the proxy behaves, but direct egress could not be established as refused (see default-deny-egress)",
       evidence: [],
     };
-  } else if (allowedProbes.length === 0) {
-    step3 = {
+  }
+  if (allowed === 0) {
+    return {
       status: "warn",
       summary:
         "the proxy refuses every canary, but no --allowed-host was given: a dead or non-proxy endpoint refuses everything too",
       evidence: [],
     };
-  } else {
-    step3 = { status: "error", summary: `egress posture is ${p}`, evidence: ev };
   }
-  return {
-    findings,
-    posture: p,
-    checklist: { "default-deny-egress": step2, "egress-proxy": step3 },
-  };
+  return { status: "error", summary: `egress posture is ${p}`, evidence: evidence["egress-proxy"] };
 }
