@@ -79,6 +79,9 @@ export class ContentScanner {
     this.keywordIndex = new Map(this.keywords.keywords.map((k, i) => [k, i]));
   }
 
+  /** The verdicts of one rule's run in scan() (reused: scan() does not reenter). */
+  private readonly verdicts = new VerdictCache();
+
   /** Keywords of anchored rules, whose every position the prefilter records. */
   private readonly anchoredKeywords: Uint8Array;
   private readonly keywordIndex: Map<string, number>;
@@ -186,8 +189,14 @@ export class ContentScanner {
     const until = opts.window?.end ?? Number.POSITIVE_INFINITY;
     for (const rule of rules) {
       const off = this.disabled.has(rule.id);
+      // Per rule, not per match (issue 8: a flood runs the loop below 24,000 times per MB).
+      const group = rule.secretGroup;
+      const named = typeof group === "string";
+      const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
+      const priority = rule.generic ? 1 : 3;
       // The gates' verdict per value: a flood repeats one near-miss value thousands of times.
-      const verdicts = new Map<string, boolean>();
+      const verdicts = this.verdicts;
+      verdicts.clear();
       let matches: Iterable<RegExpMatchArray>;
       if (rule.anchored) {
         matches = anchoredMatches(text, this.keywordStarts(rule, lower, positions), rule.anchored);
@@ -198,18 +207,17 @@ export class ContentScanner {
       for (const m of matches) {
         const start = m.index ?? 0;
         if (start < from || start >= until) continue;
-        const secret =
-          typeof rule.secretGroup === "string" ? m.groups?.[rule.secretGroup] : m[rule.secretGroup];
+        const secret = named ? m.groups?.[group] : m[group as number];
         if (!secret) continue;
-        const at = start + Math.max(0, m[0].indexOf(secret));
         let ok = verdicts.get(secret);
         if (ok === undefined) {
           ok = this.accept(rule, secret);
           verdicts.set(secret, ok);
         }
         if (!ok) continue;
+        const line = index.lineOfSecret(start, m[0], secret);
         // After the gates: most texts have no accepted match, and so never build the marker index.
-        if (honour && index.allowed(at)) {
+        if (honour && index.allowedLine(line)) {
           opts.suppressed?.inlineAllow.add(secret);
           continue;
         }
@@ -217,7 +225,6 @@ export class ContentScanner {
           opts.suppressed?.config.add(secret);
           continue;
         }
-        const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
         out.push({
           ruleId: rule.id,
           provider: rule.provider,
@@ -226,12 +233,14 @@ export class ContentScanner {
           title: rule.title,
           remediation: rule.remediation,
           secret,
-          line: index.lineOf(at) + 1,
+          line: line + 1,
           valid: validator ? validator(secret) : undefined,
-          priority: rule.generic ? 1 : 3,
+          priority,
         });
       }
     }
+    // The cache holds slices of the text: let it go with the text.
+    this.verdicts.clear();
     return out;
   }
 
@@ -260,6 +269,44 @@ function* anchoredMatches(text: string, positions: number[], sticky: RegExp): Ge
     if (!m) continue;
     until = p + Math.max(1, m[0].length);
     yield m;
+  }
+}
+
+/**
+ * The gates' verdicts of recent values, by a cheap hash of the value (its length and three of its
+ * characters) in a fixed number of slots: a flood that repeats a value hits, and a flood of
+ * distinct values costs no map entry and no garbage per value (issue 8: a map of 24,000 values was
+ * a large part of a flood's cost). A value that misses is judged again: the gates are linear in
+ * the value, which lies in its match, so the scan stays linear whatever the hit rate.
+ */
+class VerdictCache {
+  private static readonly SLOTS = 256;
+  private readonly keys: (string | undefined)[] = new Array(VerdictCache.SLOTS).fill(undefined);
+  private readonly values = new Uint8Array(VerdictCache.SLOTS);
+  private used = false;
+
+  private static slot(value: string): number {
+    const n = value.length;
+    const h = n * 31 + value.charCodeAt(0) * 7 + value.charCodeAt(n >> 1) * 13 + value.charCodeAt(n - 1);
+    return h & (VerdictCache.SLOTS - 1);
+  }
+
+  get(value: string): boolean | undefined {
+    const i = VerdictCache.slot(value);
+    return this.keys[i] === value ? this.values[i] === 1 : undefined;
+  }
+
+  set(value: string, verdict: boolean): void {
+    const i = VerdictCache.slot(value);
+    this.keys[i] = value;
+    this.values[i] = verdict ? 1 : 0;
+    this.used = true;
+  }
+
+  clear(): void {
+    if (!this.used) return;
+    this.keys.fill(undefined);
+    this.used = false;
   }
 }
 
@@ -299,6 +346,19 @@ export class TextIndex {
       else hi = mid - 1;
     }
     return lo;
+  }
+
+  /**
+   * 0-based line of a secret found in a match that starts at `start`: where `match.indexOf(secret)`
+   * puts it (the match's start when it is not in the match). That offset lies in [start, start +
+   * match.length - secret.length]: when no line starts after `start` in that span (a match on one
+   * line, the common case), the search is skipped.
+   */
+  lineOfSecret(start: number, match: string, secret: string): number {
+    const line = this.lineOf(start);
+    const next = this.starts![line + 1];
+    if (next === undefined || next > start + match.length - secret.length) return line;
+    return this.lineOf(start + Math.max(0, match.indexOf(secret)));
   }
 
   /**
