@@ -77,7 +77,7 @@ function repeat(unit, bytes, tail = "") {
 }
 
 /** Findings a file lists per rule (100); the rest are counted in one issue. */
-const { MAX_LISTED } = await import(dist("core/scan.js"));
+const { MAX_LISTED } = await import(dist("capabilities/inventory/index.js"));
 
 /**
  * What a file of `n` detections of one rule reports: min(n, MAX_LISTED) findings, and one issue
@@ -221,8 +221,8 @@ function scanArgs(root, output) {
 
 async function child(o) {
   const { runCli } = await import(dist("cli/program.js"));
-  const { defaultRules } = await import(dist("detectors/rules.js"));
-  const { runInventory } = await import(dist("core/scan.js"));
+  const { defaultRules } = await import(dist("rules/catalog.js"));
+  const { runInventory } = await import(dist("capabilities/inventory/index.js"));
   const { selfAccess } = await import(dist("sources/access.js"));
   const work = mkdtempSync(join(tmpdir(), "aa-adversarial-"));
   const output = join(work, "report.json");
@@ -379,7 +379,7 @@ function runChild(o, from, onLine) {
 }
 
 async function parent(o) {
-  const { defaultRules } = await import(dist("detectors/rules.js"));
+  const { defaultRules } = await import(dist("rules/catalog.js"));
   const list = cases(defaultRules(), o.mb);
   printMachine();
   console.log(
