@@ -77,7 +77,11 @@ export class ContentScanner {
       if (this.rulesOf[i]!.some((r) => r.anchored)) this.anchoredKeywords[i] = 1;
     });
     this.keywordIndex = new Map(this.keywords.keywords.map((k, i) => [k, i]));
+    for (const rule of this.rules) this.compiled.set(rule, compileNumbered(rule));
   }
+
+  /** Each rule's regexes with numbered groups only (see compileNumbered). */
+  private readonly compiled = new Map<ContentRule, NumberedRule>();
 
   /** The verdicts of one rule's run in scan() (reused: scan() does not reenter). */
   private readonly verdicts = new VerdictCache();
@@ -126,10 +130,13 @@ export class ContentScanner {
         const starts = positions.starts.get(this.keywordIndex.get(k) ?? -1);
         if (starts?.length) found.push(starts);
       }
-      // One keyword occurred: its record is already the answer (anchoredMatches only reads it).
+      // One keyword occurred: its record is already the answer (the scan only reads it).
       if (found.length === 1) return found[0]!;
-      lists = found.length;
-      for (const starts of found) for (let i = 0; i < starts.length; i++) out.push(starts[i]!);
+      // Each record is ascending: merged, not concatenated and sorted (a flood records 24,000
+      // starts of one keyword and a few of the others, issue 8).
+      let merged: number[] = found[0] ?? [];
+      for (let k = 1; k < found.length; k++) merged = mergeAscending(merged, found[k]!);
+      return merged;
     } else {
       // latin1 and ASCII lower-casing keeps every offset where it was.
       const text = lower();
@@ -189,41 +196,35 @@ export class ContentScanner {
     const until = opts.window?.end ?? Number.POSITIVE_INFINITY;
     for (const rule of rules) {
       const off = this.disabled.has(rule.id);
-      // Per rule, not per match (issue 8: a flood runs the loop below 24,000 times per MB).
-      const group = rule.secretGroup;
-      const named = typeof group === "string";
+      // Per rule, not per match (issue 8: a flood runs the body below 24,000 times per MB).
+      const compiled = this.compiled.get(rule) ?? compileNumbered(rule);
+      const group = compiled.group;
+      const byName = typeof group === "string";
       const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
       const priority = rule.generic ? 1 : 3;
       // The gates' verdict per value: a flood repeats one near-miss value thousands of times.
       const verdicts = this.verdicts;
       verdicts.clear();
-      let matches: Iterable<RegExpMatchArray>;
-      if (rule.anchored) {
-        matches = anchoredMatches(text, this.keywordStarts(rule, lower, positions), rule.anchored);
-      } else {
-        rule.regex.lastIndex = 0;
-        matches = text.matchAll(rule.regex);
-      }
-      for (const m of matches) {
-        const start = m.index ?? 0;
-        if (start < from || start >= until) continue;
-        const secret = named ? m.groups?.[group] : m[group as number];
-        if (!secret) continue;
+      const judge = (m: RegExpExecArray): void => {
+        const start = m.index;
+        if (start < from || start >= until) return;
+        const secret = byName ? m.groups?.[group] : m[group as number];
+        if (!secret) return;
         let ok = verdicts.get(secret);
         if (ok === undefined) {
           ok = this.accept(rule, secret);
           verdicts.set(secret, ok);
         }
-        if (!ok) continue;
+        if (!ok) return;
         const line = index.lineOfSecret(start, m[0], secret);
         // After the gates: most texts have no accepted match, and so never build the marker index.
         if (honour && index.allowedLine(line)) {
           opts.suppressed?.inlineAllow.add(secret);
-          continue;
+          return;
         }
         if (off) {
           opts.suppressed?.config.add(secret);
-          continue;
+          return;
         }
         out.push({
           ruleId: rule.id,
@@ -237,6 +238,32 @@ export class ContentScanner {
           valid: validator ? validator(secret) : undefined,
           priority,
         });
+      };
+      if (compiled.anchored) {
+        // The sticky regex tried at every occurrence of the keywords, in text order and not
+        // overlapping, as a global regex over the whole text would find them. Each match is
+        // garbage as soon as it is judged (issue 8: holding a flood's matches in one array made
+        // the collector the main cost).
+        const starts = this.keywordStarts(rule, lower, positions);
+        const sticky = compiled.anchored;
+        let next = 0;
+        for (let i = 0; i < starts.length; i++) {
+          const p = starts[i]!;
+          if (p < next) continue;
+          sticky.lastIndex = p;
+          const m = sticky.exec(text);
+          if (m === null) continue;
+          next = p + Math.max(1, m[0].length);
+          judge(m);
+        }
+      } else {
+        const re = compiled.regex;
+        re.lastIndex = 0;
+        for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+          // An empty match moves on by one, as matchAll does.
+          if (m[0].length === 0) re.lastIndex++;
+          judge(m);
+        }
       }
     }
     // The cache holds slices of the text: let it go with the text.
@@ -251,24 +278,6 @@ export class ContentScanner {
     if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) return false;
     if (rule.generic && !looksRandom(secret)) return false;
     return true;
-  }
-}
-
-/**
- * The matches of a sticky regex tried at every occurrence of the keywords, in text order and not
- * overlapping, as a global regex over the whole text would find them. Lazy: each match is garbage
- * as soon as it is judged (issue 8: holding a flood's matches in one array made the collector the
- * main cost).
- */
-function* anchoredMatches(text: string, positions: number[], sticky: RegExp): Generator<RegExpMatchArray> {
-  let until = 0;
-  for (const p of positions) {
-    if (p < until) continue;
-    sticky.lastIndex = p;
-    const m = sticky.exec(text);
-    if (!m) continue;
-    until = p + Math.max(1, m[0].length);
-    yield m;
   }
 }
 
@@ -400,4 +409,125 @@ function lineStarts(text: string): Int32Array {
 /** True when an inline-allow marker covers the offset (see TextIndex; one-off use, builds an index). */
 export function hasInlineAllow(text: string, index: number): boolean {
   return new TextIndex(text).allowed(index);
+}
+
+/** Two ascending arrays as one ascending array (duplicates kept). */
+function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
+  const out = new Array<number>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
+
+/** A rule's regexes as the scan runs them. */
+export interface NumberedRule {
+  regex: RegExp;
+  anchored?: RegExp;
+  /** The secret's capture group: a number, or a name when the regex kept its names. */
+  group: number | string;
+}
+
+/**
+ * The rule's regexes with every named group turned into a plain numbered one (and `\k<name>` into
+ * its number), and the secret group as a number. Same matches, same groups: names only change how
+ * a match exposes them. A regex with names builds a `groups` dictionary per match and is read by a
+ * keyed lookup; a flood makes 24,000 matches per MB (issue 8). A source this cannot renumber
+ * safely keeps its names (the test checks every packaged rule on its examples both ways).
+ */
+export function compileNumbered(rule: ContentRule): NumberedRule {
+  const unnamed = withoutNames(rule.regex.source);
+  const group =
+    typeof rule.secretGroup === "number" ? rule.secretGroup : unnamed?.groups.get(rule.secretGroup);
+  if (unnamed && group !== undefined) {
+    try {
+      return {
+        regex: new RegExp(unnamed.source, rule.regex.flags),
+        ...(rule.anchored ? { anchored: new RegExp(unnamed.source, rule.anchored.flags) } : {}),
+        group,
+      };
+    } catch {
+      // Falls through to the named regexes.
+    }
+  }
+  return {
+    regex: rule.regex,
+    ...(rule.anchored ? { anchored: rule.anchored } : {}),
+    group: rule.secretGroup,
+  };
+}
+
+/**
+ * `source` with `(?<name>` as `(` and `\k<name>` as `(?:\N)`, and each name's group number; or
+ * undefined when the source holds a construct this does not renumber (a `\k` inside a class).
+ */
+export function withoutNames(source: string): { source: string; groups: Map<string, number> } | undefined {
+  const groups = new Map<string, number>();
+  // Pass 1: number the groups in the order of their opening parentheses.
+  let count = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      continue;
+    }
+    if (c === "[") inClass = true;
+    else if (c === "(") {
+      if (source[i + 1] !== "?") count++;
+      else if (source[i + 2] === "<" && source[i + 3] !== "=" && source[i + 3] !== "!") {
+        const end = source.indexOf(">", i + 3);
+        if (end === -1) return undefined;
+        count++;
+        groups.set(source.slice(i + 3, end), count);
+      }
+    }
+  }
+  if (groups.size === 0) return { source, groups };
+  // Pass 2: rewrite.
+  let out = "";
+  inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "\\") {
+      if (!inClass && source[i + 1] === "k" && source[i + 2] === "<") {
+        const end = source.indexOf(">", i + 3);
+        const n = end === -1 ? undefined : groups.get(source.slice(i + 3, end));
+        if (n === undefined) return undefined;
+        out += `(?:\\${n})`;
+        i = end;
+        continue;
+      }
+      if (inClass && source[i + 1] === "k") return undefined;
+      out += c + (source[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      out += c;
+      continue;
+    }
+    if (c === "[") inClass = true;
+    if (
+      c === "(" &&
+      source[i + 1] === "?" &&
+      source[i + 2] === "<" &&
+      source[i + 3] !== "=" &&
+      source[i + 3] !== "!"
+    ) {
+      out += "(";
+      i = source.indexOf(">", i + 3);
+      continue;
+    }
+    out += c;
+  }
+  return { source: out, groups };
 }
