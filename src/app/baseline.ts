@@ -37,7 +37,9 @@ export async function runBaseline(request: BaselineRequest, ctx: AppContext): Pr
     throw new UsageError("baseline --demo needs --output FILE", "the demo sandbox is read-only package data");
   }
   // The existing baseline is read below for its reasons, not to mark findings as accepted.
-  const scan: ScanRequest = { ...request.scan, baseline: false, updateBaseline: false };
+  // Every finding is listed (no cap of 100 per rule and file): a file's 101st finding of a rule is
+  // accepted like its first, or `scan` would fail on it right after `baseline` (issue 9 review).
+  const scan: ScanRequest = { ...request.scan, baseline: false, updateBaseline: false, listAll: true };
   const { report, config, loaded } = await runScan(scan, ctx);
   const root = report.target.root;
   const path = request.output

@@ -95,6 +95,8 @@ export interface ScanRequest {
   baseline?: string | false;
   /** Prune stale baseline entries and write the file back. */
   updateBaseline?: boolean;
+  /** List every finding: no listing cap per rule and file (the baseline records every one). */
+  listAll?: boolean;
 }
 
 /** The world the use case runs in; tests pass their own. */
@@ -376,6 +378,7 @@ function inventoryStep(
     disabledRules: new Set(scope === "all" ? config.rules.disable : []),
     severityOverrides: scope === "all" ? config.rules.severity : {},
     accepted: run.accepted,
+    ...(request.listAll ? { listAll: true } : {}),
     onFile: ctx.onFile,
   });
 }

@@ -7,7 +7,19 @@ import type { Access } from "./access.js";
 /** A detection with the place it was found. */
 export interface Located extends Detection {
   location: Location;
+  /**
+   * Set on a carrier, not a finding: the further distinct secrets of this rule (and validity) in
+   * this file, beyond the MAX_LISTED a file lists (see scanClaimed). The inventory registers each
+   * with the redactor and counts them in the file's issue; none is listed.
+   */
+  counted?: string[];
 }
+
+/**
+ * Findings of one rule listed per file (issue 8); the rest are counted in an issue. A flood an
+ * agent can write holds 24,000 tokens in one MB.
+ */
+export const MAX_LISTED = 100;
 
 export interface ScanLimits {
   /** Files larger than this are skipped (recorded in issues) unless 0 = no cap. */
@@ -25,6 +37,11 @@ export interface ScanLimits {
   concurrency: number;
   /** Worker threads for big tree scans; 0 or absent = scan on the main thread. */
   workers?: number;
+  /**
+   * Make every detection a Located, none counted only: a baseline is in use, and whether a finding
+   * is accepted (and so which cap it counts against) needs its fingerprint (capabilities/inventory).
+   */
+  listAll?: boolean;
 }
 
 /** Everything a source needs; sources are the only code that reads the world. */

@@ -7,7 +7,7 @@ import { PARSERS } from "../detect/parsers/index.js";
 import type { Detection, PathRule } from "../rules/types.js";
 import { assertOpenedUnder, OutsideSystemRoot } from "../util/confine.js";
 import { safeMessage } from "../util/errors.js";
-import type { Located, SourceContext } from "./context.js";
+import { type Located, MAX_LISTED, type SourceContext } from "./context.js";
 
 const SNIFF_BYTES = 8000;
 /** Files up to this size are read whole; larger ones stream in chunks with an overlap. */
@@ -231,8 +231,32 @@ export async function scanClaimed(t: FileTarget, ctx: ReadContext): Promise<Loca
   // Each detection becomes its Located in place: a copy of every field per detection was a large
   // part of a flood's cost (issue 8: 24,000 findings in a 1 MB file). The detections are this
   // file's own, fresh from the scan.
+  //
+  // A file lists at most MAX_LISTED detections of a rule (and validity); the rest of them ride on
+  // one carrier per rule, as bare secret values (issue 8: a flood of 24,000 values per MB built a
+  // Located, a location and an array slot per value, and copied them out of the workers). Counted
+  // in file order, after the dedupe, as the inventory counts.
+  const listAll = ctx.limits.listAll === true;
+  let perRule: Map<string, Located> | undefined;
+  let counts: Map<string, number> | undefined;
   for (const d of bestPerSecret(enabled).values()) {
     const l = d as Located;
+    if (!listAll) {
+      const key = d.valid === false ? `${d.ruleId}\0i` : d.ruleId;
+      counts ??= new Map();
+      const n = (counts.get(key) ?? 0) + 1;
+      counts.set(key, n);
+      if (n > MAX_LISTED) {
+        perRule ??= new Map();
+        const carrier = perRule.get(key);
+        if (carrier) {
+          carrier.counted!.push(d.secret);
+          continue;
+        }
+        l.counted = [d.secret];
+        perRule.set(key, l);
+      }
+    }
     l.location = { source: t.source, path: t.reportPath, line: d.line, name: d.name };
     located.push(l);
   }
@@ -434,7 +458,20 @@ function detectInBuffer(buf: Buffer, sniffed: Sniffed, t: FileTarget, ctx: ReadC
     if (rules.length)
       for (const d of ctx.scanner.scan(utf16, { rules, positions, suppressed: ctx.sink })) out.push(d);
   }
-  if (utf16 !== undefined || buf.includes(0)) {
+  if (utf16 !== undefined && sniffed.kind === "utf16" && strippedIsDecoded(buf, sniffed, utf16)) {
+    // The bytes without their NULs are the BOM's bytes, then the decoded text itself: only a match
+    // near the start can differ (its look-behind sees the BOM's bytes instead of the start), within
+    // the context a chunked read also relies on (CHUNK_CONTEXT; issue 8: the second full scan
+    // doubled the cost of a UTF-16 flood).
+    if (sniffed.bomBytes > 0) {
+      const head = stripNuls(buf.subarray(0, Math.min(buf.length, sniffed.bomBytes + 2 * CHUNK_OVERLAP)));
+      const found = ctx.scanner.scan(head.toString("latin1"), {
+        window: { start: 0, end: sniffed.bomBytes + CHUNK_CONTEXT },
+        suppressed: ctx.sink,
+      });
+      for (const d of found) out.push(d);
+    }
+  } else if (utf16 !== undefined || buf.includes(0)) {
     // The bytes without their NULs as well: ASCII inside UTF-16 at any alignment (no BOM, a stray
     // byte that shifts the code units, UTF-16 after an ASCII head) and ASCII after a BOM read the
     // same there as plain text, with the same line numbers (only 0x00 bytes go).
@@ -452,6 +489,16 @@ function scanBytes(buf: Buffer, ctx: ReadContext): Detection[] {
   if (!rules.length) return [];
   return fromLatin1View(ctx.scanner.scan(buf.toString("latin1"), { rules, positions, suppressed: ctx.sink }));
 }
+
+/**
+ * True when the bytes without their NULs are exactly the BOM's bytes followed by the decoded text:
+ * an even number of bytes after the BOM, and a text of ASCII characters other than NUL (each code
+ * unit is then its byte and one 0x00).
+ */
+function strippedIsDecoded(buf: Buffer, sniffed: Sniffed & { kind: "utf16" }, text: string): boolean {
+  return (buf.length - sniffed.bomBytes) % 2 === 0 && !NOT_ASCII_OR_NUL.test(text);
+}
+const NOT_ASCII_OR_NUL = /[^\x01-\x7f]/;
 
 /** The bytes without their 0x00 bytes (a copy; the input is left as it is). */
 function stripNuls(buf: Buffer): Buffer {

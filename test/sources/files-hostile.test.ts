@@ -139,6 +139,44 @@ describe("UTF-16 files", () => {
     });
   }
 
+  // Issue 8 (speed): for ASCII text, the bytes without their NULs are the BOM and the decoded text,
+  // so that view is scanned only near the start. Whatever the encoding, a UTF-16 file finds what
+  // its UTF-8 twin finds, at the same lines: a token at the very start, in the middle, at the end;
+  // with a non-ASCII character (both views scanned whole) and with a stray last byte.
+  it("finds what the UTF-8 twin finds, at the start, middle and end, on either path", async () => {
+    const files: Record<string, string | Buffer> = {};
+    const bodies = {
+      ascii: (t: string[]) =>
+        `${t[0]} first\n${"filler line\n".repeat(3000)}mid=${t[1]}\n${"x ".repeat(5000)}\nlast ${t[2]}`,
+      accented: (t: string[]) => `${t[0]} première\n${"ligne\n".repeat(3000)}mid=${t[1]}\nfin ${t[2]}`,
+    };
+    for (const [kind, make] of Object.entries(bodies)) {
+      const text = make([ghToken(), ghToken(), ghToken()]);
+      files[`${kind}.utf8.cfg`] = text;
+      for (const [name, encode] of Object.entries(encodings))
+        files[`${kind}.${name.replace(/ /g, "-")}.cfg`] = encode(text);
+      files[`${kind}.stray-byte.cfg`] = Buffer.concat([encodings["LE with BOM"]!(text), Buffer.from("Z")]);
+    }
+    const res = await inventory({ sources: ["tree"], root: tree(files) });
+    expect(res.issues).toEqual([]);
+    for (const kind of Object.keys(bodies)) {
+      const of = (file: string) =>
+        res.findings
+          .filter((f) => f.location.path === file)
+          .map((f) => `${f.ruleId}:${f.location.line}:${f.fingerprint.length}`)
+          .sort();
+      const twin = of(`${kind}.utf8.cfg`);
+      expect(twin).toEqual([
+        "github-pat-classic:1:24",
+        "github-pat-classic:3002:24",
+        `github-pat-classic:${kind === "ascii" ? 3004 : 3003}:24`,
+      ]);
+      for (const name of [...Object.keys(encodings).map((n) => n.replace(/ /g, "-")), "stray-byte"]) {
+        expect(of(`${kind}.${name}.cfg`), `${kind} ${name}`).toEqual(twin);
+      }
+    }
+  });
+
   it("finds ASCII after a UTF-16 BOM, and UTF-16 after an ASCII head at an odd offset", async () => {
     const a = ghToken();
     const b = ghToken();

@@ -4,7 +4,7 @@ import { ContentScanner, type SuppressedCounts } from "../../detect/content.js";
 import { activeRedactor, maskRandomRuns, Redactor } from "../../detect/redact.js";
 import { defaultRules, type RuleSet } from "../../rules/catalog.js";
 import type { Access } from "../../sources/access.js";
-import type { Located, ScanLimits, SourceContext } from "../../sources/context.js";
+import { type Located, MAX_LISTED, type ScanLimits, type SourceContext } from "../../sources/context.js";
 import { scanEnv } from "../../sources/env.js";
 import { scanHome } from "../../sources/home.js";
 import { SOURCE_EXTRA } from "../../sources/registry.js";
@@ -26,6 +26,8 @@ export interface ScanOptions {
   severityOverrides?: Readonly<Record<string, Severity>>;
   /** Fingerprints of the accepted inventory (baseline). */
   accepted?: ReadonlySet<string>;
+  /** List every finding, none counted only: `baseline` records each one (no listing cap). */
+  listAll?: boolean;
   onFile?: (bytes: number) => void;
   /** Clock, replaceable in tests. */
   now?: () => number;
@@ -87,8 +89,8 @@ export interface InventoryResult {
   redactor?: Redactor;
 }
 
-/** Findings of one rule listed per file; the rest are counted in an issue (see runInventory). */
-export const MAX_LISTED = 100;
+/** Findings of one rule listed per file; the rest are counted in an issue (see Lister). */
+export { MAX_LISTED };
 
 /** Runs the selected secret sources and returns redacted findings. Raw secrets do not leave here. */
 export async function runInventory(opts: ScanOptions): Promise<InventoryResult> {
@@ -98,12 +100,16 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
   const located = await runSources(opts.sources, ctx);
   // Every secret found, also those of disabled rules: switching a rule off does not make its
   // secret printable in a file name (issue 8).
-  for (let i = 0; i < located.length; i++) redactor.add(located[i]!.secret);
-  const lister = new Lister(opts, redactor);
+  for (let i = 0; i < located.length; i++) {
+    const d = located[i]!;
+    if (d.counted) for (let k = 0; k < d.counted.length; k++) redactor.add(d.counted[k]!);
+    else redactor.add(d.secret);
+  }
+  const lister = new Lister(opts, redactor, opts.listAll === true);
   for (let i = 0; i < located.length; i++) {
     const d = located[i]!;
     if (opts.disabledRules?.has(d.ruleId) || (d.viaRuleId && opts.disabledRules?.has(d.viaRuleId))) {
-      ctx.suppressed!.config++;
+      ctx.suppressed!.config += d.counted?.length ?? 1;
       continue;
     }
     lister.add(d);
@@ -131,7 +137,8 @@ function sourceContext(opts: ScanOptions): SourceContext {
     systemRoot: opts.systemRoot,
     env: opts.env,
     access: opts.access,
-    limits: opts.limits,
+    // With a baseline, every detection is judged by its fingerprint before the listing cap (Lister).
+    limits: opts.listAll || opts.accepted?.size ? { ...opts.limits, listAll: true } : opts.limits,
     issues: [],
     stats: { files: 0, bytes: 0 },
     suppressed: { config: 0, inlineAllow: 0 },
@@ -184,15 +191,21 @@ class Lister {
   constructor(
     private readonly opts: Pick<ScanOptions, "accepted" | "severityOverrides">,
     private readonly redactor: Redactor,
+    private readonly uncapped: boolean,
   ) {
     this.#judgeFirst = opts.accepted !== undefined && opts.accepted.size > 0;
   }
 
   add(d: Located): void {
+    if (d.counted) {
+      // A file's detections beyond the cap, counted where the file was read (sources/files.ts).
+      this.#count(d, false, d.counted.length);
+      return;
+    }
     let f: Finding | undefined;
     if (d.location.path !== undefined) {
       if (this.#judgeFirst) f = this.#build(d);
-      if (this.#count(d, f?.accepted ?? false) > MAX_LISTED) return;
+      if (this.#count(d, f?.accepted ?? false) > MAX_LISTED && !this.uncapped) return;
     }
     f ??= this.#build(d);
     if (!this.#byFingerprint.has(f.fingerprint)) this.#byFingerprint.set(f.fingerprint, f);
@@ -224,7 +237,7 @@ class Lister {
   }
 
   /** This detection's number among its file's detections of the same rule and class. */
-  #count(d: Located, accepted: boolean): number {
+  #count(d: Located, accepted: boolean, by = 1): number {
     const loc = d.location;
     if (this.#counts === undefined || loc.path !== this.#lastPath || loc.source !== this.#lastSource) {
       this.#lastSource = loc.source;
@@ -239,7 +252,7 @@ class Lister {
     const invalid = d.valid === false;
     const capKey =
       invalid || accepted ? `${d.ruleId}\0${invalid ? "i" : ""}${accepted ? "a" : ""}` : d.ruleId;
-    const n = (this.#counts.get(capKey) ?? 0) + 1;
+    const n = (this.#counts.get(capKey) ?? 0) + by;
     this.#counts.set(capKey, n);
     return n;
   }

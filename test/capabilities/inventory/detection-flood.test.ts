@@ -63,7 +63,13 @@ describe("a tree with 200,000 detections", () => {
     pool.submit({ abs, reportPath: "flood/creds.txt", source: "tree", st: statSync(abs) }, undefined);
     const { located, issues } = await pool.drain();
     expect(issues).toEqual([]);
-    expect(located.length).toBe(N);
+    // MAX_LISTED detections, then one carrier with the rest as bare values (sources/files.ts).
+    expect(located.length).toBe(MAX_LISTED + 1);
+    expect(located.slice(0, MAX_LISTED).every((d) => d.counted === undefined)).toBe(true);
+    expect(located[MAX_LISTED]!.counted).toHaveLength(N - MAX_LISTED);
+    expect(
+      new Set([...located.slice(0, MAX_LISTED).map((d) => d.secret), ...located[MAX_LISTED]!.counted!]).size,
+    ).toBe(N);
     expect(ctx.stats.files).toBe(1);
   });
 });
