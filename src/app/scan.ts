@@ -220,7 +220,11 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
     inventory.redactor ?? runRedactor(),
   );
   if (baseline && request.inventory)
-    await reconcileBaseline(request, ctx, report, baseline, sources, where.root);
+    await reconcileBaseline(request, ctx, report, baseline, {
+      sources,
+      root: where.root,
+      counted: inventory.counted,
+    });
   report.policy = reportPolicy({
     config: loaded.config,
     ...(loaded.file ? { configPath: displayPath(loaded.file, where.root) } : {}),
@@ -478,10 +482,16 @@ async function reconcileBaseline(
   ctx: AppContext,
   report: AuditReport,
   baseline: OpenBaseline,
-  sources: ReadonlySet<SourceName>,
-  root: string,
+  run: { sources: ReadonlySet<SourceName>; root: string; counted?: ReadonlySet<string> },
 ): Promise<void> {
-  const stale = staleEntries(baseline.file, report.findings, sources, request.egress !== undefined);
+  const { root } = run;
+  const stale = staleEntries(
+    baseline.file,
+    report.findings,
+    run.sources,
+    request.egress !== undefined,
+    run.counted,
+  );
   const where = displayPath(baseline.path, root);
   if (request.updateBaseline) {
     if (!stale.length) return;

@@ -339,8 +339,11 @@ export function staleEntries(
   findings: readonly Finding[],
   ran: ReadonlySet<SourceName>,
   probed = false,
+  /** Fingerprints found but not listed (accepted findings past a file's listing cap). */
+  alsoFound: ReadonlySet<string> = new Set(),
 ): BaselineEntry[] {
   const current = new Set(findings.map((f) => f.fingerprint));
+  for (const fp of alsoFound) current.add(fp);
   return baseline.entries.filter((e) => couldSee(e, ran, probed) && !current.has(e.fingerprint));
 }
 

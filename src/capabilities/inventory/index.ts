@@ -83,6 +83,11 @@ export interface InventoryResult {
   /** Matches kept out of the findings by disabled rules and inline allow markers (issue 8 item 9). */
   suppressed: SuppressedCounts;
   /**
+   * Fingerprints of findings judged but not listed: accepted ones past a file's listing cap (with
+   * a baseline, every finding is judged). The baseline's stale check counts them as found.
+   */
+  counted?: ReadonlySet<string>;
+  /**
    * Holds the secret values this inventory found, unreadable (issue 8): buildReport() masks them
    * wherever they occur in a name or path, and the CLI's output boundary scrubs every written text.
    */
@@ -123,6 +128,7 @@ export async function runInventory(opts: ScanOptions): Promise<InventoryResult> 
     issues,
     stats: ctx.stats,
     suppressed: ctx.suppressed!,
+    counted: lister.countedFingerprints,
     redactor,
   };
 }
@@ -184,6 +190,8 @@ class Lister {
   readonly #hashes = new Map<string, string>();
   readonly #listed = new Map<string, { path: string; counts: Map<string, number> }>();
   readonly #judgeFirst: boolean;
+  /** Fingerprints of judged findings past the cap (see InventoryResult.counted). */
+  readonly countedFingerprints = new Set<string>();
   #lastSource: string | undefined;
   #lastPath: string | undefined;
   #counts: Map<string, number> | undefined;
@@ -205,7 +213,10 @@ class Lister {
     let f: Finding | undefined;
     if (d.location.path !== undefined) {
       if (this.#judgeFirst) f = this.#build(d);
-      if (this.#count(d, f?.accepted ?? false) > MAX_LISTED && !this.uncapped) return;
+      if (this.#count(d, f?.accepted ?? false) > MAX_LISTED && !this.uncapped) {
+        if (f) this.countedFingerprints.add(f.fingerprint);
+        return;
+      }
     }
     f ??= this.#build(d);
     if (!this.#byFingerprint.has(f.fingerprint)) this.#byFingerprint.set(f.fingerprint, f);
