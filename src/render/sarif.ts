@@ -179,8 +179,10 @@ function findingRule(id: string, list: Finding[]): SarifRule {
 }
 
 /**
- * A rule of the catalog: its own title and remediation; its level is the config's re-rating when
- * there is one, raised to its most severe finding (what GitHub ranks the alert by).
+ * A rule of the catalog: its own title and remediation. Its level is that of its most severe
+ * finding (what GitHub ranks the alert by: a token that fails its checksum is `info`, and so is
+ * its rule when that is all it found); a rule without findings has the config's re-rating, or
+ * its catalog severity.
  */
 function catalogRule(
   d: RuleDescriptor,
@@ -188,7 +190,10 @@ function catalogRule(
   policy: AuditReport["policy"],
 ): SarifRule {
   let severity = policy?.severityOverrides.find((o) => o.ruleId === d.id)?.severity ?? d.severity;
-  for (const f of list ?? []) if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[severity]) severity = f.severity;
+  if (list?.length) {
+    severity = list[0]!.severity;
+    for (const f of list) if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[severity]) severity = f.severity;
+  }
   const step = stepNumber(d.control);
   const off = policy?.config?.scope === "all" && policy.disabledRules.includes(d.id);
   return {

@@ -217,3 +217,42 @@ describe("rule names (issue 9)", () => {
     }
   }, 120_000);
 });
+
+describe("a catalog rule's security-severity (issue 9 review)", () => {
+  it("follows its most severe finding: a token failing its checksum (info) does not rank its rule as high", async () => {
+    const { cli } = await import("../helpers/cli.js");
+    const { tempTree } = await import("../helpers/tmp.js");
+    // A GitHub classic token shape whose CRC32 suffix is wrong: an info finding (built at run time).
+    const fake = `${["gh", "p_"].join("")}Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmNbVc`;
+    const t = tempTree({ "work/app.py": `token = "${fake}"\n`, "home/.keep": "" });
+    try {
+      const r = await cli([
+        "scan",
+        "--root",
+        join(t.dir, "work"),
+        "--home",
+        join(t.dir, "home"),
+        "--no-env",
+        "--sources",
+        "tree",
+        "--format",
+        "sarif",
+        "--exit-zero",
+      ]);
+      const run = JSON.parse(r.stdout).runs[0];
+      const rule = run.tool.driver.rules.find((x: { id: string }) => x.id === "github-pat-classic");
+      expect(
+        run.results
+          .filter((x: { ruleId: string }) => x.ruleId === "github-pat-classic")
+          .map((x: { level: string }) => x.level),
+      ).toEqual(["note"]);
+      expect(rule.properties["security-severity"]).toBe("0.0");
+      expect(rule.defaultConfiguration).toEqual({ level: "note" });
+      // A rule without findings keeps its catalog severity.
+      const none = run.tool.driver.rules.find((x: { id: string }) => x.id === "gitlab-pat");
+      expect(none.properties["security-severity"]).toBe("9.5");
+    } finally {
+      t.cleanup();
+    }
+  });
+});
