@@ -176,6 +176,15 @@ const list = [
       "Run an allowlisting proxy (squid, smokescreen, sandbox-runtime) and point the agent at it with HTTPS_PROXY/HTTP_PROXY; allow only it through the firewall.",
   },
   {
+    id: "egress-proxy-unreachable",
+    title: "The configured egress proxy cannot be reached: the agent has no working allowlisted way out",
+    severity: "medium",
+    control: "egress-proxy",
+    kind: "egress",
+    remediation:
+      "Start the proxy or fix HTTPS_PROXY/HTTP_PROXY to point at it; a dead proxy is no control, and anyone who can set the agent's environment can point it at one to hide a missing proxy.",
+  },
+  {
     id: "egress-proxy-allows-canary",
     title: "The proxy lets a canary through",
     severity: "high",

@@ -144,7 +144,7 @@ describe("agent-audit probe", () => {
     }
   });
 
-  it("an unreachable proxy makes step 3 an error, never a pass", async () => {
+  it("an unreachable proxy fails step 3 with a finding, as a missing proxy does (issue 9 review)", async () => {
     const r = await cli([
       ...base(),
       "--proxy",
@@ -153,12 +153,18 @@ describe("agent-audit probe", () => {
       "json",
     ]);
     const report = JSON.parse(r.stdout);
+    const unreachable = report.findings.filter(
+      (f: { ruleId: string }) => f.ruleId === "egress-proxy-unreachable",
+    );
+    expect(unreachable.map((f: { severity: string; fix: unknown }) => [f.severity, f.fix])).toEqual([
+      ["medium", { target: "egress-proxy" }],
+    ]);
     expect(report.checklist[2]).toEqual({
       step: 3,
       id: "egress-proxy",
-      status: "error",
-      summary: `the proxy http://127.0.0.1:${closedProxy} is unreachable (refused (ECONNREFUSED))`,
-      evidence: [],
+      status: "fail",
+      summary: `the proxy http://127.0.0.1:${closedProxy} is unreachable (refused (ECONNREFUSED)): the agent has no working proxy`,
+      evidence: [unreachable[0].fingerprint],
     });
     expect(report.egress.posture).toBe("kernel-enforced-no-proxy");
   });

@@ -84,6 +84,7 @@ describe("the rule ids declared in code", () => {
       "egress-metadata-reachable",
       "egress-ipv6-unfiltered",
       "egress-proxy-missing",
+      "egress-proxy-unreachable",
       "egress-proxy-allows-canary",
       "egress-proxy-allows-ip-literal",
       "egress-proxy-allows-metadata",

@@ -247,7 +247,7 @@ describe.skipIf(!runLab)("egress lab: real namespaces, nftables and squid", () =
     expect(steps(r)["egress-proxy"]).toBe("error");
   });
 
-  it("an unreachable proxy gives error outcomes, never a pass", async () => {
+  it("an unreachable proxy gives error outcomes and fails step 3, never a pass", async () => {
     const r = await probe("firewall+proxy", ["--proxy", `http://labuser:labpass@${ADDR.proxy}:3129`], "", 0);
     const viaProxy = r.probes.filter((p) => p.via === "proxy");
     expect(new Set(viaProxy.map((p) => p.outcome))).toEqual(new Set(["error"]));
@@ -255,7 +255,8 @@ describe.skipIf(!runLab)("egress lab: real namespaces, nftables and squid", () =
       new Set([`proxy-unreachable (timeout) via http://${ADDR.proxy}:3129`]),
     );
     expect(r.egress.posture).toBe("kernel-enforced-no-proxy");
-    expect(steps(r)["egress-proxy"]).toBe("error");
+    expect(steps(r)["egress-proxy"]).toBe("fail");
+    expect(r.findings.map((f) => f.ruleId)).toContain("egress-proxy-unreachable");
   });
 
   it("table output never shows the proxy's userinfo either", async () => {

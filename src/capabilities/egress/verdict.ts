@@ -348,7 +348,35 @@ function proxyStep(
       evidence: evidence["default-deny-egress"],
     };
   }
+  if (proxied.length > 0 && proxied.every((r) => r.run.proxyUnreachable)) {
+    // Every probe through the proxy failed to connect to it: no working proxy, which is what a
+    // missing proxy is (issue 9 review: an agent that sets HTTPS_PROXY to a dead port turned the
+    // missing-proxy finding into an error step and a clean exit).
+    const f = proxyUnreachable(proxied[0]!);
+    if (!findings.some((x) => x.control === "egress-proxy")) findings.push(f);
+    return {
+      status: "fail",
+      summary: `the proxy ${proxied[0]!.spec.proxy ?? ""} is unreachable ${proxied[0]!.run.detail.replace(/^proxy-unreachable /, "")}: the agent has no working proxy`,
+      evidence: [f.fingerprint],
+    };
+  }
   return proxyUndecided(p, direct, proxied, allowedProbes.length, evidence);
+}
+
+/** A configured proxy that refuses every connection, as a finding of step 3. */
+function proxyUnreachable(r: ProbeResult): Finding {
+  const rule = CODE_RULES["egress-proxy-unreachable"];
+  return makeFinding({
+    ruleId: rule.id,
+    control: rule.control,
+    kind: rule.kind,
+    severity: rule.severity,
+    title: rule.title,
+    remediation: rule.remediation,
+    fix: { target: "egress-proxy" },
+    location: { source: "probe", target: "proxy" },
+    subject: `unreachable ${r.spec.proxy ?? ""}`,
+  });
 }
 
 /** Step 3 when nothing proves the proxy wrong: an error or a warning, never a pass. */

@@ -140,14 +140,19 @@ describe("posture and steps 2 and 3", () => {
       },
     ],
     [
-      "an unreachable proxy: errors, never a pass",
+      "an unreachable proxy fails step 3, as a missing one does (never a pass, never hidden)",
       [
         ...directBlocked,
         r("proxy-canary", "canary.test:443", "error", { proxyUnreachable: true }),
         r("proxy-allowed", "allowed.test:443", "error", { proxyUnreachable: true }),
       ],
       true,
-      { posture: "kernel-enforced-no-proxy", step2: "pass", step3: "error", findings: [] },
+      {
+        posture: "kernel-enforced-no-proxy",
+        step2: "pass",
+        step3: "fail",
+        findings: ["egress-proxy-unreachable medium proxy"],
+      },
     ],
     [
       "a direct probe that errors makes step 2 an error",
