@@ -410,8 +410,13 @@ async function egressStep(
   },
 ): Promise<ExtraResults> {
   if (!request.egress) return {};
+  // A config found in the audited root is the agent's word (issue 8, trust model): it does not
+  // choose what the probes test (it could drop the default canaries or the firewall evidence and
+  // hide a hole, issue 9 review). Only a config named with --config does.
+  const trusted = run.scope === "all" ? run.config : { ...run.config, egress: undefined };
+  const ignored = run.scope === "tree" && run.config.egress !== undefined;
   const extra = await runEgress({
-    ...egressOptions(request.egress, run.config),
+    ...egressOptions(request.egress, trusted),
     env: run.env,
     systemRoot: run.systemRoot,
     ...(ctx.lookup ? { deps: { lookup: ctx.lookup } } : {}),
@@ -420,6 +425,16 @@ async function egressStep(
   // Egress findings have stable fingerprints (probe, path, target): a baseline can accept them
   // too (`baseline --probe`), for a hole that is known and tracked.
   if (run.accepted) for (const f of extra.findings ?? []) f.accepted = run.accepted.has(f.fingerprint);
+  if (ignored) {
+    extra.issues = [
+      ...(extra.issues ?? []),
+      {
+        where: "agent-audit.yaml",
+        message:
+          "egress: ignored: a config found in the audited root does not choose the probes' targets (name it with --config to use it)",
+      },
+    ];
+  }
   return extra;
 }
 

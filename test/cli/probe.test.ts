@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -315,5 +315,32 @@ describe("agent-audit scan --probe", () => {
         .map((c: { status: string; summary: string }) => `${c.status}: ${c.summary}`),
     ).toEqual(["skip: egress not probed: run with --probe", "skip: egress not probed: run with --probe"]);
     expect(report.probes).toEqual([]);
+  });
+});
+
+describe("a config found in the current directory does not choose the probes (issue 9 review)", () => {
+  it("ignores its egress: section (an issue says so); --config with the same file uses it", async () => {
+    const sub = join(dir, "project");
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, "agent-audit.yaml"), `egress:\n  proxy: http://127.0.0.1:${proxy.port}\n`);
+    const run = async (extra: string[]) => {
+      const { io: i, out } = io();
+      const code = await runCli([...base(), "--format", "json", ...extra], { ...i, cwd: sub });
+      return { code, report: JSON.parse(out.stdout) };
+    };
+    const configIssues = (r: { report: { issues: { where: string }[] } }) =>
+      r.report.issues.filter((x) => x.where === "agent-audit.yaml");
+    const found = await run([]);
+    expect(configIssues(found)).toEqual([
+      {
+        where: "agent-audit.yaml",
+        message:
+          "egress: ignored: a config found in the audited root does not choose the probes' targets (name it with --config to use it)",
+      },
+    ]);
+    expect(found.report.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(["egress-proxy-missing"]);
+    const named = await run(["--config", join(sub, "agent-audit.yaml")]);
+    expect(configIssues(named)).toEqual([]);
+    expect(named.report.egress.posture).toBe("kernel-enforced-with-proxy");
   });
 });
