@@ -255,7 +255,10 @@ interface Target {
 function resolveTarget(request: ScanRequest, ctx: AppContext): Target {
   return {
     root: existingDir(resolve(ctx.cwd, request.root ?? "."), "--root"),
-    home: existingDir(resolve(ctx.cwd, request.home ?? ctx.homedir), "--home"),
+    // `probe` reads no home: a missing one is no error there (it has no --home to fix it with).
+    home: request.inventory
+      ? existingDir(resolve(ctx.cwd, request.home ?? ctx.homedir), "--home")
+      : resolve(ctx.cwd, request.home ?? ctx.homedir),
     systemRoot: existingDir(resolve(ctx.cwd, request.systemRoot), "--system-root"),
   };
 }

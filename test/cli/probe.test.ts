@@ -344,3 +344,16 @@ describe("a config found in the current directory does not choose the probes (is
     expect(named.report.egress.posture).toBe("kernel-enforced-with-proxy");
   });
 });
+
+describe("probe reads no home", () => {
+  it("runs with a home that does not exist (no --home to fix it with)", async () => {
+    const { io: i, out } = io();
+    const code = await runCli([...base(), "--no-env", "--format", "json"], {
+      ...i,
+      homedir: join(dir, "no-such-home"),
+    });
+    expect(out.stderr).toBe("");
+    expect(code).toBe(0);
+    expect(JSON.parse(out.stdout).checklist[0].status).toBe("skip");
+  });
+});

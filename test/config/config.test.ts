@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { didYouMean, levenshtein } from "../../src/config/did-you-mean.js";
 import {
@@ -44,6 +45,30 @@ describe("didYouMean", () => {
     ["baselineFile", "baseline"],
     ["gates", "gate"],
   ])("%s → %s", (input, expected) => expect(didYouMean(input, keys)).toBe(expected));
+  it("skips the edit table for lengths more than 2 apart, with the same answers (issue 9 review)", () => {
+    // The answer of the full computation: lengths more than 2 apart are always more than 2 edits.
+    const full = (input: string) => {
+      const n = input.toLowerCase();
+      let best: { name: string; score: number } | undefined;
+      for (const name of keys) {
+        const h = name.toLowerCase();
+        const d = levenshtein(n, h);
+        const prefix = n.length >= 2 && (h.startsWith(n) || n.startsWith(h));
+        if (d > 2 && !prefix) continue;
+        const score = d <= 1 ? d : prefix ? 2 + Math.abs(h.length - n.length) / 1000 : 3;
+        if (!best || score < best.score || (score === best.score && name < best.name)) best = { name, score };
+      }
+      return best?.name;
+    };
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(..."abcdefgilnorstuxFO-"), maxLength: 14 }), (input) => {
+        expect(didYouMean(input, keys)).toBe(full(input));
+      }),
+      { numRuns: 3000 },
+    );
+    // A 3,000-character id that starts like a key is still a prefix match.
+    expect(didYouMean(`baseline${"x".repeat(3000)}`, keys)).toBe("baseline");
+  });
   it("returns undefined when nothing is close", () => {
     expect(didYouMean("verbosity", keys)).toBeUndefined();
     expect(didYouMean("x", keys)).toBeUndefined();
