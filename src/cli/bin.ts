@@ -35,11 +35,24 @@ if (nodeOwned !== undefined) {
   process.exit(2);
 }
 
+// A current directory deleted under the shell: process.cwd() throws. That is a usage error (exit 2),
+// not a crash with exit 1, which the contract reserves for findings.
+const cwd = (() => {
+  try {
+    return process.cwd();
+  } catch {
+    process.stderr.write(
+      "agent-audit: the current directory no longer exists\n  hint: cd to an existing directory, or pass absolute paths\n",
+    );
+    process.exit(2);
+  }
+})();
+
 runCli(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   env: process.env,
-  cwd: process.cwd(),
+  cwd,
   homedir: homedir(),
   user: info.username,
   uid: info.uid,
