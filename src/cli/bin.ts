@@ -1,8 +1,19 @@
 #!/usr/bin/env node
 import { homedir, hostname, userInfo } from "node:os";
-import { redactText } from "../detect/redact.js";
-import { escapeControls } from "../util/controls.js";
-import { runCli } from "./program.js";
+import { COMMANDS, commandName } from "./commands.js";
+
+// The command's module starts loading now, beside the program's (issue 9: the modules of a lazily
+// imported command would otherwise load only after the program's; together they load at once).
+const wanted = commandName(process.argv.slice(2));
+const preload =
+  wanted !== undefined && Object.hasOwn(COMMANDS, wanted) ? COMMANDS[wanted]!.load() : undefined;
+// A failure surfaces where the program imports the module, with the program's error handling.
+preload?.catch(() => {});
+const [{ runCli }, { redactText }, { escapeControls }] = await Promise.all([
+  import("./program.js"),
+  import("../detect/redact.js"),
+  import("../util/controls.js"),
+]);
 
 // The only place that touches process: binds the CLI to the real world and sets the exit code.
 const info = (() => {

@@ -3,40 +3,8 @@ import { outputText, Redactor, withRedactor } from "../detect/redact.js";
 import { escapeControls } from "../util/controls.js";
 import { UsageError } from "../util/errors.js";
 import { toolVersion } from "../util/version.js";
-import type { CliIo, CliResult } from "./io.js";
-
-/** A command's module: its full definition (options, help, action), imported only when it runs. */
-interface CommandModule {
-  command(io: CliIo, result: CliResult): Command;
-}
-
-/**
- * The commands, with the one line `agent-audit --help` lists. `agent-audit <cmd>` imports only
- * that command's module (issue 9: the gate hook runs on every tool call and cannot afford to load
- * the scanner); the others are listed by their summary alone.
- */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  scan: {
-    summary:
-      "inventory every secret the agent can read, and score the sandbox (step 1; steps 2-3 with --probe)",
-    load: () => import("./scan.js"),
-  },
-  probe: {
-    summary: "probe egress from this network context: can a stolen secret leave? (steps 2 and 3)",
-    load: () => import("./probe.js"),
-  },
-  baseline: {
-    summary: "accept the current findings: write their fingerprints to .agent-audit-baseline.json",
-    load: () => import("./baseline.js"),
-  },
-};
-
-/** The command the arguments name: the first argument that is not an option (`help scan` names scan). */
-export function commandName(argv: readonly string[]): string | undefined {
-  const i = argv.findIndex((a) => !a.startsWith("-"));
-  if (i === -1) return undefined;
-  return argv[i] === "help" ? argv.slice(i + 1).find((a) => !a.startsWith("-")) : argv[i];
-}
+import { COMMANDS, commandName } from "./commands.js";
+import type { CliIo } from "./io.js";
 
 /**
  * Commander's error messages quote what was typed: a bad option value (`argument 'x' is invalid`),

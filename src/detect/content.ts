@@ -77,11 +77,7 @@ export class ContentScanner {
       if (this.rulesOf[i]!.some((r) => r.anchored)) this.anchoredKeywords[i] = 1;
     });
     this.keywordIndex = new Map(this.keywords.keywords.map((k, i) => [k, i]));
-    for (const rule of this.rules) this.compiled.set(rule, compileNumbered(rule));
   }
-
-  /** Each rule's regexes with numbered groups only (see compileNumbered). */
-  private readonly compiled = new Map<ContentRule, NumberedRule>();
 
   /** The verdicts of one rule's run in scan() (reused: scan() does not reenter). */
   private readonly verdicts = new VerdictCache();
@@ -197,7 +193,8 @@ export class ContentScanner {
     for (const rule of rules) {
       const off = this.disabled.has(rule.id);
       // Per rule, not per match (issue 8: a flood runs the body below 24,000 times per MB).
-      const compiled = this.compiled.get(rule) ?? compileNumbered(rule);
+      // Compiled when a rule first runs, once per process (most runs need few of the rules).
+      const compiled = numbered(rule);
       const group = compiled.group;
       const byName = typeof group === "string";
       const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
@@ -429,6 +426,17 @@ export interface NumberedRule {
   anchored?: RegExp;
   /** The secret's capture group: a number, or a name when the regex kept its names. */
   group: number | string;
+}
+
+/** compileNumbered once per rule object: a run builds several scanners over the same rules. */
+const NUMBERED = new WeakMap<ContentRule, NumberedRule>();
+function numbered(rule: ContentRule): NumberedRule {
+  let n = NUMBERED.get(rule);
+  if (n === undefined) {
+    n = compileNumbered(rule);
+    NUMBERED.set(rule, n);
+  }
+  return n;
 }
 
 /**
