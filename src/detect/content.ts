@@ -75,6 +75,7 @@ export class ContentScanner {
     this.anchoredKeywords = new Uint8Array(this.keywords.keywords.length);
     this.keywords.keywords.forEach((_k, i) => {
       if (this.rulesOf[i]!.some((r) => r.anchored)) this.anchoredKeywords[i] = 1;
+      else if (this.rulesOf[i]!.some((r) => r.near)) this.anchoredKeywords[i] = 2;
     });
     this.keywordIndex = new Map(this.keywords.keywords.map((k, i) => [k, i]));
   }
@@ -82,7 +83,7 @@ export class ContentScanner {
   /** The verdicts of one rule's run in scan() (reused: scan() does not reenter). */
   private readonly verdicts = new VerdictCache();
 
-  /** Keywords of anchored rules, whose every position the prefilter records. */
+  /** Keywords whose positions the prefilter records: 1 for anchored rules (all), 2 for `near` rules (capped). */
   private readonly anchoredKeywords: Uint8Array;
   private readonly keywordIndex: Map<string, number>;
 
@@ -150,6 +151,28 @@ export class ContentScanner {
   }
 
   /**
+   * A `near` rule's keyword starts, ascending, from the prefilter's record (capped per keyword) or
+   * by a search that stops at `cap`; undefined when there are more than `cap` (see sparseStarts).
+   */
+  private sparseStarts(
+    rule: ContentRule,
+    positions: KeywordPositions | undefined,
+    lower: () => string,
+    length: number,
+    cap: number,
+  ): number[] | undefined {
+    if (!positions) return sparseStarts(rule.keywords, lower, length, cap);
+    let out: number[] = [];
+    for (const k of rule.keywords) {
+      const starts = positions.starts.get(this.keywordIndex.get(k) ?? -1);
+      if (!starts?.length) continue;
+      if (starts[starts.length - 1] === -1 || out.length + starts.length > cap) return undefined;
+      out = out.length ? mergeAscending(out, starts) : starts;
+    }
+    return out;
+  }
+
+  /**
    * Every detection in a text. `text` may be a latin1 view of a file: secrets are ASCII, and
    * latin1 maps bytes 1:1, so offsets and line numbers stay right whatever the encoding.
    *
@@ -195,6 +218,17 @@ export class ContentScanner {
       // Per rule, not per match (issue 8: a flood runs the body below 24,000 times per MB).
       // Compiled when a rule first runs, once per process (most runs need few of the rules).
       const compiled = numbered(rule);
+      // A `near` rule's keyword starts, when its keywords are sparse enough for the windowed search.
+      const nearStarts =
+        compiled.near && rule.near && !rule.anchored
+          ? this.sparseStarts(
+              rule,
+              positions,
+              lower,
+              text.length,
+              Math.floor(text.length / 8 / (rule.near.within + 1)),
+            )
+          : undefined;
       const group = compiled.group;
       const byName = typeof group === "string";
       const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
@@ -252,6 +286,30 @@ export class ContentScanner {
           if (m === null) continue;
           next = p + Math.max(1, m[0].length);
           judge(m);
+        }
+      } else if (compiled.near && rule.near && nearStarts) {
+        // Tried only in the `within + 1` positions before each keyword occurrence (rules `near`):
+        // a match there is the leftmost one a global scan would find from the end of the previous
+        // match, since every match starts that close before a keyword inside it. When keywords
+        // are dense (a keyword flood), the global regex below is cheaper than a call per position.
+        const starts = nearStarts;
+        const sticky = compiled.near;
+        const within = rule.near.within;
+        let next = 0;
+        // Each position is tried once: a keyword flood's windows overlap, and a position that
+        // failed fails again (issue 8: otherwise `ibm ibm ibm ...` tried each position 16 times).
+        let tried = -1;
+        for (let i = 0; i < starts.length; i++) {
+          const p = starts[i]!;
+          for (let at = Math.max(p - within, next, tried + 1); at <= p; at++) {
+            tried = at;
+            sticky.lastIndex = at;
+            const m = sticky.exec(text);
+            if (m === null) continue;
+            next = at + Math.max(1, m[0].length);
+            at = next - 1;
+            judge(m);
+          }
         }
       } else {
         const re = compiled.regex;
@@ -408,6 +466,33 @@ export function hasInlineAllow(text: string, index: number): boolean {
   return new TextIndex(text).allowed(index);
 }
 
+/**
+ * Start positions of the keywords in the lower-cased text, ascending; or undefined when there are
+ * more than `cap` (the keywords are dense: a keyword flood, where the global regex is cheaper than
+ * a call per position), or when lower-casing moved an offset. Stops counting at the cap, so a
+ * flood costs no more than `cap` steps.
+ */
+function sparseStarts(
+  keywords: readonly string[],
+  lower: () => string,
+  length: number,
+  cap: number,
+): number[] | undefined {
+  const text = lower();
+  // A character whose lower case is longer (U+0130) shifts every offset after it: use the global regex.
+  if (text.length !== length) return undefined;
+  let out: number[] = [];
+  for (const k of keywords) {
+    const found: number[] = [];
+    for (let i = text.indexOf(k); i !== -1; i = text.indexOf(k, i + 1)) {
+      if (out.length + found.length >= cap) return undefined;
+      found.push(i);
+    }
+    out = out.length ? mergeAscending(out, found) : found;
+  }
+  return out;
+}
+
 /** Two ascending arrays as one ascending array (duplicates kept). */
 function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
   const out = new Array<number>(a.length + b.length);
@@ -424,6 +509,8 @@ function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
 export interface NumberedRule {
   regex: RegExp;
   anchored?: RegExp;
+  /** The sticky copy of a `near` rule. */
+  near?: RegExp;
   /** The secret's capture group: a number, or a name when the regex kept its names. */
   group: number | string;
 }
@@ -455,6 +542,7 @@ export function compileNumbered(rule: ContentRule): NumberedRule {
       return {
         regex: new RegExp(unnamed.source, rule.regex.flags),
         ...(rule.anchored ? { anchored: new RegExp(unnamed.source, rule.anchored.flags) } : {}),
+        ...(rule.near ? { near: new RegExp(unnamed.source, rule.near.sticky.flags) } : {}),
         group,
       };
     } catch {

@@ -136,10 +136,13 @@ export class KeywordMatcher {
         first[k] = start;
         found.push(k);
       }
-      if (track?.wanted[k]) {
-        const list = track.starts.get(k);
-        if (list) list.push(start);
-        else track.starts.set(k, [start]);
+      const want = track?.wanted[k];
+      if (want) {
+        const list = track!.starts.get(k);
+        if (!list) track!.starts.set(k, [start]);
+        // A capped keyword (2) records at most CAPPED_STARTS starts, then -1: "more than that".
+        else if (want === 1 || list.length < CAPPED_STARTS) list.push(start);
+        else if (list[list.length - 1] !== -1) list.push(-1);
       }
     }
   }
@@ -150,7 +153,13 @@ export class KeywordMatcher {
   private readonly firstStart: Int32Array;
 }
 
-/** Asks find() for every start position of some keywords (flags indexed like `keywords`). */
+/** How many starts a capped keyword records before it is only known to be frequent. */
+export const CAPPED_STARTS = 4096;
+
+/**
+ * Asks find() for the start positions of some keywords, indexed like `keywords`: 1 = every start;
+ * 2 = at most CAPPED_STARTS starts, then a -1 that says there are more.
+ */
 export interface KeywordPositions {
   wanted: Uint8Array;
   starts: Map<number, number[]>;

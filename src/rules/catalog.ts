@@ -47,6 +47,11 @@ function buildSchemas() {
     caseInsensitive: z.boolean().optional(),
     /** The regex only ever matches starting at one of the keywords: run it there, not over the whole text. */
     anchored: z.boolean().optional(),
+    /**
+     * Every match starts at most this many characters before an occurrence of one of the keywords
+     * that lies inside the match: the regex is tried only there, not at every position of the text.
+     */
+    near: z.number().int().min(0).max(256).optional(),
     secretGroup: z.union([z.number().int().min(0), z.string()]).optional(),
     entropy: z.number().min(0).max(8).optional(),
     generic: z.boolean().optional(),
@@ -160,7 +165,7 @@ type ParsedCache = Record<string, { hash: string; kind: RuleKind; data: unknown 
  * Bumped whenever what an entry means changes (2: entries hold data validated by the build; 3:
  * keyed by content hash, not mtime and size, which `cp -p` or a fixed-mtime build can keep).
  */
-export const RULES_CACHE_VERSION = 3;
+export const RULES_CACHE_VERSION = 4;
 
 /** The cache key of a rule file's text. */
 export function ruleFileHash(text: string): string {
@@ -302,6 +307,13 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
       anchored: d.anchored
         ? compile(d.regex, d.caseInsensitive ? "iy" : "y", `${file}: regex`, errors)
         : undefined,
+      near:
+        d.near !== undefined && !d.anchored
+          ? {
+              within: d.near,
+              sticky: compile(d.regex, d.caseInsensitive ? "iy" : "y", `${file}: regex`, errors),
+            }
+          : undefined,
       validator: d.validator as ValidatorName | undefined,
       allow: (d.allow ?? []).map((a, i) => compile(a, "", `${file}: allow.${i}`, errors)),
       examples: d.examples,

@@ -52,6 +52,12 @@ export interface ContentRule {
    * keywords' positions, so its cost follows the number of keyword hits, not the size of the text.
    */
   anchored?: RegExp;
+  /**
+   * For rules whose every match starts at most `within` characters before one of their keywords,
+   * which lies inside the match (rules/*.yaml `near`): a sticky copy of `regex` tried only at the
+   * `within + 1` positions before each keyword occurrence, not at every position of the text.
+   */
+  near?: { within: number; sticky: RegExp };
   /** Generic rules (e.g. `password = ...`) also require the value to look random. */
   generic: boolean;
   /** Offline validity check, by name (validators.ts). */
