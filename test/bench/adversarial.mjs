@@ -248,9 +248,10 @@ async function child(o) {
     // Detections in all: the listed findings plus those a flood issue counts (issue 8).
     let detected = report.findings.length;
     for (const issue of report.issues) {
-      const m = /^\d+ \S+ findings(?: \([^)]*\))?: the first \d+ are listed, (\d+) more are counted here only$/.exec(
-        issue.message,
-      );
+      const m =
+        /^\d+ \S+ findings(?: \([^)]*\))?: the first \d+ are listed, (\d+) more are counted here only$/.exec(
+          issue.message,
+        );
       if (m) detected += Number(m[1]);
     }
     return { code, seconds, findings: report.findings.length, issues: report.issues.length, detected };
