@@ -54,8 +54,12 @@ export function escapeJsonControls(json: string): string {
   );
 }
 
-/** Our own sequences, allowed through the stream boundary: SGR colours and the progress line's erase. */
-const OWN_SEQUENCES = /\x1b\[[0-9;]*m|\r\x1b\[2K/g;
+/**
+ * Our own sequences, allowed through the stream boundary: the SGR codes the table's colours use
+ * (node:util styleText: reset 0, bold 1, dim 2, normal intensity 22, red to cyan 31-36, default colour 39,
+ * gray 90) and the progress line's erase. No other SGR: conceal (8), for one, would hide text.
+ */
+const OWN_SEQUENCES = /\x1b\[(?:0|1|2|22|3[1-69]|90)m|\r\x1b\[2K/g;
 
 /**
  * The last line of the stream boundary: any control character still in a text about to be written

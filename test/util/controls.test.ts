@@ -47,4 +47,12 @@ describe("escapeStreamControls", () => {
     expect(escapeStreamControls("a\rb\x1b]8;;http://x\x07c\n")).toBe("a\\rb\\x1b]8;;http://x\\x07c\n");
     expect(escapeStreamControls("x\u202ey\n\tz")).toBe("x\\u202ey\n\\tz");
   });
+
+  it("lets through only the SGR codes the table uses: conceal, blink, combined codes are escaped (issue 9 review)", () => {
+    for (const own of ["\x1b[1m", "\x1b[2m", "\x1b[22m", "\x1b[31m", "\x1b[36m", "\x1b[39m", "\x1b[90m"])
+      expect(escapeStreamControls(`${own}x`)).toBe(`${own}x`);
+    expect(escapeStreamControls("\x1b[8mhidden\x1b[28m")).toBe("\\x1b[8mhidden\\x1b[28m");
+    expect(escapeStreamControls("\x1b[5mblink")).toBe("\\x1b[5mblink");
+    expect(escapeStreamControls("\x1b[1;8mx")).toBe("\\x1b[1;8mx");
+  });
 });
