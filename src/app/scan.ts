@@ -8,6 +8,7 @@ import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
 import { type InventoryResult, runInventory } from "../capabilities/inventory/index.js";
 import {
   type Baseline,
+  type BaselineEntry,
   DEFAULT_BASELINE_FILE,
   displayPath,
   pruneBaseline,
@@ -224,6 +225,9 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
       sources,
       root: where.root,
       counted: inventory.counted,
+      // A rule the config disables was not looked for: its entries are not stale (issue 9 review).
+      disabled: (e) =>
+        loaded.config.rules.disable.includes(e.ruleId) && (scope === "all" || e.location.source === "tree"),
     });
   report.policy = reportPolicy({
     config: loaded.config,
@@ -500,7 +504,12 @@ async function reconcileBaseline(
   ctx: AppContext,
   report: AuditReport,
   baseline: OpenBaseline,
-  run: { sources: ReadonlySet<SourceName>; root: string; counted?: ReadonlySet<string> },
+  run: {
+    sources: ReadonlySet<SourceName>;
+    root: string;
+    counted?: ReadonlySet<string>;
+    disabled: (e: BaselineEntry) => boolean;
+  },
 ): Promise<void> {
   const { root } = run;
   const stale = staleEntries(
@@ -509,6 +518,7 @@ async function reconcileBaseline(
     run.sources,
     request.egress !== undefined,
     run.counted,
+    run.disabled,
   );
   const where = displayPath(baseline.path, root);
   if (request.updateBaseline) {

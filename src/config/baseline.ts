@@ -341,10 +341,14 @@ export function staleEntries(
   probed = false,
   /** Fingerprints found but not listed (accepted findings past a file's listing cap). */
   alsoFound: ReadonlySet<string> = new Set(),
+  /** Entries this run did not look for (their rule is disabled by the config in effect). */
+  notLookedFor: (e: BaselineEntry) => boolean = () => false,
 ): BaselineEntry[] {
   const current = new Set(findings.map((f) => f.fingerprint));
   for (const fp of alsoFound) current.add(fp);
-  return baseline.entries.filter((e) => couldSee(e, ran, probed) && !current.has(e.fingerprint));
+  return baseline.entries.filter(
+    (e) => couldSee(e, ran, probed) && !notLookedFor(e) && !current.has(e.fingerprint),
+  );
 }
 
 /** Whether a run of these sources (and probes, or not) would have produced this entry's finding. */
