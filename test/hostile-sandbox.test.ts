@@ -138,7 +138,7 @@ describe("the hostile sandbox (issue 8)", () => {
       id: "secret-inventory",
       status: "warn",
       summary:
-        "10 secrets found; 10 accepted in the baseline, 1 below high severity; but 5 paths could not be scanned (see issues), so the inventory may be incomplete",
+        "10 findings: 9 high/critical, all accepted in the baseline; 1 below high severity (1 of them accepted); but 5 paths could not be scanned (see issues), so the inventory may be incomplete",
       evidence: [],
     });
     expect(report.policy).toEqual({

@@ -142,7 +142,7 @@ describe("review regressions", () => {
     const step1 = json(r).checklist[0];
     expect(step1.status).toBe("warn");
     expect(step1.summary).toBe(
-      "0 secrets found; 0 accepted in the baseline, 0 below high severity; but 1 path could not be scanned (see issues), so the inventory may be incomplete",
+      "0 findings: none high/critical; but 1 path could not be scanned (see issues), so the inventory may be incomplete",
     );
   });
 

@@ -62,8 +62,17 @@ export function scoreInventory(findings: Finding[], issues: ScanIssue[] = []): C
       open.map((f) => f.fingerprint),
     );
   }
+  // Disjoint counts (issue 9 review: an accepted low finding was counted as accepted and as below
+  // high), and "findings": mounted files and sockets are exposures, not all of them secrets.
   const lower = inv.length - serious.length;
-  const found = `${inv.length} secret${inv.length === 1 ? "" : "s"} found; ${accepted} accepted in the baseline, ${lower} below high severity`;
+  const found =
+    `${inv.length} finding${inv.length === 1 ? "" : "s"}: ` +
+    (serious.length
+      ? `${serious.length} high/critical, all accepted in the baseline`
+      : "none high/critical") +
+    (lower
+      ? `; ${lower} below high severity${accepted > serious.length ? ` (${accepted - serious.length} of them accepted)` : ""}`
+      : "");
   const gaps = issues.filter(isCoverageGap).length;
   if (gaps) {
     return item(

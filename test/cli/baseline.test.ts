@@ -139,7 +139,7 @@ describe("baseline round trip", () => {
       step: 1,
       id: "secret-inventory",
       status: "pass",
-      summary: "2 secrets found; 2 accepted in the baseline, 0 below high severity",
+      summary: "2 findings: 2 high/critical, all accepted in the baseline",
       evidence: [],
     });
     expect(second.report.issues).toEqual([]);

@@ -95,7 +95,7 @@ describe("scoreChecklist", () => {
         step: 1,
         id: "secret-inventory",
         status: "pass",
-        summary: "0 secrets found; 0 accepted in the baseline, 0 below high severity",
+        summary: "0 findings: none high/critical",
         evidence: [],
       },
       ...SKIPPED_2_TO_6,
@@ -139,11 +139,11 @@ describe("scoreChecklist", () => {
       step: 1,
       id: "secret-inventory",
       status: "pass",
-      summary: "5 secrets found; 2 accepted in the baseline, 3 below high severity",
+      summary: "5 findings: 2 high/critical, all accepted in the baseline; 3 below high severity",
       evidence: [],
     });
     expect(scoreInventory([finding("medium")]).summary).toBe(
-      "1 secret found; 0 accepted in the baseline, 1 below high severity",
+      "1 finding: none high/critical; 1 below high severity",
     );
   });
 
@@ -160,7 +160,7 @@ describe("scoreChecklist", () => {
       step: 1,
       id: "secret-inventory",
       status: "pass",
-      summary: "0 secrets found; 0 accepted in the baseline, 0 below high severity",
+      summary: "0 findings: none high/critical",
       evidence: [],
     });
   });
@@ -186,11 +186,11 @@ describe("scoreChecklist", () => {
       id: "secret-inventory",
       status: "warn",
       summary:
-        "1 secret found; 0 accepted in the baseline, 1 below high severity; but 2 paths could not be scanned (see issues), so the inventory may be incomplete",
+        "1 finding: none high/critical; 1 below high severity; but 2 paths could not be scanned (see issues), so the inventory may be incomplete",
       evidence: [],
     });
     expect(scoreInventory([], [issues[1]!]).summary).toBe(
-      "0 secrets found; 0 accepted in the baseline, 0 below high severity; but 1 path could not be scanned (see issues), so the inventory may be incomplete",
+      "0 findings: none high/critical; but 1 path could not be scanned (see issues), so the inventory may be incomplete",
     );
     expect(scoreInventory([], [issues[2]!]).status).toBe("pass");
   });
