@@ -93,6 +93,10 @@ export function scoreChecklist(input: ChecklistInput): ChecklistItem[] {
         ? scoreInventory(input.findings, input.issues)
         : item(id, "skip", SKIP_REASONS[id]);
     }
+    // Probed, yet the egress capability gave no verdict for its step: never "not probed", never a
+    // pass (fail closed; issue 9 review).
+    if (input.probed && (id === "default-deny-egress" || id === "egress-proxy"))
+      return item(id, "error", "egress was probed but the probes gave no verdict for this step");
     return item(id, "skip", SKIP_REASONS[id]);
   });
 }

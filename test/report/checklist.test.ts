@@ -333,3 +333,25 @@ describe("score", () => {
     expect(score(scoreChecklist(input()))).toStrictEqual({ passed: 1, evaluated: 1, total: 6 });
   });
 });
+
+describe("steps 2 and 3 when egress was probed but gave no verdict (issue 9 review)", () => {
+  it("are errors, not 'not probed' and never a pass", () => {
+    const steps = scoreChecklist(input({ probed: true }));
+    expect(steps.filter((s) => s.id === "default-deny-egress" || s.id === "egress-proxy")).toEqual([
+      {
+        step: 2,
+        id: "default-deny-egress",
+        status: "error",
+        summary: "egress was probed but the probes gave no verdict for this step",
+        evidence: [],
+      },
+      {
+        step: 3,
+        id: "egress-proxy",
+        status: "error",
+        summary: "egress was probed but the probes gave no verdict for this step",
+        evidence: [],
+      },
+    ]);
+  });
+});
