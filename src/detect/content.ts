@@ -191,6 +191,11 @@ export class ContentScanner {
       positions?: KeywordPositions;
       window?: { start: number; end: number };
       /**
+       * The text is the head of a longer one, cut here: a match that reaches the cut may go on
+       * past it, and is dropped rather than reported short (issue 9 review: a PGP body).
+       */
+      cut?: number;
+      /**
        * Where to note the matches kept out of the result (issue 8 item 9: every report says how
        * many findings the config and inline markers suppressed): `config`, accepted matches of a
        * rule the config disabled (disabled rules still run, so they can be counted);
@@ -207,12 +212,13 @@ export class ContentScanner {
     const index = new TextIndex(text);
     let lowered: string | undefined;
     const lower = () => {
-      lowered ??= text.toLowerCase();
+      lowered ??= foldCase(text);
       return lowered;
     };
     const honour = opts.honourInlineAllows ?? true;
     const from = opts.window?.start ?? 0;
     const until = opts.window?.end ?? Number.POSITIVE_INFINITY;
+    const cut = opts.cut;
     for (const rule of rules) {
       const off = this.disabled.has(rule.id);
       // Per rule, not per match (issue 8: a flood runs the body below 24,000 times per MB).
@@ -239,6 +245,7 @@ export class ContentScanner {
       const judge = (m: RegExpExecArray): void => {
         const start = m.index;
         if (start < from || start >= until) return;
+        if (cut !== undefined && start + m[0].length >= cut) return;
         const secret = byName ? m.groups?.[group] : m[group as number];
         if (!secret) return;
         let ok = verdicts.get(secret);
@@ -479,7 +486,8 @@ function sparseStarts(
   cap: number,
 ): number[] | undefined {
   const text = lower();
-  // A character whose lower case is longer (U+0130) shifts every offset after it: use the global regex.
+  // foldCase keeps every offset; a guard all the same (a lower case that moved one would misplace
+  // every window after it).
   if (text.length !== length) return undefined;
   let out: number[] = [];
   for (const k of keywords) {
@@ -492,6 +500,20 @@ function sparseStarts(
   }
   return out;
 }
+
+/**
+ * The text with ASCII and latin1 capitals in lower case, every other character as it is: the
+ * keyword prefilter's folding, and the same length as the text, so an offset found in it is an
+ * offset in the text (String#toLowerCase turns U+0130 into two characters and moved every offset
+ * after it: issue 9 review, a token after "İ" in a file name was printed whole).
+ */
+export function foldCase(text: string): string {
+  return FOLDABLE.test(text)
+    ? text.replace(FOLDABLE_G, (c) => String.fromCharCode(c.charCodeAt(0) + 0x20))
+    : text;
+}
+const FOLDABLE = /[A-Z\u00c0-\u00d6\u00d8-\u00de]/;
+const FOLDABLE_G = /[A-Z\u00c0-\u00d6\u00d8-\u00de]/g;
 
 /** Two ascending arrays as one ascending array (duplicates kept). */
 function mergeAscending(a: readonly number[], b: readonly number[]): number[] {

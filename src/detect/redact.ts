@@ -4,7 +4,7 @@ import type { AuditReport } from "../contract/types.js";
 import { defaultRules, type RuleSet } from "../rules/catalog.js";
 import { escapeControls, escapeStreamControls } from "../util/controls.js";
 import { mapStrings } from "../util/map-strings.js";
-import { ContentScanner } from "./content.js";
+import { ContentScanner, foldCase } from "./content.js";
 import { looksRandom } from "./randomness.js";
 
 /**
@@ -128,7 +128,8 @@ export function embeddedSecrets(text: string, scanner: ContentScanner): string[]
   if (!/[_.-]/.test(text)) return [...found];
   const rules = scanner.candidates(text);
   if (rules.length === 0) return [...found];
-  const lower = text.toLowerCase();
+  // Offsets in the folded text are offsets in the text (toLowerCase moved them after a "İ").
+  const lower = foldCase(text);
   let tries = 0;
   for (const rule of rules) {
     for (const k of rule.keywords) {

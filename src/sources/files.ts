@@ -464,9 +464,12 @@ function detectInBuffer(buf: Buffer, sniffed: Sniffed, t: FileTarget, ctx: ReadC
     // the context a chunked read also relies on (CHUNK_CONTEXT; issue 8: the second full scan
     // doubled the cost of a UTF-16 flood).
     if (sniffed.bomBytes > 0) {
-      const head = stripNuls(buf.subarray(0, Math.min(buf.length, sniffed.bomBytes + 2 * CHUNK_OVERLAP)));
-      const found = ctx.scanner.scan(head.toString("latin1"), {
+      const headBytes = Math.min(buf.length, sniffed.bomBytes + 2 * CHUNK_OVERLAP);
+      const head = stripNuls(buf.subarray(0, headBytes)).toString("latin1");
+      const found = ctx.scanner.scan(head, {
         window: { start: 0, end: sniffed.bomBytes + CHUNK_CONTEXT },
+        // A match that runs to the head's end is the decoded view's to report, whole.
+        ...(headBytes < buf.length ? { cut: head.length } : {}),
         suppressed: ctx.sink,
       });
       for (const d of found) out.push(d);

@@ -229,6 +229,8 @@ class Lister {
   /** One issue per (file, rule, class) over the cap. */
   capIssues(): ScanIssue[] {
     const issues: ScanIssue[] = [];
+    // Uncapped (`baseline` lists every finding): nothing was only counted.
+    if (this.uncapped) return issues;
     for (const { path, counts } of this.#listed.values()) {
       for (const [capKey, n] of counts) {
         if (n <= MAX_LISTED) continue;
