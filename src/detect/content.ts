@@ -508,10 +508,14 @@ function sparseStarts(
  * after it: issue 9 review, a token after "İ" in a file name was printed whole).
  */
 export function foldCase(text: string): string {
+  // Latin1 text (a file's bytes, the common case): toLowerCase keeps its length and folds exactly
+  // these capitals, natively.
+  if (!BEYOND_LATIN1.test(text)) return text.toLowerCase();
   return FOLDABLE.test(text)
     ? text.replace(FOLDABLE_G, (c) => String.fromCharCode(c.charCodeAt(0) + 0x20))
     : text;
 }
+const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
 const FOLDABLE = /[A-Z\u00c0-\u00d6\u00d8-\u00de]/;
 const FOLDABLE_G = /[A-Z\u00c0-\u00d6\u00d8-\u00de]/g;
 
