@@ -111,62 +111,32 @@ export class ContentScanner {
 
   /**
    * Start positions of a rule's keywords, ascending, from the prefilter's record or by searching
-   * the lower-cased text. Copied element by element: a keyword flood records hundreds of thousands
-   * of starts, and spreading them into push() overflowed the call stack ("RangeError", issue 8).
+   * the folded text (foldCase keeps every offset). Each keyword's starts are ascending, so lists are
+   * merged, not sorted (a flood records 24,000 starts of one keyword and a few of the others,
+   * issue 8), and copied element by element (spreading them into push() overflowed the call stack).
+   * Undefined when there are more than `cap` starts, or when the prefilter only recorded that a
+   * capped keyword is frequent (see KeywordPositions).
    */
   private keywordStarts(
     rule: ContentRule,
     lower: () => string,
     positions: KeywordPositions | undefined,
-  ): number[] {
-    const out: number[] = [];
-    let lists = 0;
-    if (positions) {
-      const found: number[][] = [];
-      for (const k of rule.keywords) {
-        const starts = positions.starts.get(this.keywordIndex.get(k) ?? -1);
-        if (starts?.length) found.push(starts);
-      }
-      // One keyword occurred: its record is already the answer (the scan only reads it).
-      if (found.length === 1) return found[0]!;
-      // Each record is ascending: merged, not concatenated and sorted (a flood records 24,000
-      // starts of one keyword and a few of the others, issue 8).
-      let merged: number[] = found[0] ?? [];
-      for (let k = 1; k < found.length; k++) merged = mergeAscending(merged, found[k]!);
-      return merged;
-    } else {
-      // latin1 and ASCII lower-casing keeps every offset where it was.
-      const text = lower();
-      for (const k of rule.keywords) {
-        let any = false;
-        for (let i = text.indexOf(k); i !== -1; i = text.indexOf(k, i + 1)) {
-          out.push(i);
-          any = true;
-        }
-        if (any) lists++;
-      }
-    }
-    // Each keyword's starts are already ascending: only starts of several keywords need a sort.
-    return lists > 1 ? out.sort((a, b) => a - b) : out;
-  }
-
-  /**
-   * A `near` rule's keyword starts, ascending, from the prefilter's record (capped per keyword) or
-   * by a search that stops at `cap`; undefined when there are more than `cap` (see sparseStarts).
-   */
-  private sparseStarts(
-    rule: ContentRule,
-    positions: KeywordPositions | undefined,
-    lower: () => string,
-    length: number,
-    cap: number,
+    cap = Number.POSITIVE_INFINITY,
   ): number[] | undefined {
-    if (!positions) return sparseStarts(rule.keywords, lower, length, cap);
+    const text = positions ? undefined : lower();
     let out: number[] = [];
     for (const k of rule.keywords) {
-      const starts = positions.starts.get(this.keywordIndex.get(k) ?? -1);
-      if (!starts?.length) continue;
-      if (starts[starts.length - 1] === -1 || out.length + starts.length > cap) return undefined;
+      let starts: number[];
+      if (positions) {
+        starts = positions.starts.get(this.keywordIndex.get(k) ?? -1) ?? [];
+        if (starts[starts.length - 1] === -1) return undefined;
+      } else {
+        starts = [];
+        for (let i = text!.indexOf(k); i !== -1 && starts.length <= cap; i = text!.indexOf(k, i + 1))
+          starts.push(i);
+      }
+      if (starts.length === 0) continue;
+      if (out.length + starts.length > cap) return undefined;
       out = out.length ? mergeAscending(out, starts) : starts;
     }
     return out;
@@ -224,16 +194,13 @@ export class ContentScanner {
       // Per rule, not per match (issue 8: a flood runs the body below 24,000 times per MB).
       // Compiled when a rule first runs, once per process (most runs need few of the rules).
       const compiled = numbered(rule);
-      // A `near` rule's keyword starts, when its keywords are sparse enough for the windowed search.
-      const nearStarts =
-        compiled.near && rule.near && !rule.anchored
-          ? this.sparseStarts(
-              rule,
-              positions,
-              lower,
-              text.length,
-              Math.floor(text.length / 8 / (rule.near.within + 1)),
-            )
+      // The keyword starts of an anchored rule, or of a `near` rule when its keywords are sparse
+      // enough for the windowed search (else the global regex below is cheaper than a call per
+      // position: a keyword flood).
+      const starts = compiled.anchored
+        ? this.keywordStarts(rule, lower, positions)
+        : compiled.near && rule.near
+          ? this.keywordStarts(rule, lower, positions, Math.floor(text.length / 8 / (rule.near.within + 1)))
           : undefined;
       const group = compiled.group;
       const byName = typeof group === "string";
@@ -277,12 +244,11 @@ export class ContentScanner {
           priority,
         });
       };
-      if (compiled.anchored) {
+      if (compiled.anchored && starts) {
         // The sticky regex tried at every occurrence of the keywords, in text order and not
         // overlapping, as a global regex over the whole text would find them. Each match is
         // garbage as soon as it is judged (issue 8: holding a flood's matches in one array made
         // the collector the main cost).
-        const starts = this.keywordStarts(rule, lower, positions);
         const sticky = compiled.anchored;
         let next = 0;
         for (let i = 0; i < starts.length; i++) {
@@ -294,12 +260,10 @@ export class ContentScanner {
           next = p + Math.max(1, m[0].length);
           judge(m);
         }
-      } else if (compiled.near && rule.near && nearStarts) {
+      } else if (compiled.near && rule.near && starts) {
         // Tried only in the `within + 1` positions before each keyword occurrence (rules `near`):
         // a match there is the leftmost one a global scan would find from the end of the previous
-        // match, since every match starts that close before a keyword inside it. When keywords
-        // are dense (a keyword flood), the global regex below is cheaper than a call per position.
-        const starts = nearStarts;
+        // match, since every match starts that close before a keyword inside it.
         const sticky = compiled.near;
         const within = rule.near.within;
         let next = 0;
@@ -471,34 +435,6 @@ function lineStarts(text: string): Int32Array {
 /** True when an inline-allow marker covers the offset (see TextIndex; one-off use, builds an index). */
 export function hasInlineAllow(text: string, index: number): boolean {
   return new TextIndex(text).allowed(index);
-}
-
-/**
- * Start positions of the keywords in the lower-cased text, ascending; or undefined when there are
- * more than `cap` (the keywords are dense: a keyword flood, where the global regex is cheaper than
- * a call per position), or when lower-casing moved an offset. Stops counting at the cap, so a
- * flood costs no more than `cap` steps.
- */
-function sparseStarts(
-  keywords: readonly string[],
-  lower: () => string,
-  length: number,
-  cap: number,
-): number[] | undefined {
-  const text = lower();
-  // foldCase keeps every offset; a guard all the same (a lower case that moved one would misplace
-  // every window after it).
-  if (text.length !== length) return undefined;
-  let out: number[] = [];
-  for (const k of keywords) {
-    const found: number[] = [];
-    for (let i = text.indexOf(k); i !== -1; i = text.indexOf(k, i + 1)) {
-      if (out.length + found.length >= cap) return undefined;
-      found.push(i);
-    }
-    out = out.length ? mergeAscending(out, found) : found;
-  }
-  return out;
 }
 
 /**

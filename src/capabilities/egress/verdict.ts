@@ -124,6 +124,7 @@ export function egressFix(rule: CodeRule, target: string): RemediationFix | unde
   const host = target.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
   switch (rule.id) {
     case "egress-proxy-missing":
+    case "egress-proxy-unreachable":
       return { target: "egress-proxy" };
     case "egress-proxy-blocks-allowed-host":
       return { target: "egress-proxy", params: { allow: host } };
@@ -140,17 +141,33 @@ export function egressFix(rule: CodeRule, target: string): RemediationFix | unde
 
 function finding(how: Rule, r: ProbeResult): Finding {
   const { rule } = how;
-  const fix = egressFix(rule, r.spec.target);
+  return probeFinding(rule, {
+    target: r.spec.target,
+    subject: `${r.spec.method} ${r.spec.via} ${r.spec.target}`,
+    title: how.title(r),
+    ...(how.remediation ? { remediation: how.remediation(r) } : {}),
+  });
+}
+
+/**
+ * A finding of a code-declared egress rule at a probe target: the rule's id, step, kind, severity
+ * and texts (unless a more specific title or remediation is given), and its structured fix.
+ */
+function probeFinding(
+  rule: CodeRule,
+  at: { target: string; subject: string; title?: string; remediation?: string; fix?: RemediationFix },
+): Finding {
+  const fix = at.fix ?? egressFix(rule, at.target);
   return makeFinding({
-    ...(fix ? { fix } : {}),
     ruleId: rule.id,
     control: rule.control,
     kind: rule.kind,
     severity: rule.severity,
-    title: how.title(r),
-    remediation: how.remediation?.(r) ?? rule.remediation,
-    location: { source: "probe", target: r.spec.target },
-    subject: `${r.spec.method} ${r.spec.via} ${r.spec.target}`,
+    title: at.title ?? rule.title,
+    remediation: at.remediation ?? rule.remediation,
+    ...(fix ? { fix } : {}),
+    location: { source: "probe", target: at.target },
+    subject: at.subject,
   });
 }
 
@@ -237,16 +254,11 @@ function ipv6Unfiltered(input: VerdictInput): Finding | undefined {
   const fw = input.firewall;
   if (!openV6 || fw?.ipv4OutputDefaultDeny !== true || fw.ipv6OutputDefaultDeny !== false) return undefined;
   const rule = CODE_RULES["egress-ipv6-unfiltered"];
-  return makeFinding({
-    ruleId: rule.id,
-    control: rule.control,
-    kind: rule.kind,
-    severity: rule.severity,
-    title: `${rule.title}: ${openV6.spec.method} ${openV6.spec.target} gets out`,
-    remediation: rule.remediation,
-    fix: { target: "firewall", params: { reached: openV6.spec.target, family: "ipv6" } },
-    location: { source: "probe", target: openV6.spec.target },
+  return probeFinding(rule, {
+    target: openV6.spec.target,
     subject: "firewall ipv4-only",
+    title: `${rule.title}: ${openV6.spec.method} ${openV6.spec.target} gets out`,
+    fix: { target: "firewall", params: { reached: openV6.spec.target, family: "ipv6" } },
   });
 }
 
@@ -288,17 +300,7 @@ function directStep(direct: ProbeResult[], evidence: Evidence): StepVerdict {
 /** The missing proxy, as a finding of step 3 (medium: nothing leaks, but there is no audited way out). */
 function proxyMissing(): Finding {
   const rule = CODE_RULES["egress-proxy-missing"];
-  return makeFinding({
-    ruleId: rule.id,
-    control: rule.control,
-    kind: rule.kind,
-    severity: rule.severity,
-    title: rule.title,
-    remediation: rule.remediation,
-    fix: { target: "egress-proxy" },
-    location: { source: "probe", target: "proxy" },
-    subject: "proxy",
-  });
+  return probeFinding(rule, { target: "proxy", subject: "proxy" });
 }
 
 /** Step 3: pass only for kernel-enforced-with-proxy. May add the missing-proxy finding. */
@@ -366,17 +368,7 @@ function proxyStep(
 /** A configured proxy that refuses every connection, as a finding of step 3. */
 function proxyUnreachable(r: ProbeResult): Finding {
   const rule = CODE_RULES["egress-proxy-unreachable"];
-  return makeFinding({
-    ruleId: rule.id,
-    control: rule.control,
-    kind: rule.kind,
-    severity: rule.severity,
-    title: rule.title,
-    remediation: rule.remediation,
-    fix: { target: "egress-proxy" },
-    location: { source: "probe", target: "proxy" },
-    subject: `unreachable ${r.spec.proxy ?? ""}`,
-  });
+  return probeFinding(rule, { target: "proxy", subject: `unreachable ${r.spec.proxy ?? ""}` });
 }
 
 /** Step 3 when nothing proves the proxy wrong: an error or a warning, never a pass. */
