@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cli } from "../helpers/cli.js";
+import { treeScanArgs } from "../helpers/flood.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // Issue 9 review (defect 5): a rule disabled by the config is not looked for, so the baseline's
@@ -10,17 +11,7 @@ import { tempTree } from "../helpers/tmp.js";
 const value = ["Kq7Wn2Xr9", "Tz4Lp8Vb"].join("");
 const t = tempTree({ "work/creds.txt": `pwd=${value}\n`, "home/.keep": "", "ops.yaml": "" });
 afterAll(() => t.cleanup());
-const args = (...more: string[]) => [
-  "--root",
-  join(t.dir, "work"),
-  "--home",
-  join(t.dir, "home"),
-  "--no-env",
-  "--sources",
-  "tree",
-  "--no-progress",
-  ...more,
-];
+const args = (...more: string[]) => treeScanArgs(t.dir, ...more);
 
 describe("a baseline entry of a rule the config disables", () => {
   it("is not reported stale, and --update-baseline keeps it", async () => {

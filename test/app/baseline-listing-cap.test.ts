@@ -1,7 +1,7 @@
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MAX_LISTED } from "../../src/capabilities/inventory/index.js";
 import { cli } from "../helpers/cli.js";
+import { passwordValue, treeScanArgs } from "../helpers/flood.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // Review of issue 9 (commit 7d2c414): the listing cap is kept per acceptance, so `scan` with a
@@ -11,32 +11,11 @@ import { tempTree } from "../helpers/tmp.js";
 // baseline, then scan exits 0). And once every finding is in the baseline, the accepted ones past
 // the cap are counted only: their entries are reported as stale, and `scan --update-baseline`
 // prunes them, after which the scan fails on them again.
-const FIXED = "Kq7Wn2Xr9";
-const ALPHABET = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"]
-  .filter((c) => !FIXED.includes(c))
-  .join("");
-function value(i: number): string {
-  let v = FIXED;
-  for (let k = 0, x = i; k < 4; k++, x = Math.floor(x / ALPHABET.length)) v += ALPHABET[x % ALPHABET.length];
-  return v;
-}
 const N = MAX_LISTED + 50;
-const lines = Array.from({ length: N }, (_, i) => `pwd=${value(i)}`);
+const lines = Array.from({ length: N }, (_, i) => `pwd=${passwordValue(i)}`);
 const w = tempTree({ "work/creds.txt": `${lines.join("\n")}\n`, "home/.keep": "" });
 afterAll(() => w.cleanup());
-const args = (...more: string[]) => [
-  "--root",
-  join(w.dir, "work"),
-  "--home",
-  join(w.dir, "home"),
-  "--no-env",
-  "--sources",
-  "tree",
-  "--no-progress",
-  "--workers",
-  "0",
-  ...more,
-];
+const args = (...more: string[]) => treeScanArgs(w.dir, "--workers", "0", ...more);
 
 describe("baseline of a file with more findings of one rule than the listing cap", () => {
   it("accepts them all: baseline, then scan exits 0, reports no stale entry, and --update-baseline prunes none", async () => {

@@ -6,6 +6,7 @@ import { ContentScanner } from "../../../src/detect/content.js";
 import { defaultRules } from "../../../src/rules/catalog.js";
 import type { SourceContext } from "../../../src/sources/context.js";
 import { ScanPool } from "../../../src/sources/scan-pool.js";
+import { passwordValue, treeScanArgs } from "../../helpers/flood.js";
 import { inventory, testLimits } from "../../helpers/inventory.js";
 import { tempTree } from "../../helpers/tmp.js";
 
@@ -14,19 +15,8 @@ import { tempTree } from "../../helpers/tmp.js";
 // Here one 3.6 MB file holds 200,000 distinct short `pwd=` assignments (18 bytes each, the densest
 // the generic rule reports), built at run time; each is one finding.
 const N = 200_000;
-const FIXED = "Kq7Wn2Xr9";
-// The varying part uses no character of the fixed part, so every value has entropy enough for the
-// generic rule's randomness gate (at worst four equal characters of thirteen).
-const ALPHABET = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"]
-  .filter((c) => !FIXED.includes(c))
-  .join("");
-function value(i: number): string {
-  let v = FIXED;
-  for (let k = 0, x = i; k < 4; k++, x = Math.floor(x / ALPHABET.length)) v += ALPHABET[x % ALPHABET.length];
-  return v;
-}
 const lines: string[] = [];
-for (let i = 0; i < N; i++) lines.push(`pwd=${value(i)}`);
+for (let i = 0; i < N; i++) lines.push(`pwd=${passwordValue(i)}`);
 const t = tempTree({ "flood/creds.txt": `${lines.join("\n")}\n` });
 afterAll(() => t.cleanup());
 
@@ -79,23 +69,11 @@ describe("a tree with 200,000 detections", () => {
 // step 1 passed and the scan exited 0. Accepted findings now have a cap of their own. (A baseline
 // holds what the scan listed: at most 100 findings of one rule per file.)
 describe("the listing cap never hides an unaccepted finding behind accepted ones", () => {
-  const accepted = Array.from({ length: MAX_LISTED }, (_, i) => `pwd=${value(i)}`);
-  const fresh = Array.from({ length: 120 }, (_, i) => `pwd=${value(1000 + i)}`);
+  const accepted = Array.from({ length: MAX_LISTED }, (_, i) => `pwd=${passwordValue(i)}`);
+  const fresh = Array.from({ length: 120 }, (_, i) => `pwd=${passwordValue(1000 + i)}`);
   const w = tempTree({ "work/creds.txt": `${accepted.join("\n")}\n`, "home/.keep": "" });
   afterAll(() => w.cleanup());
-  const args = (...more: string[]) => [
-    "--root",
-    join(w.dir, "work"),
-    "--home",
-    join(w.dir, "home"),
-    "--no-env",
-    "--sources",
-    "tree",
-    "--no-progress",
-    "--workers",
-    "0",
-    ...more,
-  ];
+  const args = (...more: string[]) => treeScanArgs(w.dir, "--workers", "0", ...more);
 
   it("lists the new secrets and fails, with 100 accepted ones before them", async () => {
     const { cli } = await import("../../helpers/cli.js");
