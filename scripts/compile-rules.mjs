@@ -34,8 +34,16 @@ for (const [dir, kind] of [
   ["env", "env"],
   ["paths", "paths"],
   ["egress", "egress"],
+  ["runtime", "runtime"],
+  ["scope", "scope"],
 ]) {
-  for (const name of readdirSync(join(rules, dir)).sort()) {
+  let names;
+  try {
+    names = readdirSync(join(rules, dir)).sort();
+  } catch {
+    continue;
+  }
+  for (const name of names) {
     if (name.endsWith(".yaml")) add(kind, join(rules, dir, name));
   }
 }

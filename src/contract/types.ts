@@ -29,7 +29,7 @@ export type SourceKind =
   | "agent-config"
   | "cloud";
 /** The names accepted by `--sources`. */
-export const SOURCE_NAMES = ["env", "home", "tree", "mounts", "sockets", "processes"] as const;
+export const SOURCE_NAMES = ["env", "home", "tree", "mounts", "sockets", "processes", "system"] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
 
 export interface Location {
@@ -168,6 +168,12 @@ export interface AuditReport {
    * (unless --exit-zero). Absent only in reports of older versions (then: high, every source).
    */
   verdict?: ReportVerdict;
+  /**
+   * The agent runtimes (issue 10): which were looked for and found, the config files read, and
+   * whether each one's command gate and sandbox are really on; plus the environment markers that
+   * tell which runtime the scan runs under. Absent when no runtime config source was inspected.
+   */
+  agents?: AgentsSection;
   /** Statistics of the scan (files, bytes, elapsed). Not part of the golden comparisons. */
   stats?: ScanStats;
 }
@@ -218,4 +224,55 @@ export interface ScanStats {
   bytes: number;
   elapsedMs: number;
   sources: SourceName[];
+}
+
+/** The agent runtimes agent-audit inspects (issue 10). */
+export const RUNTIME_IDS = ["claude-code", "codex", "gemini-cli", "hermes", "sandbox-runtime"] as const;
+export type RuntimeId = (typeof RUNTIME_IDS)[number];
+
+/**
+ * Whether a runtime's dangerous-command gate is on. `covered`: every dangerous category stops
+ * (asks or denies) and the gate fails closed; `partial`: a gate exists but some category runs
+ * unasked, or it can fail open; `off`: approvals are off or bypassable; `unknown`: a config file of
+ * it could not be read or parsed, so the effective policy is not known.
+ */
+export type GateStatus = "covered" | "partial" | "off" | "unknown";
+/** Whether a runtime's sandbox is on: `on`, `weak` (on with a hole), `off`, `unknown`. */
+export type SandboxStatus = "on" | "weak" | "off" | "unknown";
+
+/** A config file an inspector read (or tried to). */
+export interface RuntimeFile {
+  /** Absolute path, as findings report it. */
+  path: string;
+  /** The runtime's own name for the file's scope: user, project, local, managed, requirements, policy, rules, ... */
+  scope: string;
+  /** Which `--sources` name reads it: home (user files), tree (project files), system (/etc). */
+  origin: "home" | "tree" | "system";
+  /** false: it exists but could not be read or parsed (see issues). */
+  ok: boolean;
+}
+
+export interface RuntimeView {
+  runtime: RuntimeId;
+  /** The runtime's display name. */
+  name: string;
+  /** A config file of it was found (or an environment marker says the scan runs under it). */
+  present: boolean;
+  files: RuntimeFile[];
+  gate: { status: GateStatus; detail: string };
+  sandbox: { status: SandboxStatus; detail: string };
+  /** Fingerprints of this runtime's findings, most severe first. */
+  findings: string[];
+}
+
+/** An environment variable that says which runtime or sandbox the agent runs under (context, not a finding). */
+export interface EnvMarker {
+  name: string;
+  runtime: RuntimeId;
+  meaning: string;
+}
+
+export interface AgentsSection {
+  runtimes: RuntimeView[];
+  markers: EnvMarker[];
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import type { z as Z, ZodError } from "zod";
-import { type RuleDescriptor, SEVERITIES } from "../contract/types.js";
+import { type RuleDescriptor, RUNTIME_IDS, SEVERITIES, STEP_IDS } from "../contract/types.js";
 import { UsageError } from "../util/errors.js";
 import { yaml, zod } from "../util/lazy.js";
 import { packageRoot, rulesDir } from "../util/paths.js";
@@ -22,7 +22,7 @@ import {
  * The rule kinds, each a folder of rules/ (placeholders: the one file rules/placeholders.yaml;
  * egress: the default probe targets of rules/egress/, read by capabilities/egress/targets.ts).
  */
-export type RuleKind = "content" | "env" | "paths" | "placeholder" | "egress";
+export type RuleKind = "content" | "env" | "paths" | "placeholder" | "egress" | "runtime" | "scope";
 
 /**
  * The schemas of the rule files, built on first use: with the build's rules cache (below) a normal
@@ -121,7 +121,47 @@ function buildSchemas() {
     ports: z.array(z.number().int().min(1).max(65535)).optional(),
     targets: z.array(egressEntry).min(1),
   });
-  return { content, env, paths, placeholder, egress };
+  // rules/runtime/: the checks of the agent-runtime inspectors (issue 10, capabilities/inspect).
+  // The check itself is code (one module per runtime); the file is its identity, texts, severity,
+  // the generator that fixes it, and examples in the runtime's real config format: files keyed by
+  // where they live (`~/` the home, `./` the project root, `/` the system root) that must and must
+  // not trigger it. test/rules/runtime-examples.test.ts runs every example.
+  const fixSpec = z.strictObject({
+    target: kebab,
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
+  });
+  const runtimeExample = z.strictObject({
+    files: z.record(z.string().regex(/^(~\/|\.\/|\/)[^\0]+$/, "must start with ~/, ./ or /"), z.string()),
+    /** The agent's environment for the example (e.g. HERMES_YOLO_MODE=1). */
+    env: z.record(z.string(), z.string()).optional(),
+  });
+  const runtime = z.strictObject({
+    id: kebab,
+    runtime: z.enum(RUNTIME_IDS),
+    title: z.string().min(1),
+    severity: z.enum(SEVERITIES),
+    control: z.enum(STEP_IDS),
+    kind: z.enum(["config", "gate"]),
+    remediation: z.string().min(1),
+    fix: fixSpec,
+    examples: z.strictObject({ match: z.array(runtimeExample).min(1), noMatch: z.array(runtimeExample).min(1) }),
+  });
+  // rules/scope/: the credential-scope checks of step 6 (issue 10, capabilities/scope). As with
+  // rules/runtime/, the judgement is code; the file holds its identity, texts and the fix.
+  const scope = z.strictObject({
+    id: kebab,
+    title: z.string().min(1),
+    severity: z.enum(SEVERITIES),
+    /** high: fails step 6; medium: warns; low: informs. */
+    risk: z.enum(["high", "medium", "low"]),
+    remediation: z.string().min(1),
+    /** What narrower credential to use instead (one line). */
+    narrower: z.string().min(1),
+    fix: fixSpec,
+    /** Rule ids of the inventory whose findings this check judges. */
+    appliesTo: z.array(z.string().min(1)).min(1),
+  });
+  return { content, env, paths, placeholder, egress, runtime, scope };
 }
 
 let schemasValue: ReturnType<typeof buildSchemas> | undefined;
@@ -142,6 +182,11 @@ export type EgressRuleFile = Z.output<ReturnType<typeof buildSchemas>["egress"]>
   label: string;
 };
 
+/** A check of an agent-runtime inspector (rules/runtime/<id>.yaml), validated. */
+export type RuntimeCheck = Z.output<ReturnType<typeof buildSchemas>["runtime"]> & { file: string };
+/** A credential-scope check (rules/scope/<id>.yaml), validated. */
+export type ScopeCheck = Z.output<ReturnType<typeof buildSchemas>["scope"]> & { file: string };
+
 export interface RuleSet {
   content: ContentRule[];
   env: EnvRule[];
@@ -149,6 +194,8 @@ export interface RuleSet {
   placeholders: RegExp[];
   placeholderExamples: { match: string[]; noMatch: string[] };
   egress: EgressRuleFile[];
+  runtime: RuntimeCheck[];
+  scope: ScopeCheck[];
 }
 
 function compile(pattern: string, flags: string, where: string, errors: string[]): RegExp {
@@ -379,10 +426,25 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
   const egress = loadEgressRules(join(dir, "egress"));
   errors.push(...egress.errors);
 
+  const runtime: RuntimeCheck[] = [];
+  for (const f of readYamlDir(join(dir, "runtime"), "runtime", errors)) {
+    const d = valid("runtime", f, errors);
+    if (!d) continue;
+    checkId(f.file, d.id);
+    runtime.push({ ...d, file: f.file });
+  }
+  const scope: ScopeCheck[] = [];
+  for (const f of readYamlDir(join(dir, "scope"), "scope", errors)) {
+    const d = valid("scope", f, errors);
+    if (!d) continue;
+    checkId(f.file, d.id);
+    scope.push({ ...d, file: f.file });
+  }
+
   if (errors.length) {
     throw new UsageError(`invalid rules:\n  ${errors.join("\n  ")}`, "fix the rule files listed above");
   }
-  return { content, env, paths, placeholders, placeholderExamples, egress: egress.files };
+  return { content, env, paths, placeholders, placeholderExamples, egress: egress.files, runtime, scope };
 }
 
 let cached: RuleSet | undefined;
@@ -409,6 +471,24 @@ export function ruleCatalog(rules: RuleSet): RuleDescriptor[] {
   for (const r of rules.content) add(r, "secret");
   for (const r of rules.env) add(r, "secret");
   for (const r of rules.paths) add(r, r.parser === "presence" ? "exposure" : "secret");
+  for (const r of rules.runtime)
+    out.push({
+      id: r.id,
+      title: r.title,
+      severity: r.severity,
+      control: r.control,
+      kind: r.kind,
+      remediation: r.remediation,
+    });
+  for (const r of rules.scope)
+    out.push({
+      id: r.id,
+      title: r.title,
+      severity: r.severity,
+      control: "credential-scope",
+      kind: "scope",
+      remediation: r.remediation,
+    });
   for (const r of CODE_RULE_LIST)
     out.push({
       id: r.id,

@@ -10,6 +10,8 @@ const require = createRequire(import.meta.url);
 
 let zodModule: typeof import("zod") | undefined;
 let yamlModule: typeof import("yaml") | undefined;
+let tomlModule: typeof import("smol-toml") | undefined;
+let jsoncModule: typeof import("jsonc-parser") | undefined;
 
 /** The `zod` module. */
 export function zod(): typeof import("zod") {
@@ -21,4 +23,16 @@ export function zod(): typeof import("zod") {
 export function yaml(): typeof import("yaml") {
   yamlModule ??= require("yaml") as typeof import("yaml");
   return yamlModule;
+}
+
+/** The `smol-toml` module. */
+export function toml(): typeof import("smol-toml") {
+  tomlModule ??= require("smol-toml") as typeof import("smol-toml");
+  return tomlModule;
+}
+
+/** The `jsonc-parser` module (agent runtime configs: positions of JSON errors and keys). */
+export function jsonc(): typeof import("jsonc-parser") {
+  jsoncModule ??= require("jsonc-parser") as typeof import("jsonc-parser");
+  return jsoncModule;
 }

@@ -33,7 +33,7 @@ export interface ScanOptions {
   now?: () => number;
 }
 
-const SOURCES: Record<SourceName, (ctx: SourceContext) => Promise<Located[]>> = {
+const SOURCES: Record<Exclude<SourceName, "system">, (ctx: SourceContext) => Promise<Located[]>> = {
   env: scanEnv,
   home: scanHome,
   tree: scanTree,
@@ -41,7 +41,7 @@ const SOURCES: Record<SourceName, (ctx: SourceContext) => Promise<Located[]>> = 
 };
 
 /** Source order matters for dedupe of files seen twice: home first, then the tree. */
-const ORDER: SourceName[] = ["env", "home", "tree", "mounts", "sockets", "processes"];
+const ORDER: Exclude<SourceName, "system">[] = ["env", "home", "tree", "mounts", "sockets", "processes"];
 
 /** A detection as a finding of step 1 (makeFinding), with the config's severity override. */
 export function toFinding(

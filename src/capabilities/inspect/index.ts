@@ -1,0 +1,251 @@
+import { makeFinding, sortFindings } from "../../contract/finding.js";
+import type {
+  AgentsSection,
+  ChecklistItem,
+  Finding,
+  RuntimeView,
+  ScanIssue,
+  Severity,
+} from "../../contract/types.js";
+import { SEVERITY_RANK } from "../../contract/types.js";
+import { defaultRules, type RuleSet, type RuntimeCheck } from "../../rules/catalog.js";
+import { claudeCode } from "./claude-code.js";
+import { codex } from "./codex.js";
+import { gemini } from "./gemini.js";
+import { hermes } from "./hermes.js";
+import { envMarkers } from "./markers.js";
+import { ConfigReader } from "./read.js";
+import { sandboxRuntime } from "./sandbox-runtime.js";
+import type { InspectContext, Origin, Problem, RuntimeInspector, RuntimeResult } from "./types.js";
+
+// Step 5 (issue 10): read every agent runtime's configs the way the runtime does, say per runtime
+// whether its dangerous-command gate and its sandbox are really on, and score `approval-gate`.
+// Hook commands and rules files are inspected as data, never run.
+
+/** Every inspector, in report order. */
+export const INSPECTORS: readonly RuntimeInspector[] = [claudeCode, codex, gemini, hermes, sandboxRuntime];
+
+export interface InspectOptions {
+  home: string;
+  root: string;
+  systemRoot: string;
+  /** Which config origins to read (from --sources: home, tree, system). */
+  origins: ReadonlySet<Origin>;
+  /** The agent's environment, when the env source is on. */
+  env?: Readonly<Record<string, string>>;
+  /** Credential files the inventory found, relative to the home. */
+  credentialPaths?: readonly string[];
+  rules?: RuleSet;
+  /** Rule ids switched off (agent-audit.yaml named with --config). */
+  disabledRules?: ReadonlySet<string>;
+  severityOverrides?: Readonly<Record<string, Severity>>;
+  /** Fingerprints of the accepted inventory (baseline). */
+  accepted?: ReadonlySet<string>;
+  /** Replaces INSPECTORS (tests). */
+  inspectors?: readonly RuntimeInspector[];
+}
+
+export interface InspectResult {
+  findings: Finding[];
+  issues: ScanIssue[];
+  agents: AgentsSection;
+  /** Step 5's verdict. */
+  step: Omit<ChecklistItem, "step" | "id">;
+  /** Findings the config's rules.disable kept out. */
+  suppressed: number;
+}
+
+export async function runInspect(opts: InspectOptions): Promise<InspectResult> {
+  const rules = opts.rules ?? defaultRules();
+  const checks = new Map(rules.runtime.map((c) => [c.id, c]));
+  const read = new ConfigReader({ home: opts.home, tree: opts.root, system: opts.systemRoot });
+  const ctx: InspectContext = {
+    home: opts.home,
+    root: opts.root,
+    systemRoot: opts.systemRoot,
+    origins: opts.origins,
+    env: opts.env,
+    read,
+    credentialPaths: opts.credentialPaths ?? [],
+  };
+  const findings: Finding[] = [];
+  const runtimes: RuntimeView[] = [];
+  let suppressed = 0;
+  const inspectors = opts.inspectors ?? INSPECTORS;
+  const results: RuntimeResult[] = [];
+  for (const inspector of inspectors) {
+    const result = await inspector.inspect(ctx);
+    results.push(result);
+    const own: Finding[] = [];
+    for (const p of result.problems) {
+      const check = checks.get(p.check);
+      if (!check || check.runtime !== inspector.id)
+        throw new Error(
+          `inspector ${inspector.id} reported "${p.check}", not a check of rules/runtime/ for it`,
+        );
+      if (opts.disabledRules?.has(check.id)) {
+        suppressed++;
+        continue;
+      }
+      own.push(problemFinding(inspector, check, p, ctx, opts));
+    }
+    const sorted = sortFindings(dedupe(own));
+    findings.push(...sorted);
+    runtimes.push({
+      runtime: inspector.id,
+      name: inspector.name,
+      present: result.present,
+      files: result.files,
+      gate: result.gate,
+      sandbox: result.sandbox,
+      findings: [...sorted]
+        .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity])
+        .map((f) => f.fingerprint),
+    });
+  }
+  const markers = opts.env ? envMarkers(opts.env) : [];
+  return {
+    findings: sortFindings(findings),
+    issues: read.issues,
+    agents: { runtimes, markers },
+    step: scoreGate(runtimes, inspectors, opts.origins, findings),
+    suppressed,
+  };
+}
+
+/** One finding per fingerprint (an inspector may meet one problem through two files). */
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Map<string, Finding>();
+  for (const f of findings) if (!seen.has(f.fingerprint)) seen.set(f.fingerprint, f);
+  return [...seen.values()];
+}
+
+/**
+ * Where a config file is, independent of the machine: `~/` under the home, `./` under the project
+ * root, `/` under the system root. Findings are identified by it, so a baseline made on one
+ * machine (or one checkout) holds on another.
+ */
+export function portablePath(abs: string, ctx: Pick<InspectContext, "home" | "root" | "systemRoot">): string {
+  const under = (base: string) =>
+    abs === base || abs.startsWith(base.endsWith("/") ? base : `${base}/`)
+      ? abs.slice(base.length).replace(/^\/*/, "")
+      : undefined;
+  const inRoot = under(ctx.root);
+  if (inRoot !== undefined) return `./${inRoot}`;
+  const inHome = under(ctx.home);
+  if (inHome !== undefined) return `~/${inHome}`;
+  const inSystem = ctx.systemRoot === "/" ? undefined : under(ctx.systemRoot);
+  if (inSystem !== undefined) return `/${inSystem}`;
+  return abs;
+}
+
+function problemFinding(
+  inspector: RuntimeInspector,
+  check: RuntimeCheck,
+  p: Problem,
+  ctx: InspectContext,
+  opts: InspectOptions,
+): Finding {
+  const portable = p.file ? portablePath(p.file.abs, ctx) : `(${inspector.id})`;
+  const line = p.file?.ok && p.key ? p.file.lineOf(keyPathOf(p.key)) : undefined;
+  const file = p.file?.abs;
+  return makeFinding({
+    ruleId: check.id,
+    control: check.control,
+    kind: check.kind,
+    severity: opts.severityOverrides?.[check.id] ?? check.severity,
+    title: p.title ?? check.title,
+    remediation: check.remediation,
+    fix: {
+      target: check.fix.target,
+      params: {
+        runtime: inspector.id,
+        ...(file ? { file } : {}),
+        key: p.key,
+        ...(check.fix.params ?? {}),
+        ...(p.fixParams ?? {}),
+      },
+    },
+    location: {
+      source: "agent-config",
+      ...(file ? { path: file } : {}),
+      ...(line ? { line } : {}),
+      name: p.key,
+    },
+    identityPath: portable,
+    subject: `${inspector.id}\0${p.key}\0${p.subject ?? ""}`,
+    accepted: opts.accepted,
+  });
+}
+
+/** `permissions.allow[2]` → ["permissions", "allow", 2]; a key that is a sentence gives no path. */
+function keyPathOf(key: string): (string | number)[] {
+  if (/\s/.test(key)) return [];
+  const out: (string | number)[] = [];
+  for (const part of key.split(".")) {
+    const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) return [];
+    if (m[1]) out.push(m[1]);
+    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+  }
+  return out;
+}
+
+const RUNTIME_LIST = (inspectors: readonly RuntimeInspector[]) =>
+  inspectors.map((i) => `${i.name} (${i.lookedFor.join(", ")})`).join("; ");
+
+/**
+ * Step 5: `fail` when a runtime that is present runs with approvals off or bypassable; `pass` when
+ * every present runtime's gate covers the dangerous categories and fails closed; `warn` when a gate
+ * has gaps, or no runtime config was found at all (saying which were looked for); `error` when
+ * every present runtime's config could not be read.
+ */
+export function scoreGate(
+  runtimes: RuntimeView[],
+  inspectors: readonly RuntimeInspector[],
+  origins: ReadonlySet<Origin>,
+  findings: Finding[],
+): Omit<ChecklistItem, "step" | "id"> {
+  const gateEvidence = (ids: Set<string>) =>
+    findings.filter((f) => f.control === "approval-gate" && ids.has(f.fingerprint)).map((f) => f.fingerprint);
+  if (!origins.size)
+    return {
+      status: "skip",
+      summary: "no agent runtime config was inspected: the home, tree and system sources were all left out",
+      evidence: [],
+    };
+  const present = runtimes.filter((r) => r.present);
+  if (!present.length)
+    return {
+      status: "warn",
+      summary: `no agent runtime config found; looked for ${RUNTIME_LIST(inspectors)}`,
+      evidence: [],
+    };
+  const line = (r: RuntimeView) => `${r.name}: gate ${r.gate.status} (${r.gate.detail})`;
+  const off = present.filter((r) => r.gate.status === "off");
+  if (off.length)
+    return {
+      status: "fail",
+      summary: off.map(line).join("; "),
+      evidence: gateEvidence(new Set(off.flatMap((r) => r.findings))),
+    };
+  const unknown = present.filter((r) => r.gate.status === "unknown");
+  if (unknown.length === present.length)
+    return {
+      status: "error",
+      summary: `${unknown.map(line).join("; ")}: the configs could not be read (see issues)`,
+      evidence: [],
+    };
+  const partial = present.filter((r) => r.gate.status !== "covered");
+  if (partial.length)
+    return {
+      status: "warn",
+      summary: partial.map(line).join("; "),
+      evidence: gateEvidence(new Set(partial.flatMap((r) => r.findings))),
+    };
+  return {
+    status: "pass",
+    summary: present.map(line).join("; "),
+    evidence: [],
+  };
+}

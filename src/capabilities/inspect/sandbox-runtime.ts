@@ -1,0 +1,17 @@
+import type { RuntimeInspector } from "./types.js";
+
+// STUB (issue 10): replaced by the real inspector.
+export const sandboxRuntime: RuntimeInspector = {
+  id: "sandbox-runtime",
+  name: "sandbox-runtime (srt)",
+  lookedFor: [],
+  async inspect() {
+    return {
+      present: false,
+      files: [],
+      problems: [],
+      gate: { status: "unknown", detail: "not inspected" },
+      sandbox: { status: "unknown", detail: "not inspected" },
+    };
+  },
+};
