@@ -5,6 +5,8 @@
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
+import { runInspect } from "../capabilities/inspect/index.js";
+import type { Origin } from "../capabilities/inspect/types.js";
 import { type InventoryResult, runInventory } from "../capabilities/inventory/index.js";
 import {
   type Baseline,
@@ -204,6 +206,23 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
     accepted,
   });
   if (!request.inventory) extra.checklist = { ...extra.checklist, "secret-inventory": NOT_EVALUATED };
+  if (request.inventory) {
+    const inspected = await inspectStep(where, {
+      env: sources.has("env") ? env : undefined,
+      sources,
+      loaded,
+      accepted,
+      findings: inventory.findings,
+      suppressed: inventory.suppressed,
+    });
+    mergeExtra(extra, inspected);
+  } else {
+    extra.checklist = {
+      ...extra.checklist,
+      "approval-gate": NOT_EVALUATED,
+      "credential-scope": NOT_EVALUATED,
+    };
+  }
 
   // The output boundary's first half (issue 8): every audited-world string of the report is
   // redacted before any renderer, the baseline or a script sees it.
@@ -211,7 +230,7 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
     buildReport(
       {
         target: { home: where.home, root: where.root, user: access.user, hostname: ctx.hostname },
-        inventoryRan: request.inventory && sources.size > 0,
+        inventoryRan: request.inventory && [...sources].some((s) => s !== "system"),
         elapsedMs: Date.now() - started,
         sources: [...sources],
       },
@@ -242,6 +261,72 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
   });
   report.verdict = reportVerdict(report.findings, fail);
   return { report, failOn: fail.failOn, fail, config: loaded.config, loaded };
+}
+
+/** Adds a capability's results to those gathered so far. */
+function mergeExtra(into: ExtraResults, more: ExtraResults): void {
+  if (more.findings) into.findings = [...(into.findings ?? []), ...more.findings];
+  if (more.issues) into.issues = [...(into.issues ?? []), ...more.issues];
+  if (more.checklist) into.checklist = { ...into.checklist, ...more.checklist };
+  if (more.agents) into.agents = more.agents;
+}
+
+/** The origins of runtime configs a set of sources reads. */
+function originsOf(sources: ReadonlySet<SourceName>): Set<Origin> {
+  const out = new Set<Origin>();
+  if (sources.has("home")) out.add("home");
+  if (sources.has("tree")) out.add("tree");
+  if (sources.has("system")) out.add("system");
+  return out;
+}
+
+/**
+ * Step 5 (issue 10): the agent runtimes' configs. The config's rules.disable and rules.severity
+ * reach these findings only from a config named with --config (issue 8, trust model: one found in
+ * the audited root governs the tree's secret findings, not the verdict on the agent's own gate).
+ */
+async function inspectStep(
+  where: Target,
+  run: {
+    env: Record<string, string> | undefined;
+    sources: ReadonlySet<SourceName>;
+    loaded: LoadedConfig;
+    accepted: Set<string> | undefined;
+    findings: readonly { location: { source: string; path?: string } }[];
+    /** Counts the findings the config's rules.disable kept out. */
+    suppressed: { config: number };
+  },
+): Promise<ExtraResults> {
+  const trusted = configScope(run.loaded.discovered) === "all";
+  const credentialPaths = [
+    ...new Set(
+      run.findings
+        .filter((f) => f.location.source === "home" && f.location.path)
+        .map((f) => f.location.path as string),
+    ),
+  ].sort();
+  const result = await runInspect({
+    home: where.home,
+    root: where.root,
+    systemRoot: where.systemRoot,
+    origins: originsOf(run.sources),
+    ...(run.env ? { env: run.env } : {}),
+    credentialPaths,
+    ...(trusted
+      ? {
+          disabledRules: new Set(run.loaded.config.rules.disable),
+          severityOverrides: run.loaded.config.rules.severity,
+        }
+      : {}),
+    ...(run.accepted ? { accepted: run.accepted } : {}),
+  });
+  run.suppressed.config += result.suppressed;
+  return {
+    findings: result.findings,
+    issues: result.issues,
+    agents: result.agents,
+    checklist: { "approval-gate": result.step },
+  };
 }
 
 const NOT_EVALUATED = {

@@ -354,6 +354,9 @@ export function staleEntries(
 /** Whether a run of these sources (and probes, or not) would have produced this entry's finding. */
 function couldSee(e: BaselineEntry, ran: ReadonlySet<SourceName>, probed: boolean): boolean {
   if (e.location.source === "probe") return probed;
+  // A runtime config finding comes from the home, the project or the system configs: only a run
+  // of all three could have seen it.
+  if (e.location.source === "agent-config") return ran.has("home") && ran.has("tree") && ran.has("system");
   const producer = PRODUCER[e.location.source];
   return producer !== undefined && ran.has(producer);
 }

@@ -132,6 +132,8 @@ export interface ExtraResults {
   probed?: boolean;
   checklist?: Partial<Record<StepId, Omit<ChecklistItem, "step" | "id">>>;
   issues?: ScanIssue[];
+  /** The agent runtimes' view (the inspectors, issue 10). */
+  agents?: AgentsSection;
 }
 
 export interface ScanIssue {

@@ -164,3 +164,51 @@ export function policyLines(report: AuditReport): string[] {
   if (kept.length) lines.push(`kept out of the verdict: ${kept.join(", ")}`);
   return lines;
 }
+
+/** A runtime config path as a person reads it: `~/…` under the home, `./…` under the root. */
+export function configPathLabel(report: AuditReport, path: string): string {
+  const { home, root } = report.target;
+  if (root && (path === root || path.startsWith(`${root}/`))) return `./${path.slice(root.length + 1)}`;
+  if (home && (path === home || path.startsWith(`${home}/`))) return `~/${path.slice(home.length + 1)}`;
+  return path;
+}
+
+/** What the per-runtime view shows of one runtime (issue 10), for the table and markdown. */
+export interface RuntimeRow {
+  name: string;
+  gate: string;
+  gateStatus: string;
+  sandbox: string;
+  sandboxStatus: string;
+  files: string[];
+  /** The most severe findings of the runtime (at most 3): severity, title and rule id. */
+  top: { severity: Severity; title: string; ruleId: string }[];
+  more: number;
+}
+
+/** The runtimes found (present), in report order, with their top problems; and the names not found. */
+export function runtimeRows(report: AuditReport): { rows: RuntimeRow[]; absent: string[] } {
+  const agents = report.agents;
+  if (!agents) return { rows: [], absent: [] };
+  const byFp = new Map(report.findings.map((f) => [f.fingerprint, f]));
+  const rows: RuntimeRow[] = [];
+  const absent: string[] = [];
+  for (const r of agents.runtimes) {
+    if (!r.present) {
+      absent.push(r.name);
+      continue;
+    }
+    const found = r.findings.map((fp) => byFp.get(fp)).filter((f): f is Finding => f !== undefined);
+    rows.push({
+      name: r.name,
+      gate: r.gate.detail,
+      gateStatus: r.gate.status,
+      sandbox: r.sandbox.detail,
+      sandboxStatus: r.sandbox.status,
+      files: r.files.map((f) => `${configPathLabel(report, f.path)} (${f.scope}${f.ok ? "" : ", not read"})`),
+      top: found.slice(0, 3).map((f) => ({ severity: f.severity, title: f.title, ruleId: f.ruleId })),
+      more: Math.max(0, found.length - 3),
+    });
+  }
+  return { rows, absent };
+}

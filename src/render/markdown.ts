@@ -7,7 +7,14 @@ import {
   type StepId,
   type StepStatus,
 } from "../contract/types.js";
-import { failingFindings, failOnLabel, locationLabel, policyLines, STEP_INFO } from "./labels.js";
+import {
+  failingFindings,
+  failOnLabel,
+  locationLabel,
+  policyLines,
+  runtimeRows,
+  STEP_INFO,
+} from "./labels.js";
 import { escapeReport } from "./sanitize.js";
 
 /**
@@ -147,6 +154,25 @@ export function renderMarkdown(data: AuditReport, _opts?: { color: boolean }): s
       out.push(`| ${sev} | ${whereCell(f)} | ${mdText(f.title)} | ${preview} |`);
     }
     out.push("");
+  }
+  if (report.agents) {
+    const { rows, absent } = runtimeRows(report);
+    out.push(`## Agent runtimes (${rows.length} of ${report.agents.runtimes.length} found)`, "");
+    if (rows.length) {
+      out.push("| runtime | config files | gate | sandbox | top problems |", "|---|---|---|---|---|");
+      for (const r of rows) {
+        const top = r.top.map((t) => `${t.severity}: ${mdText(t.title)} (${mdCode(t.ruleId)})`);
+        if (r.more) top.push(`… and ${r.more} more`);
+        out.push(
+          `| ${mdText(r.name)} | ${r.files.map((f) => mdCode(f)).join("<br>") || "none (environment marker)"} | ` +
+            `**${r.gateStatus}**: ${mdText(r.gate)} | **${r.sandboxStatus}**: ${mdText(r.sandbox)} | ${top.join("<br>") || "none"} |`,
+        );
+      }
+      out.push("");
+    }
+    if (absent.length) out.push(`Not found: ${absent.map(mdText).join(", ")}.`, "");
+    for (const m of report.agents.markers) out.push(`- Environment: ${mdText(m.meaning)}`);
+    if (report.agents.markers.length) out.push("");
   }
   if (report.probes.length) {
     out.push(

@@ -1,6 +1,6 @@
 import { styleText } from "node:util";
 import type { AuditReport, Finding, Severity, StepStatus } from "../contract/types.js";
-import { failOnLabel, policyLines } from "./labels.js";
+import { failOnLabel, policyLines, runtimeRows } from "./labels.js";
 import { escapeReport } from "./sanitize.js";
 
 type Color = Parameters<typeof styleText>[0];
@@ -17,6 +17,16 @@ const STATUS_COLOR: Record<StepStatus, Color> = {
   warn: "yellow",
   skip: "gray",
   error: "magenta",
+};
+
+/** Gate and sandbox statuses: green when on, red when off. */
+const GATE_COLOR: Record<string, Color> = {
+  covered: "green",
+  on: "green",
+  partial: "yellow",
+  weak: "yellow",
+  off: "red",
+  unknown: "magenta",
 };
 
 const SOURCE_TITLE: Record<string, string> = {
@@ -93,6 +103,24 @@ export function renderTable(data: AuditReport, opts: { color: boolean }): string
       return [p.outcome, p.method, p.via, p.target, p.detail];
     });
     for (const line of columns(rows, [8, 8, 6, 40], (r, cell) => paint(colors[r]!, cell))) out.push(line);
+    out.push("");
+  }
+
+  const runtimes = runtimeRows(report);
+  if (report.agents) {
+    const total = report.agents.runtimes.length;
+    out.push(paint("bold", `Agent runtimes (${runtimes.rows.length} of ${total} found)`));
+    for (const r of runtimes.rows) {
+      out.push(`  ${r.name}`);
+      out.push(`    gate     ${paint(GATE_COLOR[r.gateStatus] ?? "gray", r.gateStatus)}: ${r.gate}`);
+      out.push(`    sandbox  ${paint(GATE_COLOR[r.sandboxStatus] ?? "gray", r.sandboxStatus)}: ${r.sandbox}`);
+      out.push(`    files    ${r.files.join(", ") || "none (found by an environment marker)"}`);
+      for (const t of r.top)
+        out.push(`    ${paint(SEVERITY_COLOR[t.severity], t.severity.padEnd(8))} ${t.title} [${t.ruleId}]`);
+      if (r.more) out.push(`    … and ${r.more} more (listed above)`);
+    }
+    if (runtimes.absent.length) out.push(`  not found: ${runtimes.absent.join(", ")}`);
+    for (const m of report.agents.markers) out.push(`  environment: ${m.meaning}`);
     out.push("");
   }
 

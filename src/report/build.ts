@@ -49,6 +49,7 @@ export function buildReport(
     checklist,
     score: score(checklist),
     issues: [...inventory.issues, ...(extra.issues ?? [])],
+    ...(extra.agents ? { agents: extra.agents } : {}),
     stats: { ...inventory.stats, elapsedMs: opts.elapsedMs, sources: opts.sources },
   };
 }

@@ -30,8 +30,8 @@ const SKIP_REASONS: Record<StepId, string> = {
   "default-deny-egress": "egress not probed: run with --probe",
   "egress-proxy": "egress not probed: run with --probe",
   "egress-alerting": "not evaluated yet: egress alerting checks are not implemented in this version",
-  "approval-gate": "not evaluated yet: agent runtime inspection is not implemented in this version",
-  "credential-scope": "not evaluated yet: credential scope checks are not implemented in this version",
+  "approval-gate": "no agent runtime config was inspected (the home, tree and system sources were left out)",
+  "credential-scope": "no secret source was scanned, so no credential's scope was judged",
 };
 
 function item(id: StepId, status: StepStatus, summary: string, evidence: string[] = []): ChecklistItem {

@@ -128,7 +128,9 @@ function buildSchemas() {
   // not trigger it. test/rules/runtime-examples.test.ts runs every example.
   const fixSpec = z.strictObject({
     target: kebab,
-    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
+    params: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]))
+      .optional(),
   });
   const runtimeExample = z.strictObject({
     files: z.record(z.string().regex(/^(~\/|\.\/|\/)[^\0]+$/, "must start with ~/, ./ or /"), z.string()),
@@ -144,7 +146,10 @@ function buildSchemas() {
     kind: z.enum(["config", "gate"]),
     remediation: z.string().min(1),
     fix: fixSpec,
-    examples: z.strictObject({ match: z.array(runtimeExample).min(1), noMatch: z.array(runtimeExample).min(1) }),
+    examples: z.strictObject({
+      match: z.array(runtimeExample).min(1),
+      noMatch: z.array(runtimeExample).min(1),
+    }),
   });
   // rules/scope/: the credential-scope checks of step 6 (issue 10, capabilities/scope). As with
   // rules/runtime/, the judgement is code; the file holds its identity, texts and the fix.
