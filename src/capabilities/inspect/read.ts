@@ -222,7 +222,8 @@ export function parseConfig(spec: ConfigSpec, text: string, issue: (message: str
   }
   // YAML: one document, aliases bounded (no billion laughs), errors by code and position.
   try {
-    const doc = yaml().parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+    // prettyErrors fills linePos; its message (which quotes the text) is never used.
+    const doc = yaml().parseDocument(text, { prettyErrors: true, uniqueKeys: false });
     const err = doc.errors[0];
     if (err) {
       const p = err.linePos?.[0];
