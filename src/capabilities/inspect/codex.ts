@@ -294,7 +294,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       gateStatus = "covered";
       gateDetail = `${approvalNote} with ${sandboxNote}; rules prompt for or forbid every dangerous category`;
     }
-    if (missing.length && !(approval === "never")) {
+    if (missing.length && approval !== "never" && !unreadable.length) {
       problems.push({
         check: "codex-rules-gap",
         key: "prefix_rule",
