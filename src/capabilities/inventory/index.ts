@@ -29,6 +29,12 @@ export interface ScanOptions {
   /** List every finding, none counted only: `baseline` records each one (no listing cap). */
   listAll?: boolean;
   onFile?: (bytes: number) => void;
+  /**
+   * Called once for every finding the inventory lists, with its detection (the raw value is in
+   * `d.secret`): step 6 (capabilities/scope) judges the credential's scope. The value must not
+   * leave the callee except as an assessment.
+   */
+  onListed?: (d: Located, finding: Finding) => void;
   /** Clock, replaceable in tests. */
   now?: () => number;
 }
@@ -197,7 +203,7 @@ class Lister {
   #counts: Map<string, number> | undefined;
 
   constructor(
-    private readonly opts: Pick<ScanOptions, "accepted" | "severityOverrides">,
+    private readonly opts: Pick<ScanOptions, "accepted" | "severityOverrides" | "onListed">,
     private readonly redactor: Redactor,
     private readonly uncapped: boolean,
   ) {
@@ -219,7 +225,10 @@ class Lister {
       }
     }
     f ??= this.#build(d);
-    if (!this.#byFingerprint.has(f.fingerprint)) this.#byFingerprint.set(f.fingerprint, f);
+    if (!this.#byFingerprint.has(f.fingerprint)) {
+      this.#byFingerprint.set(f.fingerprint, f);
+      this.opts.onListed?.(d, f);
+    }
   }
 
   findings(): Finding[] {

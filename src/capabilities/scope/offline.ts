@@ -1,0 +1,87 @@
+import { findPemKeys } from "../../detect/parsers/pem.js";
+import { awsAdminAssessments } from "./aws-config.js";
+import { jwtFacts } from "./jwt.js";
+import type { Analyzer, AnalyzerContext, Assessment, ObservedSecret } from "./types.js";
+
+// The offline analyzer of step 6: what the value's own format says (AKIA vs ASIA, ghp_ vs
+// github_pat_, admin key prefixes, a JWT's exp, a private key's encryption) and what the local
+// config beside it names (an admin role in ~/.aws/config, an admin user in a kubeconfig). No network.
+
+/** A token's lifetime beyond which it counts as long-lived. */
+export const LONG_LIVED_MS = 24 * 60 * 60 * 1000;
+/** Longest value inspected as a private key (a 16 KB RSA key is far below). */
+const MAX_KEY_CHARS = 64 * 1024;
+
+const AWS_USER_KEY = /^AKIA[A-Z2-7]{16}$/;
+const GITHUB_CLASSIC = /^ghp_[A-Za-z0-9]{36}$/;
+const GITHUB_OAUTH = /^gho_[A-Za-z0-9]{36}$/;
+const PPK_HEADER = /^PuTTY-User-Key-File-\d+:/m;
+const PPK_ENCRYPTION = /^Encryption:[ \t]*(\S+)/m;
+/** A kubeconfig user's key path (`users.<name>.user.<field>`, from the kubeconfig parser). */
+const KUBE_USER = /^users\.(.+)\.user\./;
+const ADMIN_NAME = /admin/i;
+
+/** The judgements of one secret by its value and location alone: [check id, current]. */
+export function valueAssessments(s: ObservedSecret, now: number): [string, string][] {
+  const out: [string, string][] = [];
+  const v = s.secret.trim();
+  if (AWS_USER_KEY.test(v)) out.push(["aws-long-lived-access-key", "long-lived-user-key"]);
+  else if (GITHUB_CLASSIC.test(v)) out.push(["github-classic-pat-broad", "classic-pat"]);
+  else if (GITHUB_OAUTH.test(v)) out.push(["github-oauth-token-broad", "oauth-app-token"]);
+  else if (v.startsWith("sk-ant-admin")) out.push(["anthropic-admin-key-org-wide", "organization-admin-key"]);
+  else if (v.startsWith("sk-admin-")) out.push(["openai-admin-key-org-wide", "organization-admin-key"]);
+  else if (v.startsWith("eyJ")) {
+    const jwt = jwtFacts(v);
+    if (jwt?.kubernetesServiceAccount) {
+      // A bound token (with exp) dies with its pod: not reported.
+      if (jwt.expMs === undefined)
+        out.push(["kubernetes-sa-token-no-expiry", "no-expiry-service-account-token"]);
+    } else if (jwt) {
+      if (jwt.expMs === undefined) out.push(["jwt-no-expiry", "no-expiry-token"]);
+      else if (jwt.expMs - now > LONG_LIVED_MS) out.push(["jwt-long-expiry", "long-lived-token"]);
+    }
+  } else if (unencryptedKey(v)) out.push(["private-key-unencrypted", "unencrypted-private-key"]);
+  if (kubernetesAdmin(s)) out.push(["kubernetes-admin-user", "admin-user"]);
+  return out;
+}
+
+/** Whether the value holds a private key usable without a passphrase (PEM, OpenSSH, PuTTY). */
+export function unencryptedKey(v: string): boolean {
+  if (v.length > MAX_KEY_CHARS) return false;
+  if (v.includes("PRIVATE KEY-----")) {
+    const keys = findPemKeys(v);
+    return keys?.some((k) => !k.encrypted) === true;
+  }
+  if (PPK_HEADER.test(v)) {
+    const m = PPK_ENCRYPTION.exec(v);
+    return m !== null && m[1]!.toLowerCase() === "none";
+  }
+  return false;
+}
+
+/** A kubeconfig credential of a user named *admin*, or in a kubeconfig file named *admin* (kubeadm's admin.conf). */
+function kubernetesAdmin(s: ObservedSecret): boolean {
+  const user = s.location.name === undefined ? undefined : KUBE_USER.exec(s.location.name)?.[1];
+  if (user !== undefined && ADMIN_NAME.test(user)) return true;
+  const path = s.location.path;
+  if (path === undefined) return false;
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  return ADMIN_NAME.test(base);
+}
+
+/** The first analyzer: the value's format and the local config, offline. */
+export class OfflineAnalyzer implements Analyzer {
+  readonly name = "offline";
+
+  async analyze(secrets: readonly ObservedSecret[], ctx: AnalyzerContext): Promise<Assessment[]> {
+    const out: Assessment[] = [];
+    for (const s of secrets) {
+      for (const [checkId, current] of valueAssessments(s, ctx.now)) {
+        if (ctx.enabled(checkId) && ctx.appliesTo(checkId)?.has(s.ruleId))
+          out.push({ secret: s, checkId, current });
+      }
+    }
+    for (const a of await awsAdminAssessments(secrets, ctx)) out.push(a);
+    return out;
+  }
+}
