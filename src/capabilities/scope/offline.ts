@@ -21,6 +21,21 @@ const PPK_ENCRYPTION = /^Encryption:[ \t]*(\S+)/m;
 const KUBE_USER = /^users\.(.+)\.user\./;
 const ADMIN_NAME = /admin/i;
 
+/** Every check the offline analyzer can report (each is a rules/scope/<id>.yaml). */
+export const OFFLINE_CHECK_IDS = [
+  "aws-long-lived-access-key",
+  "aws-admin-role-profile",
+  "github-classic-pat-broad",
+  "github-oauth-token-broad",
+  "anthropic-admin-key-org-wide",
+  "openai-admin-key-org-wide",
+  "jwt-no-expiry",
+  "jwt-long-expiry",
+  "kubernetes-sa-token-no-expiry",
+  "kubernetes-admin-user",
+  "private-key-unencrypted",
+] as const;
+
 /** The judgements of one secret by its value and location alone: [check id, current]. */
 export function valueAssessments(s: ObservedSecret, now: number): [string, string][] {
   const out: [string, string][] = [];
