@@ -18,7 +18,6 @@ import type { InspectContext, Problem, RuntimeInspector, RuntimeResult } from ".
 /** Exfiltration-capable or multi-tenant hosts: anyone can publish or upload there. */
 const BROAD_DOMAINS = new Set([
   "github.com",
-  "api.github.com",
   "gist.github.com",
   "uploads.github.com",
   "raw.githubusercontent.com",
@@ -319,7 +318,9 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
 function schemaValid(read: ConfigReader, file: LoadedConfig): boolean {
   let ok = true;
   const fail = (path: (string | number)[], what: string) => {
-    const line = file.lineOf(path);
+    // A missing key has no line: name the line of the nearest enclosing key that has one.
+    let line: number | undefined;
+    for (let n = path.length; n > 0 && line === undefined; n--) line = file.lineOf(path.slice(0, n));
     read.issue(
       file.abs,
       `${line ? `line ${line}: ` : ""}${show(path)}: ${what} (srt's settings schema rejects the file)`,
