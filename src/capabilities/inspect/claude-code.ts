@@ -492,6 +492,11 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   return { present, files: view, problems, gate, sandbox };
 }
 
+/** A command as written, quoted and cut to 120 characters (renderers escape control characters). */
+function shown(command: string): string {
+  return JSON.stringify(command.length > 120 ? `${command.slice(0, 120)}…` : command);
+}
+
 /** `/path` in a permission rule is relative to the settings source. */
 function sourceDir(file: LoadedConfig, userDir: string, ctx: InspectContext): string {
   return file.scope === "user" ? userDir : ctx.root;
@@ -723,7 +728,7 @@ async function inspectHooks(pre: HookEntry[], ctx: InspectContext, problems: Pro
         file: h.file,
         key: `${h.key}.command`,
         subject,
-        title: `PreToolUse hook command ${JSON.stringify(r.word.slice(0, 120))} does not resolve: ${r.why}`,
+        title: `PreToolUse hook command ${shown(h.command)} does not resolve: ${r.why}`,
         fixParams: { command: h.command.slice(0, 500) },
       });
     } else if (r.status === "unverifiable") {
@@ -733,7 +738,7 @@ async function inspectHooks(pre: HookEntry[], ctx: InspectContext, problems: Pro
         file: h.file,
         key: `${h.key}.command`,
         subject,
-        title: `PreToolUse hook command ${JSON.stringify(r.word.slice(0, 120))} cannot be verified: ${r.why}`,
+        title: `PreToolUse hook command ${shown(h.command)} cannot be verified: ${r.why}`,
         fixParams: { command: h.command.slice(0, 500) },
       });
     }
