@@ -16,8 +16,8 @@ import {
   makeJwt,
   NOW,
   observed,
-  opensshKey,
   openaiKey,
+  opensshKey,
   pemKey,
   puttyKey,
 } from "./helpers.js";
