@@ -131,7 +131,9 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   if (!ctx.origins.has("home")) return absent(problems, yoloEnv || markedRuntime(ctx.env, "hermes"));
   const custom = ctx.env?.HERMES_HOME;
   const dir = custom && isAbsolute(custom) ? custom : join(ctx.home, ".hermes");
-  const base = dir === join(ctx.home, ".hermes") ? {} : { base: dir };
+  const moved = dir !== join(ctx.home, ".hermes");
+  const base = moved ? { base: dir } : {};
+  const label = moved ? "$HERMES_HOME" : "~/.hermes";
   const config = await ctx.read.load({
     abs: join(dir, "config.yaml"),
     scope: "user",
@@ -156,7 +158,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       file: dotenv,
       key: "HERMES_YOLO_MODE",
       subject: "dotenv",
-      title: "HERMES_YOLO_MODE is set in ~/.hermes/.env: every approval is skipped",
+      title: `HERMES_YOLO_MODE is set in ${label}/.env: every approval is skipped`,
     });
 
   const present = files.length > 0 || yoloEnv || markedRuntime(ctx.env, "hermes");
@@ -165,18 +167,17 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   const yoloDetail = yoloEnv
     ? "HERMES_YOLO_MODE in the agent's environment"
     : yoloFromFile
-      ? "HERMES_YOLO_MODE in ~/.hermes/.env"
+      ? `HERMES_YOLO_MODE in ${label}/.env`
       : undefined;
 
   if (config && !config.ok) {
+    const why = `${label}/config.yaml could not be read or parsed`;
     return {
       present,
       files: view,
       problems,
-      gate: yoloDetail
-        ? { status: "off", detail: yoloDetail }
-        : { status: "unknown", detail: "~/.hermes/config.yaml could not be read or parsed" },
-      sandbox: { status: "unknown", detail: "~/.hermes/config.yaml could not be read or parsed" },
+      gate: yoloDetail ? { status: "off", detail: yoloDetail } : { status: "unknown", detail: why },
+      sandbox: { status: "unknown", detail: why },
     };
   }
 
@@ -248,9 +249,12 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   const proxyOn = cfg ? getAt(cfg.value, ["proxy", "enabled"]) === true : false;
   if (!proxyOn && cfg) problems.push({ check: "hermes-no-egress-proxy", file: cfg, key: "proxy.enabled" });
 
-  const where = cfg ? "~/.hermes/config.yaml" : "Hermes defaults (no config.yaml)";
+  const where = cfg ? `${label}/config.yaml` : "Hermes defaults (no config.yaml)";
   let gate: RuntimeResult["gate"];
   if (yoloDetail) gate = { status: "off", detail: yoloDetail };
+  else if (dotenv && !dotenv.ok)
+    // HERMES_YOLO_MODE may be set in the file that could not be read.
+    gate = { status: "unknown", detail: `${label}/.env could not be read (HERMES_YOLO_MODE unknown)` };
   else if (mode === "off") gate = { status: "off", detail: `approvals.mode off in ${where}` };
   else if (gaps.length)
     gate = { status: "partial", detail: `approvals.mode ${mode}, but ${gaps.join(", ")} (${where})` };

@@ -354,3 +354,30 @@ describe("Hermes helpers", () => {
     expect(dotenvValue("HERMES_YOLO_MODEX=1\n", "HERMES_YOLO_MODE")).toBeUndefined();
   });
 });
+
+describe("Hermes .env that cannot be read", () => {
+  it("a FIFO .env leaves HERMES_YOLO_MODE unknown: gate unknown", async () => {
+    const s = runtimeSandbox({
+      "~/.hermes/config.yaml":
+        "approvals:\n  mode: manual\n  deny: ['sudo *']\nterminal:\n  backend: docker\n",
+    });
+    try {
+      execFileSync("mkfifo", [join(s.home, ".hermes/.env")]);
+      const r = await runInspect({
+        home: s.home,
+        root: s.root,
+        systemRoot: s.system,
+        origins: new Set(["home"]),
+        inspectors: [hermes],
+      });
+      expect(messages(r)).toEqual(["skipped: is a FIFO, not a regular file"]);
+      expect(view(r).gate).toEqual({
+        status: "unknown",
+        detail: "~/.hermes/.env could not be read (HERMES_YOLO_MODE unknown)",
+      });
+      expect(view(r).sandbox.status).toBe("on");
+    } finally {
+      s.cleanup();
+    }
+  });
+});
