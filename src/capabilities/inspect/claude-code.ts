@@ -46,6 +46,8 @@ interface At<T> {
 
 interface Hook {
   event: string;
+  /** Its matcher group's index under hooks.<event>. */
+  group: number;
   matcher: string | undefined;
   type: string | undefined;
   command: string | undefined;
@@ -607,6 +609,7 @@ function readHooks(read: ConfigReader, file: LoadedConfig, scope: Scope): Hook[]
         const args = getAt(h, ["args"]);
         out.push({
           event,
+          group: i,
           matcher,
           type: str(read, file, [...hPath, "type"]),
           command: str(read, file, [...hPath, "command"]),
@@ -705,7 +708,7 @@ async function inspectHooks(pre: HookEntry[], ctx: InspectContext, problems: Pro
     if (matcherSelects(h.matcher, "Bash") === "invalid") {
       ctx.read.issue(
         h.file.abs,
-        `${lineText(h.file, ["hooks", "PreToolUse"])}${h.key.replace(/\.hooks\[\d+\]$/, "")}.matcher: not a regular expression Claude Code can use (the hook never runs)`,
+        `${lineText(h.file, ["hooks", h.event, h.group, "matcher"])}hooks.${h.event}[${h.group}].matcher: not a regular expression Claude Code can use (the hook never runs)`,
       );
     }
     if (h.async && entry.selectsBash) {
