@@ -411,7 +411,7 @@ describe("Claude Code hooks", () => {
   /** A sandbox with an executable hook script at ~/bin/agent-gate. */
   async function withGate(
     settings: unknown,
-    opts: { env?: Record<string, string>; executable?: boolean } = {},
+    opts: { env?: (home: string) => Record<string, string>; executable?: boolean } = {},
   ) {
     const s = runtimeSandbox({ [U]: json(settings), "~/bin/agent-gate": "#!/bin/sh\nexit 0\n" });
     if (opts.executable !== false) chmodSync(join(s.home, "bin/agent-gate"), 0o755);
