@@ -218,7 +218,9 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   }
 
   // command_allowlist
-  const allow = cfg ? strs(read, cfg, ["command_allowlist"]) : [];
+  // An empty `command_allowlist:` is null, which Hermes reads as no entries.
+  const allow =
+    cfg && getAt(cfg.value, ["command_allowlist"]) !== null ? strs(read, cfg, ["command_allowlist"]) : [];
   let broad = 0;
   allow.forEach((entry, i) => {
     const why = broadEntry(entry);

@@ -241,6 +241,9 @@ describe("Hermes hostile input", () => {
     ]);
     expect(view(num).gate.status).toBe("covered");
     expect(view(num).sandbox.status).toBe("off");
+    const empty = await home("approvals:\ncommand_allowlist:\nterminal:\nproxy:\n");
+    expect(empty.issues).toEqual([]);
+    expect(ids(empty)).toEqual(["hermes-local-backend", "hermes-no-deny-rules", "hermes-no-egress-proxy"]);
     const unknownMode = await home("approvals:\n  mode: auto\n");
     expect(messages(unknownMode)).toEqual([
       "line 2: approvals.mode: not manual, smart or off (Hermes falls back to manual)",
