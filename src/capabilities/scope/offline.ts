@@ -1,6 +1,7 @@
 import { findPemKeys } from "../../detect/parsers/pem.js";
 import { awsAdminAssessments } from "./aws-config.js";
 import { jwtFacts } from "./jwt.js";
+import { kubeAdminAssessments } from "./kube.js";
 import type { Analyzer, AnalyzerContext, Assessment, ObservedSecret } from "./types.js";
 
 // The offline analyzer of step 6: what the value's own format says (AKIA vs ASIA, ghp_ vs
@@ -17,9 +18,6 @@ const GITHUB_CLASSIC = /^ghp_[A-Za-z0-9]{36}$/;
 const GITHUB_OAUTH = /^gho_[A-Za-z0-9]{36}$/;
 const PPK_HEADER = /^PuTTY-User-Key-File-\d+:/m;
 const PPK_ENCRYPTION = /^Encryption:[ \t]*(\S+)/m;
-/** A kubeconfig user's key path (`users.<name>.user.<field>`, from the kubeconfig parser). */
-const KUBE_USER = /^users\.(.+)\.user\./;
-const ADMIN_NAME = /admin/i;
 
 /** Every check the offline analyzer can report (each is a rules/scope/<id>.yaml). */
 export const OFFLINE_CHECK_IDS = [
@@ -36,7 +34,7 @@ export const OFFLINE_CHECK_IDS = [
   "private-key-unencrypted",
 ] as const;
 
-/** The judgements of one secret by its value and location alone: [check id, current]. */
+/** The judgements of one secret by its value alone: [check id, current]. */
 export function valueAssessments(s: ObservedSecret, now: number): [string, string][] {
   const out: [string, string][] = [];
   const v = s.secret.trim();
@@ -56,7 +54,6 @@ export function valueAssessments(s: ObservedSecret, now: number): [string, strin
       else if (jwt.expMs - now > LONG_LIVED_MS) out.push(["jwt-long-expiry", "long-lived-token"]);
     }
   } else if (unencryptedKey(v)) out.push(["private-key-unencrypted", "unencrypted-private-key"]);
-  if (kubernetesAdmin(s)) out.push(["kubernetes-admin-user", "admin-user"]);
   return out;
 }
 
@@ -74,16 +71,6 @@ export function unencryptedKey(v: string): boolean {
   return false;
 }
 
-/** A kubeconfig credential of a user named *admin*, or in a kubeconfig file named *admin* (kubeadm's admin.conf). */
-function kubernetesAdmin(s: ObservedSecret): boolean {
-  const user = s.location.name === undefined ? undefined : KUBE_USER.exec(s.location.name)?.[1];
-  if (user !== undefined && ADMIN_NAME.test(user)) return true;
-  const path = s.location.path;
-  if (path === undefined) return false;
-  const base = path.slice(path.lastIndexOf("/") + 1);
-  return ADMIN_NAME.test(base);
-}
-
 /** The first analyzer: the value's format and the local config, offline. */
 export class OfflineAnalyzer implements Analyzer {
   readonly name = "offline";
@@ -97,6 +84,7 @@ export class OfflineAnalyzer implements Analyzer {
       }
     }
     for (const a of await awsAdminAssessments(secrets, ctx)) out.push(a);
+    for (const a of await kubeAdminAssessments(secrets, ctx)) out.push(a);
     return out;
   }
 }

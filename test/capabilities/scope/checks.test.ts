@@ -8,6 +8,7 @@ import {
 import { jwtFacts, MAX_JWT_PAYLOAD } from "../../../src/capabilities/scope/jwt.js";
 import { OFFLINE_CHECK_IDS, unencryptedKey } from "../../../src/capabilities/scope/offline.js";
 import { catalogRuleIds, defaultRules, ruleCatalog } from "../../../src/rules/catalog.js";
+import { tempTree } from "../../helpers/tmp.js";
 import {
   anthropicKey,
   awsKeyId,
@@ -345,5 +346,52 @@ describe("the collector", () => {
       summary: "1 credential analyzer failed (see issues); 1 credential judged",
       evidence: [],
     });
+  });
+});
+
+describe("kubernetes-admin-user, read from the kubeconfig", () => {
+  it("matches a token the jwt rule listed to its user, and flags the users of admin-named contexts", async () => {
+    const ops = makeJwt({ sub: "ops", exp: NOW / 1000 + 600 });
+    const dev = makeJwt({ sub: "dev", exp: NOW / 1000 + 600 });
+    const root = makeJwt({ sub: "root", exp: NOW / 1000 + 600 });
+    const t = tempTree({
+      ".kube/config": [
+        "apiVersion: v1",
+        "contexts:",
+        "- name: prod-admin",
+        "  context: {cluster: prod, user: ops}",
+        "- name: dev",
+        "  context: {cluster: prod, user: dev}",
+        "users:",
+        "- name: ops",
+        "  user:",
+        `    token: ${ops}`,
+        "- name: dev",
+        "  user:",
+        `    token: ${dev}`,
+        "- name: cluster-admin",
+        "  user:",
+        `    token: ${root}`,
+        "",
+      ].join("\n"),
+    });
+    try {
+      const at = (secret: string, line: number) =>
+        observed("jwt", secret, { location: { source: "home", path: ".kube/config", line } });
+      const r = await judge([at(ops, 10), at(dev, 13), at(root, 16)], { home: t.dir });
+      expect(r.findings.map((f) => [f.ruleId, f.location.line])).toEqual([
+        ["kubernetes-admin-user", 10],
+        ["kubernetes-admin-user", 16],
+      ]);
+      expect(r.issues).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+  it("does not read files of other names for a JWT", async () => {
+    const s = observed("jwt", makeJwt({ sub: "x", exp: NOW / 1000 + 600 }), {
+      location: { source: "home", path: "secrets/admin-token.txt", line: 1 },
+    });
+    expect(await checks([s], { home: "/nonexistent-home" })).toEqual([]);
   });
 });
