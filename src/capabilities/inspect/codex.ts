@@ -181,7 +181,9 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   const allowedSandboxes = req ? strs(read, req, ["allowed_sandbox_modes"]) : [];
   const managedNetwork =
     !!req &&
-    ["experimental_network", "network_proxy", "network"].some((k) => isRecord(getAt(req.value, [k])));
+    [["experimental_network"], ["network_proxy"], ["permissions", "network"]].some((k) =>
+      isRecord(getAt(req.value, k)),
+    );
 
   // approval_policy
   const approvalPick = eff<Approval>(["approval_policy"], (f, p) => approvalAt(read, f, p));

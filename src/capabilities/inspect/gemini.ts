@@ -37,7 +37,7 @@ import type { InspectContext, Problem, RuntimeInspector, RuntimeResult } from ".
 // .gemini/policies/*.toml is disabled (gemini-cli #18186), so its rules are reported as ignored.
 // Gate: "off" when the shell tool is auto-allowed wholesale; "covered" only when YOLO is disabled,
 // the deny/ask_user rules of the effective tiers win for every dangerous shell category, and file
-// writes are not auto-approved (auto_edit, tools.allowed) unless a container sandbox confines them;
+// writes are not auto-approved (auto_edit, tools.allowed) unless a sandbox confines them;
 // else "partial".
 
 const APPROVAL_MODES: readonly string[] = ["default", "auto_edit", "plan"];
@@ -333,7 +333,8 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       return !d || d.decision === "allow";
     }),
   ).map((c) => c.name);
-  if ((autoEdit || writesAllowed) && !(sandbox.on && sandbox.command !== "sandbox-exec"))
+  // Any sandbox (a container, or Seatbelt's profiles) confines writes to the project.
+  if ((autoEdit || writesAllowed) && !sandbox.on)
     missing.push("credential-path writes (file edits auto-approved)");
   let gateStatus: RuntimeResult["gate"]["status"];
   let gateDetail: string;

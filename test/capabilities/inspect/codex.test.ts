@@ -149,6 +149,24 @@ describe("Codex CLI effective settings", () => {
     expect(r.findings.find((f) => f.ruleId === "codex-network-proxy-off")!.location.line).toBe(4);
   });
 
+  it("a managed network policy in requirements.toml enforces the domain rules", async () => {
+    const r = await inspectFiles(
+      {
+        "~/.codex/config.toml":
+          'default_permissions = "agent"\n\n[permissions.agent.network]\nenabled = true\n\n[permissions.agent.network.domains]\n"pypi.org" = "allow"\n',
+        "/etc/codex/requirements.toml":
+          'allowed_approval_policies = ["on-request"]\nallowed_sandbox_modes = ["workspace-write"]\n\n[experimental_network]\nallowed_domains = ["pypi.org"]\nmanaged_allowed_domains_only = true\n',
+      },
+      { runtime: "codex" },
+    );
+    expect(r.issues).toEqual([]);
+    expect(ids(r)).toEqual(["codex-rules-gap"]);
+    expect(r.agents.runtimes[0]!.sandbox).toEqual({
+      status: "on",
+      detail: "permission profile agent in user config",
+    });
+  });
+
   it("features.network_proxy as a table with enabled = true counts as on", async () => {
     const r = await inspectFiles(
       {

@@ -149,6 +149,25 @@ describe("Gemini CLI effective policy", () => {
     expect(rt(r).gate.status).toBe("covered");
   });
 
+  it("auto_edit without a sandbox leaves credential-path writes unasked; with one, the sandbox confines them", async () => {
+    const settings = (sandbox: string) =>
+      `{ "security": { "disableYoloMode": true }, "general": { "defaultApprovalMode": "auto_edit" }, "tools": { "sandbox": ${sandbox} } }\n`;
+    const bare = await inspectFiles(
+      { "~/.gemini/settings.json": settings("false"), "~/.gemini/policies/gate.toml": GATE_POLICY },
+      { runtime: "gemini-cli", origins: ["home"] },
+    );
+    expect(ids(bare)).toEqual(["gemini-auto-edit", "gemini-policy-gap", "gemini-sandbox-off"]);
+    expect(rt(bare).gate.detail).toBe(
+      "no winning deny/ask_user policy for credential-path writes (file edits auto-approved)",
+    );
+    const boxed = await inspectFiles(
+      { "~/.gemini/settings.json": settings('"podman"'), "~/.gemini/policies/gate.toml": GATE_POLICY },
+      { runtime: "gemini-cli", origins: ["home"] },
+    );
+    expect(ids(boxed)).toEqual(["gemini-auto-edit"]);
+    expect(rt(boxed).gate.status).toBe("covered");
+  });
+
   it("GEMINI_SANDBOX in the environment beats the settings", async () => {
     const r = await inspectFiles(
       { "~/.gemini/settings.json": SAFE_SETTINGS, "~/.gemini/policies/gate.toml": GATE_POLICY },
