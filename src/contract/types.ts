@@ -236,9 +236,11 @@ export type RuntimeId = (typeof RUNTIME_IDS)[number];
  * Whether a runtime's dangerous-command gate is on. `covered`: every dangerous category stops
  * (asks or denies) and the gate fails closed; `partial`: a gate exists but some category runs
  * unasked, or it can fail open; `off`: approvals are off or bypassable; `unknown`: a config file of
- * it could not be read or parsed, so the effective policy is not known.
+ * it could not be read or parsed, so the effective policy is not known; `none`: the runtime has no
+ * command approval of its own (sandbox-runtime confines commands, it asks about none), so it
+ * neither passes nor fails step 5 by itself.
  */
-export type GateStatus = "covered" | "partial" | "off" | "unknown";
+export type GateStatus = "covered" | "partial" | "off" | "unknown" | "none";
 /** Whether a runtime's sandbox is on: `on`, `weak` (on with a hole), `off`, `unknown`. */
 export type SandboxStatus = "on" | "weak" | "off" | "unknown";
 

@@ -27,6 +27,7 @@ const GATE_COLOR: Record<string, Color> = {
   weak: "yellow",
   off: "red",
   unknown: "magenta",
+  none: "gray",
 };
 
 const SOURCE_TITLE: Record<string, string> = {

@@ -222,21 +222,29 @@ export function scoreGate(
       evidence: [],
     };
   const line = (r: RuntimeView) => `${r.name}: gate ${r.gate.status} (${r.gate.detail})`;
-  const off = present.filter((r) => r.gate.status === "off");
+  // A sandbox without approvals of its own (sandbox-runtime) is context for step 5, not a gate.
+  const gated = present.filter((r) => r.gate.status !== "none");
+  if (!gated.length)
+    return {
+      status: "warn",
+      summary: `no agent runtime with a command gate found (${present.map(line).join("; ")}); looked for ${RUNTIME_LIST(inspectors.filter((i) => present.every((r) => r.runtime !== i.id)))}`,
+      evidence: [],
+    };
+  const off = gated.filter((r) => r.gate.status === "off");
   if (off.length)
     return {
       status: "fail",
       summary: off.map(line).join("; "),
       evidence: gateEvidence(new Set(off.flatMap((r) => r.findings))),
     };
-  const unknown = present.filter((r) => r.gate.status === "unknown");
-  if (unknown.length === present.length)
+  const unknown = gated.filter((r) => r.gate.status === "unknown");
+  if (unknown.length === gated.length)
     return {
       status: "error",
       summary: `${unknown.map(line).join("; ")}: the configs could not be read (see issues)`,
       evidence: [],
     };
-  const partial = present.filter((r) => r.gate.status !== "covered");
+  const partial = gated.filter((r) => r.gate.status !== "covered");
   if (partial.length)
     return {
       status: "warn",
@@ -245,7 +253,7 @@ export function scoreGate(
     };
   return {
     status: "pass",
-    summary: present.map(line).join("; "),
+    summary: gated.map(line).join("; "),
     evidence: [],
   };
 }

@@ -136,7 +136,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       files: [],
       problems: [],
       gate: marked
-        ? { status: "partial", detail: "srt has no command approval of its own; it confines commands" }
+        ? { status: "none", detail: "srt has no command approval of its own; it confines commands" }
         : { status: "unknown", detail: "no srt settings found" },
       sandbox: marked
         ? {
@@ -304,7 +304,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     files,
     problems,
     gate: {
-      status: "partial",
+      status: "none",
       detail: `srt has no command approval of its own; it confines commands (sandbox ${sandbox.status})`,
     },
     sandbox,

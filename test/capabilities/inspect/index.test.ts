@@ -216,3 +216,27 @@ describe("portablePath", () => {
     expect(portablePath("/etc/x", { ...ctx, systemRoot: "/" })).toBe("/etc/x");
   });
 });
+
+describe("scoreGate with a sandbox that has no gate of its own", () => {
+  const inspectors = [
+    { ...fake({}, "codex"), name: "Codex CLI", lookedFor: ["~/.codex/config.toml"] },
+    { ...fake({}, "sandbox-runtime"), name: "srt", lookedFor: ["~/.srt-settings.json"] },
+  ];
+  const all = new Set(["home", "tree", "system"] as const);
+  const srt: RuntimeView = { ...view("srt", true, "none"), runtime: "sandbox-runtime" };
+  it("alone it warns: nothing asks before a command", () => {
+    expect(scoreGate([view("Codex CLI", false, "unknown"), srt], inspectors, all, [])).toEqual({
+      status: "warn",
+      summary:
+        "no agent runtime with a command gate found (srt: gate none (none detail)); looked for Codex CLI (~/.codex/config.toml)",
+      evidence: [],
+    });
+  });
+  it("beside a covered gate it neither passes nor fails the step", () => {
+    expect(scoreGate([view("Codex CLI", true, "covered"), srt], inspectors, all, [])).toEqual({
+      status: "pass",
+      summary: "Codex CLI: gate covered (covered detail)",
+      evidence: [],
+    });
+  });
+});

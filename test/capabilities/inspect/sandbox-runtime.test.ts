@@ -46,7 +46,7 @@ const valid = (
 ) => `{\n  "network": {${network}},\n  "filesystem": {${filesystem}}${extra}\n}\n`;
 
 describe("srt fixtures", () => {
-  it("safe: strict allowlist of package hosts, credentials denied: sandbox on, gate partial (srt has no approvals)", async () => {
+  it("safe: strict allowlist of package hosts, credentials denied: sandbox on, gate none (srt has no approvals)", async () => {
     const r = await fixture("safe", [".aws/credentials", ".ssh/config"]);
     expect(r.issues).toEqual([]);
     expect(ids(r)).toEqual([]);
@@ -58,7 +58,7 @@ describe("srt fixtures", () => {
       detail: "~/.srt-settings.json: 4 allowed domains, credential paths denied",
     });
     expect(v.gate).toEqual({
-      status: "partial",
+      status: "none",
       detail: "srt has no command approval of its own; it confines commands (sandbox on)",
     });
     expect(r.step.status).toBe("warn");
@@ -85,7 +85,7 @@ describe("srt fixtures", () => {
       detail:
         "broad allowedDomains, a container-daemon socket allowed, enableWeakerNestedSandbox, credentials readable, broad allowWrite in ~/.srt-settings.json",
     });
-    expect(v.gate.status).toBe("partial");
+    expect(v.gate.status).toBe("none");
     const cred = r.findings.find((f) => f.ruleId === "srt-credential-read-allowed")!;
     expect(cred.title).toBe("~/.ssh is readable inside the srt sandbox (not denied by filesystem.denyRead)");
     expect(cred.location).toMatchObject({ name: "filesystem.denyRead", line: 10 });
@@ -112,7 +112,7 @@ describe("srt fixtures", () => {
     const r = await inspectFiles({}, { runtime: "sandbox-runtime", env: { SANDBOX_RUNTIME: "1" } });
     expect(view(r).present).toBe(true);
     expect(view(r).sandbox.status).toBe("unknown");
-    expect(view(r).gate.status).toBe("partial");
+    expect(view(r).gate.status).toBe("none");
     expect(r.findings).toEqual([]);
   });
 
