@@ -128,9 +128,40 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     if (f) settings.push(f);
   }
 
+  // .gemini/.env files: Gemini CLI loads the first one found (project, then home) into its
+  // environment without overriding variables already set.
+  const dotenv: LoadedConfig[] = [];
+  if (ctx.origins.has("tree")) {
+    const f = await load({
+      abs: join(ctx.root, ".gemini/.env"),
+      scope: "env",
+      origin: "tree",
+      format: "text",
+    });
+    if (f) dotenv.push(f);
+  }
+  if (ctx.origins.has("home")) {
+    const f = await load({
+      abs: join(ctx.home, ".gemini/.env"),
+      scope: "env",
+      origin: "home",
+      format: "text",
+    });
+    if (f) dotenv.push(f);
+  }
+  const envFile = dotenv[0]?.ok ? dotenv[0] : undefined;
+  const envVar = (name: string): { value: string; file?: LoadedConfig } | undefined => {
+    const v = ctx.env?.[name];
+    if (v !== undefined && Object.hasOwn(ctx.env!, name)) return { value: v };
+    const found = envFile ? dotenvValue(envFile.text, name) : undefined;
+    return found && envFile
+      ? { value: found.value, file: { ...envFile, lineOf: () => found.line } }
+      : undefined;
+  };
+
   const problems: Problem[] = [];
   const rules: PolicyRule[] = [];
-  const counted: LoadedConfig[] = [...settings]; // files whose failure leaves the policy unknown
+  const counted: LoadedConfig[] = [...settings, ...dotenv]; // files whose failure leaves the policy unknown
   if (ctx.origins.has("home")) {
     for (const abs of await read.list(join(ctx.home, ".gemini/policies"), ".toml")) {
       const f = await load({ abs, scope: "policy", origin: "home", format: "toml" });
@@ -296,7 +327,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   }
 
   // Sandbox.
-  const sandbox = sandboxOf(ctx, read, eff);
+  const sandbox = sandboxOf(envVar("GEMINI_SANDBOX"), read, eff);
   let sandboxStatus: RuntimeResult["sandbox"]["status"] = sandbox.on ? "on" : "off";
   let sandboxDetail = sandbox.detail;
   if (!sandbox.on) {
@@ -308,13 +339,15 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       sandboxStatus = "weak";
       sandboxDetail = `tools.sandboxNetworkAccess in ${net.file.scope} settings: the sandbox has network access`;
     }
-    const profile = ctx.env?.SEATBELT_PROFILE;
+    const profileVar = envVar("SEATBELT_PROFILE");
+    const profile = profileVar?.value;
     const seatbelt = sandbox.command === "sandbox-exec" || profile !== undefined;
     const effective = profile ?? "permissive-open";
     if (seatbelt && effective.endsWith("-open")) {
+      const file = profile === undefined ? sandbox.file : profileVar?.file;
       problems.push({
         check: "gemini-seatbelt-open",
-        ...(profile === undefined ? { file: sandbox.file } : {}),
+        ...(file ? { file } : {}),
         key: profile === undefined ? "tools.sandbox" : "SEATBELT_PROFILE",
         subject: shown(effective),
         title: `Gemini CLI macOS sandbox profile ${shown(effective)} lets commands reach any network host`,
@@ -363,7 +396,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   const unreadable = counted.filter((f) => !f.ok);
   if (unreadable.length) {
     const what = unreadable
-      .map((f) => `${f.scope} ${f.scope.endsWith("policy") ? "file" : "settings"}`)
+      .map((f) => `${f.scope} ${f.scope.endsWith("policy") || f.scope === "env" ? "file" : "settings"}`)
       .join(", ");
     if (gateStatus !== "off") {
       gateStatus = "unknown";
@@ -385,16 +418,19 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
 
 /** Whether the sandbox is on and with which command: GEMINI_SANDBOX beats tools.sandbox. */
 function sandboxOf(
-  ctx: InspectContext,
+  envSandbox: { value: string; file?: LoadedConfig } | undefined,
   read: ConfigReader,
   eff: <T>(paths: KeyPath[], get: (f: LoadedConfig, p: KeyPath) => T | undefined) => Picked<T> | undefined,
 ): { on: boolean; command?: string; file?: LoadedConfig; detail: string } {
-  const env = ctx.env?.GEMINI_SANDBOX;
-  if (env !== undefined && env !== "") {
-    const v = env.toLowerCase();
-    if (v === "false" || v === "0") return { on: false, detail: "GEMINI_SANDBOX turns the sandbox off" };
+  if (envSandbox && envSandbox.value !== "") {
+    const v = envSandbox.value.toLowerCase();
+    const where = envSandbox.file
+      ? `GEMINI_SANDBOX in ${envSandbox.file.origin === "tree" ? "./" : "~/"}.gemini/.env`
+      : "GEMINI_SANDBOX";
+    const file = envSandbox.file ? { file: envSandbox.file } : {};
+    if (v === "false" || v === "0") return { on: false, ...file, detail: `${where} turns the sandbox off` };
     const command = SANDBOX_COMMANDS.includes(v) ? v : undefined;
-    return { on: true, ...(command ? { command } : {}), detail: `GEMINI_SANDBOX selects the sandbox` };
+    return { on: true, ...(command ? { command } : {}), ...file, detail: `${where} selects the sandbox` };
   }
   const picked = eff<boolean | string | { on: boolean; command?: string }>(
     [["tools", "sandbox"], ["sandbox"]],
@@ -440,6 +476,22 @@ async function adminDirInsecure(read: ConfigReader, dir: string): Promise<string
     read.issue(dir, `cannot check the owner: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
     return "Gemini CLI admin policy directory could not be checked";
   }
+}
+
+/** A variable's value in a .env file (the last assignment), with its line; quotes and comments removed. */
+export function dotenvValue(text: string, name: string): { value: string; line: number } | undefined {
+  let found: { value: string; line: number } | undefined;
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(lines[i]!);
+    if (!m || m[1] !== name) continue;
+    let v = m[2]!;
+    const q = /^(["'])(.*)\1/.exec(v);
+    if (q) v = q[2]!;
+    else v = v.replace(/\s+#.*$/, "");
+    found = { value: v, line: i + 1 };
+  }
+  return found;
 }
 
 function lineText(f: LoadedConfig, p: KeyPath): string {

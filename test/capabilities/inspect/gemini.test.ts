@@ -178,6 +178,36 @@ describe("Gemini CLI effective policy", () => {
     expect(rt(r).gate.status).toBe("covered");
   });
 
+  it(".gemini/.env sets the sandbox and the Seatbelt profile; the real environment beats it", async () => {
+    const files = {
+      "~/.gemini/settings.json": SAFE_SETTINGS,
+      "~/.gemini/policies/gate.toml": GATE_POLICY,
+      "./.gemini/.env":
+        "# project env\nGEMINI_SANDBOX=sandbox-exec\nexport SEATBELT_PROFILE='strict-open' # no proxy\n",
+    };
+    const r = await inspectFiles(files, { runtime: "gemini-cli" });
+    expect(r.issues).toEqual([]);
+    expect(ids(r)).toEqual(["gemini-seatbelt-open"]);
+    const f = r.findings[0]!;
+    expect(f.location).toEqual({
+      source: "agent-config",
+      path: join(r.sandbox.root, ".gemini/.env"),
+      line: 3,
+      name: "SEATBELT_PROFILE",
+    });
+    expect(f.title).toBe("Gemini CLI macOS sandbox profile strict-open lets commands reach any network host");
+    expect(rt(r).sandbox).toEqual({ status: "weak", detail: "Seatbelt profile strict-open: network open" });
+    const env = await inspectFiles(files, {
+      runtime: "gemini-cli",
+      env: { SEATBELT_PROFILE: "strict-proxied" },
+    });
+    expect(ids(env)).toEqual([]);
+    expect(rt(env).sandbox).toEqual({
+      status: "on",
+      detail: "GEMINI_SANDBOX in ./.gemini/.env selects the sandbox",
+    });
+  });
+
   it("an env marker makes Gemini CLI present without a config: the defaults are inspected", async () => {
     const r = await inspectFiles({}, { runtime: "gemini-cli", env: { GEMINI_CLI: "1" } });
     expect(r.issues).toEqual([]);
