@@ -92,9 +92,11 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   let base: string | undefined;
   const envHome = ctx.env?.CODEX_HOME;
   if (envHome !== undefined && envHome !== "") {
-    if (isAbsolute(envHome)) {
-      codexHome = envHome;
-      base = envHome;
+    const abs =
+      envHome === "~" ? ctx.home : envHome.startsWith("~/") ? join(ctx.home, envHome.slice(2)) : envHome;
+    if (isAbsolute(abs)) {
+      codexHome = abs;
+      base = abs;
     } else
       read.issue(codexHome, "CODEX_HOME is not an absolute path: Codex's own config location is not known");
   }
@@ -332,6 +334,12 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
           file: permTable.file,
           key: showPath(["permissions", name, "network", "enabled"]),
           subject: name,
+          ...(n.domains
+            ? {}
+            : {
+                title:
+                  "Codex permission profile enables the network with no proxy and no domain rules: egress is unrestricted",
+              }),
         });
         weak(
           `permission profile ${shown(name)}: network enabled but features.network_proxy off (domain rules not enforced)`,
@@ -458,10 +466,19 @@ function enumAt(
   return undefined;
 }
 
-function networkOf(read: ConfigReader, f: LoadedConfig, p: KeyPath): { enabled: boolean; mode?: string } {
+function networkOf(
+  read: ConfigReader,
+  f: LoadedConfig,
+  p: KeyPath,
+): { enabled: boolean; domains: boolean; mode?: string } {
   const enabled = bool(read, f, [...p, "enabled"]) === true;
   const mode = str(read, f, [...p, "mode"]);
-  return { enabled, ...(mode !== undefined ? { mode } : {}) };
+  const domains = getAt(f.value, [...p, "domains"]);
+  return {
+    enabled,
+    domains: isRecord(domains) && Object.keys(domains).length > 0,
+    ...(mode !== undefined ? { mode } : {}),
+  };
 }
 
 /** Key paths of `dangerously_allow_*` switches set to true anywhere in a config. */

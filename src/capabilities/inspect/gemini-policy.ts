@@ -63,10 +63,12 @@ export function policyRules(read: ConfigReader, file: LoadedConfig, tier: number
       else read.typeIssue(file, [...path, "priority"], "a number", raw.priority);
     }
     const modes = raw.modes === undefined ? undefined : strOrStrs(read, file, [...path, "modes"]);
+    // No toolName: every tool, or every tool of the MCP server mcpName names (never the shell).
+    const mcp = typeof raw.mcpName === "string" ? raw.mcpName : undefined;
     out.push({
       file,
       path,
-      tools: tools ?? ["*"],
+      tools: tools ?? [mcp !== undefined ? `mcp_${mcp}_*` : "*"],
       decision: decision as Decision,
       priority: tier + Math.min(Math.max(priority, 0), 999) / 1000,
       prefixes: strOrStrs(read, file, [...path, "commandPrefix"]) ?? [],

@@ -167,6 +167,20 @@ describe("Codex CLI effective settings", () => {
     });
   });
 
+  it("network enabled with no domains and no proxy: the title says egress is unrestricted", async () => {
+    const r = await inspectFiles(
+      {
+        "~/.codex/config.toml":
+          'default_permissions = "open"\n\n[permissions.open.network]\nenabled = true\n',
+      },
+      { runtime: "codex", origins: ["home"] },
+    );
+    expect(r.issues).toEqual([]);
+    expect(r.findings.find((f) => f.ruleId === "codex-network-proxy-off")!.title).toBe(
+      "Codex permission profile enables the network with no proxy and no domain rules: egress is unrestricted",
+    );
+  });
+
   it("features.network_proxy as a table with enabled = true counts as on", async () => {
     const r = await inspectFiles(
       {
@@ -197,7 +211,7 @@ describe("Codex CLI effective settings", () => {
     );
   });
 
-  it("CODEX_HOME moves the config and the rules", async () => {
+  it("CODEX_HOME (here written ~/alt) moves the config and the rules", async () => {
     const s = runtimeSandbox({
       "~/.codex/config.toml": 'approval_policy = "never"\nsandbox_mode = "danger-full-access"\n',
       "~/alt/config.toml": 'approval_policy = "untrusted"\nsandbox_mode = "workspace-write"\n',
@@ -210,7 +224,7 @@ describe("Codex CLI effective settings", () => {
         root: s.root,
         systemRoot: s.system,
         origins: new Set(["home"]),
-        env: { CODEX_HOME: join(s.home, "alt") },
+        env: { CODEX_HOME: "~/alt" },
         inspectors: [codex],
       });
       expect(r.issues).toEqual([]);

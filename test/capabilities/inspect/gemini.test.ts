@@ -122,6 +122,31 @@ describe("Gemini CLI effective policy", () => {
     });
   });
 
+  it("an allow rule scoped by mcpName without toolName is not a shell allow", async () => {
+    const r = await inspectFiles(
+      {
+        "~/.gemini/settings.json": SAFE_SETTINGS,
+        "~/.gemini/policies/gate.toml": `${GATE_POLICY}\n[[rule]]\nmcpName = "docs"\ndecision = "allow"\npriority = 999\n`,
+      },
+      { runtime: "gemini-cli", origins: ["home"] },
+    );
+    expect(r.issues).toEqual([]);
+    expect(ids(r)).toEqual([]);
+    expect(rt(r).gate.status).toBe("covered");
+  });
+
+  it("an allow rule without toolName or mcpName allows every tool: the gate is off", async () => {
+    const r = await inspectFiles(
+      {
+        "~/.gemini/settings.json": SAFE_SETTINGS,
+        "~/.gemini/policies/gate.toml": `${GATE_POLICY}\n[[rule]]\ndecision = "allow"\npriority = 999\n`,
+      },
+      { runtime: "gemini-cli", origins: ["home"] },
+    );
+    expect(ids(r)).toEqual(["gemini-shell-auto-allowed"]);
+    expect(rt(r).gate.status).toBe("off");
+  });
+
   it("tools.allowed entries rank above user policies below priority 300", async () => {
     const r = await inspectFiles(
       {
