@@ -296,12 +296,17 @@ export function shellWords(command: string, ctx: ResolveContext, max: number): (
         if (expanded === undefined) dynamic = true;
         else word += expanded;
         i = j + 1;
+      } else if (c === "`") {
+        // Command substitution: computed, whatever it holds.
+        const end = command.indexOf("`", i + 1);
+        dynamic = true;
+        i = end < 0 ? n : end + 1;
       } else if (c === "\\") {
         word += command[i + 1] ?? "";
         i += 2;
       } else {
         let j = i;
-        while (j < n && !/[\s;|&<>()'"\\]/.test(command[j]!)) j++;
+        while (j < n && !/[\s;|&<>()'"`\\]/.test(command[j]!)) j++;
         const part = command.slice(i, j);
         const expanded = expandVars(part, ctx, startsTilde);
         if (expanded === undefined) dynamic = true;
