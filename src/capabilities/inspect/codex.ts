@@ -111,6 +111,11 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       format: "toml",
     });
     if (f) layers.push(f);
+    // Project rules load when the project's .codex layer is trusted; read as if it were.
+    for (const abs of await read.list(join(ctx.root, ".codex/rules"), ".rules")) {
+      const r = await load({ abs, scope: "rules", origin: "tree", format: "text" });
+      if (r) rulesFiles.push(r);
+    }
   }
   if (ctx.origins.has("home")) {
     const f = await load({
@@ -155,7 +160,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
 
   const problems: Problem[] = [];
   const ok = layers.filter((f) => f.ok);
-  const rules: PrefixRule[] = [];
+  const rules: SourcedRule[] = [];
   const brokenRules = rulesFiles.filter((r) => {
     if (!r.ok) return true;
     const parsed = rulesOf(r, problems);
@@ -181,6 +186,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   const req = requirements?.ok ? requirements : undefined;
   const allowedApprovals = req ? strs(read, req, ["allowed_approval_policies"]) : [];
   const allowedSandboxes = req ? strs(read, req, ["allowed_sandbox_modes"]) : [];
+  if (req) rules.push(...requirementRules(read, req));
   const managedNetwork =
     !!req &&
     [["experimental_network"], ["network_proxy"], ["permissions", "network"]].some((k) =>
@@ -239,6 +245,24 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     return bool(read, f, p);
   });
   const proxyOn = proxyPick?.value === true || managedNetwork;
+
+  // Allow rules run a command outside the sandbox without asking: broad ones open the gate.
+  for (const r of rules) {
+    if (r.decision !== "allow" || !r.file) continue;
+    const first = r.pattern[0] ?? [];
+    const broad = first.filter((w) => BROAD_ALLOW.has(w.slice(w.lastIndexOf("/") + 1)));
+    if (
+      broad.length &&
+      (r.pattern.length === 1 || ALWAYS_BROAD.has(broad[0]!.slice(broad[0]!.lastIndexOf("/") + 1)))
+    )
+      problems.push({
+        check: "codex-rules-allow-broad",
+        file: { ...r.file, lineOf: () => r.line },
+        key: "prefix_rule",
+        subject: `${r.line}`,
+        title: `Codex rule allows ${shown(r.pattern.map((a) => a.join("|")).join(" "))} outside the sandbox without asking (line ${r.line})`,
+      });
+  }
 
   // Gate.
   let gateStatus: RuntimeResult["gate"]["status"];
@@ -430,6 +454,99 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   };
 }
 
+/** A prefix rule and the rules file it came from (none for requirements.toml's [rules]). */
+type SourcedRule = PrefixRule & { file?: LoadedConfig };
+
+/** Commands that run arbitrary code, reach the network or delete: allowed at all, they are broad. */
+const ALWAYS_BROAD = new Set([
+  "sh",
+  "bash",
+  "zsh",
+  "dash",
+  "ksh",
+  "fish",
+  "python",
+  "python3",
+  "node",
+  "perl",
+  "ruby",
+  "php",
+  "npx",
+  "uvx",
+  "curl",
+  "wget",
+  "rm",
+  "sudo",
+  "su",
+  "env",
+  "eval",
+  "xargs",
+  "dd",
+  "ssh",
+  "scp",
+]);
+/** Broad only when allowed whole (`git`, not `git status`). */
+const BROAD_ALLOW = new Set([
+  ...ALWAYS_BROAD,
+  "npm",
+  "pnpm",
+  "yarn",
+  "pip",
+  "pip3",
+  "uv",
+  "git",
+  "docker",
+  "kubectl",
+  "find",
+  "make",
+  "cargo",
+  "go",
+]);
+
+/**
+ * Managed rules in requirements.toml: `[rules] prefix_rules = [{ pattern = [{ token = "rm" },
+ * { any_of = ["-rf", "-fr"] }], decision = "forbidden" }]` (allow is not permitted there). A
+ * malformed rule is an issue and is skipped.
+ */
+function requirementRules(read: ConfigReader, req: LoadedConfig): SourcedRule[] {
+  const list = getAt(req.value, ["rules", "prefix_rules"]);
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) {
+    read.typeIssue(req, ["rules", "prefix_rules"], "an array of tables", list);
+    return [];
+  }
+  const out: SourcedRule[] = [];
+  list.forEach((raw, i) => {
+    const decision = isRecord(raw) ? raw.decision : undefined;
+    const pattern = isRecord(raw) && Array.isArray(raw.pattern) ? raw.pattern : [];
+    const positions: string[][] = [];
+    for (const t of pattern) {
+      if (isRecord(t) && typeof t.token === "string" && t.token) positions.push([t.token]);
+      else if (
+        isRecord(t) &&
+        Array.isArray(t.any_of) &&
+        t.any_of.length &&
+        t.any_of.every((a) => typeof a === "string" && a)
+      )
+        positions.push(t.any_of as string[]);
+      else break;
+    }
+    if (
+      !positions.length ||
+      positions.length !== pattern.length ||
+      !["prompt", "prompt-user", "forbidden"].includes(decision as string)
+    ) {
+      read.issue(
+        req.abs,
+        `rules.prefix_rules[${i}]: needs pattern = [{ token = "..." } or { any_of = [...] }, ...] and decision = "prompt", "prompt-user" or "forbidden" (skipped)`,
+      );
+      return;
+    }
+    out.push({ line: 0, decision: decision === "forbidden" ? "forbidden" : "prompt", pattern: positions });
+  });
+  return out;
+}
+
 /** The first layer (highest precedence) that sets a key, read with a typed accessor. */
 function pickFirst<T>(
   layers: LoadedConfig[],
@@ -522,9 +639,9 @@ function writableCredentialRoots(
  * line give the position (not a reader issue: the file was read; it is the rules that are broken,
  * and the finding carries the fix).
  */
-function rulesOf(file: LoadedConfig, problems: Problem[]): PrefixRule[] | undefined {
+function rulesOf(file: LoadedConfig, problems: Problem[]): SourcedRule[] | undefined {
   const parsed = parseRules(file.text);
-  if (parsed.ok) return parsed.rules;
+  if (parsed.ok) return parsed.rules.map((r) => ({ ...r, file }));
   problems.push({
     check: "codex-rules-invalid",
     file: { ...file, lineOf: () => parsed.line },

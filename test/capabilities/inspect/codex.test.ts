@@ -211,6 +211,39 @@ describe("Codex CLI effective settings", () => {
     );
   });
 
+  it("managed [rules] in requirements.toml and project rules count toward coverage (most restrictive wins)", async () => {
+    const r = await inspectFiles(
+      {
+        "~/.codex/config.toml": 'approval_policy = "on-request"\nsandbox_mode = "workspace-write"\n',
+        "/etc/codex/requirements.toml":
+          'allowed_approval_policies = ["untrusted", "on-request"]\nallowed_sandbox_modes = ["read-only", "workspace-write"]\n\n[rules]\nprefix_rules = [\n  { pattern = [{ token = "rm" }], decision = "forbidden", justification = "no deletes" },\n  { pattern = [{ any_of = ["curl", "wget"] }], decision = "prompt" },\n]\n',
+        "./.codex/rules/project.rules":
+          'prefix_rule(pattern = [["npm", "pip"], "install"], decision = "prompt")\nprefix_rule(pattern = ["rm"], decision = "allow")\n',
+      },
+      { runtime: "codex" },
+    );
+    expect(r.issues).toEqual([]);
+    expect(ids(r)).toEqual(["codex-rules-allow-broad"]);
+    expect(r.findings[0]!.title).toBe("Codex rule allows rm outside the sandbox without asking (line 2)");
+    expect(r.findings[0]!.location.line).toBe(2);
+    expect(r.agents.runtimes[0]!.gate.status).toBe("covered");
+  });
+
+  it("a malformed managed rule is an issue and is skipped", async () => {
+    const r = await inspectFiles(
+      {
+        "~/.codex/config.toml": 'approval_policy = "on-request"\n',
+        "/etc/codex/requirements.toml":
+          'allowed_approval_policies = ["on-request"]\nallowed_sandbox_modes = ["workspace-write"]\n\n[rules]\nprefix_rules = [{ pattern = [{ token = "rm" }], decision = "allow" }]\n',
+      },
+      { runtime: "codex" },
+    );
+    expect(r.issues.map((i) => i.message)).toEqual([
+      'rules.prefix_rules[0]: needs pattern = [{ token = "..." } or { any_of = [...] }, ...] and decision = "prompt", "prompt-user" or "forbidden" (skipped)',
+    ]);
+    expect(ids(r)).toEqual(["codex-rules-gap"]);
+  });
+
   it("CODEX_HOME (here written ~/alt) moves the config and the rules", async () => {
     const s = runtimeSandbox({
       "~/.codex/config.toml": 'approval_policy = "never"\nsandbox_mode = "danger-full-access"\n',
