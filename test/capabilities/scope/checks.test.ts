@@ -97,7 +97,7 @@ describe("aws-long-lived-access-key", () => {
     expect(f!.secret).toBeUndefined();
   });
   it("judges only the rules of its appliesTo", async () => {
-    expect(await checks([observed("generic-password-assignment", awsKeyId("AKIA", 4))])).toEqual([]);
+    expect(await checks([observed("jwt", awsKeyId("AKIA", 4))])).toEqual([]);
   });
 });
 

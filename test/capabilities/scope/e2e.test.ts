@@ -68,13 +68,22 @@ const FILES = {
 
 let inv: InventoryResult;
 let scope: ScopeResult;
+let listed: string[];
 let cleanup: () => void;
 
 beforeAll(async () => {
   const t = tempTree(FILES);
   cleanup = t.cleanup;
   const collector = new ScopeCollector({ home: t.dir, now: () => NOW });
-  inv = await inventory({ sources: ["home"], home: t.dir, onListed: collector.onListed });
+  listed = [];
+  inv = await inventory({
+    sources: ["home"],
+    home: t.dir,
+    onListed: (d, f) => {
+      listed.push(f.fingerprint);
+      collector.onListed(d, f);
+    },
+  });
   scope = await collector.finish();
 });
 afterAll(() => cleanup());
@@ -101,6 +110,35 @@ describe("step 6 over a home (inventory -> onListed -> ScopeCollector)", () => {
       scope.findings.every((f) => f.kind === "scope" && f.control === "credential-scope" && !f.accepted),
     ).toBe(true);
     expect(scope.issues).toEqual([]);
+  });
+
+  it("hears of every finding the inventory lists, once", () => {
+    expect(listed.sort()).toEqual(inv.findings.map((f) => f.fingerprint).sort());
+    expect(listed.length).toBe(11);
+  });
+
+  it("hears nothing of a rule the config disables; a value a generic rule lists instead is still judged", async () => {
+    const t = tempTree(FILES);
+    try {
+      const heard: string[] = [];
+      const collector = new ScopeCollector({ home: t.dir, now: () => NOW });
+      await inventory({
+        sources: ["home"],
+        home: t.dir,
+        disabledRules: new Set(["github-pat-classic", "github-token"]),
+        onListed: (d, f) => {
+          heard.push(d.ruleId);
+          collector.onListed(d, f);
+        },
+      });
+      expect(heard.filter((id) => id.startsWith("github"))).toEqual([]);
+      const r = await collector.finish();
+      expect(
+        r.findings.filter((f) => f.location.path === ".bashrc").map((f) => [f.ruleId, f.location.line]),
+      ).toEqual([["github-classic-pat-broad", 2]]);
+    } finally {
+      t.cleanup();
+    }
   });
 
   it("judges every secret the inventory listed, each under its inventory finding", () => {
