@@ -247,6 +247,9 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     layers.find((l) => l.scope === "managed") ?? layers.find((l) => l.scope === "user") ?? layers[0];
   const missing = (key: string): Pick<Problem, "file" | "key" | "fixParams"> =>
     target ? { file: target.file, key } : { key, fixParams: { file: userSettingsPath } };
+  // Problems about a key that no file sets: reported only when every settings file was read (a
+  // file that could not be read may set it; the verdict is then unknown, with an issue).
+  const absent: Problem[] = [];
 
   const eff = effective(layers);
   const where = (a: At<unknown> | undefined) => (a ? `${a.file.scope} settings` : "defaults");
@@ -258,7 +261,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   if (bypassOn && mode)
     problems.push({ check: "claude-bypass-permissions-mode", file: mode.file, key: mode.key });
   if (!bypassDisabled)
-    problems.push({
+    absent.push({
       check: "claude-bypass-not-disabled",
       ...missing("permissions.disableBypassPermissionsMode"),
     });
@@ -331,7 +334,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   if (!writesCovered) uncovered.unshift("credential-path writes");
   const categoriesOpen = soundHook ? [] : uncovered;
   if (uncovered.length && !bashHooks.length) {
-    problems.push({
+    absent.push({
       check: "claude-no-bash-gate",
       ...missing("permissions.deny"),
       title: `No PreToolUse hook on Bash, and no ask or deny rule covers: ${uncovered.join(", ")}`,
@@ -361,7 +364,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     denyRules.push(rule);
   }
   if (readable.length)
-    problems.push({
+    absent.push({
       check: "claude-credential-read-unprotected",
       ...missing("permissions.deny"),
       title: `No Read deny rule covers ${readable.slice(0, 6).join(", ")}${readable.length > 6 ? ` and ${readable.length - 6} more` : ""}`,
@@ -377,14 +380,14 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   const sandboxOn = enabled?.value === true;
   const holes: string[] = [];
   if (!sandboxOn)
-    problems.push({
+    (enabled ? problems : absent).push({
       check: "claude-sandbox-disabled",
       ...(enabled ? { file: enabled.file, key: enabled.key } : missing("sandbox.enabled")),
     });
   if (sandboxOn) {
     const fail = eff.scalar<boolean>("sandbox.failIfUnavailable");
     if (fail?.value !== true) {
-      problems.push({
+      (fail ? problems : absent).push({
         check: "claude-sandbox-fail-open",
         ...(fail ? { file: fail.file, key: fail.key } : missing("sandbox.failIfUnavailable")),
       });
@@ -392,7 +395,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     }
     const unsandboxed = eff.scalar<boolean>("sandbox.allowUnsandboxedCommands");
     if (unsandboxed?.value !== false) {
-      problems.push({
+      (unsandboxed ? problems : absent).push({
         check: "claude-sandbox-unsandboxed-commands",
         ...(unsandboxed
           ? { file: unsandboxed.file, key: unsandboxed.key }
@@ -444,6 +447,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   // The verdicts.
   const view = files.map(ConfigReader.view);
   const broken = settings.filter((s) => !s.file.ok);
+  if (!broken.length) problems.push(...absent);
   if (broken.length) {
     const names = broken.map((b) => `${b.scope} settings`).join(", ");
     return {

@@ -588,7 +588,10 @@ describe("Claude Code hooks", () => {
 
 describe("Claude Code hostile settings", () => {
   it("bad JSON: an issue with the line and column; gate and sandbox unknown, never a pass", async () => {
-    const r = await run({ [U]: '{\n  "permissions": {\n    "allow": [\n  }\n}\n', [P]: json(STRICT) });
+    const r = await run({
+      [U]: '{\n  "permissions": {\n    "allow": [\n  }\n}\n',
+      [P]: json({ permissions: { allow: ["Bash"] } }),
+    });
     expect(r.issues).toEqual([
       {
         where: join(r.sandbox.home, ".claude/settings.json"),
