@@ -1,4 +1,5 @@
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
+import { isPlausiblePath } from "../../sources/home.js";
 import { type PrefixRule, parseRules, ruleCovers } from "./codex-rules.js";
 import { markedRuntime } from "./markers.js";
 import {
@@ -92,13 +93,18 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   let base: string | undefined;
   const envHome = ctx.env?.CODEX_HOME;
   if (envHome !== undefined && envHome !== "") {
-    const abs =
-      envHome === "~" ? ctx.home : envHome.startsWith("~/") ? join(ctx.home, envHome.slice(2)) : envHome;
-    if (isAbsolute(abs)) {
-      codexHome = abs;
-      base = abs;
-    } else
-      read.issue(codexHome, "CODEX_HOME is not an absolute path: Codex's own config location is not known");
+    // As the inventory reads pointers (sources/home.ts): an absolute one under the system root (the
+    // agent's "/", never the scanning machine's own files), a relative one from the home.
+    if (!isPlausiblePath(envHome))
+      read.issue("$CODEX_HOME", "does not name a directory (the value is not a path; not printed)");
+    else {
+      codexHome = isAbsolute(envHome)
+        ? join(ctx.systemRoot, envHome)
+        : envHome === "~"
+          ? ctx.home
+          : resolve(ctx.home, envHome.replace(/^~\//, ""));
+      base = codexHome;
+    }
   }
   const layers: LoadedConfig[] = []; // highest precedence first
   let requirements: LoadedConfig | undefined;

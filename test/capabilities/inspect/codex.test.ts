@@ -272,6 +272,39 @@ describe("Codex CLI effective settings", () => {
     }
   });
 
+  it("CODEX_HOME: an absolute path is read under the system root, a relative one from the home; a non-path is an issue", async () => {
+    const files = {
+      "~/rel/config.toml": 'approval_policy = "never"\n',
+      "/opt/codex/config.toml": 'sandbox_mode = "danger-full-access"\n',
+    };
+    const rel = await inspectFiles(files, {
+      runtime: "codex",
+      origins: ["home"],
+      env: { CODEX_HOME: "rel" },
+    });
+    expect(ids(rel)).toEqual(["codex-approval-never"]);
+    expect(rel.agents.runtimes[0]!.files.map((f) => f.path)).toEqual([
+      join(rel.sandbox.home, "rel/config.toml"),
+    ]);
+    const abs = await inspectFiles(files, {
+      runtime: "codex",
+      origins: ["home"],
+      env: { CODEX_HOME: "/opt/codex" },
+    });
+    expect(ids(abs)).toEqual(["codex-rules-gap", "codex-sandbox-off"]);
+    expect(abs.agents.runtimes[0]!.files.map((f) => f.path)).toEqual([
+      join(abs.sandbox.system, "opt/codex/config.toml"),
+    ]);
+    const junk = await inspectFiles(files, {
+      runtime: "codex",
+      origins: ["home"],
+      env: { CODEX_HOME: '{"k": "v"}' },
+    });
+    expect(junk.issues).toEqual([
+      { where: "$CODEX_HOME", message: "does not name a directory (the value is not a path; not printed)" },
+    ]);
+  });
+
   it("an env marker makes Codex present without a config: its defaults are inspected", async () => {
     const r = await inspectFiles({}, { runtime: "codex", env: { CODEX_SANDBOX: "seatbelt" } });
     expect(r.issues).toEqual([]);
