@@ -1,5 +1,5 @@
 import { findPemKeys } from "../../detect/parsers/pem.js";
-import { awsAdminAssessments } from "./aws-config.js";
+import { awsAdminAssessments } from "./aws/config.js";
 import { jwtFacts } from "./jwt.js";
 import { kubeAdminAssessments } from "./kube.js";
 import type { Analyzer, AnalyzerContext, Assessment, ObservedSecret } from "./types.js";

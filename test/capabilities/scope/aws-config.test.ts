@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { adminReach, awsProfiles } from "../../../src/capabilities/scope/aws-config.js";
+import { adminReach, awsProfiles } from "../../../src/capabilities/scope/aws/config.js";
 import { type ObservedSecret, ScopeCollector } from "../../../src/capabilities/scope/index.js";
 import { tempTree } from "../../helpers/tmp.js";
 import { awsKeyId, awsSecretKey, NOW, observed } from "./helpers.js";

@@ -1,3 +1,5 @@
+import { mkdirSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   type Analyzer,
@@ -386,6 +388,30 @@ describe("kubernetes-admin-user, read from the kubeconfig", () => {
       expect(r.issues).toEqual([]);
     } finally {
       t.cleanup();
+    }
+  });
+  it("does not follow a kubeconfig that leads outside the home: an issue, the key path still counts", async () => {
+    const outside = tempTree({ config: "users:\n- name: cluster-admin\n  user: {token: abc}\n" });
+    const t = tempTree();
+    try {
+      mkdirSync(join(t.dir, ".kube"));
+      symlinkSync(join(outside.dir, "config"), join(t.dir, ".kube/config"));
+      const token = makeJwt({ sub: "x", exp: NOW / 1000 + 600 });
+      const jwt = observed("jwt", token, { location: { source: "home", path: ".kube/config", line: 3 } });
+      const named = observed("kubeconfig", "Zq8vLm2XwRt5Yp8Nc7Hk", {
+        location: { source: "home", path: ".kube/config", line: 9, name: "users.ops-admin.user.password" },
+      });
+      const r = await judge([jwt, named], { home: t.dir });
+      expect(r.findings.map((f) => [f.ruleId, f.location.line])).toEqual([["kubernetes-admin-user", 9]]);
+      expect(r.issues).toEqual([
+        {
+          where: ".kube/config",
+          message: "not read for step 6 (admin-named kubeconfig users): leads outside the home",
+        },
+      ]);
+    } finally {
+      t.cleanup();
+      outside.cleanup();
     }
   });
   it("does not read files of other names for a JWT", async () => {

@@ -1,15 +1,16 @@
 import { realpath } from "node:fs/promises";
 import { join } from "node:path";
-import { readIni } from "../../detect/parsers/ini.js";
-import { safeMessage } from "../../util/errors.js";
-import { readRegularText, UnsafeFileError } from "../../util/safe-read.js";
-import type { AnalyzerContext, Assessment, ObservedSecret } from "./types.js";
+import { readIni } from "../../../detect/parsers/ini.js";
+import { safeMessage } from "../../../util/errors.js";
+import { readRegularText, UnsafeFileError } from "../../../util/safe-read.js";
+import type { AnalyzerContext, Assessment, ObservedSecret } from "../types.js";
 
 // Check aws-admin-role-profile: ~/.aws/config names an admin-like role or profile, and an AWS
 // credential the agent can read can act as it: the profile's own keys, the keys of its
 // source_profile chain, or the agent's AWS_* variables when the chain says credential_source =
 // Environment. https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-role.html
 // Only names are compared; no profile name, role or value from the files is ever reported.
+// The live IAM analyzer of a later issue belongs beside this file (scope/aws/).
 
 export const AWS_ADMIN_CHECK = "aws-admin-role-profile";
 
