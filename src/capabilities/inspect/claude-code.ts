@@ -125,6 +125,8 @@ const MODES = [
 
 /** Longest timeout (seconds) a gate hook should have: a hook that times out lets the call through. */
 export const HOOK_TIMEOUT_MAX = 30;
+/** Most PreToolUse hook handlers inspected (each command is resolved with a few stat calls). */
+export const HOOKS_MAX = 256;
 /** Claude Code's default timeout for command hooks, in seconds. */
 const HOOK_TIMEOUT_DEFAULT = 600;
 
@@ -288,6 +290,9 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     (h) => h.resolution?.status === "ok" && (h.hook.timeout ?? HOOK_TIMEOUT_DEFAULT) <= HOOK_TIMEOUT_MAX,
   );
   const workingHook = bashHooks.some((h) => h.resolution?.status === "ok");
+  const otherBash = pre.find(
+    (h) => h.selectsBash && !h.hook.async && !h.hook.narrowed && h.hook.type !== "command",
+  );
   if (!bashHooks.length) {
     const after = hooks.filter(
       (h) =>
@@ -337,7 +342,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     absent.push({
       check: "claude-no-bash-gate",
       ...missing("permissions.deny"),
-      title: `No PreToolUse hook on Bash, and no ask or deny rule covers: ${uncovered.join(", ")}`,
+      title: `${otherBash ? `No PreToolUse command hook on Bash (the one there is of type ${otherBash.hook.type}, whose failures cannot be verified)` : "No PreToolUse hook on Bash"}, and no ask or deny rule covers: ${uncovered.join(", ")}`,
       fixParams: { ...(target ? {} : { file: userSettingsPath }), categories: uncovered },
     });
   }
@@ -706,7 +711,14 @@ function effectiveHooks(layers: Layer[], eff: ReturnType<typeof effective>): Hoo
 /** Problems of the PreToolUse hooks; whether any was found. Resolutions are kept on the entries. */
 async function inspectHooks(pre: HookEntry[], ctx: InspectContext, problems: Problem[]): Promise<boolean> {
   let found = false;
-  for (const entry of pre) {
+  if (pre.length > HOOKS_MAX) {
+    found = true;
+    ctx.read.issue(
+      pre[HOOKS_MAX]!.hook.file.abs,
+      `skipped: ${pre.length - HOOKS_MAX} of ${pre.length} PreToolUse hook handlers not inspected (at most ${HOOKS_MAX})`,
+    );
+  }
+  for (const entry of pre.slice(0, HOOKS_MAX)) {
     const h = entry.hook;
     const subject = h.command ?? h.type ?? "";
     if (matcherSelects(h.matcher, "Bash") === "invalid") {

@@ -736,3 +736,38 @@ describe("Claude Code hostile settings", () => {
     expect(hook.fix?.params?.command).toBe(evil);
   });
 });
+
+describe("Claude Code hook limits and kinds", () => {
+  it("an http PreToolUse hook on Bash is not a verifiable gate: the finding says so", async () => {
+    const r = await run({
+      [U]: json({
+        ...STRICT,
+        permissions: { ...STRICT.permissions, ask: [] },
+        hooks: {
+          PreToolUse: [
+            { matcher: "Bash", hooks: [{ type: "http", url: "http://127.0.0.1:8700/gate", timeout: 5 }] },
+          ],
+        },
+      }),
+    });
+    expect(ids(r)).toEqual(["claude-no-bash-gate"]);
+    expect(r.findings[0]!.title).toBe(
+      "No PreToolUse command hook on Bash (the one there is of type http, whose failures cannot be verified), and no ask or deny rule covers: package installs",
+    );
+  });
+
+  it("more PreToolUse handlers than it inspects: an issue, and the gate is not covered", async () => {
+    const handlers = Array.from({ length: 300 }, () => ({ type: "command", command: "exit 2", timeout: 5 }));
+    const r = await run({
+      [U]: json({ ...STRICT, hooks: { PreToolUse: [{ matcher: "Bash", hooks: handlers }] } }),
+    });
+    expect(r.issues).toEqual([
+      {
+        where: join(r.sandbox.home, ".claude/settings.json"),
+        message: "skipped: 44 of 300 PreToolUse hook handlers not inspected (at most 256)",
+      },
+    ]);
+    expect(ids(r)).toEqual([]);
+    expect(claude(r).gate).toEqual({ status: "partial", detail: "a PreToolUse hook can fail open" });
+  });
+});
