@@ -109,7 +109,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   const layers: LoadedConfig[] = []; // highest precedence first
   let requirements: LoadedConfig | undefined;
   const rulesFiles: LoadedConfig[] = [];
-  if (ctx.origins.has("tree")) {
+  if (ctx.origins.has("tree") && resolve(ctx.root) !== resolve(ctx.home)) {
     const f = await load({
       abs: join(ctx.root, ".codex/config.toml"),
       scope: "project",

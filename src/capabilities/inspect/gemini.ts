@@ -1,5 +1,5 @@
 import { lstat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   ALLOWED_PRIORITY,
   broadPrefix,
@@ -90,6 +90,8 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     return f;
   };
   const settings: LoadedConfig[] = []; // highest precedence first
+  // A project at the home directory has no project layer: its .gemini is the user's.
+  const tree = ctx.origins.has("tree") && resolve(ctx.root) !== resolve(ctx.home);
   const etc = join(ctx.systemRoot, "etc/gemini-cli");
   if (ctx.origins.has("system")) {
     const f = await load({
@@ -100,7 +102,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     });
     if (f) settings.push(f);
   }
-  if (ctx.origins.has("tree")) {
+  if (tree) {
     const f = await load({
       abs: join(ctx.root, ".gemini/settings.json"),
       scope: "project",
@@ -131,7 +133,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   // .gemini/.env files: Gemini CLI loads the first one found (project, then home) into its
   // environment without overriding variables already set.
   const dotenv: LoadedConfig[] = [];
-  if (ctx.origins.has("tree")) {
+  if (tree) {
     const f = await load({
       abs: join(ctx.root, ".gemini/.env"),
       scope: "env",
@@ -185,7 +187,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       if (f.ok) rules.push(...policyRules(read, f, TIER.admin));
     }
   }
-  if (ctx.origins.has("tree")) {
+  if (tree) {
     for (const abs of await read.list(join(ctx.root, ".gemini/policies"), ".toml")) {
       const f = await load({ abs, scope: "workspace-policy", origin: "tree", format: "toml" });
       if (f)

@@ -283,6 +283,28 @@ describe("Gemini CLI effective policy", () => {
     }
   });
 
+  it("a project at the home directory has no workspace tier: the user's policies are not reported as ignored", async () => {
+    const s = runtimeSandbox({
+      "~/.gemini/settings.json": SAFE_SETTINGS,
+      "~/.gemini/policies/gate.toml": GATE_POLICY,
+    });
+    try {
+      const r = await runInspect({
+        home: s.home,
+        root: `${s.home}/`,
+        systemRoot: s.system,
+        origins: new Set(["home", "tree"]),
+        inspectors: [gemini],
+      });
+      expect(r.issues).toEqual([]);
+      expect(ids(r)).toEqual([]);
+      expect(r.agents.runtimes[0]!.files.map((f) => f.scope)).toEqual(["user", "policy"]);
+      expect(rt(r).gate.status).toBe("covered");
+    } finally {
+      s.cleanup();
+    }
+  });
+
   it("tool entries and broad prefixes", () => {
     expect(toolEntry("run_shell_command(git status)")).toEqual({
       tool: "run_shell_command",
