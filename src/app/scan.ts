@@ -6,8 +6,9 @@ import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
 import { runInspect } from "../capabilities/inspect/index.js";
+import { ScopeCollector } from "../capabilities/scope/index.js";
 import type { Origin } from "../capabilities/inspect/types.js";
-import { type InventoryResult, runInventory } from "../capabilities/inventory/index.js";
+import { type InventoryResult, runInventory, type ScanOptions } from "../capabilities/inventory/index.js";
 import {
   type Baseline,
   type BaselineEntry,
@@ -192,8 +193,30 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
   const baseline = await openBaseline(request, loaded, where, ctx.cwd);
   const accepted = baseline ? new Set(baseline.file.entries.map((e) => e.fingerprint)) : undefined;
 
+  // Step 6 (issue 10) judges every listed secret while its raw value is still in hand; only
+  // assessments leave the scope capability.
+  const trusted = scope === "all";
+  const scopeCollector = new ScopeCollector({
+    home: where.home,
+    root: where.root,
+    ...(accepted ? { accepted } : {}),
+    ...(trusted
+      ? {
+          disabledRules: new Set(loaded.config.rules.disable),
+          severityOverrides: loaded.config.rules.severity,
+        }
+      : {}),
+  });
   const inventory = request.inventory
-    ? await inventoryStep(request, ctx, { where, env, sources, access, loaded, accepted })
+    ? await inventoryStep(request, ctx, {
+        where,
+        env,
+        sources,
+        access,
+        loaded,
+        accepted,
+        onListed: scopeCollector.onListed,
+      })
     : emptyInventory();
   ctx.onInventoryDone?.();
   if (scope === "tree") applyTreeSeverity(inventory.findings, loaded.config.rules.severity);
@@ -216,6 +239,15 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
       suppressed: inventory.suppressed,
     });
     mergeExtra(extra, inspected);
+    const inventoried = [...sources].some((s) => s !== "system");
+    if (inventoried) {
+      const judged = await scopeCollector.finish();
+      mergeExtra(extra, {
+        findings: judged.findings,
+        issues: judged.issues,
+        checklist: { "credential-scope": judged.step },
+      });
+    }
   } else {
     extra.checklist = {
       ...extra.checklist,
@@ -447,6 +479,7 @@ function inventoryStep(
     access: Access;
     loaded: LoadedConfig;
     accepted: Set<string> | undefined;
+    onListed?: ScanOptions["onListed"];
   },
 ): Promise<InventoryResult> {
   const { config } = run.loaded;
@@ -475,6 +508,7 @@ function inventoryStep(
     severityOverrides: scope === "all" ? config.rules.severity : {},
     accepted: run.accepted,
     ...(request.listAll ? { listAll: true } : {}),
+    ...(run.onListed ? { onListed: run.onListed } : {}),
     onFile: ctx.onFile,
   });
 }

@@ -1,6 +1,6 @@
 import { styleText } from "node:util";
 import type { AuditReport, Finding, Severity, StepStatus } from "../contract/types.js";
-import { failOnLabel, policyLines, runtimeRows } from "./labels.js";
+import { configPathLabel, failOnLabel, policyLines, runtimeRows } from "./labels.js";
 import { escapeReport } from "./sanitize.js";
 
 type Color = Parameters<typeof styleText>[0];
@@ -86,7 +86,9 @@ export function renderTable(data: AuditReport, opts: { color: boolean }): string
       f.accepted ? `${f.severity} ✓` : f.severity,
       f.secret ? f.secret.preview : "",
       `${f.title} [${f.ruleId}]`,
-      where(f),
+      f.location.source === "agent-config" && f.location.path
+        ? `${configPathLabel(report, f.location.path)}${f.location.line ? `:${f.location.line}` : ""}${f.location.name ? ` ${f.location.name}` : ""}`
+        : where(f),
     ]);
     const colors = list.map((f) => SEVERITY_COLOR[f.severity]);
     for (const line of columns(rows, [10, 11, 72], (r, cell) => paint(colors[r]!, cell))) out.push(line);
