@@ -181,7 +181,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   if (profile !== undefined && !ok.some((f) => isRecord(getAt(f.value, ["profiles", profile])))) {
     read.issue(
       profileName!.file.abs,
-      `${lineText(profileName!.file, ["profile"])}profile "${shown(profile)}" is selected but no [profiles.${shown(profile)}] table exists (Codex refuses to start)`,
+      `${lineText(profileName!.file, ["profile"])}profile ${quoted(profile)} names no [profiles] table (Codex refuses to start)`,
     );
   }
   const eff = <T>(key: KeyPath, get: (f: LoadedConfig, p: KeyPath) => T | undefined): Picked<T> | undefined =>
@@ -233,7 +233,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       if (!permTable)
         read.issue(
           permPick.file.abs,
-          `${lineText(permPick.file, permPick.path)}default_permissions names "${shown(name)}", but no [permissions.${shown(name)}] table exists`,
+          `${lineText(permPick.file, permPick.path)}default_permissions ${quoted(name)} names no [permissions] table`,
         );
     }
     sandboxNote = `permission profile ${shown(name)} in ${permPick.file.scope} config`;
@@ -266,7 +266,8 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
         file: { ...r.file, lineOf: () => r.line },
         key: "prefix_rule",
         subject: `${r.line}`,
-        title: `Codex rule allows ${shown(r.pattern.map((a) => a.join("|")).join(" "))} outside the sandbox without asking (line ${r.line})`,
+        // Only the broad command word: the rest of a pattern may hold anything (a header, a token).
+        title: `Codex rule allows ${broad[0]!.slice(broad[0]!.lastIndexOf("/") + 1)}${r.pattern.length > 1 ? " …" : ""} outside the sandbox without asking (line ${r.line})`,
       });
   }
 
@@ -584,7 +585,7 @@ function enumAt(
   if (allowed.includes(v)) return v;
   read.issue(
     f.abs,
-    `${lineText(f, p)}${showPath(p)}: "${shown(v)}" is not one of ${allowed.join(", ")} (ignored; Codex refuses to start with it)`,
+    `${lineText(f, p)}${showPath(p)}: ${quoted(v)} is not one of ${allowed.join(", ")} (ignored; Codex refuses to start with it)`,
   );
   return undefined;
 }
@@ -662,8 +663,16 @@ function lineText(f: LoadedConfig, p: KeyPath): string {
   return line ? `line ${line}: ` : "";
 }
 
-/** A name from the file, for a message: printable ASCII, at most 64 characters. */
+/**
+ * A value from the file, for a message: quoted only when it looks like a name or an enum value
+ * (lowercase letters, digits after the first letter, `-`, `_`, at most 24 characters), so a secret
+ * written where a name belongs is never printed.
+ */
 function shown(s: string): string {
-  const clean = s.replace(/[^\x20-\x7e]/g, "?");
-  return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
+  return /^[a-z][a-z0-9_-]{0,23}$/.test(s) && !/\d{4}/.test(s) ? s : "(a value not printed)";
+}
+
+function quoted(s: string): string {
+  const v = shown(s);
+  return v === s ? `"${s}"` : v;
 }

@@ -41,6 +41,14 @@ import type { InspectContext, Problem, RuntimeInspector, RuntimeResult } from ".
 // else "partial".
 
 const APPROVAL_MODES: readonly string[] = ["default", "auto_edit", "plan"];
+const SEATBELT_PROFILES: readonly string[] = [
+  "permissive-open",
+  "permissive-proxied",
+  "restrictive-open",
+  "restrictive-proxied",
+  "strict-open",
+  "strict-proxied",
+];
 const SANDBOX_COMMANDS: readonly string[] = [
   "docker",
   "podman",
@@ -242,7 +250,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     if (v === undefined || APPROVAL_MODES.includes(v)) return v;
     read.issue(
       f.abs,
-      `${lineText(f, p)}general.defaultApprovalMode: "${shown(v)}" is not one of ${APPROVAL_MODES.join(", ")} (ignored)`,
+      `${lineText(f, p)}general.defaultApprovalMode: ${shown(v) === v ? `"${v}"` : shown(v)} is not one of ${APPROVAL_MODES.join(", ")} (ignored)`,
     );
     return undefined;
   });
@@ -345,18 +353,19 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     const profile = profileVar?.value;
     const seatbelt = sandbox.command === "sandbox-exec" || profile !== undefined;
     const effective = profile ?? "permissive-open";
+    const named = SEATBELT_PROFILES.includes(effective) ? effective : "(custom)";
     if (seatbelt && effective.endsWith("-open")) {
       const file = profile === undefined ? sandbox.file : profileVar?.file;
       problems.push({
         check: "gemini-seatbelt-open",
         ...(file ? { file } : {}),
         key: profile === undefined ? "tools.sandbox" : "SEATBELT_PROFILE",
-        subject: shown(effective),
-        title: `Gemini CLI macOS sandbox profile ${shown(effective)} lets commands reach any network host`,
+        subject: effective,
+        title: `Gemini CLI macOS sandbox profile ${named} lets commands reach any network host`,
       });
       if (sandboxStatus === "on") {
         sandboxStatus = "weak";
-        sandboxDetail = `Seatbelt profile ${shown(effective)}${profile === undefined ? " (the default)" : ""}: network open`;
+        sandboxDetail = `Seatbelt profile ${named}${profile === undefined ? " (the default)" : ""}: network open`;
       }
     }
   }
@@ -455,7 +464,12 @@ function sandboxOf(
     return { on: false, file: picked.file, detail: `${where} is false: commands run on the host` };
   if (v === true || v === "true") return { on: true, file: picked.file, detail: `${where}` };
   if (typeof v === "string")
-    return { on: true, command: v, file: picked.file, detail: `${where}: ${shown(v)}` };
+    return {
+      on: true,
+      command: v,
+      file: picked.file,
+      detail: `${where}: ${SANDBOX_COMMANDS.includes(v) ? v : "a custom sandbox"}`,
+    };
   if (!v.on)
     return { on: false, file: picked.file, detail: `${where} is disabled: commands run on the host` };
   return { on: true, ...(v.command ? { command: v.command } : {}), file: picked.file, detail: where };
@@ -501,8 +515,7 @@ function lineText(f: LoadedConfig, p: KeyPath): string {
   return line ? `line ${line}: ` : "";
 }
 
-/** A value from a file, for a message: printable ASCII, at most 64 characters. */
+/** A value from a file, for a message: quoted only when it looks like a name or an enum value. */
 function shown(s: string): string {
-  const clean = s.replace(/[^\x20-\x7e]/g, "?");
-  return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
+  return /^[a-z][a-z0-9_-]{0,23}$/.test(s) && !/\d{4}/.test(s) ? s : "(a value not printed)";
 }

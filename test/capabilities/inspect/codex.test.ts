@@ -344,6 +344,25 @@ describe("Codex CLI hostile inputs", () => {
     expect(ids(r)).toEqual(["codex-rules-gap"]);
   });
 
+  it("a secret written where a name or value belongs is never printed", async () => {
+    const secret = "sk-proj-Zq8Lm2Xw7Rt5Yp8Nc4VbQe1234";
+    const r = await inspectFiles(
+      {
+        "~/.codex/config.toml": `sandbox_mode = "${secret}"\nprofile = "${secret}"\n`,
+        "~/.codex/rules/default.rules": `prefix_rule(pattern = ["curl", "-H", "Authorization: Bearer ${secret}"], decision = "allow")\n`,
+      },
+      { runtime: "codex", origins: ["home"] },
+    );
+    expect(r.issues.map((i) => i.message)).toEqual([
+      "line 2: profile (a value not printed) names no [profiles] table (Codex refuses to start)",
+      "line 1: sandbox_mode: (a value not printed) is not one of read-only, workspace-write, danger-full-access (ignored; Codex refuses to start with it)",
+    ]);
+    expect(r.findings.find((f) => f.ruleId === "codex-rules-allow-broad")!.title).toBe(
+      "Codex rule allows curl … outside the sandbox without asking (line 1)",
+    );
+    expect(JSON.stringify([r.issues, r.findings, r.agents])).not.toContain("Zq8Lm2Xw7");
+  });
+
   it("a FIFO config is skipped, not opened for reading", async () => {
     const s = runtimeSandbox({});
     try {
@@ -409,7 +428,7 @@ describe("Codex CLI hostile inputs", () => {
       'profile = "\\u001b[2Jx"\n\n[permissions."a\\u001b]0;t\\u0007".network]\ndangerously_allow_all_unix_sockets = true\n',
     );
     expect(r.issues.map((i) => i.message)).toEqual([
-      'line 1: profile "?[2Jx" is selected but no [profiles.?[2Jx] table exists (Codex refuses to start)',
+      "line 1: profile (a value not printed) names no [profiles] table (Codex refuses to start)",
     ]);
     const f = r.findings.find((x) => x.ruleId === "codex-network-dangerous-flag")!;
     expect(f.location.name).toBe("permissions.a\u001b]0;t\u0007.network.dangerously_allow_all_unix_sockets");

@@ -445,6 +445,24 @@ describe("Gemini CLI hostile inputs", () => {
     expect(rt(r).gate.status).toBe("unknown");
   });
 
+  it("free-form values are not printed: a custom Seatbelt profile, a custom sandbox, an unknown approval mode", async () => {
+    const secret = "AIzaSyD8Lm2Xw7Rt5Yp8Nc4VbQe1234567890ab";
+    const r = await inspectFiles(
+      {
+        "~/.gemini/settings.json": `{ "general": { "defaultApprovalMode": "${secret}" }, "tools": { "sandbox": "${secret}" } }\n`,
+      },
+      { runtime: "gemini-cli", origins: ["home"], env: { SEATBELT_PROFILE: `${secret}-open` } },
+    );
+    expect(r.issues.map((i) => i.message)).toEqual([
+      "line 1: general.defaultApprovalMode: (a value not printed) is not one of default, auto_edit, plan (ignored)",
+    ]);
+    expect(r.findings.find((f) => f.ruleId === "gemini-seatbelt-open")!.title).toBe(
+      "Gemini CLI macOS sandbox profile (custom) lets commands reach any network host",
+    );
+    expect(rt(r).sandbox.detail).toBe("Seatbelt profile (custom): network open");
+    expect(JSON.stringify([r.issues, r.findings, r.agents])).not.toContain("Lm2Xw7");
+  });
+
   it("control characters in a tool entry stay data", async () => {
     const r = await home(
       '{ "security": { "disableYoloMode": true }, "tools": { "sandbox": "docker", "allowed": ["run_shell_command(bash -c \\u001b]0;x\\u0007)"] } }\n',
