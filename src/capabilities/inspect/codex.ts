@@ -516,6 +516,17 @@ const BROAD_ALLOW = new Set([
  * malformed rule is an issue and is skipped.
  */
 function requirementRules(read: ConfigReader, req: LoadedConfig): SourcedRule[] {
+  const before = read.issues.length;
+  const out = requirementRulesOf(read, req);
+  const extra = read.issues.length - before - 20;
+  if (extra > 0) {
+    read.issues.splice(before + 20);
+    read.issue(req.abs, `${extra} more malformed entries not listed`);
+  }
+  return out;
+}
+
+function requirementRulesOf(read: ConfigReader, req: LoadedConfig): SourcedRule[] {
   const list = getAt(req.value, ["rules", "prefix_rules"]);
   if (list === undefined) return [];
   if (!Array.isArray(list)) {

@@ -35,6 +35,10 @@ export interface PolicyRule {
 
 /** The `[[rule]]` entries of a parsed policy file; a malformed rule is an issue and is skipped. */
 export function policyRules(read: ConfigReader, file: LoadedConfig, tier: number): PolicyRule[] {
+  return capIssues(read, file.abs, () => rulesOf(read, file, tier));
+}
+
+function rulesOf(read: ConfigReader, file: LoadedConfig, tier: number): PolicyRule[] {
   const list = getAt(file.value, ["rule"]);
   if (list === undefined) return [];
   if (!Array.isArray(list)) {
@@ -180,4 +184,19 @@ export function broadPrefix(prefix: string): boolean {
   const first = words[0] ?? "";
   const name = first.includes("/") ? first.slice(first.lastIndexOf("/") + 1) : first;
   return name === "" || ALWAYS_BROAD.has(name) || (words.length === 1 && BROAD_ALONE.has(name));
+}
+
+/** Most issues listed for the entries of one list; the rest are counted in one more issue. */
+const MAX_ENTRY_ISSUES = 20;
+
+/** Runs `fn`, then keeps at most MAX_ENTRY_ISSUES of the issues it recorded (a flood of bad entries). */
+export function capIssues<T>(read: ConfigReader, where: string, fn: () => T): T {
+  const before = read.issues.length;
+  const out = fn();
+  const extra = read.issues.length - before - MAX_ENTRY_ISSUES;
+  if (extra > 0) {
+    read.issues.splice(before + MAX_ENTRY_ISSUES);
+    read.issue(where, `${extra} more malformed entries not listed`);
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import {
   ALLOWED_PRIORITY,
   broadPrefix,
+  capIssues,
   decide,
   EXCLUDE_PRIORITY,
   isShell,
@@ -268,10 +269,12 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
           read.typeIssue(f, p, "an array of strings", v);
           continue;
         }
-        v.forEach((item, i) => {
-          if (typeof item === "string") out.push({ entry: item, file: f, path: [...p, i] });
-          else read.typeIssue(f, [...p, i], "a string", item);
-        });
+        capIssues(read, f.abs, () =>
+          v.forEach((item, i) => {
+            if (typeof item === "string") out.push({ entry: item, file: f, path: [...p, i] });
+            else read.typeIssue(f, [...p, i], "a string", item);
+          }),
+        );
       }
     return out;
   };

@@ -363,6 +363,22 @@ describe("Codex CLI hostile inputs", () => {
     expect(JSON.stringify([r.issues, r.findings, r.agents])).not.toContain("Zq8Lm2Xw7");
   });
 
+  it("a rules file just under the size cap parses in linear time", async () => {
+    const line =
+      'prefix_rule(pattern = ["rm", ["-rf", "-fr"]], decision = "forbidden", justification = "x")\n';
+    const text = line.repeat(Math.floor((1024 * 1024 - 1) / line.length));
+    const started = Date.now();
+    const r = await inspectFiles(
+      { "~/.codex/config.toml": 'approval_policy = "on-request"\n', "~/.codex/rules/big.rules": text },
+      { runtime: "codex", origins: ["home"] },
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.issues).toEqual([]);
+    expect(r.findings.find((f) => f.ruleId === "codex-rules-gap")!.title).toBe(
+      "Codex rules do not prompt for or forbid: network fetches piped to a shell (curl, wget), package installs (npm install, pip install)",
+    );
+  });
+
   it("a FIFO config is skipped, not opened for reading", async () => {
     const s = runtimeSandbox({});
     try {

@@ -386,6 +386,19 @@ describe("Gemini CLI hostile inputs", () => {
     expect(ids(r)).toEqual([]);
   });
 
+  it("a flood of malformed rules: 20 issues and one that counts the rest", async () => {
+    const bad = '[[rule]]\ntoolName = "run_shell_command"\ndecision = "maybe"\n\n'.repeat(1000);
+    const r = await inspectFiles(
+      { "~/.gemini/settings.json": SAFE_SETTINGS, "~/.gemini/policies/flood.toml": bad },
+      { runtime: "gemini-cli", origins: ["home"] },
+    );
+    expect(r.issues).toHaveLength(21);
+    expect(r.issues[0]!.message).toBe(
+      'rule 1: decision must be "allow", "deny" or "ask_user" (the rule is skipped, as Gemini CLI rejects it)',
+    );
+    expect(r.issues[20]!.message).toBe("980 more malformed entries not listed");
+  });
+
   it("a FIFO settings file is skipped", async () => {
     const s = runtimeSandbox({});
     try {
