@@ -246,6 +246,8 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     });
 
   // Approval mode.
+  // An undocumented mode ("yolo" in a version that accepts it) never leaves the gate covered.
+  let unknownMode: LoadedConfig | undefined;
   const mode = eff([["general", "defaultApprovalMode"]], (f, p) => {
     const v = str(read, f, p);
     if (v === undefined || APPROVAL_MODES.includes(v)) return v;
@@ -253,6 +255,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       f.abs,
       `${lineText(f, p)}general.defaultApprovalMode: ${shown(v) === v ? `"${v}"` : shown(v)} is not one of ${APPROVAL_MODES.join(", ")} (ignored)`,
     );
+    unknownMode = f;
     return undefined;
   });
   const autoEdit = mode?.value === "auto_edit";
@@ -395,6 +398,9 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   } else if (missing.length) {
     gateStatus = "partial";
     gateDetail = `no winning deny/ask_user policy for ${missing.join(", ")}`;
+  } else if (unknownMode) {
+    gateStatus = "partial";
+    gateDetail = `general.defaultApprovalMode in ${unknownMode.scope} settings has an undocumented value`;
   } else {
     gateStatus = "covered";
     gateDetail = "YOLO disabled; deny/ask_user policies win for every dangerous category";

@@ -399,6 +399,25 @@ describe("Gemini CLI hostile inputs", () => {
     expect(r.issues[20]!.message).toBe("980 more malformed entries not listed");
   });
 
+  it("an undocumented approval mode (yolo) is an issue and never leaves the gate covered", async () => {
+    const r = await inspectFiles(
+      {
+        "~/.gemini/settings.json":
+          '{ "security": { "disableYoloMode": true }, "general": { "defaultApprovalMode": "yolo" }, "tools": { "sandbox": "docker" } }\n',
+        "~/.gemini/policies/gate.toml": GATE_POLICY,
+      },
+      { runtime: "gemini-cli", origins: ["home"] },
+    );
+    expect(r.issues.map((i) => i.message)).toEqual([
+      'line 1: general.defaultApprovalMode: "yolo" is not one of default, auto_edit, plan (ignored)',
+    ]);
+    expect(ids(r)).toEqual([]);
+    expect(rt(r).gate).toEqual({
+      status: "partial",
+      detail: "general.defaultApprovalMode in user settings has an undocumented value",
+    });
+  });
+
   it("a FIFO settings file is skipped", async () => {
     const s = runtimeSandbox({});
     try {
