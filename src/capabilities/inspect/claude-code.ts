@@ -3,10 +3,12 @@ import {
   bashRuleMatches,
   broadDomain,
   coversWholeTool,
+  MatchBudget,
   matcherSelects,
   type ParsedRule,
+  type PathMatcher,
   parseRule,
-  pathRuleCovers,
+  pathRule,
   type Resolution,
   resolveHookCommand,
 } from "./claude-rules.js";
@@ -125,6 +127,8 @@ const MODES = [
 
 /** Longest timeout (seconds) a gate hook should have: a hook that times out lets the call through. */
 export const HOOK_TIMEOUT_MAX = 30;
+/** Most credential paths of the inventory judged against the Read deny rules. */
+export const CREDENTIALS_MAX = 64;
 /** Most PreToolUse hook handlers inspected (each command is resolved with a few stat calls). */
 export const HOOKS_MAX = 256;
 /** Claude Code's default timeout for command hooks, in seconds. */
@@ -316,26 +320,22 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   // The dangerous categories: ask or deny rules, or a sound PreToolUse hook on Bash.
   const gateRules = gating.map((r) => r.rule).filter((r): r is ParsedRule => r !== undefined);
   const bases = { home: ctx.home, root: ctx.root };
+  const budget = new MatchBudget();
+  const compiled = (list: { rule: ParsedRule | undefined; file: LoadedConfig }[], tool: string) =>
+    list
+      .map((r) => r.rule && pathRule(r.rule, tool, { ...bases, source: sourceDir(r.file, userDir, ctx) }))
+      .filter((m): m is PathMatcher => m !== undefined);
   const uncovered: string[] = [];
   for (const c of CATEGORIES) {
     const covered = c.commands.some((set) =>
-      set.every((cmd) => gateRules.some((r) => bashRuleMatches(r, cmd))),
+      set.every((cmd) => gateRules.some((r) => bashRuleMatches(r, cmd, budget))),
     );
     if (!covered) uncovered.push(c.label);
   }
   const bashAll = gateRules.some((r) => r.tool === "Bash" && coversWholeTool(r));
   const writesCovered =
     bashAll ||
-    CREDENTIAL_WRITES.every((f) =>
-      gating.some(
-        (r) =>
-          r.rule &&
-          pathRuleCovers(r.rule, "Edit", join(ctx.home, f), {
-            ...bases,
-            source: sourceDir(r.file, userDir, ctx),
-          }),
-      ),
-    );
+    CREDENTIAL_WRITES.every((f) => compiled(gating, "Edit").some((m) => m(join(ctx.home, f), budget)));
   if (!writesCovered) uncovered.unshift("credential-path writes");
   const categoriesOpen = soundHook ? [] : uncovered;
   if (uncovered.length && !bashHooks.length) {
@@ -352,17 +352,16 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   const probes = [
     ...STANDARD_CREDENTIALS,
     ...ctx.credentialPaths
+      .slice(0, CREDENTIALS_MAX)
       .filter((p) => !standard.has(p))
       .map((p): [string, string, string] => [`~/${p}`, p, `Read(~/${p})`]),
   ];
   const readable: string[] = [];
   const denyRules: string[] = [];
+  const readDenies = compiled(deny, "Read");
   for (const [shown, probe, rule] of probes) {
     const abs = probe.startsWith("./") ? join(ctx.root, probe) : join(ctx.home, probe);
-    const denied = deny.some(
-      (r) =>
-        r.rule && pathRuleCovers(r.rule, "Read", abs, { ...bases, source: sourceDir(r.file, userDir, ctx) }),
-    );
+    const denied = readDenies.some((m) => m(abs, budget));
     // A found file under a standard location already listed is named once, by the location.
     if (denied || readable.some((s) => shown.startsWith(`${s}/`))) continue;
     readable.push(shown);
@@ -449,6 +448,12 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     holes.push(key.slice("sandbox.".length));
   }
 
+  if (budget.exhausted)
+    read.issue(
+      (target ?? layers[0])?.file.abs ?? userSettingsPath,
+      "permission rules too many or too complex to evaluate in full: rules past the matching budget were not considered",
+    );
+
   // The verdicts.
   const view = files.map(ConfigReader.view);
   const broken = settings.filter((s) => !s.file.ok);
@@ -477,6 +482,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     if (categoriesOpen.length) gaps.push(`no ask or deny for ${categoriesOpen.join(", ")}`);
     if (hookProblems) gaps.push("a PreToolUse hook can fail open");
     if (typeIssues) gaps.push("settings with wrong-typed keys (see issues)");
+    if (budget.exhausted) gaps.push("permission rules too many or too complex to evaluate (see issues)");
     gate = gaps.length
       ? { status: "partial", detail: gaps.join("; ") }
       : {

@@ -27,29 +27,101 @@ export function coversWholeTool(rule: ParsedRule): boolean {
 }
 
 /**
+ * A shared bound on pattern matching: a settings file may hold thousands of long wildcard rules
+ * (the agent can write it), and each is tried against a few commands and paths. Every step of the
+ * matcher counts; once the budget is spent nothing more matches and `exhausted` says so.
+ */
+export class MatchBudget {
+  steps = 0;
+  exhausted = false;
+  constructor(readonly max = 20_000_000) {}
+  spend(n: number): boolean {
+    this.steps += n;
+    if (this.steps > this.max) this.exhausted = true;
+    return !this.exhausted;
+  }
+}
+
+/**
+ * A glob token: a literal character, `?` (one non-slash), `*` (a non-slash run), `**` (anything),
+ * or `**` followed by a slash (zero or more directories).
+ */
+type Token = string | { any: "one" | "run" | "all" | "dirs" };
+
+/**
+ * Whether a token list matches a text, by walking the set of reachable positions (no
+ * backtracking, so no pattern is exponential): time is tokens x text length, charged to the
+ * budget. `prefix`: a match of a leading part that ends at a `/` also counts (a directory pattern
+ * covers what is under it).
+ */
+function tokensMatch(tokens: Token[], text: string, budget: MatchBudget, prefix: boolean): boolean {
+  const n = text.length;
+  if (!budget.spend((tokens.length + 1) * (n + 1))) return false;
+  let cur = new Uint8Array(n + 1);
+  let next = new Uint8Array(n + 1);
+  cur[0] = 1;
+  for (const t of tokens) {
+    next.fill(0);
+    let alive = 0;
+    if (typeof t === "string") {
+      for (let i = 0; i < n; i++) if (cur[i] && text[i] === t) alive = next[i + 1] = 1;
+    } else if (t.any === "one") {
+      for (let i = 0; i < n; i++) if (cur[i] && text[i] !== "/") alive = next[i + 1] = 1;
+    } else if (t.any === "run") {
+      for (let i = 0; i <= n; i++)
+        if (cur[i] || (i > 0 && next[i - 1] && text[i - 1] !== "/")) alive = next[i] = 1;
+    } else if (t.any === "all") {
+      for (let i = 0; i <= n; i++) if (cur[i] || (i > 0 && next[i - 1])) alive = next[i] = 1;
+    } else {
+      let seen = false;
+      for (let i = 0; i <= n; i++) {
+        if (cur[i] || (seen && text[i - 1] === "/")) alive = next[i] = 1;
+        if (cur[i]) seen = true;
+      }
+    }
+    if (!alive) return false;
+    [cur, next] = [next, cur];
+  }
+  if (cur[n]) return true;
+  if (prefix) for (let i = 1; i < n; i++) if (cur[i] && text[i] === "/") return true;
+  return false;
+}
+
+/** Longest rule content matched; a longer one is not a rule a person wrote and matches nothing. */
+export const RULE_MAX = 512;
+
+const bashTokens = new Map<string, Token[]>();
+/** A Bash pattern's tokens: `*` matches anything, spaces included. */
+function bashPattern(p: string): Token[] {
+  let t = bashTokens.get(p);
+  if (!t) {
+    t = [...p].map((c) => (c === "*" ? { any: "all" as const } : c));
+    if (bashTokens.size > 4096) bashTokens.clear();
+    bashTokens.set(p, t);
+  }
+  return t;
+}
+
+/**
  * Whether a Bash rule's content matches a command (one simple command, no wrappers): `:*` at the
  * end is a prefix match (legacy), `*` matches anything (spaces included), and a trailing ` *`
  * also matches the bare command (`ls *` matches `ls` and `ls -la`, not `lsof`).
  */
-export function bashRuleMatches(rule: ParsedRule, command: string): boolean {
+export function bashRuleMatches(rule: ParsedRule, command: string, budget = new MatchBudget()): boolean {
   if (rule.tool !== "Bash") return false;
   if (coversWholeTool(rule)) return true;
-  let pattern = rule.content!.trim();
+  if (budget.exhausted) return false;
+  const pattern = rule.content!.trim();
+  if (pattern.length > RULE_MAX) return false;
   // Parameter rules (`Bash(run_in_background:true)`) constrain a parameter, not the command.
   if (/^[a-z_]+:(true|false|\S+)$/i.test(pattern) && !pattern.endsWith(":*")) return false;
-  let tail = "";
+  const alternatives: string[] = [];
   if (pattern.endsWith(":*")) {
-    pattern = pattern.slice(0, -2);
-    tail = "(?:[ :].*)?";
-  } else if (pattern.endsWith(" *")) {
-    pattern = pattern.slice(0, -2);
-    tail = "(?: .*)?";
-  }
-  const body = pattern
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${body}${tail}$`, "s").test(command);
+    const head = pattern.slice(0, -2);
+    alternatives.push(head, `${head} *`, `${head}:*`);
+  } else if (pattern.endsWith(" *")) alternatives.push(pattern.slice(0, -2), pattern);
+  else alternatives.push(pattern);
+  return alternatives.some((a) => tokensMatch(bashPattern(a), command, budget, false));
 }
 
 /** Where relative permission-rule paths are anchored. */
@@ -67,10 +139,25 @@ export interface PathBases {
  * the settings source, `./x` and `x/y` are under the working directory, and a bare name (`.env`)
  * matches at any depth under it.
  */
-export function pathRuleCovers(rule: ParsedRule, tool: string, file: string, bases: PathBases): boolean {
-  if (rule.tool !== tool) return false;
-  if (coversWholeTool(rule)) return true;
+export function pathRuleCovers(
+  rule: ParsedRule,
+  tool: string,
+  file: string,
+  bases: PathBases,
+  budget = new MatchBudget(),
+): boolean {
+  return pathRule(rule, tool, bases)?.(file, budget) ?? false;
+}
+
+/** Tests whether a compiled path rule covers a file. */
+export type PathMatcher = (file: string, budget: MatchBudget) => boolean;
+
+/** A Read or Edit rule compiled once (see pathRuleCovers); undefined when it is not a rule of `tool`. */
+export function pathRule(rule: ParsedRule, tool: string, bases: PathBases): PathMatcher | undefined {
+  if (rule.tool !== tool) return undefined;
+  if (coversWholeTool(rule)) return () => true;
   let p = rule.content!.trim();
+  if (p.length > RULE_MAX) return undefined;
   let anchored: string;
   if (p.startsWith("~/")) anchored = bases.home + p.slice(1);
   else if (p.startsWith("//")) anchored = p.slice(1);
@@ -81,27 +168,32 @@ export function pathRuleCovers(rule: ParsedRule, tool: string, file: string, bas
     anchored = slash ? `${bases.root}/${p}` : `${bases.root}/**/${p}`;
   }
   anchored = anchored.replace(/\/+$/, "");
-  return globRegex(anchored).test(file);
+  const wild = anchored.search(/[*?]/);
+  const literal = wild < 0 ? anchored : anchored.slice(0, wild);
+  const tokens = globTokens(anchored);
+  // The literal part before the first wildcard must lead to the file (or a directory above it).
+  return (file, budget) =>
+    !budget.exhausted && file.startsWith(literal) && tokensMatch(tokens, file, budget, true);
 }
 
-/** A gitignore-style glob over an absolute path, matching the path or anything under it. */
-function globRegex(glob: string): RegExp {
-  let out = "";
+/** A gitignore-style glob's tokens. */
+function globTokens(glob: string): Token[] {
+  const out: Token[] = [];
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
     if (c === "*" && glob[i + 1] === "*") {
       if (glob[i + 2] === "/") {
-        out += "(?:.*/)?";
+        out.push({ any: "dirs" });
         i += 2;
       } else {
-        out += ".*";
+        out.push({ any: "all" });
         i += 1;
       }
-    } else if (c === "*") out += "[^/]*";
-    else if (c === "?") out += "[^/]";
-    else out += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+    } else if (c === "*") out.push({ any: "run" });
+    else if (c === "?") out.push({ any: "one" });
+    else out.push(c);
   }
-  return new RegExp(`^${out}(?:/.*)?$`, "s");
+  return out;
 }
 
 /** Longest hook matcher tried as a regular expression. */

@@ -771,3 +771,29 @@ describe("Claude Code hook limits and kinds", () => {
     expect(claude(r).gate).toEqual({ status: "partial", detail: "a PreToolUse hook can fail open" });
   });
 });
+
+describe("Claude Code rule floods", () => {
+  it("a settings file of thousands of complex wildcard rules: bounded time, an issue, never covered", async () => {
+    const deny = [
+      ...STRICT.permissions.deny,
+      ...Array.from({ length: 6000 }, (_, i) => `Bash(${"*a".repeat(15)}${i})`),
+      ...Array.from({ length: 300 }, (_, i) => `Read(~/${"**/".repeat(150)}${i})`),
+    ];
+    const text = json({ ...STRICT, permissions: { ...STRICT.permissions, deny } });
+    expect(text.length).toBeLessThan(1024 * 1024);
+    const t = Date.now();
+    const r = await run({ [U]: text }, { credentialPaths: Array.from({ length: 100 }, (_, i) => `.x/${i}`) });
+    expect(Date.now() - t).toBeLessThan(10_000);
+    expect(r.issues).toEqual([
+      {
+        where: join(r.sandbox.home, ".claude/settings.json"),
+        message:
+          "permission rules too many or too complex to evaluate in full: rules past the matching budget were not considered",
+      },
+    ]);
+    expect(claude(r).gate.status).toBe("partial");
+    expect(claude(r).gate.detail).toContain(
+      "permission rules too many or too complex to evaluate (see issues)",
+    );
+  }, 30_000);
+});
