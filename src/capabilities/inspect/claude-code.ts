@@ -294,9 +294,15 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     (h) => h.resolution?.status === "ok" && (h.hook.timeout ?? HOOK_TIMEOUT_DEFAULT) <= HOOK_TIMEOUT_MAX,
   );
   const workingHook = bashHooks.some((h) => h.resolution?.status === "ok");
-  const otherBash = pre.find(
-    (h) => h.selectsBash && !h.hook.async && !h.hook.narrowed && h.hook.type !== "command",
-  );
+  // A PreToolUse hook on Bash that is not a full gate, and why (for the no-gate finding's title).
+  const partialHook = pre.find((h) => h.selectsBash);
+  const notAGate = !partialHook
+    ? "No PreToolUse hook on Bash"
+    : partialHook.hook.async
+      ? "No synchronous PreToolUse hook on Bash (the one there runs asynchronously)"
+      : partialHook.hook.narrowed
+        ? "No PreToolUse hook on every Bash command (the one there has an `if` filter)"
+        : `No PreToolUse command hook on Bash (the one there is of type ${partialHook.hook.type ?? "unset"}, whose failures cannot be verified)`;
   if (!bashHooks.length) {
     const after = hooks.filter(
       (h) =>
@@ -342,7 +348,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     absent.push({
       check: "claude-no-bash-gate",
       ...missing("permissions.deny"),
-      title: `${otherBash ? `No PreToolUse command hook on Bash (the one there is of type ${otherBash.hook.type}, whose failures cannot be verified)` : "No PreToolUse hook on Bash"}, and no ask or deny rule covers: ${uncovered.join(", ")}`,
+      title: `${notAGate}, and no ask or deny rule covers: ${uncovered.join(", ")}`,
       fixParams: { ...(target ? {} : { file: userSettingsPath }), categories: uncovered },
     });
   }

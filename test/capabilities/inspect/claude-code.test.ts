@@ -512,6 +512,12 @@ describe("Claude Code hooks", () => {
     expect(ids(async)).toEqual(["claude-hook-non-blocking", "claude-no-bash-gate"]);
     const narrowed = await withGate(gate("~/bin/agent-gate", { if: "Bash(git *)" }));
     expect(ids(narrowed)).toEqual(["claude-no-bash-gate"]);
+    expect(narrowed.findings[0]!.title).toBe(
+      "No PreToolUse hook on every Bash command (the one there has an `if` filter), and no ask or deny rule covers: credential-path writes, package installs, network fetches piped to a shell, irreversible deletes",
+    );
+    expect(async.findings.find((f) => f.ruleId === "claude-no-bash-gate")!.title).toBe(
+      "No synchronous PreToolUse hook on Bash (the one there runs asynchronously), and no ask or deny rule covers: credential-path writes, package installs, network fetches piped to a shell, irreversible deletes",
+    );
   });
 
   it("allowManagedHooksOnly and disableAllHooks: user hooks stop counting, managed hooks still count", async () => {
