@@ -6,9 +6,9 @@ import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
 import { runInspect } from "../capabilities/inspect/index.js";
-import { ScopeCollector } from "../capabilities/scope/index.js";
 import type { Origin } from "../capabilities/inspect/types.js";
 import { type InventoryResult, runInventory, type ScanOptions } from "../capabilities/inventory/index.js";
+import { ScopeCollector } from "../capabilities/scope/index.js";
 import {
   type Baseline,
   type BaselineEntry,

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import type { z as Z, ZodError } from "zod";
-import { type RuleDescriptor, RUNTIME_IDS, SEVERITIES, STEP_IDS } from "../contract/types.js";
+import { RUNTIME_IDS, type RuleDescriptor, SEVERITIES, STEP_IDS } from "../contract/types.js";
 import { UsageError } from "../util/errors.js";
 import { yaml, zod } from "../util/lazy.js";
 import { packageRoot, rulesDir } from "../util/paths.js";

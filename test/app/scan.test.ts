@@ -143,7 +143,15 @@ describe("runScan", () => {
     const { report } = await runScan(req, CTX);
     expect(req).toStrictEqual(copy);
     expect("sources" in req).toBe(false);
-    expect(report.stats?.sources).toEqual(["env", "home", "tree", "mounts", "sockets", "processes", "system"]);
+    expect(report.stats?.sources).toEqual([
+      "env",
+      "home",
+      "tree",
+      "mounts",
+      "sockets",
+      "processes",
+      "system",
+    ]);
     expect(report.findings.map((f) => f.fingerprint)).toEqual([FP_GITHUB, FP_DB, FP_AWS]);
   });
 
