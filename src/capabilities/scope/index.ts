@@ -129,11 +129,17 @@ function scopeFinding(a: Assessment, check: ScopeCheck, opts: ScopeOptions): Fin
     control: "credential-scope",
     kind: "scope",
     severity: opts.severityOverrides?.[check.id] ?? check.severity,
-    title: `${check.title}; use ${check.narrower} instead`,
+    // One line: what is wide. What to use instead is the remediation's (and fix.params.instead).
+    title: check.title,
     remediation: check.remediation,
     fix: {
       target: check.fix.target,
-      params: { ...check.fix.params, provider: a.secret.provider, current: a.current },
+      params: {
+        ...check.fix.params,
+        instead: check.narrower,
+        provider: a.secret.provider,
+        current: a.current,
+      },
     },
     location: a.secret.location,
     subject: `${a.secret.fingerprint}\0${check.id}`,

@@ -93,9 +93,7 @@ describe("aws-long-lived-access-key", () => {
         params: { narrower: "role-session", provider: "aws", current: "long-lived-user-key" },
       },
     });
-    expect(f!.title).toBe(
-      "Long-lived AWS IAM user access key (AKIA), valid until someone deactivates it; use a short-lived role session (IAM Identity Center or AssumeRole with a session policy) instead",
-    );
+    expect(f!.title).toBe("Long-lived AWS IAM user access key (AKIA), valid until someone deactivates it");
     expect(f!.secret).toBeUndefined();
   });
   it("judges only the rules of its appliesTo", async () => {
