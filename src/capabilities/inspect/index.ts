@@ -130,13 +130,20 @@ export function portablePath(abs: string, ctx: Pick<InspectContext, "home" | "ro
     abs === base || abs.startsWith(base.endsWith("/") ? base : `${base}/`)
       ? abs.slice(base.length).replace(/^\/*/, "")
       : undefined;
-  const inRoot = under(ctx.root);
-  if (inRoot !== undefined) return `./${inRoot}`;
-  const inHome = under(ctx.home);
-  if (inHome !== undefined) return `~/${inHome}`;
-  const inSystem = ctx.systemRoot === "/" ? undefined : under(ctx.systemRoot);
-  if (inSystem !== undefined) return `/${inSystem}`;
-  return abs;
+  // The closest base wins: a project inside the home is `./`, a home inside the project (--root /,
+  // or --root /home) is still `~/`, whichever is nested in which.
+  const bases: [string, string][] = [
+    [ctx.root, "./"],
+    [ctx.home, "~/"],
+    ...(ctx.systemRoot === "/" ? [] : ([[ctx.systemRoot, "/"]] as [string, string][])),
+  ];
+  let best: { rest: string; prefix: string; length: number } | undefined;
+  for (const [base, prefix] of bases) {
+    const rest = under(base);
+    if (rest !== undefined && (!best || base.length > best.length))
+      best = { rest, prefix, length: base.length };
+  }
+  return best ? `${best.prefix}${best.rest}` : abs;
 }
 
 function problemFinding(

@@ -1,6 +1,7 @@
 import { readdir, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import type { RuntimeFile, ScanIssue } from "../../contract/types.js";
+import { isUnder } from "../../util/confine.js";
 import { safeMessage } from "../../util/errors.js";
 import { jsonc, toml, yaml } from "../../util/lazy.js";
 import { readRegularText, UnsafeFileError } from "../../util/safe-read.js";
@@ -59,11 +60,14 @@ export const CONFIG_LIMITS: Record<Format, number> = {
 export const MAX_DEPTH = 64;
 /** Most entries taken from one config directory (managed-settings.d, rules, policies). */
 export const MAX_DIR_ENTRIES = 256;
+/** Type issues listed per file: a 1 MiB array of numbers is one issue line per item otherwise. */
+export const MAX_TYPE_ISSUES = 50;
 
 export class ConfigReader {
   readonly issues: ScanIssue[] = [];
   readonly #bases: Record<Origin, string>;
   readonly #real = new Map<string, Promise<string | undefined>>();
+  readonly #typeIssues = new Map<string, number>();
 
   constructor(bases: Record<Origin, string>) {
     this.#bases = bases;
@@ -79,6 +83,16 @@ export class ConfigReader {
    * treats the key as unset, which its checks report as the unsafe default where that matters.
    */
   typeIssue(file: LoadedConfig, path: KeyPath, expected: string, found: unknown): void {
+    const n = (this.#typeIssues.get(file.abs) ?? 0) + 1;
+    this.#typeIssues.set(file.abs, n);
+    if (n > MAX_TYPE_ISSUES) {
+      if (n === MAX_TYPE_ISSUES + 1)
+        this.issue(
+          file.abs,
+          `more values of the wrong type not listed (over ${MAX_TYPE_ISSUES}; each is ignored, as the runtime would reject or ignore it)`,
+        );
+      return;
+    }
     const line = file.lineOf(path);
     this.issue(
       file.abs,
@@ -95,6 +109,25 @@ export class ConfigReader {
   async load(spec: ConfigSpec): Promise<LoadedConfig | undefined> {
     const base = spec.base ?? this.#bases[spec.origin];
     const realBase = await this.#realBase(base);
+    if (base !== this.#bases[spec.origin] && this.#bases.system !== "/") {
+      // A directory the agent's environment names (CODEX_HOME=/etc, /proc/self, ..) while an image is
+      // audited (--system-root): it must lie inside the home, the project or the system root, or the
+      // scan would read the scanning machine's files instead of the agent's.
+      if (realBase === undefined) return undefined;
+      const inside = await Promise.all(
+        (["home", "tree", "system"] as const).map(async (o) => {
+          const r = await this.#realBase(this.#bases[o]);
+          return r !== undefined && isUnder(r, realBase);
+        }),
+      );
+      if (!inside.some(Boolean)) {
+        this.issue(
+          spec.abs,
+          "skipped: the directory the agent's environment names for it leads outside the home, the project and the system root (--system-root)",
+        );
+        return failed(spec);
+      }
+    }
     let text: string;
     try {
       text = await readRegularText(spec.abs, {
@@ -182,7 +215,16 @@ export function parseConfig(spec: ConfigSpec, text: string, issue: (message: str
       issue(`not parsed: nested deeper than ${MAX_DEPTH} levels at line ${p.line}, column ${p.column}`);
       return failed(spec);
     }
-    const parsed = parseJson(text, spec.format === "jsonc");
+    let parsed: JsonParse;
+    try {
+      parsed = parseJson(text, spec.format === "jsonc");
+    } catch (e) {
+      // Defence in depth: the depth guard above should keep the parser's recursion bounded.
+      issue(
+        `not parsed: ${e instanceof RangeError ? `nested deeper than ${MAX_DEPTH} levels` : "the parser failed"}`,
+      );
+      return failed(spec);
+    }
     if (!parsed.ok) {
       const p = at(parsed.offset);
       issue(
@@ -197,7 +239,13 @@ export function parseConfig(spec: ConfigSpec, text: string, issue: (message: str
       text,
       value: parsed.value,
       lineOf: (path) => {
-        tree ??= jsonTree(text, spec.format === "jsonc");
+        if (tree === null) {
+          try {
+            tree = jsonTree(text, spec.format === "jsonc");
+          } catch {
+            tree = undefined;
+          }
+        }
         const node = tree ? jsonc().findNodeAtLocation(tree, path as (string | number)[]) : undefined;
         if (!node) return undefined;
         const start = node.parent?.type === "property" ? node.parent.offset : node.offset;
@@ -208,7 +256,17 @@ export function parseConfig(spec: ConfigSpec, text: string, issue: (message: str
   if (spec.format === "toml") {
     try {
       const value = toml().parse(text, { maxDepth: MAX_DEPTH });
-      return { ...pick(spec), ok: true, text, value, lineOf: (path) => tomlLine(text, path) };
+      let index: Map<string, number> | undefined;
+      return {
+        ...pick(spec),
+        ok: true,
+        text,
+        value,
+        lineOf: (path) => {
+          index ??= tomlLines(text);
+          return tomlLine(index, path);
+        },
+      };
     } catch (e) {
       const err = e as { line?: number; column?: number; message?: string };
       const why = tomlReason(err.message);
@@ -223,6 +281,21 @@ export function parseConfig(spec: ConfigSpec, text: string, issue: (message: str
   // YAML: one document, aliases bounded (no billion laughs), errors by code and position.
   try {
     // prettyErrors fills linePos; its message (which quotes the text) is never used.
+    // PyYAML (and YAML itself) rejects NUL, which yaml reads as data: a UTF-16 file parses as one
+    // string, the runtime's defaults would seem to apply, and the file's real settings go unseen.
+    const nul = text.indexOf("\0");
+    if (nul >= 0) {
+      const p = at(nul);
+      issue(
+        `not valid YAML at line ${p.line}, column ${p.column}: a NUL character (a UTF-16 or binary file is not read)`,
+      );
+      return failed(spec);
+    }
+    const shape = yamlShapeError(text);
+    if (shape) {
+      issue(`not parsed: ${shape}`);
+      return failed(spec);
+    }
     const doc = yaml().parseDocument(text, { prettyErrors: true, uniqueKeys: false });
     const err = doc.errors[0];
     if (err) {
@@ -251,6 +324,84 @@ export function parseConfig(spec: ConfigSpec, text: string, issue: (message: str
     );
     return failed(spec);
   }
+}
+
+/** Deepest indentation of a YAML line: hand-written configs use a few dozen columns at most. */
+const MAX_YAML_INDENT = 256;
+/** Tokens that carry no structure: any number of them may precede or follow a YAML node. */
+const YAML_TRIVIA = new Set(["space", "newline", "comment", "byte-order-mark"]);
+/** Structural tokens (anchors, tags, indicators, stray values) one YAML node may carry at most. */
+const MAX_NODE_TOKENS = 8;
+
+/**
+ * Refuses, before the document is composed, the YAML shapes on which the yaml package is
+ * superlinear or recurses deep (as src/config does for agent-audit.yaml, issue 8): flow brackets or
+ * block indicators nested past MAX_DEPTH (the composer recurses, and V8 can abort the whole process,
+ * uncatchably, when a regular expression is compiled near the stack limit), deep indentation, more
+ * than one document, and piles of anchors, tags or quotes on one node (quadratic in the composer:
+ * 256 KiB of `"` took three minutes). Quoted brackets count too (a config holds a few at most).
+ * One linear pass over the text, then one over yaml's concrete syntax tree, with a stack.
+ */
+function yamlShapeError(text: string): string | undefined {
+  let flow = 0;
+  let lineNo = 0;
+  for (let start = 0; start <= text.length; ) {
+    lineNo++;
+    const nl = text.indexOf("\n", start);
+    const end = nl === -1 ? text.length : nl;
+    let indent = 0;
+    while (start + indent < end && (text[start + indent] === " " || text[start + indent] === "\t")) indent++;
+    if (indent > MAX_YAML_INDENT) return `line ${lineNo}: indented more than ${MAX_YAML_INDENT} columns`;
+    let indicators = 0;
+    for (let k = start; k < end; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 0x5b || c === 0x7b) {
+        if (++flow > MAX_DEPTH) return `nested deeper than ${MAX_DEPTH} levels`;
+      } else if (c === 0x5d || c === 0x7d) {
+        if (flow > 0) flow--;
+      } else if (c === 0x2d || c === 0x3f || c === 0x3a) {
+        // `-`, `?` or `:` followed by a blank or the end of the line: a block indicator.
+        const next = k + 1 < end ? text.charCodeAt(k + 1) : 0x20;
+        if ((next === 0x20 || next === 0x09) && ++indicators > MAX_DEPTH)
+          return `nested deeper than ${MAX_DEPTH} levels`;
+      }
+    }
+    if (nl === -1) break;
+    start = nl + 1;
+  }
+  const y = yaml();
+  const lc = new y.LineCounter();
+  const where = (offset: number) => `line ${lc.linePos(offset).line}`;
+  let documents = 0;
+  let directives = 0;
+  const stack: unknown[] = [];
+  for (const token of new y.Parser(lc.addNewLine).parse(text)) {
+    if (token.type === "document" && ++documents > 1)
+      return `${where(token.offset)}: more than one YAML document`;
+    if (token.type === "directive" && ++directives > MAX_NODE_TOKENS)
+      return `${where(token.offset)}: more than ${MAX_NODE_TOKENS} YAML directives`;
+    stack.push(token);
+  }
+  while (stack.length) {
+    const node = stack.pop();
+    if (typeof node !== "object" || node === null) continue;
+    if (Array.isArray(node)) {
+      for (const item of node) stack.push(item);
+      continue;
+    }
+    for (const [k, v] of Object.entries(node)) {
+      if (typeof v !== "object" || v === null) continue;
+      if ((k === "start" || k === "end" || k === "sep") && Array.isArray(v)) {
+        let structural = 0;
+        for (const t of v as { type?: string; offset?: number }[]) {
+          if (t.type && !YAML_TRIVIA.has(t.type) && ++structural > MAX_NODE_TOKENS)
+            return `${where(t.offset ?? 0)}: too many anchors, tags or indicators on one value`;
+        }
+      }
+      stack.push(v);
+    }
+  }
+  return undefined;
 }
 
 type JsonParse = { ok: true; value: unknown } | { ok: false; offset: number; reason: string };
@@ -291,11 +442,16 @@ export function tooDeep(text: string, comments: boolean): number | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      // A string: skip to its closing quote.
+      // A string: skip to its closing quote, or to a line break, where jsonc-parser's scanner ends
+      // an unterminated string and goes on reading structure (so must this guard).
       for (i++; i < text.length; i++) {
         const d = text.charCodeAt(i);
         if (d === 0x5c) i++;
         else if (d === 0x22) break;
+        else if (d === 0x0a || d === 0x0d) {
+          i--;
+          break;
+        }
       }
     } else if (comments && c === 0x2f && text.charCodeAt(i + 1) === 0x2f) {
       const nl = text.indexOf("\n", i);
@@ -341,31 +497,37 @@ function tomlReason(message: string | undefined): string {
 /**
  * The line of a key in a TOML file: under the table header of the path's parent (or at the top for
  * a top-level key), the first line that assigns the key. Best effort (TOML parsers give no
- * positions): a dotted or inline-table spelling gives no line.
+ * positions): a dotted or inline-table spelling gives no line. The file is indexed once (table and
+ * key → first line), so a file with many keys, headers or wrong-typed items costs one pass, not one
+ * per lookup.
  */
-function tomlLine(text: string, path: KeyPath): number | undefined {
+function tomlLine(index: Map<string, number>, path: KeyPath): number | undefined {
   const keys = path.filter((k): k is string => typeof k === "string");
   if (!keys.length) return undefined;
+  return index.get(keys.join("\0"));
+}
+
+function tomlLines(text: string): Map<string, number> {
+  const index = new Map<string, number>();
   const lines = text.split("\n");
-  const tablePath = keys.slice(0, -1);
-  const last = keys[keys.length - 1]!;
-  let inTable = tablePath.length === 0;
+  let table = "";
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     const header = /^\[\[?([^\]]*)\]\]?/.exec(line);
     if (header) {
-      const name = header[1]!
+      table = header[1]!
         .split(".")
         .map((s) => s.trim().replace(/^["']|["']$/g, ""))
         .join("\0");
-      inTable = name === tablePath.join("\0");
       continue;
     }
-    if (!inTable) continue;
     const key = /^("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=/.exec(line);
-    if (key && key[1]!.replace(/^["']|["']$/g, "") === last) return i + 1;
+    if (!key) continue;
+    const name = key[1]!.replace(/^["']|["']$/g, "");
+    const id = table ? `${table}\0${name}` : name;
+    if (!index.has(id)) index.set(id, i + 1);
   }
-  return undefined;
+  return index;
 }
 
 function lineStarts(text: string): number[] {
