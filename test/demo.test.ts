@@ -70,7 +70,7 @@ const EXPECTED: Row[] = [
   ["high", "env", "", "HTTPS_PROXY", "proxy-url-credentials", "proxy-credentials", null],
   ["high", "home", ".aws/credentials:2", "", "aws-access-key-id", "access-key-id", null],
   ["high", "home", ".cache/huggingface/token:1", "", "huggingface-token", "access-token", null],
-  ["high", "home", ".codex/config.toml:6", "", "openrouter-api-key", "api-key", null],
+  ["high", "home", ".codex/config.toml:9", "", "openrouter-api-key", "api-key", null],
   [
     "high",
     "home",
@@ -119,42 +119,196 @@ describe("scan --demo", async () => {
   });
 
   it("finds exactly the planted secrets", () => {
-    const rows: Row[] = report.findings.map(
-      (f: {
-        severity: string;
-        ruleId: string;
-        location: { source: string; path?: string; line?: number; name?: string };
-        secret?: { type: string; valid?: boolean };
-      }) => [
-        f.severity,
-        f.location.source,
-        `${f.location.path ?? ""}${f.location.line ? `:${f.location.line}` : ""}`,
-        f.location.name ?? "",
-        f.ruleId,
-        f.secret?.type ?? "",
-        f.secret?.valid ?? null,
-      ],
-    );
+    const rows: Row[] = report.findings
+      .filter((f: { control: string }) => f.control === "secret-inventory")
+      .map(
+        (f: {
+          severity: string;
+          ruleId: string;
+          location: { source: string; path?: string; line?: number; name?: string };
+          secret?: { type: string; valid?: boolean };
+        }) => [
+          f.severity,
+          f.location.source,
+          `${f.location.path ?? ""}${f.location.line ? `:${f.location.line}` : ""}`,
+          f.location.name ?? "",
+          f.ruleId,
+          f.secret?.type ?? "",
+          f.secret?.valid ?? null,
+        ],
+      );
     expect(rows).toEqual(EXPECTED);
   });
 
-  it("records the malformed file and goes on", () => {
-    expect(report.issues).toEqual([
-      { where: ".claude/settings.json", message: "not valid JSON; scanned as text" },
-      { where: "assets/logo.png", message: "skipped: binary file (--include-binary scans it)" },
+  // Where a finding or issue is, with the temporary copy's home and root shown as ~/ and ./.
+  const place = (p: string | undefined) =>
+    (p ?? "").replace(`${report.target.root}/`, "./").replace(`${report.target.home}/`, "~/");
+
+  it("judges the agent runtimes' configs (step 5) and the credentials' scope (step 6)", () => {
+    const rows = report.findings
+      .filter((f: { control: string }) => f.control !== "secret-inventory")
+      .map(
+        (f: {
+          severity: string;
+          control: string;
+          ruleId: string;
+          location: { source: string; path?: string; line?: number; name?: string };
+        }) => [
+          f.severity,
+          f.control,
+          f.location.source,
+          `${place(f.location.path)}${f.location.line ? `:${f.location.line}` : ""}`,
+          f.location.name ?? "",
+          f.ruleId,
+        ],
+      );
+    expect(rows).toEqual([
+      [
+        "critical",
+        "approval-gate",
+        "agent-config",
+        "~/.codex/config.toml:3",
+        "approval_policy",
+        "codex-full-access-no-approval",
+      ],
+      ["high", "credential-scope", "env", "", "AWS_ACCESS_KEY_ID", "aws-long-lived-access-key"],
+      ["high", "credential-scope", "env", "", "GITHUB_TOKEN", "github-classic-pat-broad"],
+      ["high", "credential-scope", "home", ".aws/credentials:2", "", "aws-long-lived-access-key"],
+      ["high", "credential-scope", "home", ".claude/settings.json:3", "", "github-classic-pat-broad"],
+      ["high", "credential-scope", "home", ".cursor/mcp.json:6", "", "github-classic-pat-broad"],
+      [
+        "high",
+        "credential-scope",
+        "home",
+        ".kube/config-staging:7",
+        "users.staging-admin.user.password",
+        "kubernetes-admin-user",
+      ],
+      [
+        "high",
+        "credential-scope",
+        "home",
+        ".ssh/id_ed25519:1",
+        "OPENSSH PRIVATE KEY",
+        "private-key-unencrypted",
+      ],
+      ["high", "credential-scope", "tree", "certs/server.key:1", "", "private-key-unencrypted"],
+      [
+        "high",
+        "credential-scope",
+        "mount",
+        "/var/run/secrets/kubernetes.io/serviceaccount/token",
+        "",
+        "kubernetes-sa-token-no-expiry",
+      ],
+      [
+        "high",
+        "credential-scope",
+        "process",
+        "/proc/4242/environ",
+        "GITHUB_TOKEN",
+        "github-classic-pat-broad",
+      ],
+      ["medium", "credential-scope", "home", ".config/gh/hosts.yml:3", "", "github-oauth-token-broad"],
+      ["medium", "credential-scope", "home", ".git-credentials:1", "", "github-oauth-token-broad"],
+      ["medium", "credential-scope", "tree", ".vscode/mcp.json:7", "", "github-oauth-token-broad"],
+      [
+        "medium",
+        "approval-gate",
+        "agent-config",
+        "./.claude/settings.json:9",
+        "sandbox.excludedCommands[0]",
+        "claude-sandbox-excluded-commands",
+      ],
+      [
+        "medium",
+        "egress-proxy",
+        "agent-config",
+        "./.claude/settings.json:11",
+        "sandbox.network.allowedDomains[0]",
+        "claude-sandbox-broad-domain",
+      ],
+      [
+        "low",
+        "approval-gate",
+        "agent-config",
+        "",
+        "allowed_approval_policies",
+        "codex-requirements-unpinned",
+      ],
+    ]);
+    expect(
+      report.agents.runtimes.map(
+        (r: {
+          runtime: string;
+          present: boolean;
+          gate: { status: string };
+          sandbox: { status: string };
+          files: { path: string; scope: string; ok: boolean }[];
+        }) => [
+          r.runtime,
+          r.present,
+          r.gate.status,
+          r.sandbox.status,
+          r.files.map((f) => `${place(f.path)} ${f.scope}${f.ok ? "" : " (not read)"}`),
+        ],
+      ),
+    ).toEqual([
+      [
+        "claude-code",
+        true,
+        "unknown",
+        "unknown",
+        [
+          "~/.claude/settings.json user (not read)",
+          "./.claude/settings.json project",
+          "~/.claude.json state",
+        ],
+      ],
+      ["codex", true, "off", "off", ["~/.codex/config.toml user"]],
+      ["gemini-cli", false, "unknown", "unknown", []],
+      ["hermes", false, "unknown", "unknown", []],
+      ["sandbox-runtime", false, "unknown", "unknown", []],
+    ]);
+    expect(report.agents.markers).toEqual([
+      {
+        name: "CLAUDECODE",
+        runtime: "claude-code",
+        meaning: "CLAUDECODE=1: runs inside a Claude Code session",
+      },
     ]);
   });
 
-  it("scores step 1 only, with the other five skipped", () => {
+  it("records the malformed files and goes on", () => {
+    expect(
+      report.issues.map((i: { where: string; message: string }) => ({ ...i, where: place(i.where) })),
+    ).toEqual([
+      { where: ".claude/settings.json", message: "not valid JSON; scanned as text" },
+      { where: "assets/logo.png", message: "skipped: binary file (--include-binary scans it)" },
+      // The same file, as the Claude Code inspector reads it: its gate is then unknown, never covered.
+      {
+        where: "~/.claude/settings.json",
+        message: "not valid JSON at line 4, column 3: PropertyNameExpected",
+      },
+    ]);
+  });
+
+  it("scores steps 1, 5 and 6; the egress steps need --probe, alerting is not there yet", () => {
     expect(report.checklist.map((c: { status: string }) => c.status)).toEqual([
       "fail",
       "skip",
       "skip",
       "skip",
-      "skip",
-      "skip",
+      "fail",
+      "fail",
     ]);
-    expect(report.score).toEqual({ passed: 0, evaluated: 1, total: 6 });
+    expect(report.score).toEqual({ passed: 0, evaluated: 3, total: 6 });
+    expect(report.checklist[4].summary).toBe(
+      "Codex CLI: gate off (approval_policy never in user config with sandbox_mode danger-full-access in user config: every command runs unasked and unsandboxed)",
+    );
+    expect(report.checklist[5].summary).toBe(
+      "10 high-risk credential scope findings (long-lived or broad) not in the accepted inventory; 3 medium-risk; 42 credentials judged",
+    );
     expect(report.checklist[0].summary).toBe(
       "39 high/critical secrets readable by the agent and not in the accepted inventory (baseline)",
     );

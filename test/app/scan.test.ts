@@ -26,6 +26,9 @@ const DB_PASSWORD = "q8Zr!v2Lp#x9Wm4T";
 const FP_GITHUB = "71b469f2d8b65fbe8b1a789a";
 const FP_DB = "b019ec2d3033565df41901b2";
 const FP_AWS = "93d26df43bf9302d915ff27c";
+// Step 6 (issue 10): the classic token is broad, the AKIA key long-lived; each has a scope finding.
+const FP_GITHUB_SCOPE = "7521ef7fe1b9af1acfa59424";
+const FP_AWS_SCOPE = "724d1376cbddf828daa7b21b";
 
 const t = tempTree({
   "home/.keep": "",
@@ -94,7 +97,9 @@ describe("runScan", () => {
     expect(summary(report)).toEqual([
       `${FP_GITHUB} critical github-pat-classic tree:deploy/.env`,
       `${FP_DB} high generic-secret-name env:DB_PASSWORD`,
+      `${FP_GITHUB_SCOPE} high github-classic-pat-broad tree:deploy/.env`,
       `${FP_AWS} high aws-access-key-id tree:deploy/aws.ini`,
+      `${FP_AWS_SCOPE} high aws-long-lived-access-key tree:deploy/aws.ini`,
     ]);
     expect(report.target).toStrictEqual({
       home: join(t.dir, "home"),
@@ -118,7 +123,19 @@ describe("runScan", () => {
       severityOverrides: [],
       suppressed: { config: 0, inlineAllow: 0, baseline: 0 },
     });
-    expect(report.verdict).toStrictEqual({ failOn: "high", failing: [FP_GITHUB, FP_DB, FP_AWS] });
+    expect(report.checklist[5]).toStrictEqual({
+      step: 6,
+      id: "credential-scope",
+      status: "fail",
+      summary:
+        "2 high-risk credential scope findings (long-lived or broad) not in the accepted inventory; 3 credentials judged",
+      evidence: [FP_GITHUB_SCOPE, FP_AWS_SCOPE],
+    });
+    expect(report.checklist[4]?.status).toBe("warn");
+    expect(report.verdict).toStrictEqual({
+      failOn: "high",
+      failing: [FP_GITHUB, FP_DB, FP_GITHUB_SCOPE, FP_AWS, FP_AWS_SCOPE],
+    });
     expect(failOn).toBe("high");
     expect(fail).toStrictEqual({ failOn: "high", treeFailOn: "high" });
     const json = JSON.stringify(report);
@@ -131,7 +148,7 @@ describe("runScan", () => {
     deepFreeze(req);
     const { report } = await runScan(req, CTX);
     expect(req).toStrictEqual(copy);
-    expect(report.findings).toHaveLength(3);
+    expect(report.findings).toHaveLength(5);
     expect(report.verdict?.failOn).toBe("medium");
   });
 
@@ -152,18 +169,24 @@ describe("runScan", () => {
       "processes",
       "system",
     ]);
-    expect(report.findings.map((f) => f.fingerprint)).toEqual([FP_GITHUB, FP_DB, FP_AWS]);
+    expect(report.findings.map((f) => f.fingerprint)).toEqual([
+      FP_GITHUB,
+      FP_DB,
+      FP_GITHUB_SCOPE,
+      FP_AWS,
+      FP_AWS_SCOPE,
+    ]);
   });
 
-  it("the demo request gives the demo's report: the 43 findings of reports/demo.json", async () => {
+  it("the demo request gives the demo's report: the 60 findings of reports/demo.json", async () => {
     const golden = JSON.parse(readFileSync("reports/demo.json", "utf8")) as AuditReport;
-    expect(golden.findings).toHaveLength(43);
+    expect(golden.findings).toHaveLength(60);
     // The demo fills home, root, environment and system root itself; the request stays as given.
     const req = deepFreeze(defaultScanRequest({ demo: true }));
     const copy = structuredClone(req);
     const { report } = await runScan(req, { ...CTX, cwd: "/", homedir: "/nonexistent" });
     expect(req).toStrictEqual(copy);
-    expect(report.findings).toHaveLength(43);
+    expect(report.findings).toHaveLength(60);
     expect(report.findings.map((f) => f.fingerprint)).toEqual(golden.findings.map((f) => f.fingerprint));
     expect(report.verdict).toStrictEqual(golden.verdict);
     expect(report.checklist).toStrictEqual(golden.checklist);
@@ -199,7 +222,12 @@ describe("runScan", () => {
   it("environment none: the env source does not run, even when asked for", async () => {
     const { report } = await runScan(request({ environment: { from: "none" } }), CTX);
     expect(report.stats?.sources).toEqual(["home", "tree"]);
-    expect(report.findings.map((f) => f.fingerprint)).toEqual([FP_GITHUB, FP_AWS]);
+    expect(report.findings.map((f) => f.fingerprint)).toEqual([
+      FP_GITHUB,
+      FP_GITHUB_SCOPE,
+      FP_AWS,
+      FP_AWS_SCOPE,
+    ]);
   });
 
   it("no inventory (the `probe` command without --probe targets): step 1 is not evaluated", async () => {
@@ -234,9 +262,15 @@ describe("runScan", () => {
     expect(report.findings.map((f) => [f.fingerprint, f.accepted])).toEqual([
       [FP_GITHUB, true],
       [FP_DB, false],
+      // The token is accepted; how broad it is (step 6) is a finding of its own, not accepted.
+      [FP_GITHUB_SCOPE, false],
       [FP_AWS, false],
+      [FP_AWS_SCOPE, false],
     ]);
-    expect(report.verdict).toStrictEqual({ failOn: "high", failing: [FP_DB, FP_AWS] });
+    expect(report.verdict).toStrictEqual({
+      failOn: "high",
+      failing: [FP_DB, FP_GITHUB_SCOPE, FP_AWS, FP_AWS_SCOPE],
+    });
     expect(report.policy?.baseline).toStrictEqual({ path, entries: 1 });
     expect(report.policy?.suppressed).toStrictEqual({ config: 0, inlineAllow: 0, baseline: 1 });
     expect(report.checklist[0]?.evidence).toEqual([FP_DB, FP_AWS]);
@@ -257,11 +291,13 @@ describe("runScan", () => {
     const found = await runScan(request({ root, environment: { from: "none" } }), CTX);
     expect(found.report.findings.map((f) => [f.fingerprint, f.accepted])).toEqual([
       [FP_GITHUB, false],
+      [FP_GITHUB_SCOPE, false],
       [FP_AWS, true],
+      [FP_AWS_SCOPE, false],
     ]);
     expect(found.report.policy?.baseline).toStrictEqual({ path: ".agent-audit-baseline.json", entries: 1 });
     const ignored = await runScan(request({ root, environment: { from: "none" }, baseline: false }), CTX);
-    expect(ignored.report.findings.map((f) => f.accepted)).toEqual([false, false]);
+    expect(ignored.report.findings.map((f) => f.accepted)).toEqual([false, false, false, false]);
     expect("baseline" in (ignored.report.policy ?? {})).toBe(false);
   });
 
@@ -276,9 +312,13 @@ describe("runScan", () => {
     ].join("\n");
     const root = ownTree({ "tree/agent-audit.yaml": config });
     const { report, fail } = await runScan(request({ root }), CTX);
+    // The tree's config re-rates the tree's secrets, not the scope findings of step 6 (whose ids it
+    // does not name); under its failOn critical, those high ones do not fail.
     expect(summary(report)).toEqual([
       `${FP_GITHUB} critical github-pat-classic tree:deploy/.env`,
       `${FP_DB} high generic-secret-name env:DB_PASSWORD`,
+      `${FP_GITHUB_SCOPE} high github-classic-pat-broad tree:deploy/.env`,
+      `${FP_AWS_SCOPE} high aws-long-lived-access-key tree:deploy/aws.ini`,
       `${FP_AWS} low aws-access-key-id tree:deploy/aws.ini`,
     ]);
     expect(fail).toStrictEqual({ failOn: "high", treeFailOn: "critical" });
@@ -299,7 +339,10 @@ describe("runScan", () => {
     });
     const flagged = await runScan(request({ root, failOn: "low" }), CTX);
     expect(flagged.fail).toStrictEqual({ failOn: "low", treeFailOn: "low" });
-    expect(flagged.report.verdict).toStrictEqual({ failOn: "low", failing: [FP_GITHUB, FP_DB, FP_AWS] });
+    expect(flagged.report.verdict).toStrictEqual({
+      failOn: "low",
+      failing: [FP_GITHUB, FP_DB, FP_GITHUB_SCOPE, FP_AWS_SCOPE, FP_AWS],
+    });
     expect("failOn" in (flagged.report.policy ?? {})).toBe(false);
   });
 
@@ -311,7 +354,9 @@ describe("runScan", () => {
     const { report, fail } = await runScan(request({ config: join(own.dir, "named.yaml") }), CTX);
     expect(summary(report)).toEqual([
       `${FP_GITHUB} critical github-pat-classic tree:deploy/.env`,
+      `${FP_GITHUB_SCOPE} high github-classic-pat-broad tree:deploy/.env`,
       `${FP_AWS} high aws-access-key-id tree:deploy/aws.ini`,
+      `${FP_AWS_SCOPE} high aws-long-lived-access-key tree:deploy/aws.ini`,
       `${FP_DB} medium generic-secret-name env:DB_PASSWORD`,
     ]);
     expect(fail).toStrictEqual({ failOn: "medium", treeFailOn: "medium" });
@@ -320,7 +365,10 @@ describe("runScan", () => {
       discovered: false,
       scope: "all",
     });
-    expect(report.verdict).toStrictEqual({ failOn: "medium", failing: [FP_GITHUB, FP_AWS, FP_DB] });
+    expect(report.verdict).toStrictEqual({
+      failOn: "medium",
+      failing: [FP_GITHUB, FP_GITHUB_SCOPE, FP_AWS, FP_AWS_SCOPE, FP_DB],
+    });
   });
 });
 

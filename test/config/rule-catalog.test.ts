@@ -108,7 +108,12 @@ describe("the rule ids declared in code", () => {
 
   it("sit beside the rules/* ids in one catalog, without a duplicate", () => {
     const rules = defaultRules();
-    const fileIds = [...rules.content, ...rules.env, ...rules.paths].map((r) => r.id);
+    const fileIds = [...rules.content, ...rules.env, ...rules.paths, ...rules.runtime, ...rules.scope].map(
+      (r) => r.id,
+    );
+    // Issue 10: the runtime inspectors' and the credential-scope checks are in the one catalog.
+    expect(rules.runtime.length).toBe(63);
+    expect(rules.scope.length).toBe(11);
     expect(IDS).toEqual([...fileIds, ...CODE_IDS].sort());
     expect(new Set(IDS).size).toBe(IDS.length);
     expect(ruleCatalog(rules).map((r) => r.id)).toEqual(IDS);
@@ -127,7 +132,7 @@ describe("every rule id of the demo report and of the code", () => {
   const all = [...new Set([...demoIds, ...CODE_IDS])].sort();
 
   it("is known to the config validator", () => {
-    expect(demoIds.length).toBe(31);
+    expect(demoIds.length).toBe(41);
     expect(validate(`rules:\n  disable: [${all.join(", ")}]\n`).errors).toEqual([]);
   });
 

@@ -63,14 +63,14 @@ const SKIPPED_2_TO_6: ChecklistItem[] = [
     step: 5,
     id: "approval-gate",
     status: "skip",
-    summary: "not evaluated yet: agent runtime inspection is not implemented in this version",
+    summary: "no agent runtime config was inspected (the home, tree and system sources were left out)",
     evidence: [],
   },
   {
     step: 6,
     id: "credential-scope",
     status: "skip",
-    summary: "not evaluated yet: credential scope checks are not implemented in this version",
+    summary: "no secret source was scanned, so no credential's scope was judged",
     evidence: [],
   },
 ];

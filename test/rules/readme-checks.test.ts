@@ -1,0 +1,27 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { defaultRules } from "../../src/rules/catalog.js";
+
+// The README lists every runtime and scope check (issue 10): a check added without documentation,
+// or documented after it was removed, fails here.
+describe("README: agent runtimes and credential scope", () => {
+  const readme = readFileSync("README.md", "utf8");
+  const section = readme.slice(
+    readme.indexOf("## Agent runtimes and credential scope"),
+    readme.indexOf("## Using agent-audit as a CI gate"),
+  );
+  const rules = defaultRules();
+  it("names every check of rules/runtime and rules/scope", () => {
+    const missing = [...rules.runtime, ...rules.scope]
+      .map((c) => c.id)
+      .filter((id) => !section.includes(`\`${id}\``));
+    expect(missing).toEqual([]);
+  });
+  it("names no check that does not exist", () => {
+    const ids = new Set([...rules.runtime, ...rules.scope].map((c) => c.id));
+    const named = [...section.matchAll(/`((?:claude|codex|gemini|hermes|srt)-[a-z0-9-]+)`/g)].map(
+      (m) => m[1]!,
+    );
+    expect(named.filter((id) => !ids.has(id))).toEqual([]);
+  });
+});
