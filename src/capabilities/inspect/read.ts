@@ -114,13 +114,7 @@ export class ConfigReader {
       // audited (--system-root): it must lie inside the home, the project or the system root, or the
       // scan would read the scanning machine's files instead of the agent's.
       if (realBase === undefined) return undefined;
-      const inside = await Promise.all(
-        (["home", "tree", "system"] as const).map(async (o) => {
-          const r = await this.#realBase(this.#bases[o]);
-          return r !== undefined && isUnder(r, realBase);
-        }),
-      );
-      if (!inside.some(Boolean)) {
+      if (!(await this.#insideBases(realBase))) {
         this.issue(
           spec.abs,
           "skipped: the directory the agent's environment names for it leads outside the home, the project and the system root (--system-root)",
@@ -150,6 +144,11 @@ export class ConfigReader {
   async list(dir: string, suffix: string): Promise<string[]> {
     let names: string[];
     try {
+      if (this.#bases.system !== "/" && !(await this.#insideBases(await realpath(dir)))) {
+        // A config directory linked out of the audited image: its names are the scanning machine's.
+        this.issue(dir, "skipped: leads outside the home, the project and the system root (--system-root)");
+        return [];
+      }
       names = await readdir(dir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -166,6 +165,15 @@ export class ConfigReader {
       );
     }
     return picked.slice(0, MAX_DIR_ENTRIES).map((n) => join(dir, n));
+  }
+
+  /** Whether a real path lies inside the home, the project or the system root (their real paths). */
+  async #insideBases(real: string): Promise<boolean> {
+    for (const o of ["home", "tree", "system"] as const) {
+      const r = await this.#realBase(this.#bases[o]);
+      if (r !== undefined && isUnder(r, real)) return true;
+    }
+    return false;
   }
 
   #realBase(base: string): Promise<string | undefined> {

@@ -1,3 +1,4 @@
+import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { INSPECTORS, portablePath, runInspect } from "../../../src/capabilities/inspect/index.js";
@@ -185,6 +186,33 @@ describe("hostile review: the config reader (read.ts)", () => {
       const h = await live.load({ ...spec("yaml", join(outside, "config.yaml")), base: outside });
       expect(h?.ok).toBe(true);
       expect(live.issues).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe("hostile review: listing config directories (read.ts)", () => {
+  it("under --system-root, a config directory linked out of the scanned dirs is not listed (was: the scanning machine's file names in issues)", async () => {
+    const t = tempTree({ "H/.keep": "", "R/.keep": "", "S/.keep": "", "outside/secret-name.rules": "x" });
+    try {
+      symlinkSync(join(t.dir, "outside"), join(t.dir, "H/rules"));
+      const bases = { home: join(t.dir, "H"), tree: join(t.dir, "R"), system: join(t.dir, "S") };
+      const read = new ConfigReader(bases);
+      expect(await read.list(join(t.dir, "H/rules"), ".rules")).toEqual([]);
+      expect(read.issues).toEqual([
+        {
+          where: join(t.dir, "H/rules"),
+          message: "skipped: leads outside the home, the project and the system root (--system-root)",
+        },
+      ]);
+      // The live machine (system root "/"): listed; each file's own read is still confined.
+      const live = new ConfigReader({ ...bases, system: "/" });
+      expect(await live.list(join(t.dir, "H/rules"), ".rules")).toEqual([
+        join(t.dir, "H/rules/secret-name.rules"),
+      ]);
+      expect(await read.list(join(t.dir, "H/none"), ".rules")).toEqual([]);
+      expect(read.issues).toHaveLength(1);
     } finally {
       t.cleanup();
     }
