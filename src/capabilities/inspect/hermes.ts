@@ -1,5 +1,6 @@
-import { isAbsolute, join } from "node:path";
+import { join } from "node:path";
 import { yaml } from "../../util/lazy.js";
+import { envConfigDir } from "./env-dir.js";
 import { markedRuntime } from "./markers.js";
 import { ConfigReader, getAt, isRecord, type LoadedConfig, strs } from "./read.js";
 import type { InspectContext, Problem, RuntimeInspector, RuntimeResult } from "./types.js";
@@ -129,9 +130,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       title: "HERMES_YOLO_MODE is set in the agent's environment: every approval is skipped",
     });
   if (!ctx.origins.has("home")) return absent(problems, yoloEnv || markedRuntime(ctx.env, "hermes"));
-  const custom = ctx.env?.HERMES_HOME;
-  const dir = custom && isAbsolute(custom) ? custom : join(ctx.home, ".hermes");
-  const moved = dir !== join(ctx.home, ".hermes");
+  const { dir, moved } = envConfigDir(ctx, "HERMES_HOME", join(ctx.home, ".hermes"));
   const base = moved ? { base: dir } : {};
   const label = moved ? "$HERMES_HOME" : "~/.hermes";
   const config = await ctx.read.load({
@@ -172,6 +171,20 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
 
   if (config && !config.ok) {
     const why = `${label}/config.yaml could not be read or parsed`;
+    return {
+      present,
+      files: view,
+      problems,
+      gate: yoloDetail ? { status: "off", detail: yoloDetail } : { status: "unknown", detail: why },
+      sandbox: { status: "unknown", detail: why },
+    };
+  }
+
+  // A document that is not a mapping (a list, a string): what Hermes makes of it is not known, so
+  // the gate is not judged from its defaults (issue 10 review: it read as the defaults, silently).
+  if (config && config.value !== null && config.value !== undefined && !isRecord(config.value)) {
+    ctx.read.issue(config.abs, "not inspected: the top level is not a mapping of settings");
+    const why = `${label}/config.yaml is not a mapping of settings`;
     return {
       present,
       files: view,

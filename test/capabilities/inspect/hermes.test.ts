@@ -139,7 +139,7 @@ describe("Hermes fixtures", () => {
         root: s.root,
         systemRoot: s.system,
         origins: new Set(["home"]),
-        env: { HERMES_HOME: join(s.home, "profiles/work") },
+        env: { HERMES_HOME: "~/profiles/work" },
         inspectors: [hermes],
       });
       expect(ids(r)).toContain("hermes-approvals-off");

@@ -241,8 +241,9 @@ describe("hostile review: runInspect (index.ts)", () => {
   });
 });
 
-describe("OPEN: runtime modules (reported to their owners, not fixed here)", () => {
-  it("sandbox-runtime: allowedDomains x deniedDomains is compared pairwise (1 MiB settings: 13 s)", async () => {
+describe("runtime modules (found in review, fixed)", () => {
+  // No timing assertion: the test's own timeout is the hang guard (it took 13-20 s before).
+  it("sandbox-runtime: allowedDomains x deniedDomains is not compared pairwise", async () => {
     const allowed: string[] = [];
     const denied: string[] = [];
     let size = 0;
@@ -258,7 +259,6 @@ describe("OPEN: runtime modules (reported to their owners, not fixed here)", () 
       }),
     });
     try {
-      const started = performance.now();
       const res = await runInspect({
         home: s.home,
         root: s.root,
@@ -267,13 +267,12 @@ describe("OPEN: runtime modules (reported to their owners, not fixed here)", () 
         inspectors: INSPECTORS.filter((i) => i.id === "sandbox-runtime"),
       });
       expect(res.findings.map((f) => f.ruleId)).toEqual(["srt-allowed-domains-large"]);
-      expect(performance.now() - started).toBeLessThan(3000);
     } finally {
       s.cleanup();
     }
-  }, 120_000);
+  }, 10_000);
 
-  it("hermes: a config.yaml whose top level is not a mapping reads as the defaults, with no issue", async () => {
+  it("hermes: a config.yaml whose top level is not a mapping is an issue, its gate unknown", async () => {
     const s = runtimeSandbox({ "~/.hermes/config.yaml": "- approvals:\n    mode: off\n" });
     try {
       const res = await runInspect({
@@ -290,7 +289,7 @@ describe("OPEN: runtime modules (reported to their owners, not fixed here)", () 
     }
   });
 
-  it("hermes: an absolute HERMES_HOME is not read under --system-root (codex maps CODEX_HOME there)", async () => {
+  it("hermes: an absolute HERMES_HOME is read under --system-root (as CODEX_HOME is)", async () => {
     const s = runtimeSandbox({
       "/opt/hermes/config.yaml": "approvals:\n  mode: 'off'\n",
     });
@@ -310,7 +309,7 @@ describe("OPEN: runtime modules (reported to their owners, not fixed here)", () 
     }
   });
 
-  it("claude-code: an absolute CLAUDE_CONFIG_DIR is not read under --system-root (codex maps CODEX_HOME there)", async () => {
+  it("claude-code: an absolute CLAUDE_CONFIG_DIR is read under --system-root (as CODEX_HOME is)", async () => {
     const s = runtimeSandbox({
       "/opt/claude/settings.json": JSON.stringify({ permissions: { defaultMode: "bypassPermissions" } }),
     });

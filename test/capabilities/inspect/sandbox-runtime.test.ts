@@ -332,3 +332,21 @@ describe("srt helpers", () => {
     expect([".", "/tmp", "~/projects/app", "~/.config/app"].filter((e) => broadWrite(e, home))).toEqual([]);
   });
 });
+
+describe("deniedIndex", () => {
+  it("agrees with a pairwise domainCovers on arbitrary lists", async () => {
+    const { deniedIndex, domainCovers } = await import(
+      "../../../src/capabilities/inspect/sandbox-runtime.js"
+    );
+    const fc = (await import("fast-check")).default;
+    const label = fc.constantFrom("a", "b", "example", "com", "*", "");
+    const domain = fc.array(label, { minLength: 1, maxLength: 4 }).map((ls) => ls.join("."));
+    fc.assert(
+      fc.property(fc.array(domain, { maxLength: 6 }), domain, (denied, allow) => {
+        const pairwise = denied.some((x) => x !== "*" && domainCovers(x, allow));
+        expect(deniedIndex(denied)(allow)).toBe(pairwise);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
