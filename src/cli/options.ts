@@ -100,7 +100,8 @@ export function addSourceOptions(cmd: Command): Command {
   return addEnvironmentOptions(cmd)
     .option(
       "--sources <list>",
-      `sources to run, comma-separated: ${SOURCE_NAMES.join(",")} (default: all)`,
+      `sources to run, comma-separated: ${SOURCE_NAMES.join(",")} (default: all). Agent runtime configs ` +
+        "(step 5) are read from home (user), tree (project) and system (managed, under /etc)",
       parseSources,
     )
     .option(
