@@ -46,9 +46,12 @@ export function valueAssessments(s: ObservedSecret, now: number): [string, strin
   else if (v.startsWith("eyJ")) {
     const jwt = jwtFacts(v);
     if (jwt?.kubernetesServiceAccount) {
-      // A bound token (with exp) dies with its pod: not reported.
+      // A bound token with a short exp dies with its pod: not reported. An exp the token's holder
+      // could have been issued far ahead (--service-account-max-token-expiration, or a claim set by
+      // whoever holds the signing key) is long-lived like any other JWT.
       if (jwt.expMs === undefined)
         out.push(["kubernetes-sa-token-no-expiry", "no-expiry-service-account-token"]);
+      else if (jwt.expMs - now > LONG_LIVED_MS) out.push(["jwt-long-expiry", "long-lived-token"]);
     } else if (jwt) {
       if (jwt.expMs === undefined) out.push(["jwt-no-expiry", "no-expiry-token"]);
       else if (jwt.expMs - now > LONG_LIVED_MS) out.push(["jwt-long-expiry", "long-lived-token"]);
