@@ -185,6 +185,8 @@ describe.each(["shebang", "node"] as const)("a hostile environ file, through %s"
     const report = JSON.parse(r.stdout) as { findings: { ruleId: string; location: { name: string } }[] };
     expect(report.findings.map((f) => [f.ruleId, f.location.name])).toEqual([
       ["github-pat-classic", "GITHUB_TOKEN"],
+      // Step 6: a classic token is broad, a finding of its own at the same place.
+      ["github-classic-pat-broad", "GITHUB_TOKEN"],
     ]);
     expect(r.stdout + r.stderr).not.toContain(TOKEN.slice(4, 12));
   });
