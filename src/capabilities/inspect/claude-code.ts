@@ -1,4 +1,4 @@
-import { isAbsolute, join } from "node:path";
+import { join } from "node:path";
 import {
   bashRuleMatches,
   broadDomain,
@@ -12,6 +12,7 @@ import {
   type Resolution,
   resolveHookCommand,
 } from "./claude-rules.js";
+import { envConfigDir } from "./env-dir.js";
 import { markedRuntime } from "./markers.js";
 import {
   bool,
@@ -186,12 +187,13 @@ export const claudeCode: RuntimeInspector = {
 
 async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   const read = ctx.read;
-  const custom = ctx.env?.CLAUDE_CONFIG_DIR;
-  const userDir = custom && isAbsolute(custom) ? custom : join(ctx.home, ".claude");
-  const userBase = custom && isAbsolute(custom) ? { base: userDir } : {};
+  // CLAUDE_CONFIG_DIR is the agent's: an absolute one lies under the system root (never the scanning
+  // machine's own file), a relative one is read from the home, as the runtime would (it was ignored:
+  // the agent could point it at a bypass config while the audit read a safe ~/.claude).
+  const { dir: userDir, moved } = envConfigDir(ctx, "CLAUDE_CONFIG_DIR", join(ctx.home, ".claude"));
+  const userBase = moved ? { base: userDir } : {};
   const userSettingsPath = join(userDir, "settings.json");
-  const statePath =
-    custom && isAbsolute(custom) ? join(userDir, ".claude.json") : join(ctx.home, ".claude.json");
+  const statePath = moved ? join(userDir, ".claude.json") : join(ctx.home, ".claude.json");
 
   const settings: { file: LoadedConfig; scope: Scope }[] = [];
   let state: LoadedConfig | undefined;

@@ -342,7 +342,7 @@ describe("Claude Code merge rules", () => {
         root: s.root,
         systemRoot: s.system,
         origins: new Set(["home", "tree", "system"]),
-        env: { CLAUDE_CONFIG_DIR: join(s.home, "alt") },
+        env: { CLAUDE_CONFIG_DIR: "~/alt" }, // from the home, as the runtime reads it
         inspectors: [claudeCode],
       });
       expect(r.issues).toEqual([]);
