@@ -137,7 +137,9 @@ describe("secrets planted in names, paths, keys and issues never reach an output
     clean(r);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as AuditReport;
-    const env = report.findings.filter((f) => f.location.source === "env").map((f) => f.location.name);
+    // The places the inventory sees; the step-6 scope findings (same locations) are not the point here.
+    const inventory = report.findings.filter((f) => f.control === "secret-inventory");
+    const env = inventory.filter((f) => f.location.source === "env").map((f) => f.location.name);
     expect(env.sort()).toEqual(
       [
         "AWS_ACCESS_KEY_ID",
@@ -149,7 +151,7 @@ describe("secrets planted in names, paths, keys and issues never reach an output
         "Y_https://registry.example_TOKEN",
       ].sort(),
     );
-    const tree = report.findings
+    const tree = inventory
       .filter((f) => f.location.source === "tree")
       .map((f) => `${f.location.path}${f.location.name ? ` ${f.location.name}` : ""}`);
     expect(tree.sort()).toEqual(
@@ -168,7 +170,7 @@ describe("secrets planted in names, paths, keys and issues never reach an output
     expect(report.issues.map((i) => i.where).sort()).toEqual(
       ["AKIA…(20).lnk", "ghp_…(40).png", "Xq7#…(16).png"].sort(),
     );
-    const homeFindings = report.findings
+    const homeFindings = inventory
       .filter((f) => f.location.source === "home")
       .map((f) => `${f.ruleId} ${f.location.path} ${f.location.name ?? ""}`);
     // The token used as a key is itself found in the file's text (unnamed content findings).
@@ -295,7 +297,7 @@ describe("bad flag values are never echoed (issue 8)", () => {
       "error: option '--fail-on <severity>': invalid value. must be one of critical, high, medium, low, info\n",
     );
     expect((await cli([...base, "--sources", `env,${T.pw}`])).stderr).toBe(
-      "error: option '--sources <list>': invalid value. unknown source; choose from env, home, tree, mounts, sockets, processes\n",
+      "error: option '--sources <list>': invalid value. unknown source; choose from env, home, tree, mounts, sockets, processes, system\n",
     );
     expect((await cli([...base, "--format", T.pw])).stderr).toBe(
       "agent-audit: --format: unknown format\n  hint: choose from table, json, sarif, junit, markdown\n",
