@@ -109,7 +109,11 @@ describe("scan: arguments and exit codes", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     const report = JSON.parse(readFileSync(out, "utf8"));
-    expect(report.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(["github-pat-classic"]);
+    expect(report.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual([
+      "github-pat-classic",
+      // Step 6: a classic token is broad.
+      "github-classic-pat-broad",
+    ]);
     expect(readFileSync(out, "utf8")).not.toContain(TOKEN);
   });
 
@@ -131,7 +135,7 @@ describe("scan: arguments and exit codes", () => {
     expect(r.stderr).toContain("cannot write");
   });
 
-  it("lists all six checklist steps with steps 2-6 skipped and a reason", async () => {
+  it("lists all six checklist steps: 2-4 skipped with a reason, 5 warns (no runtime config), 6 passes", async () => {
     const d = tree({});
     const r = await cli([
       "scan",
@@ -152,10 +156,19 @@ describe("scan: arguments and exit codes", () => {
       "default-deny-egress:skip",
       "egress-proxy:skip",
       "egress-alerting:skip",
-      "approval-gate:skip",
-      "credential-scope:skip",
+      "approval-gate:warn",
+      "credential-scope:pass",
     ]);
     expect(report.checklist[1].summary).toBe("egress not probed: run with --probe");
-    expect(report.score).toEqual({ passed: 1, evaluated: 1, total: 6 });
+    expect(report.checklist[4].summary).toBe(
+      "no agent runtime config found; looked for " +
+        "Claude Code (~/.claude/settings.json, ~/.claude.json, .claude/settings.json, .claude/settings.local.json, /etc/claude-code/managed-settings.json, /etc/claude-code/managed-settings.d/*.json); " +
+        "Codex CLI (~/.codex/config.toml (or $CODEX_HOME), ~/.codex/rules/*.rules, .codex/config.toml, /etc/codex/requirements.toml); " +
+        "Gemini CLI (~/.gemini/settings.json, ~/.gemini/policies/*.toml, .gemini/settings.json, /etc/gemini-cli/settings.json, /etc/gemini-cli/system-defaults.json, /etc/gemini-cli/policies/*.toml); " +
+        "Hermes Agent (~/.hermes/config.yaml, ~/.hermes/.env (HERMES_YOLO_MODE)); " +
+        "sandbox-runtime (srt) (~/.srt-settings.json)",
+    );
+    expect(report.checklist[5].summary).toBe("no credential found to judge");
+    expect(report.score).toEqual({ passed: 2, evaluated: 3, total: 6 });
   });
 });
