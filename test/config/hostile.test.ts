@@ -151,7 +151,13 @@ describe("item 9: a config found in the audited root governs the tree's findings
     const s = sandbox();
     const r = await scan(s.args());
     expect(r.code).toBe(1);
-    expect(rows(r.report)).toEqual(["critical github-pat-classic env", "critical github-pat-classic tree"]);
+    // Each token is also broad (step 6: a scope finding of its own at the same place).
+    expect(rows(r.report)).toEqual([
+      "critical github-pat-classic env",
+      "critical github-pat-classic tree",
+      "high github-classic-pat-broad env",
+      "high github-classic-pat-broad tree",
+    ]);
     expect(r.report?.policy).toEqual({
       disabledRules: [],
       severityOverrides: [],
@@ -184,9 +190,9 @@ describe("item 9: a config found in the audited root governs the tree's findings
     const r = await scan(s.args("--config", cfg));
     expect(rows(r.report).filter((x) => x.includes("github-pat-classic"))).toEqual([]);
     expect(r.report?.policy?.config).toEqual({ path: cfg, discovered: false, scope: "all" });
-    // The environment's token is still reported, by the GITHUB_TOKEN name rule: only the tree's is
-    // suppressed.
-    expect(rows(r.report)).toEqual(["critical github-token env"]);
+    // The environment's token is still reported, by the GITHUB_TOKEN name rule, and judged broad
+    // (step 6): only the tree's is suppressed, and with it the tree's scope finding.
+    expect(rows(r.report)).toEqual(["critical github-token env", "high github-classic-pat-broad env"]);
     expect(r.report?.policy?.suppressed).toEqual({ baseline: 0, config: 1, inlineAllow: 0 });
   });
 
