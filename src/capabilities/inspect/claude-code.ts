@@ -12,6 +12,7 @@ import {
   type Resolution,
   resolveHookCommand,
 } from "./claude-rules.js";
+import { maskTokens } from "../../detect/echo.js";
 import { envConfigDir } from "./env-dir.js";
 import { markedRuntime } from "./markers.js";
 import {
@@ -430,7 +431,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
         file: d.file,
         key: d.key,
         subject: d.value,
-        title: `Sandbox allowed domain ${JSON.stringify(d.value.slice(0, 100))} ${why}`,
+        title: `Sandbox allowed domain ${shown(d.value)} ${why}`,
         fixParams: { domain: d.value },
       });
   }
@@ -518,8 +519,10 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
 }
 
 /** A command as written, quoted and cut to 120 characters (renderers escape control characters). */
+/** A command or domain from the file, for a title: tokens that could be secrets masked, then cut at 120. */
 function shown(command: string): string {
-  return JSON.stringify(command.length > 120 ? `${command.slice(0, 120)}…` : command);
+  const masked = maskTokens(command.length > 4096 ? command.slice(0, 4096) : command);
+  return JSON.stringify(masked.length > 120 ? `${masked.slice(0, 120)}…` : masked);
 }
 
 /** `/path` in a permission rule is relative to the settings source. */
@@ -762,7 +765,7 @@ async function inspectHooks(pre: HookEntry[], ctx: InspectContext, problems: Pro
         key: `${h.key}.command`,
         subject,
         title: `PreToolUse hook command ${shown(h.command)} does not resolve: ${r.why}`,
-        fixParams: { command: h.command.slice(0, 500) },
+        fixParams: { command: maskTokens(h.command.slice(0, 500)) },
       });
     } else if (r.status === "unverifiable") {
       found = true;
@@ -772,7 +775,7 @@ async function inspectHooks(pre: HookEntry[], ctx: InspectContext, problems: Pro
         key: `${h.key}.command`,
         subject,
         title: `PreToolUse hook command ${shown(h.command)} cannot be verified: ${r.why}`,
-        fixParams: { command: h.command.slice(0, 500) },
+        fixParams: { command: maskTokens(h.command.slice(0, 500)) },
       });
     }
     const timeout = h.timeout ?? HOOK_TIMEOUT_DEFAULT;

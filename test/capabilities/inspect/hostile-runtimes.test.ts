@@ -27,3 +27,25 @@ describe("claude-code: CLAUDE_CONFIG_DIR", () => {
     expect(r.agents.runtimes[0]!.gate.status).toBe("off");
   });
 });
+
+describe("claude-code: secrets in the values a title quotes", () => {
+  const SECRET = `sk-ant-api03-${"FAKEfake0123".repeat(8)}-FAKEAA`;
+  it("a hook command or allowed domain holding a token is shown masked, never as written", async () => {
+    const r = await inspectFiles(
+      {
+        "~/.claude/settings.json": JSON.stringify({
+          hooks: {
+            PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: `/nope/${SECRET} --x` }] }],
+          },
+          sandbox: { enabled: true, network: { allowedDomains: [`*.${SECRET}.com`] } },
+        }),
+      },
+      { runtime: "claude-code", origins: ["home"] },
+    );
+    const text = JSON.stringify(r.findings);
+    expect(text).not.toContain("FAKEfake0123");
+    expect(r.findings.find((f) => f.ruleId === "claude-hook-command-unresolved")?.title).toBe(
+      'PreToolUse hook command "/nope/<116 characters, not shown> --x" does not resolve: not an executable regular file (the hook exits 127 and fails open)',
+    );
+  });
+});
