@@ -29,6 +29,8 @@ function clean(what: string, text: string): void {
 }
 
 const CONTROL_FILE = "\x1b[2A\x1b[2Kpass\r\x07\u202e.txt";
+// Ten secrets, and (step 6) a scope finding at the place of each GitHub token: classic ones are
+// broad (high), the OAuth one broad (medium). Ordered by severity, then place.
 const FINDINGS = [
   ["github-pat-classic", "env", "GITHUB_TOKEN"],
   ["github-pat-classic", "home", ".aws/credentials:2"],
@@ -38,8 +40,16 @@ const FINDINGS = [
   ["github-pat-classic", "tree", "deploy.sh:3"],
   ["github-pat-classic", "tree", "flood.txt:1"],
   ["github-pat-classic", "tree", "long-line.txt:1"],
+  ["github-classic-pat-broad", "env", "GITHUB_TOKEN"],
+  ["github-classic-pat-broad", "home", ".aws/credentials:2"],
   ["maven-settings", "home", ".m2/settings.xml password"],
+  ["github-classic-pat-broad", "tree", `${CONTROL_FILE}:1`],
+  ["github-classic-pat-broad", "tree", ".env:2"],
+  ["github-classic-pat-broad", "tree", "deploy.sh:3"],
+  ["github-classic-pat-broad", "tree", "flood.txt:1"],
+  ["github-classic-pat-broad", "tree", "long-line.txt:1"],
   ["generic-password-assignment", "tree", "config.ini:2"],
+  ["github-oauth-token-broad", "tree", "data.json:1"],
 ];
 const ISSUES = [
   { where: ".docker/config.json", message: "skipped: a character device (never opened)" },
@@ -80,6 +90,7 @@ describe("the hostile sandbox (issue 8)", () => {
     expect(r.issues).toEqual(ISSUES);
     expect(r.checklist[0]).toMatchObject({ id: "secret-inventory", status: "fail" });
     // The INI inline comment is not part of the password; the CDATA password is the whole value.
+    // A scope finding carries no secret of its own.
     expect(r.findings.map((f) => f.secret?.preview)).toEqual([
       "ghp_…(40)",
       "ghp_…(40)",
@@ -89,9 +100,26 @@ describe("the hostile sandbox (issue 8)", () => {
       "ghp_…(40)",
       "ghp_…(40)",
       "ghp_…(40)",
+      undefined,
+      undefined,
       "Zq8v…(20)",
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
       "Hk29…(20)",
+      undefined,
     ]);
+    // No agent runtime config in the sandbox (step 5 warns); seven broad classic tokens and a broad
+    // OAuth token fail step 6.
+    expect(r.checklist.slice(4).map((c) => `${c.id}:${c.status}`)).toEqual([
+      "approval-gate:warn",
+      "credential-scope:fail",
+    ]);
+    expect(r.checklist[5]!.summary).toBe(
+      "7 high-risk credential scope findings (long-lived or broad) not in the accepted inventory; 1 medium-risk; 10 credentials judged",
+    );
   });
 
   for (const format of ["table", "json", "sarif", "junit", "markdown"]) {
@@ -125,7 +153,7 @@ describe("the hostile sandbox (issue 8)", () => {
     const file = join(s.dir, "accepted.json");
     const b = await cli(["baseline", ...base, "--output", file]);
     expect(b.code).toBe(0);
-    expect(b.stdout).toBe(`agent-audit: wrote 10 entries to ${file} (10 new, 0 kept, 0 dropped)\n`);
+    expect(b.stdout).toBe(`agent-audit: wrote 18 entries to ${file} (18 new, 0 kept, 0 dropped)\n`);
     expect(b.stderr).toBe(
       "agent-audit: the scan reported 5 issues (paths skipped or not read); run scan to see them\n",
     );
@@ -144,8 +172,8 @@ describe("the hostile sandbox (issue 8)", () => {
     expect(report.policy).toEqual({
       disabledRules: [],
       severityOverrides: [],
-      baseline: { path: file, entries: 10 },
-      suppressed: { baseline: 10, config: 0, inlineAllow: 1 },
+      baseline: { path: file, entries: 18 },
+      suppressed: { baseline: 18, config: 0, inlineAllow: 1 },
     });
     clean("scan with baseline", r.stdout);
   });
@@ -157,12 +185,16 @@ describe("the hostile sandbox (issue 8)", () => {
       const r = await cli(["scan", ...base, "--format", "json"]);
       expect(r.code).toBe(1);
       const report = JSON.parse(r.stdout) as JsonReport;
+      // The scope findings of the tree's classic tokens go with them; the OAuth token's stays.
       expect(rows(report)).toEqual([
         ["github-pat-classic", "env", "GITHUB_TOKEN"],
         ["github-pat-classic", "home", ".aws/credentials:2"],
         ["github-oauth-token", "tree", "data.json:1"],
+        ["github-classic-pat-broad", "env", "GITHUB_TOKEN"],
+        ["github-classic-pat-broad", "home", ".aws/credentials:2"],
         ["maven-settings", "home", ".m2/settings.xml password"],
         ["generic-password-assignment", "tree", "config.ini:2"],
+        ["github-oauth-token-broad", "tree", "data.json:1"],
       ]);
       expect(report.policy).toEqual({
         config: { path: "agent-audit.yaml", discovered: true, scope: "tree" },
