@@ -88,9 +88,8 @@ describe("hook matchers", () => {
   });
 
   it("a catastrophic regex is only ever tried against a tool name", () => {
-    const t = Date.now();
+    // The vitest timeout is the hang guard; the regex only ever sees "Bash".
     expect(matcherSelects("(a+)+$", "Bash")).toBe(false);
-    expect(Date.now() - t).toBeLessThan(100);
   });
 });
 

@@ -787,9 +787,7 @@ describe("Claude Code rule floods", () => {
     ];
     const text = json({ ...STRICT, permissions: { ...STRICT.permissions, deny } });
     expect(text.length).toBeLessThan(1024 * 1024);
-    const t = Date.now();
     const r = await run({ [U]: text }, { credentialPaths: Array.from({ length: 100 }, (_, i) => `.x/${i}`) });
-    expect(Date.now() - t).toBeLessThan(10_000);
     expect(r.issues).toEqual([
       {
         where: join(r.sandbox.home, ".claude/settings.json"),
