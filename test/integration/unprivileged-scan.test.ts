@@ -44,7 +44,13 @@ describe.skipIf(!isRoot && !process.env.CI)("scan as an unprivileged user", () =
     expect(r.stderr).toBe("");
     expect(r.status).toBe(1);
     const report = JSON.parse(r.stdout);
-    expect(report.findings.map((f: { location: { path: string } }) => f.location.path)).toEqual(["open.env"]);
+    // The readable file's token, and (step 6) its scope finding at the same place.
+    expect(
+      report.findings.map((f: { ruleId: string; location: { path: string } }) => [f.ruleId, f.location.path]),
+    ).toEqual([
+      ["github-pat-classic", "open.env"],
+      ["github-classic-pat-broad", "open.env"],
+    ]);
     expect(report.issues).toEqual([
       { where: "locked.env", message: "cannot read: permission denied (EACCES)" },
     ]);
