@@ -124,13 +124,21 @@ describe("CI formats on a real scan", () => {
     );
     expect({ code, stderr }).toEqual({ code: 1, stderr: "" });
     const sarif = JSON.parse(stdout);
+    // The steps that do not pass (1 fails; 5 warns: no runtime config in the tree; 6 fails: the token
+    // is broad, the key long-lived), then the findings, each secret with its scope finding.
     expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual([
       "secret-inventory",
+      "approval-gate",
+      "credential-scope",
       "github-pat-classic",
+      "github-classic-pat-broad",
       "aws-access-key-id",
+      "aws-long-lived-access-key",
     ]);
     const junit = readFileSync(out("r.xml"), "utf8");
-    expect(junit).toContain('<testsuite name="agent-audit" tests="8" failures="3" errors="0" skipped="5">');
+    // Six steps and four findings: steps 1 and 6 and the four (high or worse) findings fail; steps
+    // 2-4 are skipped, and so is step 5's warning.
+    expect(junit).toContain('<testsuite name="agent-audit" tests="10" failures="6" errors="0" skipped="4">');
     const md = readFileSync(out("r.md"), "utf8");
     expect(md.split("\n")[0]).toBe("# agent-audit report");
     for (const text of [stdout, junit, md]) {
