@@ -205,7 +205,13 @@ export function runtimeRows(report: AuditReport): { rows: RuntimeRow[]; absent: 
       gateStatus: r.gate.status,
       sandbox: r.sandbox.detail,
       sandboxStatus: r.sandbox.status,
-      files: r.files.map((f) => `${configPathLabel(report, f.path)} (${f.scope}${f.ok ? "" : ", not read"})`),
+      // At most 8 named (a managed-settings.d can hold 256); the JSON lists them all.
+      files: [
+        ...r.files
+          .slice(0, 8)
+          .map((f) => `${configPathLabel(report, f.path)} (${f.scope}${f.ok ? "" : ", not read"})`),
+        ...(r.files.length > 8 ? [`… and ${r.files.length - 8} more`] : []),
+      ],
       top: found.slice(0, 3).map((f) => ({ severity: f.severity, title: f.title, ruleId: f.ruleId })),
       more: Math.max(0, found.length - 3),
     });

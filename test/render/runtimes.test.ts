@@ -130,3 +130,21 @@ describe("per-runtime view", () => {
     expect(renderMarkdown(r)).not.toContain("## Agent runtimes");
   });
 });
+
+describe("per-runtime view of many config files", () => {
+  it("names eight files and counts the rest", () => {
+    const r = report();
+    r.agents!.runtimes[0]!.files = Array.from({ length: 11 }, (_, i) => ({
+      path: `/etc/claude-code/managed-settings.d/${String(i).padStart(2, "0")}.json`,
+      scope: "managed",
+      origin: "system" as const,
+      ok: true,
+    }));
+    const line = renderTable(r, { color: false })
+      .split("\n")
+      .find((l) => l.startsWith("    files"));
+    expect(line).toBe(
+      `    files    ${Array.from({ length: 8 }, (_, i) => `/etc/claude-code/managed-settings.d/0${i}.json (managed)`).join(", ")}, … and 3 more`,
+    );
+  });
+});
