@@ -23,23 +23,25 @@ describe("every format agrees with the exit code (issue 9)", () => {
     expect(report.findings.map((f) => f.severity)).toEqual(["medium"]);
     expect(report.verdict).toEqual({ failOn: "medium", failing: [report.findings[0]!.fingerprint] });
 
+    // Steps 2-4 are skipped and step 5 warns (no runtime config in the tree): four <skipped>; step 6
+    // passes (the password is judged: none found long-lived or broad).
     const junit = await cli([...base, "--fail-on", "medium", "--format", "junit"]);
     expect(junit.code).toBe(1);
     expect(junit.stdout).toContain(
-      '<testsuites name="agent-audit" tests="7" failures="1" errors="0" skipped="5">',
+      '<testsuites name="agent-audit" tests="7" failures="1" errors="0" skipped="4">',
     );
     expect(junit.stdout).toContain('<property name="fail-on" value="medium"/>');
 
     const md = await cli([...base, "--fail-on", "medium", "--format", "markdown"]);
     expect(md.code).toBe(1);
     expect(md.stdout).toContain(
-      "Coverage: 1 of 6 steps evaluated, 1 passed. Gate: 1 finding at or above medium outside the baseline.",
+      "Coverage: 3 of 6 steps evaluated, 2 passed. Gate: 1 finding at or above medium outside the baseline.",
     );
     expect(md.stdout).not.toContain("Nothing fails");
 
     const table = await cli([...base, "--fail-on", "medium"]);
     expect(table.code).toBe(1);
-    expect(table.stdout).toContain("1 finding (1 medium); 1 at or above --fail-on medium; score 1/1");
+    expect(table.stdout).toContain("1 finding (1 medium); 1 at or above --fail-on medium; score 2/3");
   });
 
   it("the default (high): exit 0, and every format says nothing fails", async () => {
