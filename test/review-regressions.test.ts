@@ -115,8 +115,13 @@ describe("review regressions", () => {
     ]);
     expect(r.code).toBe(1);
     const report = json(r);
-    expect(report.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(["github-pat-classic"]);
+    // The token, and (step 6) its scope finding at the same place.
+    expect(report.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual([
+      "github-pat-classic",
+      "github-classic-pat-broad",
+    ]);
     expect(report.findings[0].location).toEqual({ source: "tree", path: ".mcp.json", line: 1 });
+    expect(report.findings[1].location).toEqual({ source: "tree", path: ".mcp.json", line: 1 });
     expect(report.issues).toEqual([]);
   });
 
