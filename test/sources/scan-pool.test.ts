@@ -77,7 +77,12 @@ describe("scan worker threads", () => {
     expect(Number(split![1])).toBeGreaterThan(0);
     expect(Number(split![2])).toBeGreaterThan(0);
     expect(two.code).toBe(one.code);
-    expect(one.report.findings.length).toBe(20); // 11 tokens, 8 passwords, 1 .env secret
+    // 11 tokens, 8 passwords, 1 .env secret; and (step 6) a scope finding per classic token (broad).
+    const count = (control: string) =>
+      one.report.findings.filter((f: { control: string }) => f.control === control).length;
+    expect(count("secret-inventory")).toBe(20);
+    expect(count("credential-scope")).toBe(11);
+    expect(one.report.findings.length).toBe(31);
     expect(two.report.findings).toEqual(one.report.findings);
     const sorted = (xs: { where: string; message: string }[]) =>
       [...xs].sort((a, b) => (a.where < b.where ? -1 : 1));
