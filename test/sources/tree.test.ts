@@ -171,8 +171,9 @@ describe("working tree source", () => {
     };
     const pooled = run("2");
     expect(pooled.stderr).toContain("agent-audit: 2 scan workers");
-    expect(pooled.rows).toEqual(["github-pat-classic env"]);
-    expect(run("0").rows).toEqual(["github-pat-classic env"]);
+    // The environment's token and (step 6) its scope finding; none of the tree's 96 (nor their scope).
+    expect(pooled.rows).toEqual(["github-pat-classic env", "github-classic-pat-broad env"]);
+    expect(run("0").rows).toEqual(["github-pat-classic env", "github-classic-pat-broad env"]);
   });
 
   it("records files over the size cap as issues and scans them with no cap", async () => {
