@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { maskTokens } from "../../detect/echo.js";
 import {
   bashRuleMatches,
   broadDomain,
@@ -12,7 +13,6 @@ import {
   type Resolution,
   resolveHookCommand,
 } from "./claude-rules.js";
-import { maskTokens } from "../../detect/echo.js";
 import { envConfigDir } from "./env-dir.js";
 import { markedRuntime } from "./markers.js";
 import {
@@ -129,6 +129,8 @@ const MODES = [
 
 /** Longest timeout (seconds) a gate hook should have: a hook that times out lets the call through. */
 export const HOOK_TIMEOUT_MAX = 30;
+/** Shortest timeout (seconds) a gate hook can answer in: 0, negative or less times out at once. */
+export const HOOK_TIMEOUT_MIN = 1;
 /** Most credential paths of the inventory judged against the Read deny rules. */
 export const CREDENTIALS_MAX = 64;
 /** Most PreToolUse hook handlers inspected (each command is resolved with a few stat calls). */
@@ -293,9 +295,10 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
   const bashHooks = pre.filter(
     (h) => h.selectsBash && !h.hook.async && !h.hook.narrowed && h.hook.type === "command",
   );
-  const soundHook = bashHooks.some(
-    (h) => h.resolution?.status === "ok" && (h.hook.timeout ?? HOOK_TIMEOUT_DEFAULT) <= HOOK_TIMEOUT_MAX,
-  );
+  const soundHook = bashHooks.some((h) => {
+    const timeout = h.hook.timeout ?? HOOK_TIMEOUT_DEFAULT;
+    return h.resolution?.status === "ok" && timeout >= HOOK_TIMEOUT_MIN && timeout <= HOOK_TIMEOUT_MAX;
+  });
   const workingHook = bashHooks.some((h) => h.resolution?.status === "ok");
   // A PreToolUse hook on Bash that is not a full gate, and why (for the no-gate finding's title).
   const partialHook = pre.find((h) => h.selectsBash);
@@ -767,6 +770,16 @@ async function inspectHooks(pre: HookEntry[], ctx: InspectContext, problems: Pro
         title: `PreToolUse hook command ${shown(h.command)} does not resolve: ${r.why}`,
         fixParams: { command: maskTokens(h.command.slice(0, 500)) },
       });
+    } else if (r.status === "noop") {
+      found = true;
+      problems.push({
+        check: "claude-hook-command-unresolved",
+        file: h.file,
+        key: `${h.key}.command`,
+        subject,
+        title: `PreToolUse hook command ${shown(h.command)} is no gate: ${r.why}`,
+        fixParams: { command: maskTokens(h.command.slice(0, 500)) },
+      });
     } else if (r.status === "unverifiable") {
       found = true;
       problems.push({
@@ -779,7 +792,19 @@ async function inspectHooks(pre: HookEntry[], ctx: InspectContext, problems: Pro
       });
     }
     const timeout = h.timeout ?? HOOK_TIMEOUT_DEFAULT;
-    if (timeout > HOOK_TIMEOUT_MAX) {
+    if (timeout < HOOK_TIMEOUT_MIN) {
+      // 0, negative or a fraction of a second: the hook times out before it answers, and a
+      // timed-out hook lets the call through.
+      found = true;
+      problems.push({
+        check: "claude-hook-timeout",
+        file: h.file,
+        key: `${h.key}.timeout`,
+        subject,
+        title: `PreToolUse hook timeout is ${h.timeout} s (under ${HOOK_TIMEOUT_MIN} s; a hook that times out lets the call through)`,
+        fixParams: { timeout: HOOK_TIMEOUT_MAX },
+      });
+    } else if (timeout > HOOK_TIMEOUT_MAX) {
       found = true;
       problems.push({
         check: "claude-hook-timeout",

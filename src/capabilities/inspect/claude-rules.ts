@@ -231,10 +231,14 @@ export interface ResolveContext {
 export type Resolution =
   | { status: "ok"; path: string }
   | { status: "missing"; word: string; why: string }
-  | { status: "unverifiable"; word: string; why: string };
+  | { status: "unverifiable"; word: string; why: string }
+  /** Runs, but never blocks (`true`, `exit 0`). */
+  | { status: "noop"; word: string; why: string };
 
 /** Shell builtins that are a complete hook command (`exit 2` blocks everything). */
 const BUILTINS = new Set([":", "true", "false", "exit", "echo", "printf", "test", "[", "read"]);
+/** Programs that run the program named after their options and assignments. */
+const WRAPPERS = new Set(["env", "nohup", "command"]);
 /** Shells that exit 127 when the script they are given does not exist. */
 const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh"]);
 
@@ -249,6 +253,27 @@ export async function resolveHookCommand(
   command: string,
   execForm: boolean,
   ctx: ResolveContext,
+  depth = 0,
+): Promise<Resolution> {
+  const r = await resolveFirst(command, execForm, ctx, depth);
+  if (r.status !== "ok" || execForm) return r;
+  // `gate; exit 0`, `gate || true`, `gate | tee log`, `gate &`, a second line: the hook's exit
+  // status is not the gate's, so a block (exit 2) can be turned into a pass.
+  const op = statusOperator(command);
+  return op
+    ? {
+        status: "unverifiable",
+        word: command.slice(0, 80),
+        why: `its exit status is not its first command's (${op} follows it), so a block can be lost`,
+      }
+    : r;
+}
+
+async function resolveFirst(
+  command: string,
+  execForm: boolean,
+  ctx: ResolveContext,
+  depth: number,
 ): Promise<Resolution> {
   const words = execForm ? [literalWord(command, ctx)] : shellWords(command, ctx, 8);
   let i = 0;
@@ -262,12 +287,65 @@ export async function resolveHookCommand(
       word: command.slice(0, 80),
       why: "its first word is computed ($VAR or $(...)) and cannot be resolved statically",
     };
-  if (!first.includes("/") && BUILTINS.has(first)) return { status: "ok", path: first };
+  if (!first.includes("/") && BUILTINS.has(first)) {
+    // Only exit 2 (or a deny decision on stdout) blocks: `true`, `:`, `exit 0` let every call through.
+    if (first === "exit" && words[i + 1] === "2") return { status: "ok", path: first };
+    if (first === "echo" || first === "printf")
+      return {
+        status: "unverifiable",
+        word: first,
+        why: `the shell builtin ${first} answers without reading the call`,
+      };
+    return {
+      status: "noop",
+      word: first,
+      why: `the shell builtin ${first === "exit" ? `exit ${words[i + 1] ?? ""}`.trim() : first} never blocks (only exit 2 does): every call goes through`,
+    };
+  }
   const exe = await findExecutable(first, ctx);
   if (exe.status !== "ok") return exe;
   const base = first.replace(/^.*\//, "");
+  if (base === "true" || base === "false")
+    return {
+      status: "noop",
+      word: first,
+      why: `${base} never blocks (only exit 2 does): every call goes through`,
+    };
+  if (WRAPPERS.has(base)) {
+    // `env X=1 gate`, `nohup gate`: the program they run must resolve too.
+    const k = words.findIndex(
+      (w, j) => j > i && (w === null || !(w.startsWith("-") || /^[A-Za-z_][A-Za-z0-9_]*=/.test(w))),
+    );
+    const next = k < 0 ? undefined : words[k];
+    if (next === null)
+      return {
+        status: "unverifiable",
+        word: base,
+        why: `the program ${base} runs is computed and cannot be resolved`,
+      };
+    if (next === undefined)
+      return { status: "noop", word: base, why: `${base} runs nothing here and never blocks` };
+    if (depth >= 2) return { status: "unverifiable", word: base, why: "wrappers nested too deep to resolve" };
+    return resolveFirst(
+      words
+        .slice(k)
+        .map((w) => shellQuote(w!))
+        .join(" "),
+      false,
+      ctx,
+      depth + 1,
+    );
+  }
   if (SHELLS.has(base)) {
-    const script = words.slice(i + 1).find((w) => w === null || !w.startsWith("-"));
+    const rest = words.slice(i + 1);
+    const at = rest.findIndex((w) => w === null || !w.startsWith("-"));
+    const script = at < 0 ? undefined : rest[at];
+    // `bash -c '<command>'`: the string is the command the shell runs.
+    const dashC = rest.slice(0, at < 0 ? rest.length : at).some((w) => /^-[a-z]*c[a-z]*$/.test(w!));
+    if (dashC && typeof script === "string") {
+      if (depth >= 2) return { status: "unverifiable", word: base, why: "shells nested too deep to resolve" };
+      return resolveHookCommand(script, false, ctx, depth + 1);
+    }
     if (script === null)
       return {
         status: "unverifiable",
@@ -316,6 +394,47 @@ async function findExecutable(word: string, ctx: ResolveContext): Promise<Resolu
     word,
     why: "not found on the agent's PATH (the hook exits 127 and fails open)",
   };
+}
+
+/**
+ * The first unquoted operator that makes a command's exit status another command's: `;`, `|`,
+ * `||`, `&` (background) or a line break. `&&` keeps a block (exit 2 stops the list); `>&`,
+ * `&>` and `<&` are redirections. Undefined when there is none.
+ */
+export function statusOperator(command: string): string | undefined {
+  const n = Math.min(command.length, 4096);
+  let i = 0;
+  while (i < n) {
+    const c = command[i]!;
+    if (c === "\\") i += 2;
+    else if (c === "'") {
+      const end = command.indexOf("'", i + 1);
+      i = end < 0 ? n : end + 1;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (j < n && command[j] !== '"') j += command[j] === "\\" ? 2 : 1;
+      i = j + 1;
+    } else if (c === "#" && (i === 0 || /\s/.test(command[i - 1]!))) {
+      const end = command.indexOf("\n", i);
+      if (end < 0) return undefined;
+      i = end;
+    } else if (c === "\n" || c === "\r") {
+      if (command.slice(i).trim() !== "") return "a line break";
+      return undefined;
+    } else if (c === ";") return "`;`";
+    else if (c === "|") return command[i + 1] === "|" ? "`||`" : "`|`";
+    else if (c === "&") {
+      if (command[i + 1] === "&") i += 2;
+      else if (command[i - 1] === ">" || command[i - 1] === "<" || command[i + 1] === ">") i++;
+      else return "`&`";
+    } else i++;
+  }
+  return command.length > n ? `more than ${n} characters` : undefined;
+}
+
+/** A word quoted for shellWords to read back as itself. */
+function shellQuote(w: string): string {
+  return `'${w.replace(/'/g, "'\\''")}'`;
 }
 
 /** An absolute path of the audited system (under --system-root unless it is under the home or project). */
