@@ -35,38 +35,82 @@ export interface PolicyRule {
 
 /** The `[[rule]]` entries of a parsed policy file; a malformed rule is an issue and is skipped. */
 export function policyRules(read: ConfigReader, file: LoadedConfig, tier: number): PolicyRule[] {
-  return capIssues(read, file.abs, () => rulesOf(read, file, tier));
+  const { rules, rejected } = capIssues(read, file.abs, () => rulesOf(read, file, tier));
+  if (!rejected) return rules;
+  // Gemini CLI validates the file as a whole (a zod schema): one invalid rule and it loads none
+  // (a deny with priority 1000 or none at all must not count as a gate).
+  read.issue(
+    file.abs,
+    `Gemini CLI rejects this policy file (an invalid rule above): none of its ${rules.length} valid rule${rules.length === 1 ? "" : "s"} count`,
+  );
+  return [];
 }
 
-function rulesOf(read: ConfigReader, file: LoadedConfig, tier: number): PolicyRule[] {
+function rulesOf(
+  read: ConfigReader,
+  file: LoadedConfig,
+  tier: number,
+): { rules: PolicyRule[]; rejected: boolean } {
   const list = getAt(file.value, ["rule"]);
-  if (list === undefined) return [];
+  if (list === undefined) return { rules: [], rejected: false };
   if (!Array.isArray(list)) {
     read.typeIssue(file, ["rule"], "an array of [[rule]] tables", list);
-    return [];
+    return { rules: [], rejected: true };
   }
   const out: PolicyRule[] = [];
+  let rejected = false;
   list.forEach((raw, i) => {
     const path = ["rule", i];
     if (!isRecord(raw)) {
       read.typeIssue(file, path, "a [[rule]] table", raw);
+      rejected = true;
       return;
     }
-    const tools = strOrStrs(read, file, [...path, "toolName"]);
+    const typed = (key: string) =>
+      raw[key] === undefined || strOrStrs(read, file, [...path, key]) !== undefined;
+    const stringOnly = (key: string) => {
+      if (raw[key] === undefined || typeof raw[key] === "string") return true;
+      read.typeIssue(file, [...path, key], "a string", raw[key]);
+      return false;
+    };
+    if (
+      ![
+        typed("toolName"),
+        typed("commandPrefix"),
+        stringOnly("commandRegex"),
+        stringOnly("argsPattern"),
+        stringOnly("mcpName"),
+      ].every(Boolean)
+    )
+      rejected = true;
+    const tools = strOrStrs(read, file, [...path, "toolName"], false);
     const decision = raw.decision;
     if (typeof decision !== "string" || !DECISIONS.includes(decision)) {
       read.issue(
         file.abs,
-        `rule ${i + 1}: decision must be "allow", "deny" or "ask_user" (the rule is skipped, as Gemini CLI rejects it)`,
+        `rule ${i + 1}: decision must be "allow", "deny" or "ask_user" (Gemini CLI rejects the file)`,
       );
+      rejected = true;
       return;
     }
-    let priority = 0;
-    if (raw.priority !== undefined) {
-      if (typeof raw.priority === "number" && Number.isFinite(raw.priority)) priority = raw.priority;
-      else read.typeIssue(file, [...path, "priority"], "a number", raw.priority);
+    const priority = raw.priority;
+    if (typeof priority !== "number" || !Number.isInteger(priority) || priority < 0 || priority > 999) {
+      const line = file.lineOf([...path, "priority"]) ?? file.lineOf(path);
+      read.issue(
+        file.abs,
+        `${line ? `line ${line}: ` : ""}rule ${i + 1}: priority ${priority === undefined ? "is missing" : "is not an integer from 0 to 999"} (Gemini CLI requires one and rejects the file)`,
+      );
+      rejected = true;
+      return;
     }
-    const modes = raw.modes === undefined ? undefined : strOrStrs(read, file, [...path, "modes"]);
+    if (
+      raw.modes !== undefined &&
+      !(Array.isArray(raw.modes) && raw.modes.every((m) => typeof m === "string"))
+    ) {
+      read.typeIssue(file, [...path, "modes"], "an array of approval modes", raw.modes);
+      rejected = true;
+    }
+    const modes = Array.isArray(raw.modes) ? (raw.modes as string[]) : undefined;
     // No toolName: every tool, or every tool of the MCP server mcpName names (never the shell).
     const mcp = typeof raw.mcpName === "string" ? raw.mcpName : undefined;
     out.push({
@@ -74,21 +118,26 @@ function rulesOf(read: ConfigReader, file: LoadedConfig, tier: number): PolicyRu
       path,
       tools: tools ?? [mcp !== undefined ? `mcp_${mcp}_*` : "*"],
       decision: decision as Decision,
-      priority: tier + Math.min(Math.max(priority, 0), 999) / 1000,
-      prefixes: strOrStrs(read, file, [...path, "commandPrefix"]) ?? [],
+      priority: tier + priority / 1000,
+      prefixes: strOrStrs(read, file, [...path, "commandPrefix"], false) ?? [],
       filtered: raw.commandRegex !== undefined || raw.argsPattern !== undefined,
       inDefaultMode: modes === undefined || modes.includes("default"),
     });
   });
-  return out;
+  return { rules: out, rejected };
 }
 
-function strOrStrs(read: ConfigReader, file: LoadedConfig, path: KeyPath): string[] | undefined {
+function strOrStrs(
+  read: ConfigReader,
+  file: LoadedConfig,
+  path: KeyPath,
+  report = true,
+): string[] | undefined {
   const v = getAt(file.value, path);
   if (v === undefined) return undefined;
   if (typeof v === "string") return [v];
   if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
-  read.typeIssue(file, path, "a string or an array of strings", v);
+  if (report) read.typeIssue(file, path, "a string or an array of strings", v);
   return undefined;
 }
 

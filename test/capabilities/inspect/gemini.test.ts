@@ -372,7 +372,7 @@ describe("Gemini CLI hostile inputs", () => {
     expect(rt(r).sandbox.status).toBe("on");
   });
 
-  it("a policy rule with an unknown decision is an issue and is skipped", async () => {
+  it("a policy rule with an unknown decision is an issue, and Gemini CLI rejects its whole file", async () => {
     const r = await inspectFiles(
       {
         "~/.gemini/settings.json": SAFE_SETTINGS,
@@ -381,9 +381,10 @@ describe("Gemini CLI hostile inputs", () => {
       { runtime: "gemini-cli", origins: ["home"] },
     );
     expect(r.issues.map((i) => i.message)).toEqual([
-      'rule 2: decision must be "allow", "deny" or "ask_user" (the rule is skipped, as Gemini CLI rejects it)',
+      'rule 2: decision must be "allow", "deny" or "ask_user" (Gemini CLI rejects the file)',
+      "Gemini CLI rejects this policy file (an invalid rule above): none of its 1 valid rule count",
     ]);
-    expect(ids(r)).toEqual([]);
+    expect(ids(r)).toEqual(["gemini-policy-gap"]);
   });
 
   it("a flood of malformed rules: 20 issues and one that counts the rest", async () => {
@@ -392,11 +393,14 @@ describe("Gemini CLI hostile inputs", () => {
       { "~/.gemini/settings.json": SAFE_SETTINGS, "~/.gemini/policies/flood.toml": bad },
       { runtime: "gemini-cli", origins: ["home"] },
     );
-    expect(r.issues).toHaveLength(21);
+    expect(r.issues).toHaveLength(22);
     expect(r.issues[0]!.message).toBe(
-      'rule 1: decision must be "allow", "deny" or "ask_user" (the rule is skipped, as Gemini CLI rejects it)',
+      'rule 1: decision must be "allow", "deny" or "ask_user" (Gemini CLI rejects the file)',
     );
     expect(r.issues[20]!.message).toBe("980 more malformed entries not listed");
+    expect(r.issues[21]!.message).toBe(
+      "Gemini CLI rejects this policy file (an invalid rule above): none of its 0 valid rules count",
+    );
   });
 
   it("an undocumented approval mode (yolo) is an issue and never leaves the gate covered", async () => {

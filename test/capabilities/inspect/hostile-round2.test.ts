@@ -190,3 +190,73 @@ describe("claude-code: hook commands that never block", () => {
     });
   }
 });
+
+describe("gemini-cli: a policy file Gemini CLI rejects as a whole", () => {
+  const SETTINGS = '{ "security": { "disableYoloMode": true }, "tools": { "sandbox": "docker" } }\n';
+  const gatePolicy = (priority: string) =>
+    `[[rule]]\ntoolName = "run_shell_command"\ncommandPrefix = ["rm", "curl", "wget", "npm install", "pip install"]\ndecision = "ask_user"\n${priority}`;
+  const gemini = (files: Record<string, string>) => run(files, () => {}, { runtime: "gemini-cli" });
+
+  it("priority 999: the policy counts, covered (the baseline)", async () => {
+    const r = await gemini({
+      "~/.gemini/settings.json": SETTINGS,
+      "~/.gemini/policies/gate.toml": gatePolicy("priority = 999\n"),
+    });
+    expect(r.issues).toEqual([]);
+    expect(ids(r)).toEqual([]);
+    expect(gate(r).status).toBe("covered");
+  });
+  const cases: [string, string][] = [
+    [
+      "priority = 1000\n",
+      "line 5: rule 1: priority is not an integer from 0 to 999 (Gemini CLI requires one and rejects the file)",
+    ],
+    [
+      "priority = -1\n",
+      "line 5: rule 1: priority is not an integer from 0 to 999 (Gemini CLI requires one and rejects the file)",
+    ],
+    [
+      "priority = 900.5\n",
+      "line 5: rule 1: priority is not an integer from 0 to 999 (Gemini CLI requires one and rejects the file)",
+    ],
+    [
+      "priority = nan\n",
+      "line 5: rule 1: priority is not an integer from 0 to 999 (Gemini CLI requires one and rejects the file)",
+    ],
+    [
+      "priority = inf\n",
+      "line 5: rule 1: priority is not an integer from 0 to 999 (Gemini CLI requires one and rejects the file)",
+    ],
+    [
+      'priority = "900"\n',
+      "line 5: rule 1: priority is not an integer from 0 to 999 (Gemini CLI requires one and rejects the file)",
+    ],
+    ["", "rule 1: priority is missing (Gemini CLI requires one and rejects the file)"],
+  ];
+  for (const [priority, issue] of cases) {
+    it(`${JSON.stringify(priority)}: the ask_user rule does not count (was clamped or defaulted, and covered)`, async () => {
+      const r = await gemini({
+        "~/.gemini/settings.json": SETTINGS,
+        "~/.gemini/policies/gate.toml": gatePolicy(priority),
+      });
+      expect(r.issues.map((i) => i.message)).toEqual([
+        issue,
+        "Gemini CLI rejects this policy file (an invalid rule above): none of its 0 valid rules count",
+      ]);
+      expect(ids(r)).toEqual(["gemini-policy-gap"]);
+      expect(gate(r).status).not.toBe("covered");
+    });
+  }
+  it("a deny rule whose toolName has the wrong type no longer denies every tool", async () => {
+    const r = await gemini({
+      "~/.gemini/settings.json": SETTINGS,
+      "~/.gemini/policies/gate.toml": '[[rule]]\ntoolName = 5\ndecision = "deny"\npriority = 900\n',
+    });
+    expect(r.issues.map((i) => i.message)).toEqual([
+      "line 2: rule[0].toolName: expected a string or an array of strings, found a number (ignored, as the runtime would reject or ignore it)",
+      "Gemini CLI rejects this policy file (an invalid rule above): none of its 1 valid rule count",
+    ]);
+    expect(ids(r)).toEqual(["gemini-policy-gap"]);
+    expect(gate(r).status).not.toBe("covered");
+  });
+});
