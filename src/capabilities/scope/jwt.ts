@@ -42,6 +42,20 @@ export function jwtFacts(value: string): JwtFacts | undefined {
   };
 }
 
+/**
+ * Whether the value has a compact JWS's shape (three base64url segments) with a header or payload
+ * over the cap: jwtFacts does not judge it, and the caller says so (an agent could pad a claim to
+ * make a token that never expires pass unseen).
+ */
+export function jwtOverCap(value: string): boolean {
+  const token = value.trim();
+  const parts = token.split(".", 4);
+  if (parts.length !== 3 || !parts.every((p) => p.length > 0)) return false;
+  const [header, payload] = parts as [string, string, string];
+  if (header.length <= MAX_JWT_PAYLOAD && payload.length <= MAX_JWT_PAYLOAD) return false;
+  return SEGMENT.test(header) && SEGMENT.test(payload);
+}
+
 function decodeObject(segment: string): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));

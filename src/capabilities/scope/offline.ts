@@ -1,6 +1,6 @@
 import { findPemKeys } from "../../detect/parsers/pem.js";
 import { awsAdminAssessments } from "./aws/config.js";
-import { jwtFacts } from "./jwt.js";
+import { jwtFacts, jwtOverCap, MAX_JWT_PAYLOAD } from "./jwt.js";
 import { kubeAdminAssessments } from "./kube.js";
 import type { Analyzer, AnalyzerContext, Assessment, ObservedSecret } from "./types.js";
 
@@ -74,6 +74,13 @@ export function unencryptedKey(v: string): boolean {
   return false;
 }
 
+/** Whether a JWT check would judge this secret (enabled and applying to the rule that listed it). */
+function jwtJudged(s: ObservedSecret, ctx: AnalyzerContext): boolean {
+  return ["jwt-no-expiry", "jwt-long-expiry", "kubernetes-sa-token-no-expiry"].some(
+    (id) => ctx.enabled(id) && ctx.appliesTo(id)?.has(s.ruleId) === true,
+  );
+}
+
 /** The first analyzer: the value's format and the local config, offline. */
 export class OfflineAnalyzer implements Analyzer {
   readonly name = "offline";
@@ -84,6 +91,13 @@ export class OfflineAnalyzer implements Analyzer {
       for (const [checkId, current] of valueAssessments(s, ctx.now)) {
         if (ctx.enabled(checkId) && ctx.appliesTo(checkId)?.has(s.ruleId))
           out.push({ secret: s, checkId, current });
+      }
+      if (s.secret.trimStart().startsWith("eyJ") && jwtOverCap(s.secret) && jwtJudged(s, ctx)) {
+        const loc = s.location;
+        ctx.issue({
+          where: `${loc.path ?? loc.source}${loc.name ? ` ${loc.name}` : ""}`,
+          message: `a JWT was not judged for expiry: its header or payload is over ${MAX_JWT_PAYLOAD / 1024} KiB`,
+        });
       }
     }
     for (const a of await awsAdminAssessments(secrets, ctx)) out.push(a);
