@@ -44,8 +44,10 @@ import type { InspectContext, Problem, RuntimeInspector, RuntimeResult } from ".
 const APPROVAL_MODES: readonly string[] = ["default", "auto_edit", "plan"];
 const SEATBELT_PROFILES: readonly string[] = [
   "permissive-open",
+  "permissive-closed",
   "permissive-proxied",
   "restrictive-open",
+  "restrictive-closed",
   "restrictive-proxied",
   "strict-open",
   "strict-proxied",
@@ -373,6 +375,11 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
         sandboxStatus = "weak";
         sandboxDetail = `Seatbelt profile ${named}${profile === undefined ? " (the default)" : ""}: network open`;
       }
+    } else if (seatbelt && named === "(custom)" && effective !== "" && sandboxStatus === "on") {
+      // A custom profile is a .gemini/sandbox-macos-<name>.sb file the agent can write: it may allow
+      // anything, so the sandbox is not counted as on (it was, for any name but the -open ones).
+      sandboxStatus = "weak";
+      sandboxDetail = `Seatbelt profile ${named} from SEATBELT_PROFILE: a sandbox-macos-<name>.sb file this scan does not judge`;
     }
   }
 

@@ -260,3 +260,26 @@ describe("gemini-cli: a policy file Gemini CLI rejects as a whole", () => {
     expect(gate(r).status).not.toBe("covered");
   });
 });
+
+describe("gemini-cli: SEATBELT_PROFILE", () => {
+  const SETTINGS = '{ "security": { "disableYoloMode": true }, "tools": { "sandbox": "sandbox-exec" } }\n';
+  const sandbox = async (profile: string) =>
+    (
+      await run({ "~/.gemini/settings.json": SETTINGS }, () => {}, {
+        runtime: "gemini-cli",
+        env: { SEATBELT_PROFILE: profile },
+      })
+    ).agents.runtimes[0]!.sandbox;
+  it("a custom profile (an agent-writable .sb file) is weak, not on", async () => {
+    for (const p of ["../../tmp/anything", "mine"])
+      expect(await sandbox(p)).toEqual({
+        status: "weak",
+        detail:
+          "Seatbelt profile (custom) from SEATBELT_PROFILE: a sandbox-macos-<name>.sb file this scan does not judge",
+      });
+  });
+  it("a built-in closed or proxied profile stays on", async () => {
+    for (const p of ["restrictive-closed", "permissive-closed", "strict-proxied"])
+      expect((await sandbox(p)).status).toBe("on");
+  });
+});
