@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 
 // Claude Code's matching rules as agent-audit needs them (issue 10): permission rules
@@ -304,7 +304,11 @@ async function resolveFirst(
   }
   const exe = await findExecutable(first, ctx);
   if (exe.status !== "ok") return exe;
-  const base = first.replace(/^.*\//, "");
+  // The name as written, and the file it links to (`~/bin/gate -> /bin/true` is `true`).
+  const real = await realpath(exe.path).catch(() => exe.path);
+  const names = [first, real].map((p) => p.replace(/^.*\//, ""));
+  const base =
+    names.find((n) => n === "true" || n === "false" || WRAPPERS.has(n) || SHELLS.has(n)) ?? names[0]!;
   if (base === "true" || base === "false")
     return {
       status: "noop",
@@ -346,6 +350,12 @@ async function resolveFirst(
       if (depth >= 2) return { status: "unverifiable", word: base, why: "shells nested too deep to resolve" };
       return resolveHookCommand(script, false, ctx, depth + 1);
     }
+    if (script === undefined && !dashC)
+      return {
+        status: "noop",
+        word: base,
+        why: `${base} without a script runs the hook's JSON input as commands, fails and never blocks`,
+      };
     if (script === null)
       return {
         status: "unverifiable",

@@ -1,4 +1,4 @@
-import { chmodSync } from "node:fs";
+import { chmodSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { INSPECTORS, type InspectResult, runInspect } from "../../../src/capabilities/inspect/index.js";
@@ -281,5 +281,31 @@ describe("gemini-cli: SEATBELT_PROFILE", () => {
   it("a built-in closed or proxied profile stays on", async () => {
     for (const p of ["restrictive-closed", "permissive-closed", "strict-proxied"])
       expect((await sandbox(p)).status).toBe("on");
+  });
+});
+
+describe("claude-code: a hook that links to, or is, a program that never blocks", () => {
+  it("~/bin/gate linked to true, or a bare shell with no script: no gate, partial", async () => {
+    for (const [target, why] of [
+      ["true", "true never blocks (only exit 2 does): every call goes through"],
+      ["bash", "bash without a script runs the hook's JSON input as commands, fails and never blocks"],
+    ] as const) {
+      const r = await run(
+        {
+          "~/.claude/settings.json": hooked({ command: "~/bin/gate", timeout: 5 }),
+          [`~/real/${target}`]: "#!/bin/sh\n",
+        },
+        (s) => {
+          chmodSync(join(s.home, "real", target), 0o755);
+          mkdirSync(join(s.home, "bin"));
+          symlinkSync(join(s.home, "real", target), join(s.home, "bin/gate"));
+        },
+      );
+      expect(gate(r)).toEqual({ status: "partial", detail: PARTIAL });
+      expect(ids(r)).toEqual([...BASE, "claude-hook-command-unresolved"].sort());
+      expect(finding(r, "claude-hook-command-unresolved").title).toBe(
+        `PreToolUse hook command "~/bin/gate" is no gate: ${why}`,
+      );
+    }
   });
 });
