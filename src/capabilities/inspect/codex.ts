@@ -439,6 +439,33 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       });
   }
 
+  // Codex loads the project's .codex (config and rules) only in a project the user config marks
+  // trusted (openai/codex #9533): an agent could write a strict project layer Codex never applies.
+  // Untrusted, a covered gate must hold without it: the same approval and sandbox from the other
+  // layers, and rules outside the project covering every category.
+  const trusted = ok.some(
+    (f) =>
+      f.origin === "home" &&
+      [ctx.root, resolve(ctx.root)].some((r) => getAt(f.value, ["projects", r, "trust_level"]) === "trusted"),
+  );
+  if (gateStatus === "covered" && !trusted) {
+    const inProject = (f: LoadedConfig | undefined) => f?.origin === "tree";
+    const others = ok.filter((f) => !inProject(f));
+    const raw = (f: LoadedConfig, p: KeyPath) => getAt(f.value, p);
+    const holds = (pick: Picked<unknown> | undefined) =>
+      !pick ||
+      !inProject(pick.file) ||
+      JSON.stringify(pickFirst(others, pick.path, raw)?.value) === JSON.stringify(raw(pick.file, pick.path));
+    const ownRules = rules.filter((r) => !inProject(r.file));
+    const rulesHold = CATEGORIES.every((c) =>
+      c.samples.every((smp) => ownRules.some((r) => r.decision !== "allow" && ruleCovers(r, smp))),
+    );
+    if (![approvalPick, modePick, permPick, profileName].every(holds) || !rulesHold) {
+      gateStatus = "partial";
+      gateDetail = `covered only with the project's .codex files, which Codex applies only in a trusted project (the user config has no trust_level = "trusted" for it)`;
+    }
+  }
+
   if (unreadable.length || brokenRules.length) {
     const what = [...unreadable, ...brokenRules]
       .map((f) => `${f.scope} ${f.scope === "rules" ? "file" : "config"}`)

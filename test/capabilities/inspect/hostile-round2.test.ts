@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, symlinkSync } from "node:fs";
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { INSPECTORS, type InspectResult, runInspect } from "../../../src/capabilities/inspect/index.js";
@@ -307,5 +307,49 @@ describe("claude-code: a hook that links to, or is, a program that never blocks"
         `PreToolUse hook command "~/bin/gate" is no gate: ${why}`,
       );
     }
+  });
+});
+
+describe("codex: a project .codex layer Codex applies only in a trusted project", () => {
+  const RULES =
+    'prefix_rule(pattern = ["rm"], decision = "forbidden")\nprefix_rule(pattern = [["curl", "wget"]], decision = "prompt")\nprefix_rule(pattern = [["npm", "pip"], "install"], decision = "prompt")\n';
+  const USER = 'approval_policy = "never"\nsandbox_mode = "danger-full-access"\n';
+  const PROJECT = 'approval_policy = "untrusted"\nsandbox_mode = "read-only"\n';
+  const codex = (files: Record<string, string>, trust?: string) =>
+    run(
+      files,
+      (s) => {
+        if (trust !== undefined)
+          writeFileSync(
+            join(s.home, ".codex/config.toml"),
+            `${USER}\n[projects.${JSON.stringify(s.root)}]\ntrust_level = "${trust}"\n`,
+          );
+      },
+      { runtime: "codex" },
+    );
+  const DETAIL =
+    'covered only with the project\'s .codex files, which Codex applies only in a trusted project (the user config has no trust_level = "trusted" for it)';
+  it("a strict project config over a full-access user config, project not trusted: partial, not covered", async () => {
+    for (const trust of [undefined, "untrusted"]) {
+      const r = await codex(
+        { "~/.codex/config.toml": USER, "./.codex/config.toml": PROJECT, "~/.codex/rules/gate.rules": RULES },
+        trust,
+      );
+      expect(gate(r)).toEqual({ status: "partial", detail: DETAIL });
+    }
+  });
+  it("project rules supplying the coverage, project not trusted: partial", async () => {
+    const r = await codex({
+      "~/.codex/config.toml": PROJECT,
+      "./.codex/rules/gate.rules": RULES,
+    });
+    expect(gate(r)).toEqual({ status: "partial", detail: DETAIL });
+  });
+  it("the same files in a trusted project: covered", async () => {
+    const r = await codex(
+      { "~/.codex/config.toml": USER, "./.codex/config.toml": PROJECT, "~/.codex/rules/gate.rules": RULES },
+      "trusted",
+    );
+    expect(gate(r).status).toBe("covered");
   });
 });
