@@ -31,10 +31,12 @@ export interface AgentAuditConfig {
     firewallEvidence?: boolean;
   };
   gate?: {
-    mode?: "ask" | "deny";
-    allow?: string[];
-    deny?: string[];
-    ask?: string[];
+    /** Per-rule decisions that replace the policy's (rule id -> allow | ask | deny). */
+    decisions?: Record<string, "allow" | "ask" | "deny">;
+    /** Commands to allow: each a match of rules/gate's form, checked by the gate when it loads them. */
+    allow?: Record<string, unknown>[];
+    /** The decision log (absolute, or relative to the config file); false: no log. */
+    log?: string | false;
   };
 }
 
@@ -93,10 +95,16 @@ function buildConfigSchema() {
       .optional(),
     gate: z
       .strictObject({
-        mode: z.enum(["ask", "deny"]).optional(),
-        allow: z.array(nonEmpty).optional(),
-        deny: z.array(nonEmpty).optional(),
-        ask: z.array(nonEmpty).optional(),
+        decisions: z
+          .record(z.string(), z.enum(["allow", "ask", "deny"]))
+          .superRefine((rec, ctx) => {
+            for (const key of Object.keys(rec))
+              if (!/^gate-[a-z0-9-]+$/.test(key))
+                ctx.addIssue({ code: "custom", path: [key], message: "must be a gate rule id (gate-...)" });
+          })
+          .optional(),
+        allow: z.array(z.record(z.string(), z.unknown())).optional(),
+        log: z.union([nonEmpty, z.literal(false)]).optional(),
       })
       .optional(),
   });
@@ -174,7 +182,10 @@ export function validateConfig(
   if (d.failOn) config.failOn = d.failOn;
   if (d.baseline) config.baseline = resolve(opts.dir, d.baseline);
   if (d.egress) config.egress = d.egress;
-  if (d.gate) config.gate = d.gate;
+  if (d.gate) {
+    config.gate = { ...d.gate };
+    if (typeof d.gate.log === "string") config.gate.log = resolve(opts.dir, d.gate.log);
+  }
   return { config, errors: ruleErrors };
 }
 

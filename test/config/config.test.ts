@@ -102,7 +102,7 @@ describe("validateConfig", () => {
         "  allowedHosts: [registry.npmjs.org]",
         "  proxy: http://127.0.0.1:3128",
         "  timeoutMs: 1500",
-        "gate: { mode: deny, allow: ['git status'], deny: ['rm -rf'], ask: ['npm install'] }",
+        "gate: { decisions: { gate-package-add: allow }, allow: [{ command: [npm], sub: [install] }], log: gate.jsonl }",
       ].join("\n"),
       "/repo/.config",
     );
@@ -119,7 +119,11 @@ describe("validateConfig", () => {
         proxy: "http://127.0.0.1:3128",
         timeoutMs: 1500,
       },
-      gate: { mode: "deny", allow: ["git status"], deny: ["rm -rf"], ask: ["npm install"] },
+      gate: {
+        decisions: { "gate-package-add": "allow" },
+        allow: [{ command: ["npm"], sub: ["install"] }],
+        log: "/repo/.config/gate.jsonl",
+      },
     });
   });
 
@@ -138,7 +142,7 @@ describe("validateConfig", () => {
         "  proxy: not a url",
         "  timeoutMs: 1.5",
         "  alowedHosts: [a]",
-        "gate: { mode: block, allow: [x], deny-list: [y] }",
+        "gate: { decisions: { gate-x: block }, alow: [] }",
         "baseline: 3",
       ].join("\n"),
     );
@@ -153,12 +157,18 @@ describe("validateConfig", () => {
       "egress.proxy: Invalid URL",
       "egress.timeoutMs: Invalid input: expected int, received number",
       'egress.alowedHosts: unknown key "alowedHosts" (did you mean "allowedHosts"?)',
-      'gate.mode: Invalid option: expected one of "ask"|"deny"',
-      'gate.deny-list: unknown key "deny-list" (did you mean "deny"?)',
+      'gate.decisions.gate-x: Invalid option: expected one of "allow"|"ask"|"deny"',
+      'gate.alow: unknown key "alow" (did you mean "allow"?)',
       'includ: unknown key "includ" (did you mean "include"?)',
       'rules.disable.0: unknown rule id "github-pat-clasic" (did you mean "github-pat-classic"?)',
       'rules.disable.1: unknown rule id "not-a-rule-at-all"',
       'rules.severity.aws-acces-key-id: unknown rule id "aws-acces-key-id" (did you mean "aws-access-key-id"?)',
+    ]);
+  });
+
+  it("names a gate decision key that is not a gate rule id", () => {
+    expect(validate("gate: { decisions: { rm: deny, gate-ok: ask }, log: false }").errors).toEqual([
+      "gate.decisions.rm: must be a gate rule id (gate-...)",
     ]);
   });
 
