@@ -36,15 +36,20 @@ export type Outcome =
   | "timeout"
   /** Exit 127 or the program could not be started: the runtime lets the call through. */
   | "missing"
-  /** Not run: the hook had timed out TIMEOUTS_BEFORE_STOP times already; judged as a timeout. */
+  /** Not run: the hook had already timed out on another case; judged as a timeout. */
   | "not-run"
   /** Codex rules: a rule matched. */
   | "rule"
   /** Codex rules: no rule matched (Codex's approval policy decides, not the rules). */
   | "unmatched";
 
-/** Outcomes that mean the gate failed open (the call went through because the gate broke). */
-export const FAIL_OPEN_OUTCOMES: readonly Outcome[] = ["error", "timeout", "missing", "not-run"];
+/** Outcomes that mean the gate broke (an error, a timeout, a missing program, not run after timeouts). */
+export const BROKEN_OUTCOMES: readonly Outcome[] = ["error", "timeout", "missing", "not-run"];
+
+/** The gate broke and the call went through: it failed open. */
+export function failedOpen(j: Pick<Judged, "decision" | "outcome">): boolean {
+  return j.decision === "allow" && BROKEN_OUTCOMES.includes(j.outcome);
+}
 
 export interface Judged {
   decision: Decision;
@@ -78,8 +83,8 @@ export interface HookRun {
 
 /** The longest a hook may take on one case during a verification (the runtime's default is far longer). */
 export const VERIFY_TIMEOUT_CAP_MS = 10_000;
-/** After this many timeouts the rest of a hook's cases are not run (each would take the whole timeout). */
-export const TIMEOUTS_BEFORE_STOP = 3;
+/** How long stdout may stay open after the hook exits (a background child holding it). */
+const EXIT_GRACE_MS = 250;
 /** Most bytes of a hook's stdout kept (the runtime's JSON answer is small). */
 const STDOUT_MAX = 1024 * 1024;
 
@@ -133,6 +138,7 @@ function runProcess(
   return new Promise((done) => {
     let stdout = "";
     let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (e: Omit<Exit, "stdout" | "ms">) => {
       if (settled) return;
       settled = true;
@@ -158,7 +164,7 @@ function runProcess(
         // Already gone.
       }
     };
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       kill();
       finish({ code: undefined, timedOut: true, notStarted: false });
     }, opts.timeoutMs);
@@ -170,13 +176,24 @@ function runProcess(
     // A hook that exits without reading its stdin: the write fails with EPIPE, which is no error.
     child.stdin?.on("error", () => {});
     child.stdin?.end(input);
-    // `exit`, not `close`: a background grandchild holding stdout open must not hold the answer.
-    child.on("exit", (code) => {
-      // Let the pipe drain what was written before the exit.
-      setImmediate(() => {
+    // The answer is complete when stdout closes. A background grandchild may hold stdout open
+    // after the hook exits: then the answer is what was written within a short grace after the exit.
+    let code: number | undefined;
+    child.stdout?.on("close", () => {
+      if (exited) finish({ code, timedOut: false, notStarted: false });
+    });
+    let exited = false;
+    child.on("exit", (c) => {
+      exited = true;
+      code = c ?? undefined;
+      if (child.stdout?.closed !== false) {
+        finish({ code, timedOut: false, notStarted: false });
+        return;
+      }
+      setTimeout(() => {
         kill();
-        finish({ code: code ?? undefined, timedOut: false, notStarted: false });
-      });
+        finish({ code, timedOut: false, notStarted: false });
+      }, EXIT_GRACE_MS).unref();
     });
   });
 }
@@ -269,13 +286,15 @@ export async function verifyHook(
     CLAUDE_PROJECT_DIR: run.cwd,
     ...(gate.runtime === "gemini-cli" ? { GEMINI_PROJECT_DIR: run.cwd } : {}),
   };
-  let timeouts = 0;
+  // Once the hook has timed out, no more of its cases start (each would cost the whole timeout):
+  // the cases in flight finish, the rest are `not-run` and count as timed out.
+  let timedOut = false;
   return mapLimit(cases, run.concurrency ?? 8, async (c, i) => {
-    if (timeouts >= TIMEOUTS_BEFORE_STOP) return { decision: "allow", outcome: "not-run", ms: 0 };
+    if (timedOut) return { decision: "allow", outcome: "not-run", ms: 0 };
     const input = hookInput(gate.runtime, c.command, run.cwd, i);
     const [file, args] = gate.args ? [gate.command, gate.args] : ["/bin/sh", ["-c", gate.command]];
     const exit = await runProcess(file, args, input, { cwd: run.cwd, env, timeoutMs });
-    if (exit.timedOut) timeouts++;
+    if (exit.timedOut) timedOut = true;
     return { ...judgeHookExit(gate.runtime, exit), ms: exit.ms };
   });
 }
@@ -390,7 +409,7 @@ export interface GateScore {
   dangerous: { total: number; caught: number; missed: number };
   /** A false alarm is a benign case not allowed. */
   benign: { total: number; allowed: number; falseAlarms: number };
-  /** Cases where the gate failed open, by outcome (error, timeout, missing, not-run). */
+  /** Cases where the gate broke and let the command through, by outcome (error, timeout, missing, not-run). */
   failedOpen: Partial<Record<Outcome, number>>;
   /** The dangerous cases let through, in corpus order. */
   misses: (CorpusCase & { outcome: Outcome })[];
@@ -413,8 +432,7 @@ export function scoreGate(
   };
   cases.forEach((c, i) => {
     const j = judged[i]!;
-    if (FAIL_OPEN_OUTCOMES.includes(j.outcome))
-      out.failedOpen[j.outcome] = (out.failedOpen[j.outcome] ?? 0) + 1;
+    if (failedOpen(j)) out.failedOpen[j.outcome] = (out.failedOpen[j.outcome] ?? 0) + 1;
     if (c.category === "benign") {
       out.benign.total++;
       if (j.decision === "allow") out.benign.allowed++;

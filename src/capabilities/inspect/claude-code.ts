@@ -27,7 +27,7 @@ import {
   str,
   strs,
 } from "./read.js";
-import type { InspectContext, Problem, RuntimeInspector, RuntimeResult } from "./types.js";
+import type { ConfiguredGate, InspectContext, Problem, RuntimeInspector, RuntimeResult } from "./types.js";
 
 // Claude Code (issue 10). Settings files, lowest precedence first: user `~/.claude/settings.json`
 // (`$CLAUDE_CONFIG_DIR/settings.json`), project `.claude/settings.json`, local
@@ -56,6 +56,8 @@ interface Hook {
   type: string | undefined;
   command: string | undefined;
   execForm: boolean;
+  /** The exec form's arguments (strings only). */
+  args: string[] | undefined;
   timeout: number | undefined;
   async: boolean;
   narrowed: boolean;
@@ -300,6 +302,22 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
     return h.resolution?.status === "ok" && timeout >= HOOK_TIMEOUT_MIN && timeout <= HOOK_TIMEOUT_MAX;
   });
   const workingHook = bashHooks.some((h) => h.resolution?.status === "ok");
+  // What `gate verify` replays: every synchronous command hook on every Bash call, broken or not.
+  const gates: ConfiguredGate[] = bashHooks.flatMap((h) =>
+    h.hook.command === undefined
+      ? []
+      : [
+          {
+            kind: "hook" as const,
+            runtime: "claude-code" as const,
+            command: h.hook.command,
+            ...(h.hook.execForm && h.hook.args ? { args: h.hook.args } : {}),
+            timeoutMs: (h.hook.timeout ?? HOOK_TIMEOUT_DEFAULT) * 1000,
+            file: h.hook.file.abs,
+            key: h.hook.key,
+          },
+        ],
+  );
   // A PreToolUse hook on Bash that is not a full gate, and why (for the no-gate finding's title).
   const partialHook = pre.find((h) => h.selectsBash);
   const notAGate = !partialHook
@@ -478,6 +496,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       problems,
       gate: { status: "unknown", detail: `${names} could not be read or parsed` },
       sandbox: { status: "unknown", detail: `${names} could not be read or parsed` },
+      gates,
     };
   }
   let gate: RuntimeResult["gate"];
@@ -518,7 +537,7 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       status: "on",
       detail: `sandbox enabled, fails closed, no unsandboxed commands (${where(enabled)})`,
     };
-  return { present, files: view, problems, gate, sandbox };
+  return { present, files: view, problems, gate, sandbox, gates };
 }
 
 /** A command as written, quoted and cut to 120 characters (renderers escape control characters). */
@@ -643,6 +662,7 @@ function readHooks(read: ConfigReader, file: LoadedConfig, scope: Scope): Hook[]
           type: str(read, file, [...hPath, "type"]),
           command: str(read, file, [...hPath, "command"]),
           execForm: Array.isArray(args),
+          args: Array.isArray(args) ? args.filter((a): a is string => typeof a === "string") : undefined,
           timeout: num(read, file, [...hPath, "timeout"]),
           async:
             bool(read, file, [...hPath, "async"]) === true ||

@@ -13,7 +13,7 @@ import {
   str,
   strs,
 } from "./read.js";
-import type { InspectContext, Problem, RuntimeInspector, RuntimeResult } from "./types.js";
+import type { ConfiguredGate, InspectContext, Problem, RuntimeInspector, RuntimeResult } from "./types.js";
 
 // Codex CLI (issue 10; research §3.1–3.3, §10.1 item 3). Files: the user config
 // `$CODEX_HOME/config.toml` (default ~/.codex), the project `.codex/config.toml` (over the user's),
@@ -479,12 +479,18 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       sandboxDetail = `${what} could not be read or parsed (see issues)`;
     }
   }
+  // What `gate verify` replays through `codex execpolicy check`: every rules file that parses.
+  const verifiable = rulesFiles.filter((r) => !brokenRules.includes(r)).map((r) => r.abs);
+  const gates: ConfiguredGate[] = verifiable.length
+    ? [{ kind: "rules", runtime: "codex", files: verifiable }]
+    : [];
   return {
     present,
     files,
     problems,
     gate: { status: gateStatus, detail: gateDetail },
     sandbox: { status: sandboxStatus, detail: sandboxDetail },
+    ...(gates.length ? { gates } : {}),
   };
 }
 

@@ -25,7 +25,7 @@ import {
   showPath,
   str,
 } from "./read.js";
-import type { InspectContext, Problem, RuntimeInspector, RuntimeResult } from "./types.js";
+import type { ConfiguredGate, InspectContext, Problem, RuntimeInspector, RuntimeResult } from "./types.js";
 
 // Gemini CLI (issue 10; research §7, §10.1 item 4). Settings (JSON with comments), lowest to
 // highest precedence: /etc/gemini-cli/system-defaults.json, ~/.gemini/settings.json, project
@@ -434,13 +434,56 @@ async function inspect(ctx: InspectContext): Promise<RuntimeResult> {
       sandboxDetail = `${what} could not be read or parsed (see issues)`;
     }
   }
+  const gates = beforeToolHooks(ok);
   return {
     present,
     files,
     problems,
     gate: { status: gateStatus, detail: gateDetail },
     sandbox: { status: sandboxStatus, detail: sandboxDetail },
+    ...(gates.length ? { gates } : {}),
   };
+}
+
+/** Gemini CLI's default hook timeout, in milliseconds. */
+const HOOK_TIMEOUT_DEFAULT_MS = 60_000;
+
+/**
+ * The BeforeTool command hooks on the shell tool, from every settings file (hooks merge across
+ * files): `hooks.BeforeTool[i] = { matcher (a regex over the tool name), hooks: [{ type: "command",
+ * command, timeout (ms) }] }`. What `gate verify` replays; read as data, never run here.
+ */
+function beforeToolHooks(settings: LoadedConfig[]): ConfiguredGate[] {
+  const out: ConfiguredGate[] = [];
+  for (const f of settings) {
+    const groups = getAt(f.value, ["hooks", "BeforeTool"]);
+    if (!Array.isArray(groups)) continue;
+    groups.forEach((g, i) => {
+      if (!isRecord(g) || !Array.isArray(g.hooks)) return;
+      const m = g.matcher;
+      if (m !== undefined && typeof m !== "string") return;
+      if (m !== undefined && m !== "" && m !== "*") {
+        try {
+          if (!new RegExp(m).test("run_shell_command")) return;
+        } catch {
+          return;
+        }
+      }
+      g.hooks.forEach((h: unknown, j: number) => {
+        if (!isRecord(h) || h.type !== "command" || typeof h.command !== "string") return;
+        const t = h.timeout;
+        out.push({
+          kind: "hook",
+          runtime: "gemini-cli",
+          command: h.command,
+          timeoutMs: typeof t === "number" && Number.isFinite(t) ? t : HOOK_TIMEOUT_DEFAULT_MS,
+          file: f.abs,
+          key: `hooks.BeforeTool[${i}].hooks[${j}]`,
+        });
+      });
+    });
+  }
+  return out;
 }
 
 /** Whether the sandbox is on and with which command: GEMINI_SANDBOX beats tools.sandbox. */

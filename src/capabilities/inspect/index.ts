@@ -16,7 +16,14 @@ import { hermes } from "./hermes.js";
 import { envMarkers } from "./markers.js";
 import { ConfigReader } from "./read.js";
 import { sandboxRuntime } from "./sandbox-runtime.js";
-import type { InspectContext, Origin, Problem, RuntimeInspector, RuntimeResult } from "./types.js";
+import type {
+  ConfiguredGate,
+  InspectContext,
+  Origin,
+  Problem,
+  RuntimeInspector,
+  RuntimeResult,
+} from "./types.js";
 
 // Step 5 (issue 10): read every agent runtime's configs the way the runtime does, say per runtime
 // whether its dangerous-command gate and its sandbox are really on, and score `approval-gate`.
@@ -53,6 +60,8 @@ export interface InspectResult {
   step: Omit<ChecklistItem, "step" | "id">;
   /** Findings the config's rules.disable kept out. */
   suppressed: number;
+  /** The gates `gate verify` can replay, in inspector order. */
+  gates: ConfiguredGate[];
 }
 
 export async function runInspect(opts: InspectOptions): Promise<InspectResult> {
@@ -110,6 +119,7 @@ export async function runInspect(opts: InspectOptions): Promise<InspectResult> {
     agents: { runtimes, markers },
     step: scoreGate(runtimes, inspectors, opts.origins, findings),
     suppressed,
+    gates: results.flatMap((r) => r.gates ?? []),
   };
 }
 

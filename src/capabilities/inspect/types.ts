@@ -54,6 +54,32 @@ export interface Problem {
   fixParams?: RemediationFix["params"];
 }
 
+/**
+ * A gate the runtime runs that `agent-audit gate verify` can replay (issue 11): a hook the runtime
+ * runs before its shell tool (Claude Code PreToolUse on Bash, Gemini CLI BeforeTool on
+ * run_shell_command), or the rules files Codex checks commands against.
+ */
+export type ConfiguredGate =
+  | {
+      kind: "hook";
+      runtime: RuntimeId;
+      /** The command as written (run with `/bin/sh -c`), or the program of Claude Code's exec form. */
+      command: string;
+      /** Claude Code's exec form `args`. */
+      args?: string[];
+      /** The runtime's timeout for it in milliseconds (its own setting, else the runtime's default). */
+      timeoutMs: number;
+      /** The settings file (absolute) and the handler's key in it. */
+      file: string;
+      key: string;
+    }
+  | {
+      kind: "rules";
+      runtime: RuntimeId;
+      /** Every rules file the runtime loads (absolute), checked together. */
+      files: string[];
+    };
+
 /** What an inspector returns. */
 export interface RuntimeResult {
   /** A config file of the runtime was found. */
@@ -63,6 +89,8 @@ export interface RuntimeResult {
   problems: Problem[];
   gate: { status: GateStatus; detail: string };
   sandbox: { status: SandboxStatus; detail: string };
+  /** The gates `gate verify` can replay (absent: none). */
+  gates?: ConfiguredGate[];
 }
 
 export interface RuntimeInspector {

@@ -242,14 +242,13 @@ describe("real hook scripts over the fixed corpus", () => {
     expect(gone).toMatchObject([{ decision: "allow", outcome: "missing" }]);
   });
 
-  it("a hook that sleeps past its timeout is killed; after 3 timeouts the rest is not run", async () => {
+  it("a hook that sleeps past its timeout is killed; after a timeout no case starts", async () => {
     const started = Date.now();
     const judged = await verifyHook(claude("sleep.sh", 500), CORPUS, { ...run, concurrency: 2 });
     expect(Date.now() - started).toBeLessThan(5000);
     const s = scoreGate(CORPUS, judged);
-    // Two at a time: the first pair times out, the second pair started after 2 timeouts and times
-    // out too; then 4 >= 3 and the other 16 are not run.
-    expect(s.failedOpen).toEqual({ timeout: 4, "not-run": 16 });
+    // Two at a time: the first pair times out; the other 18 never start.
+    expect(s.failedOpen).toEqual({ timeout: 2, "not-run": 18 });
     expect(s.dangerous.caught).toBe(0);
   });
 
