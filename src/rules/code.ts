@@ -229,6 +229,27 @@ const list = [
     remediation:
       "If the agent does not need the apex, allow subdomains only: squid `.example.com` also matches example.com, sandbox-runtime and Smokescreen `*.example.com` do not.",
   },
+  // src/app/gate-verify.ts: step 5 with `scan --verify-gates` (issue 11): a configured gate replayed
+  // over the dangerous-command corpus, judged as its runtime judges it.
+  {
+    id: "gate-verify-miss",
+    title: "A configured gate lets dangerous commands through when tested with the corpus",
+    severity: "high",
+    control: "approval-gate",
+    kind: "gate",
+    remediation:
+      "Replace the hook with one that parses the command (`agent-audit gate hook claude-code` or `agent-audit gate hook gemini`), or add ask/deny rules for the categories it missed; re-run `agent-audit gate verify` until every dangerous category is caught.",
+  },
+  {
+    id: "gate-verify-fails-open",
+    title:
+      "A configured gate fails open: it errors, times out or cannot start, and the runtime lets the command through",
+    severity: "high",
+    control: "approval-gate",
+    kind: "gate",
+    remediation:
+      "Fix the hook so it always answers within its timeout: exit 2 or a JSON deny on any internal error, a path that exists and is executable, a timeout of a few seconds; a hook that crashes, exits 1 or 127, or times out never blocks.",
+  },
 ] as const satisfies readonly CodeRule[];
 
 /** The id of a rule declared in code. */

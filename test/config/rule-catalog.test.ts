@@ -90,6 +90,8 @@ describe("the rule ids declared in code", () => {
       "egress-proxy-allows-metadata",
       "egress-proxy-blocks-allowed-host",
       "egress-proxy-wildcard-apex",
+      "gate-verify-miss",
+      "gate-verify-fails-open",
     ]);
   });
 
