@@ -25,6 +25,11 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: "probe egress from this network context: can a stolen secret leave? (steps 2 and 3)",
     load: () => import("./probe.js"),
   },
+  gate: {
+    summary:
+      "the approval gate: allow / ask / deny a shell command (check, hook for Claude Code and Gemini CLI, exec, verify)",
+    load: () => import("./gate.js"),
+  },
   baseline: {
     summary: "accept the current findings: write their fingerprints to .agent-audit-baseline.json",
     load: () => import("./baseline.js"),

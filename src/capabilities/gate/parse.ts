@@ -30,6 +30,15 @@ interface Budget {
   nodes: number;
 }
 
+/**
+ * The expansions in an unquoted here-document's body (`$x`, `${x}`, `$(cmd)`, backticks): the body
+ * is not split into words, but its substitutions run. Throws ParseError like parseScript.
+ */
+export function parseHeredocBody(body: string): Part[] {
+  const p = new Parser(body, 0, { nodes: 0 });
+  return p.parseText();
+}
+
 /** Parses one command string into a script. Throws ParseError on anything it cannot parse. */
 export function parseScript(src: string): Script {
   const p = new Parser(src, 0, { nodes: 0 });
@@ -678,6 +687,39 @@ class Parser {
       }
       this.i++;
     }
+  }
+
+  /** Text where only `\\`, `$` and backticks are special (a here-document body), to the end. */
+  parseText(): Part[] {
+    const s = this.s;
+    const parts: Part[] = [];
+    const addLit = (value: string, quoted: boolean) => {
+      const last = parts[parts.length - 1];
+      if (last?.type === "lit") last.value += value;
+      else parts.push({ type: "lit", value, quoted });
+    };
+    while (this.i < s.length) {
+      const c = s[this.i]!;
+      if (c === "\\") {
+        const n = s[this.i + 1];
+        if (n === "\n") this.i += 2;
+        else if (n !== undefined && "$`\\".includes(n)) {
+          addLit(n, true);
+          this.i += 2;
+        } else {
+          addLit("\\", true);
+          this.i++;
+        }
+      } else if (c === "$") this.parseDollar(parts, addLit, true);
+      else if (c === "`") parts.push({ type: "cmdsub", body: this.parseBacktick(true), quoted: true });
+      else {
+        let j = this.i + 1;
+        while (j < s.length && !"\\$`".includes(s[j]!)) j++;
+        addLit(s.slice(this.i, j), true);
+        this.i = j;
+      }
+    }
+    return parts;
   }
 
   /** After an opening `"`: the double-quoted text up to the closing quote. */

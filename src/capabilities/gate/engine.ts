@@ -1,0 +1,1502 @@
+// The gate's engine: normalise, parse, resolve what would run, and judge it against the policy.
+// What runs is found the way the shell finds it: paths stripped to the program, leading assignments
+// applied, wrappers (sudo, env, timeout, xargs, find -exec, ...) seen through, and carriers (sh -c,
+// eval, source, here-documents, interpreter one-liners) parsed in turn. Whatever cannot be known
+// before it runs (a verb built from a variable or a substitution, a payload decoded into a shell)
+// asks. Work is bounded: a budget on the commands judged, a cap on carrier depth.
+
+import { posix } from "node:path";
+import type { Command, Redirect, Script, Word } from "./ast.js";
+import { type InterpLang, interpreterOf, scanInterpreterCode } from "./interp.js";
+import { normalizeCommand } from "./normalize.js";
+import { ParseError, parseHeredocBody, parseScript } from "./parse.js";
+import { classifyPath, type PathClass, type PathRef, usableWorkspace } from "./paths.js";
+import { type Exec, type GatePolicy, type GateRule, matches, type StdinKind } from "./policy.js";
+import {
+  type Decision,
+  GATE_CATEGORIES,
+  type GateCategory,
+  type GateContext,
+  strongest,
+  type Verdict,
+} from "./types.js";
+
+export const GATE_LIMITS = {
+  /** Longest command judged; a longer one asks unparsed. */
+  maxChars: 1 << 20,
+  /** Most commands judged, counting every carrier payload, alias, function and loop pass. */
+  maxWork: 20_000,
+  /** Deepest carrier nesting (`bash -c "eval '...'"`). */
+  maxCarrierDepth: 12,
+};
+
+/** The engine's own rules (declared in rules/gate/engine.yaml with their reasons and examples). */
+export const ENGINE_RULES = [
+  "gate-unparseable",
+  "gate-too-large",
+  "gate-too-complex",
+  "gate-hidden-characters",
+  "gate-dynamic-command",
+  "gate-dynamic-payload",
+  "gate-decode-to-shell",
+  "gate-stdin-to-shell",
+  "gate-fetch-to-shell",
+  "gate-run-written-file",
+  "gate-download-exec",
+  "gate-fork-bomb",
+] as const;
+export type EngineRule = (typeof ENGINE_RULES)[number];
+
+const SHELLS = new Set([
+  "sh",
+  "bash",
+  "zsh",
+  "dash",
+  "ksh",
+  "mksh",
+  "ash",
+  "rbash",
+  "fish",
+  "yash",
+  "posh",
+  "tcsh",
+  "csh",
+]);
+const FETCHERS = new Set([
+  "curl",
+  "wget",
+  "http",
+  "https",
+  "xh",
+  "xhs",
+  "aria2c",
+  "fetch",
+  "lwp-request",
+  "GET",
+]);
+const NETWORK = new Set([
+  ...FETCHERS,
+  "nc",
+  "ncat",
+  "netcat",
+  "socat",
+  "telnet",
+  "ssh",
+  "scp",
+  "sftp",
+  "rsync",
+  "ftp",
+  "tftp",
+  "openssl",
+  "gh",
+  "aws",
+  "gcloud",
+  "gsutil",
+  "az",
+  "rclone",
+  "smbclient",
+  "mail",
+  "sendmail",
+  "mutt",
+  "dig",
+  "nslookup",
+  "host",
+  "ping",
+]);
+const ENV_DUMPERS = new Set(["env", "printenv", "set", "export", "declare", "typeset", "compgen"]);
+const DELETERS = new Set(["rm", "rmdir", "unlink", "shred", "srm", "wipe"]);
+const LAST_WRITTEN = new Set(["cp", "install", "rsync", "scp", "ln", "mv", "ditto"]);
+const ALL_WRITTEN = new Set(["tee", "touch", "mkdir", "truncate", "mkfifo", "mknod"]);
+const MODE_FIRST = new Set(["chmod", "chown", "chgrp", "chattr", "setfacl"]);
+const SECRET_NAME =
+  /(SECRET|TOKEN|PASSW(OR)?D|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|_AUTH|SESSION_KEY|_PAT$|^PAT_)/i;
+const HOME_VARS = new Set(["HOME"]);
+
+/** Wrappers: programs that run the rest of their arguments as a command. */
+interface WrapperSpec {
+  /** Options that take the next argument as a value. */
+  value: string[];
+  /** Positionals before the command (timeout's DURATION, chroot's NEWROOT). */
+  skip?: number;
+}
+const WRAPPERS: Record<string, WrapperSpec> = {
+  sudo: {
+    value: [
+      "-u",
+      "-g",
+      "-C",
+      "-D",
+      "-h",
+      "-p",
+      "-r",
+      "-t",
+      "-U",
+      "-T",
+      "-R",
+      "--user",
+      "--group",
+      "--close-from",
+      "--chdir",
+      "--host",
+      "--prompt",
+      "--role",
+      "--type",
+      "--other-user",
+      "--command-timeout",
+      "--chroot",
+    ],
+  },
+  doas: { value: ["-u", "-C"] },
+  pkexec: { value: ["--user"] },
+  run0: { value: ["-u", "--user", "-g", "--group", "--chdir", "-D"] },
+  env: { value: ["-u", "--unset", "-C", "--chdir", "-S", "--split-string", "-P"] },
+  command: { value: [] },
+  builtin: { value: [] },
+  exec: { value: ["-a"] },
+  nohup: { value: [] },
+  nice: { value: ["-n", "--adjustment"] },
+  ionice: { value: ["-c", "-n", "-p", "-P", "-u", "--class", "--classdata"] },
+  timeout: { value: ["-s", "-k", "--signal", "--kill-after"], skip: 1 },
+  gtimeout: { value: ["-s", "-k", "--signal", "--kill-after"], skip: 1 },
+  stdbuf: { value: ["-i", "-o", "-e", "--input", "--output", "--error"] },
+  setsid: { value: [] },
+  time: { value: ["-f", "-o", "--format", "--output"] },
+  chrt: { value: [], skip: 1 },
+  taskset: { value: [], skip: 1 },
+  flock: { value: ["-w", "-E", "--timeout", "--conflict-exit-code"], skip: 1 },
+  unbuffer: { value: [] },
+  caffeinate: { value: ["-t", "-w"] },
+  chroot: { value: ["--userspec", "--groups"], skip: 1 },
+  strace: { value: ["-o", "-e", "-p", "-s", "-u", "-E", "-a", "-b", "-I", "-O", "-S", "-X", "-P"] },
+  ltrace: { value: ["-o", "-e", "-p", "-s", "-u", "-a", "-n"] },
+  xargs: {
+    value: [
+      "-I",
+      "-n",
+      "-L",
+      "-l",
+      "-P",
+      "-d",
+      "-E",
+      "-e",
+      "-s",
+      "-a",
+      "--max-args",
+      "--max-lines",
+      "--max-procs",
+      "--delimiter",
+      "--eof",
+      "--arg-file",
+      "--replace",
+      "--max-chars",
+      "--process-slot-var",
+    ],
+  },
+  busybox: { value: [] },
+  toybox: { value: [] },
+  doppler: { value: [] },
+  dotenv: { value: ["-e", "-c", "-v"] },
+};
+/** Wrappers that take `-c STRING` as a shell command (su, runuser, flock, script). */
+const C_STRING = new Set(["su", "runuser", "sg", "flock", "script"]);
+/** Global options with a value, per program, skipped to find the subcommand. */
+const VALUE_OPTS: Record<string, string[]> = {
+  git: [
+    "-C",
+    "-c",
+    "--git-dir",
+    "--work-tree",
+    "--namespace",
+    "--exec-path",
+    "--config-env",
+    "--super-prefix",
+  ],
+  npm: ["--prefix", "-w", "--workspace", "--registry", "--userconfig", "--cache", "-C"],
+  pnpm: ["-C", "--dir", "--filter", "-F"],
+  yarn: ["--cwd"],
+  docker: ["-H", "--host", "--context", "-c", "--config", "-l", "--log-level"],
+  podman: ["--url", "--connection", "-c", "--root", "--runroot"],
+  kubectl: ["-n", "--namespace", "--context", "--kubeconfig", "-s", "--server", "--cluster", "--user"],
+  pip: [
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-t",
+    "--target",
+    "-f",
+    "--find-links",
+    "--prefix",
+    "--root",
+    "--src",
+    "--log",
+    "--cache-dir",
+    "--python",
+    "--platform",
+    "--python-version",
+    "--upgrade-strategy",
+    "--progress-bar",
+  ],
+  "apt-get": ["-o", "-t", "-c", "--target-release", "--option", "--config-file"],
+  apt: ["-o", "-t", "-c", "--target-release", "--option"],
+  uv: [
+    "--directory",
+    "--project",
+    "-p",
+    "--python",
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "--index-url",
+    "--extra-index-url",
+  ],
+  cargo: ["--manifest-path", "-Z", "--config", "--color", "-C"],
+  go: ["-C"],
+  systemctl: ["-H", "--host", "-M", "--machine", "-t", "--type", "-p", "--property", "--state"],
+};
+VALUE_OPTS.pip3 = VALUE_OPTS.pip!;
+
+/** A word's value, as far as it is known before the command runs. */
+interface Val {
+  /** The text; undefined when a part is only known at run time. */
+  text?: string;
+  /** The static text before the first run-time part (for paths: `./build/$X`). */
+  prefix: string;
+  /** Unquoted glob or brace characters. */
+  glob: boolean;
+  brace: boolean;
+  /** A process substitution's body (the word is a /dev/fd path to its output), and what it outputs. */
+  procsub?: Script;
+  procOut?: Out;
+  /** What the word's command substitutions produce (the last one's output). */
+  subOut?: StdinKind;
+  /** Secret-looking environment names it expands. */
+  secrets: string[];
+  /** The word as written (for alias and `watch` re-parsing). */
+  raw: string;
+  /** It started with an unquoted literal (alias expansion applies). */
+  plain: boolean;
+}
+
+interface Env {
+  vars: Map<string, string | undefined>;
+  aliases: Map<string, string>;
+  funcs: Set<string>;
+  /** Paths written earlier in this command (and whether a download wrote them). */
+  written: Map<string, "fetch" | "write">;
+  /** The current directory; undefined once a `cd` went somewhere unknown. */
+  cwd?: string;
+  /** Variables whose value came from a secret (`K=$AWS_SECRET_ACCESS_KEY`): `$K` is a secret too. */
+  secretVars: Set<string>;
+}
+
+/** What a command sends to its standard output, as the next stage's stdin. */
+interface Out {
+  kind: StdinKind;
+  text?: string;
+}
+
+interface Frame {
+  env: Env;
+  stdin: Out;
+  depth: number;
+  via: string[];
+}
+
+const NONE: Out = { kind: "none" };
+
+/** One rule hit: which rule, and the command it was raised on (for allow rules). */
+interface Hit {
+  id: string;
+  exec?: Exec;
+}
+
+/** Decides allow / ask / deny for one shell command string. Never throws. */
+export function decide(command: string, ctx: GateContext, policy: GatePolicy): Verdict {
+  try {
+    return new Judge(ctx, policy).run(command);
+  } catch (err) {
+    // A defect in the engine must not let a command through.
+    return verdictOf(policy, [{ id: "gate-unparseable" }], `the gate failed: ${(err as Error).name}`);
+  }
+}
+
+class Judge {
+  private hits: Hit[] = [];
+  private work = 0;
+  private readonly ws: string | undefined;
+
+  constructor(
+    private readonly ctx: GateContext,
+    private readonly policy: GatePolicy,
+  ) {
+    this.ws = usableWorkspace(ctx, policy.paths);
+  }
+
+  run(command: string): Verdict {
+    if (command.length > GATE_LIMITS.maxChars) return verdictOf(this.policy, [{ id: "gate-too-large" }]);
+    const { text, hidden } = normalizeCommand(command);
+    if (hidden) this.raise("gate-hidden-characters");
+    const env: Env = {
+      vars: new Map(),
+      aliases: new Map(),
+      funcs: new Set(),
+      written: new Map(),
+      cwd: posix.normalize(this.ctx.cwd),
+      secretVars: new Set(),
+    };
+    try {
+      this.script(parseScript(text), { env, stdin: NONE, depth: 0, via: [] });
+    } catch (err) {
+      if (err instanceof ParseError) this.raise("gate-unparseable");
+      else if (err instanceof Budget) this.raise("gate-too-complex");
+      else throw err;
+    }
+    return verdictOf(this.policy, this.hits);
+  }
+
+  private raise(id: EngineRule, exec?: Exec): void {
+    this.hits.push({ id, exec });
+  }
+
+  private tick(): void {
+    if (++this.work > GATE_LIMITS.maxWork) throw new Budget();
+  }
+
+  // ---- walking the tree
+
+  private script(s: Script, f: Frame): Out {
+    let out: Out = NONE;
+    for (const item of s.items) out = this.pipeline(item.pipeline.commands, f);
+    return out;
+  }
+
+  private pipeline(cmds: Command[], f: Frame): Out {
+    let stdin = f.stdin;
+    let out: Out = NONE;
+    for (const c of cmds) {
+      out = this.command(c, { ...f, stdin });
+      stdin = out;
+    }
+    return out;
+  }
+
+  private command(c: Command, f: Frame): Out {
+    this.tick();
+    switch (c.type) {
+      case "simple":
+        return this.simple(c.assigns, c.words, c.redirects, f);
+      case "subshell":
+      case "group": {
+        const stdin = this.redirects(c.redirects, f).stdin ?? f.stdin;
+        return this.script(c.body, { ...f, stdin });
+      }
+      case "if": {
+        this.redirects(c.redirects, f);
+        let out: Out = NONE;
+        for (const cl of c.clauses) {
+          this.script(cl.cond, f);
+          out = this.script(cl.body, f);
+        }
+        if (c.orElse) out = this.script(c.orElse, f);
+        return out;
+      }
+      case "loop": {
+        const stdin = this.redirects(c.redirects, f).stdin ?? f.stdin;
+        this.script(c.cond, { ...f, stdin });
+        return this.script(c.body, { ...f, stdin });
+      }
+      case "for": {
+        const stdin = this.redirects(c.redirects, f).stdin ?? f.stdin;
+        const values = (c.items ?? []).map((w) => this.value(w, f));
+        const fixed = values.every((v) => v.text !== undefined && !v.glob && !v.brace) && values.length <= 8;
+        if (c.name && fixed && values.length) {
+          let out: Out = NONE;
+          for (const v of values) {
+            f.env.vars.set(c.name, v.text);
+            out = this.script(c.body, { ...f, stdin });
+          }
+          return out;
+        }
+        if (c.name) f.env.vars.set(c.name, undefined);
+        return this.script(c.body, { ...f, stdin });
+      }
+      case "case": {
+        this.redirects(c.redirects, f);
+        this.value(c.word, f);
+        let out: Out = NONE;
+        for (const arm of c.arms) {
+          for (const p of arm.patterns) this.value(p, f);
+          out = this.script(arm.body, f);
+        }
+        return out;
+      }
+      case "function": {
+        f.env.funcs.add(c.name);
+        // A function body is judged where it is defined: it is there to be called.
+        if (callsItself(c.name, c.body)) this.raise("gate-fork-bomb");
+        this.command(c.body, f);
+        return NONE;
+      }
+      case "test":
+        this.redirects(c.redirects, f);
+        for (const w of c.words) this.value(w, f);
+        return NONE;
+      case "arith":
+        this.redirects(c.redirects, f);
+        return NONE;
+    }
+  }
+
+  /** Evaluates a word, judging every substitution in it (they run). */
+  private value(w: Word, f: Frame): Val {
+    let text: string | undefined = "";
+    let prefix = "";
+    let glob = false;
+    let brace = false;
+    let procsub: Script | undefined;
+    let procOut: Out | undefined;
+    let subOut: StdinKind | undefined;
+    const secrets: string[] = [];
+    const parts = w.parts;
+    const plain = parts[0]?.type === "lit" && !parts[0].quoted;
+    const add = (s: string | undefined) => {
+      if (text === undefined) return;
+      if (s === undefined) {
+        prefix = text;
+        text = undefined;
+      } else text += s;
+    };
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      switch (p.type) {
+        case "lit": {
+          let v = p.value;
+          if (!p.quoted) {
+            if (i === 0 && v.startsWith("~")) v = this.tilde(v);
+            if (/[*?]/.test(v) || /\[[^\]]*\]/.test(v)) glob = true;
+            if (/\{[^}]*(,|\.\.)[^}]*\}/.test(v)) brace = true;
+          }
+          add(v);
+          break;
+        }
+        case "param": {
+          if (SECRET_NAME.test(p.name) || f.env.secretVars.has(p.name)) secrets.push(p.name);
+          add(p.op ? undefined : this.param(p.name, f));
+          break;
+        }
+        case "cmdsub":
+          subOut = this.script(p.body, { ...f, stdin: NONE, via: [...f.via, "$()"] }).kind;
+          add(undefined);
+          break;
+        case "procsub":
+          procOut = this.script(p.body, { ...f, stdin: NONE, via: [...f.via, "<()"] });
+          procsub = p.body;
+          add("/dev/fd/63");
+          break;
+        case "arith":
+          add(undefined);
+          break;
+      }
+    }
+    if (text !== undefined) prefix = text;
+    return { text, prefix, glob, brace, procsub, procOut, subOut, secrets, raw: w.raw, plain };
+  }
+
+  private tilde(v: string): string {
+    const slash = v.indexOf("/");
+    const user = slash === -1 ? v.slice(1) : v.slice(1, slash);
+    const rest = slash === -1 ? "" : v.slice(slash);
+    if (user === "") return this.ctx.home + rest;
+    if (user === "root") return `/root${rest}`;
+    if (/^[a-z_][a-z0-9_-]*$/.test(user)) return `/home/${user}${rest}`;
+    return v;
+  }
+
+  private param(name: string, f: Frame): string | undefined {
+    if (f.env.vars.has(name)) return f.env.vars.get(name);
+    if (HOME_VARS.has(name)) return this.ctx.home;
+    if (name === "PWD") return f.env.cwd;
+    return undefined;
+  }
+
+  /** Applies redirections: output targets are writes, input targets reads; returns the stdin they give. */
+  private redirects(rs: Redirect[], f: Frame): { stdin?: Out; writes: PathRef[]; reads: PathRef[] } {
+    let stdin: Out | undefined;
+    const writes: PathRef[] = [];
+    const reads: PathRef[] = [];
+    for (const r of rs) {
+      if (r.heredoc) {
+        const body = r.heredoc.body;
+        if (r.heredoc.quoted) stdin = { kind: "text", text: body };
+        else {
+          const parts = parseHeredocBody(body);
+          const v = this.value({ parts, raw: body }, f);
+          stdin =
+            v.text === undefined
+              ? { kind: v.subOut === "fetch" ? "fetch" : "data" }
+              : { kind: "text", text: v.text };
+        }
+        continue;
+      }
+      const v = this.value(r.target, f);
+      if (r.op === "<<<") {
+        stdin =
+          v.text === undefined
+            ? { kind: v.subOut === "fetch" ? "fetch" : "data" }
+            : { kind: "text", text: v.text };
+        continue;
+      }
+      if ((r.op === ">&" || r.op === "<&") && /^(\d+|-)$/.test(v.text ?? "")) continue;
+      if (r.op === "<" && v.procOut) {
+        stdin =
+          v.procOut.kind === "text" || v.procOut.kind === "fetch" || v.procOut.kind === "decoder"
+            ? v.procOut
+            : { kind: "data" };
+        continue;
+      }
+      const ref = this.path(v, f);
+      if (r.op === "<") {
+        reads.push(ref);
+        stdin =
+          ref.classes.size === 0
+            ? NONE
+            : ref.classes.has("credential") || ref.classes.has("secret-file")
+              ? { kind: "credential" }
+              : { kind: "file", text: ref.abs };
+      } else if (r.op === "<>") {
+        reads.push(ref);
+        writes.push(ref);
+      } else writes.push(ref);
+    }
+    return { stdin, writes, reads };
+  }
+
+  private path(v: Val, f: Frame): PathRef {
+    const data = this.policy.paths;
+    if (v.procsub) return { classes: new Set(), text: v.raw };
+    const cwd = f.env.cwd;
+    const text = v.text;
+    if (text === undefined || v.glob || v.brace) {
+      // Known up to a directory: judge that directory (`./build/$X` and `*.o` are in the workspace, `$X` is not known).
+      let dir: string | undefined;
+      if (text !== undefined) {
+        const cut = firstGlobDir(text);
+        dir = cut === -1 ? "." : cut === 0 ? "/" : text.slice(0, cut);
+      } else {
+        const cut = v.prefix.lastIndexOf("/");
+        dir = cut === -1 ? undefined : cut === 0 ? "/" : v.prefix.slice(0, cut);
+      }
+      const abs = dir === undefined ? undefined : resolveAbs(dir, cwd);
+      if (abs === undefined) return { classes: new Set(["dynamic"]), text: v.raw };
+      const classes = classifyPath(abs, this.ctx, data, this.ws);
+      // An unknown name inside a directory: outside the workspace it may be anything in there.
+      if (!classes.has("workspace")) classes.add("dynamic");
+      classes.delete("workspace-root");
+      if (abs === "/" || classes.has("home") || data.system.includes(abs)) classes.add("critical");
+      return { abs, classes, text: v.raw };
+    }
+    const abs = resolveAbs(text, cwd);
+    if (abs === undefined) return { classes: new Set(["dynamic"]), text: v.raw };
+    return { abs, classes: classifyPath(abs, this.ctx, data, this.ws), text: v.raw };
+  }
+
+  // ---- simple commands
+
+  private simple(
+    assigns: { name: string; value?: Word; array?: Word[]; append: boolean }[],
+    words: Word[],
+    rs: Redirect[],
+    f: Frame,
+  ): Out {
+    const env = f.env;
+    const assigned: { name: string; empty: boolean }[] = [];
+    const secrets: string[] = [];
+    const values = new Map<string, string | undefined>();
+    for (const a of assigns) {
+      const vals = a.array ? a.array.map((w) => this.value(w, f)) : a.value ? [this.value(a.value, f)] : [];
+      for (const v of vals) secrets.push(...v.secrets);
+      // Taint: a variable holding a secret makes its later expansions secret references too.
+      if (vals.some((v) => v.secrets.length)) env.secretVars.add(a.name);
+      const v = vals[0];
+      const text = a.array || a.append ? undefined : v === undefined ? "" : v.text;
+      values.set(a.name, text);
+      assigned.push({ name: a.name, empty: text === "" });
+    }
+    const red = this.redirects(rs, f);
+    const stdin = red.stdin ?? f.stdin;
+    if (!words.length) {
+      for (const [k, v] of values) env.vars.set(k, v);
+      this.judge(
+        this.execOf(
+          "",
+          [],
+          { ...f, stdin },
+          { assigns: assigned, writes: red.writes, reads: red.reads, secrets },
+        ),
+      );
+      return NONE;
+    }
+    const argv = words.map((w) => this.value(w, f));
+    // Assignments before a command are in its environment only; their values may still name a path.
+    return this.runArgv(
+      argv,
+      { ...f, stdin },
+      { assigns: assigned, writes: red.writes, reads: red.reads, secrets },
+    );
+  }
+
+  /** Runs one argv: sees through aliases, wrappers and carriers, and judges what runs. */
+  private runArgv(argv: Val[], f: Frame, extra: Extra): Out {
+    this.tick();
+    const verb = argv[0];
+    if (!verb) {
+      this.judge(this.execOf("", [], f, extra));
+      return NONE;
+    }
+    if (verb.text === undefined || verb.brace || verb.glob) {
+      this.raise("gate-dynamic-command");
+      if (verb.subOut === "fetch") this.raise("gate-fetch-to-shell");
+      this.judge(this.execOf("", argv.slice(1), f, extra));
+      return { kind: "data" };
+    }
+    const isPath = verb.text.includes("/");
+    const name = isPath ? posix.basename(verb.text) : verb.text;
+    if (isPath) {
+      const abs = resolveAbs(verb.text, f.env.cwd);
+      const how = abs === undefined ? undefined : f.env.written.get(abs);
+      if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+    }
+    if (!isPath && verb.plain && f.env.aliases.has(name) && !f.via.includes(`alias:${name}`)) {
+      const body = `${f.env.aliases.get(name)} ${argv
+        .slice(1)
+        .map((a) => a.raw)
+        .join(" ")}`;
+      return this.carry(body, { ...f, via: [...f.via, `alias:${name}`] });
+    }
+    const args = argv.slice(1);
+    const t = (i: number) => args[i]?.text;
+    const via = [...f.via, name];
+
+    // -- builtins that change the shell's state
+    if (name === "cd" || name === "pushd") {
+      const target = args.find((a) => !a.text?.startsWith("-"));
+      if (!target) f.env.cwd = name === "cd" ? this.ctx.home : f.env.cwd;
+      else
+        f.env.cwd = target.text === undefined || target.glob ? undefined : resolveAbs(target.text, f.env.cwd);
+      return NONE;
+    }
+    if (name === "popd") {
+      f.env.cwd = undefined;
+      return NONE;
+    }
+    if (name === "alias") {
+      for (const a of args) {
+        if (a.text === undefined) {
+          this.raise("gate-dynamic-command");
+          continue;
+        }
+        const eq = a.text.indexOf("=");
+        if (eq > 0) {
+          const value = a.text.slice(eq + 1);
+          f.env.aliases.set(a.text.slice(0, eq), value);
+          // Judged where it is defined, as if run: it is there to be used.
+          this.carry(value, { ...f, via: [...f.via, `alias:${a.text.slice(0, eq)}`] });
+        }
+      }
+      return NONE;
+    }
+    if (name === "unset") {
+      const names = args.filter((a) => !a.text?.startsWith("-")).map((a) => a.text ?? "");
+      for (const n of names) f.env.vars.delete(n);
+      this.judge(this.execOf(name, args, f, { ...extra, unsets: names }));
+      return NONE;
+    }
+    if (
+      name === "export" ||
+      name === "declare" ||
+      name === "typeset" ||
+      name === "local" ||
+      name === "readonly"
+    ) {
+      const assigned = [...extra.assigns];
+      for (const a of args) {
+        const eq = a.text?.indexOf("=") ?? -1;
+        if (a.text !== undefined && eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(a.text.slice(0, eq))) {
+          const k = a.text.slice(0, eq);
+          const v = a.text.slice(eq + 1);
+          f.env.vars.set(k, v);
+          assigned.push({ name: k, empty: v === "" });
+        } else if (a.text === undefined) {
+          const k = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(a.prefix)?.[1];
+          if (k) {
+            f.env.vars.set(k, undefined);
+            assigned.push({ name: k, empty: false });
+          }
+        }
+      }
+      const printing = args.every((a) => a.text?.startsWith("-"));
+      this.judge(this.execOf(name, args, f, { ...extra, assigns: assigned }));
+      return printing ? { kind: "environ" } : NONE;
+    }
+
+    // -- carriers: a shell, eval, source, an interpreter
+    if (SHELLS.has(name)) return this.shell(name, args, f, extra);
+    if (name === "eval") {
+      this.judge(this.execOf(name, args, f, extra));
+      if (args.every((a) => a.text !== undefined))
+        return this.carry(args.map((a) => a.text).join(" "), { ...f, via });
+      this.dynamicPayload(args);
+      return { kind: "data" };
+    }
+    if (name === "source" || name === ".") {
+      this.judge(this.execOf(name, args, f, extra));
+      const file = args[0];
+      if (file) this.scriptFile(file, f, "shell");
+      return NONE;
+    }
+    const lang = interpreterOf(name);
+    if (lang) return this.interpreter(name, lang, args, f, extra);
+
+    // -- wrappers: judge the wrapper itself, then what it runs
+    if (C_STRING.has(name)) {
+      const ci = args.findIndex((a) => a.text === "-c" || a.text === "--command");
+      this.judge(this.execOf(name, args, f, extra));
+      if (ci !== -1) {
+        const payload = args[ci + 1];
+        if (payload?.text !== undefined) return this.carry(payload.text, { ...f, via });
+        if (payload) this.dynamicPayload([payload]);
+        return { kind: "data" };
+      }
+      if (name !== "flock") return NONE;
+    }
+    if (name === "command" && args.some((a) => a.text === "-v" || a.text === "-V")) return { kind: "data" };
+    if (name === "find") return this.find(args, f, extra);
+    if (name === "watch") return this.watch(args, f, extra);
+    const spec = WRAPPERS[name] ?? (C_STRING.has(name) ? { value: ["-w", "-E"], skip: 1 } : undefined);
+    if (spec) {
+      const { inner, flags, assigns, unsets, split } = this.unwrap(name, args, spec);
+      this.judge(
+        this.execOf(name, args.slice(0, args.length - inner.length), f, { ...extra, unsets }, flags),
+      );
+      if (split !== undefined) {
+        return this.carry([split, ...inner.map((a) => a.raw)].join(" "), { ...f, via });
+      }
+      if (!inner.length) {
+        if (name === "env" || name === "printenv") return { kind: "environ" };
+        return NONE;
+      }
+      const more: Extra = { ...extra, assigns: [...extra.assigns, ...assigns] };
+      if (name === "xargs") {
+        // xargs appends what it reads on stdin: the words of a known text, else operands nobody knows yet.
+        const replace = flags.find((x) => x.startsWith("-I") || x.startsWith("--replace") || x.startsWith("-i"));
+        if (replace) {
+          const token =
+            replace === "-I"
+              ? (args[args.findIndex((a) => a.text === "-I") + 1]?.text ?? "{}")
+              : replace.startsWith("-I")
+                ? replace.slice(2)
+                : "{}";
+          const swapped = inner.map((a) =>
+            a.text?.includes(token) ? { ...dynamicVal(a.raw), subOut: f.stdin.kind } : a,
+          );
+          return this.runArgv(swapped, { ...f, stdin: NONE, via }, more);
+        }
+        if (f.stdin.kind === "text" && f.stdin.text !== undefined) {
+          const words = f.stdin.text.split(/\s+/).filter(Boolean).slice(0, 64).map(literal);
+          return this.runArgv([...inner, ...words], { ...f, stdin: NONE, via }, more);
+        }
+        const dyn: Val = { prefix: "", glob: false, brace: false, secrets: [], raw: "ARGS", plain: false };
+        return this.runArgv([...inner, dyn], { ...f, stdin: NONE, via }, more);
+      }
+      return this.runArgv(inner, { ...f, via }, more);
+    }
+    if ((name === "git" || name === "npm") && t(0) === undefined && args.length) {
+      // fall through: judged below with a dynamic subcommand
+    }
+    const exec = this.execOf(name, args, f, extra);
+    this.judge(exec);
+    return this.outOf(name, args, exec);
+  }
+
+  /** What a command writes to stdout, for the next stage. */
+  private outOf(name: string, args: Val[], exec: Exec): Out {
+    if (FETCHERS.has(name)) {
+      const toFile =
+        name === "curl"
+          ? exec.flags.has("-o") ||
+            exec.flags.has("--output") ||
+            exec.flags.has("-O") ||
+            exec.flags.has("--remote-name")
+          : name === "wget"
+            ? !args.some(
+                (a) =>
+                  a.text === "-" || a.text === "-O-" || a.text === "-qO-" || a.text === "--output-document=-",
+              )
+            : false;
+      if (!toFile) return { kind: "fetch" };
+      return NONE;
+    }
+    if (isDecoder(name, exec, args)) return { kind: "decoder" };
+    if (name === "echo" || name === "printf") {
+      if (args.every((a) => a.text !== undefined)) {
+        const texts = args.map((a) => a.text!);
+        if (name === "echo") {
+          const flags = texts.filter((x) => /^-[neE]+$/.test(x));
+          const rest = texts.slice(flags.length);
+          if (flags.some((x) => x.includes("e")) && rest.some((x) => x.includes("\\")))
+            return { kind: "decoder" };
+          return { kind: "text", text: rest.join(" ") };
+        }
+        const fmt = texts[0] ?? "";
+        if (/\\[0-7xuU]|%b/.test(fmt)) return { kind: "decoder" };
+        if (!fmt.includes("%") || fmt === "%s" || fmt === "%s\\n") {
+          return {
+            kind: "text",
+            text: fmt.includes("%") ? texts.slice(1).join("") : fmt.replace(/\\n/g, "\n"),
+          };
+        }
+      }
+      return { kind: "data" };
+    }
+    if (ENV_DUMPERS.has(name) && exec.positionals.length === 0) return { kind: "environ" };
+    if (exec.reads.some((r) => r.classes.has("credential") || r.classes.has("secret-file")))
+      return { kind: "credential" };
+    if (exec.stdin === "fetch" && (name === "tee" || name === "cat")) return { kind: "fetch" };
+    if (exec.stdin === "decoder" && (name === "tee" || name === "cat")) return { kind: "decoder" };
+    if (
+      (exec.stdin === "credential" || exec.stdin === "environ") &&
+      ["tee", "cat", "base64", "gzip", "xxd", "tr", "sed", "awk", "grep", "head", "tail", "sort"].includes(
+        name,
+      )
+    )
+      return { kind: exec.stdin };
+    return { kind: "data" };
+  }
+
+  /** Options of a wrapper, then the command it runs. */
+  private unwrap(
+    name: string,
+    args: Val[],
+    spec: WrapperSpec,
+  ): {
+    inner: Val[];
+    flags: string[];
+    assigns: { name: string; empty: boolean }[];
+    unsets: string[];
+    split?: string;
+  } {
+    const flags: string[] = [];
+    const assigns: { name: string; empty: boolean }[] = [];
+    const unsets: string[] = [];
+    let split: string | undefined;
+    let i = 0;
+    while (i < args.length) {
+      const a = args[i]!.text;
+      if (a === undefined) break;
+      if (a === "--") {
+        i++;
+        break;
+      }
+      if (name === "env" && /^[A-Za-z_][A-Za-z0-9_]*=/.test(a)) {
+        const eq = a.indexOf("=");
+        assigns.push({ name: a.slice(0, eq), empty: eq === a.length - 1 });
+        i++;
+        continue;
+      }
+      if (!a.startsWith("-") || a === "-") break;
+      const eq = a.indexOf("=");
+      const key = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+      flags.push(key);
+      const takes = spec.value.includes(key);
+      const val = takes ? (key !== a ? a.slice(eq + 1) : args[i + 1]?.text) : undefined;
+      if (name === "env" && (key === "-u" || key === "--unset") && val !== undefined) unsets.push(val);
+      if (name === "env" && (key === "-S" || key === "--split-string")) {
+        split = val ?? "";
+        i += key !== a ? 1 : 2;
+        return { inner: args.slice(i), flags, assigns, unsets, split };
+      }
+      if (name === "env" && /^-[^-]*u./.test(a) && !takes) unsets.push(a.slice(a.indexOf("u") + 1));
+      if (name === "env" && /^-[^-]*S./.test(a) && !takes) {
+        return { inner: args.slice(i + 1), flags, assigns, unsets, split: a.slice(a.indexOf("S") + 1) };
+      }
+      i += takes && key === a ? 2 : 1;
+    }
+    for (let k = 0; k < (spec.skip ?? 0) && i < args.length; k++) i++;
+    return { inner: args.slice(i), flags, assigns, unsets, split };
+  }
+
+  private carry(text: string, f: Frame): Out {
+    if (f.depth >= GATE_LIMITS.maxCarrierDepth) throw new Budget();
+    const { text: norm } = normalizeCommand(text);
+    return this.script(parseScript(norm), { ...f, depth: f.depth + 1 });
+  }
+
+  private dynamicPayload(args: Val[]): void {
+    this.raise("gate-dynamic-payload");
+    if (args.some((a) => a.subOut === "fetch")) this.raise("gate-fetch-to-shell");
+    if (args.some((a) => a.subOut === "decoder")) this.raise("gate-decode-to-shell");
+  }
+
+  /** A shell: `-c STRING`, a script file, or a script on stdin. */
+  private shell(name: string, args: Val[], f: Frame, extra: Extra): Out {
+    const via = [...f.via, name];
+    this.judge(this.execOf(name, args, f, extra));
+    let i = 0;
+    let cflag = false;
+    let stdinMode = false;
+    while (i < args.length) {
+      const a = args[i]!.text;
+      if (a === undefined) break;
+      if (a === "--" || a === "-") {
+        i++;
+        if (a === "-") stdinMode = true;
+        break;
+      }
+      if (/^[-+][A-Za-z]/.test(a) && !a.startsWith("--")) {
+        if (a.slice(1).includes("c")) cflag = true;
+        if (a.slice(1).includes("s")) stdinMode = true;
+        i += a === "-o" || a === "+o" || a === "-O" || a === "+O" ? 2 : 1;
+        continue;
+      }
+      if (a.startsWith("--")) {
+        i += a === "--rcfile" || a === "--init-file" ? 2 : 1;
+        continue;
+      }
+      break;
+    }
+    if (cflag) {
+      const payload = args[i];
+      if (!payload) return NONE;
+      if (payload.text !== undefined) return this.carry(payload.text, { ...f, stdin: f.stdin, via });
+      this.dynamicPayload([payload]);
+      return { kind: "data" };
+    }
+    const file = args[i];
+    if (file && !stdinMode) {
+      this.scriptFile(file, f, "shell");
+      return { kind: "data" };
+    }
+    return this.fromStdin(f, via, (text) => this.carry(text, { ...f, stdin: NONE, via }));
+  }
+
+  /** A program reads code from its stdin: judge it by what flows in. */
+  private fromStdin(f: Frame, via: string[], ofText: (text: string) => Out): Out {
+    switch (f.stdin.kind) {
+      case "none":
+        return NONE;
+      case "text":
+        return ofText(f.stdin.text ?? "");
+      case "fetch":
+        this.raise("gate-fetch-to-shell");
+        return { kind: "data" };
+      case "decoder":
+        this.raise("gate-decode-to-shell");
+        return { kind: "data" };
+      case "file": {
+        // `bash < script.sh`: like `bash script.sh`.
+        const how = f.stdin.text === undefined ? undefined : f.env.written.get(f.stdin.text);
+        if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+        return { kind: "data" };
+      }
+      default:
+        void via;
+        this.raise("gate-stdin-to-shell");
+        return { kind: "data" };
+    }
+  }
+
+  /** A script file given to a shell, `source` or an interpreter. */
+  private scriptFile(file: Val, f: Frame, _kind: "shell" | InterpLang): void {
+    if (file.procsub) {
+      const out = this.script(file.procsub, { ...f, stdin: NONE });
+      if (out.kind === "fetch") this.raise("gate-fetch-to-shell");
+      else if (out.kind === "decoder") this.raise("gate-decode-to-shell");
+      else if (out.kind === "text") this.carry(out.text ?? "", f);
+      else this.raise("gate-dynamic-payload");
+      return;
+    }
+    if (file.text === undefined) {
+      this.dynamicPayload([file]);
+      return;
+    }
+    if (
+      file.text === "/dev/stdin" ||
+      file.text === "-" ||
+      file.text === "/proc/self/fd/0" ||
+      file.text === "/dev/fd/0"
+    ) {
+      this.fromStdin(f, f.via, (text) => this.carry(text, { ...f, stdin: NONE }));
+      return;
+    }
+    const abs = resolveAbs(file.text, f.env.cwd);
+    const how = abs === undefined ? undefined : f.env.written.get(abs);
+    if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+  }
+
+  /** An interpreter: a one-liner, a script file, a module, or code on stdin. */
+  private interpreter(name: string, lang: InterpLang, args: Val[], f: Frame, extra: Extra): Out {
+    const via = [...f.via, name];
+    const codeFlags: Record<InterpLang, string[]> = {
+      python: ["-c"],
+      node: ["-e", "--eval", "-p", "--print"],
+      perl: ["-e", "-E"],
+      ruby: ["-e"],
+      php: ["-r"],
+    };
+    const valueFlags: Record<InterpLang, string[]> = {
+      python: ["-W", "-X", "--check-hash-based-pycs"],
+      node: ["-r", "--require", "--import", "--loader", "--input-type", "--env-file", "--conditions", "-C"],
+      perl: ["-I", "-M", "-m"],
+      ruby: ["-r", "-I", "-C", "-E"],
+      php: ["-d", "-c", "-f"],
+    };
+    const exec = this.execOf(name, args, f, extra);
+    let i = 0;
+    const codes: Val[] = [];
+    let file: Val | undefined;
+    let module: number | undefined;
+    while (i < args.length) {
+      const a = args[i]!.text;
+      if (a === undefined) {
+        file = args[i];
+        break;
+      }
+      if (a === "--") {
+        i++;
+        file = args[i];
+        break;
+      }
+      if (a === "-") break;
+      if (!a.startsWith("-")) {
+        file = args[i];
+        break;
+      }
+      if (codeFlags[lang].includes(a)) {
+        if (args[i + 1]) codes.push(args[i + 1]!);
+        i += 2;
+        if (lang === "python" || lang === "php") break;
+        continue;
+      }
+      if (lang === "python" && a === "-m") {
+        module = i + 1;
+        break;
+      }
+      // Clustered short flags: perl -ne CODE, ruby -pe CODE, python -uc CODE.
+      if (/^-[A-Za-z]+$/.test(a) && a.length > 2) {
+        const last = `-${a[a.length - 1]}`;
+        if (codeFlags[lang].includes(last)) {
+          if (args[i + 1]) codes.push(args[i + 1]!);
+          i += 2;
+          continue;
+        }
+        if ((lang === "perl" || lang === "ruby") && a.includes("i")) exec.flags.add("-i");
+      }
+      if ((lang === "perl" || lang === "ruby") && a.startsWith("-i")) exec.flags.add("-i");
+      i += valueFlags[lang].includes(a) ? 2 : 1;
+    }
+    if (module !== undefined) {
+      const mod = args[module];
+      if (!mod) return NONE;
+      if (mod.text === undefined) {
+        this.dynamicPayload([mod]);
+        return { kind: "data" };
+      }
+      return this.runArgv(args.slice(module), { ...f, via }, extra);
+    }
+    if (exec.flags.has("-i") && (lang === "perl" || lang === "ruby")) {
+      // In-place edits: the file operands after the code are written.
+      const files = args.slice(i).filter((a) => a !== file || codes.length > 0);
+      for (const a of files) exec.writes.push(this.path(a, f));
+    }
+    this.judge(exec);
+    for (const c of codes) {
+      if (c.text === undefined) this.dynamicPayload([c]);
+      else this.code(lang, c.text, f, via);
+    }
+    if (codes.length) return { kind: "data" };
+    if (file) {
+      if (lang === "node" && file.text !== undefined && /^https?:/.test(file.text))
+        this.raise("gate-fetch-to-shell");
+      this.scriptFile(file, f, lang);
+      return { kind: "data" };
+    }
+    return this.fromStdin(f, via, (text) => {
+      this.code(lang, text, f, via);
+      return { kind: "data" };
+    });
+  }
+
+  /** Interpreter code, read as data: what it spawns, deletes, writes, reads and sends. */
+  private code(lang: InterpLang, code: string, f: Frame, via: string[]): void {
+    const facts = scanInterpreterCode(lang, code);
+    for (const sh of facts.shell) this.carry(sh, { ...f, stdin: NONE, via });
+    if (facts.dynamicSpawn || facts.dynamicDelete) this.raise("gate-dynamic-payload");
+    if (facts.evaluates && (facts.network || /\bhttps?:\/\//.test(code))) this.raise("gate-fetch-to-shell");
+    const ref = (p: string) =>
+      this.path({ text: p, prefix: p, glob: false, brace: false, secrets: [], raw: p, plain: false }, f);
+    // Code that builds paths from the home directory (HOME + '/.npmrc'): judge `/x` literals under it too.
+    const home = this.ctx.home;
+    const usesHome =
+      facts.envNames.includes("HOME") || /homedir|expanduser|Path\.home|Dir\.home|USERPROFILE/.test(code);
+    const withHome = (ps: string[]) =>
+      ps.flatMap((p) => {
+        const e = expandHomeLiteral(p, home);
+        return usesHome && e.startsWith("/") && !e.startsWith(home) ? [e, home + e] : [e];
+      });
+    if (facts.evaluates && facts.shell.some((sh) => /\b(curl|wget|fetch)\b/.test(sh)))
+      this.raise("gate-fetch-to-shell");
+    const reverse =
+      facts.network &&
+      (facts.shell.length > 0 || facts.dynamicSpawn || /\b(pty\.spawn|dup2|fsockopen|os\.exec)/.test(code));
+    const secretNames = facts.envNames.filter((n) => SECRET_NAME.test(n));
+    if (facts.readsEnv && facts.envNames.length === 0) secretNames.push("(environment)");
+    const exec: Exec = {
+      name: lang,
+      flags: new Set(["-r", "-f"]),
+      positionals: [],
+      text: "",
+      deletes: withHome(facts.deletes).map(ref),
+      writes: withHome(facts.writes).map(ref),
+      reads: [
+        ...withHome(facts.paths).map(ref),
+        ...(reverse ? [{ classes: new Set<PathClass>(["network"]), text: "socket" }] : []),
+      ],
+      stdin: "none",
+      assigns: [],
+      unsets: [],
+      secretRefs: secretNames,
+      via,
+      net: facts.network,
+    };
+    this.judge(exec);
+  }
+
+  /** find: its roots, then -delete and -exec (whose command runs once per match). */
+  private find(args: Val[], f: Frame, extra: Extra): Out {
+    const via = [...f.via, "find"];
+    let i = 0;
+    const roots: Val[] = [];
+    while (i < args.length && args[i]!.text !== undefined && !/^[-(!]/.test(args[i]!.text!))
+      roots.push(args[i++]!);
+    if (i < args.length && args[i]!.text === undefined) roots.push(args[i++]!);
+    const exec = this.execOf("find", [], f, extra);
+    exec.reads.push(...roots.map((r) => this.path(r, f)));
+    if (!roots.length) exec.reads.push(this.path(literal("."), f));
+    for (let j = i; j < args.length; j++) {
+      const a = args[j]!.text;
+      if (a === "-delete") {
+        exec.flags.add("-delete");
+        exec.flags.add("-r");
+        // It deletes what matches under its roots, not the roots themselves.
+        for (const r of roots.length ? roots : [literal(".")]) {
+          const ref = this.path(r, f);
+          ref.classes.delete("workspace-root");
+          exec.deletes.push(ref);
+        }
+      }
+      if (a === "-fprint" || a === "-fprint0" || a === "-fls" || a === "-fprintf") {
+        const target = args[j + 1];
+        if (target) exec.writes.push(this.path(target, f));
+      }
+      if (a === "-exec" || a === "-execdir" || a === "-ok" || a === "-okdir") {
+        let k = j + 1;
+        const inner: Val[] = [];
+        while (k < args.length && args[k]!.text !== ";" && args[k]!.text !== "+") {
+          const v = args[k]!;
+          // `{}` is each match: a path under find's root when there is one root, else unknown.
+          const root = roots.length === 1 ? roots[0]!.text : roots.length === 0 ? "." : undefined;
+          inner.push(
+            v.text?.includes("{}")
+              ? { ...dynamicVal(v.raw), prefix: root === undefined ? "" : `${root.replace(/\/+$/, "")}/` }
+              : v,
+          );
+          k++;
+        }
+        if (inner.length) this.runArgv(inner, { ...f, stdin: NONE, via }, emptyExtra());
+        j = k;
+      }
+    }
+    this.judge(exec);
+    return { kind: "data" };
+  }
+
+  /** watch: the rest of the line is a shell command (or, with -x, an argv). */
+  private watch(args: Val[], f: Frame, extra: Extra): Out {
+    const via = [...f.via, "watch"];
+    this.judge(this.execOf("watch", [], f, extra));
+    const value = new Set(["-n", "--interval", "-d", "-q", "--equexit", "--differences", "-s", "--shell"]);
+    let i = 0;
+    let execForm = false;
+    while (i < args.length) {
+      const a = args[i]!.text;
+      if (a === undefined || !a.startsWith("-")) break;
+      if (a === "-x" || a === "--exec") execForm = true;
+      i += value.has(a) && a !== "-d" ? 2 : 1;
+    }
+    const rest = args.slice(i);
+    if (!rest.length) return NONE;
+    if (execForm) return this.runArgv(rest, { ...f, via }, emptyExtra());
+    if (rest.every((a) => a.text !== undefined))
+      return this.carry(rest.map((a) => a.text).join(" "), { ...f, via });
+    this.dynamicPayload(rest);
+    return { kind: "data" };
+  }
+
+  // ---- facts and judgement
+
+  /** The facts about one command: its flags, operands, what it deletes, writes and reads. */
+  private execOf(name: string, args: Val[], f: Frame, extra: Extra, extraFlags: string[] = []): Exec {
+    const flags = new Set<string>(extraFlags);
+    const positionals: (string | undefined)[] = [];
+    const operands: Val[] = [];
+    const atRefs: Val[] = [];
+    const secrets = [...extra.secrets];
+    const globals = VALUE_OPTS[name];
+    let endOpts = false;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      secrets.push(...a.secrets);
+      const t = a.text;
+      if (t !== undefined && !endOpts && t === "--") {
+        endOpts = true;
+        continue;
+      }
+      if (t !== undefined && !endOpts && t.length > 1 && t.startsWith("-")) {
+        if (t.startsWith("--")) {
+          const eq = t.indexOf("=");
+          flags.add(eq > 0 ? t.slice(0, eq) : t);
+          if (eq > 0) {
+            const v = t.slice(eq + 1);
+            if (v.startsWith("@")) atRefs.push(literal(v.slice(1)));
+            else if (v.includes("/") || v.startsWith("~") || v.startsWith("."))
+              operands.push({ ...a, text: v, prefix: v });
+          }
+          if (globals?.includes(t)) i++;
+        } else if (/^-[A-Za-z0-9]/.test(t)) {
+          for (const ch of t.slice(1)) flags.add(`-${ch}`);
+          if (globals?.includes(t)) i++;
+        } else flags.add(t);
+        continue;
+      }
+      if (t?.startsWith("@") && t.length > 1) atRefs.push({ ...a, text: t.slice(1), prefix: t.slice(1) });
+      const at = t?.indexOf("=@") ?? -1;
+      if (t !== undefined && at > 0) atRefs.push({ ...a, text: t.slice(at + 2), prefix: t.slice(at + 2) });
+      if (t !== undefined && /^(of|if)=/.test(t)) {
+        const p = { ...a, text: t.slice(3), prefix: t.slice(3) };
+        if (t.startsWith("of=")) extra = { ...extra, writes: [...extra.writes, this.path(p, f)] };
+        else atRefs.push(p);
+        continue;
+      }
+      positionals.push(t);
+      operands.push(a);
+    }
+    // Values of value-taking flags are not packages or paths, but for the roles below keep them as operands.
+    const deletes: PathRef[] = [];
+    const writes: PathRef[] = [...extra.writes];
+    const reads: PathRef[] = [...extra.reads];
+    const refs = operands.map((o) => this.path(o, f));
+    const isNet = NETWORK.has(name);
+    if (DELETERS.has(name)) deletes.push(...refs);
+    else if (name === "mv" && refs.length >= 2) {
+      deletes.push(...refs.slice(0, -1));
+      writes.push(refs[refs.length - 1]!);
+    } else if (LAST_WRITTEN.has(name) && refs.length >= 2) {
+      reads.push(...refs.slice(0, -1));
+      const dest = refs[refs.length - 1]!;
+      if (!(name === "scp" || name === "rsync") || !/^[^/]*:/.test(operands[operands.length - 1]!.text ?? ""))
+        writes.push(dest);
+    } else if (name === "ln" && refs.length === 1) reads.push(...refs);
+    else if (ALL_WRITTEN.has(name)) writes.push(...refs);
+    else if (MODE_FIRST.has(name)) writes.push(...refs.slice(1));
+    else if (
+      (name === "sed" || name === "perl" || name === "ruby") &&
+      (flags.has("-i") || [...flags].some((x) => x.startsWith("--in-place")))
+    ) {
+      const explicit = flags.has("-e") || flags.has("-f") || flags.has("--expression");
+      writes.push(...(explicit ? refs : refs.slice(1)));
+    } else if (!isNet || !/^[a-z]+:\/\//i.test(operands[0]?.text ?? "")) reads.push(...refs);
+    if (name === "curl" || name === "wget") {
+      const outFlags = name === "curl" ? ["-o", "--output"] : ["-O", "--output-document"];
+      for (let i = 0; i < args.length; i++) {
+        const t = args[i]!.text;
+        if (t === undefined) continue;
+        const long = outFlags.find((o) => o.startsWith("--") && t.startsWith(`${o}=`));
+        if (long) writes.push(this.path({ ...args[i]!, text: t.slice(long.length + 1), prefix: "" }, f));
+        else if (outFlags.includes(t) && args[i + 1]) writes.push(this.path(args[i + 1]!, f));
+        else if (name === "wget" && /^-[a-zA-Z]*O$/.test(t) && args[i + 1])
+          writes.push(this.path(args[i + 1]!, f));
+        else if (name === "wget" && /^-[a-zA-Z]*O.+/.test(t) && t !== "-O-" && !t.endsWith("O-")) {
+          const v = t.slice(t.indexOf("O") + 1);
+          writes.push(this.path(literal(v), f));
+        }
+      }
+      const url = operands.find((o) => /^[a-z]+:\/\//i.test(o.text ?? ""))?.text;
+      const remoteName =
+        name === "curl"
+          ? flags.has("-O") || flags.has("--remote-name")
+          : !writes.length &&
+            !args.some((a) => /^-[a-zA-Z]*O/.test(a.text ?? "") || a.text?.startsWith("--output-document"));
+      if (url && remoteName) {
+        const base = posix.basename(url.replace(/[?#].*$/, "")) || "index.html";
+        writes.push(this.path(literal(base), f));
+      }
+    }
+    // `@~/x` is not expanded by the shell, but judge it as the home path it names (the safe mistake).
+    for (const r of atRefs) {
+      const t = r.text === undefined ? undefined : expandHomeLiteral(r.text, this.ctx.home);
+      reads.push(this.path(t === r.text ? r : { ...r, text: t, prefix: t ?? "" }, f));
+    }
+    const text = args
+      .map((a) => a.text ?? "")
+      .join(" ")
+      .toLowerCase();
+    if (name === "printenv")
+      for (const p of positionals) if (p !== undefined && SECRET_NAME.test(p)) secrets.push(p);
+    const exec: Exec = {
+      name,
+      flags,
+      positionals,
+      text: ` ${text} `,
+      deletes,
+      writes,
+      reads,
+      stdin: f.stdin.kind,
+      assigns: extra.assigns,
+      unsets: extra.unsets ?? [],
+      secretRefs: secrets,
+      via: f.via,
+      net: isNet,
+    };
+    // Remember what this command writes: running it later in the same line is script indirection.
+    const how = FETCHERS.has(name) ? "fetch" : "write";
+    for (const w of writes)
+      if (w.abs) f.env.written.set(w.abs, f.env.written.get(w.abs) === "fetch" ? "fetch" : how);
+    if (f.stdin.kind === "fetch" && (name === "tee" || name === "cat"))
+      for (const w of writes) if (w.abs) f.env.written.set(w.abs, "fetch");
+    return exec;
+  }
+
+  /** Matches the policy's rules against one command. */
+  private judge(exec: Exec): void {
+    for (const rule of this.policy.rules) {
+      if (rule.match && matches(rule.match, exec)) this.hits.push({ id: rule.id, exec });
+    }
+  }
+}
+
+interface Extra {
+  assigns: { name: string; empty: boolean }[];
+  writes: PathRef[];
+  reads: PathRef[];
+  secrets: string[];
+  unsets?: string[];
+}
+
+const emptyExtra = (): Extra => ({ assigns: [], writes: [], reads: [], secrets: [] });
+
+class Budget extends Error {}
+
+function literal(text: string): Val {
+  return { text, prefix: text, glob: false, brace: false, secrets: [], raw: text, plain: false };
+}
+
+function dynamicVal(raw: string): Val {
+  return { prefix: "", glob: false, brace: false, secrets: [], raw, plain: false };
+}
+
+function expandHomeLiteral(p: string, home: string): string {
+  return p === "~" ? home : p.startsWith("~/") ? home + p.slice(1) : p;
+}
+
+function resolveAbs(text: string, cwd: string | undefined): string | undefined {
+  if (text.startsWith("/")) return posix.normalize(text);
+  if (cwd === undefined) return undefined;
+  return posix.normalize(posix.join(cwd, text));
+}
+
+/** The length of the directory part before the first glob or brace character (`/etc/*` -> 4, i.e. `/etc`). */
+function firstGlobDir(p: string): number {
+  let i = 0;
+  while (i < p.length && !"*?[{".includes(p[i]!)) i++;
+  return p.lastIndexOf("/", i);
+}
+
+function isDecoder(name: string, exec: Exec, args: Val[]): boolean {
+  const f = exec.flags;
+  if (["base64", "base32", "basenc", "gbase64"].includes(name))
+    return f.has("-d") || f.has("--decode") || f.has("-D");
+  if (name === "xxd") return f.has("-r") || f.has("--revert");
+  if (name === "openssl")
+    return f.has("-d") || exec.positionals.includes("base64") || exec.positionals.includes("enc");
+  if (
+    [
+      "uudecode",
+      "zcat",
+      "gunzip",
+      "bzcat",
+      "xzcat",
+      "unxz",
+      "zstdcat",
+      "lzcat",
+      "rev",
+      "tr",
+      "uncompress",
+    ].includes(name)
+  )
+    return true;
+  if (["gzip", "bzip2", "xz", "zstd"].includes(name)) return f.has("-d") || f.has("--decompress");
+  void args;
+  return false;
+}
+
+function callsItself(name: string, body: Command): boolean {
+  // A function whose body runs its own name (`:(){ :|:& };:`): a fork bomb.
+  const seen = JSON.stringify(body);
+  return seen.includes(`{"type":"lit","value":${JSON.stringify(name)},"quoted":false}`);
+}
+
+/** Turns rule hits into a verdict: overrides applied, allow rules waiving asks on the commands they match. */
+export function verdictOf(policy: GatePolicy, hits: Hit[], note?: string): Verdict {
+  const byId = ruleIndex(policy);
+  const found = new Map<string, Decision>();
+  for (const h of hits) {
+    const rule = byId.get(h.id);
+    let d: Decision = policy.decisions?.[h.id] ?? rule?.decision ?? "ask";
+    if (d === "ask" && h.exec && policy.allow?.some((m) => matches(m, h.exec!))) d = "allow";
+    const prev = found.get(h.id);
+    found.set(h.id, prev ? strongest(prev, d) : d);
+  }
+  const ranked = [...found.entries()]
+    .filter(([, d]) => d !== "allow")
+    .sort((a, b) => (a[1] === b[1] ? (a[0] < b[0] ? -1 : 1) : a[1] === "deny" ? -1 : 1));
+  if (!ranked.length) return { decision: "allow", rules: [], reason: "no rule matched", categories: [] };
+  const top = byId.get(ranked[0]![0]);
+  const categories: GateCategory[] = [];
+  for (const [id] of ranked) {
+    const c = byId.get(id)?.category ?? "obfuscation";
+    if (!categories.includes(c)) categories.push(c);
+  }
+  return {
+    decision: ranked[0]![1],
+    rules: ranked.map(([id]) => id),
+    reason: (top?.reason ?? "the gate could not judge this command") + (note ? ` (${note})` : ""),
+    categories: categories.filter((c) => GATE_CATEGORIES.includes(c)),
+  };
+}
+
+const indexCache = new WeakMap<GatePolicy, Map<string, GateRule>>();
+function ruleIndex(policy: GatePolicy): Map<string, GateRule> {
+  let m = indexCache.get(policy);
+  if (!m) {
+    m = new Map(policy.rules.map((r) => [r.id, r]));
+    indexCache.set(policy, m);
+  }
+  return m;
+}
