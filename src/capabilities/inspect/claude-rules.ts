@@ -255,6 +255,19 @@ export async function resolveHookCommand(
   ctx: ResolveContext,
   depth = 0,
 ): Promise<Resolution> {
+  // `gate || exit 2`: whatever goes wrong with the gate (missing: 127, a crash: 1) becomes exit 2,
+  // which blocks. The wrapper makes a hook fail closed, so a gate that cannot be found or verified
+  // still stops every call rather than letting it through.
+  const trimmed = command.trimEnd();
+  const bar = trimmed.lastIndexOf("||");
+  if (!execForm && bar > 0 && /^\|\|\s*exit\s+2$/.test(trimmed.slice(bar))) {
+    const gate = trimmed.slice(0, bar);
+    if (statusOperator(gate) === undefined) {
+      const g = await resolveFirst(gate, false, ctx, depth);
+      if (g.status === "noop") return g;
+      return { status: "ok", path: g.status === "ok" ? g.path : g.word };
+    }
+  }
   const r = await resolveFirst(command, execForm, ctx, depth);
   if (r.status !== "ok" || execForm) return r;
   // `gate; exit 0`, `gate || true`, `gate | tee log`, `gate &`, a second line: the hook's exit
@@ -392,7 +405,7 @@ async function findExecutable(word: string, ctx: ResolveContext): Promise<Resolu
     return {
       status: "unverifiable",
       word,
-      why: "a bare command name, and the agent's PATH is not known (give --env-file)",
+      why: "a bare command name, and the agent's PATH is not known (give --environ)",
     };
   for (const dir of path.split(":").slice(0, 64)) {
     if (!isAbsolute(dir)) continue;

@@ -494,10 +494,24 @@ describe("Claude Code hooks", () => {
     const unverifiable = await withGate(gate("agent-gate --check"));
     expect(ids(unverifiable)).toEqual(["claude-hook-command-unverifiable"]);
     expect(unverifiable.findings[0]!.title).toBe(
-      `PreToolUse hook command "agent-gate --check" cannot be verified: a bare command name, and the agent's PATH is not known (give --env-file)`,
+      `PreToolUse hook command "agent-gate --check" cannot be verified: a bare command name, and the agent's PATH is not known (give --environ)`,
     );
     const builtin = await withGate(gate("exit 2"));
     expect(ids(builtin)).toEqual([]);
+  });
+
+  it("`gate || exit 2` fails closed: a missing or unverifiable gate then blocks every call", async () => {
+    // agent-audit's own install line: a missing binary (127) or a crash (1) becomes exit 2.
+    const unverifiable = await withGate(gate("agent-audit gate hook claude-code || exit 2"));
+    expect(ids(unverifiable)).toEqual([]);
+    expect(claude(unverifiable).gate.status).toBe("covered");
+    const missing = await withGate(gate("~/bin/agent-gate || exit 2"), { executable: false });
+    expect(ids(missing)).toEqual([]);
+    // Anything else after the gate still loses its status.
+    const swallowed = await withGate(gate("~/bin/agent-gate || exit 0"));
+    expect(ids(swallowed)).toEqual(["claude-hook-command-unverifiable"]);
+    const noop = await withGate(gate("true || exit 2"));
+    expect(ids(noop)).toEqual(["claude-hook-command-unresolved"]);
   });
 
   it("a timeout over 30 s or none (600 s default), async, and an `if` filter", async () => {
