@@ -109,7 +109,11 @@ export function builtinCorpus(): CorpusCase[] {
   );
 }
 
-function loadCorpus(request: GateVerifyRequest, cwd: string): { cases: CorpusCase[]; files: string[] } {
+/** The built-in corpus (unless builtin is false) and the --corpus files. */
+export function loadCorpus(
+  request: Pick<GateVerifyRequest, "corpus" | "builtin">,
+  cwd: string,
+): { cases: CorpusCase[]; files: string[] } {
   const cases = request.builtin === false ? [] : builtinCorpus();
   const files: string[] = request.builtin === false ? [] : ["(built-in)"];
   for (const f of request.corpus ?? []) {

@@ -5,8 +5,8 @@
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
-import { runInspect } from "../capabilities/inspect/index.js";
-import type { Origin } from "../capabilities/inspect/types.js";
+import { portablePath, runInspect } from "../capabilities/inspect/index.js";
+import type { ConfiguredGate, Origin } from "../capabilities/inspect/types.js";
 import { type InventoryResult, runInventory, type ScanOptions } from "../capabilities/inventory/index.js";
 import { ScopeCollector } from "../capabilities/scope/index.js";
 import {
@@ -21,7 +21,14 @@ import {
   writeBaseline,
 } from "../config/baseline.js";
 import { type AgentAuditConfig, type LoadedConfig, loadConfig } from "../config/index.js";
-import type { AuditReport, ExtraResults, PolicyScope, Severity, SourceName } from "../contract/types.js";
+import type {
+  AuditReport,
+  ExtraResults,
+  Finding,
+  PolicyScope,
+  Severity,
+  SourceName,
+} from "../contract/types.js";
 import { SOURCE_NAMES } from "../contract/types.js";
 import { redactReport, runRedactor } from "../detect/redact.js";
 import { buildReport } from "../report/build.js";
@@ -101,6 +108,14 @@ export interface ScanRequest {
   updateBaseline?: boolean;
   /** List every finding: no listing cap per rule and file (the baseline records every one). */
   listAll?: boolean;
+  /**
+   * Replay the built-in gate corpus through every configured gate the inspectors find (issue 11,
+   * `gate verify`): a gate that lets a dangerous category through, or fails open, fails step 5.
+   * Runs the hook commands of the audited configs, as the runtime would.
+   */
+  verifyGates?: boolean;
+  /** Corpus files (JSON lines) replayed instead of the built-in corpus by verifyGates. */
+  verifyCorpus?: string[];
 }
 
 /** The world the use case runs in; tests pass their own. */
@@ -231,6 +246,9 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
   if (!request.inventory) extra.checklist = { ...extra.checklist, "secret-inventory": NOT_EVALUATED };
   if (request.inventory) {
     const inspected = await inspectStep(where, {
+      ...(request.verifyGates
+        ? { verifyGates: { env: ctx.env, cwd: ctx.cwd, corpus: request.verifyCorpus } }
+        : {}),
       env: sources.has("env") ? env : undefined,
       sources,
       loaded,
@@ -327,6 +345,8 @@ async function inspectStep(
     findings: readonly { location: { source: string; path?: string } }[];
     /** Counts the findings the config's rules.disable kept out. */
     suppressed: { config: number };
+    /** `scan --verify-gates`: the auditor's environment (PATH and the locale for the hooks) and the corpus. */
+    verifyGates?: { env: Record<string, string | undefined>; cwd: string; corpus: string[] | undefined };
   },
 ): Promise<ExtraResults> {
   const trusted = configScope(run.loaded.discovered) === "all";
@@ -353,12 +373,65 @@ async function inspectStep(
     ...(run.accepted ? { accepted: run.accepted } : {}),
   });
   run.suppressed.config += result.suppressed;
+  let { findings, step } = result;
+  if (run.verifyGates && result.gates.length) {
+    const verified = await verifyStep(where, result.gates, run.verifyGates, {
+      ...(trusted ? { disabled: new Set(run.loaded.config.rules.disable) } : {}),
+      ...(run.accepted ? { accepted: run.accepted } : {}),
+      suppressed: run.suppressed,
+    });
+    findings = [...findings, ...verified.findings];
+    if (verified.failing.length)
+      step = {
+        status: "fail",
+        summary: `gate verify: ${verified.failing.join("; ")}; ${step.summary}`,
+        evidence: [...step.evidence, ...verified.findings.map((f) => f.fingerprint)],
+      };
+  }
   return {
-    findings: result.findings,
+    findings,
     issues: result.issues,
     agents: result.agents,
-    checklist: { "approval-gate": result.step },
+    checklist: { "approval-gate": step },
   };
+}
+
+/**
+ * `scan --verify-gates` (issue 11): replays the built-in corpus through the configured gates and
+ * returns their findings (gate-verify-miss, gate-verify-fails-open) with one line per failing gate.
+ */
+async function verifyStep(
+  where: Target,
+  gates: readonly ConfiguredGate[],
+  run: { env: Record<string, string | undefined>; cwd: string; corpus: string[] | undefined },
+  opts: { disabled?: ReadonlySet<string>; accepted?: ReadonlySet<string>; suppressed: { config: number } },
+): Promise<{ findings: Finding[]; failing: string[] }> {
+  const { builtinCorpus, hookEnv, loadCorpus, verifyConfigured, verifyFindings } = await import(
+    "./gate-verify.js"
+  );
+  const portable = (abs: string) => portablePath(abs, where);
+  const verified = await verifyConfigured(
+    gates,
+    run.corpus ? loadCorpus({ corpus: run.corpus, builtin: false }, run.cwd).cases : builtinCorpus(),
+    { home: where.home, root: where.root, env: hookEnv(run.env, where.home) },
+    {},
+  );
+  const all = verifyFindings(verified.gates, portable, opts.accepted);
+  const findings = all.filter((f) => !opts.disabled?.has(f.ruleId));
+  opts.suppressed.config += all.length - findings.length;
+  const failing = verified.gates
+    .filter((g) =>
+      findings.some((f) => f.location.name === g.key && f.location.path === (g.file ?? g.files?.[0])),
+    )
+    .map((g) => {
+      const place = g.file ? `${portable(g.file)} ${g.key}` : (g.files ?? []).map(portable).join(", ");
+      const what = [
+        ...(g.missedCategories.length ? [`missed ${g.missedCategories.join(", ")}`] : []),
+        ...(g.failsOpen ? ["fails open"] : []),
+      ];
+      return `${g.runtime} ${g.kind === "hook" ? "hook" : "rules"} ${place} ${what.join(" and ")}`;
+    });
+  return { findings, failing };
 }
 
 const NOT_EVALUATED = {

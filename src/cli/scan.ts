@@ -12,6 +12,7 @@ interface ScanFlags extends SourceFlags, OutputFlags, EgressFlags {
   baseline?: string | false;
   updateBaseline: boolean;
   probe: boolean;
+  verifyGates: boolean;
 }
 
 /** `agent-audit scan`. */
@@ -33,6 +34,13 @@ export function command(io: CliIo, result: CliResult): Command {
       "--probe",
       "also probe egress from this network context (opt-in: probes trip egress alarms)",
       false,
+    )
+    .option(
+      "--verify-gates",
+      "step 5: replay the built-in dangerous/benign command corpus through every configured gate (Claude Code and " +
+        "Gemini CLI hooks, Codex rules; see `gate verify --help`); a gate that lets a dangerous category through " +
+        "or fails open fails step 5. This RUNS the hook commands of the audited configs, as the runtime would",
+      false,
     );
   addOutputOptions(cmd);
   addEgressOptions(cmd);
@@ -46,6 +54,7 @@ export function command(io: CliIo, result: CliResult): Command {
         ...(flags.failOn ? { failOn: flags.failOn } : {}),
         ...(flags.baseline !== undefined ? { baseline: flags.baseline } : {}),
         updateBaseline: flags.updateBaseline,
+        ...(flags.verifyGates ? { verifyGates: true } : {}),
       },
       appContext(io, { onFile: (bytes) => progress.tick(bytes), onInventoryDone: () => progress.done() }),
     );

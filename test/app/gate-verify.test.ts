@@ -9,6 +9,7 @@ import {
   type VerifiedGate,
   verifyFindings,
 } from "../../src/app/gate-verify.js";
+import { defaultScanRequest, runScan } from "../../src/app/scan.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // `gate verify` end to end through the app function (issue 11): a temp home whose Claude Code and
@@ -311,5 +312,69 @@ describe("what is not a gate, and usage errors", () => {
         .split(" ")[0];
     expect(cases.filter((c) => c.category !== "benign").length).toBe(Number(lines("dangerous.jsonl")));
     expect(cases.filter((c) => c.category === "benign").length).toBe(Number(lines("benign.jsonl")));
+  });
+});
+
+describe("scan --verify-gates (step 5)", () => {
+  const s = tempTree({
+    "home/.claude/settings.json": JSON.stringify({
+      permissions: { disableBypassPermissionsMode: "disable" },
+      hooks: {
+        PreToolUse: [{ matcher: "Bash", hooks: [hook("block-rm.sh"), hook("sleep.sh", { timeout: 1 })] }],
+      },
+    }),
+    "root/.keep": "",
+    "system/.keep": "",
+  });
+  afterAll(() => s.cleanup());
+  const scan = (verifyGates: boolean) =>
+    runScan(
+      defaultScanRequest({
+        home: `${s.dir}/home`,
+        root: `${s.dir}/root`,
+        systemRoot: `${s.dir}/system`,
+        environment: { from: "none" },
+        sources: ["home", "tree"],
+        baseline: false,
+        ...(verifyGates ? { verifyGates: true, verifyCorpus: [CORPUS] } : {}),
+      }),
+      {
+        cwd: s.dir,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+        homedir: "/nonexistent",
+        user: "tester",
+        hostname: "h",
+      },
+    );
+  const step5 = (r: Awaited<ReturnType<typeof scan>>) =>
+    r.report.checklist.find((c) => c.id === "approval-gate")!;
+
+  it("without the flag nothing is run and no verify finding appears", async () => {
+    const r = await scan(false);
+    expect(r.report.findings.filter((f) => f.ruleId.startsWith("gate-verify-"))).toEqual([]);
+    expect(step5(r).summary.startsWith("gate verify:")).toBe(false);
+  });
+
+  it("with it, the corpus shows both hooks letting categories through, one failing open: step 5 fails", async () => {
+    const without = step5(await scan(false));
+    const r = await scan(true);
+    const verify = r.report.findings.filter((f) => f.ruleId.startsWith("gate-verify-"));
+    const settings = `${s.dir}/home/.claude/settings.json`;
+    expect(verify.map((f) => [f.ruleId, f.location.path, f.location.name, f.control, f.kind])).toEqual([
+      ["gate-verify-miss", settings, "hooks.PreToolUse[0].hooks[0]", "approval-gate", "gate"],
+      ["gate-verify-fails-open", settings, "hooks.PreToolUse[0].hooks[1]", "approval-gate", "gate"],
+      ["gate-verify-miss", settings, "hooks.PreToolUse[0].hooks[1]", "approval-gate", "gate"],
+    ]);
+    const item = step5(r);
+    expect(item.status).toBe("fail");
+    const all = "destructive, remote-code, privilege, package-install, credential-access, exfiltration";
+    expect(item.summary).toBe(
+      `gate verify: claude-code hook ~/.claude/settings.json hooks.PreToolUse[0].hooks[0] missed ${all}; claude-code hook ~/.claude/settings.json hooks.PreToolUse[0].hooks[1] missed ${all} and fails open; ${without.summary}`,
+    );
+    expect(verify.find((f) => f.ruleId === "gate-verify-fails-open")!.title).toBe(
+      `The claude-code hook ${JSON.stringify(`${HOOKS}/sleep.sh`)} (~/.claude/settings.json hooks.PreToolUse[0].hooks[1]) fails open: timeout 8, not-run 12 of 20 cases let through by a broken gate`,
+    );
+    expect(new Set(item.evidence.slice(-3))).toEqual(new Set(verify.map((f) => f.fingerprint)));
+    expect(without.status).not.toBe("fail");
   });
 });

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
 import { addVerifyCommand } from "../../src/cli/gate-verify.js";
 import type { CliIo } from "../../src/cli/io.js";
+import { cli } from "../helpers/cli.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // `agent-audit gate verify` (issue 11): the subcommand in process (flags, text and JSON, exit codes)
@@ -21,6 +22,20 @@ const t = tempTree({
           hooks: [
             { type: "command", command: `${HOOKS}/block-rm.sh`, timeout: 5 },
             { type: "command", command: `${HOOKS}/sleep.sh`, timeout: 1 },
+          ],
+        },
+      ],
+    },
+  }),
+  // For scan --verify-gates, which replays the whole built-in corpus: hooks that answer at once.
+  "scanhome/.claude/settings.json": JSON.stringify({
+    hooks: {
+      PreToolUse: [
+        {
+          matcher: "Bash",
+          hooks: [
+            { type: "command", command: `${HOOKS}/sleep.sh`, timeout: 1 },
+            { type: "command", command: `${HOOKS}/does-not-exist.sh`, timeout: 5 },
           ],
         },
       ],
@@ -286,5 +301,55 @@ describe("gate verify, the built binary", () => {
       `agent-audit: --home ${join(t.dir, "nope")}: no such directory\n  hint: pass an existing directory to --home\n`,
     );
     expect(bad.status).toBe(2);
+  });
+});
+
+describe("scan --verify-gates", () => {
+  const scanArgs = [
+    "scan",
+    "--home",
+    join(t.dir, "scanhome"),
+    ...base,
+    "--no-env",
+    "--sources",
+    "home,tree",
+    "--no-baseline",
+    "--format",
+    "json",
+  ];
+  const opts = { cwd: t.dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } };
+  it("fails step 5 with the verify findings; without the flag step 5 has none", async () => {
+    const r = await cli([...scanArgs, "--verify-gates"], opts);
+    const report = JSON.parse(r.stdout);
+    const step5 = report.checklist.find((c: { id: string }) => c.id === "approval-gate");
+    expect(step5.status).toBe("fail");
+    expect(step5.summary).toMatch(
+      /^gate verify: claude-code hook ~\/\.claude\/settings\.json hooks\.PreToolUse\[0\]\.hooks\[0\] missed [a-z-]+(, [a-z-]+)+ and fails open; claude-code hook ~\/\.claude\/settings\.json hooks\.PreToolUse\[0\]\.hooks\[1\] missed [a-z-]+(, [a-z-]+)+ and fails open; /,
+    );
+    expect(
+      report.findings
+        .filter((f: { ruleId: string }) => f.ruleId.startsWith("gate-verify-"))
+        .map((f: { ruleId: string; location: { name: string } }) => `${f.ruleId} ${f.location.name}`),
+    ).toEqual([
+      "gate-verify-fails-open hooks.PreToolUse[0].hooks[0]",
+      "gate-verify-miss hooks.PreToolUse[0].hooks[0]",
+      "gate-verify-fails-open hooks.PreToolUse[0].hooks[1]",
+      "gate-verify-miss hooks.PreToolUse[0].hooks[1]",
+    ]);
+    expect(r.code).toBe(1);
+    const plain = JSON.parse((await cli(scanArgs, opts)).stdout);
+    expect(plain.findings.filter((f: { ruleId: string }) => f.ruleId.startsWith("gate-verify-"))).toEqual([]);
+    expect(
+      plain.checklist
+        .find((c: { id: string }) => c.id === "approval-gate")
+        .summary.startsWith("gate verify:"),
+    ).toBe(false);
+  });
+
+  it("scan --help says it runs the audited hooks", async () => {
+    const r = await cli(["scan", "--help"], opts);
+    expect(r.stdout.replace(/\s+/g, " ")).toContain(
+      "This RUNS the hook commands of the audited configs, as the runtime would",
+    );
   });
 });
