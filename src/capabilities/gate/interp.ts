@@ -203,6 +203,7 @@ class Tokenizer {
   private depth = 0;
   private readonly stack: Frame[] = [];
   private rescues = 0;
+  private heredocMisses = 0;
   private sp = false;
   private heredocFrom = -1;
   private heredocTo = -1;
@@ -618,9 +619,15 @@ class Tokenizer {
     const interpolating = quote !== "'";
     const dyn = !terminated || (interpolating && (/[$@][A-Za-z_{]/.test(body) || body.includes("#{")));
     this.emit(mk("str", body, dyn, quote === "`"));
+    this.pos = j;
+    // an unterminated here-document may be a misreading (`a <<B` as a shift): read its lines as code too,
+    // a bounded number of times so that a flood of openers stays linear
+    if (!terminated && this.heredocMisses < MAX_RESCUES) {
+      this.heredocMisses++;
+      return true;
+    }
     this.heredocFrom = lineEnd;
     this.heredocTo = Math.min(k, this.n);
-    this.pos = j;
     return true;
   }
 

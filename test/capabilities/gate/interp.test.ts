@@ -520,6 +520,25 @@ const CASES: Case[] = [
     "$c = <<<EOT\nrm -rf /\nEOT;\nsystem($c);",
     { dynamicSpawn: true },
   ],
+  [
+    "rb unterminated heredoc opener is also read as code",
+    "ruby",
+    'x = a <<B\nsystem("rm -rf ~")',
+    { shell: ["rm -rf ~"] },
+  ],
+  [
+    "rb squiggly heredoc handed to system",
+    "ruby",
+    "system(<<~SH)\n  rm -rf /tmp/x\nSH\nputs 1",
+    { shell: ["rm -rf /tmp/x\n"] },
+  ],
+  [
+    "pl interpolating heredoc, code after it",
+    "perl",
+    'print <<EOT;\nhello $name\nEOT\nsystem("id");',
+    { shell: ["id"] },
+  ],
+  ["php nowdoc body is data", "php", "echo <<<'X'\nsystem('id')\nX;\n", {}],
 ];
 
 describe("scanInterpreterCode", () => {
@@ -541,6 +560,20 @@ describe("scanInterpreterCode", () => {
     const code = `import os\n${nested}${quotes}`;
     expect(code.length).toBeGreaterThan(1 << 20);
     expect(scanInterpreterCode("python", code)).toEqual(facts({ dynamicSpawn: true }));
+  });
+
+  it("reads floods of call words, import keywords and openers (256 KiB each; quadratic would not finish) to the expected facts", () => {
+    const M = 1 << 18;
+    expect(scanInterpreterCode("perl", "system ".repeat(M / 7))).toEqual(facts({ dynamicSpawn: true }));
+    expect(scanInterpreterCode("ruby", "system ".repeat(M / 7))).toEqual(facts({ dynamicSpawn: true }));
+    expect(scanInterpreterCode("node", "import ".repeat(M / 7))).toEqual(NONE);
+    expect(scanInterpreterCode("python", "from ".repeat(M / 5))).toEqual(NONE);
+    expect(scanInterpreterCode("ruby", "x <<A\n".repeat(M / 6))).toEqual(NONE);
+    expect(scanInterpreterCode("perl", "q(".repeat(M / 2))).toEqual(NONE);
+    expect(scanInterpreterCode("python", 'f"{'.repeat(M / 3))).toEqual(NONE);
+    expect(scanInterpreterCode("python", `os.system([${'"a",'.repeat(1000)}])`)).toEqual(
+      facts({ shell: [Array(1000).fill("a").join(" ")] }),
+    );
   });
 
   it("reads 100k nested template/backtick openers and 500k quotes in every language", () => {
