@@ -15,6 +15,8 @@ describe("example reports in reports/", async () => {
       "demo.md",
       "demo.sarif",
       "demo.txt",
+      "gate-check.jsonl",
+      "gate-check.txt",
     ]);
   });
   for (const [name, text] of Object.entries(files)) {

@@ -1,7 +1,11 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { REPORTERS } from "../render/index.js";
 import { defaultRules, ruleCatalog } from "../rules/catalog.js";
 import { mapStrings } from "../util/map-strings.js";
+import { packageRoot } from "../util/paths.js";
 import { materializeDemo } from "./demo.js";
+import { gateCheck, gateContext, gateSetup, verdictJson, verdictText } from "./gate.js";
 import { defaultScanRequest, runScan } from "./scan.js";
 
 const EXT: Record<string, string> = {
@@ -53,5 +57,25 @@ export async function demoReports(): Promise<Record<string, string>> {
   for (const [format, render] of Object.entries(REPORTERS)) {
     out[`demo.${EXT[format] ?? format}`] = render(report, { color: false, rules });
   }
+  Object.assign(out, await gateExamples());
   return out;
+}
+
+/**
+ * `agent-audit gate check --batch fixtures/gate/examples.jsonl` in both formats, judged in the
+ * demo's workspace (/home/agent/work, home /home/agent): what the gate answers, and why.
+ */
+async function gateExamples(): Promise<Record<string, string>> {
+  const setup = await gateSetup({ logPath: false, env: {}, home: "/home/agent" });
+  const lines = readFileSync(join(packageRoot(), "fixtures", "gate", "examples.jsonl"), "utf8").split("\n");
+  let text = "";
+  let json = "";
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    const { command } = JSON.parse(line) as { command: string };
+    const v = gateCheck(command, gateContext("/home/agent/work", "/home/agent"), setup);
+    text += `$ ${command.replace(/\n/g, "\\n")}\n${verdictText(v).replace(/^/gm, "  ").trimEnd()}\n\n`;
+    json += verdictJson(v, { line: i + 1 });
+  });
+  return { "gate-check.txt": text, "gate-check.jsonl": json };
 }

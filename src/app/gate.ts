@@ -109,6 +109,18 @@ export function gateContext(cwd: string, home: string, workspace?: string): Gate
   return ctx;
 }
 
+// ---- output
+
+/** The text form of a verdict: the decision and rule ids, then the reason (control characters escaped by the caller). */
+export function verdictText(v: Verdict, escape: (s: string) => string = (s) => s): string {
+  return v.decision === "allow" ? "allow\n" : `${v.decision}  ${v.rules.join(", ")}\n  ${escape(v.reason)}\n`;
+}
+
+/** The JSON-lines form of a verdict (`extra` first: the batch line number). */
+export function verdictJson(v: Verdict, extra: Record<string, unknown> = {}): string {
+  return `${JSON.stringify({ ...extra, decision: v.decision, rules: v.rules, reason: v.reason, categories: v.categories })}\n`;
+}
+
 // ---- the decision log
 
 export interface LogEntry {

@@ -5,7 +5,15 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { ReadStream, WriteStream } from "node:tty";
 import { Command, Option } from "commander";
-import { type GateSetup, gateCheck, gateContext, gateSetup, logDecision } from "../app/gate.js";
+import {
+  type GateSetup,
+  gateCheck,
+  gateContext,
+  gateSetup,
+  logDecision,
+  verdictJson,
+  verdictText as plainText,
+} from "../app/gate.js";
 import { HOOK_RUNTIMES } from "../app/gate-hook.js";
 import type { Verdict } from "../capabilities/gate/types.js";
 import { escapeControls } from "../util/controls.js";
@@ -54,14 +62,7 @@ function contextOf(flags: CommonFlags, io: CliIo, lineCwd?: string) {
   return gateContext(cwd, home, workspace);
 }
 
-function verdictText(v: Verdict): string {
-  const head = v.decision === "allow" ? "allow" : `${v.decision}  ${v.rules.join(", ")}`;
-  return v.decision === "allow" ? `${head}\n` : `${head}\n  ${escapeControls(v.reason)}\n`;
-}
-
-function verdictJson(v: Verdict, extra: Record<string, unknown> = {}): string {
-  return `${JSON.stringify({ ...extra, decision: v.decision, rules: v.rules, reason: v.reason, categories: v.categories })}\n`;
-}
+const verdictText = (v: Verdict) => plainText(v, escapeControls);
 
 /** `agent-audit gate`. */
 export function command(io: CliIo, result: CliResult): Command {

@@ -795,7 +795,9 @@ class Judge {
       const more: Extra = { ...extra, assigns: [...extra.assigns, ...assigns] };
       if (name === "xargs") {
         // xargs appends what it reads on stdin: the words of a known text, else operands nobody knows yet.
-        const replace = flags.find((x) => x.startsWith("-I") || x.startsWith("--replace") || x.startsWith("-i"));
+        const replace = flags.find(
+          (x) => x.startsWith("-I") || x.startsWith("--replace") || x.startsWith("-i"),
+        );
         if (replace) {
           const token =
             replace === "-I"
@@ -822,11 +824,11 @@ class Judge {
     }
     const exec = this.execOf(name, args, f, extra);
     this.judge(exec);
-    return this.outOf(name, args, exec);
+    return this.outOf(name, args, exec, f.stdin);
   }
 
   /** What a command writes to stdout, for the next stage. */
-  private outOf(name: string, args: Val[], exec: Exec): Out {
+  private outOf(name: string, args: Val[], exec: Exec, stdin: Out): Out {
     if (FETCHERS.has(name)) {
       const toFile =
         name === "curl"
@@ -868,6 +870,13 @@ class Judge {
     if (ENV_DUMPERS.has(name) && exec.positionals.length === 0) return { kind: "environ" };
     if (exec.reads.some((r) => r.classes.has("credential") || r.classes.has("secret-file")))
       return { kind: "credential" };
+    // `cat <<EOF | sh`: cat passes a known text through.
+    if (
+      stdin.kind === "text" &&
+      (name === "cat" || name === "tee") &&
+      (name === "tee" || exec.positionals.length === 0)
+    )
+      return stdin;
     if (exec.stdin === "fetch" && (name === "tee" || name === "cat")) return { kind: "fetch" };
     if (exec.stdin === "decoder" && (name === "tee" || name === "cat")) return { kind: "decoder" };
     if (
