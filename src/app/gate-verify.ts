@@ -158,7 +158,7 @@ function runPolicy(policy: PolicyFn, cases: readonly CorpusCase[]): Judged[] {
     } catch {
       return { decision: "ask", outcome: "error", ms: performance.now() - started };
     }
-    return { decision, outcome: "json", ms: performance.now() - started };
+    return { decision, outcome: "verdict", ms: performance.now() - started };
   });
 }
 
@@ -223,9 +223,14 @@ export async function verifyConfigured(
   };
   const out: VerifiedGate[] = [];
   let codex: GateVerifyResult["codex"] = "no-rules";
+  // The runtimes run identical handlers once (Claude Code deduplicates them across settings files).
+  const seen = new Set<string>();
   for (const g of gates) {
     if (g.kind === "hook") {
       if (g.runtime !== "claude-code" && g.runtime !== "gemini-cli") continue;
+      const identity = JSON.stringify([g.runtime, g.command, g.args ?? null]);
+      if (seen.has(identity)) continue;
+      seen.add(identity);
       const judged = await verifyHook(
         {
           runtime: g.runtime,

@@ -32,6 +32,8 @@ What it runs:
   its environment. SECURITY: these hook commands come from config files the agent may be able to
   write; verify runs them exactly as the runtime would on every tool call, no more. Run it only
   where you would run the agent. The corpus commands are data on the hook's stdin: nothing runs them.
+  Hooks run on this machine: with --system-root, a path in a hook command is this machine's, not
+  the image's. An identical handler found in several settings files is run once, as Claude Code does.
   Codex rules files go through \`codex execpolicy check\` when the codex CLI is on PATH (with an
   empty CODEX_HOME).
 

@@ -63,6 +63,13 @@ const t = tempTree({
     'prefix_rule(pattern = [["curl", "wget"]], decision = "prompt")',
     "",
   ].join("\n"),
+  // The same handler in the project and the local settings: Claude Code runs it once, so does verify.
+  "root2/.claude/settings.json": JSON.stringify({
+    hooks: { PreToolUse: [{ matcher: "Bash", hooks: [hook("block-rm.sh")] }] },
+  }),
+  "root2/.claude/settings.local.json": JSON.stringify({
+    hooks: { PreToolUse: [{ matcher: "Bash", hooks: [hook("block-rm.sh")] }] },
+  }),
   "root/README.md": "project\n",
   "system/.keep": "",
   "empty-home/.keep": "",
@@ -267,6 +274,14 @@ describe("what is not a gate, and usage errors", () => {
     expect(r.policy.score.dangerous).toEqual({ total: 12, caught: 12, missed: 0 });
     expect(r.policy.score.benign).toEqual({ total: 8, allowed: 8, falseAlarms: 0 });
     expect(r.ok).toBe(true);
+  });
+
+  it("an identical handler in two settings files is run once", async () => {
+    const r = await runGateVerify({ ...request, home: `${t.dir}/empty-home`, root: `${t.dir}/root2` }, ctx);
+    expect(r.gates.map((g) => [g.file, g.key])).toEqual([
+      [`${t.dir}/root2/.claude/settings.json`, "hooks.PreToolUse[0].hooks[0]"],
+    ]);
+    expect(r.gates[0]!.score.dangerous).toEqual({ total: 12, caught: 4, missed: 8 });
   });
 
   it("--sources tree leaves the home's hooks out", async () => {

@@ -27,16 +27,14 @@ const t = tempTree({
       ],
     },
   }),
-  // For scan --verify-gates, which replays the whole built-in corpus: hooks that answer at once.
+  // For scan --verify-gates, which replays the whole built-in corpus: a hook that costs 8 runs (it
+  // times out, and the rest of the corpus is not run).
   "scanhome/.claude/settings.json": JSON.stringify({
     hooks: {
       PreToolUse: [
         {
           matcher: "Bash",
-          hooks: [
-            { type: "command", command: `${HOOKS}/sleep.sh`, timeout: 1 },
-            { type: "command", command: `${HOOKS}/does-not-exist.sh`, timeout: 5 },
-          ],
+          hooks: [{ type: "command", command: `${HOOKS}/sleep.sh`, timeout: 1 }],
         },
       ],
     },
@@ -324,7 +322,7 @@ describe("scan --verify-gates", () => {
     const step5 = report.checklist.find((c: { id: string }) => c.id === "approval-gate");
     expect(step5.status).toBe("fail");
     expect(step5.summary).toMatch(
-      /^gate verify: claude-code hook ~\/\.claude\/settings\.json hooks\.PreToolUse\[0\]\.hooks\[0\] missed [a-z-]+(, [a-z-]+)+ and fails open; claude-code hook ~\/\.claude\/settings\.json hooks\.PreToolUse\[0\]\.hooks\[1\] missed [a-z-]+(, [a-z-]+)+ and fails open; /,
+      /^gate verify: claude-code hook ~\/\.claude\/settings\.json hooks\.PreToolUse\[0\]\.hooks\[0\] missed [a-z-]+(, [a-z-]+)+ and fails open; /,
     );
     expect(
       report.findings
@@ -333,8 +331,6 @@ describe("scan --verify-gates", () => {
     ).toEqual([
       "gate-verify-fails-open hooks.PreToolUse[0].hooks[0]",
       "gate-verify-miss hooks.PreToolUse[0].hooks[0]",
-      "gate-verify-fails-open hooks.PreToolUse[0].hooks[1]",
-      "gate-verify-miss hooks.PreToolUse[0].hooks[1]",
     ]);
     expect(r.code).toBe(1);
     const plain = JSON.parse((await cli(scanArgs, opts)).stdout);

@@ -38,6 +38,8 @@ export type Outcome =
   | "missing"
   /** Not run: the hook had already timed out on another case; judged as a timeout. */
   | "not-run"
+  /** agent-audit's own policy answered (its engine's verdict). */
+  | "verdict"
   /** Codex rules: a rule matched. */
   | "rule"
   /** Codex rules: no rule matched (Codex's approval policy decides, not the rules). */
