@@ -1278,6 +1278,9 @@ const PAREN_LESS_END = new Set([
   "rescue",
 ]);
 const PAREN_LESS_BUDGET = 256;
+const PATH_JOIN =
+  /^(path\.join|path\.resolve|path\.posix\.join|os\.path\.join|posixpath\.join|File\.join|join_paths)$/;
+const HOME_MAPS = new Set(["os.environ", "process.env", "Bun.env", "ENV", "$ENV", "$_server", "$_env"]);
 const PATH_HELPER =
   /(^|\.)(expanduser|abspath|realpath|normpath|expand_path|resolve|normalize|Path|PosixPath|PurePath|Pathname)$/;
 const PY_EXCLUDE = new Set(["platform.system", "platform.popen"]);
@@ -1371,7 +1374,10 @@ class Analyzer {
         continue;
       }
       if (tok.k === "p" && tok.v === "/re-eval/") this.f.evaluates = true;
-      if (tok.k === "id") this.identifier(i);
+      if (tok.k === "id") {
+        this.composedPath(i);
+        this.identifier(i);
+      }
     }
     return this.f;
   }
@@ -1606,6 +1612,20 @@ class Analyzer {
     if (raw.startsWith(".") && this.p(i - 1, ")")) {
       const o = this.match[i - 1]!;
       const callee = t[o - 1];
+      // (Path.home() / ".ssh" / "authorized_keys").write_text(k)
+      if (
+        lang === "python" &&
+        o >= 0 &&
+        this.p(o, "(") &&
+        callee?.k !== "id" &&
+        /^\.(unlink|rmdir|write_text|write_bytes|touch|open)$/.test(raw)
+      ) {
+        const a = this.classify(o + 1, i - 1);
+        if (a.k === "str") {
+          this.pathMethod(i, raw.slice(1), mk("str", a.v, a.dyn));
+          return;
+        }
+      }
       if (o > 0 && this.p(o, "(") && callee?.k === "id" && t[o + 1]?.k === "str" && o + 2 === i - 1) {
         const mod = this.normModule(t[o + 1]!.v);
         if (
@@ -1887,7 +1907,23 @@ class Analyzer {
       const lit = t[s + 2]!;
       return { k: "str", v: lit.v, dyn: lit.dyn === true, s, e };
     }
-    // literal, or literals concatenated
+    // path.join("a", "b"), os.path.join(os.path.expanduser("~"), ".ssh"), File.join(Dir.home, ".x")
+    if (
+      first.k === "id" &&
+      this.p(s + 1, "(") &&
+      this.match[s + 1] === e - 1 &&
+      PATH_JOIN.test(this.resolve(first.v))
+    ) {
+      const parts = this.splitArgs(s + 2, e - 1, false);
+      if (parts.length > 0 && parts.every((x) => x.k === "str")) {
+        const v = parts
+          .map((x) => (x.k === "str" ? x.v : ""))
+          .join("/")
+          .replace(/\/{2,}/g, "/");
+        return { k: "str", v, dyn: parts.some((x) => x.k === "str" && x.dyn), s, e };
+      }
+    }
+    // literal, or literals concatenated; a home-directory expression counts as "~"
     const concat = lang === "perl" || lang === "php" ? "." : "+";
     let v = "";
     let dyn = false;
@@ -1895,6 +1931,21 @@ class Analyzer {
     let expectStr = true;
     while (j < e) {
       const tok = t[j]!;
+      if (expectStr) {
+        const h = this.homeAt(j);
+        if (h > 0 && h <= e) {
+          v += "~";
+          j = h;
+          expectStr = false;
+          continue;
+        }
+      }
+      if (!expectStr && lang === "python" && tok.k === "p" && tok.v === "/") {
+        v += "/";
+        expectStr = true;
+        j++;
+        continue;
+      }
       if (tok.k === "str" && expectStr !== false) {
         v += tok.v;
         if (tok.dyn || tok.cmd) dyn = true;
@@ -1912,6 +1963,60 @@ class Analyzer {
     }
     if (expectStr) return { k: "dyn", s, e };
     return { k: "str", v, dyn, s, e };
+  }
+
+  /** The index after a home-directory expression at j (process.env.HOME, os.homedir(), Path.home(), $ENV{HOME}, ...), or -1. */
+  private homeAt(j: number): number {
+    const t = this.t;
+    const tok = t[j];
+    if (tok?.k !== "id") return -1;
+    const c = this.resolve(tok.v);
+    const homeLit = (k: number) => {
+      const x = t[k];
+      return x !== undefined && (x.k === "str" || (x.k === "id" && this.lang === "perl")) && x.v === "HOME";
+    };
+    if (HOME_MAPS.has(c)) {
+      const o = t[j + 1];
+      if (o?.k === "p" && (o.v === "[" || o.v === "{") && this.match[j + 1] === j + 3 && homeLit(j + 2))
+        return j + 4;
+      return -1;
+    }
+    if (c === "process.env.HOME" || c === "Bun.env.HOME" || (c === "Dir.home" && !this.p(j + 1, "(")))
+      return j + 1;
+    if (this.p(j + 1, "(")) {
+      const m = this.match[j + 1];
+      if (m === j + 2 && /(^|\.)(homedir|home)$/.test(c)) return j + 3;
+      if (m === j + 3) {
+        if (/(^|\.)(getenv|get|fetch)$/.test(c) && homeLit(j + 2)) return j + 4;
+        if (/(^|\.)expanduser$/.test(c) && t[j + 2]?.k === "str" && t[j + 2]!.v === "~") return j + 4;
+      }
+    }
+    return -1;
+  }
+
+  /** Paths composed from the home directory and literals: process.env.HOME + "/.ssh/id_rsa" -> ~/.ssh/id_rsa. */
+  private composedPath(i: number): void {
+    const t = this.t;
+    const tok = t[i]!;
+    if (this.p(i + 1, "(") && PATH_JOIN.test(this.resolve(tok.v))) {
+      const a = this.classify(i, Math.min(this.match[i + 1]! + 1, t.length));
+      if (a.k === "str" && looksLikePath(a.v)) this.add(this.f.paths, this.seen.path, a.v);
+      return;
+    }
+    const h = this.homeAt(i);
+    if (h < 0) return;
+    const concat = this.lang === "perl" || this.lang === "php" ? "." : "+";
+    let v = "~";
+    let k = h;
+    while (
+      k + 1 < t.length &&
+      t[k + 1]!.k === "str" &&
+      (this.p(k, concat) || (this.lang === "python" && this.p(k, "/")))
+    ) {
+      v += (this.p(k, "/") ? "/" : "") + t[k + 1]!.v;
+      k += 2;
+    }
+    if (v !== "~" && looksLikePath(v)) this.add(this.f.paths, this.seen.path, v);
   }
 
   private spawnArgs(args: Arg[], mode: Spawn, exact: boolean): void {

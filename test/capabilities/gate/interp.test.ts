@@ -539,6 +539,66 @@ const CASES: Case[] = [
     { shell: ["id"] },
   ],
   ["php nowdoc body is data", "php", "echo <<<'X'\nsystem('id')\nX;\n", {}],
+  // ---- home-relative paths composed from the home directory and literals
+  [
+    "js HOME + literal written",
+    "node",
+    "require('fs').appendFileSync(process.env.HOME+'/.ssh/authorized_keys','ssh-ed25519 AAAA x\\n')",
+    {
+      writes: ["~/.ssh/authorized_keys"],
+      paths: ["~/.ssh/authorized_keys", "/.ssh/authorized_keys"],
+      readsEnv: true,
+      envNames: ["HOME"],
+    },
+  ],
+  [
+    "js HOME + literal read",
+    "node",
+    "console.log(require('fs').readFileSync(process.env.HOME+'/.ssh/id_rsa','utf8'))",
+    { paths: ["~/.ssh/id_rsa", "/.ssh/id_rsa"], readsEnv: true, envNames: ["HOME"] },
+  ],
+  [
+    "js path.join(os.homedir(), ...)",
+    "node",
+    "const os = require('os'), path = require('path'); fs.writeFileSync(path.join(os.homedir(), '.bashrc'), 'x')",
+    { writes: ["~/.bashrc"], paths: ["~/.bashrc"] },
+  ],
+  [
+    "py rmtree of the expanded home",
+    "python",
+    "import os, shutil\nshutil.rmtree(os.path.expanduser('~'))",
+    { deletes: ["~"] },
+  ],
+  [
+    "py Path.home() / parts",
+    "python",
+    "from pathlib import Path\n(Path.home() / '.ssh' / 'authorized_keys').write_text(k)\nopen(Path.home() / '.bashrc', 'a')",
+    { writes: ["~/.ssh/authorized_keys", "~/.bashrc"], paths: ["~/.ssh/authorized_keys", "~/.bashrc"] },
+  ],
+  [
+    "py os.path.join(os.environ['HOME'], ...)",
+    "python",
+    "import os\nopen(os.path.join(os.environ['HOME'], '.bashrc'), 'a')",
+    { writes: ["~/.bashrc"], paths: ["~/.bashrc"], readsEnv: true, envNames: ["HOME"] },
+  ],
+  [
+    "pl $ENV{HOME} . literal",
+    "perl",
+    'open(my $f, ">>", $ENV{HOME} . "/.bashrc");',
+    { writes: ["~/.bashrc"], paths: ["~/.bashrc", "/.bashrc"], readsEnv: true, envNames: ["HOME"] },
+  ],
+  [
+    "rb File.join(Dir.home, ...)",
+    "ruby",
+    'File.write(File.join(Dir.home, ".ssh/authorized_keys"), k)',
+    { writes: ["~/.ssh/authorized_keys"], paths: ["~/.ssh/authorized_keys", ".ssh/authorized_keys"] },
+  ],
+  [
+    "php getenv('HOME') . literal",
+    "php",
+    'file_put_contents(getenv("HOME") . "/.bashrc", "x", FILE_APPEND);',
+    { writes: ["~/.bashrc"], paths: ["~/.bashrc", "/.bashrc"], readsEnv: true, envNames: ["HOME"] },
+  ],
 ];
 
 describe("scanInterpreterCode", () => {
