@@ -72,4 +72,65 @@ describe("each command loads only its own module (issue 9)", () => {
       expect(scanHelp).toContain(flag);
     }
   });
+
+  it("`gate hook claude-code` loads only the gate (no commander, no scanner); the redactor only when it logs (issue 11)", () => {
+    const hookLoads = (command: string, args: string[]) => {
+      const input = JSON.stringify({
+        hook_event_name: "PreToolUse",
+        tool_name: "Bash",
+        cwd: "/home/agent/project",
+        tool_input: { command },
+      });
+      const r = spawnSync(
+        process.execPath,
+        ["--import", join(t.dir, "hook.mjs"), bin, "gate", "hook", "claude-code", ...args],
+        { input, encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: t.dir } },
+      );
+      expect(r.status).toBe(0);
+      const line = r.stderr.split("\n").find((l) => l.startsWith("LOADED "));
+      const urls = JSON.parse(line!.slice("LOADED ".length)) as string[];
+      // Nothing from node_modules (commander, zod, yaml): the hook loads only node: builtins and ours.
+      expect(urls.filter((u) => !u.startsWith("node:") && !u.startsWith(`file://${DIST}`))).toEqual([]);
+      return urls
+        .filter((u) => u.startsWith(`file://${DIST}`))
+        .map((u) => u.slice(`file://${DIST}`.length))
+        .sort();
+    };
+    const gateOnly = [
+      "app/gate-hook.js",
+      "app/gate.js",
+      "capabilities/gate/compiled.js",
+      "capabilities/gate/engine.js",
+      "capabilities/gate/interp.js",
+      "capabilities/gate/normalize.js",
+      "capabilities/gate/parse.js",
+      "capabilities/gate/paths.js",
+      "capabilities/gate/policy.js",
+      "capabilities/gate/types.js",
+      "cli/bin.js",
+      "cli/gate-hook-args.js",
+      "cli/gate-hook.js",
+    ];
+    const allowed = (m: string) =>
+      gateOnly.includes(m) || m.startsWith("capabilities/gate/") || m.startsWith("util/");
+    // An allowed command and a denied one without a log: the gate alone.
+    for (const [command, args] of [
+      ["npm test", []],
+      ["rm -rf /", ["--no-log"]],
+    ] as const) {
+      const mods = hookLoads(command, [...args]);
+      expect(mods.filter((m) => !allowed(m))).toEqual([]);
+      expect(mods.filter((m) => !m.startsWith("util/"))).toEqual(gateOnly);
+    }
+    // A logged decision adds the redactor (detect/ with the rules it needs), never sources/ or commander.
+    const logged = hookLoads("rm -rf /", ["--log", join(t.dir, "decisions.jsonl")]);
+    expect(logged).toContain("detect/redact.js");
+    expect(layers(logged)).toEqual(["app", "capabilities", "cli", "contract", "detect", "rules", "util"]);
+    expect(logged.filter((m) => m.startsWith("sources/") || m.startsWith("detect/parsers/"))).toEqual([]);
+    expect(logged.filter((m) => m.startsWith("cli/"))).toEqual([
+      "cli/bin.js",
+      "cli/gate-hook-args.js",
+      "cli/gate-hook.js",
+    ]);
+  });
 });
