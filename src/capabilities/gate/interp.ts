@@ -1278,6 +1278,7 @@ const PAREN_LESS_END = new Set([
   "rescue",
 ]);
 const PAREN_LESS_BUDGET = 256;
+const MAX_EVAL_DEPTH = 2;
 const PATH_JOIN =
   /^(path\.join|path\.resolve|path\.posix\.join|os\.path\.join|posixpath\.join|File\.join|join_paths)$/;
 const HOME_MAPS = new Set(["os.environ", "process.env", "Bun.env", "ENV", "$ENV", "$_server", "$_env"]);
@@ -1314,6 +1315,7 @@ class Analyzer {
   constructor(
     private readonly lang: InterpLang,
     private readonly t: Tok[],
+    private readonly depth = 0,
   ) {
     this.match = new Int32Array(t.length).fill(-1);
     this.skip = new Uint8Array(t.length);
@@ -1673,7 +1675,10 @@ class Analyzer {
       return;
     }
     if (lang === "perl" && raw === "eval") {
-      if (!this.p(i + 1, "{")) this.f.evaluates = true;
+      if (!this.p(i + 1, "{")) {
+        this.f.evaluates = true;
+        this.evalLiteral(i);
+      }
       return;
     }
     if (lang === "python" && canon === "getattr") this.getattr(i);
@@ -1716,6 +1721,7 @@ class Analyzer {
     if (api.evaluates) {
       if (lang === "python" && canon === "compile" && !this.p(i + 1, "(")) return;
       this.f.evaluates = true;
+      this.evalLiteral(i);
       return;
     }
     const args = this.call(i);
@@ -1734,6 +1740,25 @@ class Analyzer {
         api.del,
       );
     if (api.write) this.writeArgs(args, api.write);
+  }
+
+  /** eval("literal code"): the code is read too (two levels deep; each literal is read once, so still linear). */
+  private evalLiteral(i: number): void {
+    if (this.depth >= MAX_EVAL_DEPTH) return;
+    const a = this.call(i)?.[0];
+    if (a?.k !== "str" || a.dyn || a.v.length === 0) return;
+    const inner = new Analyzer(this.lang, new Tokenizer(a.v, this.lang).run(), this.depth + 1).run();
+    const f = this.f;
+    for (const v of inner.shell) this.add(f.shell, this.seen.shell, v);
+    for (const v of inner.deletes) this.add(f.deletes, this.seen.del, v);
+    for (const v of inner.writes) this.add(f.writes, this.seen.write, v);
+    for (const v of inner.paths) this.add(f.paths, this.seen.path, v);
+    for (const v of inner.envNames) this.add(f.envNames, this.seen.env, v);
+    f.dynamicSpawn ||= inner.dynamicSpawn;
+    f.dynamicDelete ||= inner.dynamicDelete;
+    f.network ||= inner.network;
+    f.evaluates ||= inner.evaluates;
+    f.readsEnv ||= inner.readsEnv;
   }
 
   private getattr(i: number): void {

@@ -599,6 +599,28 @@ const CASES: Case[] = [
     'file_put_contents(getenv("HOME") . "/.bashrc", "x", FILE_APPEND);',
     { writes: ["~/.bashrc"], paths: ["~/.bashrc", "/.bashrc"], readsEnv: true, envNames: ["HOME"] },
   ],
+  // ---- literal code handed to eval is read too (two levels deep)
+  [
+    "py exec of a literal",
+    "python",
+    `exec("import os; os.system('rm -rf ~')")`,
+    { shell: ["rm -rf ~"], evaluates: true },
+  ],
+  [
+    "js eval of a literal",
+    "node",
+    `eval("require('child_process').execSync('id')")`,
+    { shell: ["id"], evaluates: true },
+  ],
+  ["pl eval of a literal", "perl", `eval "system('id')";`, { shell: ["id"], evaluates: true }],
+  ["rb eval of a literal", "ruby", `eval("system 'id'")`, { shell: ["id"], evaluates: true }],
+  ["php eval of a literal", "php", `eval('system("id");');`, { shell: ["id"], evaluates: true }],
+  [
+    "py eval nesting stops at the third level",
+    "python",
+    `exec("exec(\\"exec('import os; os.system(1)')\\")")`,
+    { evaluates: true },
+  ],
 ];
 
 describe("scanInterpreterCode", () => {
