@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   builtinCorpus,
+  findOnPath,
   type GateVerifyResult,
   type PolicyFn,
   runGateVerify,
@@ -392,4 +393,33 @@ describe("scan --verify-gates (step 5)", () => {
     expect(new Set(item.evidence.slice(-3))).toEqual(new Set(verify.map((f) => f.fingerprint)));
     expect(without.status).not.toBe("fail");
   });
+});
+
+// The Codex CLI is not installed in CI: this test runs only where `codex` is on PATH.
+const codexBin = findOnPath("codex", process.env.PATH);
+describe("Codex rules", () => {
+  it.skipIf(!codexBin)(
+    "with the codex binary on PATH (skipped without it): the home's rules file through execpolicy check",
+    async () => {
+      const { codexBin: _off, ...withCodex } = request;
+      const r = await runGateVerify({ ...withCodex, home: `${t.dir}/home`, sources: ["home"] }, ctx);
+      expect(r.codex).toBe("checked");
+      const rules = r.gates.find((g) => g.kind === "rules")!;
+      expect(rules).toMatchObject({
+        runtime: "codex",
+        name: "Codex rules",
+        files: [`${t.dir}/home/.codex/rules/gate.rules`],
+      });
+      expect(cats(rules)).toEqual({
+        destructive: "3/4",
+        "remote-code": "2/2",
+        privilege: "0/2",
+        "package-install": "0/2",
+        "credential-access": "0/1",
+        exfiltration: "0/1",
+      });
+      expect(rules.score.benign).toEqual({ total: 8, allowed: 7, falseAlarms: 1 });
+      expect(r.gates.map((g) => g.runtime)).toEqual([...Array(6).fill("claude-code"), "codex", "gemini-cli"]);
+    },
+  );
 });
