@@ -37,6 +37,9 @@ export const GATE_CORPUS_FILE = "gate-corpus.json";
 /** Where the corpus's commands are judged (fixtures/gate/corpus/README.md). */
 export const CORPUS_CONTEXT: GateContext = { cwd: "/home/agent/project", home: "/home/agent" };
 
+/** Most hooks replayed in one run (each is spawned once per corpus command); the rest are counted. */
+export const VERIFY_HOOKS_MAX = 32;
+
 /** agent-audit's own policy: one command in, a verdict out. */
 export type PolicyFn = (command: string, ctx: GateContext) => Verdict;
 
@@ -95,6 +98,8 @@ export interface GateVerifyResult {
   gates: VerifiedGate[];
   /** Codex: checked, or why not. */
   codex: "checked" | "no-rules" | "not-installed" | "skipped";
+  /** Hooks found but not replayed: past VERIFY_HOOKS_MAX. */
+  notVerified: number;
   /** Every configured gate and our policy caught every dangerous case. */
   ok: boolean;
 }
@@ -214,7 +219,7 @@ export async function verifyConfigured(
   cases: readonly CorpusCase[],
   target: GateTarget,
   opts: Pick<GateVerifyRequest, "timeoutCapMs" | "concurrency" | "codexBin">,
-): Promise<{ gates: VerifiedGate[]; codex: GateVerifyResult["codex"] }> {
+): Promise<{ gates: VerifiedGate[]; codex: GateVerifyResult["codex"]; notVerified: number }> {
   const run: HookRun = {
     cwd: target.root,
     env: target.env,
@@ -225,12 +230,17 @@ export async function verifyConfigured(
   let codex: GateVerifyResult["codex"] = "no-rules";
   // The runtimes run identical handlers once (Claude Code deduplicates them across settings files).
   const seen = new Set<string>();
+  let notVerified = 0;
   for (const g of gates) {
     if (g.kind === "hook") {
       if (g.runtime !== "claude-code" && g.runtime !== "gemini-cli") continue;
       const identity = JSON.stringify([g.runtime, g.command, g.args ?? null]);
       if (seen.has(identity)) continue;
       seen.add(identity);
+      if (seen.size > VERIFY_HOOKS_MAX) {
+        notVerified++;
+        continue;
+      }
       const judged = await verifyHook(
         {
           runtime: g.runtime,
@@ -280,7 +290,7 @@ export async function verifyConfigured(
       rmSync(codexHome, { recursive: true, force: true });
     }
   }
-  return { gates: out, codex };
+  return { gates: out, codex, notVerified };
 }
 
 function verified(
@@ -326,7 +336,7 @@ export async function runGateVerify(
     name: "agent-audit built-in policy",
   });
   const inspected = await runInspect({ home, root, systemRoot, origins: originsOf(request.sources) });
-  const { gates, codex } = await verifyConfigured(
+  const { gates, codex, notVerified } = await verifyConfigured(
     inspected.gates,
     cases,
     { home, root, env: hookEnv(ctx.env, home) },
@@ -338,7 +348,9 @@ export async function runGateVerify(
     policy,
     gates,
     codex,
-    ok: [policy, ...gates].every((g) => g.score.dangerous.missed === 0),
+    notVerified,
+    // A hook that was not replayed is not known to catch anything.
+    ok: notVerified === 0 && [policy, ...gates].every((g) => g.score.dangerous.missed === 0),
   };
 }
 

@@ -152,6 +152,7 @@ export function verifyJson(r: GateVerifyResult): unknown {
     policy: gate(r.policy),
     gates: r.gates.map(gate),
     codex: r.codex,
+    notVerified: r.notVerified,
   };
 }
 
@@ -215,6 +216,11 @@ export function verifyText(r: GateVerifyResult): string {
           "",
         ]),
     codex,
+    ...(r.notVerified
+      ? [
+          `${r.notVerified} more hook${r.notVerified === 1 ? "" : "s"} found, not replayed (over the cap of hooks per run), so not known to catch anything`,
+        ]
+      : []),
     r.ok
       ? "Result: every gate caught every dangerous command"
       : `Result: ${failing} of ${r.gates.length + 1} gates let dangerous commands through`,

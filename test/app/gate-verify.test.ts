@@ -72,6 +72,21 @@ const t = tempTree({
     hooks: { PreToolUse: [{ matcher: "Bash", hooks: [hook("block-rm.sh")] }] },
   }),
   "root/README.md": "project\n",
+  // 33 distinct hooks (exec form, programs that do not exist: each case fails at once).
+  "many/.claude/settings.json": JSON.stringify({
+    hooks: {
+      PreToolUse: [
+        {
+          matcher: "Bash",
+          hooks: Array.from({ length: 33 }, (_, i) => ({
+            type: "command",
+            command: `/nonexistent/gate-${i}`,
+            args: [],
+          })),
+        },
+      ],
+    },
+  }),
   "system/.keep": "",
   "empty-home/.keep": "",
 });
@@ -283,6 +298,16 @@ describe("what is not a gate, and usage errors", () => {
       [`${t.dir}/root2/.claude/settings.json`, "hooks.PreToolUse[0].hooks[0]"],
     ]);
     expect(r.gates[0]!.score.dangerous).toEqual({ total: 12, caught: 4, missed: 8 });
+  });
+
+  it("at most 32 hooks are replayed; the rest are counted, and the run is not ok", async () => {
+    const perfect: PolicyFn = () => ({ decision: "deny", rules: [], reason: "", categories: [] });
+    const r = await runGateVerify({ ...request, home: `${t.dir}/many`, policy: perfect }, ctx);
+    expect(r.gates.length).toBe(32);
+    expect(r.gates[31]!.name).toBe("/nonexistent/gate-31");
+    expect(r.gates[0]!.score.failedOpen).toEqual({ missing: 20 });
+    expect(r.notVerified).toBe(1);
+    expect(r.ok).toBe(false);
   });
 
   it("--sources tree leaves the home's hooks out", async () => {

@@ -182,13 +182,17 @@ function runProcess(
     // after the hook exits: then the answer is what was written within a short grace after the exit.
     let code: number | undefined;
     child.stdout?.on("close", () => {
-      if (exited) finish({ code, timedOut: false, notStarted: false });
+      if (!exited) return;
+      kill();
+      finish({ code, timedOut: false, notStarted: false });
     });
     let exited = false;
     child.on("exit", (c) => {
       exited = true;
       code = c ?? undefined;
       if (child.stdout?.closed !== false) {
+        // Whatever the hook left running in the background goes with it (one per case would pile up).
+        kill();
         finish({ code, timedOut: false, notStarted: false });
         return;
       }
