@@ -1279,6 +1279,7 @@ const PAREN_LESS_END = new Set([
 ]);
 const PAREN_LESS_BUDGET = 256;
 const MAX_EVAL_DEPTH = 2;
+const MAX_ARG_NEST = 8;
 const PATH_JOIN =
   /^(path\.join|path\.resolve|path\.posix\.join|os\.path\.join|posixpath\.join|File\.join|join_paths)$/;
 const HOME_MAPS = new Set(["os.environ", "process.env", "Bun.env", "ENV", "$ENV", "$_server", "$_env"]);
@@ -1833,7 +1834,7 @@ class Analyzer {
     return undefined;
   }
 
-  private splitArgs(s: number, end: number, parenless: boolean): Arg[] {
+  private splitArgs(s: number, end: number, parenless: boolean, nest = 0): Arg[] {
     const t = this.t;
     const args: Arg[] = [];
     let j = s;
@@ -1863,7 +1864,7 @@ class Analyzer {
         if (tok.k === "id" && PAREN_LESS_END.has(tok.v)) break;
       }
       if (tok.k === "p" && tok.v === ",") {
-        if (j > a) args.push(this.classify(a, j));
+        if (j > a) args.push(this.classify(a, j, nest));
         a = j + 1;
         j++;
         continue;
@@ -1875,36 +1876,41 @@ class Analyzer {
       j = this.next(j);
     }
     const e = Math.min(j, stop);
-    if (e > a) args.push(this.classify(a, e));
+    if (e > a) args.push(this.classify(a, e, nest));
     return args;
   }
 
-  private classify(s: number, e: number): Arg {
+  /** One argument's shape. `nest` bounds the recursion into nested lists and calls (hostile input nests deep). */
+  private classify(s: number, e: number, nest = 0): Arg {
     const t = this.t;
     const lang = this.lang;
+    e = Math.min(e, t.length);
     while (s < e && t[s]!.k === "nl") s++;
-    const first = t[s]!;
-    // keyword arguments: name=val (python), name: val (ruby), key => val
-    if (first.k === "id" && e > s + 1) {
+    if (s >= e || nest > MAX_ARG_NEST) return { k: "dyn", s, e };
+    // keyword arguments: name=val (python), name: val (ruby), key => val; a chain a=b=c keeps the first name
+    const s0 = s;
+    let kw: string | undefined;
+    while (s + 1 < e) {
+      const a = t[s]!;
       const sep = t[s + 1]!;
-      if (
+      const isSep =
         sep.k === "p" &&
-        ((lang === "python" && sep.v === "=") ||
-          (lang === "ruby" && sep.v === ":" && !sep.sp) ||
-          sep.v === "=>")
-      ) {
-        return { k: "kw", name: first.v, val: this.classify(s + 2, e), s, e };
-      }
+        ((a.k === "id" &&
+          ((lang === "python" && sep.v === "=") || (lang === "ruby" && sep.v === ":" && !sep.sp))) ||
+          ((a.k === "id" || a.k === "str") && sep.v === "=>"));
+      if (!isSep) break;
+      kw ??= a.v;
+      s += 2;
     }
-    if (first.k === "str" && e > s + 1 && this.p(s + 1, "=>"))
-      return { k: "kw", name: first.v, val: this.classify(s + 2, e), s, e };
+    if (kw !== undefined) return { k: "kw", name: kw, val: this.classify(s, e, nest + 1), s: s0, e };
+    const first = t[s]!;
     if (
       first.k === "p" &&
       (first.v === "[" || first.v === "(" || first.v === "{") &&
       this.match[s] === e - 1
     ) {
       if (first.v === "{") return { k: "obj", s, e };
-      const inner = this.splitArgs(s + 1, e - 1, false);
+      const inner = this.splitArgs(s + 1, e - 1, false, nest + 1);
       const trailingComma = this.p(e - 2, ",");
       if (first.v === "(" && inner.length === 1 && !trailingComma && lang !== "perl") return inner[0]!;
       return { k: "list", items: inner.map((x) => (x.k === "str" && !x.dyn ? x.v : null)), s, e };
@@ -1917,7 +1923,7 @@ class Analyzer {
       this.p(s + 1, "(") &&
       this.match[s + 1] === e - 1
     ) {
-      const inner = this.splitArgs(s + 2, e - 1, false);
+      const inner = this.splitArgs(s + 2, e - 1, false, nest + 1);
       return { k: "list", items: inner.map((x) => (x.k === "str" && !x.dyn ? x.v : null)), s, e };
     }
     // a literal through a path helper: os.path.expanduser("~/.bashrc"), Path("x"), File.expand_path("x")
@@ -1939,7 +1945,7 @@ class Analyzer {
       this.match[s + 1] === e - 1 &&
       PATH_JOIN.test(this.resolve(first.v))
     ) {
-      const parts = this.splitArgs(s + 2, e - 1, false);
+      const parts = this.splitArgs(s + 2, e - 1, false, nest + 1);
       if (parts.length > 0 && parts.every((x) => x.k === "str")) {
         const v = parts
           .map((x) => (x.k === "str" ? x.v : ""))

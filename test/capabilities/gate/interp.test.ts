@@ -658,6 +658,30 @@ describe("scanInterpreterCode", () => {
     );
   });
 
+  it("reads deeply nested arguments without deep recursion (the catch-all answer would set every flag)", () => {
+    const N = 1 << 16;
+    const deepList = `import os\nos.system(${"[".repeat(N)}${"]".repeat(N)})`;
+    expect(scanInterpreterCode("python", deepList)).toEqual(facts({ dynamicSpawn: true }));
+    expect(scanInterpreterCode("python", `import os\nos.system(${"a=".repeat(N)}1)`)).toEqual(
+      facts({ dynamicSpawn: true }),
+    );
+    expect(
+      scanInterpreterCode("python", `import os\nos.system(${"(".repeat(N)}"x"${")".repeat(N)})`),
+    ).toEqual(facts({ dynamicSpawn: true }));
+    expect(scanInterpreterCode("python", `import os\nos.system(((("x"))))`)).toEqual(facts({ shell: ["x"] }));
+    expect(
+      scanInterpreterCode("node", `fs.writeFileSync(${"path.join(".repeat(N)}${")".repeat(N)})`),
+    ).toEqual(NONE);
+    expect(scanInterpreterCode("ruby", `system(${"a: ".repeat(N)}1)`)).toEqual(facts({ dynamicSpawn: true }));
+    // found by the random test: a keyword argument with nothing after it at the end of the input
+    expect(
+      scanInterpreterCode(
+        "python",
+        "os.system,`,#{#\n%${ENV::'\n`unlinkf{=\\s*eval(xsm=#*qHOMExos.system[HOME",
+      ),
+    ).toEqual(facts({ dynamicSpawn: true, evaluates: true }));
+  });
+
   it("reads 100k nested template/backtick openers and 500k quotes in every language", () => {
     const q = "`${".repeat(100_000) + '"'.repeat(500_000) + "'";
     expect(scanInterpreterCode("python", q)).toEqual(NONE);
@@ -715,6 +739,15 @@ describe("scanInterpreterCode on random input", () => {
       ".",
       "::",
       "->",
+      "eval",
+      "getenv",
+      "ENV",
+      "HOME",
+      "unlink",
+      "socket",
+      "a=",
+      "[[",
+      "]]",
     ];
     let seed = 42;
     const rand = (n: number) => {
@@ -722,7 +755,7 @@ describe("scanInterpreterCode on random input", () => {
       return seed % n;
     };
     let allFlags = 0;
-    for (let k = 0; k < 3000; k++) {
+    for (let k = 0; k < 4000; k++) {
       let code = "";
       const len = 1 + rand(40);
       for (let j = 0; j < len; j++) code += alphabet[rand(alphabet.length)];
