@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -226,6 +226,37 @@ describe("gate hook claude-code (PreToolUse)", () => {
     );
     expect(r).toEqual({ status: 0, stdout: claudeAnswer("deny", FETCH_TO_SHELL), stderr: "" });
   });
+});
+
+describe("gate hook: the watchdog", () => {
+  it("stdin that never closes blocks after 10 s (exit 2): a runtime's timeout would let the call through", async () => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [bin, "gate", "hook", "claude-code", "--no-log"], {
+      cwd: ws,
+      env: { PATH: process.env.PATH ?? "", HOME: home },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    // Half an input, and stdin left open.
+    child.stdin.write(claudeInput("rm -rf /").slice(0, 40));
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const status = await new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+    child.stdin.destroy();
+    const seconds = (Date.now() - t0) / 1000;
+    expect({ status, stdout, stderr }).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: "agent-audit gate: no answer within 10 s; blocked because the gate fails closed\n",
+    });
+    expect(seconds).toBeGreaterThanOrEqual(9.5);
+    expect(seconds).toBeLessThan(20);
+  }, 30_000);
 });
 
 describe("gate hook gemini (BeforeTool)", () => {
