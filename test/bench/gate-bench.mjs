@@ -163,22 +163,26 @@ if (want("adversarial")) {
     ["comments", MAX - 1, (n) => `${fill("# rm -rf /\n", n - 10)}ls`],
   ];
   console.log(
-    "(c) adversarial inputs: ms (and ns per character) at 1/8, 1/4, 1/2 and all of the size; the decision at full size",
+    "(c) adversarial inputs: ms, fastest of 3 (and ns per character), at 1/8, 1/4, 1/2 and all of the size; the decision at full size",
   );
   for (const [name, size, make] of cases) {
     const cells = [];
     let last;
     for (const frac of [8, 4, 2, 1]) {
       const s = make(Math.floor(size / frac));
-      const t0 = performance.now();
+      // The fastest of three runs: the machine's load only ever adds time.
+      let ms = Number.POSITIVE_INFINITY;
       let v;
       let err;
-      try {
-        v = decide(s, ctx, policy);
-      } catch (e) {
-        err = e;
+      for (let r = 0; r < 3; r++) {
+        const t0 = performance.now();
+        try {
+          v = decide(s, ctx, policy);
+        } catch (e) {
+          err = e;
+        }
+        ms = Math.min(ms, performance.now() - t0);
       }
-      const ms = performance.now() - t0;
       cells.push(`${fmt(ms, 1)} (${fmt((ms * 1e6) / s.length, 0)})`);
       last = err ? `THREW ${err.name}` : `${v.decision} [${v.rules.join(", ")}], ${s.length} chars`;
     }
