@@ -87,6 +87,17 @@ const t = tempTree({
       ],
     },
   }),
+  // Gemini CLI with hooks switched off, and with the one hook disabled by name: nothing to replay.
+  "gemini-off/.gemini/settings.json": JSON.stringify({
+    hooksConfig: { enabled: false },
+    hooks: { BeforeTool: [{ hooks: [{ type: "command", command: `${HOOKS}/gemini-block-rm.sh` }] }] },
+  }),
+  "gemini-named-off/.gemini/settings.json": JSON.stringify({
+    hooksConfig: { disabled: ["rm-gate"] },
+    hooks: {
+      BeforeTool: [{ hooks: [{ type: "command", name: "rm-gate", command: `${HOOKS}/gemini-block-rm.sh` }] }],
+    },
+  }),
   "system/.keep": "",
   "empty-home/.keep": "",
 });
@@ -308,6 +319,11 @@ describe("what is not a gate, and usage errors", () => {
     expect(r.gates[0]!.score.failedOpen).toEqual({ missing: 20 });
     expect(r.notVerified).toBe(1);
     expect(r.ok).toBe(false);
+  });
+
+  it("Gemini CLI hooks switched off (hooksConfig.enabled false, or disabled by name) are not replayed", async () => {
+    for (const home of ["gemini-off", "gemini-named-off"])
+      expect((await runGateVerify({ ...request, home: `${t.dir}/${home}` }, ctx)).gates).toEqual([]);
   });
 
   it("--sources tree leaves the home's hooks out", async () => {

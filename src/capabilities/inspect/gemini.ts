@@ -455,6 +455,18 @@ const HOOK_TIMEOUT_DEFAULT_MS = 60_000;
  */
 function beforeToolHooks(settings: LoadedConfig[]): ConfiguredGate[] {
   const out: ConfiguredGate[] = [];
+  // hooksConfig.enabled false (the highest file that sets it) turns every hook off;
+  // hooksConfig.disabled lists hook names that do not run.
+  const enabled = settings
+    .map((f) => getAt(f.value, ["hooksConfig", "enabled"]))
+    .find((v) => typeof v === "boolean");
+  if (enabled === false) return out;
+  const disabled = new Set(
+    settings.flatMap((f) => {
+      const v = getAt(f.value, ["hooksConfig", "disabled"]);
+      return Array.isArray(v) ? v.filter((n): n is string => typeof n === "string") : [];
+    }),
+  );
   for (const f of settings) {
     const groups = getAt(f.value, ["hooks", "BeforeTool"]);
     if (!Array.isArray(groups)) continue;
@@ -471,6 +483,7 @@ function beforeToolHooks(settings: LoadedConfig[]): ConfiguredGate[] {
       }
       g.hooks.forEach((h: unknown, j: number) => {
         if (!isRecord(h) || h.type !== "command" || typeof h.command !== "string") return;
+        if (typeof h.name === "string" && disabled.has(h.name)) return;
         const t = h.timeout;
         out.push({
           kind: "hook",
