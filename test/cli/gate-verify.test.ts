@@ -12,6 +12,7 @@ import { tempTree } from "../helpers/tmp.js";
 // of fixtures/gate/hooks. Never this machine's real home: every run passes --home.
 
 const HOOKS = resolve("fixtures/gate/hooks");
+const binPath = join(process.cwd(), "dist/src/cli/bin.js");
 const CORPUS = resolve("fixtures/gate/verify-corpus.jsonl");
 const t = tempTree({
   "home/.claude/settings.json": JSON.stringify({
@@ -35,6 +36,29 @@ const t = tempTree({
         {
           matcher: "Bash",
           hooks: [{ type: "command", command: `${HOOKS}/sleep.sh`, timeout: 1 }],
+        },
+      ],
+    },
+  }),
+  // agent-audit's own hooks, configured as a user would: they must catch what the policy catches.
+  "ownhome/.claude/settings.json": JSON.stringify({
+    hooks: {
+      PreToolUse: [
+        {
+          matcher: "Bash",
+          hooks: [
+            { type: "command", command: `node ${binPath} gate hook claude-code --no-log`, timeout: 10 },
+          ],
+        },
+      ],
+    },
+  }),
+  "ownhome/.gemini/settings.json": JSON.stringify({
+    hooks: {
+      BeforeTool: [
+        {
+          matcher: "run_shell_command",
+          hooks: [{ type: "command", command: `node ${binPath} gate hook gemini --no-log`, timeout: 10000 }],
         },
       ],
     },
@@ -275,6 +299,38 @@ describe("gate verify, the built binary", () => {
     ]);
     expect(j.codex).toBe("no-rules");
   });
+
+  it("agent-audit's own hooks (gate hook claude-code / gemini) configured in the settings: exit 0, all caught", () => {
+    const r = runBin([
+      "--home",
+      join(t.dir, "ownhome"),
+      ...base,
+      "--corpus",
+      CORPUS,
+      "--no-builtin-corpus",
+      "--format",
+      "json",
+    ]);
+    expect(r.stderr).toBe("");
+    const j = JSON.parse(r.stdout);
+    expect(
+      j.gates.map((g: { runtime: string; dangerous: unknown; benign: unknown; failsOpen: boolean }) => [
+        g.runtime,
+        g.dangerous,
+        g.benign,
+        g.failsOpen,
+      ]),
+    ).toEqual(
+      ["claude-code", "gemini-cli"].map((rt) => [
+        rt,
+        { total: 12, caught: 12, missed: 0, catchRate: 1 },
+        { total: 8, allowed: 8, falseAlarms: 0, falseAlarmRate: 0 },
+        false,
+      ]),
+    );
+    expect(j.ok).toBe(true);
+    expect(r.status).toBe(0);
+  }, 60_000);
 
   it("exit 0 when the built-in policy and every gate catch everything; exit 2 on a usage error", () => {
     const ok = runBin([
