@@ -8,7 +8,7 @@
 import { posix } from "node:path";
 import type { Command, Redirect, Script, Word } from "./ast.js";
 import { type InterpLang, interpreterOf, scanInterpreterCode } from "./interp.js";
-import { normalizeCommand } from "./normalize.js";
+import { normalizeCommand, stripInvisible } from "./normalize.js";
 import { ParseError, parseHeredocBody, parseScript } from "./parse.js";
 import { classifyPath, type PathClass, type PathRef, usableWorkspace } from "./paths.js";
 import { type Exec, type GatePolicy, type GateRule, matches, type StdinKind } from "./policy.js";
@@ -105,17 +105,36 @@ const NETWORK = new Set([
 ]);
 const ENV_DUMPERS = new Set(["env", "printenv", "set", "export", "declare", "typeset", "compgen"]);
 const DELETERS = new Set(["rm", "rmdir", "unlink", "shred", "srm", "wipe"]);
+/** Options whose value is a directory or file the command writes into. */
+const WRITE_OPTS: Record<string, string[]> = {
+  tar: ["-C", "--directory"],
+  gtar: ["-C", "--directory"],
+  bsdtar: ["-C", "--directory"],
+  unzip: ["-d"],
+  cp: ["-t", "--target-directory"],
+  mv: ["-t", "--target-directory"],
+  install: ["-t", "--target-directory"],
+  ln: ["-t", "--target-directory"],
+  wget: ["-P", "--directory-prefix"],
+  curl: ["--output-dir"],
+
+  patch: ["-o", "--output", "-d", "--directory"],
+  sort: ["-o", "--output"],
+};
 const LAST_WRITTEN = new Set(["cp", "install", "rsync", "scp", "ln", "mv", "ditto"]);
 const ALL_WRITTEN = new Set(["tee", "touch", "mkdir", "truncate", "mkfifo", "mknod"]);
 const MODE_FIRST = new Set(["chmod", "chown", "chgrp", "chattr", "setfacl"]);
 const SECRET_NAME =
   /(SECRET|TOKEN|PASSW(OR)?D|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|_AUTH|SESSION_KEY|_PAT$|^PAT_)/i;
 const HOME_VARS = new Set(["HOME"]);
+const AWKS = new Set(["awk", "gawk", "mawk", "nawk", "busybox-awk"]);
 
 /** Wrappers: programs that run the rest of their arguments as a command. */
 interface WrapperSpec {
   /** Options that take the next argument as a value. */
   value: string[];
+  /** Options whose value is a shell command string (`npx -c 'cmd'`). */
+  shell?: string[];
   /** Positionals before the command (timeout's DURATION, chroot's NEWROOT). */
   skip?: number;
 }
@@ -196,6 +215,104 @@ const WRAPPERS: Record<string, WrapperSpec> = {
   toybox: { value: [] },
   doppler: { value: [] },
   dotenv: { value: ["-e", "-c", "-v"] },
+  proxychains: { value: ["-f"] },
+  proxychains4: { value: ["-f"] },
+  torsocks: { value: ["-u", "-p", "-a", "-P"] },
+  tsocks: { value: [] },
+  "xvfb-run": {
+    value: [
+      "-n",
+      "--server-num",
+      "-e",
+      "--error-file",
+      "-f",
+      "--auth-file",
+      "-p",
+      "--xauth-protocol",
+      "-s",
+      "--server-args",
+    ],
+  },
+  firejail: { value: [] },
+  unshare: { value: ["-S", "-G", "--setuid", "--setgid", "-R", "--root", "-w", "--wd"] },
+  nsenter: { value: ["-t", "--target", "-S", "-G", "--setuid", "--setgid", "-r", "-w"] },
+  setpriv: {
+    value: [
+      "--reuid",
+      "--regid",
+      "--groups",
+      "--inh-caps",
+      "--ambient-caps",
+      "--bounding-set",
+      "--securebits",
+      "--selinux-label",
+      "--apparmor-profile",
+    ],
+  },
+  gosu: { value: [], skip: 1 },
+  "su-exec": { value: [], skip: 1 },
+  faketime: { value: ["-m", "-f"], skip: 1 },
+  valgrind: { value: [] },
+  catchsegv: { value: [] },
+  "ssh-agent": { value: ["-a", "-E", "-t", "-P"] },
+  "dbus-launch": { value: [] },
+  tini: { value: ["-s", "-p", "-e"] },
+  "dumb-init": { value: [] },
+  entr: { value: [] },
+  watchexec: {
+    value: [
+      "-w",
+      "--watch",
+      "-e",
+      "--exts",
+      "-f",
+      "--filter",
+      "-i",
+      "--ignore",
+      "-d",
+      "--debounce",
+      "-s",
+      "--signal",
+      "--shell",
+    ],
+  },
+  cgexec: { value: ["-g"] },
+  runcon: { value: ["-u", "-r", "-t", "-l"], skip: 0 },
+  "aws-vault": { value: ["-d", "--duration", "--region", "--mfa-token"] },
+  op: { value: ["--env-file"] },
+  with: { value: [] },
+  npx: {
+    value: ["-p", "--package", "--cache", "--registry", "--userconfig", "-w", "--workspace", "-c", "--call"],
+    shell: ["-c", "--call"],
+  },
+  bunx: { value: ["-p", "--package"] },
+  uvx: { value: ["--from", "--with", "-p", "--python", "--index-url"] },
+  pipx: { value: ["--spec", "--python", "--index-url", "--pip-args"] },
+};
+/** Programs whose subcommand runs the rest as a command (`npm exec -- x`, `uv run x`, `bundle exec x`). */
+const SUB_WRAPPERS: Record<string, { subs: string[]; value: string[]; skip?: number }> = {
+  npm: { subs: ["exec", "x"], value: ["-p", "--package", "-w", "--workspace", "--prefix"] },
+  pnpm: { subs: ["exec", "dlx"], value: ["-C", "--dir", "--filter", "-F"] },
+  yarn: { subs: ["exec", "dlx"], value: ["-p", "--package"] },
+  bun: { subs: ["x"], value: [] },
+  uv: {
+    subs: ["run", "tool"],
+    value: ["--with", "--python", "-p", "--directory", "--project", "--from", "--index-url", "--env-file"],
+  },
+  poetry: { subs: ["run"], value: ["-C", "--directory"] },
+  bundle: { subs: ["exec"], value: ["--gemfile"] },
+  pipenv: { subs: ["run"], value: [] },
+  pdm: { subs: ["run"], value: ["-p", "--project"] },
+  hatch: { subs: ["run"], value: ["-e", "--env"] },
+  rye: { subs: ["run"], value: [] },
+  conda: { subs: ["run"], value: ["-n", "--name", "-p", "--prefix"] },
+  mamba: { subs: ["run"], value: ["-n", "--name", "-p", "--prefix"] },
+  micromamba: { subs: ["run"], value: ["-n", "--name", "-p", "--prefix"] },
+  mise: { subs: ["exec", "x"], value: [] },
+  asdf: { subs: ["exec"], value: [] },
+  direnv: { subs: ["exec"], value: [], skip: 1 },
+  pixi: { subs: ["run", "exec"], value: ["-e", "--environment"] },
+  nix: { subs: ["run", "shell", "develop"], value: [] },
 };
 /** Wrappers that take `-c STRING` as a shell command (su, runuser, flock, script). */
 const C_STRING = new Set(["su", "runuser", "sg", "flock", "script"]);
@@ -282,6 +399,8 @@ interface Val {
   raw: string;
   /** It started with an unquoted literal (alias expansion applies). */
   plain: boolean;
+  /** It holds an unquoted expansion: the shell splits its value into words on $IFS. */
+  split?: boolean;
 }
 
 interface Env {
@@ -332,31 +451,41 @@ class Judge {
   private work = 0;
   private readonly ws: string | undefined;
 
+  private readonly ctx: GateContext;
+
   constructor(
-    private readonly ctx: GateContext,
+    ctx: GateContext,
     private readonly policy: GatePolicy,
   ) {
-    this.ws = usableWorkspace(ctx, policy.paths);
+    // `/home/agent/` is `/home/agent`: every comparison below is on normalised paths without a trailing slash.
+    const clean = (p: string) => posix.normalize(p).replace(/(.)\/+$/, "$1");
+    this.ctx = { cwd: clean(ctx.cwd), home: clean(ctx.home) };
+    if (ctx.workspace !== undefined) this.ctx.workspace = clean(ctx.workspace);
+    this.ws = usableWorkspace(this.ctx, policy.paths);
   }
 
   run(command: string): Verdict {
     if (command.length > GATE_LIMITS.maxChars) return verdictOf(this.policy, [{ id: "gate-too-large" }]);
-    const { text, hidden } = normalizeCommand(command);
+    const { hidden } = normalizeCommand(command);
     if (hidden) this.raise("gate-hidden-characters");
-    const env: Env = {
-      vars: new Map(),
-      aliases: new Map(),
-      funcs: new Set(),
-      written: new Map(),
-      cwd: posix.normalize(this.ctx.cwd),
-      secretVars: new Set(),
-    };
-    try {
-      this.script(parseScript(text), { env, stdin: NONE, depth: 0, via: [] });
-    } catch (err) {
-      if (err instanceof ParseError) this.raise("gate-unparseable");
-      else if (err instanceof Budget) this.raise("gate-too-complex");
-      else throw err;
+    // NFKC can turn letters bash treats as plain text (fullwidth quotes, backslashes, `#`) into shell
+    // syntax, so the normalised text and the text as bash reads it are both judged; the strictest wins.
+    for (const text of variants(command)) {
+      const env: Env = {
+        vars: new Map(),
+        aliases: new Map(),
+        funcs: new Set(),
+        written: new Map(),
+        cwd: this.ctx.cwd,
+        secretVars: new Set(),
+      };
+      try {
+        this.script(parseScript(text), { env, stdin: NONE, depth: 0, via: [] });
+      } catch (err) {
+        if (err instanceof ParseError) this.raise("gate-unparseable");
+        else if (err instanceof Budget) this.raise("gate-too-complex");
+        else throw err;
+      }
     }
     return verdictOf(this.policy, this.hits);
   }
@@ -462,6 +591,7 @@ class Judge {
     let brace = false;
     let procsub: Script | undefined;
     let procOut: Out | undefined;
+    let split = false;
     let subOut: StdinKind | undefined;
     const secrets: string[] = [];
     const parts = w.parts;
@@ -487,11 +617,13 @@ class Judge {
           break;
         }
         case "param": {
+          if (!p.quoted) split = true;
           if (SECRET_NAME.test(p.name) || f.env.secretVars.has(p.name)) secrets.push(p.name);
           add(p.op ? undefined : this.param(p.name, f));
           break;
         }
         case "cmdsub":
+          if (!p.quoted) split = true;
           subOut = this.script(p.body, { ...f, stdin: NONE, via: [...f.via, "$()"] }).kind;
           add(undefined);
           break;
@@ -506,7 +638,21 @@ class Judge {
       }
     }
     if (text !== undefined) prefix = text;
-    return { text, prefix, glob, brace, procsub, procOut, subOut, secrets, raw: w.raw, plain };
+    // Quoted text holding blanks does not split: only then is splitting the whole text exact.
+    const quotedBlank = parts.some((p) => p.type === "lit" && p.quoted && /[ \t\n]/.test(p.value));
+    return {
+      text,
+      prefix,
+      glob,
+      brace,
+      procsub,
+      procOut,
+      subOut,
+      secrets,
+      raw: w.raw,
+      plain,
+      split: split && !quotedBlank,
+    };
   }
 
   private tilde(v: string): string {
@@ -522,6 +668,7 @@ class Judge {
   private param(name: string, f: Frame): string | undefined {
     if (f.env.vars.has(name)) return f.env.vars.get(name);
     if (HOME_VARS.has(name)) return this.ctx.home;
+    if (name === "IFS") return " \t\n";
     if (name === "PWD") return f.env.cwd;
     return undefined;
   }
@@ -643,13 +790,50 @@ class Judge {
       );
       return NONE;
     }
-    const argv = words.map((w) => this.value(w, f));
+    const argv = this.splitWords(
+      words.map((w) => this.value(w, f)),
+      f,
+    );
     // Assignments before a command are in its environment only; their values may still name a path.
     return this.runArgv(
       argv,
       { ...f, stdin },
       { assigns: assigned, writes: red.writes, reads: red.reads, secrets },
     );
+  }
+
+  /** Field splitting of unquoted expansions on $IFS (`CMD="rm -rf /"; $CMD` runs rm with two operands). */
+  private splitWords(argv: Val[], f: Frame): Val[] {
+    if (!argv.some((v) => v.split)) return argv;
+    const ifs = f.env.vars.has("IFS") ? f.env.vars.get("IFS") : " \t\n";
+    const out: Val[] = [];
+    for (const v of argv) {
+      if (!v.split || v.text === undefined) {
+        out.push(v);
+        continue;
+      }
+      if (ifs === undefined) {
+        // $IFS was set to something unknown: the words are unknown.
+        out.push({ ...v, text: undefined, prefix: "" });
+        continue;
+      }
+      if (ifs === "") {
+        out.push(v);
+        continue;
+      }
+      let word = "";
+      const words: string[] = [];
+      for (const ch of v.text) {
+        if (ifs.includes(ch)) {
+          if (word) words.push(word);
+          word = "";
+        } else word += ch;
+      }
+      if (word) words.push(word);
+      for (const w of words.slice(0, 256))
+        out.push({ ...literal(w), secrets: v.secrets, raw: v.raw, glob: /[*?]/.test(w) });
+    }
+    return out;
   }
 
   /** Runs one argv: sees through aliases, wrappers and carriers, and judges what runs. */
@@ -664,6 +848,11 @@ class Judge {
       this.raise("gate-dynamic-command");
       if (verb.subOut === "fetch") this.raise("gate-fetch-to-shell");
       this.judge(this.execOf("", argv.slice(1), f, extra));
+      return { kind: "data" };
+    }
+    if (/[ \t\n]/.test(verb.text) || verb.text === "") {
+      // No program has such a name: the text was meant to be split by something the gate did not follow.
+      this.raise("gate-dynamic-command");
       return { kind: "data" };
     }
     const isPath = verb.text.includes("/");
@@ -776,12 +965,22 @@ class Judge {
       }
       if (name !== "flock") return NONE;
     }
-    if (name === "command" && args.some((a) => a.text === "-v" || a.text === "-V")) return { kind: "data" };
+    if (name === "command") {
+      // `command -v x` looks x up; the options end at the first operand (`command rm -v` runs rm).
+      const opts = args.slice(
+        0,
+        Math.max(
+          0,
+          args.findIndex((a) => !a.text?.startsWith("-")),
+        ),
+      );
+      if (opts.some((a) => /^-[pvV]*[vV][pvV]*$/.test(a.text ?? ""))) return { kind: "data" };
+    }
     if (name === "find") return this.find(args, f, extra);
     if (name === "watch") return this.watch(args, f, extra);
     const spec = WRAPPERS[name] ?? (C_STRING.has(name) ? { value: ["-w", "-E"], skip: 1 } : undefined);
     if (spec) {
-      const { inner, flags, assigns, unsets, split } = this.unwrap(name, args, spec);
+      const { inner, flags, assigns, unsets, split, chdir } = this.unwrap(name, args, spec);
       this.judge(
         this.execOf(name, args.slice(0, args.length - inner.length), f, { ...extra, unsets }, flags),
       );
@@ -817,14 +1016,126 @@ class Judge {
         const dyn: Val = { prefix: "", glob: false, brace: false, secrets: [], raw: "ARGS", plain: false };
         return this.runArgv([...inner, dyn], { ...f, stdin: NONE, via }, more);
       }
+      if (chdir !== undefined) {
+        // `env -C / rm -rf etc`: the command runs in another directory.
+        const saved = f.env.cwd;
+        f.env.cwd = resolveAbs(chdir, saved);
+        try {
+          return this.runArgv(inner, { ...f, via }, more);
+        } finally {
+          f.env.cwd = saved;
+        }
+      }
       return this.runArgv(inner, { ...f, via }, more);
     }
-    if ((name === "git" || name === "npm") && t(0) === undefined && args.length) {
-      // fall through: judged below with a dynamic subcommand
+    const sub = SUB_WRAPPERS[name];
+    if (sub) {
+      // `npm exec -- rm`, `uv run rm`, `bundle exec rm`: the program is judged itself, then what it runs.
+      let i = 0;
+      while (i < args.length && args[i]!.text?.startsWith("-"))
+        i += sub.value.includes(args[i]!.text!) ? 2 : 1;
+      if (args[i] && sub.subs.includes(args[i]!.text ?? "")) {
+        const execW = this.execOf(name, args.slice(0, i + 1), f, extra);
+        this.judge(execW);
+        let j = i + 1;
+        while (j < args.length && args[j]!.text?.startsWith("-") && args[j]!.text !== "--") {
+          const a = args[j]!.text!;
+          if (a === "-c" || a === "--call") {
+            const payload = args[j + 1];
+            if (payload?.text !== undefined) return this.carry(payload.text, { ...f, via });
+            if (payload) this.dynamicPayload([payload]);
+            return { kind: "data" };
+          }
+          j += sub.value.includes(a) ? 2 : 1;
+        }
+        if (args[j]?.text === "--") j++;
+        j += sub.skip ?? 0;
+        const inner = args.slice(j);
+        if (inner.length) return this.runArgv(inner, { ...f, via }, extra);
+        return NONE;
+      }
     }
     const exec = this.execOf(name, args, f, extra);
     this.judge(exec);
+    this.runsWritten(name, exec, f);
+    if (AWKS.has(name)) this.awk(args, f, via);
+    if (name === "sed" || name === "gsed") this.sedScript(args, exec, f);
+    if ((name === "make" || name === "gmake") && exec.flags.size) {
+      const fi = args.findIndex((a) => a.text === "-f" || a.text === "--file" || a.text === "--makefile");
+      if (fi !== -1 && args[fi + 1]) this.scriptFile(args[fi + 1]!, f, "shell");
+    }
     return this.outOf(name, args, exec, f.stdin);
+  }
+
+  /** `npm run x` after writing package.json, `make` after writing a Makefile: the file runs. */
+  private runsWritten(name: string, exec: Exec, f: Frame): void {
+    const cwd = f.env.cwd;
+    if (cwd === undefined) return;
+    const files =
+      name === "npm" || name === "yarn" || name === "pnpm" || name === "bun"
+        ? ["package.json"]
+        : name === "make" || name === "gmake"
+          ? ["Makefile", "makefile", "GNUmakefile"]
+          : name === "just"
+            ? ["justfile", "Justfile"]
+            : [];
+    for (const file of files) {
+      const how = f.env.written.get(posix.join(cwd, file));
+      if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+    }
+    void exec;
+  }
+
+  /** awk: `system("...")`, `"cmd" | getline`, `print | "cmd"` run shell commands. */
+  private awk(args: Val[], f: Frame, via: string[]): void {
+    let i = 0;
+    while (i < args.length && args[i]!.text?.startsWith("-")) {
+      const a = args[i]!.text!;
+      if (a === "-f" || a === "--file") return;
+      i += a === "-F" || a === "-v" || a === "--assign" || a === "--field-separator" ? 2 : 1;
+    }
+    const prog = args[i];
+    if (!prog) return;
+    if (prog.text === undefined) {
+      this.dynamicPayload([prog]);
+      return;
+    }
+    const code = prog.text;
+    if (!/system\s*\(|\|\s*getline|\|&|print[^;}\n]*\|/.test(code)) return;
+    const literals = [...code.matchAll(/"((?:[^"\\\n]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, "$1"));
+    if (!literals.length) this.raise("gate-dynamic-payload");
+    for (const l of literals.slice(0, 32)) this.carry(l, { ...f, via });
+    if (/system\s*\(\s*[^"\s]/.test(code)) this.raise("gate-dynamic-payload");
+  }
+
+  /** sed: the `e` command and the `e` flag run shell commands (GNU); `w FILE` writes a file. */
+  private sedScript(args: Val[], exec: Exec, f: Frame): void {
+    const scripts: Val[] = [];
+    let explicit = false;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!.text;
+      if (a === "-e" || a === "--expression") {
+        explicit = true;
+        if (args[i + 1]) scripts.push(args[i + 1]!);
+        i++;
+      } else if (a?.startsWith("--expression=")) {
+        explicit = true;
+        scripts.push(literal(a.slice(13)));
+      }
+    }
+    if (!explicit) {
+      const first = args.find((a) => !a.text?.startsWith("-"));
+      if (first) scripts.push(first);
+    }
+    for (const sc of scripts) {
+      if (sc.text === undefined) continue;
+      const t = sc.text;
+      if (/(^|[\s;{}\d$/])e(\s|;|$)/.test(t) || /\/[gpiImM0-9w]*e[gpiImM0-9]*(\s|;|}|$)/.test(t))
+        this.raise("gate-dynamic-payload");
+      for (const m of t.matchAll(/(?:^|[\s;{}\d$/])w\s+([^\s;}]+)/g))
+        exec.writes.push(this.path(literal(m[1]!), f));
+    }
+    if (exec.writes.length) this.judge({ ...exec, reads: [], deletes: [] });
   }
 
   /** What a command writes to stdout, for the next stage. */
@@ -900,7 +1211,9 @@ class Judge {
     assigns: { name: string; empty: boolean }[];
     unsets: string[];
     split?: string;
+    chdir?: string;
   } {
+    let chdir: string | undefined;
     const flags: string[] = [];
     const assigns: { name: string; empty: boolean }[] = [];
     const unsets: string[] = [];
@@ -926,10 +1239,21 @@ class Judge {
       const takes = spec.value.includes(key);
       const val = takes ? (key !== a ? a.slice(eq + 1) : args[i + 1]?.text) : undefined;
       if (name === "env" && (key === "-u" || key === "--unset") && val !== undefined) unsets.push(val);
+      if (
+        ((name === "env" && (key === "-C" || key === "--chdir")) ||
+          ((name === "sudo" || name === "run0") && (key === "-D" || key === "--chdir"))) &&
+        val !== undefined
+      )
+        chdir = val;
+      if (spec.shell?.includes(key)) {
+        split = val ?? "";
+        i += key !== a ? 1 : 2;
+        return { inner: args.slice(i), flags, assigns, unsets, split, chdir };
+      }
       if (name === "env" && (key === "-S" || key === "--split-string")) {
         split = val ?? "";
         i += key !== a ? 1 : 2;
-        return { inner: args.slice(i), flags, assigns, unsets, split };
+        return { inner: args.slice(i), flags, assigns, unsets, split, chdir };
       }
       if (name === "env" && /^-[^-]*u./.test(a) && !takes) unsets.push(a.slice(a.indexOf("u") + 1));
       if (name === "env" && /^-[^-]*S./.test(a) && !takes) {
@@ -938,13 +1262,17 @@ class Judge {
       i += takes && key === a ? 2 : 1;
     }
     for (let k = 0; k < (spec.skip ?? 0) && i < args.length; k++) i++;
-    return { inner: args.slice(i), flags, assigns, unsets, split };
+    return { inner: args.slice(i), flags, assigns, unsets, split, chdir };
   }
 
   private carry(text: string, f: Frame): Out {
     if (f.depth >= GATE_LIMITS.maxCarrierDepth) throw new Budget();
-    const { text: norm } = normalizeCommand(text);
-    return this.script(parseScript(norm), { ...f, depth: f.depth + 1 });
+    let out: Out = NONE;
+    variants(text).forEach((v, i) => {
+      const o = this.script(parseScript(v), { ...f, depth: f.depth + 1 });
+      if (i === 0) out = o;
+    });
+    return out;
   }
 
   private dynamicPayload(args: Val[]): void {
@@ -1272,6 +1600,8 @@ class Judge {
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       secrets.push(...a.secrets);
+      // `dig $(base64 < ~/.aws/credentials).x`: the output of a credential read in an argument.
+      if (a.subOut === "credential" || a.subOut === "environ") secrets.push("(credential output)");
       const t = a.text;
       if (t !== undefined && !endOpts && t === "--") {
         endOpts = true;
@@ -1312,6 +1642,24 @@ class Judge {
     const reads: PathRef[] = [...extra.reads];
     const refs = operands.map((o) => this.path(o, f));
     const isNet = NETWORK.has(name);
+    const destOpts = WRITE_OPTS[name];
+    if (destOpts) {
+      for (let i = 0; i < args.length; i++) {
+        const t = args[i]!.text;
+        if (t === undefined) continue;
+        const eq = t.indexOf("=");
+        if (destOpts.includes(t) && args[i + 1]) writes.push(this.path(args[i + 1]!, f));
+        else if (eq > 0 && destOpts.includes(t.slice(0, eq)))
+          writes.push(this.path(literal(t.slice(eq + 1)), f));
+      }
+    }
+    if (
+      name === "rsync" &&
+      [...flags].some((x) => x.startsWith("--delete") || x === "--remove-source-files")
+    ) {
+      const dest = operands[operands.length - 1];
+      if (dest && !/^[^/]*:/.test(dest.text ?? "")) deletes.push(this.path(dest, f));
+    }
     if (DELETERS.has(name)) deletes.push(...refs);
     else if (name === "mv" && refs.length >= 2) {
       deletes.push(...refs.slice(0, -1));
@@ -1411,6 +1759,13 @@ interface Extra {
 const emptyExtra = (): Extra => ({ assigns: [], writes: [], reads: [], secrets: [] });
 
 class Budget extends Error {}
+
+/** The texts to judge: NFKC-normalised, and as bash reads it (invisible characters removed) when that differs. */
+function variants(raw: string): string[] {
+  const { text } = normalizeCommand(raw);
+  const plain = stripInvisible(raw);
+  return plain === text ? [text] : [text, plain];
+}
 
 function literal(text: string): Val {
   return { text, prefix: text, glob: false, brace: false, secrets: [], raw: text, plain: false };

@@ -15,3 +15,9 @@ export function normalizeCommand(raw: string): { text: string; hidden: boolean }
   const text = invisible ? nfkc.replace(INVISIBLE, "") : nfkc;
   return { text, hidden: invisible || CONTROL.test(text) };
 }
+
+/** The text as bash reads it: only the invisible characters removed (no NFKC). */
+export function stripInvisible(raw: string): string {
+  INVISIBLE.lastIndex = 0;
+  return INVISIBLE.test(raw) ? raw.replace(INVISIBLE, "") : raw;
+}

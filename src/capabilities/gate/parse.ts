@@ -25,6 +25,8 @@ const LIST_END_WORDS = ["then", "else", "elif", "fi", "do", "done", "esac", "}"]
 const SPECIAL_PARAMS = new Set(["@", "*", "#", "?", "$", "!", "-", "0"]);
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
+/** Builtins whose NAME=value arguments bash parses as assignments (arrays included). */
+const DECLARATIONS = new Set(["declare", "typeset", "local", "export", "readonly"]);
 
 interface Budget {
   nodes: number;
@@ -504,6 +506,18 @@ class Parser {
         const a = this.tryAssign();
         if (a) {
           assigns.push(a);
+          this.count();
+          continue;
+        }
+      } else if (words.length >= 1 && DECLARATIONS.has(words[0]!.raw)) {
+        // `declare -a A=(x y)`, `local X=$(cmd)`: bash parses these arguments as assignments.
+        const start = this.i;
+        const a = this.tryAssign();
+        if (a) {
+          const parts: Part[] = [{ type: "lit", value: `${a.name}=`, quoted: false }];
+          if (a.value) parts.push(...a.value.parts);
+          for (const w of a.array ?? []) for (const p of w.parts) if (p.type !== "lit") parts.push(p);
+          words.push({ parts, raw: this.s.slice(start, this.i) });
           this.count();
           continue;
         }

@@ -73,6 +73,8 @@ export function classifyPath(
   const out = new Set<PathClass>();
   const p = posix.normalize(abs).replace(/(.)\/+$/, "$1");
   if (data.harmlessDevices.some((d) => p === d || p.startsWith(`${d}/`))) return out;
+  // bash's /dev/tcp/HOST/PORT is a socket, not a file under /dev.
+  if (data.network.some((d) => p.startsWith(d))) return new Set(["network"]);
   const home = posix.normalize(ctx.home);
   if (p === "/") out.add("root");
   if (p === home || under(home, p)) out.add("home");

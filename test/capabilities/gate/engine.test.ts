@@ -67,7 +67,9 @@ table("substitution and variable verbs", [
   ["X=rm; $X -rf /", "deny", CRIT],
   ["echo $(rm -rf ~)", "deny", CRIT],
   ["diff <(rm -rf ~) x", "deny", CRIT],
-  ["rm${IFS}-rf${IFS}~", "ask", ["gate-dynamic-command"]],
+  // $IFS splits into rm -rf ~, but the `~` is not at a word's start: bash deletes ./~ (in the workspace).
+  ["rm${IFS}-rf${IFS}~", "allow", []],
+  ["rm${IFS}-rf${IFS}/", "deny", ["gate-rm-critical", "gate-delete-outside-workspace"]],
   ['set -- rm -rf ~; "$@"', "ask", ["gate-dynamic-command"]],
   ["read x <<< rm; $x -rf ~", "ask", ["gate-dynamic-command"]],
   ["printf -v c rm; $c -rf ~", "ask", ["gate-dynamic-command"]],

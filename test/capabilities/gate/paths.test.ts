@@ -61,8 +61,9 @@ describe("classifyPath", () => {
     ["/dev/sda", ["system", "critical", "device", "outside"]],
     ["/dev/nvme0n1p1", ["system", "critical", "device", "outside"]],
     ["/dev/mapper/root", ["system", "device", "outside"]],
-    ["/dev/tcp/203.0.113.5/4444", ["system", "network", "outside"]],
-    ["/dev/udp/203.0.113.5/53", ["system", "network", "outside"]],
+    // bash's socket paths: a network endpoint, not a file under /dev.
+    ["/dev/tcp/203.0.113.5/4444", ["network"]],
+    ["/dev/udp/203.0.113.5/53", ["network"]],
     ["/dev/null", []],
     ["/dev/stdout", []],
     ["/dev/fd/3", []],
