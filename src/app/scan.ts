@@ -26,6 +26,7 @@ import type {
   ExtraResults,
   Finding,
   PolicyScope,
+  ScanIssue,
   Severity,
   SourceName,
 } from "../contract/types.js";
@@ -373,7 +374,7 @@ async function inspectStep(
     ...(run.accepted ? { accepted: run.accepted } : {}),
   });
   run.suppressed.config += result.suppressed;
-  let { findings, step } = result;
+  let { findings, step, issues } = result;
   if (run.verifyGates && result.gates.length) {
     const verified = await verifyStep(where, result.gates, run.verifyGates, {
       ...(trusted ? { disabled: new Set(run.loaded.config.rules.disable) } : {}),
@@ -381,6 +382,7 @@ async function inspectStep(
       suppressed: run.suppressed,
     });
     findings = [...findings, ...verified.findings];
+    issues = [...issues, ...verified.issues];
     if (verified.failing.length)
       step = {
         status: "fail",
@@ -390,7 +392,7 @@ async function inspectStep(
   }
   return {
     findings,
-    issues: result.issues,
+    issues,
     agents: result.agents,
     checklist: { "approval-gate": step },
   };
@@ -405,7 +407,7 @@ async function verifyStep(
   gates: readonly ConfiguredGate[],
   run: { env: Record<string, string | undefined>; cwd: string; corpus: string[] | undefined },
   opts: { disabled?: ReadonlySet<string>; accepted?: ReadonlySet<string>; suppressed: { config: number } },
-): Promise<{ findings: Finding[]; failing: string[] }> {
+): Promise<{ findings: Finding[]; failing: string[]; issues: ScanIssue[] }> {
   const { builtinCorpus, hookEnv, loadCorpus, verifyConfigured, verifyFindings } = await import(
     "./gate-verify.js"
   );
@@ -431,7 +433,20 @@ async function verifyStep(
       ];
       return `${g.runtime} ${g.kind === "hook" ? "hook" : "rules"} ${place} ${what.join(" and ")}`;
     });
-  return { findings, failing };
+  // What could not be replayed is said, not passed over (a gate not tested is not a gate verified).
+  // Not worded "skipped:": that prefix marks a gap in the secret inventory (step 1).
+  const issues: ScanIssue[] = [];
+  if (verified.notVerified)
+    issues.push({
+      where: "gate verify",
+      message: `${verified.notVerified} hook${verified.notVerified === 1 ? "" : "s"} not replayed (over the cap of hooks per run)`,
+    });
+  if (verified.codex === "not-installed")
+    issues.push({
+      where: "gate verify",
+      message: "Codex rules files found but not replayed (the codex CLI is not on PATH)",
+    });
+  return { findings, failing, issues };
 }
 
 const NOT_EVALUATED = {

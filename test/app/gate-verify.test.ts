@@ -433,7 +433,53 @@ describe("scan --verify-gates (step 5)", () => {
     );
     expect(new Set(item.evidence.slice(-3))).toEqual(new Set(verify.map((f) => f.fingerprint)));
     expect(without.status).not.toBe("fail");
+    expect(r.report.issues.filter((i) => i.where === "gate verify")).toEqual([]);
   });
+
+  it("hooks over the cap and Codex rules without the codex CLI are issues", async () => {
+    const r = await runScan(
+      defaultScanRequest({
+        home: `${t.dir}/many`,
+        root: `${s.dir}/root`,
+        systemRoot: `${s.dir}/system`,
+        environment: { from: "none" },
+        sources: ["home"],
+        baseline: false,
+        verifyGates: true,
+        verifyCorpus: [CORPUS],
+      }),
+      { cwd: s.dir, env: { PATH: "/nonexistent" }, homedir: "/nonexistent", user: "tester", hostname: "h" },
+    );
+    expect(r.report.issues.filter((i) => i.where === "gate verify")).toEqual([
+      { where: "gate verify", message: "1 hook not replayed (over the cap of hooks per run)" },
+    ]);
+    expect(r.report.findings.filter((f) => f.ruleId === "gate-verify-fails-open").length).toBe(32);
+    const codex = await runScan(
+      defaultScanRequest({
+        home: `${t.dir}/home`,
+        root: `${s.dir}/root`,
+        systemRoot: `${s.dir}/system`,
+        environment: { from: "none" },
+        sources: ["home"],
+        baseline: false,
+        verifyGates: true,
+        verifyCorpus: [CORPUS],
+      }),
+      {
+        cwd: s.dir,
+        env: { PATH: `${t.dir}/empty-home` },
+        homedir: "/nonexistent",
+        user: "tester",
+        hostname: "h",
+      },
+    );
+    expect(codex.report.issues.filter((i) => i.where === "gate verify")).toEqual([
+      {
+        where: "gate verify",
+        message: "Codex rules files found but not replayed (the codex CLI is not on PATH)",
+      },
+    ]);
+  }, 60_000);
 });
 
 // The Codex CLI is not installed in CI: this test runs only where `codex` is on PATH.
