@@ -40,8 +40,9 @@ What it runs:
 How a hook's answer is judged (as the runtime judges it):
   Claude Code: exit 2 blocks; JSON on stdout (first non-blank character "{") decides with
   hookSpecificOutput.permissionDecision deny|ask (caught) or allow|defer (let through), or the
-  legacy decision block|approve; any other exit without valid JSON, JSON that does not fit, a
-  timeout, a missing program (127) let the command through ("fails open").
+  legacy decision block|approve (continue false stops the call too). Any other exit without valid
+  JSON, JSON that does not fit the schema, a timeout and a missing program (127) let the command
+  through: the hook "fails open".
   Gemini CLI: exit 2 blocks; exit 0 with JSON decision deny|block is caught, allow is not; any other
   exit code only warns. Codex: forbidden and prompt are caught; allow and no matching rule are not.
   A dangerous command is caught when the gate asks or denies; a benign one not allowed is a false
@@ -50,7 +51,8 @@ How a hook's answer is judged (as the runtime judges it):
 
 Exit codes:
   0  agent-audit's policy and every configured gate caught every dangerous command
-  1  some gate (or the policy) let at least one dangerous command through
+  1  some gate (or the policy) let at least one dangerous command through, or a hook found was not
+     replayed (at most 32 per run)
   2  usage or runtime error`;
 
 function parseSeconds(v: string): number {
