@@ -1,4 +1,12 @@
-import { lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -21,6 +29,16 @@ const home = "/home/agent";
 const ctx = gateContext("/home/agent/project", home);
 const FETCH = "Content downloaded from the network runs as code (piped or fed to a shell or an interpreter).";
 
+/** The rule ids declared in rules/gate/*.yaml, sorted. */
+const declaredIds = readdirSync("rules/gate")
+  .filter((n) => n.endsWith(".yaml"))
+  .flatMap((n) =>
+    [...readFileSync(join("rules/gate", n), "utf8").matchAll(/^ {2}- id: (gate-[a-z0-9-]+)$/gm)].map(
+      (m) => m[1]!,
+    ),
+  )
+  .sort();
+
 const opts = (o: Partial<HookOptions> = {}): HookOptions => ({
   runtime: "claude-code",
   approveAllowed: false,
@@ -42,7 +60,8 @@ describe("gateSetup", () => {
   it("no config: the built-in policy; logPath false means no log, a string is used as is", async () => {
     const s = await gateSetup({ env: {}, home });
     expect(s.log).toBe("/home/agent/.local/state/agent-audit/gate-decisions.jsonl");
-    expect(s.policy.rules.length).toBe(45);
+    expect(s.policy.rules.map((r) => r.id).sort()).toEqual(declaredIds);
+    expect(declaredIds.length).toBeGreaterThanOrEqual(45);
     expect((await gateSetup({ env: {}, home, logPath: false })).log).toBeUndefined();
     expect((await gateSetup({ env: {}, home, logPath: "/x/log.jsonl" })).log).toBe("/x/log.jsonl");
   });
