@@ -98,6 +98,7 @@ const t = tempTree({
       BeforeTool: [{ hooks: [{ type: "command", name: "rm-gate", command: `${HOOKS}/gemini-block-rm.sh` }] }],
     },
   }),
+  "one.jsonl": `${JSON.stringify({ command: "rm -rf /", category: "destructive", technique: "plain" })}\n`,
   "system/.keep": "",
   "empty-home/.keep": "",
 });
@@ -313,10 +314,13 @@ describe("what is not a gate, and usage errors", () => {
 
   it("at most 32 hooks are replayed; the rest are counted, and the run is not ok", async () => {
     const perfect: PolicyFn = () => ({ decision: "deny", rules: [], reason: "", categories: [] });
-    const r = await runGateVerify({ ...request, home: `${t.dir}/many`, policy: perfect }, ctx);
+    const r = await runGateVerify(
+      { ...request, home: `${t.dir}/many`, policy: perfect, corpus: [`${t.dir}/one.jsonl`] },
+      ctx,
+    );
     expect(r.gates.length).toBe(32);
     expect(r.gates[31]!.name).toBe("/nonexistent/gate-31");
-    expect(r.gates[0]!.score.failedOpen).toEqual({ missing: 20 });
+    expect(r.gates[0]!.score.failedOpen).toEqual({ missing: 1 });
     expect(r.notVerified).toBe(1);
     expect(r.ok).toBe(false);
   });
@@ -446,7 +450,7 @@ describe("scan --verify-gates (step 5)", () => {
         sources: ["home"],
         baseline: false,
         verifyGates: true,
-        verifyCorpus: [CORPUS],
+        verifyCorpus: [`${t.dir}/one.jsonl`],
       }),
       { cwd: s.dir, env: { PATH: "/nonexistent" }, homedir: "/nonexistent", user: "tester", hostname: "h" },
     );
@@ -463,7 +467,7 @@ describe("scan --verify-gates (step 5)", () => {
         sources: ["home"],
         baseline: false,
         verifyGates: true,
-        verifyCorpus: [CORPUS],
+        verifyCorpus: [`${t.dir}/one.jsonl`],
       }),
       {
         cwd: s.dir,
