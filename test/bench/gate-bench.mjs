@@ -6,7 +6,8 @@
 //
 // (a) decisions per second in process over the whole corpus (fixtures/gate/corpus/*.jsonl, judged
 //     with cwd /home/agent/project and HOME /home/agent as the corpus README says): one warm-up
-//     pass, then --passes passes; the median rate (target in the issue: at least 20,000/s).
+//     pass, then --passes passes; the median rate (target in the issue: at least 20,000/s), and
+//     the rate from each command's fastest of 15 runs (what the engine costs on an idle machine).
 // (b) the whole-process time of `agent-audit gate hook claude-code --no-log` answering one command
 //     (the PreToolUse JSON on stdin, an empty home, an empty environment) next to `node -e 0`:
 //     one warm-up run each, then the median of --runs runs, and the ratio (target: at most 1.3).
@@ -68,12 +69,26 @@ if (want("corpus")) {
     const s = (performance.now() - t0) / 1000;
     rates.push(commands.length / s);
   }
+  // Load-independent view: each command's fastest of 15 runs, summed (a busy machine only adds time).
+  let fastest = 0;
+  for (const c of commands) {
+    let best = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < 15; r++) {
+      const t0 = performance.now();
+      decide(c, ctx, policy);
+      best = Math.min(best, performance.now() - t0);
+    }
+    fastest += best;
+  }
   const chars = commands.reduce((n, c) => n + c.length, 0);
   console.log(
     `(a) corpus: ${commands.length} commands (${chars} characters; allow ${counts.allow}, ask ${counts.ask}, deny ${counts.deny})`,
   );
   console.log(
     `    median ${fmt(median(rates), 0)} decisions/s over ${opts.passes} passes after a warm-up (min ${fmt(Math.min(...rates), 0)}, max ${fmt(Math.max(...rates), 0)}); ${fmt(1e6 / median(rates), 1)} µs per decision`,
+  );
+  console.log(
+    `    each command's fastest of 15 runs, summed: ${fmt(fastest, 1)} ms for the corpus, ${fmt((commands.length * 1000) / fastest, 0)} decisions/s`,
   );
 }
 
