@@ -8,7 +8,7 @@
 import { posix } from "node:path";
 import type { Command, Redirect, Script, Word } from "./ast.js";
 import { type InterpLang, interpreterOf, scanInterpreterCode } from "./interp.js";
-import { normalizeCommand, stripInvisible } from "./normalize.js";
+import { normalizeCommand } from "./normalize.js";
 import { ParseError, parseHeredocBody, parseScript } from "./parse.js";
 import { classifyPath, type PathClass, type PathRef, usableWorkspace } from "./paths.js";
 import { type Exec, type GatePolicy, type GateRule, matches, type StdinKind } from "./policy.js";
@@ -22,12 +22,14 @@ import {
 } from "./types.js";
 
 export const GATE_LIMITS = {
-  /** Longest command judged; a longer one asks unparsed. */
-  maxChars: 1 << 20,
+  /** Longest command judged; a longer one asks unparsed (agents' heredocs that write files stay well under it). */
+  maxChars: 256 * 1024,
   /** Most commands judged, counting every carrier payload, alias, function and loop pass. */
   maxWork: 20_000,
   /** Deepest carrier nesting (`bash -c "eval '...'"`). */
   maxCarrierDepth: 12,
+  /** Most wrappers, carriers and substitutions one command is found through (`sudo timeout 5 nice ...`). */
+  maxVia: 32,
 };
 
 /** The engine's own rules (declared in rules/gate/engine.yaml with their reasons and examples). */
@@ -468,8 +470,6 @@ class Judge {
     if (command.length > GATE_LIMITS.maxChars) return verdictOf(this.policy, [{ id: "gate-too-large" }]);
     const { hidden } = normalizeCommand(command);
     if (hidden) this.raise("gate-hidden-characters");
-    // NFKC can turn letters bash treats as plain text (fullwidth quotes, backslashes, `#`) into shell
-    // syntax, so the normalised text and the text as bash reads it are both judged; the strictest wins.
     for (const text of variants(command)) {
       const env: Env = {
         vars: new Map(),
@@ -839,6 +839,8 @@ class Judge {
   /** Runs one argv: sees through aliases, wrappers and carriers, and judges what runs. */
   private runArgv(argv: Val[], f: Frame, extra: Extra): Out {
     this.tick();
+    // Each wrapper level copies its argument list: a cap keeps nested wrappers linear.
+    if (f.via.length > GATE_LIMITS.maxVia) throw new Budget();
     const verb = argv[0];
     if (!verb) {
       this.judge(this.execOf("", [], f, extra));
@@ -956,7 +958,7 @@ class Judge {
     // -- wrappers: judge the wrapper itself, then what it runs
     if (C_STRING.has(name)) {
       const ci = args.findIndex((a) => a.text === "-c" || a.text === "--command");
-      this.judge(this.execOf(name, args, f, extra));
+      this.judge(this.execOf(name, ci === -1 ? args.slice(0, 1) : args.slice(0, ci + 2), f, extra));
       if (ci !== -1) {
         const payload = args[ci + 1];
         if (payload?.text !== undefined) return this.carry(payload.text, { ...f, via });
@@ -1760,11 +1762,9 @@ const emptyExtra = (): Extra => ({ assigns: [], writes: [], reads: [], secrets: 
 
 class Budget extends Error {}
 
-/** The texts to judge: NFKC-normalised, and as bash reads it (invisible characters removed) when that differs. */
+/** The text to judge (normalize.ts: compatibility word characters read as ASCII, never as syntax). */
 function variants(raw: string): string[] {
-  const { text } = normalizeCommand(raw);
-  const plain = stripInvisible(raw);
-  return plain === text ? [text] : [text, plain];
+  return [normalizeCommand(raw).text];
 }
 
 function literal(text: string): Val {

@@ -1,23 +1,35 @@
-// Normalisation before parsing: Unicode NFKC (fullwidth `ｒｍ` is `rm`), and invisible characters
-// (zero-width, bidi controls, soft hyphen) removed. Their presence, and any control character other
-// than tab and newline, is itself a reason to ask: a person reading the command cannot see them.
+// Normalisation before parsing. Compatibility forms of word characters (fullwidth `ｒｍ`, `－ｒｆ`,
+// mathematical letters) are read as the ASCII they stand for: a gate that lets `ｒｍ -rf ~` through
+// because bash would not find `ｒｍ` trusts that nothing downstream normalises it. Characters that
+// would become shell syntax (quotes, `\`, `#`, `$`, `;`, blanks, ...) are left as they are: bash
+// reads a fullwidth `＂` as a letter, so the gate must too. Invisible characters (zero-width, bidi
+// controls, soft hyphen) are removed; their presence, and any control character other than tab and
+// newline, is itself a reason to ask: a person reading the command cannot see them.
 
 const INVISIBLE =
   // biome-ignore lint/suspicious/noMisleadingCharacterClass: the class lists invisible code points, one by one, on purpose
   /[\u00AD\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]/g;
 const CONTROL = /[\x00-\x08\x0B-\x1F\x7F-\x9F]/;
+/** What a compatibility character may become: word characters or a blank (Unicode spaces), never other shell syntax. */
+const WORDISH = /^[A-Za-z0-9._/~+=:@%, -]+$/;
 
 export function normalizeCommand(raw: string): { text: string; hidden: boolean } {
-  const nfkc = raw.normalize("NFKC");
   INVISIBLE.lastIndex = 0;
-  const invisible = INVISIBLE.test(nfkc);
+  const invisible = INVISIBLE.test(raw);
   INVISIBLE.lastIndex = 0;
-  const text = invisible ? nfkc.replace(INVISIBLE, "") : nfkc;
+  const visible = invisible ? raw.replace(INVISIBLE, "") : raw;
+  let text = visible;
+  // ASCII only: nothing to map (the common case, one scan).
+  if (/[^\x00-\x7f]/.test(visible)) {
+    text = "";
+    for (const ch of visible) {
+      if (ch.charCodeAt(0) < 0x80) {
+        text += ch;
+        continue;
+      }
+      const n = ch.normalize("NFKC");
+      text += n !== ch && WORDISH.test(n) ? n : ch;
+    }
+  }
   return { text, hidden: invisible || CONTROL.test(text) };
-}
-
-/** The text as bash reads it: only the invisible characters removed (no NFKC). */
-export function stripInvisible(raw: string): string {
-  INVISIBLE.lastIndex = 0;
-  return INVISIBLE.test(raw) ? raw.replace(INVISIBLE, "") : raw;
 }

