@@ -872,7 +872,6 @@ class Judge {
       return this.carry(body, { ...f, via: [...f.via, `alias:${name}`] });
     }
     const args = argv.slice(1);
-    const t = (i: number) => args[i]?.text;
     const via = [...f.via, name];
 
     // -- builtins that change the shell's state
