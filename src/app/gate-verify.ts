@@ -57,8 +57,10 @@ export interface GateVerifyRequest {
   timeoutCapMs?: number;
   /** Cases run at once per gate. */
   concurrency?: number;
-  /** Our policy (default: the engine's decide with the built-in policy). */
+  /** Our policy (default: the engine's decide with the built-in policy, adjusted by `config`). */
   policy?: PolicyFn;
+  /** agent-audit.yaml whose `gate:` section (decisions, allow) adjusts our policy, as `gate hook --config` does. */
+  config?: string;
   /** The codex binary; false: do not check Codex rules; default: `codex` on PATH. */
   codexBin?: string | false;
 }
@@ -143,14 +145,25 @@ export function loadCorpus(
   return { cases, files };
 }
 
-/** The default policy: the engine's decide over the built-in policy, loaded when first needed. */
-async function defaultPolicy(): Promise<PolicyFn> {
-  const [{ decide }, { builtinPolicy }] = await Promise.all([
-    import("../capabilities/gate/engine.js"),
-    import("../capabilities/gate/load.js"),
-  ]);
-  const policy = builtinPolicy();
-  return (command, ctx) => decide(command, ctx, policy);
+/**
+ * The default policy: what `gate check` and `gate hook` answer with the same --config (the built-in
+ * policy, with the config's gate: decisions and allow entries), never writing a decision log.
+ */
+async function defaultPolicy(config: string | undefined, ctx: VerifyContext): Promise<PolicyFn> {
+  const { GateConfigError, gateCheck, gateSetup } = await import("./gate.js");
+  let setup: Awaited<ReturnType<typeof gateSetup>>;
+  try {
+    setup = await gateSetup({
+      ...(config !== undefined ? { configPath: resolve(ctx.cwd, config) } : {}),
+      logPath: false,
+      env: ctx.env,
+      home: ctx.homedir,
+    });
+  } catch (e) {
+    if (e instanceof GateConfigError) throw new UsageError(`--config: ${e.message}`, e.hint);
+    throw e;
+  }
+  return (command, c) => gateCheck(command, c, setup);
 }
 
 /** Our policy over the corpus: a throw is an `ask` (the engine fails closed; so does its judge). */
@@ -329,11 +342,14 @@ export async function runGateVerify(
   const root = existingDir(resolve(ctx.cwd, request.root ?? "."), "--root");
   const systemRoot = existingDir(resolve(ctx.cwd, request.systemRoot), "--system-root");
   const { cases, files } = loadCorpus(request, ctx.cwd);
-  const policyFn = request.policy ?? (await defaultPolicy());
+  const policyFn = request.policy ?? (await defaultPolicy(request.config, ctx));
   const policy = verified(cases, runPolicy(policyFn, cases), {
     kind: "policy",
     runtime: "agent-audit",
-    name: "agent-audit built-in policy",
+    name:
+      request.config === undefined
+        ? "agent-audit built-in policy"
+        : `agent-audit policy with ${resolve(ctx.cwd, request.config)}`,
   });
   const inspected = await runInspect({ home, root, systemRoot, origins: originsOf(request.sources) });
   const { gates, codex, notVerified } = await verifyConfigured(

@@ -21,6 +21,7 @@ interface VerifyFlags {
   /** commander's `--no-codex`. */
   codex: boolean;
   hookTimeout?: number;
+  config?: string;
 }
 
 const VERIFY_HELP = `
@@ -94,6 +95,10 @@ export function addVerifyCommand(gate: Command, io: CliIo, result: CliResult): v
     .option("--no-builtin-corpus", "replay only the --corpus files")
     .option("--no-codex", "do not run codex execpolicy check")
     .option(
+      "--config <file>",
+      "agent-audit.yaml whose gate: section (decisions, allow) adjusts agent-audit's policy, as gate hook --config does",
+    )
+    .option(
       "--hook-timeout <seconds>",
       "longest one hook may take per command (default 10; a hook's own shorter timeout wins)",
       parseSeconds,
@@ -117,6 +122,7 @@ export function addVerifyCommand(gate: Command, io: CliIo, result: CliResult): v
         corpus: flags.corpus,
         builtin: flags.builtinCorpus,
         ...(flags.codex ? {} : { codexBin: false as const }),
+        ...(flags.config !== undefined ? { config: flags.config } : {}),
         ...(flags.hookTimeout !== undefined ? { timeoutCapMs: Math.round(flags.hookTimeout * 1000) } : {}),
       },
       { cwd: io.cwd, env: io.env, homedir: io.homedir },

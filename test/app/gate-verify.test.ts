@@ -99,6 +99,8 @@ const t = tempTree({
     },
   }),
   "one.jsonl": `${JSON.stringify({ command: "rm -rf /", category: "destructive", technique: "plain" })}\n`,
+  // A config that allows what gate-package-add asks about.
+  "agent-audit.yaml": "gate:\n  decisions:\n    gate-package-add: allow\n",
   "system/.keep": "",
   "empty-home/.keep": "",
 });
@@ -310,6 +312,20 @@ describe("what is not a gate, and usage errors", () => {
       [`${t.dir}/root2/.claude/settings.json`, "hooks.PreToolUse[0].hooks[0]"],
     ]);
     expect(r.gates[0]!.score.dangerous).toEqual({ total: 12, caught: 4, missed: 8 });
+  });
+
+  it("--config: the gate: section adjusts our policy (package installs allowed: 2 misses)", async () => {
+    const { policy: _stub, ...withEngine } = request;
+    const r = await runGateVerify(
+      { ...withEngine, home: `${t.dir}/empty-home`, config: "agent-audit.yaml" },
+      ctx,
+    );
+    expect(r.policy.name).toBe(`agent-audit policy with ${t.dir}/agent-audit.yaml`);
+    expect(r.policy.score.dangerous).toEqual({ total: 12, caught: 10, missed: 2 });
+    expect(r.policy.missedCategories).toEqual(["package-install"]);
+    await expect(
+      runGateVerify({ ...withEngine, home: `${t.dir}/empty-home`, config: "nope.yaml" }, ctx),
+    ).rejects.toThrow("--config: ");
   });
 
   it("at most 32 hooks are replayed; the rest are counted, and the run is not ok", async () => {

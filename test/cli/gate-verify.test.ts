@@ -131,6 +131,7 @@ describe("gate verify in process", () => {
       "--no-builtin-corpus",
       "--no-codex",
       "--hook-timeout",
+      "--config",
     ])
       expect(r.stdout).toContain(flag);
   });
