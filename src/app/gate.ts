@@ -52,7 +52,21 @@ export async function gateSetup(opts: {
     opts.logPath === false ? undefined : (opts.logPath ?? defaultLogPath(opts.env, opts.home));
   if (opts.configPath !== undefined) {
     const { loadConfig } = await import("../config/index.js");
-    const { config } = await loadConfig({ path: opts.configPath, root: dirname(opts.configPath) });
+    let loaded: Awaited<ReturnType<typeof loadConfig>>;
+    try {
+      loaded = await loadConfig({ path: opts.configPath, root: dirname(opts.configPath) });
+    } catch (err) {
+      // loadConfig's hint speaks of the scan's config discovery; the gate reads only the file given.
+      const e = err as Error & { hint?: string };
+      const missing = /no such file/.test(e.message);
+      throw new GateConfigError(
+        e.message,
+        missing
+          ? "pass an existing agent-audit.yaml with --config, or leave --config out (the gate never reads one on its own)"
+          : e.hint,
+      );
+    }
+    const { config } = loaded;
     const g = config.gate;
     if (g) {
       policy = await withOverrides(base, g.decisions ?? {}, g.allow ?? []);

@@ -331,7 +331,11 @@ function promptTty(question: string, ms: number): Promise<true | "no" | "timeout
     const input = new ReadStream(fd);
     const output = new WriteStream(fd);
     const rl = createInterface({ input, output, terminal: false });
+    let answered = false;
     const finish = (answer: true | "no" | "timeout") => {
+      // Once: closing the reader fires its "close" event, which must not overwrite the answer.
+      if (answered) return;
+      answered = true;
       clearTimeout(timer);
       rl.close();
       input.destroy();

@@ -64,14 +64,22 @@ export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
       if (name === wanted) program.addCommand((await c.load()).command(io, result).summary(c.summary));
       else program.command(name).summary(c.summary);
     }
-    for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr });
+    // Every command at every depth (`gate check`, `gate exec`): usage errors exit 2, not commander's 1.
+    const override = (c: Command) => {
+      c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr });
+      for (const sub of c.commands) override(sub);
+    };
+    for (const c of program.commands) override(c);
     try {
       await program.parseAsync(argv, { from: "user" });
       return result.exitCode;
     } catch (e) {
       if (e instanceof CommanderError) {
-        // --help and --version exit 0; every usage error exits 2 (commander already printed it).
-        return e.exitCode === 0 ? 0 : 2;
+        // --help and --version exit 0; every usage error exits 2 (commander already printed it), but
+        // `gate exec`'s exit 2 could be its command's own: its usage errors exit 125, as documented.
+        if (e.exitCode === 0) return 0;
+        const gi = argv.indexOf("gate");
+        return wanted === "gate" && gi !== -1 && argv[gi + 1] === "exec" ? 125 : 2;
       }
       if (e instanceof UsageError) {
         io.stderr(

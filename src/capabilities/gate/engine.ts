@@ -46,6 +46,7 @@ export const ENGINE_RULES = [
   "gate-run-written-file",
   "gate-download-exec",
   "gate-fork-bomb",
+  "gate-run-scratch-script",
 ] as const;
 export type EngineRule = (typeof ENGINE_RULES)[number];
 
@@ -129,6 +130,25 @@ const MODE_FIRST = new Set(["chmod", "chown", "chgrp", "chattr", "setfacl"]);
 const SECRET_NAME =
   /(SECRET|TOKEN|PASSW(OR)?D|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|_AUTH|SESSION_KEY|_PAT$|^PAT_)/i;
 const HOME_VARS = new Set(["HOME"]);
+/** Variables whose value a program runs as a command. */
+const COMMAND_VARS = new Set([
+  "GIT_SSH_COMMAND",
+  "GIT_PROXY_COMMAND",
+  "GIT_EXTERNAL_DIFF",
+  "PAGER",
+  "GIT_PAGER",
+  "MANPAGER",
+  "SYSTEMD_PAGER",
+  "EDITOR",
+  "VISUAL",
+  "GIT_EDITOR",
+  "GIT_SEQUENCE_EDITOR",
+  "FCEDIT",
+  "PROMPT_COMMAND",
+  "LESSOPEN",
+  "LESSCLOSE",
+  "BROWSER",
+]);
 const AWKS = new Set(["awk", "gawk", "mawk", "nawk", "busybox-awk"]);
 
 /** Wrappers: programs that run the rest of their arguments as a command. */
@@ -288,6 +308,7 @@ const WRAPPERS: Record<string, WrapperSpec> = {
     shell: ["-c", "--call"],
   },
   bunx: { value: ["-p", "--package"] },
+  pnpx: { value: [] },
   uvx: { value: ["--from", "--with", "-p", "--python", "--index-url"] },
   pipx: { value: ["--spec", "--python", "--index-url", "--pip-args"] },
 };
@@ -577,9 +598,19 @@ class Judge {
         this.redirects(c.redirects, f);
         for (const w of c.words) this.value(w, f);
         return NONE;
-      case "arith":
+      case "arith": {
         this.redirects(c.redirects, f);
+        // bash evaluates `(( ... ))`; dash (often /bin/sh) runs it as two nested subshells. When the
+        // text parses as commands, judge them too.
+        let inner: Script | undefined;
+        try {
+          inner = parseScript(c.raw);
+        } catch {
+          inner = undefined;
+        }
+        if (inner) this.script(inner, f);
         return NONE;
+      }
     }
   }
 
@@ -628,7 +659,12 @@ class Judge {
           add(undefined);
           break;
         case "procsub":
-          procOut = this.script(p.body, { ...f, stdin: NONE, via: [...f.via, "<()"] });
+          // `>(sh)` reads whatever the command writes into it: data the gate does not know.
+          procOut = this.script(p.body, {
+            ...f,
+            stdin: p.dir === ">" ? { kind: "data" } : NONE,
+            via: [...f.via, `${p.dir}()`],
+          });
           procsub = p.body;
           add("/dev/fd/63");
           break;
@@ -775,6 +811,7 @@ class Judge {
       const text = a.array || a.append ? undefined : v === undefined ? "" : v.text;
       values.set(a.name, text);
       assigned.push({ name: a.name, empty: text === "" });
+      this.assignedCode(a.name, text, f);
     }
     const red = this.redirects(rs, f);
     const stdin = red.stdin ?? f.stdin;
@@ -858,11 +895,12 @@ class Judge {
       return { kind: "data" };
     }
     const isPath = verb.text.includes("/");
-    const name = isPath ? posix.basename(verb.text) : verb.text;
+    const name = canonicalName(isPath ? posix.basename(verb.text) : verb.text);
     if (isPath) {
       const abs = resolveAbs(verb.text, f.env.cwd);
       const how = abs === undefined ? undefined : f.env.written.get(abs);
       if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+      else if (abs !== undefined) this.scratchScript(abs);
     }
     if (!isPath && verb.plain && f.env.aliases.has(name) && !f.via.includes(`alias:${name}`)) {
       const body = `${f.env.aliases.get(name)} ${argv
@@ -903,7 +941,8 @@ class Judge {
       return NONE;
     }
     if (name === "unset") {
-      const names = args.filter((a) => !a.text?.startsWith("-")).map((a) => a.text ?? "");
+      // A name only known at run time may be any variable (the proxy's among them).
+      const names = args.filter((a) => !a.text?.startsWith("-")).map((a) => a.text ?? "(dynamic)");
       for (const n of names) f.env.vars.delete(n);
       this.judge(this.execOf(name, args, f, { ...extra, unsets: names }));
       return NONE;
@@ -916,6 +955,12 @@ class Judge {
       name === "readonly"
     ) {
       const assigned = [...extra.assigns];
+      // `export -n X`, `declare +x X`: X leaves the environment of every later command.
+      const unexport =
+        args.some((a) => a.text === "-n" && name === "export") || args.some((a) => a.text === "+x");
+      const unsets = unexport
+        ? args.filter((a) => !/^[-+]/.test(a.text ?? "-")).map((a) => a.text!.split("=")[0]!)
+        : [];
       for (const a of args) {
         const eq = a.text?.indexOf("=") ?? -1;
         if (a.text !== undefined && eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(a.text.slice(0, eq))) {
@@ -923,6 +968,7 @@ class Judge {
           const v = a.text.slice(eq + 1);
           f.env.vars.set(k, v);
           assigned.push({ name: k, empty: v === "" });
+          this.assignedCode(k, v, f);
         } else if (a.text === undefined) {
           const k = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(a.prefix)?.[1];
           if (k) {
@@ -932,12 +978,38 @@ class Judge {
         }
       }
       const printing = args.every((a) => a.text?.startsWith("-"));
-      this.judge(this.execOf(name, args, f, { ...extra, assigns: assigned }));
+      this.judge(this.execOf(name, args, f, { ...extra, assigns: assigned, unsets }));
       return printing ? { kind: "environ" } : NONE;
     }
 
-    // -- carriers: a shell, eval, source, an interpreter
+    // -- carriers: a shell, eval, source, an interpreter, trap, a remote shell
     if (SHELLS.has(name)) return this.shell(name, args, f, extra);
+    if (name === "trap") {
+      // `trap 'cmd' EXIT`: the action runs later, in this shell.
+      this.judge(this.execOf(name, args, f, extra));
+      const action = args.find((a) => a.text !== "--" && !/^-[lp]$/.test(a.text ?? ""));
+      if (!action || action.text === "-" || action.text === "" || args.length < 2) return NONE;
+      if (action.text !== undefined) return this.carry(action.text, { ...f, via });
+      this.dynamicPayload([action]);
+      return NONE;
+    }
+    if (name === "ssh" || name === "autossh") {
+      // `ssh host 'cmd'`: the command runs on the host (maybe this one); judge it as if here.
+      const exec = this.execOf(name, args, f, extra);
+      this.judge(exec);
+      const sshValue = "bcDEeFIiJLlmOoPpQRSWw";
+      let i = 0;
+      while (i < args.length && args[i]!.text?.startsWith("-")) {
+        const a = args[i]!.text!;
+        i += a.length === 2 && sshValue.includes(a[1]!) ? 2 : 1;
+      }
+      const rest = args.slice(i + 1);
+      if (!rest.length) return { kind: "data" };
+      if (rest.every((a) => a.text !== undefined))
+        this.carry(rest.map((a) => a.text).join(" "), { ...f, via });
+      else this.dynamicPayload(rest);
+      return { kind: "data" };
+    }
     if (name === "eval") {
       this.judge(this.execOf(name, args, f, extra));
       if (args.every((a) => a.text !== undefined))
@@ -993,6 +1065,9 @@ class Judge {
         return NONE;
       }
       const more: Extra = { ...extra, assigns: [...extra.assigns, ...assigns] };
+      for (const a of assigns) this.assignedCode(a.name, a.value, f);
+      if (name === "npx" && /^(@[^/@\s]+\/)?[^@\s]+@./.test(inner[0]?.text ?? ""))
+        this.hits.push({ id: "gate-package-add" });
       if (name === "xargs") {
         // xargs appends what it reads on stdin: the words of a known text, else operands nobody knows yet.
         const replace = flags.find(
@@ -1036,8 +1111,6 @@ class Judge {
       while (i < args.length && args[i]!.text?.startsWith("-"))
         i += sub.value.includes(args[i]!.text!) ? 2 : 1;
       if (args[i] && sub.subs.includes(args[i]!.text ?? "")) {
-        const execW = this.execOf(name, args.slice(0, i + 1), f, extra);
-        this.judge(execW);
         let j = i + 1;
         while (j < args.length && args[j]!.text?.startsWith("-") && args[j]!.text !== "--") {
           const a = args[j]!.text!;
@@ -1049,6 +1122,8 @@ class Judge {
           }
           j += sub.value.includes(a) ? 2 : 1;
         }
+        // The program itself, with its options (`npm exec --package=x`), is judged too.
+        this.judge(this.execOf(name, args.slice(0, j), f, extra));
         if (args[j]?.text === "--") j++;
         j += sub.skip ?? 0;
         const inner = args.slice(j);
@@ -1209,14 +1284,14 @@ class Judge {
   ): {
     inner: Val[];
     flags: string[];
-    assigns: { name: string; empty: boolean }[];
+    assigns: { name: string; empty: boolean; value?: string }[];
     unsets: string[];
     split?: string;
     chdir?: string;
   } {
     let chdir: string | undefined;
     const flags: string[] = [];
-    const assigns: { name: string; empty: boolean }[] = [];
+    const assigns: { name: string; empty: boolean; value?: string }[] = [];
     const unsets: string[] = [];
     let split: string | undefined;
     let i = 0;
@@ -1229,7 +1304,13 @@ class Judge {
       }
       if (name === "env" && /^[A-Za-z_][A-Za-z0-9_]*=/.test(a)) {
         const eq = a.indexOf("=");
-        assigns.push({ name: a.slice(0, eq), empty: eq === a.length - 1 });
+        assigns.push({ name: a.slice(0, eq), empty: eq === a.length - 1, value: a.slice(eq + 1) });
+        i++;
+        continue;
+      }
+      if (name === "env" && a === "-") {
+        // `env -` is `env -i`: an empty environment (the proxy settings go too).
+        flags.push("-i");
         i++;
         continue;
       }
@@ -1376,6 +1457,32 @@ class Judge {
     const abs = resolveAbs(file.text, f.env.cwd);
     const how = abs === undefined ? undefined : f.env.written.get(abs);
     if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+    else if (abs !== undefined) this.scratchScript(abs);
+  }
+
+  /** A program or script run from scratch or download space, where droppers land. */
+  private scratchScript(abs: string): void {
+    const classes = classifyPath(abs, this.ctx, this.policy.paths, this.ws);
+    const downloads = abs.startsWith(`${this.ctx.home}/Downloads/`);
+    if ((classes.has("temp") && !classes.has("workspace")) || downloads)
+      this.raise("gate-run-scratch-script");
+  }
+
+  /** Variables whose value is a command a program runs (`GIT_SSH_COMMAND`, `PAGER`, `PROMPT_COMMAND`, ...). */
+  private assignedCode(name: string, value: string | undefined, f: Frame): void {
+    if (
+      name === "NODE_OPTIONS" &&
+      value !== undefined &&
+      /(^|\s)(-r|--require|--import|--loader|--experimental-loader)\b/.test(value)
+    )
+      this.hits.push({ id: "gate-code-injection-env" });
+    if (!COMMAND_VARS.has(name)) return;
+    if (value === undefined) {
+      this.raise("gate-dynamic-payload");
+      return;
+    }
+    const cmd = name.startsWith("LESS") ? value.replace(/^\s*\|+/, "").replace(/%s/g, "f") : value;
+    if (cmd.trim()) this.carry(cmd, { ...f, stdin: NONE, via: [...f.via, `$${name}`] });
   }
 
   /** An interpreter: a one-liner, a script file, a module, or code on stdin. */
@@ -1789,6 +1896,13 @@ function firstGlobDir(p: string): number {
   let i = 0;
   while (i < p.length && !"*?[{".includes(p[i]!)) i++;
   return p.lastIndexOf("/", i);
+}
+
+/** One name per tool: `pip3.12` is pip, `py` (the Windows launcher) is python. */
+function canonicalName(name: string): string {
+  if (/^pip[0-9.]*$/.test(name)) return name === "pip3" ? "pip3" : "pip";
+  if (name === "py") return "python";
+  return name;
 }
 
 function isDecoder(name: string, exec: Exec, args: Val[]): boolean {

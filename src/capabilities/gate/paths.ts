@@ -82,9 +82,10 @@ export function classifyPath(
   const temp = data.temp.some((d) => under(p, d));
   if (system && !temp) out.add("system");
   // A system dir itself or one level below it (/usr, /usr/bin, /etc/ssh): recursive deletes there are catastrophic.
-  if (out.has("root") || out.has("home") || data.system.some((d) => p === d || posix.dirname(p) === d)) {
-    if (!temp) out.add("critical");
-  }
+  // The root and the home are critical wherever the home is (a home under /tmp too); a system dir
+  // itself or one level below it (/usr, /usr/bin, /etc/ssh) unless it is scratch space.
+  if (out.has("root") || out.has("home")) out.add("critical");
+  else if (!temp && data.system.some((d) => p === d || posix.dirname(p) === d)) out.add("critical");
   if (data.network.some((d) => p.startsWith(d))) out.add("network");
   else if (
     !data.harmlessDevices.some((d) => p === d || p.startsWith(`${d}/`)) &&
