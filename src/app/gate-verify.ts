@@ -160,7 +160,7 @@ async function defaultPolicy(config: string | undefined, ctx: VerifyContext): Pr
       home: ctx.homedir,
     });
   } catch (e) {
-    if (e instanceof GateConfigError) throw new UsageError(`--config: ${e.message}`, e.hint);
+    if (e instanceof GateConfigError) throw new UsageError(e.message, e.hint);
     throw e;
   }
   return (command, c) => gateCheck(command, c, setup);

@@ -11,6 +11,7 @@ import {
   verifyFindings,
 } from "../../src/app/gate-verify.js";
 import { defaultScanRequest, runScan } from "../../src/app/scan.js";
+import { UsageError } from "../../src/util/errors.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // `gate verify` end to end through the app function (issue 11): a temp home whose Claude Code and
@@ -325,7 +326,10 @@ describe("what is not a gate, and usage errors", () => {
     expect(r.policy.missedCategories).toEqual(["package-install"]);
     await expect(
       runGateVerify({ ...withEngine, home: `${t.dir}/empty-home`, config: "nope.yaml" }, ctx),
-    ).rejects.toThrow("--config: ");
+    ).rejects.toThrow(`--config ${t.dir}/nope.yaml: no such file`);
+    await expect(
+      runGateVerify({ ...withEngine, home: `${t.dir}/empty-home`, config: "nope.yaml" }, ctx),
+    ).rejects.toBeInstanceOf(UsageError);
   });
 
   it("at most 32 hooks are replayed; the rest are counted, and the run is not ok", async () => {
