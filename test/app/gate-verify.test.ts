@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import {
   builtinCorpus,
   findOnPath,
@@ -13,6 +13,9 @@ import {
 import { defaultScanRequest, runScan } from "../../src/app/scan.js";
 import { UsageError } from "../../src/util/errors.js";
 import { tempTree } from "../helpers/tmp.js";
+
+// Hooks are spawned processes: on a loaded machine (CI runs every file at once) allow 60 s a test.
+vi.setConfig({ testTimeout: 60_000 });
 
 // `gate verify` end to end through the app function (issue 11): a temp home whose Claude Code and
 // Gemini CLI settings point at the real hook scripts of fixtures/gate/hooks (absolute paths written

@@ -1,11 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { addVerifyCommand } from "../../src/cli/gate-verify.js";
 import type { CliIo } from "../../src/cli/io.js";
 import { cli } from "../helpers/cli.js";
 import { tempTree } from "../helpers/tmp.js";
+
+// Hooks are spawned processes: on a loaded machine (CI runs every file at once) allow 60 s a test.
+vi.setConfig({ testTimeout: 60_000 });
 
 // `agent-audit gate verify` (issue 11): the subcommand in process (flags, text and JSON, exit codes)
 // and the built binary end to end, over a temp home whose settings point at the real hook scripts

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import {
   codexCommands,
   hookInput,
@@ -13,6 +13,9 @@ import {
   verifyCodexRules,
   verifyHook,
 } from "../../../src/capabilities/gate/verify.js";
+
+// Hooks are spawned processes: on a loaded machine (CI runs every file at once) allow 60 s a test.
+vi.setConfig({ testTimeout: 60_000 });
 
 // Gate verification's runners and scoring (issue 11): real hook scripts from fixtures/gate/hooks,
 // spawned with the runtime's stdin JSON, judged as Claude Code and Gemini CLI judge them, over the
