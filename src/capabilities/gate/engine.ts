@@ -10,7 +10,7 @@ import type { Command, Redirect, Script, Word } from "./ast.js";
 import { type InterpLang, interpreterOf, scanInterpreterCode } from "./interp.js";
 import { normalizeCommand } from "./normalize.js";
 import { ParseError, parseHeredocBody, parseScript } from "./parse.js";
-import { classifyPath, type PathClass, type PathRef, usableWorkspace } from "./paths.js";
+import { classifyPath, globClasses, type PathClass, type PathRef, usableWorkspace } from "./paths.js";
 import { type Exec, type GatePolicy, type GateRule, matches, type StdinKind } from "./policy.js";
 import {
   type Decision,
@@ -30,6 +30,10 @@ export const GATE_LIMITS = {
   maxCarrierDepth: 12,
   /** Most wrappers, carriers and substitutions one command is found through (`sudo timeout 5 nice ...`). */
   maxVia: 32,
+  /** Longest variable value followed; a longer one is unknown. */
+  maxValue: 64 * 1024,
+  /** Most text parsed in all (the command and every payload carried out of it). */
+  maxParsed: 2 * 1024 * 1024,
 };
 
 /** The engine's own rules (declared in rules/gate/engine.yaml with their reasons and examples). */
@@ -436,6 +440,10 @@ interface Env {
   cwd?: string;
   /** Variables whose value came from a secret (`K=$AWS_SECRET_ACCESS_KEY`): `$K` is a secret too. */
   secretVars: Set<string>;
+  /** `declare -n` references. */
+  namerefs: Map<string, string>;
+  /** Symbolic links this command creates (link -> target), followed when paths are judged. */
+  links: Map<string, string>;
 }
 
 /** What a command sends to its standard output, as the next stage's stdin. */
@@ -472,6 +480,7 @@ export function decide(command: string, ctx: GateContext, policy: GatePolicy): V
 class Judge {
   private hits: Hit[] = [];
   private work = 0;
+  private parsed = 0;
   private readonly ws: string | undefined;
 
   private readonly ctx: GateContext;
@@ -499,6 +508,8 @@ class Judge {
         written: new Map(),
         cwd: this.ctx.cwd,
         secretVars: new Set(),
+        namerefs: new Map(),
+        links: new Map(),
       };
       try {
         this.script(parseScript(text), { env, stdin: NONE, depth: 0, via: [] });
@@ -629,7 +640,8 @@ class Judge {
     const plain = parts[0]?.type === "lit" && !parts[0].quoted;
     const add = (s: string | undefined) => {
       if (text === undefined) return;
-      if (s === undefined) {
+      // A value that grows past the cap (`x=$x$x` doubling) is unknown, not exponential.
+      if (s === undefined || text.length + s.length > GATE_LIMITS.maxValue) {
         prefix = text;
         text = undefined;
       } else text += s;
@@ -640,7 +652,14 @@ class Judge {
         case "lit": {
           let v = p.value;
           if (!p.quoted) {
-            if (i === 0 && v.startsWith("~")) v = this.tilde(v);
+            if (i === 0 && v.startsWith("~")) {
+              const t = this.tilde(v, f);
+              if (t === undefined) {
+                add(undefined);
+                break;
+              }
+              v = t;
+            }
             if (/[*?]/.test(v) || /\[[^\]]*\]/.test(v)) glob = true;
             if (/\{[^}]*(,|\.\.)[^}]*\}/.test(v)) brace = true;
           }
@@ -691,17 +710,23 @@ class Judge {
     };
   }
 
-  private tilde(v: string): string {
+  private tilde(v: string, f?: Frame): string | undefined {
     const slash = v.indexOf("/");
     const user = slash === -1 ? v.slice(1) : v.slice(1, slash);
     const rest = slash === -1 ? "" : v.slice(slash);
     if (user === "") return this.ctx.home + rest;
+    // `~+` is $PWD, `~-` is $OLDPWD (not known here).
+    if (user === "+") return f?.env.cwd === undefined ? undefined : f.env.cwd + rest;
+    if (user === "-") return undefined;
     if (user === "root") return `/root${rest}`;
     if (/^[a-z_][a-z0-9_-]*$/.test(user)) return `/home/${user}${rest}`;
     return v;
   }
 
-  private param(name: string, f: Frame): string | undefined {
+  private param(name: string, f: Frame, depth = 0): string | undefined {
+    // `declare -n r=x`: $r is $x.
+    const ref = f.env.namerefs.get(name);
+    if (ref !== undefined) return depth > 8 ? undefined : this.param(ref, f, depth + 1);
     if (f.env.vars.has(name)) return f.env.vars.get(name);
     if (HOME_VARS.has(name)) return this.ctx.home;
     if (name === "IFS") return " \t\n";
@@ -766,6 +791,24 @@ class Judge {
     if (v.procsub) return { classes: new Set(), text: v.raw };
     const cwd = f.env.cwd;
     const text = v.text;
+    if (text !== undefined && v.brace) {
+      // `{~,x}`, `~/{.aws,x}/credentials`: each alternative is a path (tilde expansion follows braces).
+      const alts = braceExpand(text);
+      if (alts) {
+        const classes = new Set<PathClass>();
+        let abs: string | undefined;
+        for (const alt of alts) {
+          const t = alt.startsWith("~") ? this.tilde(alt, f) : alt;
+          const ref =
+            t === undefined
+              ? { classes: new Set<PathClass>(["dynamic"]), abs: undefined }
+              : this.path({ ...v, text: t, prefix: t, brace: false, glob: /[*?]|\[[^\]]*\]/.test(t) }, f);
+          for (const c of ref.classes) classes.add(c);
+          abs ??= ref.abs;
+        }
+        return { abs, classes, text: v.raw };
+      }
+    }
     if (text === undefined || v.glob || v.brace) {
       // Known up to a directory: judge that directory (`./build/$X` and `*.o` are in the workspace, `$X` is not known).
       let dir: string | undefined;
@@ -776,18 +819,41 @@ class Judge {
         const cut = v.prefix.lastIndexOf("/");
         dir = cut === -1 ? undefined : cut === 0 ? "/" : v.prefix.slice(0, cut);
       }
-      const abs = dir === undefined ? undefined : resolveAbs(dir, cwd);
+      const abs = dir === undefined ? undefined : this.followLinks(resolveAbs(dir, cwd), f);
       if (abs === undefined) return { classes: new Set(["dynamic"]), text: v.raw };
       const classes = classifyPath(abs, this.ctx, data, this.ws);
+      // What the pattern could match: `~/.ss?/id_rsa` is a credential, `/home/*` a home.
+      if (text !== undefined && v.glob) {
+        const pattern = this.followLinks(resolveAbs(text, cwd), f);
+        if (pattern) for (const c of globClasses(pattern, this.ctx, data, this.ws)) classes.add(c);
+      }
       // An unknown name inside a directory: outside the workspace it may be anything in there.
       if (!classes.has("workspace")) classes.add("dynamic");
       classes.delete("workspace-root");
       if (abs === "/" || classes.has("home") || data.system.includes(abs)) classes.add("critical");
       return { abs, classes, text: v.raw };
     }
-    const abs = resolveAbs(text, cwd);
+    const abs = this.followLinks(resolveAbs(text, cwd), f);
     if (abs === undefined) return { classes: new Set(["dynamic"]), text: v.raw };
     return { abs, classes: classifyPath(abs, this.ctx, data, this.ws), text: v.raw };
+  }
+
+  /** A path through the symbolic links this command made (`ln -s ~ h; rm -rf h/.ssh`). */
+  private followLinks(abs: string | undefined, f: Frame): string | undefined {
+    if (abs === undefined || !f.env.links.size) return abs;
+    let p = abs;
+    for (let hop = 0; hop < 8; hop++) {
+      let moved = false;
+      for (const [link, target] of f.env.links) {
+        if (p === link || p.startsWith(`${link}/`)) {
+          p = posix.normalize(target + p.slice(link.length));
+          moved = true;
+          break;
+        }
+      }
+      if (!moved) return p;
+    }
+    return p;
   }
 
   // ---- simple commands
@@ -915,6 +981,12 @@ class Judge {
     // -- builtins that change the shell's state
     if (name === "cd" || name === "pushd") {
       const target = args.find((a) => !a.text?.startsWith("-"));
+      // With $CDPATH set, a relative target may be found in any of its directories.
+      const cdpath = f.env.vars.has("CDPATH") || extra.assigns.some((a) => a.name === "CDPATH");
+      if (cdpath && target?.text !== undefined && !/^\.{0,2}\//.test(target.text)) {
+        f.env.cwd = undefined;
+        return NONE;
+      }
       if (!target) f.env.cwd = name === "cd" ? this.ctx.home : f.env.cwd;
       else
         f.env.cwd = target.text === undefined || target.glob ? undefined : resolveAbs(target.text, f.env.cwd);
@@ -961,12 +1033,14 @@ class Judge {
       const unsets = unexport
         ? args.filter((a) => !/^[-+]/.test(a.text ?? "-")).map((a) => a.text!.split("=")[0]!)
         : [];
+      const nameref = name !== "export" && args.some((a) => /^-[a-zA-Z]*n/.test(a.text ?? ""));
       for (const a of args) {
         const eq = a.text?.indexOf("=") ?? -1;
         if (a.text !== undefined && eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(a.text.slice(0, eq))) {
           const k = a.text.slice(0, eq);
           const v = a.text.slice(eq + 1);
-          f.env.vars.set(k, v);
+          if (nameref) f.env.namerefs.set(k, v);
+          else f.env.vars.set(k, v);
           assigned.push({ name: k, empty: v === "" });
           this.assignedCode(k, v, f);
         } else if (a.text === undefined) {
@@ -1349,6 +1423,8 @@ class Judge {
 
   private carry(text: string, f: Frame): Out {
     if (f.depth >= GATE_LIMITS.maxCarrierDepth) throw new Budget();
+    this.parsed += text.length;
+    if (this.parsed > GATE_LIMITS.maxParsed) throw new Budget();
     let out: Out = NONE;
     variants(text).forEach((v, i) => {
       const o = this.script(parseScript(v), { ...f, depth: f.depth + 1 });
@@ -1871,6 +1947,51 @@ class Budget extends Error {}
 /** The text to judge (normalize.ts: compatibility word characters read as ASCII, never as syntax). */
 function variants(raw: string): string[] {
   return [normalizeCommand(raw).text];
+}
+
+/**
+ * Brace expansion of `{a,b}` (nested, and several groups), at most 64 results; undefined when the
+ * text has no comma group or more results (then the path stays unknown).
+ */
+export function braceExpand(text: string, max = 64): string[] | undefined {
+  const open = findBraceGroup(text);
+  if (!open) return undefined;
+  const out: string[] = [];
+  const walk = (t: string, budget: { n: number }): boolean => {
+    const g = findBraceGroup(t);
+    if (!g) {
+      out.push(t);
+      return out.length <= max;
+    }
+    for (const alt of g.alts) {
+      if (++budget.n > max * 8) return false;
+      if (!walk(t.slice(0, g.start) + alt + t.slice(g.end + 1), budget)) return false;
+    }
+    return true;
+  };
+  return walk(text, { n: 0 }) ? out : undefined;
+}
+
+/** The first `{...}` holding a top-level comma: its span and alternatives. */
+function findBraceGroup(t: string): { start: number; end: number; alts: string[] } | undefined {
+  for (let start = t.indexOf("{"); start !== -1 && start < 4096; start = t.indexOf("{", start + 1)) {
+    let depth = 0;
+    const cuts: number[] = [];
+    for (let i = start; i < t.length && i < start + 4096; i++) {
+      const c = t[i];
+      if (c === "{") depth++;
+      else if (c === "}") {
+        depth--;
+        if (depth === 0) {
+          if (!cuts.length) break;
+          const bounds = [start, ...cuts, i];
+          const alts = bounds.slice(0, -1).map((b, k) => t.slice(b + 1, bounds[k + 1]));
+          return { start, end: i, alts };
+        }
+      } else if (c === "," && depth === 1) cuts.push(i);
+    }
+  }
+  return undefined;
 }
 
 function literal(text: string): Val {

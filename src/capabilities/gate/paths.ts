@@ -121,3 +121,92 @@ export function classifyPath(
   if (out.has("secret-file") && !out.has("workspace")) out.add("credential");
   return out;
 }
+
+/** One path segment against a glob segment (`*`, `?`, `[...]`): greedy with one backtrack point, O(n*m). */
+export function segmentMatch(pat: string, str: string): boolean {
+  // A leading dot is matched only by a leading dot (bash without dotglob: `~/*` skips `~/.ssh`).
+  if (str.startsWith(".") && !pat.startsWith(".")) return false;
+  let p = 0;
+  let s = 0;
+  let star = -1;
+  let mark = 0;
+  while (s < str.length) {
+    const c = pat[p];
+    if (c === "*") {
+      star = p++;
+      mark = s;
+      continue;
+    }
+    if (c === "[") {
+      const close = pat.indexOf("]", p + 2);
+      if (close !== -1) {
+        let body = pat.slice(p + 1, close);
+        const neg = body.startsWith("!") || body.startsWith("^");
+        if (neg) body = body.slice(1);
+        let hit = false;
+        for (let i = 0; i < body.length; i++) {
+          if (body[i + 1] === "-" && i + 2 < body.length) {
+            if (str[s]! >= body[i]! && str[s]! <= body[i + 2]!) hit = true;
+            i += 2;
+          } else if (body[i] === str[s]) hit = true;
+        }
+        if (hit !== neg) {
+          p = close + 1;
+          s++;
+          continue;
+        }
+      } else if (str[s] === "[") {
+        p++;
+        s++;
+        continue;
+      }
+    } else if (c !== undefined && (c === "?" || c === str[s])) {
+      p++;
+      s++;
+      continue;
+    }
+    if (star === -1) return false;
+    p = star + 1;
+    s = ++mark;
+  }
+  while (pat[p] === "*") p++;
+  return p === pat.length;
+}
+
+/**
+ * The classes of the sensitive paths a glob could match (`~/.ss?/id_rsa`, `/home/*\/.ssh`,
+ * `~/.*`): the home, every credential, persistence and agent-config entry, and the absolute ones,
+ * compared segment by segment with the pattern (either may be the longer: a match inside a
+ * credential dir, or a dir holding one).
+ */
+export function globClasses(
+  pattern: string,
+  ctx: GateContext,
+  data: PathData,
+  ws: string | undefined,
+): Set<PathClass> {
+  const out = new Set<PathClass>();
+  const segs = (p: string) => p.split("/").filter(Boolean);
+  const ps = segs(pattern);
+  if (ps.length > 64) return out;
+  const home = posix.normalize(ctx.home);
+  const candidates = [
+    home,
+    ...[...data.credential.home, ...data.persistence.home, ...data.agentConfig.home].map((e) =>
+      posix.join(home, e.replace(/\/$/, "")),
+    ),
+    ...[...data.credential.absolute, ...data.persistence.absolute].map((e) => e.replace(/\/$/, "")),
+  ];
+  for (const c of candidates) {
+    const cs = segs(c);
+    // Below the home is not the home: only a pattern naming the home or above it counts as one.
+    if (c === home && ps.length > cs.length) continue;
+    const n = Math.min(ps.length, cs.length);
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) ok = segmentMatch(ps[i]!, cs[i]!);
+    if (!ok) continue;
+    for (const k of classifyPath(c, ctx, data, ws))
+      if (k !== "workspace" && k !== "workspace-root") out.add(k);
+  }
+  return out;
+}

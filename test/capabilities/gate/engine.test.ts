@@ -253,10 +253,29 @@ table("cd then relative paths", [
   ["cd .. && cat .env", "ask", ["gate-credential-read"]],
   ["cd; rm -rf .ssh", "ask", ["gate-credential-write", "gate-delete-outside-workspace"]],
   ["pushd ~ && rm -rf .ssh", "ask", ["gate-credential-write", "gate-delete-outside-workspace"]],
-  ["cd / ; rm -rf *", "deny", CRIT],
-  ["cd ~; rm -rf *", "deny", CRIT],
-  ["cd .. && rm -rf *", "deny", CRIT],
-  ["cd /etc && rm -rf *", "deny", CRIT],
+  // A glob deletes what it matches: under / and ~ that includes credential stores and start-up files.
+  [
+    "cd / ; rm -rf *",
+    "deny",
+    [
+      "gate-rm-critical",
+      "gate-agent-config-write",
+      "gate-credential-write",
+      "gate-delete-outside-workspace",
+      "gate-persistence-write",
+    ],
+  ],
+  ["cd ~; rm -rf *", "deny", ["gate-rm-critical", "gate-delete-outside-workspace", "gate-persistence-write"]],
+  [
+    "cd .. && rm -rf *",
+    "deny",
+    ["gate-rm-critical", "gate-delete-outside-workspace", "gate-persistence-write"],
+  ],
+  [
+    "cd /etc && rm -rf *",
+    "deny",
+    ["gate-rm-critical", "gate-credential-write", "gate-delete-outside-workspace", "gate-persistence-write"],
+  ],
 ]);
 
 table("process substitution", [
@@ -543,8 +562,19 @@ table("path spellings of home and root", [
   ["rm -rf /home/agent/project/../..", "deny", CRIT],
   ["rm -rf //", "deny", CRIT],
   ["rm -rf /./", "deny", CRIT],
-  ["rm -rf /*", "deny", CRIT],
-  ["rm -rf ~/*", "deny", CRIT],
+  [
+    "rm -rf /*",
+    "deny",
+    [
+      "gate-rm-critical",
+      "gate-agent-config-write",
+      "gate-credential-write",
+      "gate-delete-outside-workspace",
+      "gate-persistence-write",
+    ],
+  ],
+  // `*` skips dotfiles (~/.ssh), not ~/bin or ~/Library/LaunchAgents.
+  ["rm -rf ~/*", "deny", ["gate-rm-critical", "gate-delete-outside-workspace", "gate-persistence-write"]],
   ['rm -rf "$HOME"/', "deny", CRIT],
   ["rm -rf ${HOME}", "deny", CRIT],
   ["rm -rf $HOME/.ssh", "ask", ["gate-credential-write", "gate-delete-outside-workspace"]],
