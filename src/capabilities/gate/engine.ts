@@ -6,7 +6,7 @@
 // asks. Work is bounded: a budget on the commands judged, a cap on carrier depth.
 
 import { posix } from "node:path";
-import type { Command, Redirect, Script, Word } from "./ast.js";
+import type { Command, Part, Redirect, Script, Word } from "./ast.js";
 import { type InterpLang, interpreterOf, scanInterpreterCode } from "./interp.js";
 import { normalizeCommand } from "./normalize.js";
 import { ParseError, parseHeredocBody, parseScript } from "./parse.js";
@@ -51,6 +51,7 @@ export const ENGINE_RULES = [
   "gate-download-exec",
   "gate-fork-bomb",
   "gate-run-scratch-script",
+  "gate-opaque-code",
 ] as const;
 export type EngineRule = (typeof ENGINE_RULES)[number];
 
@@ -112,6 +113,101 @@ const NETWORK = new Set([
 ]);
 const ENV_DUMPERS = new Set(["env", "printenv", "set", "export", "declare", "typeset", "compgen"]);
 const DELETERS = new Set(["rm", "rmdir", "unlink", "shred", "srm", "wipe"]);
+/** Database clients: SQL piped to them counts like SQL given with -c or -e. */
+const DB_CLIENTS = new Set([
+  "psql",
+  "mysql",
+  "mariadb",
+  "sqlite3",
+  "mongo",
+  "mongosh",
+  "redis-cli",
+  "clickhouse-client",
+  "cqlsh",
+  "sqlcmd",
+  "duckdb",
+]);
+/** Interpreters the gate cannot read: inline code (or code on stdin) for them asks. */
+const OPAQUE_CODE: Record<string, string[]> = {
+  lua: ["-e"],
+  luajit: ["-e"],
+  osascript: ["-e"],
+  tclsh: ["-c"],
+  wish: ["-c"],
+  pwsh: ["-c", "-Command", "-command", "-EncodedCommand", "-encodedcommand", "-e", "-ec", "-enc"],
+  powershell: ["-c", "-Command", "-command", "-EncodedCommand", "-encodedcommand", "-e", "-ec", "-enc"],
+  xonsh: ["-c"],
+  Rscript: ["-e"],
+  R: ["-e"],
+  julia: ["-e", "--eval"],
+  racket: ["-e", "--eval"],
+  guile: ["-c"],
+  elixir: ["-e"],
+  erl: ["-eval"],
+  groovy: ["-e"],
+  scala: ["-e"],
+  swift: ["-e"],
+  jshell: [],
+  dotnet: [],
+  csi: [],
+  clojure: ["-e"],
+  bb: ["-e"],
+  nu: ["-c", "--commands"],
+  elvish: ["-c"],
+};
+
+/** Files a project tool loads and runs (test configs, build files, scripts, package manifests). */
+const CODE_FILE =
+  /(\.(sh|bash|zsh|py|pyw|js|mjs|cjs|ts|mts|cts|jsx|tsx|rb|pl|pm|php|lua|mk)$|^(package\.json|Makefile|makefile|GNUmakefile|justfile|Justfile|Rakefile|Gemfile|setup\.py|setup\.cfg|pyproject\.toml|tox\.ini|noxfile\.py|conftest\.py|build\.gradle|build\.rs|Cargo\.toml|pom\.xml|\.npmrc|\.yarnrc\.yml|\.envrc)$)/;
+/** Tools that run project code: after a code file was written in the same command, what runs is what was written. */
+const RUNNERS: Record<string, string[] | true> = {
+  npm: [
+    "run",
+    "run-script",
+    "rum",
+    "urn",
+    "test",
+    "t",
+    "tst",
+    "start",
+    "restart",
+    "stop",
+    "exec",
+    "x",
+    "install",
+    "i",
+    "ci",
+    "rebuild",
+    "pack",
+    "publish",
+  ],
+  yarn: true,
+  pnpm: ["run", "test", "t", "start", "exec", "install", "i", "add", "dlx", "rebuild"],
+  bun: ["run", "test", "start", "x", "install", "i"],
+  npx: true,
+  make: true,
+  gmake: true,
+  just: true,
+  rake: true,
+  pytest: true,
+  "py.test": true,
+  tox: true,
+  nox: true,
+  jest: true,
+  vitest: true,
+  mocha: true,
+  cargo: ["run", "test", "build", "bench", "check"],
+  go: ["run", "test", "generate", "build"],
+  gradle: true,
+  gradlew: true,
+  mvn: true,
+  bundle: ["exec"],
+  poetry: ["run", "install"],
+  uv: ["run", "sync"],
+  pip: ["install"],
+  pip3: ["install"],
+  configure: true,
+};
 /** Options whose value is a directory or file the command writes into. */
 const WRITE_OPTS: Record<string, string[]> = {
   tar: ["-C", "--directory"],
@@ -313,6 +409,26 @@ const WRAPPERS: Record<string, WrapperSpec> = {
   },
   bunx: { value: ["-p", "--package"] },
   pnpx: { value: [] },
+  chronic: { value: [] },
+  screen: { value: ["-S", "-c", "-e", "-h", "-p", "-T", "-t", "-L", "-Logfile", "-X", "-s"] },
+  parallel: {
+    value: [
+      "-j",
+      "--jobs",
+      "-S",
+      "--sshlogin",
+      "--delay",
+      "--timeout",
+      "--joblog",
+      "-a",
+      "--arg-file",
+      "--tmpdir",
+      "-d",
+      "--delimiter",
+      "-I",
+      "--results",
+    ],
+  },
   uvx: { value: ["--from", "--with", "-p", "--python", "--index-url"] },
   pipx: { value: ["--spec", "--python", "--index-url", "--pip-args"] },
 };
@@ -403,6 +519,12 @@ const VALUE_OPTS: Record<string, string[]> = {
   cargo: ["--manifest-path", "-Z", "--config", "--color", "-C"],
   go: ["-C"],
   systemctl: ["-H", "--host", "-M", "--machine", "-t", "--type", "-p", "--property", "--state"],
+  cp: ["-t", "--target-directory", "-S", "--suffix"],
+  mv: ["-t", "--target-directory", "-S", "--suffix"],
+  install: ["-t", "--target-directory", "-m", "--mode", "-o", "--owner", "-g", "--group", "-S", "--suffix"],
+  ln: ["-t", "--target-directory", "-S", "--suffix"],
+  tar: ["-C", "--directory", "-T", "--files-from", "-X", "--exclude-from"],
+  unzip: ["-d", "-x"],
 };
 VALUE_OPTS.pip3 = VALUE_OPTS.pip!;
 
@@ -444,6 +566,10 @@ interface Env {
   namerefs: Map<string, string>;
   /** Symbolic links this command creates (link -> target), followed when paths are judged. */
   links: Map<string, string>;
+  /** Directories filled from the network in this command (`git clone`, `curl | tar x`). */
+  fetchedDirs: Set<string>;
+  /** A code or config file a project tool loads was written in this command (and how). */
+  writtenCode?: "fetch" | "write";
 }
 
 /** What a command sends to its standard output, as the next stage's stdin. */
@@ -510,6 +636,7 @@ class Judge {
         secretVars: new Set(),
         namerefs: new Map(),
         links: new Map(),
+        fetchedDirs: new Set(),
       };
       try {
         this.script(parseScript(text), { env, stdin: NONE, depth: 0, via: [] });
@@ -651,6 +778,9 @@ class Judge {
       switch (p.type) {
         case "lit": {
           let v = p.value;
+          // `x='a[$(cmd)]'`: bash runs the subscript's substitution when the text is used in arithmetic,
+          // `[[ -v ]]`, `printf -v`, `read`: judge it as if it ran.
+          if (p.quoted && v.includes("[") && (v.includes("$(") || v.includes("`"))) this.latent(v, f);
           if (!p.quoted) {
             if (i === 0 && v.startsWith("~")) {
               const t = this.tilde(v, f);
@@ -668,6 +798,12 @@ class Judge {
         }
         case "param": {
           if (!p.quoted) split = true;
+          // `${v@P}` expands $v's value as a prompt: its substitutions run.
+          if (p.op.endsWith("@P")) {
+            const val = this.param(p.name, f);
+            if (val === undefined) this.raise("gate-dynamic-payload");
+            else this.latent(val, f);
+          }
           if (SECRET_NAME.test(p.name) || f.env.secretVars.has(p.name)) secrets.push(p.name);
           add(p.op ? undefined : this.param(p.name, f));
           break;
@@ -816,6 +952,9 @@ class Judge {
         const cut = firstGlobDir(text);
         dir = cut === -1 ? "." : cut === 0 ? "/" : text.slice(0, cut);
       } else {
+        // `/proc/$$/environ`: another process's environment, whatever the pid.
+        if (v.prefix.startsWith("/proc/") && /\/environ["']?$/.test(v.raw))
+          return { classes: new Set<PathClass>(["credential", "system", "outside"]), text: v.raw };
         const cut = v.prefix.lastIndexOf("/");
         dir = cut === -1 ? undefined : cut === 0 ? "/" : v.prefix.slice(0, cut);
       }
@@ -834,7 +973,12 @@ class Judge {
       return { abs, classes, text: v.raw };
     }
     const abs = this.followLinks(resolveAbs(text, cwd), f);
-    if (abs === undefined) return { classes: new Set(["dynamic"]), text: v.raw };
+    if (abs === undefined) {
+      // The directory is unknown (`cd "$X"`, CDPATH), the name is not: `id_rsa` is a key wherever it is.
+      const base = posix.basename(text);
+      const named = data.credential.names.includes(base) || data.secretFile.names.includes(base);
+      return { classes: new Set<PathClass>(named ? ["dynamic", "credential"] : ["dynamic"]), text: v.raw };
+    }
     return { abs, classes: classifyPath(abs, this.ctx, data, this.ws), text: v.raw };
   }
 
@@ -901,8 +1045,25 @@ class Judge {
     return this.runArgv(
       argv,
       { ...f, stdin },
-      { assigns: assigned, writes: red.writes, reads: red.reads, secrets },
+      { assigns: assigned, writes: red.writes, reads: red.reads, secrets, values },
     );
+  }
+
+  /** Runs fn with the command's own assignments in effect (a builtin that evaluates code sees them). */
+  private withValues<T>(extra: Extra, f: Frame, fn: () => T): T {
+    if (!extra.values?.size) return fn();
+    const saved = new Map(
+      [...extra.values.keys()].map((k) => [k, f.env.vars.has(k) ? f.env.vars.get(k) : null] as const),
+    );
+    for (const [k, v] of extra.values) f.env.vars.set(k, v);
+    try {
+      return fn();
+    } finally {
+      for (const [k, v] of saved) {
+        if (v === null) f.env.vars.delete(k);
+        else f.env.vars.set(k, v);
+      }
+    }
   }
 
   /** Field splitting of unquoted expansions on $IFS (`CMD="rm -rf /"; $CMD` runs rm with two operands). */
@@ -966,7 +1127,10 @@ class Judge {
       const abs = resolveAbs(verb.text, f.env.cwd);
       const how = abs === undefined ? undefined : f.env.written.get(abs);
       if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
-      else if (abs !== undefined) this.scratchScript(abs);
+      else if (abs !== undefined) {
+        this.scratchScript(abs);
+        this.fetchedScript(abs, f);
+      }
     }
     if (!isPath && verb.plain && f.env.aliases.has(name) && !f.via.includes(`alias:${name}`)) {
       const body = `${f.env.aliases.get(name)} ${argv
@@ -1087,7 +1251,7 @@ class Judge {
     if (name === "eval") {
       this.judge(this.execOf(name, args, f, extra));
       if (args.every((a) => a.text !== undefined))
-        return this.carry(args.map((a) => a.text).join(" "), { ...f, via });
+        return this.withValues(extra, f, () => this.carry(args.map((a) => a.text).join(" "), { ...f, via }));
       this.dynamicPayload(args);
       return { kind: "data" };
     }
@@ -1097,12 +1261,21 @@ class Judge {
       if (file) this.scriptFile(file, f, "shell");
       return NONE;
     }
+    if (name === "deno" && args[0]?.text === "eval") {
+      this.judge(this.execOf(name, args, f, extra));
+      const code = args.slice(1).find((a) => !a.text?.startsWith("-"));
+      if (code?.text !== undefined) this.code("node", code.text, f, via);
+      else if (code) this.dynamicPayload([code]);
+      return { kind: "data" };
+    }
     const lang = interpreterOf(name);
     if (lang) return this.interpreter(name, lang, args, f, extra);
 
     // -- wrappers: judge the wrapper itself, then what it runs
     if (C_STRING.has(name)) {
-      const ci = args.findIndex((a) => a.text === "-c" || a.text === "--command");
+      const ci = args.findIndex(
+        (a) => a.text === "-c" || a.text === "--command" || /^-[a-zA-Z]*c$/.test(a.text ?? ""),
+      );
       this.judge(this.execOf(name, ci === -1 ? args.slice(0, 1) : args.slice(0, ci + 2), f, extra));
       if (ci !== -1) {
         const payload = args[ci + 1];
@@ -1124,6 +1297,29 @@ class Judge {
       if (opts.some((a) => /^-[pvV]*[vV][pvV]*$/.test(a.text ?? ""))) return { kind: "data" };
     }
     if (name === "find") return this.find(args, f, extra);
+    if (name === "tmux") {
+      // new / new-window / split-window / run-shell / respawn-*: the last argument is a shell command; send-keys types one.
+      this.judge(this.execOf(name, args, f, extra));
+      const sub = args.find((a) => !a.text?.startsWith("-"))?.text ?? "";
+      if (
+        /^(new|new-session|neww|new-window|splitw|split-window|run|run-shell|respawnp|respawn-pane|respawnw|respawn-window|send|send-keys|display-popup|popup)$/.test(
+          sub,
+        )
+      ) {
+        const last = args[args.length - 1]!;
+        const keys = sub.startsWith("send")
+          ? args
+              .slice(args.findIndex((a) => a.text === sub) + 1)
+              .filter((a) => !a.text?.startsWith("-") && !/^(Enter|C-m|KPEnter)$/.test(a.text ?? ""))
+          : [last];
+        for (const k of keys) {
+          if (k.text === sub) continue;
+          if (k.text !== undefined) this.carry(k.text, { ...f, stdin: NONE, via });
+          else this.dynamicPayload([k]);
+        }
+      }
+      return NONE;
+    }
     if (name === "watch") return this.watch(args, f, extra);
     const spec = WRAPPERS[name] ?? (C_STRING.has(name) ? { value: ["-w", "-E"], skip: 1 } : undefined);
     if (spec) {
@@ -1209,12 +1405,95 @@ class Judge {
     this.judge(exec);
     this.runsWritten(name, exec, f);
     if (AWKS.has(name)) this.awk(args, f, via);
+    if (name === "git") this.gitCarriers(exec, args, f, via);
+    if ((name === "make" || name === "gmake") && exec.flags.size) {
+      for (let i = 0; i < args.length; i++) {
+        const t = args[i]!.text;
+        const text =
+          t === "--eval" || t === "-E"
+            ? args[i + 1]?.text
+            : t?.startsWith("--eval=")
+              ? t.slice(7)
+              : undefined;
+        if (text !== undefined) this.carry(text.replace(/^[^:\n]*::?/, ""), { ...f, via });
+      }
+    }
+    if ((name === "ed" || name === "ex") && f.stdin.kind === "text") {
+      // ed runs `!cmd` lines, and writes its file.
+      for (const line of (f.stdin.text ?? "").split("\n").slice(0, 256))
+        if (line.startsWith("!")) this.carry(line.slice(1), { ...f, stdin: NONE, via });
+      this.judge({ ...exec, writes: exec.reads, reads: [] });
+    }
+    if ((name === "sftp" || name === "ftp" || name === "lftp") && f.stdin.kind === "text") {
+      // Batch commands on stdin: `put FILE` sends a file out, `!cmd` runs a command here.
+      const reads: PathRef[] = [];
+      for (const line of (f.stdin.text ?? "").split("\n").slice(0, 256)) {
+        const m = /^\s*m?put\s+(\S+)/.exec(line);
+        if (m) reads.push(this.path(literal(expandHomeLiteral(m[1]!, this.ctx.home)), f));
+        if (line.trimStart().startsWith("!"))
+          this.carry(line.trimStart().slice(1), { ...f, stdin: NONE, via });
+      }
+      if (reads.length) this.judge({ ...exec, reads });
+    }
+    const opaque = OPAQUE_CODE[name];
+    if (opaque) {
+      const inline = args.some(
+        (a) =>
+          opaque.includes(a.text ?? "") || opaque.some((o) => o.length > 2 && a.text?.startsWith(`${o}=`)),
+      );
+      const fromStdin = f.stdin.kind !== "none" && !args.some((a) => !a.text?.startsWith("-"));
+      if (inline || fromStdin) this.raise("gate-opaque-code");
+    }
     if (name === "sed" || name === "gsed") this.sedScript(args, exec, f);
     if ((name === "make" || name === "gmake") && exec.flags.size) {
       const fi = args.findIndex((a) => a.text === "-f" || a.text === "--file" || a.text === "--makefile");
       if (fi !== -1 && args[fi + 1]) this.scriptFile(args[fi + 1]!, f, "shell");
     }
     return this.outOf(name, args, exec, f.stdin);
+  }
+
+  /** git subcommands that run a command string: rebase -x, submodule foreach, bisect run, difftool -x, filter-branch. */
+  private gitCarriers(exec: Exec, args: Val[], f: Frame, via: string[]): void {
+    const sub = exec.positionals[0];
+    const after = (opts: string[]) => {
+      for (let i = 0; i < args.length; i++) {
+        const t = args[i]!.text;
+        if (t === undefined) continue;
+        if (opts.includes(t)) {
+          const v = args[i + 1];
+          if (v?.text !== undefined) this.carry(v.text, { ...f, stdin: NONE, via });
+          else if (v) this.dynamicPayload([v]);
+        }
+        for (const o of opts)
+          if (o.startsWith("--") && t.startsWith(`${o}=`))
+            this.carry(t.slice(o.length + 1), { ...f, stdin: NONE, via });
+      }
+    };
+    if (sub === "rebase") after(["-x", "--exec"]);
+    else if (sub === "difftool" || sub === "mergetool") after(["-x", "--extcmd", "-t", "--tool"]);
+    else if (sub === "filter-branch")
+      after([
+        "--env-filter",
+        "--tree-filter",
+        "--index-filter",
+        "--parent-filter",
+        "--msg-filter",
+        "--commit-filter",
+        "--tag-name-filter",
+      ]);
+    else if (sub === "submodule" && exec.positionals.includes("foreach")) {
+      const i = args.findIndex((a) => a.text === "foreach");
+      const rest = args
+        .slice(i + 1)
+        .filter((a) => a.text !== "--recursive" && a.text !== "-q" && a.text !== "--quiet");
+      if (rest.every((a) => a.text !== undefined))
+        this.carry(rest.map((a) => a.text).join(" "), { ...f, stdin: NONE, via });
+      else this.dynamicPayload(rest);
+    } else if (sub === "bisect" && exec.positionals[1] === "run") {
+      const i = args.findIndex((a) => a.text === "run");
+      const rest = args.slice(i + 1);
+      if (rest.length) this.runArgv(rest, { ...f, stdin: NONE, via }, emptyExtra());
+    }
   }
 
   /** `npm run x` after writing package.json, `make` after writing a Makefile: the file runs. */
@@ -1233,7 +1512,22 @@ class Judge {
       const how = f.env.written.get(posix.join(cwd, file));
       if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
     }
-    void exec;
+    // A fetched directory (`git clone x && cd x && make`), or a code file written in this command.
+    const spec = RUNNERS[name];
+    const runs = spec === true || (spec !== undefined && spec.includes(exec.positionals[0] ?? ""));
+    if (runs || (name === "npm" && exec.positionals.length === 0)) {
+      if ([...f.env.fetchedDirs].some((d) => cwd === d || cwd.startsWith(`${d}/`)))
+        this.raise("gate-download-exec");
+      else if (f.env.writtenCode)
+        this.raise(f.env.writtenCode === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+    }
+    // `npm pkg set scripts.x=...`, `npm set-script`: package.json is written.
+    if (
+      name === "npm" &&
+      (exec.positionals[0] === "set-script" ||
+        (exec.positionals[0] === "pkg" && ["set", "delete"].includes(exec.positionals[1] ?? "")))
+    )
+      this.remember(posix.join(cwd, "package.json"), "write", f);
   }
 
   /** awk: `system("...")`, `"cmd" | getline`, `print | "cmd"` run shell commands. */
@@ -1251,10 +1545,15 @@ class Judge {
       return;
     }
     const code = prog.text;
+    // `print "x" > "/home/agent/.bashrc"`: awk writes the file.
+    const writes = [...code.matchAll(/(?:print|printf)[^;}\n]*?>>?\s*"([^"]+)"/g)].map((m) =>
+      this.path(literal(m[1]!), f),
+    );
+    if (writes.length) this.judge({ ...this.execOf("awk", [], f, emptyExtra()), writes });
     if (!/system\s*\(|\|\s*getline|\|&|print[^;}\n]*\|/.test(code)) return;
     const literals = [...code.matchAll(/"((?:[^"\\\n]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, "$1"));
     if (!literals.length) this.raise("gate-dynamic-payload");
-    for (const l of literals.slice(0, 32)) this.carry(l, { ...f, via });
+    for (const l of literals.slice(0, 32)) this.carry(l, { ...f, stdin: { kind: "data" }, via });
     if (/system\s*\(\s*[^"\s]/.test(code)) this.raise("gate-dynamic-payload");
   }
 
@@ -1291,6 +1590,7 @@ class Judge {
   /** What a command writes to stdout, for the next stage. */
   private outOf(name: string, args: Val[], exec: Exec, stdin: Out): Out {
     if (FETCHERS.has(name)) {
+      if (fetchToStdout(name, args)) return { kind: "fetch" };
       const toFile =
         name === "curl"
           ? exec.flags.has("-o") ||
@@ -1533,7 +1833,28 @@ class Judge {
     const abs = resolveAbs(file.text, f.env.cwd);
     const how = abs === undefined ? undefined : f.env.written.get(abs);
     if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
-    else if (abs !== undefined) this.scratchScript(abs);
+    else if (abs !== undefined) {
+      this.scratchScript(abs);
+      this.fetchedScript(abs, f);
+    }
+  }
+
+  /** Command substitutions inside a text that bash expands later (subscripts, prompt strings). */
+  private latent(text: string, f: Frame): void {
+    let parts: Part[];
+    try {
+      parts = parseHeredocBody(text);
+    } catch {
+      this.raise("gate-dynamic-payload");
+      return;
+    }
+    for (const p of parts)
+      if (p.type === "cmdsub") this.script(p.body, { ...f, stdin: NONE, via: [...f.via, "$()"] });
+  }
+
+  /** A program or script under a directory filled from the network in this command. */
+  private fetchedScript(abs: string, f: Frame): void {
+    if ([...f.env.fetchedDirs].some((d) => abs.startsWith(`${d}/`))) this.raise("gate-download-exec");
   }
 
   /** A program or script run from scratch or download space, where droppers land. */
@@ -1629,6 +1950,9 @@ class Judge {
         this.dynamicPayload([mod]);
         return { kind: "data" };
       }
+      // `python -m m` after writing m.py: what runs is what was written.
+      if (f.env.writtenCode)
+        this.raise(f.env.writtenCode === "fetch" ? "gate-download-exec" : "gate-run-written-file");
       return this.runArgv(args.slice(module), { ...f, via }, extra);
     }
     if (exec.flags.has("-i") && (lang === "perl" || lang === "ruby")) {
@@ -1673,6 +1997,32 @@ class Judge {
       });
     if (facts.evaluates && facts.shell.some((sh) => /\b(curl|wget|fetch)\b/.test(sh)))
       this.raise("gate-fetch-to-shell");
+    // eval of code built at run time: decoded (base64, hex, pack) or otherwise not a literal the scan read.
+    if (facts.evaluates && !facts.network && !/\bhttps?:\/\//.test(code)) {
+      if (
+        /b64decode|b32decode|atob\s*\(|Buffer\.from|fromhex|unhexlify|base64_decode|hex2bin|gzinflate|str_rot13|\bpack\b|unpack|decode\s*\(|codecs\.|decompress|fromCharCode|String\.fromCodePoint/.test(
+          code,
+        )
+      )
+        this.raise("gate-decode-to-shell");
+      else this.raise("gate-dynamic-payload");
+    }
+    // Sensitive home files named in code that builds home paths (homedir() + "/.bashrc", `${HOME}/.ssh`).
+    const homeNamed: string[] = [];
+    if (
+      usesHome ||
+      /\$ENV\{HOME\}|ENV\[["']HOME|getenv\(["']HOME|process\.env\.HOME|\$\{HOME\}|\$HOME/.test(code)
+    ) {
+      const data = this.policy.paths;
+      for (const e of [...data.credential.home, ...data.persistence.home, ...data.agentConfig.home]) {
+        const name = e.replace(/\/$/, "");
+        if (name.length > 2 && code.includes(name)) homeNamed.push(posix.join(home, name));
+      }
+    }
+    const writesCode =
+      facts.writes.length > 0 ||
+      facts.deletes.length > 0 ||
+      /write|append|open\s*\(|>>|unlink|rmtree|remove/i.test(code);
     const reverse =
       facts.network &&
       (facts.shell.length > 0 || facts.dynamicSpawn || /\b(pty\.spawn|dup2|fsockopen|os\.exec)/.test(code));
@@ -1683,10 +2033,14 @@ class Judge {
       flags: new Set(["-r", "-f"]),
       positionals: [],
       text: "",
-      deletes: withHome(facts.deletes).map(ref),
-      writes: withHome(facts.writes).map(ref),
+      deletes: [
+        ...withHome(facts.deletes),
+        ...(facts.deletes.length || /rmtree|unlink|remove|rm_rf|rmSync/.test(code) ? homeNamed : []),
+      ].map(ref),
+      writes: [...withHome(facts.writes), ...(writesCode ? homeNamed : [])].map(ref),
       reads: [
         ...withHome(facts.paths).map(ref),
+        ...homeNamed.map(ref),
         ...(reverse ? [{ classes: new Set<PathClass>(["network"]), text: "socket" }] : []),
       ],
       stdin: "none",
@@ -1798,7 +2152,10 @@ class Judge {
           if (eq > 0) {
             const v = t.slice(eq + 1);
             if (v.startsWith("@")) atRefs.push(literal(v.slice(1)));
-            else if (v.includes("/") || v.startsWith("~") || v.startsWith("."))
+            else if (
+              (v.includes("/") || v.startsWith("~") || v.startsWith(".")) &&
+              !WRITE_OPTS[name]?.includes(t.slice(0, eq))
+            )
               operands.push({ ...a, text: v, prefix: v });
           }
           if (globals?.includes(t)) i++;
@@ -1832,9 +2189,22 @@ class Judge {
         const t = args[i]!.text;
         if (t === undefined) continue;
         const eq = t.indexOf("=");
-        if (destOpts.includes(t) && args[i + 1]) writes.push(this.path(args[i + 1]!, f));
-        else if (eq > 0 && destOpts.includes(t.slice(0, eq)))
-          writes.push(this.path(literal(t.slice(eq + 1)), f));
+        if (destOpts.includes(t) && args[i + 1]) {
+          const dir = this.path(args[i + 1]!, f);
+          writes.push(dir);
+          // `cp -t ~/.ssh authorized_keys`: the operands land in the directory under their own names.
+          if ((t === "-t" || t === "--target-directory") && dir.abs !== undefined)
+            for (const o of operands)
+              if (o.text !== undefined)
+                writes.push(this.path(literal(posix.join(dir.abs, posix.basename(o.text))), f));
+        } else if (eq > 0 && destOpts.includes(t.slice(0, eq))) {
+          const dir = this.path(literal(t.slice(eq + 1)), f);
+          writes.push(dir);
+          if (t.startsWith("--target-directory=") && dir.abs !== undefined)
+            for (const o of operands)
+              if (o.text !== undefined)
+                writes.push(this.path(literal(posix.join(dir.abs, posix.basename(o.text))), f));
+        }
       }
     }
     if (
@@ -1851,8 +2221,22 @@ class Judge {
     } else if (LAST_WRITTEN.has(name) && refs.length >= 2) {
       reads.push(...refs.slice(0, -1));
       const dest = refs[refs.length - 1]!;
-      if (!(name === "scp" || name === "rsync") || !/^[^/]*:/.test(operands[operands.length - 1]!.text ?? ""))
+      const destText = operands[operands.length - 1]!.text ?? "";
+      if (!(name === "scp" || name === "rsync") || !/^[^/]*:/.test(destText)) {
         writes.push(dest);
+        // Into a directory (`cp -r /tmp/evil/.claude .`): each source lands under its own name.
+        if (
+          name !== "ln" &&
+          dest.abs !== undefined &&
+          (/^\.{1,2}\/?$/.test(destText) || destText.endsWith("/"))
+        ) {
+          for (const src of operands.slice(0, -1)) {
+            const base = src.text === undefined ? undefined : posix.basename(src.text.replace(/^[^/]*:/, ""));
+            if (base && base !== "." && base !== "..")
+              writes.push(this.path(literal(posix.join(dest.abs, base)), f));
+          }
+        }
+      }
     } else if (name === "ln" && refs.length === 1) reads.push(...refs);
     else if (ALL_WRITTEN.has(name)) writes.push(...refs);
     else if (MODE_FIRST.has(name)) writes.push(...refs.slice(1));
@@ -1863,6 +2247,21 @@ class Judge {
       const explicit = flags.has("-e") || flags.has("-f") || flags.has("--expression");
       writes.push(...(explicit ? refs : refs.slice(1)));
     } else if (!isNet || !/^[a-z]+:\/\//i.test(operands[0]?.text ?? "")) reads.push(...refs);
+    if (name === "ln" && (flags.has("-s") || flags.has("--symbolic")) && operands.length >= 2) {
+      const target = operands[0]!.text;
+      const link = refs[refs.length - 1];
+      const cwd = f.env.cwd;
+      if (target !== undefined && link?.abs !== undefined) {
+        const t = target.startsWith("/")
+          ? posix.normalize(target)
+          : target.startsWith("~")
+            ? expandHomeLiteral(target, this.ctx.home)
+            : cwd === undefined
+              ? undefined
+              : posix.join(posix.dirname(link.abs), target);
+        if (t !== undefined) f.env.links.set(link.abs, t);
+      }
+    }
     if (name === "curl" || name === "wget") {
       const outFlags = name === "curl" ? ["-o", "--output"] : ["-O", "--output-document"];
       for (let i = 0; i < args.length; i++) {
@@ -1871,6 +2270,10 @@ class Judge {
         const long = outFlags.find((o) => o.startsWith("--") && t.startsWith(`${o}=`));
         if (long) writes.push(this.path({ ...args[i]!, text: t.slice(long.length + 1), prefix: "" }, f));
         else if (outFlags.includes(t) && args[i + 1]) writes.push(this.path(args[i + 1]!, f));
+        else if (name === "curl" && /^-[a-zA-Z]*o$/.test(t) && args[i + 1])
+          writes.push(this.path(args[i + 1]!, f));
+        else if (name === "curl" && /^-[a-zA-Z]*o.+/.test(t) && !t.startsWith("--"))
+          writes.push(this.path(literal(t.slice(t.indexOf("o") + 1)), f));
         else if (name === "wget" && /^-[a-zA-Z]*O$/.test(t) && args[i + 1])
           writes.push(this.path(args[i + 1]!, f));
         else if (name === "wget" && /^-[a-zA-Z]*O.+/.test(t) && t !== "-O-" && !t.endsWith("O-")) {
@@ -1878,7 +2281,7 @@ class Judge {
           writes.push(this.path(literal(v), f));
         }
       }
-      const url = operands.find((o) => /^[a-z]+:\/\//i.test(o.text ?? ""))?.text;
+      const url = operands.find((o) => o.text !== undefined && !o.text.startsWith("-"))?.text;
       const remoteName =
         name === "curl"
           ? flags.has("-O") || flags.has("--remote-name")
@@ -1894,10 +2297,8 @@ class Judge {
       const t = r.text === undefined ? undefined : expandHomeLiteral(r.text, this.ctx.home);
       reads.push(this.path(t === r.text ? r : { ...r, text: t, prefix: t ?? "" }, f));
     }
-    const text = args
-      .map((a) => a.text ?? "")
-      .join(" ")
-      .toLowerCase();
+    const sqlIn = DB_CLIENTS.has(name) && f.stdin.kind === "text" ? ` ${f.stdin.text ?? ""}` : "";
+    const text = [...args.map((a) => a.text ?? ""), sqlIn].join(" ").toLowerCase();
     if (name === "printenv")
       for (const p of positionals) if (p !== undefined && SECRET_NAME.test(p)) secrets.push(p);
     const exec: Exec = {
@@ -1915,13 +2316,54 @@ class Judge {
       via: f.via,
       net: isNet,
     };
+    if (name === "aria2c") {
+      const url = operands.find((o) => o.text !== undefined && !o.text.startsWith("-"))?.text;
+      if (url) writes.push(this.path(literal(posix.basename(url.replace(/[?#].*$/, "")) || "index.html"), f));
+    }
     // Remember what this command writes: running it later in the same line is script indirection.
-    const how = FETCHERS.has(name) ? "fetch" : "write";
-    for (const w of writes)
-      if (w.abs) f.env.written.set(w.abs, f.env.written.get(w.abs) === "fetch" ? "fetch" : how);
-    if (f.stdin.kind === "fetch" && (name === "tee" || name === "cat"))
-      for (const w of writes) if (w.abs) f.env.written.set(w.abs, "fetch");
+    // chmod, touch and mkdir change no content: `chmod +x x && ./x` runs what was there before.
+    const remote =
+      (name === "scp" || name === "rsync" || name === "sftp") &&
+      operands.some((o) => /^[^/]*:/.test(o.text ?? ""));
+    const how = FETCHERS.has(name) || remote || f.stdin.kind === "fetch" ? "fetch" : "write";
+    if (!MODE_FIRST.has(name) && name !== "touch" && name !== "mkdir")
+      for (const w of writes) if (w.abs) this.remember(w.abs, how, f);
+    // An archive extracted from a download, or a clone: everything under its directory came from the network.
+    if (
+      (name === "tar" || name === "unzip" || name === "bsdtar" || name === "7z") &&
+      this.fromNetwork(f, refs)
+    ) {
+      const into = writes.find((w) => w.abs)?.abs ?? f.env.cwd;
+      if (into) f.env.fetchedDirs.add(into);
+    }
+    if (
+      name === "git" &&
+      (positionals[0] === "clone" || positionals[0] === "pull" || positionals[0] === "fetch")
+    ) {
+      const cwd = f.env.cwd;
+      if (positionals[0] === "clone" && cwd !== undefined) {
+        const url = positionals[1];
+        const dir =
+          positionals[2] ?? (url ? posix.basename(url.replace(/\/+$/, "")).replace(/\.git$/, "") : undefined);
+        if (dir) f.env.fetchedDirs.add(resolveAbs(dir, cwd)!);
+      } else if (cwd !== undefined) f.env.fetchedDirs.add(cwd);
+    }
     return exec;
+  }
+
+  /** Records a file this command writes, and whether it is code (run later, it is what was written). */
+  private remember(abs: string, how: "fetch" | "write", f: Frame): void {
+    f.env.written.set(abs, f.env.written.get(abs) === "fetch" ? "fetch" : how);
+    if (CODE_FILE.test(posix.basename(abs)) || abs.includes("/scripts/") || abs.includes("/bin/"))
+      f.env.writtenCode = how;
+  }
+
+  /** Whether stdin or an operand of this command came from the network in this command line. */
+  private fromNetwork(f: Frame, refs: PathRef[]): boolean {
+    return (
+      f.stdin.kind === "fetch" ||
+      refs.some((r) => r.abs !== undefined && f.env.written.get(r.abs) === "fetch")
+    );
   }
 
   /** Matches the policy's rules against one command. */
@@ -1934,6 +2376,8 @@ class Judge {
 
 interface Extra {
   assigns: { name: string; empty: boolean }[];
+  /** Values of the assignments before the command (`IFS=, eval ...` sees them). */
+  values?: Map<string, string | undefined>;
   writes: PathRef[];
   reads: PathRef[];
   secrets: string[];
@@ -2017,6 +2461,25 @@ function firstGlobDir(p: string): number {
   let i = 0;
   while (i < p.length && !"*?[{".includes(p[i]!)) i++;
   return p.lastIndexOf("/", i);
+}
+
+/** `curl -o-`, `curl --output -`, `curl -o /dev/stdout`, `wget -O /dev/stdout`: the download goes to stdout. */
+function fetchToStdout(name: string, args: Val[]): boolean {
+  const opts = name === "curl" ? ["-o", "--output"] : name === "wget" ? ["-O", "--output-document"] : [];
+  const stdout = (v: string | undefined) =>
+    v === "-" || v === "/dev/stdout" || v === "/dev/fd/1" || v === "/proc/self/fd/1";
+  for (let i = 0; i < args.length; i++) {
+    const t = args[i]!.text;
+    if (t === undefined) continue;
+    if (opts.includes(t) && stdout(args[i + 1]?.text)) return true;
+    for (const o of opts) {
+      if (o.startsWith("--") && t.startsWith(`${o}=`) && stdout(t.slice(o.length + 1))) return true;
+      if (!o.startsWith("--") && new RegExp(`^-[a-zA-Z]*${o[1]}(.+)$`).exec(t)?.[1] === "-") return true;
+      if (!o.startsWith("--") && new RegExp(`^-[a-zA-Z]*${o[1]}$`).test(t) && stdout(args[i + 1]?.text))
+        return true;
+    }
+  }
+  return false;
 }
 
 /** One name per tool: `pip3.12` is pip, `py` (the Windows launcher) is python. */

@@ -1254,6 +1254,10 @@ type Arg =
 const SAFE_WORD = /^[A-Za-z0-9_./:=@%+,-]+$/;
 function shellQuote(w: string): string {
   if (w !== "" && SAFE_WORD.test(w)) return w;
+  // `~` stands for a home expression (Dir.home, os.homedir()): keep it unquoted so the gate reads the
+  // home (a literal "~" element would be a file named ~; judging it as the home is the safe mistake).
+  if (w === "~") return w;
+  if (w.startsWith("~/")) return `~/${shellQuote(w.slice(2))}`;
   return "'" + w.replace(/'/g, "'\\''") + "'";
 }
 

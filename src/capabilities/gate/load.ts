@@ -70,7 +70,7 @@ function schemas() {
     network: strs,
     credential: z.strictObject({ home: strs, absolute: strs, names: strs }),
     secretFile: z.strictObject({ names: strs }),
-    persistence: z.strictObject({ home: strs, absolute: strs }),
+    persistence: z.strictObject({ home: strs, absolute: strs, workspace: strs }),
     agentConfig: z.strictObject({ home: strs, workspace: strs }),
   });
   return { match, file, paths };

@@ -33,7 +33,7 @@ export interface PathData {
   network: string[];
   credential: { home: string[]; absolute: string[]; names: string[] };
   secretFile: { names: string[] };
-  persistence: { home: string[]; absolute: string[] };
+  persistence: { home: string[]; absolute: string[]; workspace: string[] };
   agentConfig: { home: string[]; workspace: string[] };
 }
 
@@ -94,8 +94,10 @@ export function classifyPath(
     out.add("device");
   const rel = under(p, home) && p !== home ? p.slice(home.length + 1) : undefined;
   const base = posix.basename(p);
+  // A public key or known_hosts in a credential dir is not a secret.
+  const publicFile = base.endsWith(".pub") || base === "known_hosts" || base === "known_hosts.old";
   if (
-    (rel !== undefined && data.credential.home.some((e) => entryCovers(rel, e))) ||
+    (!publicFile && rel !== undefined && data.credential.home.some((e) => entryCovers(rel, e))) ||
     data.credential.absolute.some((e) => entryCovers(p, e)) ||
     (data.credential.names.includes(base) && !(ws && under(p, ws)))
   )
@@ -112,6 +114,8 @@ export function classifyPath(
   if (ws && under(p, ws)) {
     const wrel = p === ws ? "" : p.slice(ws.length + 1);
     if (wrel && data.agentConfig.workspace.some((e) => entryCovers(wrel, e))) out.add("agent-config");
+    // The repository's hooks and config run later, on git's own commands.
+    if (wrel && data.persistence.workspace.some((e) => entryCovers(wrel, e))) out.add("persistence");
     out.add("workspace");
     if (p === ws) out.add("workspace-root");
   } else if (temp) out.add("temp");
