@@ -1514,7 +1514,7 @@ class Judge {
     }
     // A fetched directory (`git clone x && cd x && make`), or a code file written in this command.
     const spec = RUNNERS[name];
-    const runs = spec === true || (spec !== undefined && spec.includes(exec.positionals[0] ?? ""));
+    const runs = spec === true || spec?.includes(exec.positionals[0] ?? "") === true;
     if (runs || (name === "npm" && exec.positionals.length === 0)) {
       if ([...f.env.fetchedDirs].some((d) => cwd === d || cwd.startsWith(`${d}/`)))
         this.raise("gate-download-exec");
