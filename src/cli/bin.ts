@@ -6,8 +6,11 @@ import { hookArgs } from "./gate-hook-args.js";
 
 const hook = hookArgs(process.argv.slice(2));
 if (hook) {
-  const { runHookProcess } = await import("./gate-hook.js");
-  await runHookProcess(hook);
+  // The build joins the hook's modules into one file (scripts/bundle-hook.mjs): one module to load
+  // instead of eleven. Without it (running from a partial build), the separate modules.
+  const bundle = "./gate-hook.bundle.js";
+  const mod = (await import(bundle).catch(() => import("./gate-hook.js"))) as typeof import("./gate-hook.js");
+  await mod.runHookProcess(hook);
 } else {
   await import("./main.js");
 }

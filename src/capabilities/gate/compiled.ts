@@ -8,10 +8,14 @@ let cached: GatePolicy | undefined;
 
 export function compiledPolicy(): GatePolicy | undefined {
   if (cached) return cached;
-  // dist/src/capabilities/gate/compiled.js -> dist/gate-policy.json
-  if (!import.meta.url.includes("/dist/src/capabilities/gate/")) return undefined;
-  cached = JSON.parse(
-    readFileSync(new URL("../../../gate-policy.json", import.meta.url), "utf8"),
-  ) as GatePolicy;
+  // dist/src/capabilities/gate/compiled.js, or the hook's bundle dist/src/cli/gate-hook.bundle.js -> dist/gate-policy.json
+  const url = import.meta.url;
+  const rel = url.includes("/dist/src/capabilities/gate/")
+    ? "../../../gate-policy.json"
+    : url.includes("/dist/src/cli/")
+      ? "../../gate-policy.json"
+      : undefined;
+  if (rel === undefined) return undefined;
+  cached = JSON.parse(readFileSync(new URL(rel, url), "utf8")) as GatePolicy;
   return cached;
 }
