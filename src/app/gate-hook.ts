@@ -6,6 +6,7 @@
 // the reason on stderr: exit 2 blocks in both runtimes whatever stdout holds, so no failure of the
 // gate lets a command through.
 
+import { posix } from "node:path";
 import { type GateSetup, gateCheck, gateContext, logDecision } from "./gate.js";
 
 export const HOOK_RUNTIMES = ["claude-code", "gemini"] as const;
@@ -68,7 +69,11 @@ async function answer(input: string, setup: GateSetup, opts: HookOptions): Promi
   const ti = d.tool_input;
   const command = typeof ti === "object" && ti !== null ? (ti as Record<string, unknown>).command : undefined;
   if (typeof command !== "string") return block("hook input has no tool_input.command string; blocked");
-  const cwd = typeof d.cwd === "string" && d.cwd.startsWith("/") ? d.cwd : opts.processCwd;
+  const base = typeof d.cwd === "string" && d.cwd.startsWith("/") ? d.cwd : opts.processCwd;
+  // Gemini's run_shell_command may name a directory to run in (dir_path, or directory in older versions).
+  const ti2 = ti as Record<string, unknown>;
+  const dir = opts.runtime === "gemini" ? (ti2.dir_path ?? ti2.directory) : undefined;
+  const cwd = typeof dir === "string" && dir !== "" ? posix.resolve(base, dir) : base;
   const projectVar = opts.runtime === "claude-code" ? "CLAUDE_PROJECT_DIR" : "GEMINI_PROJECT_DIR";
   const project = opts.env[projectVar];
   const workspace = project?.startsWith("/") ? project : cwd;

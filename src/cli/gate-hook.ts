@@ -3,7 +3,7 @@
 // crash) exits 2 with the reason on stderr, which both runtimes treat as "block": the gate fails
 // closed. It loads only the gate (bin.ts takes this path before the program loads).
 
-import { homedir } from "node:os";
+import { homedir, userInfo } from "node:os";
 import { defaultLogPath, type GateSetup, gateSetup } from "../app/gate.js";
 import { answerHook, HOOK_INPUT_MAX, HOOK_RUNTIMES, type HookRuntime } from "../app/gate-hook.js";
 import type { HookArgs } from "./gate-hook-args.js";
@@ -45,7 +45,15 @@ async function run(args: HookArgs): Promise<void> {
     );
   if (args.unknown.length)
     fail(`unknown or incomplete option ${args.unknown[0]!.replace(/[^\x20-\x7e]/g, "?")}`);
-  const home = homedir();
+  // $HOME empty or relative: the account's home from the password database.
+  let home = homedir();
+  if (!home.startsWith("/")) {
+    try {
+      home = userInfo().homedir;
+    } catch {
+      home = "";
+    }
+  }
   let setup: GateSetup;
   try {
     setup = await gateSetup({ configPath: args.config, logPath: args.log, env: process.env, home });

@@ -617,7 +617,10 @@ class Judge {
   ) {
     // `/home/agent/` is `/home/agent`: every comparison below is on normalised paths without a trailing slash.
     const clean = (p: string) => posix.normalize(p).replace(/(.)\/+$/, "$1");
-    this.ctx = { cwd: clean(ctx.cwd), home: clean(ctx.home) };
+    // A home that is not an absolute path (HOME="" or relative) is unknown: `~` is then no place the
+    // workspace could contain, and credential paths under it still count as credentials.
+    const home = ctx.home.startsWith("/") ? clean(ctx.home) : "/nonexistent-home";
+    this.ctx = { cwd: clean(ctx.cwd), home };
     if (ctx.workspace !== undefined) this.ctx.workspace = clean(ctx.workspace);
     this.ws = usableWorkspace(this.ctx, policy.paths);
   }

@@ -502,7 +502,13 @@ table("privilege and packages", [
   ["sudo -i", "ask", ["gate-privilege-escalation"]],
   ["docker run --privileged -v /:/host alpine", "ask", ["gate-container-escape"]],
   ["chown -R root /home/agent/project", "ask", ["gate-setuid"]],
-  ["git config --global user.name x", "ask", ["gate-git-global-config"]],
+  // Identity and cosmetic keys are routine; any other global key asks (url.*.insteadOf redirects every clone).
+  ["git config --global user.name x", "allow", []],
+  [
+    "git config --global url.https://203.0.113.9/.insteadOf https://github.com/",
+    "ask",
+    ["gate-git-global-config"],
+  ],
   ["cp /bin/sh /tmp/sh && chmod u+s /tmp/sh", "ask", ["gate-setuid", "gate-write-outside-workspace"]],
   [
     "echo 'x' | sudo tee /etc/hosts",
