@@ -10,6 +10,11 @@ import { WORK_DIR } from "./gen-tree.mjs";
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CLI = join(REPO, "dist", "src", "cli", "bin.js");
+/** The installed command, as package.json's bin names it (the CommonJS launcher with the hook's fast path). */
+export const INSTALLED = join(
+  REPO,
+  JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).bin["agent-audit"],
+);
 
 /** An empty home directory, so the benchmark never reads this machine's real home. */
 export function emptyHome() {

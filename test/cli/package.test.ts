@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultRules } from "../../src/rules/catalog.js";
@@ -30,7 +30,11 @@ beforeAll(() => {
   mkdirSync(pkg, { recursive: true });
   execFileSync("tar", ["-xzf", join(pack, tgz), "-C", pkg, "--strip-components=1"]);
   symlinkSync(join(process.cwd(), "node_modules"), join(pkg, "node_modules"));
-  const script = join(pkg, "dist/src/cli/bin.js");
+  // The script package.json's bin names (npm links it as bin/agent-audit and makes it executable).
+  const manifest = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")) as {
+    bin: Record<string, string>;
+  };
+  const script = join(pkg, manifest.bin["agent-audit"]!);
   chmodSync(script, 0o755);
   mkdirSync(join(work.dir, "bin"));
   bin = join(work.dir, "bin/agent-audit");
@@ -46,6 +50,20 @@ describe("the installed package (issue 9)", () => {
     expect(files).toContain("dist/demo-sandbox.json");
     expect(files.filter((f) => f.startsWith("fixtures/"))).toEqual([]);
     expect(files.filter((f) => f.startsWith("test/") || f.startsWith("src/"))).toEqual([]);
+  });
+
+  it("answers the Claude Code hook from the installed binary (the CommonJS fast path)", () => {
+    const input = JSON.stringify({ tool_name: "Bash", tool_input: { command: "rm -rf /" }, cwd: work.dir });
+    const out = execFileSync(bin, ["gate", "hook", "claude-code", "--no-log"], {
+      input,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", HOME: work.dir },
+      cwd: work.dir,
+    });
+    expect(JSON.parse(out).hookSpecificOutput.permissionDecision).toBe("deny");
+    expect(files).toContain("dist/src/cli/gate-hook.bundle.cjs");
+    expect(files).toContain("dist/src/cli/launch.cjs");
+    expect(files).toContain("dist/gate-policy.json");
   });
 
   it("--help works from the installed binary", () => {
