@@ -30,6 +30,8 @@ export const GATE_LIMITS = {
   maxCarrierDepth: 12,
   /** Most wrappers, carriers and substitutions one command is found through (`sudo timeout 5 nice ...`). */
   maxVia: 32,
+  /** Most symbolic links one command may make and still be judged (each path is checked against all). */
+  maxLinks: 64,
   /** Longest variable value followed; a longer one is unknown. */
   maxValue: 64 * 1024,
   /** Most text parsed in all (the command and every payload carried out of it). */
@@ -153,12 +155,106 @@ const OPAQUE_CODE: Record<string, string[]> = {
   clojure: ["-e"],
   bb: ["-e"],
   nu: ["-c", "--commands"],
+  expect: ["-c"],
+  dc: ["-e", "--expression"],
+  gnuplot: ["-e"],
+  lftp: ["-c"],
+  sbcl: ["--eval"],
+  kotlinc: ["-e"],
+  kotlin: ["-e"],
+  zx: [],
+  "nix-instantiate": ["--eval"],
   elvish: ["-c"],
 };
 
+/** Programs that run no project code: routine after a file was written in the same command. */
+const AFTER_WRITE_OK = new Set([
+  "cat",
+  "ls",
+  "echo",
+  "printf",
+  "head",
+  "tail",
+  "wc",
+  "grep",
+  "egrep",
+  "fgrep",
+  "rg",
+  "diff",
+  "cmp",
+  "stat",
+  "file",
+  "chmod",
+  "chown",
+  "mkdir",
+  "touch",
+  "cp",
+  "mv",
+  "rm",
+  "ln",
+  "git",
+  "true",
+  "false",
+  "test",
+  "[",
+  "[[",
+  "cd",
+  "pwd",
+  "sort",
+  "uniq",
+  "cut",
+  "tr",
+  "jq",
+  "tee",
+  "find",
+  "xargs",
+  "md5sum",
+  "sha1sum",
+  "sha256sum",
+  "base64",
+  "date",
+  "sleep",
+  "exit",
+  "return",
+  "export",
+  "set",
+  "unset",
+  "local",
+  "declare",
+  "read",
+  "wait",
+  "basename",
+  "dirname",
+  "realpath",
+  "readlink",
+  "du",
+  "df",
+  "sed",
+  "awk",
+  "column",
+  "nl",
+  "od",
+  "xxd",
+  "hexdump",
+  "strings",
+  "tar",
+  "zip",
+  "unzip",
+  "gzip",
+  "gunzip",
+  "which",
+  "type",
+  "command",
+  "env",
+  "time",
+  "timeout",
+  "nice",
+  "",
+]);
+
 /** Files a project tool loads and runs (test configs, build files, scripts, package manifests). */
 const CODE_FILE =
-  /(\.(sh|bash|zsh|py|pyw|js|mjs|cjs|ts|mts|cts|jsx|tsx|rb|pl|pm|php|lua|mk)$|^(package\.json|Makefile|makefile|GNUmakefile|justfile|Justfile|Rakefile|Gemfile|setup\.py|setup\.cfg|pyproject\.toml|tox\.ini|noxfile\.py|conftest\.py|build\.gradle|build\.rs|Cargo\.toml|pom\.xml|\.npmrc|\.yarnrc\.yml|\.envrc)$)/;
+  /(\.(sh|bash|zsh|py|pyw|js|mjs|cjs|ts|mts|cts|jsx|tsx|rb|pl|pm|php|lua|mk|sql|ed|exp|awk|sed|vim|cmake|go|rs|java|kt|gradle|pyc|so|dylib|node)$|^(CMakeLists\.txt|\.pre-commit-config\.yaml|Taskfile\.ya?ml|Procfile|Dockerfile|docker-compose\.ya?ml|compose\.ya?ml|\.gitlab-ci\.yml|Vagrantfile|Brewfile)$|^(package\.json|Makefile|makefile|GNUmakefile|justfile|Justfile|Rakefile|Gemfile|setup\.py|setup\.cfg|pyproject\.toml|tox\.ini|noxfile\.py|conftest\.py|build\.gradle|build\.rs|Cargo\.toml|pom\.xml|\.npmrc|\.yarnrc\.yml|\.envrc)$)/;
 /** Tools that run project code: after a code file was written in the same command, what runs is what was written. */
 const RUNNERS: Record<string, string[] | true> = {
   npm: [
@@ -224,14 +320,17 @@ const WRITE_OPTS: Record<string, string[]> = {
   patch: ["-o", "--output", "-d", "--directory"],
   sort: ["-o", "--output"],
 };
-const LAST_WRITTEN = new Set(["cp", "install", "rsync", "scp", "ln", "mv", "ditto"]);
-const ALL_WRITTEN = new Set(["tee", "touch", "mkdir", "truncate", "mkfifo", "mknod"]);
+const LAST_WRITTEN = new Set(["cp", "install", "rsync", "scp", "ln", "mv", "ditto", "sftp"]);
+const ALL_WRITTEN = new Set(["tee", "touch", "mkdir", "truncate", "mkfifo", "mknod", "sponge"]);
 const MODE_FIRST = new Set(["chmod", "chown", "chgrp", "chattr", "setfacl"]);
 const SECRET_NAME =
   /(SECRET|TOKEN|PASSW(OR)?D|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|_AUTH|SESSION_KEY|_PAT$|^PAT_)/i;
 const HOME_VARS = new Set(["HOME"]);
 /** Variables whose value a program runs as a command. */
 const COMMAND_VARS = new Set([
+  "GIT_ASKPASS",
+  "SSH_ASKPASS",
+  "SUDO_ASKPASS",
   "GIT_SSH_COMMAND",
   "GIT_PROXY_COMMAND",
   "GIT_EXTERNAL_DIFF",
@@ -410,6 +509,9 @@ const WRAPPERS: Record<string, WrapperSpec> = {
   bunx: { value: ["-p", "--package"] },
   pnpx: { value: [] },
   chronic: { value: [] },
+  ifne: { value: [] },
+  lckdo: { value: ["-w", "-W"], skip: 1 },
+  corepack: { value: [] },
   screen: { value: ["-S", "-c", "-e", "-h", "-p", "-T", "-t", "-L", "-Logfile", "-X", "-s"] },
   parallel: {
     value: [
@@ -456,6 +558,11 @@ const SUB_WRAPPERS: Record<string, { subs: string[]; value: string[]; skip?: num
   direnv: { subs: ["exec"], value: [], skip: 1 },
   pixi: { subs: ["run", "exec"], value: ["-e", "--environment"] },
   nix: { subs: ["run", "shell", "develop"], value: [] },
+  devbox: { subs: ["run"], value: ["-c", "--config"] },
+  perf: {
+    subs: ["record", "stat", "trace", "top"],
+    value: ["-o", "--output", "-e", "--event", "-p", "--pid"],
+  },
 };
 /** Wrappers that take `-c STRING` as a shell command (su, runuser, flock, script). */
 const C_STRING = new Set(["su", "runuser", "sg", "flock", "script"]);
@@ -568,8 +675,10 @@ interface Env {
   links: Map<string, string>;
   /** Directories filled from the network in this command (`git clone`, `curl | tar x`). */
   fetchedDirs: Set<string>;
-  /** A code or config file a project tool loads was written in this command (and how). */
-  writtenCode?: "fetch" | "write";
+  /** `shopt -s dotglob` (or globstar's `**`): globs match dotfiles too. */
+  dotglob?: boolean;
+  /** Code or config files a tool loads, written in this command and not judged by their content. */
+  codeFiles: Map<string, "fetch" | "write">;
 }
 
 /** What a command sends to its standard output, as the next stage's stdin. */
@@ -640,6 +749,7 @@ class Judge {
         namerefs: new Map(),
         links: new Map(),
         fetchedDirs: new Set(),
+        codeFiles: new Map(),
       };
       try {
         this.script(parseScript(text), { env, stdin: NONE, depth: 0, via: [] });
@@ -685,8 +795,12 @@ class Judge {
         return this.simple(c.assigns, c.words, c.redirects, f);
       case "subshell":
       case "group": {
-        const stdin = this.redirects(c.redirects, f).stdin ?? f.stdin;
-        return this.script(c.body, { ...f, stdin });
+        const red = this.redirects(c.redirects, f);
+        const out = this.script(c.body, { ...f, stdin: red.stdin ?? f.stdin });
+        // `{ ...; } > x.sh`: the group's output is written.
+        if (red.writes.length) this.judge({ ...this.execOf("", [], f, emptyExtra()), writes: red.writes });
+        for (const w of red.writes) if (w.abs) this.remember(w.abs, "write", f);
+        return out;
       }
       case "if": {
         this.redirects(c.redirects, f);
@@ -744,6 +858,9 @@ class Judge {
         // bash evaluates `(( ... ))`; dash (often /bin/sh) runs it as two nested subshells. When the
         // text parses as commands, judge them too.
         let inner: Script | undefined;
+        // Each nested `((` would parse its text again: count it against the parse budget (linear).
+        this.parsed += c.raw.length;
+        if (this.parsed > GATE_LIMITS.maxParsed) throw new Budget();
         try {
           inner = parseScript(c.raw);
         } catch {
@@ -855,7 +972,16 @@ class Judge {
     const rest = slash === -1 ? "" : v.slice(slash);
     if (user === "") return this.ctx.home + rest;
     // `~+` is $PWD, `~-` is $OLDPWD (not known here).
-    if (user === "+") return f?.env.cwd === undefined ? undefined : f.env.cwd + rest;
+    if (user === "+") {
+      // bash reads $PWD for `~+` (an assignment to PWD moves it).
+      const pwd =
+        f === undefined
+          ? this.ctx.cwd
+          : f.env.vars.has("PWD") || f.env.namerefs.size
+            ? this.param("PWD", f)
+            : f.env.cwd;
+      return pwd === undefined ? undefined : pwd + rest;
+    }
     if (user === "-") return undefined;
     if (user === "root") return `/root${rest}`;
     if (/^[a-z_][a-z0-9_-]*$/.test(user)) return `/home/${user}${rest}`;
@@ -967,7 +1093,8 @@ class Judge {
       // What the pattern could match: `~/.ss?/id_rsa` is a credential, `/home/*` a home.
       if (text !== undefined && v.glob) {
         const pattern = this.followLinks(resolveAbs(text, cwd), f);
-        if (pattern) for (const c of globClasses(pattern, this.ctx, data, this.ws)) classes.add(c);
+        if (pattern)
+          for (const c of globClasses(pattern, this.ctx, data, this.ws, f.env.dotglob)) classes.add(c);
       }
       // An unknown name inside a directory: outside the workspace it may be anything in there.
       if (!classes.has("workspace")) classes.add("dynamic");
@@ -975,7 +1102,10 @@ class Judge {
       if (abs === "/" || classes.has("home") || data.system.includes(abs)) classes.add("critical");
       return { abs, classes, text: v.raw };
     }
-    const abs = this.followLinks(resolveAbs(text, cwd), f);
+    const abs = this.followLinks(
+      f.env.links.size ? this.resolveThroughLinks(text, cwd, f) : resolveAbs(text, cwd),
+      f,
+    );
     if (abs === undefined) {
       // The directory is unknown (`cd "$X"`, CDPATH), the name is not: `id_rsa` is a key wherever it is.
       const base = posix.basename(text);
@@ -985,9 +1115,28 @@ class Judge {
     return { abs, classes: classifyPath(abs, this.ctx, data, this.ws), text: v.raw };
   }
 
+  /** Resolves a path one segment at a time, through the links made in this command (`up/../x` with up -> ..). */
+  private resolveThroughLinks(text: string, cwd: string | undefined, f: Frame): string | undefined {
+    if (!text.startsWith("/") && cwd === undefined) return undefined;
+    let cur = text.startsWith("/") ? "/" : cwd!;
+    let hops = 0;
+    for (const seg of text.split("/")) {
+      if (seg === "" || seg === ".") continue;
+      if (seg === "..") cur = posix.dirname(cur);
+      else {
+        cur = posix.join(cur, seg);
+        const target = f.env.links.get(cur);
+        if (target !== undefined && ++hops <= 16)
+          cur = posix.normalize(target.startsWith("/") ? target : posix.join(posix.dirname(cur), target));
+      }
+    }
+    return cur;
+  }
+
   /** A path through the symbolic links this command made (`ln -s ~ h; rm -rf h/.ssh`). */
   private followLinks(abs: string | undefined, f: Frame): string | undefined {
     if (abs === undefined || !f.env.links.size) return abs;
+    if (f.env.links.size > GATE_LIMITS.maxLinks) throw new Budget();
     let p = abs;
     for (let hop = 0; hop < 8; hop++) {
       let moved = false;
@@ -1015,7 +1164,10 @@ class Judge {
     const assigned: { name: string; empty: boolean }[] = [];
     const secrets: string[] = [];
     const values = new Map<string, string | undefined>();
-    for (const a of assigns) {
+    for (const a0 of assigns) {
+      // `declare -n r=IFS; r=,` assigns IFS.
+      const target = this.refTarget(a0.name, f);
+      const a = target === a0.name ? a0 : { ...a0, name: target };
       const vals = a.array ? a.array.map((w) => this.value(w, f)) : a.value ? [this.value(a.value, f)] : [];
       for (const v of vals) secrets.push(...v.secrets);
       // Taint: a variable holding a secret makes its later expansions secret references too.
@@ -1045,11 +1197,15 @@ class Judge {
       f,
     );
     // Assignments before a command are in its environment only; their values may still name a path.
-    return this.runArgv(
+    const out = this.runArgv(
       argv,
       { ...f, stdin },
       { assigns: assigned, writes: red.writes, reads: red.reads, secrets, values },
     );
+    if (out.kind === "text" && out.text !== undefined)
+      for (const w of red.writes)
+        if (w.abs && f.env.codeFiles.get(w.abs) === "write") this.judgeContent(w.abs, out.text, f);
+    return out;
   }
 
   /** Runs fn with the command's own assignments in effect (a builtin that evaluates code sees them). */
@@ -1067,6 +1223,17 @@ class Judge {
         else f.env.vars.set(k, v);
       }
     }
+  }
+
+  /** The variable a name refers to through `declare -n` references. */
+  private refTarget(name: string, f: Frame): string {
+    let n = name;
+    for (let i = 0; i < 8; i++) {
+      const t = f.env.namerefs.get(n);
+      if (t === undefined) return n;
+      n = t;
+    }
+    return n;
   }
 
   /** Field splitting of unquoted expansions on $IFS (`CMD="rm -rf /"; $CMD` runs rm with two operands). */
@@ -1144,6 +1311,9 @@ class Judge {
     }
     const args = argv.slice(1);
     const via = [...f.via, name];
+    const wc = this.writtenCode(f);
+    if (wc && !AFTER_WRITE_OK.has(name))
+      this.raise(wc === "fetch" ? "gate-download-exec" : "gate-run-written-file");
 
     // -- builtins that change the shell's state
     if (name === "cd" || name === "pushd") {
@@ -1179,6 +1349,32 @@ class Judge {
       }
       return NONE;
     }
+    if (
+      name === "printf" ||
+      name === "read" ||
+      name === "mapfile" ||
+      name === "readarray" ||
+      name === "getopts"
+    ) {
+      // They assign variables from run-time data: those become unknown (IFS and CDPATH among them).
+      const targets: string[] = [];
+      for (let i = 0; i < args.length; i++) {
+        const t = args[i]!.text;
+        if (name === "printf" && t === "-v") targets.push(args[i + 1]?.text ?? "(dynamic)");
+        else if (name !== "printf" && t !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(t)) targets.push(t);
+      }
+      for (const n of targets) {
+        const t = this.refTarget(n, f);
+        f.env.vars.set(t, undefined);
+        if (t === "(dynamic)") f.env.vars.set("IFS", undefined);
+      }
+    }
+    if (
+      name === "shopt" &&
+      args.some((a) => a.text === "-s") &&
+      args.some((a) => a.text === "dotglob" || a.text === "globstar")
+    )
+      f.env.dotglob = true;
     if (name === "unset") {
       // A name only known at run time may be any variable (the proxy's among them).
       const names = args.filter((a) => !a.text?.startsWith("-")).map((a) => a.text ?? "(dynamic)");
@@ -1264,6 +1460,20 @@ class Judge {
       if (file) this.scriptFile(file, f, "shell");
       return NONE;
     }
+    if (name === "nix-shell" || (name === "nix" && args[0]?.text === "develop")) {
+      this.judge(this.execOf(name, args, f, extra));
+      for (let i = 0; i < args.length; i++) {
+        const t = args[i]!.text;
+        if (t === "--run" || t === "--command" || (name === "nix" && (t === "-c" || t === "--command"))) {
+          const rest = name === "nix" ? args.slice(i + 1) : args.slice(i + 1, i + 2);
+          if (rest.every((a) => a.text !== undefined))
+            this.carry(rest.map((a) => a.text).join(" "), { ...f, via });
+          else this.dynamicPayload(rest);
+          return { kind: "data" };
+        }
+      }
+      return NONE;
+    }
     if (name === "deno" && args[0]?.text === "eval") {
       this.judge(this.execOf(name, args, f, extra));
       const code = args.slice(1).find((a) => !a.text?.startsWith("-"));
@@ -1303,20 +1513,38 @@ class Judge {
     if (name === "tmux") {
       // new / new-window / split-window / run-shell / respawn-*: the last argument is a shell command; send-keys types one.
       this.judge(this.execOf(name, args, f, extra));
+      const ci = args.findIndex((a) => a.text === "-c");
+      if (ci !== -1 && args.slice(0, ci).every((a) => a.text?.startsWith("-"))) {
+        // `tmux -c 'cmd'` runs the command with the default shell.
+        const p = args[ci + 1];
+        if (p?.text !== undefined) this.carry(p.text, { ...f, stdin: NONE, via });
+        else if (p) this.dynamicPayload([p]);
+        return NONE;
+      }
       const sub = args.find((a) => !a.text?.startsWith("-"))?.text ?? "";
       if (
         /^(new|new-session|neww|new-window|splitw|split-window|run|run-shell|respawnp|respawn-pane|respawnw|respawn-window|send|send-keys|display-popup|popup)$/.test(
           sub,
         )
       ) {
-        const last = args[args.length - 1]!;
+        // The command is what follows the subcommand's options (`new -s x -- rm -rf ~`), joined.
+        const si = args.findIndex((a) => a.text === sub);
+        let j = si + 1;
+        while (j < args.length && args[j]!.text?.startsWith("-") && args[j]!.text !== "--")
+          j += /^-[sntcxyeFfCEPSlwhpRTtb]$/.test(args[j]!.text!) ? 2 : 1;
+        if (args[j]?.text === "--") j++;
+        const restArgs = args.slice(j);
+        const last =
+          restArgs.length > 1 && restArgs.every((a) => a.text !== undefined)
+            ? literal(restArgs.map((a) => a.text).join(" "))
+            : (restArgs[0] ?? args[args.length - 1]!);
         const keys = sub.startsWith("send")
           ? args
               .slice(args.findIndex((a) => a.text === sub) + 1)
               .filter((a) => !a.text?.startsWith("-") && !/^(Enter|C-m|KPEnter)$/.test(a.text ?? ""))
           : [last];
         for (const k of keys) {
-          if (k.text === sub) continue;
+          if (k.text === sub || k.text?.startsWith("-")) continue;
           if (k.text !== undefined) this.carry(k.text, { ...f, stdin: NONE, via });
           else this.dynamicPayload([k]);
         }
@@ -1425,6 +1653,10 @@ class Judge {
       // ed runs `!cmd` lines, and writes its file.
       for (const line of (f.stdin.text ?? "").split("\n").slice(0, 256))
         if (line.startsWith("!")) this.carry(line.slice(1), { ...f, stdin: NONE, via });
+        else {
+          const m = /^[0-9,.$;'a-z+-]*[wWreE]\s*!(.*)$/.exec(line);
+          if (m) this.carry(m[1]!, { ...f, stdin: NONE, via });
+        }
       this.judge({ ...exec, writes: exec.reads, reads: [] });
     }
     if ((name === "sftp" || name === "ftp" || name === "lftp") && f.stdin.kind === "text") {
@@ -1472,7 +1704,14 @@ class Judge {
             this.carry(t.slice(o.length + 1), { ...f, stdin: NONE, via });
       }
     };
-    if (sub === "rebase") after(["-x", "--exec"]);
+    if (sub === "rebase") {
+      after(["-x", "--exec"]);
+      // `-ix CMD`: a cluster ending in x takes the next argument.
+      for (let i = 0; i < args.length; i++)
+        if (/^-[a-zA-Z]+x$/.test(args[i]!.text ?? "") && args[i + 1]?.text !== undefined)
+          this.carry(args[i + 1]!.text!, { ...f, stdin: NONE, via });
+    } else if (sub === "clone" || sub === "fetch" || sub === "pull" || sub === "ls-remote")
+      after(["-u", "--upload-pack"]);
     else if (sub === "difftool" || sub === "mergetool") after(["-x", "--extcmd", "-t", "--tool"]);
     else if (sub === "filter-branch")
       after([
@@ -1521,8 +1760,6 @@ class Judge {
     if (runs || (name === "npm" && exec.positionals.length === 0)) {
       if ([...f.env.fetchedDirs].some((d) => cwd === d || cwd.startsWith(`${d}/`)))
         this.raise("gate-download-exec");
-      else if (f.env.writtenCode)
-        this.raise(f.env.writtenCode === "fetch" ? "gate-download-exec" : "gate-run-written-file");
     }
     // `npm pkg set scripts.x=...`, `npm set-script`: package.json is written.
     if (
@@ -1538,7 +1775,14 @@ class Judge {
     let i = 0;
     while (i < args.length && args[i]!.text?.startsWith("-")) {
       const a = args[i]!.text!;
-      if (a === "-f" || a === "--file") return;
+      if (a === "-f" || a === "--file") {
+        const src = args[i + 1]?.text;
+        if ((src === "/dev/stdin" || src === "-") && f.stdin.kind === "text") {
+          this.awk([literal(f.stdin.text ?? "")], { ...f, stdin: NONE }, via);
+        } else if (src === "/dev/stdin" || src === "-") this.raise("gate-stdin-to-shell");
+        else if (args[i + 1]) this.scriptFile(args[i + 1]!, f, "shell");
+        return;
+      }
       i += a === "-F" || a === "-v" || a === "--assign" || a === "--field-separator" ? 2 : 1;
     }
     const prog = args[i];
@@ -1582,12 +1826,14 @@ class Judge {
     for (const sc of scripts) {
       if (sc.text === undefined) continue;
       const t = sc.text;
-      if (/(^|[\s;{}\d$/])e(\s|;|$)/.test(t) || /\/[gpiImM0-9w]*e[gpiImM0-9]*(\s|;|}|$)/.test(t))
+      if (/(^|[\s;{}\d$/!])e(\s|;|$)/.test(t) || /\/[gpiImM0-9w]*e[gpiImM0-9]*(\s|;|}|$)/.test(t))
         this.raise("gate-dynamic-payload");
-      for (const m of t.matchAll(/(?:^|[\s;{}\d$/])w\s+([^\s;}]+)/g))
-        exec.writes.push(this.path(literal(m[1]!), f));
+      for (const m of t.matchAll(/(?:^|[\s;{}\d$/!])[wW]\s+([^\s;}]+)/g))
+        exec.writes.push(this.path(literal(expandHomeLiteral(m[1]!, this.ctx.home)), f));
+      for (const m of t.matchAll(/(?:^|[\s;{}\d$/!])[rR]\s+([^\s;}]+)/g))
+        exec.reads.push(this.path(literal(expandHomeLiteral(m[1]!, this.ctx.home)), f));
     }
-    if (exec.writes.length) this.judge({ ...exec, reads: [], deletes: [] });
+    if (exec.writes.length || exec.reads.length) this.judge(exec);
   }
 
   /** What a command writes to stdout, for the next stage. */
@@ -1632,7 +1878,11 @@ class Judge {
       return { kind: "data" };
     }
     if (ENV_DUMPERS.has(name) && exec.positionals.length === 0) return { kind: "environ" };
-    if (exec.reads.some((r) => r.classes.has("credential") || r.classes.has("secret-file")))
+    if (
+      exec.reads.some(
+        (r) => r.classes.has("credential") || r.classes.has("secret-file") || r.classes.has("home"),
+      )
+    )
       return { kind: "credential" };
     // `cat <<EOF | sh`: cat passes a known text through.
     if (
@@ -1695,7 +1945,9 @@ class Judge {
       const eq = a.indexOf("=");
       const key = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
       flags.push(key);
-      const takes = spec.value.includes(key);
+      // A cluster whose last letter takes a value (`screen -dmS name`, `sudo -nu root`).
+      const takes =
+        spec.value.includes(key) || (/^-[a-zA-Z]{2,}$/.test(a) && spec.value.includes(`-${a[a.length - 1]}`));
       const val = takes ? (key !== a ? a.slice(eq + 1) : args[i + 1]?.text) : undefined;
       if (name === "env" && (key === "-u" || key === "--unset") && val !== undefined) unsets.push(val);
       if (
@@ -1953,9 +2205,6 @@ class Judge {
         this.dynamicPayload([mod]);
         return { kind: "data" };
       }
-      // `python -m m` after writing m.py: what runs is what was written.
-      if (f.env.writtenCode)
-        this.raise(f.env.writtenCode === "fetch" ? "gate-download-exec" : "gate-run-written-file");
       return this.runArgv(args.slice(module), { ...f, via }, extra);
     }
     if (exec.flags.has("-i") && (lang === "perl" || lang === "ruby")) {
@@ -2000,6 +2249,17 @@ class Judge {
       });
     if (facts.evaluates && facts.shell.some((sh) => /\b(curl|wget|fetch)\b/.test(sh)))
       this.raise("gate-fetch-to-shell");
+    // A process or eval facility named, but no call the scan could read (`cp["ex"+"ecSync"]`,
+    // `$f="sys"."tem"; $f(...)`, `getattr(os, n)`): the call is built at run time.
+    const processApi =
+      /child_process|subprocess|os\.system|os\.popen|os\.exec|Process\.spawn|IO\.popen|Kernel\.|proc_open|shell_exec|passthru|Bun\.spawn|Deno\.Command|globalThis\s*\[|\beval\b|getattr\s*\(|__import__/.test(
+        code,
+      );
+    const computedCall = /\[\s*["'`][^\]]*["'`]\s*\+|\$[A-Za-z_]\w*\s*\(|\[[A-Za-z_$][\w$]*\]\s*\(/.test(
+      code,
+    );
+    if (processApi && computedCall && !facts.shell.length && !facts.dynamicSpawn)
+      this.raise("gate-dynamic-payload");
     // eval of code built at run time: decoded (base64, hex, pack) or otherwise not a literal the scan read.
     if (facts.evaluates && !facts.network && !/\bhttps?:\/\//.test(code)) {
       if (
@@ -2054,6 +2314,7 @@ class Judge {
       net: facts.network,
     };
     this.judge(exec);
+    for (const w of exec.writes) if (w.abs) this.remember(w.abs, "write", f);
   }
 
   /** find: its roots, then -delete and -exec (whose command runs once per match). */
@@ -2357,8 +2618,64 @@ class Judge {
   /** Records a file this command writes, and whether it is code (run later, it is what was written). */
   private remember(abs: string, how: "fetch" | "write", f: Frame): void {
     f.env.written.set(abs, f.env.written.get(abs) === "fetch" ? "fetch" : how);
-    if (CODE_FILE.test(posix.basename(abs)) || abs.includes("/scripts/") || abs.includes("/bin/"))
-      f.env.writtenCode = how;
+    if (
+      CODE_FILE.test(posix.basename(abs)) ||
+      /\/(scripts|bin|node_modules|site-packages|\.venv|vendor|\.github)\//.test(abs)
+    )
+      f.env.codeFiles.set(abs, f.env.codeFiles.get(abs) === "fetch" ? "fetch" : how);
+  }
+
+  /** Whether a tool run now may run code written (or downloaded) earlier in this command. */
+  private writtenCode(f: Frame): "fetch" | "write" | undefined {
+    if (f.env.fetchedDirs.size || [...f.env.codeFiles.values()].includes("fetch")) return "fetch";
+    return f.env.codeFiles.size ? "write" : undefined;
+  }
+
+  /**
+   * A code file written from a known text (`cat > x.py <<'EOF'`, `echo '...' > x.sh`): judge the
+   * text as code of its kind, now; it then no longer counts as unseen code.
+   */
+  private judgeContent(abs: string, text: string, f: Frame): void {
+    // Judged now, by its text: no longer unseen code (removed first, so its own judgement is not an indirection).
+    const before = f.env.codeFiles.get(abs);
+    f.env.codeFiles.delete(abs);
+    const written = f.env.written.get(abs);
+    f.env.written.delete(abs);
+    const base = posix.basename(abs);
+    const ext = base.includes(".") ? base.slice(base.lastIndexOf(".") + 1) : "";
+    const lang: InterpLang | "shell" | undefined =
+      ext === "sh" || ext === "bash" || ext === "zsh" || (ext === "" && /^#!.*\b(ba|z|da|k)?sh\b/.test(text))
+        ? "shell"
+        : ext === "py"
+          ? "python"
+          : ["js", "mjs", "cjs", "ts", "mts", "cts"].includes(ext)
+            ? "node"
+            : ext === "rb"
+              ? "ruby"
+              : ext === "pl" || ext === "pm"
+                ? "perl"
+                : ext === "php"
+                  ? "php"
+                  : undefined;
+    if (lang === undefined) {
+      const restore = () => {
+        if (before) f.env.codeFiles.set(abs, before);
+        if (written) f.env.written.set(abs, written);
+      };
+      if (base !== "package.json") return restore();
+      // Its scripts are shell commands that npm runs.
+      let scripts: unknown;
+      try {
+        scripts = (JSON.parse(text) as { scripts?: unknown }).scripts;
+      } catch {
+        return restore();
+      }
+      if (scripts !== undefined && (typeof scripts !== "object" || scripts === null)) return restore();
+      const values = Object.values((scripts ?? {}) as Record<string, unknown>);
+      if (values.some((v) => typeof v !== "string")) return restore();
+      for (const v of values) this.carry(v as string, { ...f, stdin: NONE });
+    } else if (lang === "shell") this.carry(text, { ...f, stdin: NONE });
+    else this.code(lang, text, f, f.via);
   }
 
   /** Whether stdin or an operand of this command came from the network in this command line. */

@@ -127,9 +127,9 @@ export function classifyPath(
 }
 
 /** One path segment against a glob segment (`*`, `?`, `[...]`): greedy with one backtrack point, O(n*m). */
-export function segmentMatch(pat: string, str: string): boolean {
+export function segmentMatch(pat: string, str: string, dotglob = false): boolean {
   // A leading dot is matched only by a leading dot (bash without dotglob: `~/*` skips `~/.ssh`).
-  if (str.startsWith(".") && !pat.startsWith(".")) return false;
+  if (!dotglob && str.startsWith(".") && !pat.startsWith(".")) return false;
   let p = 0;
   let s = 0;
   let star = -1;
@@ -188,6 +188,7 @@ export function globClasses(
   ctx: GateContext,
   data: PathData,
   ws: string | undefined,
+  dotglob = false,
 ): Set<PathClass> {
   const out = new Set<PathClass>();
   const segs = (p: string) => p.split("/").filter(Boolean);
@@ -205,9 +206,11 @@ export function globClasses(
     const cs = segs(c);
     // Below the home is not the home: only a pattern naming the home or above it counts as one.
     if (c === home && ps.length > cs.length) continue;
-    const n = Math.min(ps.length, cs.length);
+    // `**` (globstar) matches any number of segments: a pattern holding one can reach anything below.
+    const star = ps.indexOf("**");
+    const n = Math.min(star === -1 ? ps.length : star, cs.length);
     let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = segmentMatch(ps[i]!, cs[i]!);
+    for (let i = 0; i < n && ok; i++) ok = segmentMatch(ps[i]!, cs[i]!, dotglob);
     if (!ok) continue;
     for (const k of classifyPath(c, ctx, data, ws))
       if (k !== "workspace" && k !== "workspace-root") out.add(k);
