@@ -97,6 +97,7 @@ const NETWORK = new Set([
   "rsync",
   "ftp",
   "tftp",
+  "lftp",
   "openssl",
   "gh",
   "aws",
@@ -150,7 +151,7 @@ const OPAQUE_CODE: Record<string, string[]> = {
   scala: ["-e"],
   swift: ["-e"],
   jshell: [],
-  dotnet: [],
+  dotnet: ["script", "eval", "fsi"],
   csi: [],
   clojure: ["-e"],
   bb: ["-e"],
@@ -229,8 +230,6 @@ const AFTER_WRITE_OK = new Set([
   "readlink",
   "du",
   "df",
-  "sed",
-  "awk",
   "column",
   "nl",
   "od",
@@ -675,6 +674,8 @@ interface Env {
   links: Map<string, string>;
   /** Directories filled from the network in this command (`git clone`, `curl | tar x`). */
   fetchedDirs: Set<string>;
+  /** Files written from credentials in this command (an archive of ~/.ssh is a credential too). */
+  tainted: Set<string>;
   /** `shopt -s dotglob` (or globstar's `**`): globs match dotfiles too. */
   dotglob?: boolean;
   /** Code or config files a tool loads, written in this command and not judged by their content. */
@@ -750,6 +751,7 @@ class Judge {
         links: new Map(),
         fetchedDirs: new Set(),
         codeFiles: new Map(),
+        tainted: new Set(),
       };
       try {
         this.script(parseScript(text), { env, stdin: NONE, depth: 0, via: [] });
@@ -1112,7 +1114,9 @@ class Judge {
       const named = data.credential.names.includes(base) || data.secretFile.names.includes(base);
       return { classes: new Set<PathClass>(named ? ["dynamic", "credential"] : ["dynamic"]), text: v.raw };
     }
-    return { abs, classes: classifyPath(abs, this.ctx, data, this.ws), text: v.raw };
+    const classes = classifyPath(abs, this.ctx, data, this.ws);
+    if (f.env.tainted.has(abs)) classes.add("credential");
+    return { abs, classes, text: v.raw };
   }
 
   /** Resolves a path one segment at a time, through the links made in this command (`up/../x` with up -> ..). */
@@ -1363,9 +1367,22 @@ class Judge {
         if (name === "printf" && t === "-v") targets.push(args[i + 1]?.text ?? "(dynamic)");
         else if (name !== "printf" && t !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(t)) targets.push(t);
       }
+      // `printf -v X ,` (a format with no directives) and `read X <<< ,` give a known value.
+      let known: string | undefined;
+      const vi = args.findIndex((a) => a.text === "-v");
+      const fmt = name === "printf" && vi !== -1 ? args[vi + 2]?.text : undefined;
+      if (fmt !== undefined && !fmt.includes("%") && !fmt.includes("\\") && args.length === vi + 3)
+        known = fmt;
+      if (
+        name === "read" &&
+        targets.length === 1 &&
+        f.stdin.kind === "text" &&
+        !args.some((a) => a.text?.startsWith("-"))
+      )
+        known = (f.stdin.text ?? "").split("\n")[0]!.replace(/^[ \t]+|[ \t]+$/g, "");
       for (const n of targets) {
         const t = this.refTarget(n, f);
-        f.env.vars.set(t, undefined);
+        f.env.vars.set(t, targets.length === 1 ? known : undefined);
         if (t === "(dynamic)") f.env.vars.set("IFS", undefined);
       }
     }
@@ -1411,6 +1428,7 @@ class Judge {
           if (k) {
             f.env.vars.set(k, undefined);
             assigned.push({ name: k, empty: false });
+            this.assignedCode(k, undefined, f);
           }
         }
       }
@@ -1448,7 +1466,7 @@ class Judge {
       return { kind: "data" };
     }
     if (name === "eval") {
-      this.judge(this.execOf(name, args, f, extra));
+      this.judge(this.execOf(name, [], f, extra));
       if (args.every((a) => a.text !== undefined))
         return this.withValues(extra, f, () => this.carry(args.map((a) => a.text).join(" "), { ...f, via }));
       this.dynamicPayload(args);
@@ -1522,6 +1540,18 @@ class Judge {
         return NONE;
       }
       const sub = args.find((a) => !a.text?.startsWith("-"))?.text ?? "";
+      if (/^(pipe-pane|pipep|if-shell|if)$/.test(sub)) {
+        const rest = args
+          .slice(args.findIndex((x) => x.text === sub) + 1)
+          .filter((a) => !a.text?.startsWith("-"));
+        rest.forEach((a, k) => {
+          if (a.text === undefined) return this.dynamicPayload([a]);
+          this.carry(a.text, { ...f, stdin: NONE, via });
+          // if-shell's second and third arguments are tmux commands (`run-shell "..."`).
+          if (sub.startsWith("if") && k > 0) this.carry(`tmux ${a.text}`, { ...f, stdin: NONE, via });
+        });
+        return NONE;
+      }
       if (
         /^(new|new-session|neww|new-window|splitw|split-window|run|run-shell|respawnp|respawn-pane|respawnw|respawn-window|send|send-keys|display-popup|popup)$/.test(
           sub,
@@ -1659,10 +1689,15 @@ class Judge {
         }
       this.judge({ ...exec, writes: exec.reads, reads: [] });
     }
-    if ((name === "sftp" || name === "ftp" || name === "lftp") && f.stdin.kind === "text") {
-      // Batch commands on stdin: `put FILE` sends a file out, `!cmd` runs a command here.
+    const lftpC = name === "lftp" ? args[args.findIndex((a) => a.text === "-c") + 1]?.text : undefined;
+    if (
+      (name === "sftp" || name === "ftp" || name === "lftp") &&
+      (f.stdin.kind === "text" || lftpC !== undefined)
+    ) {
+      // Batch commands on stdin (or lftp -c): `put FILE` sends a file out, `!cmd` runs a command here.
       const reads: PathRef[] = [];
-      for (const line of (f.stdin.text ?? "").split("\n").slice(0, 256)) {
+      const batch = lftpC !== undefined && args.some((a) => a.text === "-c") ? lftpC : (f.stdin.text ?? "");
+      for (const line of batch.split(/[\n;]/).slice(0, 256)) {
         const m = /^\s*m?put\s+(\S+)/.exec(line);
         if (m) reads.push(this.path(literal(expandHomeLiteral(m[1]!, this.ctx.home)), f));
         if (line.trimStart().startsWith("!"))
@@ -1797,6 +1832,7 @@ class Judge {
       this.path(literal(m[1]!), f),
     );
     if (writes.length) this.judge({ ...this.execOf("awk", [], f, emptyExtra()), writes });
+    for (const w of writes) if (w.abs) this.remember(w.abs, "write", f);
     if (!/system\s*\(|\|\s*getline|\|&|print[^;}\n]*\|/.test(code)) return;
     const literals = [...code.matchAll(/"((?:[^"\\\n]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, "$1"));
     if (!literals.length) this.raise("gate-dynamic-payload");
@@ -1834,6 +1870,7 @@ class Judge {
         exec.reads.push(this.path(literal(expandHomeLiteral(m[1]!, this.ctx.home)), f));
     }
     if (exec.writes.length || exec.reads.length) this.judge(exec);
+    for (const w of exec.writes) if (w.abs) this.remember(w.abs, "write", f);
   }
 
   /** What a command writes to stdout, for the next stage. */
@@ -2122,6 +2159,7 @@ class Judge {
 
   /** Variables whose value is a command a program runs (`GIT_SSH_COMMAND`, `PAGER`, `PROMPT_COMMAND`, ...). */
   private assignedCode(name: string, value: string | undefined, f: Frame): void {
+    if (name === "PATH" && f.env.written.size) this.raise("gate-run-written-file");
     if (
       name === "NODE_OPTIONS" &&
       value !== undefined &&
@@ -2260,6 +2298,8 @@ class Judge {
     );
     if (processApi && computedCall && !facts.shell.length && !facts.dynamicSpawn)
       this.raise("gate-dynamic-payload");
+    // PHP calls a function named by a variable (`$f="sys"."tem"; $f(...)`): what runs is built at run time.
+    if (lang === "php" && /\$[A-Za-z_]\w*\s*\(/.test(code)) this.raise("gate-dynamic-payload");
     // eval of code built at run time: decoded (base64, hex, pack) or otherwise not a literal the scan read.
     if (facts.evaluates && !facts.network && !/\bhttps?:\/\//.test(code)) {
       if (
@@ -2321,12 +2361,25 @@ class Judge {
   private find(args: Val[], f: Frame, extra: Extra): Out {
     const via = [...f.via, "find"];
     let i = 0;
+    // Options before the roots: -L follows symbolic links (into whatever they point at).
+    let follow = false;
+    while (i < args.length && /^-([HLP]|O\d?|D)$/.test(args[i]!.text ?? "")) {
+      if (args[i]!.text === "-L") follow = true;
+      i += args[i]!.text === "-D" ? 2 : 1;
+    }
     const roots: Val[] = [];
     while (i < args.length && args[i]!.text !== undefined && !/^[-(!]/.test(args[i]!.text!))
       roots.push(args[i++]!);
     if (i < args.length && args[i]!.text === undefined) roots.push(args[i++]!);
     const exec = this.execOf("find", [], f, extra);
     exec.reads.push(...roots.map((r) => this.path(r, f)));
+    if (follow && f.env.links.size) {
+      // With -L the links under a root are walked into: their targets are roots too.
+      const rootAbs = (roots.length ? roots : [literal(".")]).map((r) => resolveAbs(r.text ?? "", f.env.cwd));
+      for (const [link, target] of f.env.links)
+        if (rootAbs.some((r) => r !== undefined && (link === r || link.startsWith(`${r}/`))))
+          roots.push(literal(target));
+    }
     if (!roots.length) exec.reads.push(this.path(literal("."), f));
     for (let j = i; j < args.length; j++) {
       const a = args[j]!.text;
@@ -2445,8 +2498,28 @@ class Judge {
     const deletes: PathRef[] = [];
     const writes: PathRef[] = [...extra.writes];
     const reads: PathRef[] = [...extra.reads];
-    const refs = operands.map((o) => this.path(o, f));
+    // At most 1024 operands are classified one by one; more are one unknown path.
+    const refs = operands.slice(0, 1024).map((o) => this.path(o, f));
+    if (operands.length > 1024) refs.push({ classes: new Set<PathClass>(["dynamic"]), text: "..." });
     const isNet = NETWORK.has(name);
+    if (
+      (name === "tar" || name === "gtar" || name === "bsdtar") &&
+      (flags.has("-c") || flags.has("--create") || /^[a-z]*c[a-z]*f$/.test(args[0]?.text ?? ""))
+    ) {
+      // `tar czf x.tgz ~`: the archive after -f (or in a bundled first word) is written.
+      for (let i = 0; i < args.length; i++) {
+        const t = args[i]!.text ?? "";
+        if ((/^-?[a-zA-Z]*f$/.test(t) && !t.startsWith("--")) || t === "--file") {
+          if (args[i + 1]?.text !== undefined && args[i + 1]!.text !== "-")
+            writes.push(this.path(args[i + 1]!, f));
+          break;
+        }
+        if (t.startsWith("--file=")) {
+          writes.push(this.path(literal(t.slice(7)), f));
+          break;
+        }
+      }
+    }
     const destOpts = WRITE_OPTS[name];
     if (destOpts) {
       for (let i = 0; i < args.length; i++) {
@@ -2511,7 +2584,15 @@ class Judge {
       const explicit = flags.has("-e") || flags.has("-f") || flags.has("--expression");
       writes.push(...(explicit ? refs : refs.slice(1)));
     } else if (!isNet || !/^[a-z]+:\/\//i.test(operands[0]?.text ?? "")) reads.push(...refs);
-    if (name === "ln" && (flags.has("-s") || flags.has("--symbolic")) && operands.length >= 2) {
+    const lnDir =
+      name === "ln" ? args.findIndex((a) => a.text === "-t" || a.text === "--target-directory") : -1;
+    if (lnDir !== -1 && (flags.has("-s") || flags.has("--symbolic")) && args[lnDir + 1]?.text !== undefined) {
+      // `ln -s ~ -t d`: each target is linked into d under its own name.
+      const dir = resolveAbs(args[lnDir + 1]!.text!, f.env.cwd);
+      for (const o of operands)
+        if (dir !== undefined && o.text !== undefined)
+          f.env.links.set(posix.join(dir, posix.basename(o.text)), expandHomeLiteral(o.text, this.ctx.home));
+    } else if (name === "ln" && (flags.has("-s") || flags.has("--symbolic")) && operands.length >= 2) {
       const target = operands[0]!.text;
       const link = refs[refs.length - 1];
       const cwd = f.env.cwd;
@@ -2592,6 +2673,11 @@ class Judge {
     const how = FETCHERS.has(name) || remote || f.stdin.kind === "fetch" ? "fetch" : "write";
     if (!MODE_FIRST.has(name) && name !== "touch" && name !== "mkdir")
       for (const w of writes) if (w.abs) this.remember(w.abs, how, f);
+    // A file made from credentials or the whole home (`tar czf x.tgz ~`) is itself a credential.
+    if (
+      reads.some((r) => r.classes.has("credential") || r.classes.has("secret-file") || r.classes.has("home"))
+    )
+      for (const w of writes) if (w.abs) f.env.tainted.add(w.abs);
     // An archive extracted from a download, or a clone: everything under its directory came from the network.
     if (
       (name === "tar" || name === "unzip" || name === "bsdtar" || name === "7z") &&
@@ -2600,6 +2686,22 @@ class Judge {
       const into = writes.find((w) => w.abs)?.abs ?? f.env.cwd;
       if (into) f.env.fetchedDirs.add(into);
     }
+    const cloneAt =
+      name === "gh" && positionals[0] === "repo" && positionals[1] === "clone"
+        ? 2
+        : (name === "svn" && ["checkout", "co", "export"].includes(positionals[0] ?? "")) ||
+            (name === "hg" && positionals[0] === "clone")
+          ? 1
+          : undefined;
+    if (cloneAt !== undefined && f.env.cwd !== undefined) {
+      const url = positionals[cloneAt];
+      const dir =
+        positionals[cloneAt + 1] ??
+        (url ? posix.basename(url.replace(/\/+$/, "")).replace(/\.git$/, "") : undefined);
+      if (dir) f.env.fetchedDirs.add(resolveAbs(dir, f.env.cwd)!);
+    }
+    if (name === "npm" && positionals[0] === "pack" && f.env.cwd !== undefined)
+      f.env.fetchedDirs.add(posix.join(f.env.cwd, "(packed)"));
     if (
       name === "git" &&
       (positionals[0] === "clone" || positionals[0] === "pull" || positionals[0] === "fetch")
@@ -2618,6 +2720,7 @@ class Judge {
   /** Records a file this command writes, and whether it is code (run later, it is what was written). */
   private remember(abs: string, how: "fetch" | "write", f: Frame): void {
     f.env.written.set(abs, f.env.written.get(abs) === "fetch" ? "fetch" : how);
+    if (how === "fetch") f.env.fetchedDirs.add(abs);
     if (
       CODE_FILE.test(posix.basename(abs)) ||
       /\/(scripts|bin|node_modules|site-packages|\.venv|vendor|\.github)\//.test(abs)
