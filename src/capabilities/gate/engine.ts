@@ -2791,10 +2791,32 @@ class Judge {
 
   /** Matches the policy's rules against one command. */
   private judge(exec: Exec): void {
-    for (const rule of this.policy.rules) {
-      if (rule.match && matches(rule.match, exec)) this.hits.push({ id: rule.id, exec });
+    // Only the rules that can match this program: those naming it, and those naming none.
+    const index = ruleIndexByCommand(this.policy);
+    for (const rule of index.get(exec.name) ?? index.get("\u0000")!) {
+      if (matches(rule.match!, exec)) this.hits.push({ id: rule.id, exec });
     }
   }
+}
+
+const byCommandCache = new WeakMap<GatePolicy, Map<string, GateRule[]>>();
+/** Rules by the program their top-level `command` names; "\0" holds the rules that name none (in order). */
+function ruleIndexByCommand(policy: GatePolicy): Map<string, GateRule[]> {
+  let m = byCommandCache.get(policy);
+  if (m) return m;
+  m = new Map();
+  const general = policy.rules.filter((r) => r.match && !r.match.command);
+  m.set("\u0000", general);
+  for (const r of policy.rules) {
+    if (!r.match?.command) continue;
+    for (const name of r.match.command) if (!m.has(name)) m.set(name, []);
+  }
+  for (const [name, list] of m) {
+    if (name === "\u0000") continue;
+    list.push(...policy.rules.filter((r) => r.match && (!r.match.command || r.match.command.includes(name))));
+  }
+  byCommandCache.set(policy, m);
+  return m;
 }
 
 interface Extra {

@@ -63,13 +63,29 @@ export function usableWorkspace(ctx: GateContext, data: PathData): string | unde
   return ws;
 }
 
-/** Classifies one absolute path (normalised, `..` resolved). `glob` when it held an unquoted pattern. */
+/** Memo of classifyPath per path list: the same paths recur across commands and decisions. */
+const memo = new WeakMap<PathData, Map<string, readonly PathClass[]>>();
+const MEMO_MAX = 8192;
+
+/** Classifies one absolute path (normalised, `..` resolved). A fresh set each call (callers add to it). */
 export function classifyPath(
   abs: string,
   ctx: GateContext,
   data: PathData,
   ws: string | undefined,
 ): Set<PathClass> {
+  let m = memo.get(data);
+  if (!m) memo.set(data, (m = new Map()));
+  const key = `${ctx.home}\u0000${ws ?? ""}\u0000${abs}`;
+  const hit = m.get(key);
+  if (hit) return new Set(hit);
+  const out = classify(abs, ctx, data, ws);
+  if (m.size >= MEMO_MAX) m.clear();
+  m.set(key, [...out]);
+  return out;
+}
+
+function classify(abs: string, ctx: GateContext, data: PathData, ws: string | undefined): Set<PathClass> {
   const out = new Set<PathClass>();
   const p = posix.normalize(abs).replace(/(.)\/+$/, "$1");
   if (data.harmlessDevices.some((d) => p === d || p.startsWith(`${d}/`))) return out;
