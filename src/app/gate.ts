@@ -126,8 +126,8 @@ export function gateContext(cwd: string, home: string, workspace?: string): Gate
 // ---- output
 
 /** The text form of a verdict: the decision and rule ids, then the reason (control characters escaped by the caller). */
-export function verdictText(v: Verdict, escape: (s: string) => string = (s) => s): string {
-  return v.decision === "allow" ? "allow\n" : `${v.decision}  ${v.rules.join(", ")}\n  ${escape(v.reason)}\n`;
+export function verdictText(v: Verdict, esc: (s: string) => string = (s) => s): string {
+  return v.decision === "allow" ? "allow\n" : `${v.decision}  ${v.rules.join(", ")}\n  ${esc(v.reason)}\n`;
 }
 
 /** The JSON-lines form of a verdict (`extra` first: the batch line number). */

@@ -11,8 +11,8 @@ import {
   gateContext,
   gateSetup,
   logDecision,
-  verdictJson,
   verdictText as plainText,
+  verdictJson,
 } from "../app/gate.js";
 import { HOOK_RUNTIMES } from "../app/gate-hook.js";
 import type { Verdict } from "../capabilities/gate/types.js";

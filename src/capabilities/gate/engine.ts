@@ -1544,12 +1544,15 @@ class Judge {
         const rest = args
           .slice(args.findIndex((x) => x.text === sub) + 1)
           .filter((a) => !a.text?.startsWith("-"));
-        rest.forEach((a, k) => {
-          if (a.text === undefined) return this.dynamicPayload([a]);
+        for (const [k, a] of rest.entries()) {
+          if (a.text === undefined) {
+            this.dynamicPayload([a]);
+            continue;
+          }
           this.carry(a.text, { ...f, stdin: NONE, via });
           // if-shell's second and third arguments are tmux commands (`run-shell "..."`).
           if (sub.startsWith("if") && k > 0) this.carry(`tmux ${a.text}`, { ...f, stdin: NONE, via });
-        });
+        }
         return NONE;
       }
       if (
@@ -2765,17 +2768,29 @@ class Judge {
         if (before) f.env.codeFiles.set(abs, before);
         if (written) f.env.written.set(abs, written);
       };
-      if (base !== "package.json") return restore();
+      if (base !== "package.json") {
+        restore();
+        return;
+      }
       // Its scripts are shell commands that npm runs.
       let scripts: unknown;
       try {
         scripts = (JSON.parse(text) as { scripts?: unknown }).scripts;
       } catch {
-        return restore();
+        {
+          restore();
+          return;
+        }
       }
-      if (scripts !== undefined && (typeof scripts !== "object" || scripts === null)) return restore();
+      if (scripts !== undefined && (typeof scripts !== "object" || scripts === null)) {
+        restore();
+        return;
+      }
       const values = Object.values((scripts ?? {}) as Record<string, unknown>);
-      if (values.some((v) => typeof v !== "string")) return restore();
+      if (values.some((v) => typeof v !== "string")) {
+        restore();
+        return;
+      }
       for (const v of values) this.carry(v as string, { ...f, stdin: NONE });
     } else if (lang === "shell") this.carry(text, { ...f, stdin: NONE });
     else this.code(lang, text, f, f.via);

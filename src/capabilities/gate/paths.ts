@@ -75,7 +75,10 @@ export function classifyPath(
   ws: string | undefined,
 ): Set<PathClass> {
   let m = memo.get(data);
-  if (!m) memo.set(data, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    memo.set(data, m);
+  }
   const key = `${ctx.home}\u0000${ws ?? ""}\u0000${abs}`;
   const hit = m.get(key);
   if (hit) return new Set(hit);
