@@ -4,7 +4,7 @@
 // closed. It loads only the gate (bin.ts takes this path before the program loads).
 
 import { homedir, userInfo } from "node:os";
-import { defaultLogPath, type GateSetup, gateSetup } from "../app/gate.js";
+import { type GateSetup, gateSetup } from "../app/gate.js";
 import { answerHook, HOOK_INPUT_MAX, HOOK_RUNTIMES, type HookRuntime } from "../app/gate-hook.js";
 import type { HookArgs } from "./gate-hook-args.js";
 
@@ -43,8 +43,11 @@ async function run(args: HookArgs): Promise<void> {
     fail(
       `usage: agent-audit gate hook <${HOOK_RUNTIMES.join("|")}> [--config FILE] [--log FILE | --no-log] [--approve-allowed]`,
     );
-  if (args.unknown.length)
-    fail(`unknown or incomplete option ${args.unknown[0]!.replace(/[^\x20-\x7e]/g, "?")}`);
+  if (args.unknown.length) {
+    // The flag is foreign input (it may hold a token): redacted like every other message.
+    const { redactText } = await import("../detect/redact.js");
+    fail(`unknown or incomplete option ${redactText(args.unknown[0]!).replace(/[^\x20-\x7e]/g, "?")}`);
+  }
   // $HOME empty or relative: the account's home from the password database.
   let home = homedir();
   if (!home.startsWith("/")) {
@@ -75,5 +78,3 @@ async function run(args: HookArgs): Promise<void> {
   if (answer.stderr) process.stderr.write(answer.stderr);
   process.exitCode = answer.exitCode;
 }
-
-export { defaultLogPath };

@@ -18,6 +18,7 @@ import { HOOK_RUNTIMES } from "../app/gate-hook.js";
 import type { Verdict } from "../capabilities/gate/types.js";
 import { escapeControls } from "../util/controls.js";
 import { UsageError } from "../util/errors.js";
+import { shellQuote } from "../util/shell-quote.js";
 import { addVerifyCommand } from "./gate-verify.js";
 import type { CliIo, CliResult } from "./io.js";
 
@@ -252,11 +253,6 @@ async function batch(
   return code;
 }
 
-/** A POSIX shell word for one argument (as the gate reads an argv: the command a shell would run). */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
 async function runExec(
   argv: string[],
   flags: CommonFlags & { log?: string | false; timeout: string },
@@ -293,8 +289,9 @@ async function runExec(
     return 126;
   }
   if (v.decision === "ask") {
+    const { redactText } = await import("../detect/redact.js");
     const yes = await promptTty(
-      `agent-audit gate: ${v.reason} [${v.rules.join(", ")}]\n  command: ${escapeControls(text)}\nRun it? [y/N] `,
+      `agent-audit gate: ${v.reason} [${v.rules.join(", ")}]\n  command: ${escapeControls(redactText(text))}\nRun it? [y/N] `,
       timeout * 1000,
     );
     if (yes !== true) {

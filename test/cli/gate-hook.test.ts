@@ -187,6 +187,13 @@ describe("gate hook claude-code (PreToolUse)", () => {
       stderr:
         "agent-audit gate: unknown or incomplete option --log (needs a file); blocked because the gate fails closed\n",
     });
+    // A flag is foreign input: a token in it is redacted in the message.
+    const token = ["gh", "p_", "Z9y8X7w6V5u4", "T3s2R1q0P9o8", "N7m6L5k4J3i2"].join("");
+    const withToken = hook(["claude-code", `--token=${token}`], input);
+    expect(withToken.status).toBe(2);
+    expect(withToken.stdout).toBe("");
+    expect(withToken.stderr).not.toContain(token);
+    expect(withToken.stderr).toMatch(/^agent-audit gate: unknown or incomplete option --token=ghp_/);
     const usage =
       "agent-audit gate: usage: agent-audit gate hook <claude-code|gemini> [--config FILE] [--log FILE | --no-log] [--approve-allowed]; blocked because the gate fails closed\n";
     expect(hook(["codex"], input)).toEqual({ status: 2, stdout: "", stderr: usage });
