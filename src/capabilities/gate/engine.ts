@@ -768,6 +768,17 @@ class Judge {
     this.hits.push({ id, exec });
   }
 
+  /** A file written (or downloaded) in this command runs: what runs is not what the gate read. */
+  private raiseWritten(how: "fetch" | "write"): void {
+    this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+  }
+
+  /** Judges a payload word: its text as a command when known, else a run-time payload. */
+  private carryVal(v: Val | undefined, f: Frame): void {
+    if (v?.text !== undefined) this.carry(v.text, f);
+    else if (v) this.dynamicPayload([v]);
+  }
+
   private tick(): void {
     if (++this.work > GATE_LIMITS.maxWork) throw new Budget();
   }
@@ -1300,7 +1311,7 @@ class Judge {
     if (isPath) {
       const abs = resolveAbs(verb.text, f.env.cwd);
       const how = abs === undefined ? undefined : f.env.written.get(abs);
-      if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+      if (how) this.raiseWritten(how);
       else if (abs !== undefined) {
         this.scratchScript(abs);
         this.fetchedScript(abs, f);
@@ -1316,8 +1327,7 @@ class Judge {
     const args = argv.slice(1);
     const via = [...f.via, name];
     const wc = this.writtenCode(f);
-    if (wc && !AFTER_WRITE_OK.has(name))
-      this.raise(wc === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+    if (wc && !AFTER_WRITE_OK.has(name)) this.raiseWritten(wc);
 
     // -- builtins that change the shell's state
     if (name === "cd" || name === "pushd") {
@@ -1535,8 +1545,7 @@ class Judge {
       if (ci !== -1 && args.slice(0, ci).every((a) => a.text?.startsWith("-"))) {
         // `tmux -c 'cmd'` runs the command with the default shell.
         const p = args[ci + 1];
-        if (p?.text !== undefined) this.carry(p.text, { ...f, stdin: NONE, via });
-        else if (p) this.dynamicPayload([p]);
+        this.carryVal(p, { ...f, stdin: NONE, via });
         return NONE;
       }
       const sub = args.find((a) => !a.text?.startsWith("-"))?.text ?? "";
@@ -1578,8 +1587,7 @@ class Judge {
           : [last];
         for (const k of keys) {
           if (k.text === sub || k.text?.startsWith("-")) continue;
-          if (k.text !== undefined) this.carry(k.text, { ...f, stdin: NONE, via });
-          else this.dynamicPayload([k]);
+          this.carryVal(k, { ...f, stdin: NONE, via });
         }
       }
       return NONE;
@@ -1734,8 +1742,7 @@ class Judge {
         if (t === undefined) continue;
         if (opts.includes(t)) {
           const v = args[i + 1];
-          if (v?.text !== undefined) this.carry(v.text, { ...f, stdin: NONE, via });
-          else if (v) this.dynamicPayload([v]);
+          this.carryVal(v, { ...f, stdin: NONE, via });
         }
         for (const o of opts)
           if (o.startsWith("--") && t.startsWith(`${o}=`))
@@ -1790,7 +1797,7 @@ class Judge {
             : [];
     for (const file of files) {
       const how = f.env.written.get(posix.join(cwd, file));
-      if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+      if (how) this.raiseWritten(how);
     }
     // A fetched directory (`git clone x && cd x && make`), or a code file written in this command.
     const spec = RUNNERS[name];
@@ -2092,7 +2099,7 @@ class Judge {
       case "file": {
         // `bash < script.sh`: like `bash script.sh`.
         const how = f.stdin.text === undefined ? undefined : f.env.written.get(f.stdin.text);
-        if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+        if (how) this.raiseWritten(how);
         return { kind: "data" };
       }
       default:
@@ -2127,7 +2134,7 @@ class Judge {
     }
     const abs = resolveAbs(file.text, f.env.cwd);
     const how = abs === undefined ? undefined : f.env.written.get(abs);
-    if (how) this.raise(how === "fetch" ? "gate-download-exec" : "gate-run-written-file");
+    if (how) this.raiseWritten(how);
     else if (abs !== undefined) {
       this.scratchScript(abs);
       this.fetchedScript(abs, f);

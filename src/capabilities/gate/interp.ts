@@ -6,6 +6,8 @@
 // reads. The code is hostile: every loop moves forward, nothing recurses on the input, nothing throws,
 // and where the reading is uncertain the facts err towards reporting (a spurious fact costs a question).
 
+import { shellQuote } from "../../util/shell-quote.js";
+
 export type InterpLang = "python" | "node" | "perl" | "ruby" | "php";
 
 const INTERPRETERS: Record<string, InterpLang> = {
@@ -1251,14 +1253,13 @@ type Arg =
   | { k: "kw"; name: string; val: Arg; s: number; e: number }
   | { k: "dyn"; s: number; e: number };
 
-const SAFE_WORD = /^[A-Za-z0-9_./:=@%+,-]+$/;
-function shellQuote(w: string): string {
-  if (w !== "" && SAFE_WORD.test(w)) return w;
+/** A list element as a shell word (`~` stays the home). */
+function argWord(w: string): string {
   // `~` stands for a home expression (Dir.home, os.homedir()): keep it unquoted so the gate reads the
   // home (a literal "~" element would be a file named ~; judging it as the home is the safe mistake).
   if (w === "~") return w;
-  if (w.startsWith("~/")) return `~/${shellQuote(w.slice(2))}`;
-  return "'" + w.replace(/'/g, "'\\''") + "'";
+  if (w.startsWith("~/")) return `~/${argWord(w.slice(2))}`;
+  return shellQuote(w);
 }
 
 function looksLikePath(s: string): boolean {
@@ -2156,7 +2157,7 @@ class Analyzer {
       this.f.dynamicSpawn = true;
       return;
     }
-    if (text === undefined && words.length) text = words.map(shellQuote).join(" ");
+    if (text === undefined && words.length) text = words.map(argWord).join(" ");
     if (text !== undefined) this.add(this.f.shell, this.seen.shell, text);
   }
 
