@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide } from "../../src/capabilities/gate/engine.js";
+import { decide, isNormalPath } from "../../src/capabilities/gate/engine.js";
 import { builtinPolicy } from "../../src/capabilities/gate/load.js";
 import { normalizeCommand } from "../../src/capabilities/gate/normalize.js";
 import { ParseError, parseScript } from "../../src/capabilities/gate/parse.js";
@@ -398,5 +398,36 @@ describe("gate: large inputs finish (no exponential parse, no catastrophic work)
   it.each(big)("%s", (_name, text) => {
     expect(text.length).toBeLessThanOrEqual(200_000 + 20);
     wellFormed(decide(text, ctx, policy));
+  });
+});
+
+describe("gate: the path fast paths agree with node:path", () => {
+  const seg = fc.constantFrom("", ".", "..", "a", "b.c", "..x", ".x", "x.", "...", " ");
+  const pathText = fc.array(seg, { maxLength: 6 }).map((s) => s.join("/"));
+  it("isNormalPath(p) holds only when posix.normalize(p) is p without a trailing slash", () => {
+    fc.assert(
+      fc.property(pathText, (t) => {
+        for (const p of [t, `/${t}`, `//${t}`, `/${t}/`]) {
+          if (isNormalPath(p)) {
+            expect(posix.normalize(p)).toBe(p);
+            expect(p === "/" || !p.endsWith("/")).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it("holds for the plain cases and not for the others", () => {
+    expect(["/", "/a", "/a/b.c", "/a/..x", "/.x"].map(isNormalPath)).toEqual([true, true, true, true, true]);
+    expect(["", "a", "/a/", "//a", "/a/./b", "/a/../b", "/a/.", "/a/.."].map(isNormalPath)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });

@@ -11,7 +11,16 @@ import { type InterpLang, interpreterOf, scanInterpreterCode } from "./interp.js
 import { normalizeCommand } from "./normalize.js";
 import { ParseError, parseHeredocBody, parseScript } from "./parse.js";
 import { classifyPath, globClasses, type PathClass, type PathRef, usableWorkspace } from "./paths.js";
-import { type Exec, type GatePolicy, type GateRule, matches, type StdinKind } from "./policy.js";
+import {
+  type CompiledMatch,
+  compileMatch,
+  type Exec,
+  type GatePolicy,
+  type GateRule,
+  type Match,
+  matchNames,
+  type StdinKind,
+} from "./policy.js";
 import {
   type Decision,
   GATE_CATEGORIES,
@@ -726,7 +735,7 @@ class Judge {
     private readonly policy: GatePolicy,
   ) {
     // `/home/agent/` is `/home/agent`: every comparison below is on normalised paths without a trailing slash.
-    const clean = (p: string) => posix.normalize(p).replace(/(.)\/+$/, "$1");
+    const clean = (p: string) => (isNormalPath(p) ? p : posix.normalize(p).replace(/(.)\/+$/, "$1"));
     // A home that is not an absolute path (HOME="" or relative) is unknown: `~` is then no place the
     // workspace could contain, and credential paths under it still count as credentials.
     const home = ctx.home.startsWith("/") ? clean(ctx.home) : "/nonexistent-home";
@@ -1066,7 +1075,7 @@ class Judge {
 
   private path(v: Val, f: Frame): PathRef {
     const data = this.policy.paths;
-    if (v.procsub) return { classes: new Set(), text: v.raw };
+    if (v.procsub) return { abs: undefined, classes: new Set(), text: v.raw };
     const cwd = f.env.cwd;
     const text = v.text;
     if (text !== undefined && v.brace) {
@@ -1079,7 +1088,7 @@ class Judge {
           const t = alt.startsWith("~") ? this.tilde(alt, f) : alt;
           const ref =
             t === undefined
-              ? { classes: new Set<PathClass>(["dynamic"]), abs: undefined }
+              ? { abs: undefined, classes: new Set<PathClass>(["dynamic"]), text: v.raw }
               : this.path({ ...v, text: t, prefix: t, brace: false, glob: /[*?]|\[[^\]]*\]/.test(t) }, f);
           for (const c of ref.classes) classes.add(c);
           abs ??= ref.abs;
@@ -1096,12 +1105,16 @@ class Judge {
       } else {
         // `/proc/$$/environ`: another process's environment, whatever the pid.
         if (v.prefix.startsWith("/proc/") && /\/environ["']?$/.test(v.raw))
-          return { classes: new Set<PathClass>(["credential", "system", "outside"]), text: v.raw };
+          return {
+            abs: undefined,
+            classes: new Set<PathClass>(["credential", "system", "outside"]),
+            text: v.raw,
+          };
         const cut = v.prefix.lastIndexOf("/");
         dir = cut === -1 ? undefined : cut === 0 ? "/" : v.prefix.slice(0, cut);
       }
       const abs = dir === undefined ? undefined : this.followLinks(resolveAbs(dir, cwd), f);
-      if (abs === undefined) return { classes: new Set(["dynamic"]), text: v.raw };
+      if (abs === undefined) return { abs: undefined, classes: new Set(["dynamic"]), text: v.raw };
       const classes = classifyPath(abs, this.ctx, data, this.ws);
       // What the pattern could match: `~/.ss?/id_rsa` is a credential, `/home/*` a home.
       if (text !== undefined && v.glob) {
@@ -1123,7 +1136,11 @@ class Judge {
       // The directory is unknown (`cd "$X"`, CDPATH), the name is not: `id_rsa` is a key wherever it is.
       const base = posix.basename(text);
       const named = data.credential.names.includes(base) || data.secretFile.names.includes(base);
-      return { classes: new Set<PathClass>(named ? ["dynamic", "credential"] : ["dynamic"]), text: v.raw };
+      return {
+        abs: undefined,
+        classes: new Set<PathClass>(named ? ["dynamic", "credential"] : ["dynamic"]),
+        text: v.raw,
+      };
     }
     const classes = classifyPath(abs, this.ctx, data, this.ws);
     if (f.env.tainted.has(abs)) classes.add("credential");
@@ -1631,7 +1648,7 @@ class Judge {
           const words = f.stdin.text.split(/\s+/).filter(Boolean).slice(0, 64).map(literal);
           return this.runArgv([...inner, ...words], { ...f, stdin: NONE, via }, more);
         }
-        const dyn: Val = { prefix: "", glob: false, brace: false, secrets: [], raw: "ARGS", plain: false };
+        const dyn: Val = dynamicVal("ARGS");
         return this.runArgv([...inner, dyn], { ...f, stdin: NONE, via }, more);
       }
       if (chdir !== undefined) {
@@ -2284,8 +2301,7 @@ class Judge {
     for (const sh of facts.shell) this.carry(sh, { ...f, stdin: NONE, via });
     if (facts.dynamicSpawn || facts.dynamicDelete) this.raise("gate-dynamic-payload");
     if (facts.evaluates && (facts.network || /\bhttps?:\/\//.test(code))) this.raise("gate-fetch-to-shell");
-    const ref = (p: string) =>
-      this.path({ text: p, prefix: p, glob: false, brace: false, secrets: [], raw: p, plain: false }, f);
+    const ref = (p: string) => this.path(literal(p), f);
     // Code that builds paths from the home directory (HOME + '/.npmrc'): judge `/x` literals under it too.
     const home = this.ctx.home;
     const usesHome =
@@ -2354,7 +2370,7 @@ class Judge {
       reads: [
         ...withHome(facts.paths).map(ref),
         ...homeNamed.map(ref),
-        ...(reverse ? [{ classes: new Set<PathClass>(["network"]), text: "socket" }] : []),
+        ...(reverse ? [{ abs: undefined, classes: new Set<PathClass>(["network"]), text: "socket" }] : []),
       ],
       stdin: "none",
       assigns: [],
@@ -2510,7 +2526,8 @@ class Judge {
     const reads: PathRef[] = [...extra.reads];
     // At most 1024 operands are classified one by one; more are one unknown path.
     const refs = operands.slice(0, 1024).map((o) => this.path(o, f));
-    if (operands.length > 1024) refs.push({ classes: new Set<PathClass>(["dynamic"]), text: "..." });
+    if (operands.length > 1024)
+      refs.push({ abs: undefined, classes: new Set<PathClass>(["dynamic"]), text: "..." });
     const isNet = NETWORK.has(name);
     if (
       (name === "tar" || name === "gtar" || name === "bsdtar") &&
@@ -2814,31 +2831,57 @@ class Judge {
   /** Matches the policy's rules against one command. */
   private judge(exec: Exec): void {
     // Only the rules that can match this program: those naming it, and those naming none.
-    const index = ruleIndexByCommand(this.policy);
-    for (const rule of index.get(exec.name) ?? index.get("\u0000")!) {
-      if (matches(rule.match!, exec)) this.hits.push({ id: rule.id, exec });
+    for (const rule of rulesFor(this.policy, exec.name)) {
+      if (rule.test(exec)) this.hits.push({ id: rule.id, exec });
     }
   }
 }
 
-const byCommandCache = new WeakMap<GatePolicy, Map<string, GateRule[]>>();
-/** Rules by the program their top-level `command` names; "\0" holds the rules that name none (in order). */
-function ruleIndexByCommand(policy: GatePolicy): Map<string, GateRule[]> {
-  let m = byCommandCache.get(policy);
-  if (m) return m;
-  m = new Map();
-  const general = policy.rules.filter((r) => r.match && !r.match.command);
-  m.set("\u0000", general);
-  for (const r of policy.rules) {
-    if (!r.match?.command) continue;
-    for (const name of r.match.command) if (!m.has(name)) m.set(name, []);
+/** A rule with its matcher, compiled on first use (the hook judges one command: most rules never run). */
+class IndexedRule {
+  private compiled: CompiledMatch | undefined;
+  constructor(
+    readonly id: string,
+    private readonly match: Match,
+    /** The program names it can match (see CompiledMatch.names), or null for any. */
+    readonly names: ReadonlySet<string> | null,
+  ) {}
+  test(e: Exec): boolean {
+    this.compiled ??= compileMatch(this.match);
+    return this.compiled.test(e);
   }
-  for (const [name, list] of m) {
-    if (name === "\u0000") continue;
-    list.push(...policy.rules.filter((r) => r.match && (!r.match.command || r.match.command.includes(name))));
+}
+
+interface RuleIndex {
+  rules: IndexedRule[];
+  /** Per program name, the rules that can match it, in the policy's order (filled as names are seen). */
+  byName: Map<string, IndexedRule[]>;
+  /** The rules that can match any program. */
+  general: IndexedRule[];
+}
+
+const ruleIndexCache = new WeakMap<GatePolicy, RuleIndex>();
+const BY_NAME_MAX = 4096;
+
+function rulesFor(policy: GatePolicy, name: string): IndexedRule[] {
+  let index = ruleIndexCache.get(policy);
+  if (!index) {
+    const rules: IndexedRule[] = [];
+    for (const r of policy.rules)
+      if (r.match) rules.push(new IndexedRule(r.id, r.match, matchNames(r.match)));
+    index = { rules, byName: new Map(), general: rules.filter((r) => !r.names) };
+    ruleIndexCache.set(policy, index);
   }
-  byCommandCache.set(policy, m);
-  return m;
+  let list = index.byName.get(name);
+  if (!list) {
+    list = index.rules.filter((r) => !r.names || r.names.has(name));
+    // Only names some rule names get a list of their own; the rest share the general one.
+    if (list.length === index.general.length) list = index.general;
+    // Program names come from the command: a long-running process keeps a bounded number.
+    if (index.byName.size >= BY_NAME_MAX) index.byName.clear();
+    index.byName.set(name, list);
+  }
+  return list;
 }
 
 interface Extra {
@@ -2905,12 +2948,30 @@ function findBraceGroup(t: string): { start: number; end: number; alts: string[]
   return undefined;
 }
 
+// Every Val has every key, in the order value() builds them: one object shape keeps the engine's
+// property reads monomorphic (optional keys left out made V8 deoptimise the hot paths).
 function literal(text: string): Val {
-  return { text, prefix: text, glob: false, brace: false, secrets: [], raw: text, plain: false };
+  return mkVal(text, text, text);
 }
 
 function dynamicVal(raw: string): Val {
-  return { prefix: "", glob: false, brace: false, secrets: [], raw, plain: false };
+  return mkVal(undefined, "", raw);
+}
+
+function mkVal(text: string | undefined, prefix: string, raw: string): Val {
+  return {
+    text,
+    prefix,
+    glob: false,
+    brace: false,
+    procsub: undefined,
+    procOut: undefined,
+    subOut: undefined,
+    secrets: [],
+    raw,
+    plain: false,
+    split: undefined,
+  };
 }
 
 function expandHomeLiteral(p: string, home: string): string {
@@ -2918,9 +2979,27 @@ function expandHomeLiteral(p: string, home: string): string {
 }
 
 function resolveAbs(text: string, cwd: string | undefined): string | undefined {
-  if (text.startsWith("/")) return posix.normalize(text);
+  if (text.startsWith("/")) return isNormalPath(text) ? text : posix.normalize(text);
   if (cwd === undefined) return undefined;
+  if (text !== "" && isNormalPath(cwd) && isNormalPath(`/${text}`))
+    return cwd === "/" ? `/${text}` : `${cwd}/${text}`;
   return posix.normalize(posix.join(cwd, text));
+}
+
+/**
+ * An absolute path that posix.normalize would return unchanged and that has no trailing slash: no
+ * empty, `.` or `..` segment. Most paths are; checking is cheaper than normalising them.
+ */
+export function isNormalPath(p: string): boolean {
+  if (p === "/") return true;
+  if (!p.startsWith("/") || p.endsWith("/")) return false;
+  return !(
+    p.includes("//") ||
+    p.includes("/./") ||
+    p.includes("/../") ||
+    p.endsWith("/.") ||
+    p.endsWith("/..")
+  );
 }
 
 /** The length of the directory part before the first glob or brace character (`/etc/*` -> 4, i.e. `/etc`). */
@@ -2997,7 +3076,7 @@ export function verdictOf(policy: GatePolicy, hits: Hit[], note?: string): Verdi
   for (const h of hits) {
     const rule = byId.get(h.id);
     let d: Decision = policy.decisions?.[h.id] ?? rule?.decision ?? "ask";
-    if (d === "ask" && h.exec && policy.allow?.some((m) => matches(m, h.exec!))) d = "allow";
+    if (d === "ask" && h.exec && policy.allow?.some((m) => compileMatch(m).test(h.exec!))) d = "allow";
     const prev = found.get(h.id);
     found.set(h.id, prev ? strongest(prev, d) : d);
   }

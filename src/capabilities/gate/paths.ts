@@ -210,19 +210,10 @@ export function globClasses(
   dotglob = false,
 ): Set<PathClass> {
   const out = new Set<PathClass>();
-  const segs = (p: string) => p.split("/").filter(Boolean);
-  const ps = segs(pattern);
+  const ps = segments(pattern);
   if (ps.length > 64) return out;
   const home = posix.normalize(ctx.home);
-  const candidates = [
-    home,
-    ...[...data.credential.home, ...data.persistence.home, ...data.agentConfig.home].map((e) =>
-      posix.join(home, e.replace(/\/$/, "")),
-    ),
-    ...[...data.credential.absolute, ...data.persistence.absolute].map((e) => e.replace(/\/$/, "")),
-  ];
-  for (const c of candidates) {
-    const cs = segs(c);
+  for (const [c, cs] of globCandidates(data, home)) {
     // Below the home is not the home: only a pattern naming the home or above it counts as one.
     if (c === home && ps.length > cs.length) continue;
     // `**` (globstar) matches any number of segments: a pattern holding one can reach anything below.
@@ -235,4 +226,31 @@ export function globClasses(
       if (k !== "workspace" && k !== "workspace-root") out.add(k);
   }
   return out;
+}
+
+const segments = (p: string) => p.split("/").filter(Boolean);
+
+/** Per path list and home: the sensitive places a glob is tested against, each with its segments. */
+const candidateMemo = new WeakMap<PathData, Map<string, readonly (readonly [string, readonly string[]])[]>>();
+function globCandidates(data: PathData, home: string): readonly (readonly [string, readonly string[]])[] {
+  let byHome = candidateMemo.get(data);
+  if (!byHome) {
+    byHome = new Map();
+    candidateMemo.set(data, byHome);
+  }
+  let list = byHome.get(home);
+  if (!list) {
+    const places = [
+      home,
+      ...[...data.credential.home, ...data.persistence.home, ...data.agentConfig.home].map((e) =>
+        posix.join(home, e.replace(/\/$/, "")),
+      ),
+      ...[...data.credential.absolute, ...data.persistence.absolute].map((e) => e.replace(/\/$/, "")),
+    ];
+    list = places.map((c) => [c, segments(c)] as const);
+    // Homes come from the agent's environment: a long-running process keeps a bounded few.
+    if (byHome.size >= 64) byHome.clear();
+    byHome.set(home, list);
+  }
+  return list;
 }

@@ -81,10 +81,13 @@ export interface GatePolicy {
   allow?: Match[];
 }
 
-const hasClass = (refs: PathRef[], want: PathClass[]) => refs.some((r) => want.some((c) => r.classes.has(c)));
+function hasClass(refs: readonly PathRef[], want: readonly PathClass[]): boolean {
+  for (const r of refs) for (const c of want) if (r.classes.has(c)) return true;
+  return false;
+}
 
 /** Long flags match a prefix of four characters or more (`git reset --ha` is `--hard`). */
-function flagMatch(have: Set<string>, want: string[]): boolean {
+function flagMatch(have: Set<string>, want: readonly string[]): boolean {
   for (const w of want) {
     if (have.has(w)) return true;
     if (w.startsWith("--"))
@@ -94,26 +97,143 @@ function flagMatch(have: Set<string>, want: string[]): boolean {
 }
 
 export function matches(m: Match, e: Exec): boolean {
-  if (m.command && !m.command.includes(e.name)) return false;
-  if (m.except?.includes(e.name)) return false;
-  if (m.sub && !m.sub.includes(e.positionals[0] ?? "")) return false;
-  if (m.sub2 && !m.sub2.includes(e.positionals[1] ?? "")) return false;
-  if (m.minPositionals !== undefined && e.positionals.length < m.minPositionals) return false;
-  if (m.flags && !flagMatch(e.flags, m.flags)) return false;
-  if (m.argText && !m.argText.some((t) => e.text.includes(t))) return false;
-  if (m.deletes && !hasClass(e.deletes, m.deletes)) return false;
-  if (m.writes && !hasClass(e.writes, m.writes)) return false;
-  if (m.reads && !hasClass(e.reads, m.reads)) return false;
-  if (m.paths && !(hasClass(e.reads, m.paths) || hasClass(e.writes, m.paths) || hasClass(e.deletes, m.paths)))
-    return false;
-  if (m.stdin && !m.stdin.includes(e.stdin)) return false;
-  if (m.secretRef !== undefined && m.secretRef !== e.secretRefs.length > 0) return false;
-  if (m.assigns && !e.assigns.some((a) => m.assigns!.includes(a.name))) return false;
-  if (m.emptyAssigns && !e.assigns.some((a) => a.empty && m.emptyAssigns!.includes(a.name))) return false;
-  if (m.unsets && !e.unsets.some((u) => m.unsets!.includes(u))) return false;
-  if (m.via && !e.via.some((v) => m.via!.includes(v))) return false;
-  if (m.net !== undefined && m.net !== e.net) return false;
-  if (m.unless && matches(m.unless, e)) return false;
-  if (m.any && !m.any.some((a) => matches(a, e))) return false;
-  return true;
+  return compileMatch(m).test(e);
+}
+
+const compiledCache = new WeakMap<Match, CompiledMatch>();
+/** The matcher for `m`, built once per Match object. */
+export function compileMatch(m: Match): CompiledMatch {
+  let c = compiledCache.get(m);
+  if (!c) {
+    c = new CompiledMatch(m);
+    compiledCache.set(m, c);
+  }
+  return c;
+}
+
+/**
+ * One Match with every key present (null when the Match does not give it). Rules come from JSON,
+ * one object shape per combination of keys; testing those directly makes every property read
+ * megamorphic, and matching was the engine's largest single cost. One class, one shape.
+ */
+export class CompiledMatch {
+  readonly command: ReadonlySet<string> | null;
+  readonly except: ReadonlySet<string> | null;
+  readonly sub: ReadonlySet<string> | null;
+  readonly sub2: ReadonlySet<string> | null;
+  readonly minPositionals: number;
+  readonly flags: readonly string[] | null;
+  readonly argText: readonly string[] | null;
+  readonly deletes: readonly PathClass[] | null;
+  readonly writes: readonly PathClass[] | null;
+  readonly reads: readonly PathClass[] | null;
+  readonly paths: readonly PathClass[] | null;
+  readonly stdin: readonly StdinKind[] | null;
+  /** 0 any, 1 must have a secret reference, 2 must have none. */
+  readonly secretRef: number;
+  readonly assigns: ReadonlySet<string> | null;
+  readonly emptyAssigns: ReadonlySet<string> | null;
+  readonly unsets: ReadonlySet<string> | null;
+  readonly via: ReadonlySet<string> | null;
+  /** 0 any, 1 must talk to the network, 2 must not. */
+  readonly net: number;
+  readonly unless: CompiledMatch | null;
+  readonly any: readonly CompiledMatch[] | null;
+  /**
+   * The program names this can match, or null when it can match any: the `command` list, else the
+   * union over `any` when every alternative names its programs.
+   */
+  readonly names: ReadonlySet<string> | null;
+
+  constructor(m: Match) {
+    const set = (a: readonly string[] | undefined) => (a ? new Set(a) : null);
+    this.command = set(m.command);
+    this.except = set(m.except);
+    this.sub = set(m.sub);
+    this.sub2 = set(m.sub2);
+    this.minPositionals = m.minPositionals ?? 0;
+    this.flags = m.flags ?? null;
+    this.argText = m.argText ?? null;
+    this.deletes = m.deletes ?? null;
+    this.writes = m.writes ?? null;
+    this.reads = m.reads ?? null;
+    this.paths = m.paths ?? null;
+    this.stdin = m.stdin ?? null;
+    this.secretRef = m.secretRef === undefined ? 0 : m.secretRef ? 1 : 2;
+    this.assigns = set(m.assigns);
+    this.emptyAssigns = set(m.emptyAssigns);
+    this.unsets = set(m.unsets);
+    this.via = set(m.via);
+    this.net = m.net === undefined ? 0 : m.net ? 1 : 2;
+    this.unless = m.unless ? new CompiledMatch(m.unless) : null;
+    this.any = m.any ? m.any.map((a) => new CompiledMatch(a)) : null;
+    this.names = matchNames(m);
+  }
+
+  test(e: Exec): boolean {
+    if (this.command !== null && !this.command.has(e.name)) return false;
+    if (this.except !== null && this.except.has(e.name)) return false;
+    if (this.sub !== null && !this.sub.has(e.positionals[0] ?? "")) return false;
+    if (this.sub2 !== null && !this.sub2.has(e.positionals[1] ?? "")) return false;
+    if (e.positionals.length < this.minPositionals) return false;
+    if (this.flags !== null && !flagMatch(e.flags, this.flags)) return false;
+    if (this.argText !== null && !someIncluded(e.text, this.argText)) return false;
+    if (this.deletes !== null && !hasClass(e.deletes, this.deletes)) return false;
+    if (this.writes !== null && !hasClass(e.writes, this.writes)) return false;
+    if (this.reads !== null && !hasClass(e.reads, this.reads)) return false;
+    if (
+      this.paths !== null &&
+      !(hasClass(e.reads, this.paths) || hasClass(e.writes, this.paths) || hasClass(e.deletes, this.paths))
+    )
+      return false;
+    if (this.stdin !== null && !this.stdin.includes(e.stdin)) return false;
+    if (this.secretRef !== 0 && (this.secretRef === 1) !== e.secretRefs.length > 0) return false;
+    if (this.assigns !== null && !someAssign(e.assigns, this.assigns, false)) return false;
+    if (this.emptyAssigns !== null && !someAssign(e.assigns, this.emptyAssigns, true)) return false;
+    if (this.unsets !== null && !someIn(e.unsets, this.unsets)) return false;
+    if (this.via !== null && !someIn(e.via, this.via)) return false;
+    if (this.net !== 0 && (this.net === 1) !== e.net) return false;
+    if (this.unless !== null && this.unless.test(e)) return false;
+    if (this.any !== null) {
+      let one = false;
+      for (const a of this.any)
+        if (a.test(e)) {
+          one = true;
+          break;
+        }
+      if (!one) return false;
+    }
+    return true;
+  }
+}
+
+/**
+ * The program names a Match can hold for, or null when it can hold for any: its `command` list,
+ * else the union over `any` when every alternative names its programs.
+ */
+export function matchNames(m: Match): ReadonlySet<string> | null {
+  if (m.command) return new Set(m.command);
+  if (!m.any) return null;
+  const union = new Set<string>();
+  for (const a of m.any) {
+    const names = matchNames(a);
+    if (!names) return null;
+    for (const n of names) union.add(n);
+  }
+  return union;
+}
+
+function someIncluded(text: string, parts: readonly string[]): boolean {
+  for (const t of parts) if (text.includes(t)) return true;
+  return false;
+}
+
+function someIn(have: readonly string[], want: ReadonlySet<string>): boolean {
+  for (const h of have) if (want.has(h)) return true;
+  return false;
+}
+
+function someAssign(have: Exec["assigns"], want: ReadonlySet<string>, emptyOnly: boolean): boolean {
+  for (const a of have) if ((!emptyOnly || a.empty) && want.has(a.name)) return true;
+  return false;
 }
