@@ -7,6 +7,8 @@
 // (dist/src/cli/) as the modules that hold them (dist/src/app/, dist/src/cli/). Run by `npm run
 // build`, after tsc; bin.ts falls back to the separate modules when the bundle is missing.
 // A top-level name declared twice fails the build (the bundle is imported once here to check).
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -69,19 +71,49 @@ const args = readFileSync(join(dist, "cli", "gate-hook-args.js"), "utf8").replac
   "",
 );
 if (/^import\s/m.test(args)) throw new Error("gate-hook-args.js must import nothing");
-const cjs = `"use strict";\n${text
+// In the code-cached load (src/cli/hook-loader.cts) the bundle runs as a vm.Script, which cannot
+// call import(): the loader passes `__hookImport` in; loaded with require(), import() itself.
+const body = text
   .replace(
     /^import \{([^}]*)\} from "([^"]+)";$/gm,
     (_m, names, mod) => `const {${names}} = require("${mod}");`,
   )
   .replace(/\bimport\.meta\.url\b/g, 'require("node:url").pathToFileURL(__filename).href')
-  .replace(
-    /^export \{ runHookProcess \};$/m,
-    "",
-  )}\n${args}\nmodule.exports = { runHookProcess, hookArgs };\n`;
-if (/^\s*(import|export)\s/m.test(cjs))
+  .replace(/\bawait import\("(\.\.?\/[^"]+)"\)/g, 'await __import("$1")')
+  .replace(/^export \{ runHookProcess \};$/m, "");
+if (/\bimport\(/.test(body))
+  throw new Error("the CommonJS bundle holds an import() the rewrite above missed");
+const unsigned = `"use strict";
+const __import = typeof __hookImport === "function" ? __hookImport : (spec) => import(spec);
+${body}
+${args}
+module.exports = { runHookProcess, hookArgs, answerHook, gateSetup };
+`;
+if (/^\s*(import|export)\s/m.test(unsigned))
   throw new Error("the CommonJS bundle still holds an import or export");
-const outCjs = join(dist, "cli", "gate-hook.bundle.cjs");
+// The build id ties the code cache to this exact text (V8 itself checks only the length).
+const id = createHash("sha256").update(unsigned).digest("hex");
+const cjs = `${unsigned}//# agent-audit-build ${id}\n`;
+const cliDir = join(dist, "cli");
+const outCjs = join(cliDir, "gate-hook.bundle.cjs");
 writeFileSync(outCjs, cjs);
 const { createRequire } = await import("node:module");
 createRequire(import.meta.url)(outCjs);
+
+// The V8 code cache: made in a fresh Node process after a warm-up of typical decisions (so the
+// functions a decision runs are in it, not only the top level), then loaded once more in another
+// fresh process, which must take it.
+const made = spawnSync(process.execPath, [join(root, "scripts", "hook-cache.cjs"), cliDir], {
+  encoding: "utf8",
+});
+if (made.status !== 0) throw new Error(`making the hook's code cache failed:\n${made.stderr}`);
+const check = spawnSync(
+  process.execPath,
+  [
+    "-e",
+    `process.stdout.write(require(${JSON.stringify(join(cliDir, "hook-loader.cjs"))}).loadHookBundle(${JSON.stringify(cliDir)}).cache)`,
+  ],
+  { encoding: "utf8" },
+);
+if (check.stdout !== "used")
+  throw new Error(`the hook's code cache was not used (${check.stdout}): ${check.stderr}`);

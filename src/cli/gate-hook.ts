@@ -3,6 +3,7 @@
 // crash) exits 2 with the reason on stderr, which both runtimes treat as "block": the gate fails
 // closed. It loads only the gate (bin.ts takes this path before the program loads).
 
+import { writeSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { type GateSetup, gateSetup } from "../app/gate.js";
 import { answerHook, HOOK_INPUT_MAX, HOOK_RUNTIMES, type HookRuntime } from "../app/gate-hook.js";
@@ -16,6 +17,12 @@ function fail(reason: string): never {
   process.exit(2);
 }
 
+/**
+ * Reads stdin to its end, at most HOOK_INPUT_MAX bytes (past that, a marker the answer blocks on).
+ * Through process.stdin, though its stream classes cost a few ms of start-up: a read that waits
+ * in libuv's thread pool (fs.read on fd 0) keeps the process from exiting until it returns, so
+ * the watchdog could not block a call whose stdin never closes.
+ */
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -25,6 +32,18 @@ async function readStdin(): Promise<string> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Writes all of `text` to fd 1 or 2 (the stream classes only when the descriptor would block). */
+function emit(fd: 1 | 2, text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  try {
+    while (off < buf.length) off += writeSync(fd, buf, off);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    (fd === 1 ? process.stdout : process.stderr).write(buf.subarray(off));
+  }
 }
 
 export async function runHookProcess(args: HookArgs): Promise<void> {
@@ -74,7 +93,7 @@ async function run(args: HookArgs): Promise<void> {
     processCwd: process.cwd(),
   });
   clearTimeout(watchdog);
-  if (answer.stdout) process.stdout.write(answer.stdout);
-  if (answer.stderr) process.stderr.write(answer.stderr);
+  if (answer.stdout) emit(1, answer.stdout);
+  if (answer.stderr) emit(2, answer.stderr);
   process.exitCode = answer.exitCode;
 }
