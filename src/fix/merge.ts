@@ -162,7 +162,7 @@ export function mergeYaml(current: string, generated: string): MergeResult {
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     if (current.trim() === "") return { text: generated, changed: generated !== current, notes: [] };
     // Only comments: keep them, add the mapping.
-    doc.contents = doc.createNode(gen) as typeof doc.contents;
+    doc.contents = doc.createNode(gen) as unknown as typeof doc.contents;
     return { text: doc.toString({ lineWidth: 0 }), changed: true, notes: [] };
   }
   if (!isMap(doc.contents)) throw new MergeError("its top level is not a YAML mapping");
