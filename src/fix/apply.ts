@@ -261,7 +261,7 @@ export async function planApply(files: readonly GeneratedFile[], opts: PlanOptio
       entry.notes.push(
         `${info.dest} is owned by ${ex.uid}:${ex.gid}, not by its directory's owner ${info.dirOwner.uid}:${info.dirOwner.gid}; its owner is kept`,
       );
-    if (before !== null && before.equals(next)) {
+    if (before?.equals(next)) {
       entry.action = "unchanged";
       continue;
     }
