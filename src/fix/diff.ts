@@ -103,6 +103,25 @@ export function unifiedDiff(before: string, after: string, fromLabel: string, to
       editedMarks.push(mk);
     }
   });
+  // Within a run of changes, every removed line comes before the added ones (as diff -u prints).
+  for (let s = 0; s < edited.length; ) {
+    if (edited[s]!.kind === " ") {
+      s++;
+      continue;
+    }
+    let e = s;
+    while (e < edited.length && edited[e]!.kind !== " ") e++;
+    const idx = [...Array(e - s).keys()].map((x) => x + s);
+    const order = [
+      ...idx.filter((x) => edited[x]!.kind === "-"),
+      ...idx.filter((x) => edited[x]!.kind === "+"),
+    ];
+    const ops2 = order.map((x) => edited[x]!);
+    const marks2 = order.map((x) => editedMarks[x]!);
+    edited.splice(s, e - s, ...ops2);
+    editedMarks.splice(s, e - s, ...marks2);
+    s = e;
+  }
   const out = [`--- ${fromLabel}`, `+++ ${toLabel}`];
   const changes = edited.map((op, k) => (op.kind === " " ? -1 : k)).filter((k) => k >= 0);
   let k = 0;
