@@ -1,0 +1,352 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { Ajv } from "ajv";
+import formats from "ajv-formats";
+import { afterAll, describe, expect, it } from "vitest";
+import { readPolicyDir } from "../../src/capabilities/gate/load.js";
+import { runInspect } from "../../src/capabilities/inspect/index.js";
+import type { AuditReport, RuntimeView } from "../../src/contract/types.js";
+import { claudeSettings } from "../../src/fix/runtimes/claude-code.js";
+import { COMMAND_PREFIXES } from "../../src/fix/runtimes/commands.js";
+import { credentialLocations, domainPatterns } from "../../src/fix/runtimes/common.js";
+import { RUNTIME_GENERATORS } from "../../src/fix/runtimes/index.js";
+import type { FixOptions, GeneratedFile } from "../../src/fix/types.js";
+import { goldenMismatches, runtimeOptions, runtimeReport } from "./runtime-fixtures.js";
+
+// The agent-runtime generators of `agent-audit fix` (issue 12): golden files, the Claude Code schema,
+// and the strongest check: the generated files put where --apply puts them, in an empty home, read by
+// the real inspectors, leave no finding of the checks they answer, and the gate and sandbox come
+// out as the runtime enforces them. Which report findings each file answers is asserted exactly.
+
+const RUNTIMES = ["claude-code", "codex", "gemini", "hermes", "sandbox-runtime"] as const;
+
+function generate(
+  report: AuditReport = runtimeReport(),
+  opts: FixOptions = runtimeOptions(),
+): GeneratedFile[] {
+  return RUNTIMES.flatMap((t) => RUNTIME_GENERATORS[t]!(report, opts));
+}
+
+function file(files: GeneratedFile[], path: string): GeneratedFile {
+  const f = files.find((x) => x.path === path);
+  if (!f) throw new Error(`no ${path}`);
+  return f;
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "agent-audit-fix-runtimes-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+
+/** A fresh home and root with the files installed where --apply would put them (extra files first). */
+function installed(files: GeneratedFile[], extra: Record<string, string> = {}) {
+  const base = join(tmp, `h${n++}`);
+  const home = join(base, "home");
+  const root = join(base, "work");
+  mkdirSync(root, { recursive: true });
+  mkdirSync(home, { recursive: true });
+  for (const [rel, text] of Object.entries(extra)) {
+    mkdirSync(dirname(join(home, rel)), { recursive: true });
+    writeFileSync(join(home, rel), text);
+  }
+  for (const f of files) {
+    const dest = f.install!.dest.replace(runtimeOptions().home, home);
+    mkdirSync(dirname(dest), { recursive: true });
+    writeFileSync(dest, f.content);
+  }
+  return { home, root };
+}
+
+async function inspect(home: string, root: string, credentialPaths: string[] = []) {
+  return runInspect({
+    home,
+    root,
+    systemRoot: join(home, "..", "no-system"),
+    origins: new Set(["home", "tree"]),
+    env: { PATH: "/usr/bin:/bin" },
+    credentialPaths,
+  });
+}
+
+function view(r: Awaited<ReturnType<typeof inspect>>, id: string): RuntimeView {
+  return r.agents.runtimes.find((x) => x.runtime === id)!;
+}
+
+/** The home-relative credential paths of the report (what the scan gives the inspectors). */
+const CREDS = runtimeReport()
+  .findings.filter((f) => f.location.source === "home" && f.location.path && !f.location.path.includes(".."))
+  .map((f) => f.location.path!)
+  .filter((p) => !/[*[\]]/.test(p));
+
+describe("agent-runtime generators: files", () => {
+  it("every file is byte for byte its golden copy", () => {
+    expect(goldenMismatches(generate())).toEqual([]);
+  });
+
+  it("paths, targets, modes, install destinations, steps and answered findings", () => {
+    expect(
+      generate().map((f) => [
+        f.path,
+        f.target,
+        f.mode,
+        `${f.install?.dest} ${f.install?.merge} ${f.install?.privileged}`,
+        f.closes.steps,
+        f.closes.findings,
+      ]),
+    ).toEqual([
+      [
+        "claude-code/settings.json",
+        "claude-code",
+        0o644,
+        "/home/agent/.claude/settings.json json false",
+        ["egress-proxy", "approval-gate"],
+        ["cc-bypass", "cc-nogate", "cc-creds", "cc-sbx-user"],
+      ],
+      [
+        "codex/config.toml",
+        "codex",
+        0o644,
+        "/home/agent/.codex/config.toml toml false",
+        ["approval-gate"],
+        ["cx-full"],
+      ],
+      [
+        "codex/agent-audit.rules",
+        "codex",
+        0o644,
+        "/home/agent/.codex/rules/agent-audit.rules replace false",
+        ["approval-gate"],
+        ["cx-gap"],
+      ],
+      [
+        "gemini/agent-audit.toml",
+        "gemini",
+        0o644,
+        "/home/agent/.gemini/policies/agent-audit.toml replace false",
+        ["approval-gate"],
+        ["gm-gap"],
+      ],
+      [
+        "hermes/config.yaml",
+        "hermes",
+        0o644,
+        "/home/agent/.hermes/config.yaml yaml false",
+        ["approval-gate"],
+        ["hm-off"],
+      ],
+      [
+        "sandbox-runtime/srt-settings.json",
+        "sandbox-runtime",
+        0o644,
+        "/home/agent/.srt-settings.json json false",
+        ["egress-proxy", "approval-gate"],
+        ["srt-strict", "srt-cred", "srt-all-sockets"],
+      ],
+    ]);
+  });
+
+  it("the load steps name what the files leave to be fixed by hand", () => {
+    const files = generate();
+    const byHand = (p: string) => file(files, p).load.find((l) => l.startsWith("Not answered"));
+    expect(byHand("claude-code/settings.json")).toBe(
+      "Not answered by this file (fix by hand, see the findings): claude-allow-all-bash, claude-sandbox-excluded-commands, claude-sandbox-fail-open.",
+    );
+    expect(byHand("codex/config.toml")).toBe(
+      "Not answered by these files (fix by hand, see the findings): codex-requirements-unpinned, codex-rules-invalid, codex-sandbox-off.",
+    );
+    expect(byHand("gemini/agent-audit.toml")).toBe(
+      "Not answered by this file (fix by hand, see the findings): gemini-yolo-available.",
+    );
+    expect(byHand("hermes/config.yaml")).toBe(
+      "Not answered by this file (fix by hand, see the findings): hermes-local-backend, hermes-yolo-mode.",
+    );
+    expect(byHand("sandbox-runtime/srt-settings.json")).toBe(
+      "Not answered by this file (fix by hand, see the findings): srt-broad-allowed-domain, srt-unix-sockets-open.",
+    );
+  });
+
+  it("credential locations: the standard ones, then the inventory's outside them; odd and escaping paths skipped", () => {
+    expect(credentialLocations(runtimeReport())).toEqual({
+      home: [
+        ".ssh",
+        ".aws",
+        ".config/gcloud",
+        ".kube",
+        ".docker/config.json",
+        ".npmrc",
+        ".netrc",
+        ".config/gh/hosts.yml",
+        ".password-store",
+        "keys/ci-deployer.json",
+      ],
+      tree: [".env", "certs/server.key"],
+      skipped: 2,
+    });
+  });
+
+  it("the allowlist as sandbox domains: apex and *. for subdomains; names a sandbox rejects left out", () => {
+    expect(
+      domainPatterns([
+        { host: "pypi.org", subdomains: true, reason: "" },
+        { host: "api.anthropic.com", subdomains: false, reason: "" },
+        { host: "intranet", subdomains: false, reason: "" },
+        { host: "10.0.0.1", subdomains: false, reason: "" },
+      ]),
+    ).toEqual({
+      domains: ["pypi.org", "*.pypi.org", "api.anthropic.com"],
+      rejected: ["intranet", "10.0.0.1"],
+    });
+  });
+});
+
+describe("Claude Code settings", () => {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  const addFormats = (formats as unknown as { default?: typeof formats }).default ?? formats;
+  (addFormats as unknown as (a: Ajv) => void)(ajv);
+  const validate = ajv.compile(
+    JSON.parse(readFileSync(resolve("../shared/schemas/claude-code-settings.schema.json"), "utf8")),
+  );
+
+  it("validates against the Claude Code settings schema (also with a quoted gate path and an empty allowlist)", () => {
+    for (const opts of [
+      runtimeOptions(),
+      runtimeOptions({ gateCommand: "/opt/agent audit/bin/agent-audit", allowlist: [] }),
+    ]) {
+      const settings = JSON.parse(file(generate(runtimeReport(), opts), "claude-code/settings.json").content);
+      expect(validate(settings) ? [] : validate.errors).toEqual([]);
+    }
+  });
+
+  it("the hook is the README's install line, shell-quoted", () => {
+    const hook = (gateCommand: string) =>
+      (
+        claudeSettings(runtimeReport(), runtimeOptions({ gateCommand })) as {
+          hooks: { PreToolUse: unknown[] };
+        }
+      ).hooks.PreToolUse;
+    expect(hook("agent-audit")).toEqual([
+      {
+        matcher: "Bash",
+        hooks: [{ type: "command", command: "agent-audit gate hook claude-code || exit 2", timeout: 30 }],
+      },
+    ]);
+    expect(JSON.stringify(hook("/opt/my tools/agent-audit"))).toContain(
+      `"command":"'/opt/my tools/agent-audit' gate hook claude-code || exit 2"`,
+    );
+  });
+
+  it("round trip: the inspector finds the gate covered and the sandbox on, and no gate or sandbox finding", async () => {
+    const { home, root } = installed([file(generate(), "claude-code/settings.json")]);
+    const r = await inspect(home, root, CREDS);
+    const v = view(r, "claude-code");
+    expect(v.gate).toEqual({ status: "covered", detail: "bypass disabled; a PreToolUse hook gates Bash" });
+    expect(v.sandbox.status).toBe("on");
+    expect(r.findings.filter((f) => f.fix?.params?.runtime === "claude-code").map((f) => f.ruleId)).toEqual(
+      [],
+    );
+    expect(r.issues).toEqual([]);
+  });
+
+  it("round trip with a broad allowed host: the inspector flags it (the allowlist is the operator's)", async () => {
+    const opts = runtimeOptions({
+      allowlist: [{ host: "api.github.com", subdomains: false, reason: "GITHUB_TOKEN" }],
+    });
+    const { home, root } = installed([file(generate(runtimeReport(), opts), "claude-code/settings.json")]);
+    const r = await inspect(home, root, CREDS);
+    expect(r.findings.filter((f) => f.fix?.params?.runtime === "claude-code").map((f) => f.ruleId)).toEqual([
+      "claude-sandbox-broad-domain",
+    ]);
+    expect(view(r, "claude-code").gate.status).toBe("covered");
+  });
+});
+
+describe("Codex, Gemini CLI, Hermes, sandbox-runtime: round trip through the inspectors", () => {
+  it("Codex: gate covered, sandbox on, no finding", async () => {
+    const files = generate();
+    const { home, root } = installed([
+      file(files, "codex/config.toml"),
+      file(files, "codex/agent-audit.rules"),
+    ]);
+    const r = await inspect(home, root, CREDS);
+    const v = view(r, "codex");
+    expect(v.gate.status).toBe("covered");
+    expect(v.gate.detail).toBe(
+      "approval_policy on-request in user config with sandbox_mode workspace-write in user config; rules prompt for or forbid every dangerous category",
+    );
+    expect(v.sandbox).toEqual({ status: "on", detail: "sandbox_mode workspace-write in user config" });
+    expect(r.findings.filter((f) => f.fix?.params?.runtime === "codex").map((f) => f.ruleId)).toEqual([]);
+    expect(r.issues).toEqual([]);
+  });
+
+  it("Gemini CLI: the policy closes the gap; YOLO and the sandbox stay with settings.json (then covered)", async () => {
+    const policy = file(generate(), "gemini/agent-audit.toml");
+    const alone = installed([policy]);
+    const r1 = await inspect(alone.home, alone.root, CREDS);
+    expect(r1.findings.filter((f) => f.fix?.params?.runtime === "gemini-cli").map((f) => f.ruleId)).toEqual([
+      "gemini-yolo-available",
+      "gemini-sandbox-off",
+    ]);
+    expect(view(r1, "gemini-cli").gate.status).toBe("partial");
+    const withSettings = installed([policy], {
+      ".gemini/settings.json": JSON.stringify({
+        security: { disableYoloMode: true },
+        tools: { sandbox: "docker" },
+      }),
+    });
+    const r2 = await inspect(withSettings.home, withSettings.root, CREDS);
+    expect(view(r2, "gemini-cli").gate).toEqual({
+      status: "covered",
+      detail: "YOLO disabled; deny/ask_user policies win for every dangerous category",
+    });
+    expect(view(r2, "gemini-cli").sandbox.status).toBe("on");
+    expect(r2.findings.filter((f) => f.fix?.params?.runtime === "gemini-cli").map((f) => f.ruleId)).toEqual(
+      [],
+    );
+    expect(r2.issues).toEqual([]);
+  });
+
+  it("Hermes: gate covered; the local backend stays (a container backend is the operator's choice)", async () => {
+    const { home, root } = installed([file(generate(), "hermes/config.yaml")]);
+    const r = await inspect(home, root, CREDS);
+    expect(view(r, "hermes").gate.status).toBe("covered");
+    expect(r.findings.filter((f) => f.fix?.params?.runtime === "hermes").map((f) => f.ruleId)).toEqual([
+      "hermes-local-backend",
+      "hermes-no-egress-proxy",
+    ]);
+    expect(r.issues).toEqual([]);
+  });
+
+  it("sandbox-runtime: sandbox on with every credential path denied, no finding", async () => {
+    const { home, root } = installed([file(generate(), "sandbox-runtime/srt-settings.json")], {
+      ".ssh/id_ed25519": "x",
+      ".aws/credentials": "x",
+      ".kube/config-staging": "x",
+    });
+    const r = await inspect(home, root, CREDS);
+    const v = view(r, "sandbox-runtime");
+    expect(v.sandbox).toEqual({
+      status: "on",
+      detail: "~/.srt-settings.json: 4 allowed domains, credential paths denied",
+    });
+    expect(v.gate.status).toBe("none");
+    expect(
+      r.findings.filter((f) => f.fix?.params?.runtime === "sandbox-runtime").map((f) => f.ruleId),
+    ).toEqual([]);
+    expect(r.issues).toEqual([]);
+  });
+});
+
+describe("the command prefixes come from rules/gate", () => {
+  it("every prefix names a gate rule of the same decision (deny: forbidden, ask: prompt), or says why it is milder", () => {
+    const policy = readPolicyDir(resolve("rules/gate"));
+    const decisions = new Map(policy.rules.map((r) => [r.id, r.decision]));
+    const wrong = COMMAND_PREFIXES.filter(
+      (p) => decisions.get(p.gate) !== (p.decision === "forbidden" ? "deny" : "ask") && !p.milder,
+    ).map((p) => `${p.gate} ${p.decision}`);
+    expect(wrong).toEqual([]);
+    expect(
+      COMMAND_PREFIXES.filter((p) => p.milder).map((p) => [p.gate, decisions.get(p.gate), p.decision]),
+    ).toEqual([["gate-filesystem-format", "deny", "prompt"]]);
+    expect(COMMAND_PREFIXES.length).toBe(53);
+  });
+});
