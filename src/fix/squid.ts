@@ -29,7 +29,8 @@ function listenLine(opts: FixOptions): string[] {
     ];
   const addr = proxy.family === 6 ? `[${proxy.address}]` : proxy.address;
   return [
-    `# Listen only where the agent's proxy variables point (${opts.proxy.url}).`,
+    // The address and port, never the URL: it can hold proxy credentials (and a line break).
+    `# Listen only on the address the agent's proxy variables point to (${addr}, port ${opts.proxy.port}).`,
     `http_port ${addr}:${opts.proxy.port}`,
   ];
 }

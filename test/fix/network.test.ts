@@ -90,6 +90,15 @@ describe("network generators: golden files", () => {
     ).toBe("http_port 3128");
   });
 
+  it("the proxy URL never reaches a file (it can hold credentials, or a line break)", () => {
+    const url = "http://agent:s3cr3t-proxy-pass@10.200.1.1:3128/\nhttp_access allow injected";
+    const files = run(ALL, baseOptions({ proxy: { url, host: "10.200.1.1", port: 3128 } }));
+    expect(
+      files.filter((f) => f.content.includes("s3cr3t") || f.content.includes("injected")).map((f) => f.path),
+    ).toEqual([]);
+    expect(files.map((f) => f.content)).toEqual(run(ALL, baseOptions()).map((f) => f.content));
+  });
+
   it("firewall: an IPv6 proxy goes to ip6 rules only; a proxy given by name is allowed nowhere", () => {
     const v6 = baseOptions({
       proxy: { url: "http://[fd00:aa:1::1]:3128", host: "fd00:aa:1::1", port: 3128 },
