@@ -13,8 +13,8 @@
 // nothing.
 
 import { constants } from "node:fs";
-import { mkdir, open, readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { lstat, mkdir, open, readdir } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { z } from "zod";
 import { readRegularFile } from "../util/safe-read.js";
 import { unifiedDiff } from "./diff.js";
@@ -145,6 +145,8 @@ export interface ApplyOptions {
   runner: Runner;
   now: () => Date;
   isRoot: boolean;
+  /** The running user's uid: without root, an existing file owned by another user is refused (its owner could not be kept). */
+  uid?: number;
   /** Tests: called after each file is written and journalled; a throw here aborts as a crash would (nothing undone). */
   afterWrite?: (entry: ManifestEntry) => void | Promise<void>;
 }
@@ -361,12 +363,23 @@ function firstLine(s: string): string {
 // -------------------------------------------------------------------------------------------- apply
 
 /** Why the plan cannot be applied as it stands (checked again at apply time): one sentence each. */
-async function refusalsOf(plan: Plan, isRoot: boolean): Promise<string[]> {
+async function refusalsOf(plan: Plan, opts: ApplyOptions): Promise<string[]> {
   const reasons: string[] = [];
+  const stateDir = resolve(opts.stateDir);
+  // The journal decides what rollback writes where: it must not be where the agent can write.
+  for (const b of plan.bases) {
+    const rel = relative(resolve(b), stateDir);
+    if (!rel.startsWith("..") && !isAbsolute(rel))
+      reasons.push(`the state directory ${opts.stateDir} is inside ${b}, where the agent can write`);
+  }
   for (const e of plan.entries) {
     reasons.push(...e.refusals);
     if (e.action === "refused" || e.action === "unchanged") continue;
-    if (e.install.privileged && !isRoot) reasons.push(`${e.dest} is a system path: applying it needs root`);
+    if (e.install.privileged && !opts.isRoot)
+      reasons.push(`${e.dest} is a system path: applying it needs root`);
+    const ex = e.info?.existing;
+    if (!opts.isRoot && opts.uid !== undefined && ex && ex.uid !== opts.uid)
+      reasons.push(`${e.dest} is owned by uid ${ex.uid}: only root can replace it keeping its owner`);
     try {
       const now = await inspectDest(e.dest, plan.bases);
       const was = e.info?.existing?.sha256 ?? null;
@@ -385,7 +398,7 @@ async function refusalsOf(plan: Plan, isRoot: boolean): Promise<string[]> {
  * on a failure rolls back everything it did (status `rolled-back`).
  */
 export async function apply(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
-  const reasons = await refusalsOf(plan, opts.isRoot);
+  const reasons = await refusalsOf(plan, opts);
   if (reasons.length > 0) throw new ApplyRefused(reasons);
   const todo = plan.entries.filter((e) => e.action === "create" || e.action === "update");
   if (todo.length === 0) return { status: "unchanged", manifestPath: null, manifest: null, activations: [] };
@@ -534,7 +547,22 @@ async function writeEntry(plan: Plan, e: PlanEntry, m: ManifestEntry, isRoot: bo
 
 const MANIFEST_MAX = 16 * 1024 * 1024;
 
-export async function loadManifest(path: string): Promise<Manifest> {
+/** A manifest another user could have written is not trusted by root (it names what rollback writes where). */
+export class UntrustedManifest extends Error {
+  constructor(path: string) {
+    super(`${path} is not owned by root or is writable by others: refusing to trust it`);
+    this.name = "UntrustedManifest";
+  }
+}
+
+async function assertRootOwned(path: string): Promise<void> {
+  const st = await lstat(path);
+  if (st.isSymbolicLink() || st.uid !== 0 || (st.mode & 0o022) !== 0) throw new UntrustedManifest(path);
+}
+
+/** Reads and validates a manifest; `asRoot`: it, its directory and the state directory must be root's alone. */
+export async function loadManifest(path: string, asRoot = false): Promise<Manifest> {
+  if (asRoot) for (const p of [path, join(path, ".."), join(path, "../..")]) await assertRootOwned(p);
   const buf = await readRegularFile(path, { maxBytes: MANIFEST_MAX });
   return ManifestSchema.parse(JSON.parse(buf.toString("utf8")));
 }
@@ -574,7 +602,7 @@ export async function rollback(
 ): Promise<RollbackResult> {
   const manifestPath = typeof target === "string" ? target : await latestManifest(target.stateDir);
   if (manifestPath === undefined) throw new Error("no manifest to roll back");
-  const manifest = await loadManifest(manifestPath);
+  const manifest = await loadManifest(manifestPath, opts.isRoot);
   const dir = join(manifestPath, "..");
   const result: RollbackResult = {
     manifestPath,
@@ -638,7 +666,7 @@ export async function rollback(
     if (d.action === "refused") continue;
     if (d.action === "restored") {
       const backup = await readExisting(join(dir, m.backup!), `the backup of ${m.dest}`).catch(() => null);
-      if (!backup || backup.sha256 !== m.before!.sha256) {
+      if (!backup || backup.sha256 !== m.before!.sha256 || (opts.isRoot && backup.uid !== 0)) {
         result.entries[k] = { dest: m.dest, action: "refused", reason: `the backup of ${m.dest} is damaged` };
         result.ok = false;
         continue;

@@ -93,15 +93,24 @@ async function lstatOrNull(p: string): Promise<Stats | null> {
   }
 }
 
-/** The base `dest` lies under: the longest of `bases` that contains it, else `/`. */
+/**
+ * The base `dest` lies under: the outermost of `bases` that contains it (a working tree inside the
+ * home is checked from the home down: the agent could have made it a link), else `/`.
+ */
 export function baseOf(dest: string, bases: readonly string[]): string {
-  let best = "/";
+  let best: string | undefined;
   for (const b of bases) {
     const nb = normalize(b).replace(/(.)\/+$/, "$1");
     const rel = relative(nb, dest);
-    if (rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) && nb.length > best.length) best = nb;
+    if (
+      rel !== "" &&
+      !rel.startsWith("..") &&
+      !isAbsolute(rel) &&
+      (best === undefined || nb.length < best.length)
+    )
+      best = nb;
   }
-  return best;
+  return best ?? "/";
 }
 
 /** The kernel's record of the path behind a descriptor; undefined without /proc. */
@@ -236,12 +245,26 @@ export async function makeDirs(
     } catch (e) {
       if (code(e) !== "EEXIST") throw e;
     }
-    const st = await lstat(d);
-    if (st.isSymbolicLink()) throw new UnsafePathError(`${d} is a symbolic link`);
-    if (!st.isDirectory()) throw new UnsafePathError(`${d} is not a directory`);
-    if (made.includes(d)) {
-      if (owner) await chown(d, owner.uid, owner.gid);
-      await chmod(d, mode); // the umask narrowed it
+    // Owner and mode through a descriptor opened without following a link, checked to be `d`
+    // itself: a directory swapped for a link after the mkdir must not pass chown to its target.
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(d, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    } catch (e) {
+      if (code(e) === "ELOOP") throw new UnsafePathError(`${d} is a symbolic link`);
+      if (code(e) === "ENOTDIR") throw new UnsafePathError(`${d} is not a directory`);
+      throw e;
+    }
+    try {
+      const opened = await openedPath(fh.fd);
+      if (opened !== undefined && opened !== d)
+        throw new UnsafePathError(`${d} is not where its path says (opened ${opened})`);
+      if (made.includes(d)) {
+        if (owner) await fh.chown(owner.uid, owner.gid);
+        await fh.chmod(mode); // the umask narrowed it
+      }
+    } finally {
+      await fh.close();
     }
   }
   return made;

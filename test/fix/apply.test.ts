@@ -537,6 +537,33 @@ approvals:
     expect(existsSync(stateDir)).toBe(false);
   });
 
+  it("root does not trust a manifest another user could have written; refuses a state directory in the home", async () => {
+    const res = await apply(await planApply(files(), opts()), { stateDir, runner, now, isRoot: true });
+    chownSync(res.manifestPath!, AGENT, AGENT);
+    await expect(rollback(res.manifestPath!, { runner, now, isRoot: true })).rejects.toThrow(
+      `${res.manifestPath} is not owned by root or is writable by others: refusing to trust it`,
+    );
+    const err = await apply(await planApply(files().slice(0, 1), opts()), {
+      stateDir: join(home, ".state"),
+      runner,
+      now,
+      isRoot: true,
+    }).catch((e: unknown) => e);
+    expect((err as ApplyRefused).reasons).toEqual([
+      `the state directory ${home}/.state is inside ${home}, where the agent can write`,
+    ]);
+  });
+
+  it("without root, refuses to replace a file another user owns", async () => {
+    const plan = await planApply(files().slice(0, 1), opts());
+    const err = await apply(plan, { stateDir, runner, now, isRoot: false, uid: 4242 }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as ApplyRefused).reasons).toEqual([
+      `${home}/.claude/settings.json is owned by uid ${AGENT}: only root can replace it keeping its owner`,
+    ]);
+  });
+
   it("refuses a plan whose destination changed after it was made", async () => {
     const plan = await planApply(files(), opts());
     writeFileSync(join(home, ".hermes/config.yaml"), "model: other\n");
