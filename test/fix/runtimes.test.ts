@@ -12,7 +12,7 @@ import { COMMAND_PREFIXES } from "../../src/fix/runtimes/commands.js";
 import { credentialLocations, domainPatterns } from "../../src/fix/runtimes/common.js";
 import { RUNTIME_GENERATORS } from "../../src/fix/runtimes/index.js";
 import type { FixOptions, GeneratedFile } from "../../src/fix/types.js";
-import { goldenMismatches, runtimeOptions, runtimeReport } from "./runtime-fixtures.js";
+import { finding, goldenMismatches, runtimeOptions, runtimeReport } from "./runtime-fixtures.js";
 
 // The agent-runtime generators of `agent-audit fix` (issue 12): golden files, the Claude Code schema,
 // and the strongest check: the generated files put where --apply puts them, in an empty home, read by
@@ -348,5 +348,58 @@ describe("the command prefixes come from rules/gate", () => {
       COMMAND_PREFIXES.filter((p) => p.milder).map((p) => [p.gate, decisions.get(p.gate), p.decision]),
     ).toEqual([["gate-filesystem-format", "deny", "prompt"]]);
     expect(COMMAND_PREFIXES.length).toBe(53);
+  });
+});
+
+describe("no secret value reaches a generated file", () => {
+  const SECRETS = [
+    `ghp_${"Zq7Xw2Lm9Pv4Rt8Ks1Nb6Hc3Yd5Fg0Jk2Ma"}`,
+    `sk-ant-api03-${"Qm4Xr8Tz2Lw6Np0Vb3Hs7Kd1Fg5Jc9Ye"}`,
+    `AKIA${"QX7RZ2LM9PV4RT8K"}`,
+    `xoxb-${"123456789012-1234567890123-Zq7Xw2Lm9Pv4Rt8Ks1Nb6Hc3"}`,
+  ];
+  function planted(): AuditReport {
+    const report = runtimeReport();
+    report.findings = report.findings.map((f, i) => {
+      const s = SECRETS[i % SECRETS.length]!;
+      return {
+        ...f,
+        title: `${f.title} ${s}`,
+        remediation: `${f.remediation} (value ${s})`,
+        ...(f.secret ? { secret: { ...f.secret, preview: s } } : {}),
+        ...(f.fix ? { fix: { ...f.fix, params: { ...f.fix.params, domain: s, command: `${s} gate` } } } : {}),
+        ...(f.location.source === "agent-config" ? { location: { ...f.location, name: s } } : {}),
+      };
+    });
+    // An env finding whose "name" is a token, and one whose remediation holds one.
+    report.findings.push(
+      finding({
+        fingerprint: "env-odd",
+        ruleId: "generic-secret",
+        location: { source: "env", name: SECRETS[2]! },
+      }),
+    );
+    return report;
+  }
+
+  it("titles, previews, remediations, fix parameters and token-shaped names never appear in any file", () => {
+    const all = Object.values(RUNTIME_GENERATORS).flatMap((g) => g!(planted(), runtimeOptions()));
+    expect(all.map((f) => f.path)).toEqual([
+      "claude-code/settings.json",
+      "codex/config.toml",
+      "codex/agent-audit.rules",
+      "gemini/agent-audit.toml",
+      "hermes/config.yaml",
+      "sandbox-runtime/srt-settings.json",
+      "agent-env.sh",
+    ]);
+    const leaks = all.flatMap((f) =>
+      SECRETS.filter((s) => [f.content, f.summary, ...f.load].some((t) => t.includes(s))).map(
+        (s) => `${f.path}: ${s.slice(0, 4)}`,
+      ),
+    );
+    expect(leaks).toEqual([]);
+    // The env finding named by a token is listed by its length.
+    expect(all.at(-1)!.content).toContain("#   <20 characters, not shown>: removed");
   });
 });
