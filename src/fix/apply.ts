@@ -356,6 +356,15 @@ function activationOf(
   }
 }
 
+/** A runner that throws (the program is missing, ...) reports exit code 127 and the error's code as stderr. */
+async function runSafe(runner: Runner, argv: readonly string[]): Promise<CommandResult> {
+  try {
+    return await runner(argv);
+  } catch (e) {
+    return { code: 127, stdout: "", stderr: `could not run: ${describe(e)}` };
+  }
+}
+
 function firstLine(s: string): string {
   return (s.trim().split("\n")[0] ?? "").slice(0, 200);
 }
@@ -465,7 +474,7 @@ export async function apply(plan: Plan, opts: ApplyOptions): Promise<ApplyResult
       if (!m.activation) continue;
       const act = m.activation;
       if (act.kind === "iptables" || act.kind === "ip6tables") {
-        const saved = await opts.runner([`${act.kind}-save`]);
+        const saved = await runSafe(opts.runner, [`${act.kind}-save`]);
         activations.push({ dest: m.dest, argv: [`${act.kind}-save`], code: saved.code });
         if (saved.code !== 0) {
           failure = `${act.kind}-save exited with ${saved.code}: ${firstLine(saved.stderr)}`;
@@ -479,7 +488,7 @@ export async function apply(plan: Plan, opts: ApplyOptions): Promise<ApplyResult
       act.state = "started";
       await saveManifest(manifestPath, manifest);
       for (const argv of act.run) {
-        const r = await opts.runner(argv);
+        const r = await runSafe(opts.runner, argv);
         const run: ActivationRun = { dest: m.dest, argv: [...argv], code: r.code };
         activations.push(run);
         if (r.code !== 0) {
@@ -685,7 +694,7 @@ export async function rollback(
   }
   for (const m of undoFor) {
     for (const argv of m.activation!.undo) {
-      const r = await opts.runner(argv);
+      const r = await runSafe(opts.runner, argv);
       const run: ActivationRun = { dest: m.dest, argv: [...argv], code: r.code };
       if (r.code !== 0) {
         run.error = firstLine(r.stderr);

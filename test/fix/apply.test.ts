@@ -391,6 +391,24 @@ approvals:
     expect(restored).toEqual(before);
   });
 
+  it("a command that cannot run is a failed activation: rolled back, with the reason", async () => {
+    const missing: Runner = async (argv) => {
+      calls.push([...argv]);
+      throw Object.assign(new Error("spawn nft ENOENT"), { code: "ENOENT" });
+    };
+    const res = await apply(await planApply(files(), opts()), {
+      stateDir,
+      runner: missing,
+      now,
+      isRoot: true,
+    });
+    expect(res.status).toBe("rolled-back");
+    expect(res.failure).toBe(
+      `nft -f ${join(sys, "etc/nftables.d/agent-audit.nft")} exited with 127: could not run: ENOENT`,
+    );
+    expect(readFileSync(join(home, ".claude/settings.json"), "utf8")).toBe(SETTINGS);
+  });
+
   it("snapshots iptables before loading and restores that snapshot on rollback; squid is parsed then reconfigured", async () => {
     const fs = [
       gen("iptables.rules", "*filter\n:OUTPUT DROP [0:0]\nCOMMIT\n", {
