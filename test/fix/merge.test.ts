@@ -161,7 +161,58 @@ describe("mergeToml", () => {
   });
 });
 
+/** Applies a unified diff produced by unifiedDiff to `before` (a strict patch: context must match). */
+function patch(before: string, diff: string): string {
+  const src = before === "" ? [] : before.split("\n");
+  const srcNoEol = before !== "" && !before.endsWith("\n");
+  if (!srcNoEol && src.length > 0) src.pop();
+  const lines = diff.split("\n").slice(2, -1);
+  const out: string[] = [];
+  let pos = 0;
+  let outNoEol = srcNoEol;
+  let last: string | undefined;
+  for (const l of lines) {
+    const h = /^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@$/.exec(l);
+    if (h) {
+      const start = Number(h[1]) - (h[2] === "0" ? 0 : 1);
+      while (pos < start) out.push(src[pos++]!);
+      continue;
+    }
+    if (l === "\\ No newline at end of file") {
+      if (last === "+" || last === " ") outNoEol = true;
+      continue;
+    }
+    last = l[0];
+    if (l[0] === " " || l[0] === "-") {
+      if (src[pos] !== l.slice(1)) throw new Error(`context mismatch at ${pos}`);
+      if (l[0] === " ") out.push(src[pos]!);
+      pos++;
+      if (l[0] === "-" && pos === src.length) outNoEol = false;
+    } else if (l[0] === "+") {
+      out.push(l.slice(1));
+      outNoEol = false;
+    }
+  }
+  while (pos < src.length) out.push(src[pos++]!);
+  if (out.length === 0) return "";
+  return out.join("\n") + (outNoEol ? "" : "\n");
+}
+
 describe("unifiedDiff", () => {
+  it("property: patching the old text with the diff gives the new text", () => {
+    const text = fc
+      .array(fc.constantFrom("a", "b", "c", "", "d e"), { maxLength: 12 })
+      .chain((ls) => fc.constantFrom(ls.join("\n"), ls.length ? `${ls.join("\n")}\n` : ""));
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        const d = unifiedDiff(a, b, "x", "x");
+        expect(d === "").toBe(a === b);
+        if (d !== "") expect(patch(a, d)).toBe(b);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("hunks with three lines of context, joined when close, and the no-newline marker", () => {
     const a = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16";
     const b = "1\n2\n3\nA\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\nB\n16\n";
