@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { agentEnvScript, envGenerator, UnsafeProxyUrlError } from "../../src/fix/runtimes/env.js";
+import { agentEnvScript, generateEnv, UnsafeProxyUrlError } from "../../src/fix/runtimes/env.js";
 import { shellQuote } from "../../src/util/shell-quote.js";
 import { goldenMismatches, runtimeOptions, runtimeReport } from "./runtime-fixtures.js";
 
@@ -17,7 +17,7 @@ const FAKE_GITHUB = `ghp_${"Zq7Xw2Lm9Pv4Rt8Ks1Nb6Hc3Yd5Fg0Jk2Ma"}`;
 
 function script(): string {
   const at = join(tmp, "agent-env.sh");
-  writeFileSync(at, envGenerator(runtimeReport(), runtimeOptions())[0]!.content, { mode: 0o755 });
+  writeFileSync(at, generateEnv(runtimeReport(), runtimeOptions())[0]!.content, { mode: 0o755 });
   return at;
 }
 
@@ -42,7 +42,7 @@ const PLANTED = {
 
 describe("agent-env.sh", () => {
   it("is byte for byte its golden copy, mode 0755, never installed", () => {
-    const files = envGenerator(runtimeReport(), runtimeOptions());
+    const files = generateEnv(runtimeReport(), runtimeOptions());
     expect(goldenMismatches(files)).toEqual([]);
     expect(files.map((f) => [f.path, f.target, f.mode, f.install, f.closes])).toEqual([
       [

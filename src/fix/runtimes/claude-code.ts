@@ -109,7 +109,7 @@ function closed(report: AuditReport, dest: string): Finding[] {
   });
 }
 
-export const claudeCodeGenerator: Generator = (report, opts): GeneratedFile[] => {
+export const generateClaudeCode: Generator = (report, opts): GeneratedFile[] => {
   const dest = join(opts.home, ".claude/settings.json");
   const answered = closed(report, dest);
   const done = new Set(answered.map((f) => f.fingerprint));

@@ -92,7 +92,7 @@ function closed(report: AuditReport, config: string, rules: string): Finding[] {
   });
 }
 
-export const codexGenerator: Generator = (report, opts: FixOptions): GeneratedFile[] => {
+export const generateCodex: Generator = (report, opts: FixOptions): GeneratedFile[] => {
   const configDest = join(opts.home, ".codex/config.toml");
   const rulesDest = join(opts.home, ".codex/rules/agent-audit.rules");
   const answered = closed(report, configDest, rulesDest);

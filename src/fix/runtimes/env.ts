@@ -117,7 +117,7 @@ export function agentEnvScript(report: AuditReport, proxy: ProxySpec): string {
   return lines.join("\n");
 }
 
-export const envGenerator: Generator = (report, opts): GeneratedFile[] => {
+export const generateEnv: Generator = (report, opts): GeneratedFile[] => {
   const found = envFindings(report);
   // A secret in a kept variable stays readable; in a proxy variable it is replaced.
   const answered = found.filter((f) => !(KEEP as readonly string[]).includes(f.location.name!));

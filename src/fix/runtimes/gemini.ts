@@ -62,7 +62,7 @@ function closed(report: AuditReport, dest: string): Finding[] {
   });
 }
 
-export const geminiGenerator: Generator = (report, opts): GeneratedFile[] => {
+export const generateGemini: Generator = (report, opts): GeneratedFile[] => {
   const dest = join(opts.home, ".gemini/policies/agent-audit.toml");
   const answered = closed(report, dest);
   const done = new Set(answered.map((f) => f.fingerprint));

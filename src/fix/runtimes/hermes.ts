@@ -56,7 +56,7 @@ function closed(report: AuditReport, dest: string): Finding[] {
   });
 }
 
-export const hermesGenerator: Generator = (report, opts): GeneratedFile[] => {
+export const generateHermes: Generator = (report, opts): GeneratedFile[] => {
   const dest = join(opts.home, ".hermes/config.yaml");
   const answered = closed(report, dest);
   const done = new Set(answered.map((f) => f.fingerprint));

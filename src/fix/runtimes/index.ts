@@ -1,27 +1,27 @@
 import type { FixTarget, Generator } from "../types.js";
-import { claudeCodeGenerator } from "./claude-code.js";
-import { codexGenerator } from "./codex.js";
-import { envGenerator } from "./env.js";
-import { geminiGenerator } from "./gemini.js";
-import { hermesGenerator } from "./hermes.js";
-import { sandboxRuntimeGenerator } from "./sandbox-runtime.js";
+import { generateClaudeCode } from "./claude-code.js";
+import { generateCodex } from "./codex.js";
+import { generateEnv } from "./env.js";
+import { generateGemini } from "./gemini.js";
+import { generateHermes } from "./hermes.js";
+import { generateSandboxRuntime } from "./sandbox-runtime.js";
 
 // The agent-runtime and environment generators of `agent-audit fix` (issue 12), by --only target.
 
 export const RUNTIME_GENERATORS: Readonly<Partial<Record<FixTarget, Generator>>> = {
-  "claude-code": claudeCodeGenerator,
-  codex: codexGenerator,
-  gemini: geminiGenerator,
-  hermes: hermesGenerator,
-  "sandbox-runtime": sandboxRuntimeGenerator,
-  env: envGenerator,
+  "claude-code": generateClaudeCode,
+  codex: generateCodex,
+  gemini: generateGemini,
+  hermes: generateHermes,
+  "sandbox-runtime": generateSandboxRuntime,
+  env: generateEnv,
 };
 
 export {
-  claudeCodeGenerator,
-  codexGenerator,
-  envGenerator,
-  geminiGenerator,
-  hermesGenerator,
-  sandboxRuntimeGenerator,
+  generateClaudeCode,
+  generateCodex,
+  generateEnv,
+  generateGemini,
+  generateHermes,
+  generateSandboxRuntime,
 };

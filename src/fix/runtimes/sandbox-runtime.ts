@@ -64,7 +64,7 @@ function closed(report: AuditReport): Finding[] {
   );
 }
 
-export const sandboxRuntimeGenerator: Generator = (report, opts): GeneratedFile[] => {
+export const generateSandboxRuntime: Generator = (report, opts): GeneratedFile[] => {
   const dest = join(opts.home, ".srt-settings.json");
   const answered = closed(report);
   const done = new Set(answered.map((f) => f.fingerprint));
