@@ -174,6 +174,8 @@ export class ApplyRefused extends Error {
 export interface RollbackOptions {
   runner: Runner;
   isRoot: boolean;
+  /** The running user's uid (0 when root unless given): the journal must be owned by it when root. */
+  uid?: number;
   now: () => Date;
   /** Restore (or delete) a destination that changed since the apply too. */
   force?: boolean;
@@ -508,7 +510,12 @@ export async function apply(plan: Plan, opts: ApplyOptions): Promise<ApplyResult
   if (failure !== undefined) {
     manifest.status = "failed";
     await saveManifest(manifestPath, manifest);
-    const rb = await rollback(manifestPath, { runner: opts.runner, isRoot: opts.isRoot, now: opts.now });
+    const rb = await rollback(manifestPath, {
+      runner: opts.runner,
+      isRoot: opts.isRoot,
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      now: opts.now,
+    });
     return {
       status: "rolled-back",
       manifestPath,
@@ -559,19 +566,23 @@ const MANIFEST_MAX = 16 * 1024 * 1024;
 /** A manifest another user could have written is not trusted by root (it names what rollback writes where). */
 export class UntrustedManifest extends Error {
   constructor(path: string) {
-    super(`${path} is not owned by root or is writable by others: refusing to trust it`);
+    super(`${path} is not owned by the running user or is writable by others: refusing to trust it`);
     this.name = "UntrustedManifest";
   }
 }
 
-async function assertRootOwned(path: string): Promise<void> {
+async function assertOwnedBy(path: string, uid: number): Promise<void> {
   const st = await lstat(path);
-  if (st.isSymbolicLink() || st.uid !== 0 || (st.mode & 0o022) !== 0) throw new UntrustedManifest(path);
+  if (st.isSymbolicLink() || st.uid !== uid || (st.mode & 0o022) !== 0) throw new UntrustedManifest(path);
 }
 
-/** Reads and validates a manifest; `asRoot`: it, its directory and the state directory must be root's alone. */
-export async function loadManifest(path: string, asRoot = false): Promise<Manifest> {
-  if (asRoot) for (const p of [path, join(path, ".."), join(path, "../..")]) await assertRootOwned(p);
+/**
+ * Reads and validates a manifest. `owner` (given when root runs it): the manifest, its directory and
+ * the state directory must belong to that uid and be writable by no one else.
+ */
+export async function loadManifest(path: string, owner?: number): Promise<Manifest> {
+  if (owner !== undefined)
+    for (const p of [path, join(path, ".."), join(path, "../..")]) await assertOwnedBy(p, owner);
   const buf = await readRegularFile(path, { maxBytes: MANIFEST_MAX });
   return ManifestSchema.parse(JSON.parse(buf.toString("utf8")));
 }
@@ -611,7 +622,8 @@ export async function rollback(
 ): Promise<RollbackResult> {
   const manifestPath = typeof target === "string" ? target : await latestManifest(target.stateDir);
   if (manifestPath === undefined) throw new Error("no manifest to roll back");
-  const manifest = await loadManifest(manifestPath, opts.isRoot);
+  const trusted = opts.isRoot ? (opts.uid ?? 0) : undefined;
+  const manifest = await loadManifest(manifestPath, trusted);
   const dir = join(manifestPath, "..");
   const result: RollbackResult = {
     manifestPath,
@@ -675,7 +687,11 @@ export async function rollback(
     if (d.action === "refused") continue;
     if (d.action === "restored") {
       const backup = await readExisting(join(dir, m.backup!), `the backup of ${m.dest}`).catch(() => null);
-      if (!backup || backup.sha256 !== m.before!.sha256 || (opts.isRoot && backup.uid !== 0)) {
+      if (
+        !backup ||
+        backup.sha256 !== m.before!.sha256 ||
+        (trusted !== undefined && backup.uid !== trusted)
+      ) {
         result.entries[k] = { dest: m.dest, action: "refused", reason: `the backup of ${m.dest} is damaged` };
         result.ok = false;
         continue;

@@ -27,11 +27,16 @@ import {
 import type { GeneratedFile, InstallSpec } from "../../src/fix/types.js";
 import { tempTree } from "../helpers/tmp.js";
 
-// Issue 12, third "Done when" bullet: apply on a fixture home. The tests run as root (the CI and this
-// machine do): the fixture home belongs to uid 12345, so owner keeping is observable.
+// Issue 12, third "Done when" bullet: apply on a fixture home. As root, the fixture home belongs to
+// uid 12345, so owner keeping is observable; as another user, the home is that user's and apply runs
+// with an injected root identity (fchown to one's own uid is allowed), so the same tests run.
 
-const AGENT = 12345;
-const isRoot = process.getuid?.() === 0;
+const realRoot = process.getuid?.() === 0;
+const ME = process.getuid?.() ?? 0;
+const AGENT = realRoot ? 12345 : ME;
+const AGENT_GID = realRoot ? 12345 : (process.getgid?.() ?? 0);
+/** The identity apply and rollback are given: root, whose uid is the running one. */
+const ID = { isRoot: true, uid: ME } as const;
 
 const SETTINGS = `{
   // my own settings
@@ -169,19 +174,19 @@ beforeEach(() => {
   failOn = undefined;
   chmodSync(home, 0o700);
   for (const p of ["home", "home/.claude", "home/.codex", "home/.hermes"])
-    chownSync(join(fx.dir, p), AGENT, AGENT);
+    chownSync(join(fx.dir, p), AGENT, AGENT_GID);
   for (const [p, mode] of [
     [".claude/settings.json", 0o600],
     [".codex/config.toml", 0o640],
     [".hermes/config.yaml", 0o644],
   ] as const) {
-    chownSync(join(home, p), AGENT, AGENT);
+    chownSync(join(home, p), AGENT, AGENT_GID);
     chmodSync(join(home, p), mode);
   }
 });
 afterEach(() => fx.cleanup());
 
-describe.runIf(isRoot)("apply on a fixture home", () => {
+describe("apply on a fixture home", () => {
   it("merges keeping the user's keys and comments, owner and mode; creates new files owned by the home's owner", async () => {
     const plan = await planApply(files(), opts());
     expect(plan.entries.map((e) => [e.path, e.action, e.refusals, e.notes])).toEqual([
@@ -191,7 +196,7 @@ describe.runIf(isRoot)("apply on a fixture home", () => {
       ["sandbox-runtime/srt-settings.json", "create", [], []],
       ["nftables.nft", "create", [], []],
     ]);
-    const res = await apply(plan, { stateDir, runner, now, isRoot: true });
+    const res = await apply(plan, { stateDir, runner, now, ...ID });
     expect(res.status).toBe("applied");
     expect(readFileSync(join(home, ".claude/settings.json"), "utf8")).toBe(`{
   // my own settings
@@ -239,12 +244,12 @@ approvals:
       const s = statSync(join(home, p));
       return [(s.mode & 0o7777).toString(8), s.uid, s.gid];
     };
-    expect(st(".claude/settings.json")).toEqual(["600", AGENT, AGENT]);
-    expect(st(".codex/config.toml")).toEqual(["640", AGENT, AGENT]);
-    expect(st(".hermes/config.yaml")).toEqual(["644", AGENT, AGENT]);
-    expect(st(".config")).toEqual(["700", AGENT, AGENT]);
-    expect(st(".config/srt")).toEqual(["700", AGENT, AGENT]);
-    expect(st(".config/srt/settings.json")).toEqual(["600", AGENT, AGENT]);
+    expect(st(".claude/settings.json")).toEqual(["600", AGENT, AGENT_GID]);
+    expect(st(".codex/config.toml")).toEqual(["640", AGENT, AGENT_GID]);
+    expect(st(".hermes/config.yaml")).toEqual(["644", AGENT, AGENT_GID]);
+    expect(st(".config")).toEqual(["700", AGENT, AGENT_GID]);
+    expect(st(".config/srt")).toEqual(["700", AGENT, AGENT_GID]);
+    expect(st(".config/srt/settings.json")).toEqual(["600", AGENT, AGENT_GID]);
     expect(calls).toEqual([["nft", "-f", join(sys, "etc/nftables.d/agent-audit.nft")]]);
 
     const m = res.manifest!;
@@ -271,7 +276,7 @@ approvals:
   });
 
   it("is idempotent: a second plan is all unchanged and a second apply writes nothing, no manifest", async () => {
-    await apply(await planApply(files(), opts()), { stateDir, runner, now, isRoot: true });
+    await apply(await planApply(files(), opts()), { stateDir, runner, now, ...ID });
     const after = snapshot(fx.dir);
     const again = await planApply(files(), opts());
     expect(again.entries.map((e) => e.action)).toEqual([
@@ -287,7 +292,7 @@ approvals:
       stateDir,
       runner,
       now: () => new Date("2026-12-06T06:00:00Z"),
-      isRoot: true,
+      ...ID,
     });
     expect(res).toEqual({ status: "unchanged", manifestPath: null, manifest: null, activations: [] });
     expect(calls).toEqual([]);
@@ -297,9 +302,9 @@ approvals:
 
   it("rollback restores every file byte for byte with owner and mode, removes what it created, undoes the load; twice is a no-op", async () => {
     const before = snapshot(fx.dir);
-    const res = await apply(await planApply(files(), opts()), { stateDir, runner, now, isRoot: true });
+    const res = await apply(await planApply(files(), opts()), { stateDir, runner, now, ...ID });
     calls = [];
-    const rb = await rollback({ stateDir }, { runner, now, isRoot: true });
+    const rb = await rollback({ stateDir }, { runner, now, ...ID });
     expect(rb.done).toBe(true);
     expect(rb.ok).toBe(true);
     expect(rb.manifestPath).toBe(res.manifestPath);
@@ -317,7 +322,7 @@ approvals:
     expect(restored).toEqual(before);
 
     calls = [];
-    const second = await rollback(res.manifestPath!, { runner, now, isRoot: true });
+    const second = await rollback(res.manifestPath!, { runner, now, ...ID });
     expect(second.entries.map((e) => e.action)).toEqual([
       "already",
       "already",
@@ -338,7 +343,7 @@ approvals:
         stateDir,
         runner,
         now,
-        isRoot: true,
+        ...ID,
         afterWrite: () => {
           written++;
           if (written === 2) throw crash;
@@ -354,7 +359,7 @@ approvals:
     expect(readFileSync(join(home, ".codex/config.toml"), "utf8")).not.toBe(CODEX);
     expect(calls).toEqual([]);
 
-    const rb = await rollback(mpath, { runner, now, isRoot: true });
+    const rb = await rollback(mpath, { runner, now, ...ID });
     expect(rb.entries.map((e) => e.action)).toEqual([
       "already",
       "already",
@@ -375,7 +380,7 @@ approvals:
   it("rolls everything back when an activation fails, and says which", async () => {
     const before = snapshot(fx.dir);
     failOn = "nft -f";
-    const res = await apply(await planApply(files(), opts()), { stateDir, runner, now, isRoot: true });
+    const res = await apply(await planApply(files(), opts()), { stateDir, runner, now, ...ID });
     expect(res.status).toBe("rolled-back");
     expect(res.failure).toBe(
       `nft -f ${join(sys, "etc/nftables.d/agent-audit.nft")} exited with 1: Error: syntax error`,
@@ -400,7 +405,7 @@ approvals:
       stateDir,
       runner: missing,
       now,
-      isRoot: true,
+      ...ID,
     });
     expect(res.status).toBe("rolled-back");
     expect(res.failure).toBe(
@@ -426,7 +431,7 @@ approvals:
     ];
     mkdirSync(join(sys, "etc/squid"));
     writeFileSync(join(sys, "etc/squid/squid.conf"), "http_access allow all\n");
-    const res = await apply(await planApply(fs, opts()), { stateDir, runner, now, isRoot: true });
+    const res = await apply(await planApply(fs, opts()), { stateDir, runner, now, ...ID });
     const snap = join(stateDir, "20261206T053000Z/activation-0.rules");
     const squidConf = join(sys, "etc/squid/squid.conf");
     expect(calls).toEqual([
@@ -438,7 +443,7 @@ approvals:
     expect(readFileSync(snap, "utf8")).toBe("*filter\nCOMMIT\n");
     expect(res.manifest!.entries[0]!.activation!.undo).toEqual([["iptables-restore", snap]]);
     calls = [];
-    await rollback(res.manifestPath!, { runner, now, isRoot: true });
+    await rollback(res.manifestPath!, { runner, now, ...ID });
     expect(calls).toEqual([
       ["squid", "-k", "parse", "-f", squidConf],
       ["squid", "-k", "reconfigure", "-f", squidConf],
@@ -449,10 +454,10 @@ approvals:
   });
 
   it("rollback refuses a destination changed since the apply unless forced", async () => {
-    const res = await apply(await planApply(files(), opts()), { stateDir, runner, now, isRoot: true });
+    const res = await apply(await planApply(files(), opts()), { stateDir, runner, now, ...ID });
     writeFileSync(join(home, ".codex/config.toml"), "model = 'edited later'\n");
     const beforeRb = snapshot(home);
-    const rb = await rollback(res.manifestPath!, { runner, now, isRoot: true });
+    const rb = await rollback(res.manifestPath!, { runner, now, ...ID });
     expect(rb.done).toBe(false);
     expect(rb.ok).toBe(false);
     expect(rb.entries.filter((e) => e.action === "refused")).toEqual([
@@ -463,7 +468,7 @@ approvals:
       },
     ]);
     expect(snapshot(home)).toEqual(beforeRb);
-    const forced = await rollback(res.manifestPath!, { runner, now, isRoot: true, force: true });
+    const forced = await rollback(res.manifestPath!, { runner, now, ...ID, force: true });
     expect(forced.done).toBe(true);
     expect(readFileSync(join(home, ".codex/config.toml"), "utf8")).toBe(CODEX);
   });
@@ -494,7 +499,7 @@ approvals:
       const before = snapshot(fx.dir);
       const plan = await planApply(files(), opts());
       expect(plan.entries.flatMap((e) => e.refusals)).toEqual(expected);
-      const err = await apply(plan, { stateDir, runner, now, isRoot: true }).catch((e: unknown) => e);
+      const err = await apply(plan, { stateDir, runner, now, ...ID }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ApplyRefused);
       expect((err as ApplyRefused).reasons).toEqual(expected);
       expect(snapshot(fx.dir)).toEqual(before);
@@ -556,16 +561,23 @@ approvals:
   });
 
   it("root does not trust a manifest another user could have written; refuses a state directory in the home", async () => {
-    const res = await apply(await planApply(files(), opts()), { stateDir, runner, now, isRoot: true });
-    chownSync(res.manifestPath!, AGENT, AGENT);
-    await expect(rollback(res.manifestPath!, { runner, now, isRoot: true })).rejects.toThrow(
-      `${res.manifestPath} is not owned by root or is writable by others: refusing to trust it`,
+    const res = await apply(await planApply(files(), opts()), { stateDir, runner, now, ...ID });
+    chmodSync(res.manifestPath!, 0o666);
+    await expect(rollback(res.manifestPath!, { runner, now, ...ID })).rejects.toThrow(
+      `${res.manifestPath} is not owned by the running user or is writable by others: refusing to trust it`,
     );
+    chmodSync(res.manifestPath!, 0o600);
+    if (realRoot) {
+      chownSync(res.manifestPath!, AGENT, AGENT_GID);
+      await expect(rollback(res.manifestPath!, { runner, now, ...ID })).rejects.toThrow(
+        "refusing to trust it",
+      );
+    }
     const err = await apply(await planApply(files().slice(0, 1), opts()), {
       stateDir: join(home, ".state"),
       runner,
       now,
-      isRoot: true,
+      ...ID,
     }).catch((e: unknown) => e);
     expect((err as ApplyRefused).reasons).toEqual([
       `the state directory ${home}/.state is inside ${home}, where the agent can write`,
@@ -585,7 +597,7 @@ approvals:
   it("refuses a plan whose destination changed after it was made", async () => {
     const plan = await planApply(files(), opts());
     writeFileSync(join(home, ".hermes/config.yaml"), "model: other\n");
-    const err = await apply(plan, { stateDir, runner, now, isRoot: true }).catch((e: unknown) => e);
+    const err = await apply(plan, { stateDir, runner, now, ...ID }).catch((e: unknown) => e);
     expect((err as ApplyRefused).reasons).toEqual([
       `${home}/.hermes/config.yaml changed since the plan was made`,
     ]);
