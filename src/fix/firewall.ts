@@ -52,6 +52,8 @@ function closesFor(report: Parameters<Generator>[0]) {
 
 /** The comment lines above the proxy rule(s), shared by nft and iptables. */
 function proxyComment(p: Plan, proxyUser: string): string[] {
+  if ("name" in p.proxy && p.proxyIsLocal)
+    return ["The proxy is on localhost, which the loopback rule allows: no other proxy rule is needed."];
   if ("name" in p.proxy)
     return [
       `The proxy host ${p.proxy.name} is a name: a firewall rule cannot pin a name, so no proxy`,
@@ -97,9 +99,12 @@ function nftables(opts: FixOptions): string {
     r('oif "lo" accept'),
     c("Replies, and the rest of connections already allowed."),
     r("ct state established,related accept"),
-    c("IPv6 neighbour discovery, sent by the kernel: without it no IPv6 neighbour (the proxy, the"),
-    c("gateway) is reachable."),
-    r("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept"),
+    c("IPv6 neighbour discovery and multicast listener reports, sent by the kernel to the local link:"),
+    c("without them no IPv6 neighbour (the proxy, the gateway) is reachable, and every link that comes"),
+    c("up would log a refusal."),
+    r(
+      "icmpv6 type { mld-listener-report, nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report } accept",
+    ),
   ];
   if (p.agentUser) {
     body.push(c(`Only ${p.agentUser}'s traffic is confined (--agent-user): every other user's passes.`));
@@ -159,8 +164,16 @@ function iptables(opts: FixOptions, family: 4 | 6): string {
     "-A OUTPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
   ];
   if (family === 6) {
-    lines.push("# IPv6 neighbour discovery, sent by the kernel: without it no IPv6 neighbour is reachable.");
-    for (const t of ["neighbour-solicitation", "neighbour-advertisement", "router-solicitation"])
+    lines.push("# IPv6 neighbour discovery and multicast listener reports (131, MLDv2 143: ip6tables has no");
+    lines.push("# name for them), sent by the kernel to the local link: without them no IPv6 neighbour is");
+    lines.push("# reachable, and every link that comes up would log a refusal.");
+    for (const t of [
+      "neighbour-solicitation",
+      "neighbour-advertisement",
+      "router-solicitation",
+      "131",
+      "143",
+    ])
       lines.push(`-A OUTPUT -p ipv6-icmp --icmpv6-type ${t} -j ACCEPT`);
   }
   if (p.agentUser) {

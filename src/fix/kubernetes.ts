@@ -70,14 +70,14 @@ function networkPolicy(opts: FixOptions, namespace: string, labels: Record<strin
       ],
     },
   ];
-  if ("name" in proxy) {
+  if ("name" in proxy && !isLoopbackProxy(opts.proxy.host)) {
     comments.push(
       `# The proxy host ${proxy.name} is a name: NetworkPolicy cannot select a name, so no proxy rule`,
       "# is written. Give the proxy as an IP address, or add a rule selecting the proxy's pods.",
     );
-  } else if (isLoopbackProxy(opts.proxy.host)) {
+  } else if ("name" in proxy || isLoopbackProxy(opts.proxy.host)) {
     comments.push(
-      `# The proxy is on the pod's loopback (${proxy.address}, a sidecar): loopback traffic is not subject`,
+      `# The proxy is on the pod's loopback (${opts.proxy.host}, a sidecar): loopback traffic is not subject`,
       "# to NetworkPolicy, so no rule is needed for it; but a sidecar shares the pod's network, so its own",
       "# upstream traffic is denied too: run the proxy in its own pods and give its address instead.",
     );

@@ -74,6 +74,10 @@ const VARIANTS: [string, FixOptions][] = [
     "prefixed pod labels",
     baseOptions({ kubernetes: { namespace: "ai", podLabels: { "example.com/role": "agent", tier: "" } } }),
   ],
+  [
+    "a proxy on localhost",
+    baseOptions({ proxy: { url: "http://localhost:3128", host: "localhost", port: 3128 } }),
+  ],
 ];
 
 describe("kubernetes: the NetworkPolicy", () => {
@@ -123,8 +127,10 @@ describe("kubernetes: the NetworkPolicy", () => {
     ]);
     expect(spec(VARIANTS[2]![1])).toEqual([DNS_RULE]);
     expect(spec(VARIANTS[3]![1])).toEqual([DNS_RULE]);
+    expect(spec(VARIANTS[6]![1])).toEqual([DNS_RULE]);
     const text = (o: FixOptions) => generateKubernetes(smallReport(), o).find((f) => f.path === NP)!.content;
     expect(text(VARIANTS[2]![1])).toContain("# The proxy is on the pod's loopback (127.0.0.1, a sidecar)");
+    expect(text(VARIANTS[6]![1])).toContain("# The proxy is on the pod's loopback (localhost, a sidecar)");
     expect(text(VARIANTS[3]![1])).toContain(
       "# The proxy host p.internal is a name: NetworkPolicy cannot select a name",
     );

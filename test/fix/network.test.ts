@@ -88,6 +88,11 @@ describe("network generators: golden files", () => {
     expect(
       port(baseOptions({ proxy: { url: "http://proxy.internal:3128", host: "proxy.internal", port: 3128 } })),
     ).toBe("http_port 3128");
+    const local = baseOptions({ proxy: { url: "http://localhost:3128", host: "localhost", port: 3128 } });
+    expect(rules(content(generateSquid(smallReport(), local), "squid.conf")).slice(0, 2)).toEqual([
+      "http_port 127.0.0.1:3128",
+      "http_port [::1]:3128",
+    ]);
   });
 
   it("the proxy URL never reaches a file (it can hold credentials, or a line break)", () => {
@@ -119,6 +124,17 @@ describe("network generators: golden files", () => {
       expect(content(nf, p)).toContain("The proxy host proxy.internal is a name");
     }
     expect(content(nf, "kubernetes/networkpolicy.yaml")).not.toContain("ipBlock");
+
+    // localhost: the loopback rule allows it, and the local proxy's user is exempt.
+    const local = baseOptions({ proxy: { url: "http://localhost:3128", host: "localhost", port: 3128 } });
+    const lf = run([generateNftables, generateIptables], local);
+    expect(
+      rules(content(lf, "nftables.nft")).filter((l) => l.includes("skuid") || l.includes("3128")),
+    ).toEqual(['meta skuid "proxy" accept']);
+    expect(content(lf, "nftables.nft")).toContain(
+      "# The proxy is on localhost, which the loopback rule allows",
+    );
+    expect(rules(content(lf, "iptables.rules"))).toContain("-A OUTPUT -m owner --uid-owner proxy -j ACCEPT");
   });
 
   it("an empty allowlist: squid refuses everything, Cilium allows only DNS", () => {
