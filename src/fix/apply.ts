@@ -16,6 +16,7 @@ import { constants } from "node:fs";
 import { lstat, mkdir, open, readdir } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { z } from "zod";
+import { safeMessage } from "../util/errors.js";
 import { readRegularFile } from "../util/safe-read.js";
 import { unifiedDiff } from "./diff.js";
 import { MergeError, mergeText } from "./merge.js";
@@ -233,8 +234,10 @@ export async function planApply(files: readonly GeneratedFile[], opts: PlanOptio
     try {
       info = await inspectDest(install.dest, bases);
     } catch (e) {
-      if (!(e instanceof UnsafePathError)) throw e;
-      entry.refusals.push(e.message);
+      // An unsafe path, or one this user cannot look at (a root-only file in a dry run as a user).
+      entry.refusals.push(
+        e instanceof UnsafePathError ? e.message : `${install.dest} cannot be read: ${safeMessage(e)}`,
+      );
       continue;
     }
     const before = info.existing?.content ?? null;
@@ -396,8 +399,9 @@ async function refusalsOf(plan: Plan, opts: ApplyOptions): Promise<string[]> {
       const was = e.info?.existing?.sha256 ?? null;
       if ((now.existing?.sha256 ?? null) !== was) reasons.push(`${e.dest} changed since the plan was made`);
     } catch (err) {
-      if (!(err instanceof UnsafePathError)) throw err;
-      reasons.push(err.message);
+      reasons.push(
+        err instanceof UnsafePathError ? err.message : `${e.dest} cannot be read: ${safeMessage(err)}`,
+      );
     }
   }
   return reasons;

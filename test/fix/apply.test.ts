@@ -594,6 +594,26 @@ approvals:
     ]);
   });
 
+  it("a file the user cannot read is refused with the reason; a file owned by another user is noted, its owner kept", async () => {
+    if (realRoot) {
+      chownSync(join(home, ".codex/config.toml"), 4242, 4343);
+      const plan = await planApply(files(), opts());
+      expect(plan.entries[1]!.notes).toEqual([
+        `${home}/.codex/config.toml is owned by 4242:4343, not by its directory's owner ${AGENT}:${AGENT_GID}; its owner is kept`,
+      ]);
+      await apply(plan, { stateDir, runner, now, ...ID });
+      const st = statSync(join(home, ".codex/config.toml"));
+      expect([st.uid, st.gid]).toEqual([4242, 4343]);
+    } else {
+      chmodSync(join(home, ".codex"), 0o000);
+      const plan = await planApply(files(), opts());
+      chmodSync(join(home, ".codex"), 0o755);
+      expect(plan.entries[1]!.refusals).toEqual([
+        `${home}/.codex/config.toml cannot be read: permission denied (EACCES)`,
+      ]);
+    }
+  });
+
   it("refuses a plan whose destination changed after it was made", async () => {
     const plan = await planApply(files(), opts());
     writeFileSync(join(home, ".hermes/config.yaml"), "model: other\n");
