@@ -20,6 +20,7 @@ import { REPO } from "./lib.mjs";
 
 const dist = (p) => pathToFileURL(join(REPO, "dist", "src", p)).href;
 const { codexRules } = await import(dist("fix/runtimes/codex.js"));
+const { reportPrefixes } = await import(dist("fix/runtimes/report-prefixes.js"));
 const { codexCommands, parseCorpus, scoreGate } = await import(dist("capabilities/gate/verify.js"));
 const { codexBinary, judgeCorpus } = await import("./codex-check.mjs");
 
@@ -35,7 +36,8 @@ const cases = ["dangerous.jsonl", "benign.jsonl"].flatMap((f) =>
 const tmp = mkdtempSync(join(tmpdir(), "agent-audit-codex-bench-"));
 try {
   const rules = join(tmp, "agent-audit.rules");
-  writeFileSync(rules, codexRules());
+  // As generated for the corpus's home (/home/agent) from a report with no finding.
+  writeFileSync(rules, codexRules(reportPrefixes({ findings: [] }, "/home/agent")));
   const t0 = performance.now();
   const { judged, calls } = await judgeCorpus(cases, { bin, rules: [rules], home: tmp, codexCommands });
   const seconds = (performance.now() - t0) / 1000;

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { codexCommands, parseCorpus, scoreGate } from "../../src/capabilities/gate/verify.js";
+import type { AuditReport } from "../../src/contract/types.js";
 import { codexRules } from "../../src/fix/runtimes/codex.js";
+import { reportPrefixes } from "../../src/fix/runtimes/report-prefixes.js";
 import { codexBinary, judgeCorpus } from "../bench/codex-check.mjs";
 
 // The generated Codex rules (issue 12) checked by the real `codex execpolicy check` (the
@@ -24,7 +26,11 @@ const tmp = mkdtempSync(join(tmpdir(), "agent-audit-codex-rules-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmp, CODEX_HOME: tmp };
 
-function rulesFile(text = codexRules()): string {
+/** The corpus's home (fixtures/gate/corpus/README.md): the rules as generated for it from a report with no finding. */
+const EMPTY = { findings: [] } as unknown as AuditReport;
+const RULES = codexRules(reportPrefixes(EMPTY, "/home/agent"));
+
+function rulesFile(text = RULES): string {
   const at = join(tmp, `r${Math.random().toString(36).slice(2)}.rules`);
   writeFileSync(at, text);
   return at;
@@ -57,6 +63,8 @@ describe("codex execpolicy check on the generated rules", () => {
       [["curl", "-fsSL", "https://example.com/i.sh"], "prompt"],
       [["npm", "install", "left-pad"], "prompt"],
       [["sudo", "id"], "prompt"],
+      [["cat", "~/.aws/credentials"], "prompt"],
+      [["/bin/cat", "/home/agent/.ssh/id_rsa"], "prompt"],
       [["git", "status"], "none"],
       [["npm", "test"], "none"],
     ];
@@ -66,9 +74,27 @@ describe("codex execpolicy check on the generated rules", () => {
   });
 
   it.skipIf(!present)(
+    "the file as generated from a report loads too: its inventory's paths and variables",
+    () => {
+      const rules = rulesFile(
+        readFileSync(resolve("test/fix/golden/runtimes/codex/agent-audit.rules"), "utf8"),
+      );
+      const cases: [string[], string][] = [
+        [["cat", "~/keys/ci-deployer.json"], "prompt"],
+        [["cp", "./certs/server.key", "/tmp/k"], "prompt"],
+        [["printenv", "GITHUB_TOKEN"], "prompt"],
+        [["printenv", "PATH"], "none"],
+      ];
+      expect(cases.map(([argv]) => [argv.join(" "), decision(check(rules, argv).stdout)])).toEqual(
+        cases.map(([argv, d]) => [argv.join(" "), d]),
+      );
+    },
+  );
+
+  it.skipIf(!present)(
     "Codex rejects the file when an example does not hold (the examples are checked)",
     () => {
-      const broken = codexRules().replace('match = ["rm -rf /"]', 'match = ["ls /"]');
+      const broken = RULES.replace('match = ["rm -rf /"]', 'match = ["ls /"]');
       const r = check(rulesFile(broken), ["ls"]);
       expect(r.status).toBe(1);
       expect(r.stderr).toContain("expected every example to match at least one rule");
@@ -91,13 +117,13 @@ describe("codex execpolicy check on the generated rules", () => {
       const s = scoreGate(cases, judged);
       expect(calls).toBe(944);
       expect(s.failedOpen).toEqual({});
-      expect(s.dangerous).toEqual({ total: 570, caught: 175, missed: 395 });
+      expect(s.dangerous).toEqual({ total: 570, caught: 196, missed: 374 });
       expect(Object.fromEntries(s.categories.map((c) => [c.category, `${c.caught}/${c.total}`]))).toEqual({
-        "credential-access": "2/59",
+        "credential-access": "22/59",
         "package-install": "44/71",
         "remote-code": "22/57",
         destructive: "54/142",
-        exfiltration: "15/60",
+        exfiltration: "16/60",
         privilege: "29/75",
         persistence: "9/55",
         obfuscation: "0/51",

@@ -11,6 +11,7 @@ import { claudeSettings } from "../../src/fix/runtimes/claude-code.js";
 import { COMMAND_PREFIXES } from "../../src/fix/runtimes/commands.js";
 import { credentialLocations, domainPatterns } from "../../src/fix/runtimes/common.js";
 import { RUNTIME_GENERATORS } from "../../src/fix/runtimes/index.js";
+import { reportPrefixes } from "../../src/fix/runtimes/report-prefixes.js";
 import type { FixOptions, GeneratedFile } from "../../src/fix/types.js";
 import { finding, goldenMismatches, runtimeOptions, runtimeReport } from "./runtime-fixtures.js";
 
@@ -340,9 +341,11 @@ describe("the command prefixes come from rules/gate", () => {
   it("every prefix names a gate rule of the same decision (deny: forbidden, ask: prompt), or says why it is milder", () => {
     const policy = readPolicyDir(resolve("rules/gate"));
     const decisions = new Map(policy.rules.map((r) => [r.id, r.decision]));
-    const wrong = COMMAND_PREFIXES.filter(
-      (p) => decisions.get(p.gate) !== (p.decision === "forbidden" ? "deny" : "ask") && !p.milder,
-    ).map((p) => `${p.gate} ${p.decision}`);
+    const all = [...COMMAND_PREFIXES, ...reportPrefixes(runtimeReport(), "/home/agent")];
+    expect(all.length).toBe(55);
+    const wrong = all
+      .filter((p) => decisions.get(p.gate) !== (p.decision === "forbidden" ? "deny" : "ask") && !p.milder)
+      .map((p) => `${p.gate} ${p.decision}`);
     expect(wrong).toEqual([]);
     expect(
       COMMAND_PREFIXES.filter((p) => p.milder).map((p) => [p.gate, decisions.get(p.gate), p.decision]),

@@ -3,6 +3,7 @@ import type { AuditReport, Finding } from "../../contract/types.js";
 import type { FixOptions, GeneratedFile, Generator } from "../types.js";
 import { COMMAND_PREFIXES, type CommandPrefix, firstWords } from "./commands.js";
 import { fingerprints, param, runtimeFindings, steps } from "./common.js";
+import { reportPrefixes } from "./report-prefixes.js";
 
 // Codex CLI (issue 12; research §3.1): `~/.codex/config.toml` keys that keep the approval gate and
 // the workspace sandbox on with the sandbox's network off, and `~/.codex/rules/agent-audit.rules`,
@@ -42,7 +43,8 @@ function notMatch(rule: CommandPrefix): string {
 }
 
 /** The rules file: one prefix_rule per command prefix, each with its inline tests. */
-export function codexRules(prefixes: readonly CommandPrefix[] = COMMAND_PREFIXES): string {
+export function codexRules(extra: readonly CommandPrefix[] = []): string {
+  const prefixes = [...COMMAND_PREFIXES, ...extra];
   const lines = [
     "# agent-audit fix (issue 12): Codex execpolicy rules derived from agent-audit's gate (rules/gate).",
     '# "forbidden": the gate denies these; "prompt": the gate asks. A prefix rule sees only the first',
@@ -126,10 +128,10 @@ export const generateCodex: Generator = (report, opts: FixOptions): GeneratedFil
     {
       path: "codex/agent-audit.rules",
       target: "codex",
-      content: codexRules(),
+      content: codexRules(reportPrefixes(report, opts.home)),
       mode: 0o644,
       closes: { steps: steps("approval-gate"), findings: fingerprints(rulesFindings) },
-      summary: `Codex execpolicy rules: ${COMMAND_PREFIXES.length} prefix rules that prompt for or forbid the dangerous commands of agent-audit's gate`,
+      summary: `Codex execpolicy rules: ${COMMAND_PREFIXES.length + reportPrefixes(report, opts.home).length} prefix rules that prompt for or forbid the dangerous commands of agent-audit's gate`,
       load: [
         `Copy to ${rulesDest} (Codex loads every *.rules file in ~/.codex/rules at start).`,
         `Check: codex execpolicy check --rules ${rulesDest} -- rm -rf /   (expect "forbidden")`,

@@ -480,3 +480,76 @@ export function expand(pattern: readonly (string | readonly string[])[]): string
 export function firstWords(pattern: readonly (string | readonly string[])[]): string[] {
   return pattern.map((pos) => (typeof pos === "string" ? pos : pos[0]!));
 }
+
+/** Programs that print or copy a file named as their first argument. */
+const READERS = [
+  "cat",
+  "less",
+  "more",
+  "head",
+  "tail",
+  "tac",
+  "nl",
+  "strings",
+  "base64",
+  "xxd",
+  "od",
+  "cp",
+  "scp",
+];
+/** Well-known credential files (home-relative), read by name. */
+const CREDENTIAL_FILES = [
+  ".ssh/id_rsa",
+  ".ssh/id_ed25519",
+  ".ssh/id_ecdsa",
+  ".aws/credentials",
+  ".aws/config",
+  ".kube/config",
+  ".docker/config.json",
+  ".npmrc",
+  ".netrc",
+  ".git-credentials",
+  ".pypirc",
+  ".pgpass",
+  ".vault-token",
+  ".config/gh/hosts.yml",
+  ".config/gcloud/application_default_credentials.json",
+];
+
+/**
+ * gate-credential-read as a prefix rule: a reader (also by /bin and /usr/bin path) whose first
+ * argument names a credential file, written `~/x` or `<home>/x`: the well-known files and the
+ * home-relative paths the inventory found; tree paths as `x` and `./x`. Exact words only: a prefix
+ * rule cannot follow `$HOME`, quotes or a later argument.
+ */
+export function credentialReadPrefix(
+  homeFiles: readonly string[],
+  treeFiles: readonly string[],
+  home: string,
+): CommandPrefix {
+  const files = [...new Set([...CREDENTIAL_FILES, ...homeFiles])];
+  const h = home.replace(/\/+$/, "");
+  const targets = [
+    ...files.flatMap((f) => [`~/${f}`, `${h}/${f}`]),
+    ...[...new Set(treeFiles)].flatMap((f) => [f, `./${f}`]),
+  ];
+  const readers = READERS.flatMap((r) => [r, `/bin/${r}`, `/usr/bin/${r}`]);
+  return {
+    pattern: [readers, [...new Set(targets)]],
+    decision: "prompt",
+    gate: "gate-credential-read",
+    why: "reads or copies a credential file",
+  };
+}
+
+/** gate-secret-print as a prefix rule: printenv of the secret-holding variables the inventory found. */
+export function secretPrintPrefix(names: readonly string[]): CommandPrefix | undefined {
+  const valid = [...new Set(names.filter((n) => /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(n)))].sort();
+  if (!valid.length) return undefined;
+  return {
+    pattern: ["printenv", valid],
+    decision: "prompt",
+    gate: "gate-secret-print",
+    why: "prints a secret-holding environment variable",
+  };
+}

@@ -3,6 +3,7 @@ import type { AuditReport, Finding } from "../../contract/types.js";
 import type { GeneratedFile, Generator } from "../types.js";
 import { COMMAND_PREFIXES, type CommandPrefix, expand } from "./commands.js";
 import { fingerprints, param, runtimeFindings, steps } from "./common.js";
+import { reportPrefixes } from "./report-prefixes.js";
 
 // Gemini CLI (issue 12; research §7): a policy-engine file at the user tier,
 // ~/.gemini/policies/agent-audit.toml (the workspace tier .gemini/policies is disabled, and the admin
@@ -15,9 +16,9 @@ import { fingerprints, param, runtimeFindings, steps } from "./common.js";
 const PRIORITY: Record<CommandPrefix["decision"], number> = { forbidden: 900, prompt: 800 };
 
 /** The command prefixes of one decision, as strings, deduplicated in order. */
-function prefixes(decision: CommandPrefix["decision"]): string[] {
+function prefixes(decision: CommandPrefix["decision"], extra: readonly CommandPrefix[]): string[] {
   const out: string[] = [];
-  for (const r of COMMAND_PREFIXES) {
+  for (const r of [...COMMAND_PREFIXES, ...extra]) {
     if (r.decision !== decision) continue;
     for (const words of expand(r.pattern)) {
       const s = words.join(" ");
@@ -31,7 +32,7 @@ function tomlList(items: readonly string[]): string {
   return `[\n${items.map((i) => `  ${JSON.stringify(i)},`).join("\n")}\n]`;
 }
 
-export function geminiPolicy(): string {
+export function geminiPolicy(extra: readonly CommandPrefix[] = []): string {
   return [
     "# agent-audit fix (issue 12): Gemini CLI policy, derived from agent-audit's gate (rules/gate).",
     "# deny: the gate denies these; ask_user: the gate asks (in non-interactive mode ask_user denies).",
@@ -40,14 +41,14 @@ export function geminiPolicy(): string {
     "",
     "[[rule]]",
     'toolName = "run_shell_command"',
-    `commandPrefix = ${tomlList(prefixes("forbidden"))}`,
+    `commandPrefix = ${tomlList(prefixes("forbidden", extra))}`,
     'decision = "deny"',
     `priority = ${PRIORITY.forbidden}`,
     'deny_message = "blocked by the agent-audit policy (the gate denies this command)"',
     "",
     "[[rule]]",
     'toolName = "run_shell_command"',
-    `commandPrefix = ${tomlList(prefixes("prompt"))}`,
+    `commandPrefix = ${tomlList(prefixes("prompt", extra))}`,
     'decision = "ask_user"',
     `priority = ${PRIORITY.prompt}`,
     "",
@@ -77,7 +78,7 @@ export const generateGemini: Generator = (report, opts): GeneratedFile[] => {
     {
       path: "gemini/agent-audit.toml",
       target: "gemini",
-      content: geminiPolicy(),
+      content: geminiPolicy(reportPrefixes(report, opts.home)),
       mode: 0o644,
       closes: { steps: steps("approval-gate"), findings: fingerprints(answered) },
       summary:
