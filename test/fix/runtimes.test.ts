@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Ajv } from "ajv";
@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { readPolicyDir } from "../../src/capabilities/gate/load.js";
 import { runInspect } from "../../src/capabilities/inspect/index.js";
 import type { AuditReport, RuntimeView } from "../../src/contract/types.js";
+import { mergeText } from "../../src/fix/merge.js";
 import { claudeSettings } from "../../src/fix/runtimes/claude-code.js";
 import { COMMAND_PREFIXES } from "../../src/fix/runtimes/commands.js";
 import { credentialLocations, domainPatterns } from "../../src/fix/runtimes/common.js";
@@ -405,4 +406,127 @@ describe("no secret value reaches a generated file", () => {
     // The env finding named by a token is listed by its length.
     expect(all.at(-1)!.content).toContain("#   <20 characters, not shown>: removed");
   });
+});
+
+describe("merged over the unsafe fixtures: every finding a file claims to answer is gone", () => {
+  // fixtures/runtimes/<runtime>/unsafe (home and tree) copied, inspected (the report), the files
+  // generated for that home and merged in as --apply merges them (src/fix/merge.ts), inspected again.
+  // What each file answers, and what is left: keys in the project or managed scope (above the
+  // user's), entries of lists the merge unions, and settings these files do not own.
+  const cases: [string, (typeof RUNTIMES)[number], { claimed: string[]; left: string[] }][] = [
+    [
+      "claude-code",
+      "claude-code",
+      {
+        claimed: [
+          "claude-bypass-not-disabled",
+          "claude-bypass-permissions-mode",
+          "claude-credential-read-unprotected",
+          "claude-sandbox-disabled",
+        ],
+        left: [
+          "claude-allow-all-bash",
+          "claude-hook-command-unresolved",
+          "claude-hook-timeout",
+          "claude-ignored-scope-key",
+          "claude-sandbox-broad-domain",
+          "claude-sandbox-excluded-commands",
+          "claude-sandbox-unix-sockets",
+        ],
+      },
+    ],
+    [
+      "codex",
+      "codex",
+      {
+        claimed: [],
+        left: [
+          "codex-full-access-no-approval",
+          "codex-network-dangerous-flag",
+          "codex-rules-invalid",
+          "codex-unused-profile-unsafe",
+        ],
+      },
+    ],
+    [
+      "gemini-cli",
+      "gemini",
+      {
+        claimed: [],
+        left: [
+          "gemini-auto-edit",
+          "gemini-policy-ignored",
+          "gemini-sandbox-network",
+          "gemini-seatbelt-open",
+          "gemini-shell-allowed-broad",
+          "gemini-shell-auto-allowed",
+          "gemini-tools-exclude",
+          "gemini-yolo-available",
+        ],
+      },
+    ],
+    [
+      "hermes",
+      "hermes",
+      {
+        claimed: ["hermes-approvals-off", "hermes-cron-auto-approve", "hermes-no-deny-rules"],
+        left: [
+          "hermes-allowlist-broad-entry",
+          "hermes-local-backend",
+          "hermes-no-egress-proxy",
+          "hermes-yolo-mode",
+        ],
+      },
+    ],
+    [
+      "sandbox-runtime",
+      "sandbox-runtime",
+      {
+        claimed: [
+          "srt-credential-read-allowed",
+          "srt-local-binding",
+          "srt-strict-allowlist-off",
+          "srt-weaker-nested-sandbox",
+        ],
+        left: [
+          "srt-broad-allow-write",
+          "srt-broad-allowed-domain",
+          "srt-domain-allowed-and-denied",
+          "srt-external-proxy",
+          "srt-unix-sockets-open",
+        ],
+      },
+    ],
+  ];
+  for (const [fixture, target, remaining] of cases) {
+    it(`${fixture}: the answered findings are gone, the others stay`, async () => {
+      const base = join(tmp, `m${n++}`);
+      const home = join(base, "home");
+      const root = join(base, "work");
+      mkdirSync(root, { recursive: true });
+      const src = resolve("fixtures/runtimes", fixture, "unsafe");
+      cpSync(join(src, "home"), home, { recursive: true });
+      if (existsSync(join(src, "tree"))) cpSync(join(src, "tree"), root, { recursive: true });
+      const before = await inspect(home, root);
+      const report = { ...runtimeReport(), findings: before.findings };
+      const files = RUNTIME_GENERATORS[target]!(report, runtimeOptions({ home, root }));
+      for (const f of files) {
+        const dest = f.install!.dest;
+        const current = existsSync(dest) ? readFileSync(dest, "utf8") : "";
+        mkdirSync(dirname(dest), { recursive: true });
+        writeFileSync(dest, mergeText(f.install!.merge, current, f.content).text);
+      }
+      const after = await inspect(home, root);
+      const left = new Set(after.findings.map((f) => f.fingerprint));
+      const claimed = files.flatMap((f) => f.closes.findings);
+      expect(claimed.filter((fp) => left.has(fp))).toEqual([]);
+      const runtimeId = target === "gemini" ? "gemini-cli" : target;
+      const ids = (list: typeof before.findings) =>
+        [...new Set(list.filter((f) => f.fix?.params?.runtime === runtimeId).map((f) => f.ruleId))].sort();
+      const claimedIds = [
+        ...new Set(before.findings.filter((f) => claimed.includes(f.fingerprint)).map((f) => f.ruleId)),
+      ].sort();
+      expect({ claimed: claimedIds, left: ids(after.findings) }).toEqual(remaining);
+    });
+  }
 });
