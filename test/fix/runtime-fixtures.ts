@@ -210,6 +210,12 @@ export function runtimeReport(): AuditReport {
     agentConfig("srt-cred", "srt-credential-read-allowed", "sandbox-runtime", "runtime-sandbox", {
       file: `${HOME}/.srt-settings.json`,
       key: "filesystem.denyRead",
+      path: "~/.ssh/id_ed25519",
+    }),
+    agentConfig("srt-cred-odd", "srt-credential-read-allowed", "sandbox-runtime", "runtime-sandbox", {
+      file: `${HOME}/.srt-settings.json`,
+      key: "filesystem.denyRead",
+      path: "~/odd/na*me[1].txt",
     }),
     agentConfig("srt-docker", "srt-unix-sockets-open", "sandbox-runtime", "runtime-sandbox", {
       file: `${HOME}/.srt-settings.json`,

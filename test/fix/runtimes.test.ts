@@ -102,7 +102,7 @@ describe("agent-runtime generators: files", () => {
         0o644,
         "/home/agent/.claude/settings.json json false",
         ["egress-proxy", "approval-gate"],
-        ["cc-bypass", "cc-nogate", "cc-creds", "cc-sbx-user"],
+        ["cc-bypass", "cc-nogate", "cc-sbx-user"],
       ],
       [
         "codex/config.toml",
@@ -151,7 +151,7 @@ describe("agent-runtime generators: files", () => {
     const files = generate();
     const byHand = (p: string) => file(files, p).load.find((l) => l.startsWith("Not answered"));
     expect(byHand("claude-code/settings.json")).toBe(
-      "Not answered by this file (fix by hand, see the findings): claude-allow-all-bash, claude-sandbox-excluded-commands, claude-sandbox-fail-open.",
+      "Not answered by this file (fix by hand, see the findings): claude-allow-all-bash, claude-credential-read-unprotected, claude-sandbox-excluded-commands, claude-sandbox-fail-open.",
     );
     expect(byHand("codex/config.toml")).toBe(
       "Not answered by these files (fix by hand, see the findings): codex-requirements-unpinned, codex-rules-invalid, codex-sandbox-off.",
@@ -163,8 +163,18 @@ describe("agent-runtime generators: files", () => {
       "Not answered by this file (fix by hand, see the findings): hermes-local-backend, hermes-yolo-mode.",
     );
     expect(byHand("sandbox-runtime/srt-settings.json")).toBe(
-      "Not answered by this file (fix by hand, see the findings): srt-broad-allowed-domain, srt-unix-sockets-open.",
+      "Not answered by this file (fix by hand, see the findings): srt-broad-allowed-domain, srt-credential-read-allowed, srt-unix-sockets-open.",
     );
+  });
+
+  it("credential reads are answered only when every credential path could be written as a rule", () => {
+    const clean = runtimeReport();
+    clean.findings = clean.findings.filter((f) => !["home-odd", "home-up"].includes(f.fingerprint));
+    const [claude] = RUNTIME_GENERATORS["claude-code"]!(clean, runtimeOptions());
+    expect(claude!.closes.findings).toEqual(["cc-bypass", "cc-nogate", "cc-creds", "cc-sbx-user"]);
+    expect(claude!.load.some((l) => l.startsWith("Credential paths with unusual characters"))).toBe(false);
+    const [dirty] = RUNTIME_GENERATORS["claude-code"]!(runtimeReport(), runtimeOptions());
+    expect(dirty!.load).toContain("Credential paths with unusual characters not written as deny rules: 2.");
   });
 
   it("credential locations: the standard ones, then the inventory's outside them; odd and escaping paths skipped", () => {

@@ -92,9 +92,11 @@ function closed(report: AuditReport, dest: string): Finding[] {
       // disableBypassPermissionsMode counts from any scope; rules and hooks merge across scopes.
       case "claude-bypass-not-disabled":
       case "claude-bypass-permissions-mode":
-      case "claude-credential-read-unprotected":
       case "claude-no-bash-gate":
         return true;
+      // Unless a credential path could not be written as a rule (unusual characters).
+      case "claude-credential-read-unprotected":
+        return credentialLocations(report).skipped === 0;
       // Scalars: ours win in the user settings; a project, local or managed value stays above ours.
       case "claude-sandbox-disabled":
       case "claude-sandbox-fail-open":

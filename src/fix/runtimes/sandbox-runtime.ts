@@ -56,11 +56,18 @@ const CLOSED = new Set([
 ]);
 
 function closed(report: AuditReport): Finding[] {
+  const { home } = credentialLocations(report);
+  const denied = (path: string | undefined) => {
+    const rel = path?.startsWith("~/") ? path.slice(2) : undefined;
+    return rel !== undefined && home.some((h) => rel === h || rel.startsWith(`${h}/`));
+  };
   return runtimeFindings(report, "sandbox-runtime", ["gate-rules", "runtime-sandbox", "egress-proxy"]).filter(
     (f) =>
       CLOSED.has(f.ruleId) &&
       // allowAllUnixSockets is ours; a docker.sock entry of allowUnixSockets stays after the merge.
-      (f.ruleId !== "srt-unix-sockets-open" || param(f, "key") === "network.allowAllUnixSockets"),
+      (f.ruleId !== "srt-unix-sockets-open" || param(f, "key") === "network.allowAllUnixSockets") &&
+      // A credential path is answered when our denyRead covers it (its name had no unusual characters).
+      (f.ruleId !== "srt-credential-read-allowed" || denied(param(f, "path"))),
   );
 }
 
