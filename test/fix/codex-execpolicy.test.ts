@@ -77,7 +77,7 @@ describe("codex execpolicy check on the generated rules", () => {
     "the file as generated from a report loads too: its inventory's paths and variables",
     () => {
       const rules = rulesFile(
-        readFileSync(resolve("test/fix/golden/runtimes/codex/agent-audit.rules"), "utf8"),
+        readFileSync(resolve("test/fix/golden/runtimes/codex/agent-audit.rules.golden"), "utf8"),
       );
       const cases: [string[], string][] = [
         [["cat", "~/keys/ci-deployer.json"], "prompt"],

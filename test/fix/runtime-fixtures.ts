@@ -261,12 +261,15 @@ export function runtimeOptions(over: Partial<FixOptions> = {}): FixOptions {
   };
 }
 
-/** Golden comparison: the paths whose content differs from test/fix/golden/runtimes/<path>. */
+/**
+ * Golden comparison: the paths whose content differs from test/fix/golden/runtimes/<path>.golden
+ * (the suffix keeps `biome check .` from reformatting the JSON goldens).
+ */
 export function goldenMismatches(files: readonly GeneratedFile[]): string[] {
   const update = process.env.AGENT_AUDIT_UPDATE_GOLDEN === "1";
   const bad: string[] = [];
   for (const f of files) {
-    const at = join(GOLDEN, f.path);
+    const at = join(GOLDEN, `${f.path}.golden`);
     if (update) {
       mkdirSync(dirname(at), { recursive: true });
       writeFileSync(at, f.content);
