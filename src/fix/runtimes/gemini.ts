@@ -78,7 +78,11 @@ export const generateGemini: Generator = (report, opts): GeneratedFile[] => {
     {
       path: "gemini/agent-audit.toml",
       target: "gemini",
-      content: geminiPolicy(reportPrefixes(report, opts.home)),
+      // The credential-read prefixes (readers x files, about 2,000 strings) are left to the Codex rules:
+      // Gemini CLI asks before every shell command it is not told to allow.
+      content: geminiPolicy(
+        reportPrefixes(report, opts.home).filter((p) => p.gate !== "gate-credential-read"),
+      ),
       mode: 0o644,
       closes: { steps: steps("approval-gate"), findings: fingerprints(answered) },
       summary:
