@@ -182,7 +182,12 @@ export interface RollbackOptions {
   force?: boolean;
 }
 
-export type RollbackAction = "restored" | "deleted" | "already" | "refused";
+/**
+ * restored / deleted: put back now; already: in its state before the apply (untouched, or restored
+ * earlier); untouched: never written by the apply (it crashed first) and changed by someone else
+ * since, so left alone; refused: changed since the apply (or no longer a safe path), not restored.
+ */
+export type RollbackAction = "restored" | "deleted" | "already" | "untouched" | "refused";
 
 export interface RollbackResult {
   manifestPath: string;
@@ -641,24 +646,35 @@ export async function rollback(
   type Decision = { m: ManifestEntry; action: RollbackAction; reason?: string; realDest?: string };
   const decisions: Decision[] = [];
   for (const m of [...manifest.entries].reverse()) {
+    // An entry the apply never wrote (it crashed first) is not ours to judge: left alone unless it
+    // holds what the apply would have written (a crash between the rename and the journal).
+    const pending = m.state === "pending";
     let realDest: string;
     try {
       realDest = (await checkDirs(m.dest, manifest.bases)).realDest;
     } catch (e) {
       if (!(e instanceof UnsafePathError)) throw e;
-      decisions.push({ m, action: "refused", reason: e.message });
+      decisions.push({ m, action: pending ? "untouched" : "refused", reason: e.message });
       continue;
     }
     const cur = await currentState(realDest, m.dest);
     if (cur.kind === "other") {
-      decisions.push({ m, action: "refused", reason: cur.reason });
+      decisions.push({ m, action: pending ? "untouched" : "refused", reason: cur.reason });
       continue;
     }
     const sha = cur.kind === "file" ? cur.file.sha256 : null;
     const beforeSha = m.before?.sha256 ?? null;
     if (sha === beforeSha) {
       decisions.push({ m, action: "already", realDest });
-    } else if (sha === m.after.sha256 || opts.force) {
+    } else if (sha === m.after.sha256) {
+      decisions.push({ m, action: m.existed ? "restored" : "deleted", realDest });
+    } else if (pending) {
+      decisions.push({
+        m,
+        action: "untouched",
+        reason: `${m.dest} was not written by the apply and changed since`,
+      });
+    } else if (opts.force) {
       decisions.push({ m, action: m.existed ? "restored" : "deleted", realDest });
     } else {
       decisions.push({
@@ -688,7 +704,7 @@ export async function rollback(
   const undoFor: ManifestEntry[] = [];
   for (const [k, d] of decisions.entries()) {
     const m = d.m;
-    if (d.action === "refused") continue;
+    if (d.action === "refused" || d.action === "untouched") continue;
     if (d.action === "restored") {
       const backup = await readExisting(join(dir, m.backup!), `the backup of ${m.dest}`).catch(() => null);
       if (

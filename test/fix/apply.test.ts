@@ -377,6 +377,36 @@ approvals:
     });
   });
 
+  it("a file changed by someone else during the apply stops it: what was written is rolled back, that file left as they made it", async () => {
+    let n = 0;
+    const res = await apply(await planApply(files(), opts()), {
+      stateDir,
+      runner,
+      now,
+      ...ID,
+      afterWrite: () => {
+        if (++n === 2) writeFileSync(join(home, ".hermes/config.yaml"), "model: theirs\n");
+      },
+    });
+    expect(res.status).toBe("rolled-back");
+    expect(res.failure).toBe(`${home}/.hermes/config.yaml changed since the plan was made`);
+    expect(res.rollback!.entries.map((e) => [e.dest.slice(fx.dir.length), e.action, e.reason])).toEqual([
+      ["/sys/etc/nftables.d/agent-audit.nft", "already", undefined],
+      ["/home/.config/srt/settings.json", "already", undefined],
+      [
+        "/home/.hermes/config.yaml",
+        "untouched",
+        `${home}/.hermes/config.yaml was not written by the apply and changed since`,
+      ],
+      ["/home/.codex/config.toml", "restored", undefined],
+      ["/home/.claude/settings.json", "restored", undefined],
+    ]);
+    expect(readFileSync(join(home, ".hermes/config.yaml"), "utf8")).toBe("model: theirs\n");
+    expect(readFileSync(join(home, ".codex/config.toml"), "utf8")).toBe(CODEX);
+    expect(readFileSync(join(home, ".claude/settings.json"), "utf8")).toBe(SETTINGS);
+    expect(calls).toEqual([]);
+  });
+
   it("rolls everything back when an activation fails, and says which", async () => {
     const before = snapshot(fx.dir);
     failOn = "nft -f";
