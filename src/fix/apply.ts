@@ -16,6 +16,7 @@ import { constants } from "node:fs";
 import { lstat, mkdir, open, readdir } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { z } from "zod";
+import { redactText } from "../detect/redact.js";
 import { safeMessage } from "../util/errors.js";
 import { readRegularFile } from "../util/safe-read.js";
 import { unifiedDiff } from "./diff.js";
@@ -278,11 +279,14 @@ export async function planApply(files: readonly GeneratedFile[], opts: PlanOptio
       continue;
     }
     entry.action = before === null ? "create" : "update";
-    entry.diff = unifiedDiff(
-      before === null ? "" : before.toString("utf8"),
-      next.toString("utf8"),
-      before === null ? "/dev/null" : info.dest,
-      info.dest,
+    // The diff shows lines of the user's file around each change: a secret there is masked.
+    entry.diff = redactText(
+      unifiedDiff(
+        before === null ? "" : before.toString("utf8"),
+        next.toString("utf8"),
+        before === null ? "/dev/null" : info.dest,
+        info.dest,
+      ),
     );
   }
   return { home: opts.home, bases, entries };

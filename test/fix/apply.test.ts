@@ -524,6 +524,15 @@ approvals:
 `);
   });
 
+  it("--dry-run masks a secret on the lines of the user's file it shows", async () => {
+    const key = `sk-ant-api03-${"Zq7xR2mK9pL4vT8wN3bY6cH1jF5gD0sA".repeat(3)}-AbCdEfAA`;
+    writeFileSync(join(home, ".hermes/config.yaml"), `api_key: ${key}\nmodel: hermes-3\n`);
+    const text = renderDryRun(await planApply(files().slice(2, 3), opts()));
+    expect(text).not.toContain(key);
+    expect(text).toContain(" api_key: sk-a…(118)\n");
+    expect(text).toContain("+approvals:");
+  });
+
   describe("refuses, with the reason, a destination that is not what it seems, and writes nothing anywhere", () => {
     async function refused(expected: string[]): Promise<void> {
       const before = snapshot(fx.dir);
