@@ -30,6 +30,11 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
       "the approval gate: allow / ask / deny a shell command (check, hook for Claude Code and Gemini CLI, exec, verify)",
     load: () => import("./gate.js"),
   },
+  fix: {
+    summary:
+      "write the configs that close the gaps: proxy, firewall, Kubernetes, runtime gates and sandboxes, a scrubbed launcher",
+    load: () => import("./fix.js"),
+  },
   baseline: {
     summary: "accept the current findings: write their fingerprints to .agent-audit-baseline.json",
     load: () => import("./baseline.js"),

@@ -503,6 +503,17 @@ export async function apply(plan: Plan, opts: ApplyOptions): Promise<ApplyResult
       act.state = "started";
       await saveManifest(manifestPath, manifest);
       for (const argv of act.run) {
+        // `squid -k reconfigure` signals a running squid: when none runs (`squid -k check` fails),
+        // the checked config simply waits for its start, which is not a failure.
+        if (act.kind === "squid" && argv[2] === "reconfigure") {
+          const check = await runSafe(opts.runner, ["squid", "-k", "check", "-f", argv[4]!]);
+          activations.push({
+            dest: m.dest,
+            argv: ["squid", "-k", "check", "-f", argv[4]!],
+            code: check.code,
+          });
+          if (check.code !== 0) continue;
+        }
         const r = await runSafe(opts.runner, argv);
         const run: ActivationRun = { dest: m.dest, argv: [...argv], code: r.code };
         activations.push(run);
@@ -734,6 +745,15 @@ export async function rollback(
   }
   for (const m of undoFor) {
     for (const argv of m.activation!.undo) {
+      if (m.activation!.kind === "squid" && argv[2] === "reconfigure") {
+        const check = await runSafe(opts.runner, ["squid", "-k", "check", "-f", argv[4]!]);
+        result.activations.push({
+          dest: m.dest,
+          argv: ["squid", "-k", "check", "-f", argv[4]!],
+          code: check.code,
+        });
+        if (check.code !== 0) continue;
+      }
       const r = await runSafe(opts.runner, argv);
       const run: ActivationRun = { dest: m.dest, argv: [...argv], code: r.code };
       if (r.code !== 0) {

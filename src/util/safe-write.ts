@@ -11,12 +11,12 @@ import { fileKind } from "./safe-read.js";
  * atomically: a new file in the same directory, then rename(2), which replaces a link instead of
  * following it. `label` names the file in errors (`--output x.json`).
  */
-export function writeFileReplacing(path: string, text: string, label: string): void {
+export function writeFileReplacing(path: string, text: string, label: string, mode = 0o644): void {
   checkReplaceable(path, label);
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
     // "wx": O_CREAT|O_EXCL, which also refuses to follow a link planted at the temporary name.
-    writeFileSync(tmp, text, { mode: 0o644, flag: "wx" });
+    writeFileSync(tmp, text, { mode, flag: "wx" });
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });

@@ -468,6 +468,7 @@ approvals:
       ["iptables-save"],
       ["iptables-restore", join(sys, "etc/iptables/rules.v4")],
       ["squid", "-k", "parse", "-f", squidConf],
+      ["squid", "-k", "check", "-f", squidConf],
       ["squid", "-k", "reconfigure", "-f", squidConf],
     ]);
     expect(readFileSync(snap, "utf8")).toBe("*filter\nCOMMIT\n");
@@ -476,6 +477,7 @@ approvals:
     await rollback(res.manifestPath!, { runner, now, ...ID });
     expect(calls).toEqual([
       ["squid", "-k", "parse", "-f", squidConf],
+      ["squid", "-k", "check", "-f", squidConf],
       ["squid", "-k", "reconfigure", "-f", squidConf],
       ["iptables-restore", snap],
     ]);
