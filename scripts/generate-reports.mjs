@@ -26,6 +26,7 @@ for (const [name, text] of Object.entries(files)) {
       stale++;
     }
   } else {
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
     console.log(`wrote reports/${name}`);
   }

@@ -1,10 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { AuditReport } from "../contract/types.js";
+import { buildAllowlist } from "../fix/allowlist.js";
+import { generate, hardeningReadme, selectTargets } from "../fix/index.js";
 import { REPORTERS } from "../render/index.js";
 import { defaultRules, ruleCatalog } from "../rules/catalog.js";
 import { mapStrings } from "../util/map-strings.js";
 import { packageRoot } from "../util/paths.js";
 import { materializeDemo } from "./demo.js";
+import { fixOptions } from "./fix.js";
 import { gateCheck, gateContext, gateSetup, verdictJson, verdictText } from "./gate.js";
 import { defaultScanRequest, runScan } from "./scan.js";
 
@@ -58,6 +62,26 @@ export async function demoReports(): Promise<Record<string, string>> {
     out[`demo.${EXT[format] ?? format}`] = render(report, { color: false, rules });
   }
   Object.assign(out, await gateExamples());
+  Object.assign(out, fixExample(report));
+  return out;
+}
+
+/**
+ * `agent-audit fix --demo --out reports/fix` on the demo's fixed target: every file `fix` writes for
+ * the demo sandbox, and its README.md (generators are pure: the same report gives the same files).
+ */
+function fixExample(report: AuditReport): Record<string, string> {
+  const allowlist = buildAllowlist(report, {});
+  const options = fixOptions(report, allowlist, {});
+  const selection = selectTargets(report);
+  const files = generate(
+    report,
+    options,
+    selection.filter((s) => s.selected).map((s) => s.target),
+  );
+  const out: Record<string, string> = {};
+  for (const f of files) out[`fix/${f.path}`] = f.content;
+  out["fix/README.md"] = hardeningReadme(files, selection, allowlist, options);
   return out;
 }
 

@@ -155,6 +155,29 @@ function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
 }
 
+/** The generators' options from the request (defaults: the proxy on 127.0.0.1:3128, Debian's `proxy` user). */
+export function fixOptions(
+  report: AuditReport,
+  allowlist: Allowlist,
+  request: Partial<Omit<FixRequest, "out">>,
+): FixOptions {
+  return {
+    allowlist: allowlist.hosts,
+    proxy: parseProxy(request.proxy ?? DEFAULT_PROXY),
+    ...(request.agentUser !== undefined ? { agentUser: request.agentUser } : {}),
+    proxyUser: request.proxyUser ?? "proxy",
+    ...(request.pinnedResolver !== undefined ? { dnsResolver: request.pinnedResolver } : {}),
+    logPrefix: FIREWALL_LOG_PREFIX,
+    home: report.target.home,
+    root: report.target.root,
+    kubernetes: {
+      namespace: request.kubernetes?.namespace ?? "default",
+      podLabels: request.kubernetes?.podLabels ?? { app: "agent" },
+    },
+    gateCommand: request.gateCommand ?? "agent-audit",
+  };
+}
+
 /** The scan (or the report read), the options, and the generated files written into --out. */
 export async function runFix(request: FixRequest, ctx: AppContext): Promise<FixResult> {
   let report: AuditReport;
@@ -192,21 +215,7 @@ export async function runFix(request: FixRequest, ctx: AppContext): Promise<FixR
     if (e instanceof AllowlistError) throw new UsageError(e.message);
     throw e;
   }
-  const options: FixOptions = {
-    allowlist: allowlist.hosts,
-    proxy: parseProxy(request.proxy ?? DEFAULT_PROXY),
-    ...(request.agentUser !== undefined ? { agentUser: request.agentUser } : {}),
-    proxyUser: request.proxyUser ?? "proxy",
-    ...(request.pinnedResolver !== undefined ? { dnsResolver: request.pinnedResolver } : {}),
-    logPrefix: FIREWALL_LOG_PREFIX,
-    home: report.target.home,
-    root: report.target.root,
-    kubernetes: {
-      namespace: request.kubernetes?.namespace ?? "default",
-      podLabels: request.kubernetes?.podLabels ?? { app: "agent" },
-    },
-    gateCommand: request.gateCommand ?? "agent-audit",
-  };
+  const options = fixOptions(report, allowlist, request);
   const selection = selectTargets(report, request.only);
   let files: GeneratedFile[];
   try {
