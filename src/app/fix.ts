@@ -285,7 +285,9 @@ export function placed(files: readonly GeneratedFile[], home: string, systemRoot
   return files.map((f) => {
     if (!f.install) return f;
     const dest = f.install.dest;
-    const inHome = dest === home || dest.startsWith(`${home}/`);
+    // A system file (privileged) always goes under the system root: a report whose home is /etc
+    // (the agent can write the report) must not make /etc/squid/squid.conf count as a home file.
+    const inHome = !f.install.privileged && (dest === home || dest.startsWith(`${home}/`));
     if (inHome) return f;
     // squid.conf names its allowlist file by its system path: under the system root, that one.
     const content =
