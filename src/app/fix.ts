@@ -6,6 +6,7 @@ import { lstatSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../config/index.js";
 import type { AuditReport, EgressPosture } from "../contract/types.js";
+import { redactText } from "../detect/redact.js";
 import { type Allowlist, AllowlistError, buildAllowlist, parseAllowedHost } from "../fix/allowlist.js";
 import {
   ApplyRefused,
@@ -138,7 +139,72 @@ export async function readReport(path: string): Promise<AuditReport> {
     typeof r.target.root !== "string"
   )
     throw new UsageError("--from-report: not an agent-audit JSON report (schemaVersion 1)");
+  const bad = reportShapeError(r as AuditReport);
+  if (bad !== undefined)
+    throw new UsageError(
+      `--from-report: not an agent-audit JSON report: ${bad}`,
+      "write it with `agent-audit scan --format json -o FILE`",
+    );
   return { probes: [], egress: { posture: "unknown" as EgressPosture }, issues: [], ...r } as AuditReport;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === "string";
+const optStr = (v: unknown) => v === undefined || isStr(v);
+/** A path the generators may write into configs and README.md: absolute, plain characters, no `..`, no token. */
+const PLAIN_PATH = /^\/[A-Za-z0-9._@%+=,:~/ -]{0,1023}$/;
+
+/**
+ * Why a parsed report cannot be used, or undefined. The report may be the agent's work: every field
+ * the generators read must have the type a scan writes (a `null` finding crashed them), and the
+ * target's home and root, which go into configs, README.md and --apply's destinations verbatim, must
+ * be plain absolute paths (a newline or `$(...)` in them was copied into README.md's commands, a
+ * token in them into every file). Never quotes a field: it may hold a secret.
+ */
+export function reportShapeError(r: AuditReport): string | undefined {
+  for (const key of ["home", "root"] as const) {
+    const p = r.target[key];
+    if (!PLAIN_PATH.test(p) || p.split("/").includes("..") || redactText(p) !== p)
+      return `target.${key} is not a plain absolute path`;
+  }
+  for (const [i, f] of (r.findings as unknown[]).entries()) {
+    const at = `findings[${i}]`;
+    if (!isObj(f)) return `${at} is not an object`;
+    for (const k of ["fingerprint", "ruleId", "control", "kind", "title", "remediation"])
+      if (!isStr(f[k])) return `${at}.${k} is not a string`;
+    const l = f.location;
+    if (!isObj(l) || !isStr(l.source) || !optStr(l.path) || !optStr(l.name))
+      return `${at}.location is not a location`;
+    if (f.secret !== undefined && !(isObj(f.secret) && isStr(f.secret.provider)))
+      return `${at}.secret is not a secret`;
+    if (
+      f.fix !== undefined &&
+      !(isObj(f.fix) && isStr(f.fix.target) && (f.fix.params === undefined || isObj(f.fix.params)))
+    )
+      return `${at}.fix is not a fix`;
+  }
+  for (const [i, c] of (r.checklist as unknown[]).entries())
+    if (!isObj(c) || !isStr(c.id) || !isStr(c.status)) return `checklist[${i}] is not a step`;
+  if (r.egress !== undefined && !(isObj(r.egress) && isStr(r.egress.posture)))
+    return "egress is not an object";
+  if (r.agents !== undefined) {
+    const a = r.agents as unknown;
+    if (!isObj(a) || !Array.isArray(a.runtimes)) return "agents.runtimes is not a list";
+    for (const [i, v] of (a.runtimes as unknown[]).entries())
+      if (
+        !isObj(v) ||
+        !isStr(v.runtime) ||
+        !isStr(v.name) ||
+        typeof v.present !== "boolean" ||
+        !isObj(v.gate) ||
+        !isStr(v.gate.status) ||
+        !isObj(v.sandbox) ||
+        !isStr(v.sandbox.status)
+      )
+        return `agents.runtimes[${i}] is not a runtime`;
+  }
+  return undefined;
 }
 
 /** Creates `dir` and its missing parents; refuses one that is a link or not a directory. */
