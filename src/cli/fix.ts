@@ -230,7 +230,8 @@ const realRunner: Runner = (argv) =>
 function applyText(o: ApplyOutcome, probed: boolean): string {
   const lines: string[] = [];
   if (o.dryRun !== undefined) {
-    lines.push("--dry-run: nothing was changed. What --apply would do:", o.dryRun.trimEnd());
+    // Line by line: escapeControls on the whole text escaped its newlines, printing the diff as one line.
+    lines.push("--dry-run: nothing was changed. What --apply would do:", ...o.dryRun.trimEnd().split("\n"));
     return `${lines.map(escapeControls).join("\n")}\n`;
   }
   const r = o.result!;
