@@ -188,7 +188,10 @@ function impliedHosts(findings: readonly Finding[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const f of findings) {
     if (f.kind !== "secret" || !f.secret) continue;
-    const p = PROVIDER_HOSTS[f.secret.provider];
+    // Own keys only: a report's provider "__proto__" or "constructor" is not a provider.
+    const p = Object.hasOwn(PROVIDER_HOSTS, f.secret.provider)
+      ? PROVIDER_HOSTS[f.secret.provider]
+      : undefined;
     if (!p || out.has(p.host)) continue;
     out.set(p.host, reasonText(`${p.what} was found (${where(f)})`));
   }
