@@ -307,6 +307,15 @@ export class Lab {
       ].join("\n"),
     );
     sh("chmod", ["-R", "a+rwX", d]);
+    await this.squid(conf, d);
+  }
+
+  /**
+   * Runs `squid -N -f conf` in the internet namespace and waits until it accepts connections. The
+   * config must log to `d`/cache.log (cache_log) and not use the default pid file; squid's own
+   * output goes to `d`/squid.out. The process is killed by down() (or returned, to stop earlier).
+   */
+  async squid(conf: string, d: string): Promise<ChildProcess> {
     const out = openSync(join(d, "squid.out"), "w");
     const child = spawn("ip", ["netns", "exec", this.inet, "squid", "-N", "-f", conf], {
       stdio: ["ignore", out, out],
@@ -317,7 +326,7 @@ export class Lab {
     const started = Date.now();
     while (Date.now() - started < 20_000) {
       const log = existsSync(join(d, "cache.log")) ? readFileSync(join(d, "cache.log"), "utf8") : "";
-      if (/Accepting HTTP Socket connections/.test(log)) return;
+      if (/Accepting HTTP Socket connections/.test(log)) return child;
       if (child.exitCode !== null) {
         const stderr = readFileSync(join(d, "squid.out"), "utf8");
         throw new Error(`lab: squid exited: ${stderr.slice(-500)} ${log.slice(-1000)}`);
@@ -325,6 +334,13 @@ export class Lab {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error("lab: squid did not start within 20s");
+  }
+
+  /** Runs a command in one of the lab's namespaces: exit code and stdout+stderr (never throws). */
+  exec(where: "agent" | "inet", cmd: string, args: string[], input?: string): { code: number; out: string } {
+    const name = where === "agent" ? this.agent : this.inet;
+    const r = spawnSync("ip", ["netns", "exec", name, cmd, ...args], { encoding: "utf8", input });
+    return { code: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
   }
 
   /** Applies a posture's nftables rules in the agent namespace (and none for open / proxy-only). */
