@@ -586,6 +586,8 @@ async function writeEntry(plan: Plan, e: PlanEntry, m: ManifestEntry, isRoot: bo
 // ----------------------------------------------------------------------------------------- rollback
 
 const MANIFEST_MAX = 16 * 1024 * 1024;
+/** The commands apply writes into a manifest's undo lists (activationFor, the iptables snapshot). */
+const UNDO_COMMANDS = new Set(["nft", "squid", "iptables-restore", "ip6tables-restore"]);
 
 /** A manifest another user could have written is not trusted by root (it names what rollback writes where). */
 export class UntrustedManifest extends Error {
@@ -745,6 +747,18 @@ export async function rollback(
   }
   for (const m of undoFor) {
     for (const argv of m.activation!.undo) {
+      // The manifest names these commands, and a non-root user's manifest is in a directory the
+      // agent can write: only the commands apply itself writes there are run.
+      if (!UNDO_COMMANDS.has(argv[0] ?? "")) {
+        result.activations.push({
+          dest: m.dest,
+          argv: argv.slice(0, 1),
+          code: 127,
+          error: `not a command apply runs (${[...UNDO_COMMANDS].join(", ")}): not run`,
+        });
+        result.ok = false;
+        continue;
+      }
       if (m.activation!.kind === "squid" && argv[2] === "reconfigure") {
         const check = await runSafe(opts.runner, ["squid", "-k", "check", "-f", argv[4]!]);
         result.activations.push({
