@@ -6,6 +6,7 @@ import { lstatSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../config/index.js";
 import type { AuditReport, EgressPosture } from "../contract/types.js";
+import { maskTokens } from "../detect/echo.js";
 import { redactText } from "../detect/redact.js";
 import { type Allowlist, AllowlistError, buildAllowlist, parseAllowedHost } from "../fix/allowlist.js";
 import {
@@ -291,8 +292,10 @@ export async function runFix(request: FixRequest, ctx: AppContext): Promise<FixR
       selection.filter((s) => s.selected).map((s) => s.target),
     );
   } catch (e) {
-    // A generator refuses a name it cannot put in a config safely (a user, a host, a prefix).
-    throw new UsageError(`fix: ${safeMessage(e)}`);
+    // A generator refuses a name it cannot put in a config safely (a user, a host, a prefix), with a
+    // plain Error whose message says why (the name JSON-quoted); safeMessage alone printed `Error`.
+    const why = e instanceof Error && e.name === "Error" ? maskTokens(redactText(e.message)) : safeMessage(e);
+    throw new UsageError(`fix: ${why}`);
   }
   const outDir = resolve(ctx.cwd, request.out);
   ensureDir(outDir);
