@@ -309,3 +309,32 @@ describe("fix --rollback: a manifest the agent could write runs no command it na
     }
   });
 });
+
+describe("fix: a generator's refusal says why (the message, redacted), not just `Error`", () => {
+  const cases: [string[], string][] = [
+    [
+      ["--only", "nftables", "--agent-user", 'bob" accept'],
+      'agent-audit: fix: agent user: "bob\\" accept" is not a user name (expected [a-z_][a-z0-9_-]*, at most 32)',
+    ],
+    [
+      ["--only", "nftables", "--proxy-user", "proxy\n-A OUTPUT -j ACCEPT"],
+      'agent-audit: fix: proxy user: "proxy\\n-A OUTPUT -j ACCEPT" is not a user name (expected [a-z_][a-z0-9_-]*, at most 32)',
+    ],
+    [
+      ["--only", "kubernetes", "--k8s-namespace", "d\nkind: x"],
+      'agent-audit: fix: kubernetes namespace: "d\\nkind: x" is not a namespace name (RFC 1123 label)',
+    ],
+    [
+      ["--only", "nftables", "--agent-user", `u${SECRET}`],
+      'agent-audit: fix: agent user: "<41 characters, not shown>" is not a user name (expected [a-z_][a-z0-9_-]*, at most 32)',
+    ],
+  ];
+  for (const [args, message] of cases)
+    it(args.join(" "), async () => {
+      const out = join(work.dir, `refused-${++n}`);
+      const r = await cli(["fix", "--from-report", writeReport(() => undefined), "--out", out, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split("\n")[0]).toBe(message);
+      expect(existsSync(out)).toBe(false);
+    });
+});
