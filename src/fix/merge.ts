@@ -352,6 +352,21 @@ export function mergeText(
   current: string,
   generated: string,
 ): MergeResult {
+  try {
+    return mergeKind(kind, current, generated);
+  } catch (e) {
+    // The parsers and the merge recurse: a file the agent nested 100,000 deep overflowed the stack,
+    // and apply reported an internal error instead of refusing the file.
+    if (e instanceof RangeError) throw new MergeError("is nested too deeply to merge");
+    throw e;
+  }
+}
+
+function mergeKind(
+  kind: "json" | "toml" | "yaml" | "replace",
+  current: string,
+  generated: string,
+): MergeResult {
   switch (kind) {
     case "json":
       return mergeJson(current, generated);
