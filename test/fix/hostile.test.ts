@@ -6,6 +6,7 @@ import { placed, readReport } from "../../src/app/fix.js";
 import type { AuditReport } from "../../src/contract/types.js";
 import { buildAllowlist } from "../../src/fix/allowlist.js";
 import { apply, planApply, type Runner, rollback } from "../../src/fix/apply.js";
+import { mergeText } from "../../src/fix/merge.js";
 import type { GeneratedFile } from "../../src/fix/types.js";
 import { cli } from "../helpers/cli.js";
 import { tempTree } from "../helpers/tmp.js";
@@ -337,4 +338,49 @@ describe("fix: a generator's refusal says why (the message, redacted), not just 
       expect(r.stderr.split("\n")[0]).toBe(message);
       expect(existsSync(out)).toBe(false);
     });
+});
+
+describe("fix --apply: a file the agent nested too deeply is refused, not an internal error", () => {
+  const deep = (open: string, close: string) => `{"a": ${open.repeat(100_000)}${close.repeat(100_000)}}`;
+  it("mergeText throws a MergeError for JSON, YAML and TOML nested 100,000 deep", () => {
+    for (const [kind, text] of [
+      ["json", deep("[", "]")],
+      ["yaml", `a: ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`],
+      ["toml", `a = ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`],
+    ] as const) {
+      let err: unknown;
+      try {
+        mergeText(kind, text, kind === "json" ? "{}" : kind === "yaml" ? "b: 1\n" : "b = 1\n");
+      } catch (e) {
+        err = e;
+      }
+      expect((err as Error | undefined)?.name, kind).toBe("MergeError");
+    }
+  });
+
+  it("planApply refuses ~/.claude/settings.json with the reason", async () => {
+    const t = tempTree({ "home/.claude/settings.json": deep("[", "]") });
+    try {
+      const home = join(t.dir, "home");
+      const dest = join(home, ".claude/settings.json");
+      const plan = await planApply(
+        [
+          {
+            path: "claude-code/settings.json",
+            target: "claude-code",
+            content: "{}\n",
+            mode: 0o644,
+            closes: { steps: [], findings: [] },
+            summary: "",
+            load: [],
+            install: { dest, merge: "json", privileged: false },
+          },
+        ],
+        { home, roots: [] },
+      );
+      expect(plan.entries.map((e) => e.refusals)).toEqual([[`${dest} is nested too deeply to merge`]]);
+    } finally {
+      t.cleanup();
+    }
+  });
 });
