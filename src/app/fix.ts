@@ -433,7 +433,11 @@ export async function rollbackFix(req: RollbackRequest, ctx: AppContext): Promis
     });
   } catch (e) {
     if (e instanceof UntrustedManifest || (e as Error).message === "no manifest to roll back")
-      throw new UsageError(`--rollback: ${safeMessage(e)}`, `manifests are in ${req.stateDir}`);
+      // Their messages are ours (a path and the reason); safeMessage would keep only the class name.
+      throw new UsageError(
+        `--rollback: ${maskTokens((e as Error).message)}`,
+        `manifests are in ${req.stateDir}`,
+      );
     throw e;
   }
 }
