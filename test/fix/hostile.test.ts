@@ -384,3 +384,35 @@ describe("fix --apply: a file the agent nested too deeply is refused, not an int
     }
   });
 });
+
+describe("fix --rollback: a refused manifest says why", () => {
+  it("no manifest in the state dir", async () => {
+    const t = tempTree({ "state/.keep": "" });
+    try {
+      const r = await cli(["fix", "--rollback", "--state-dir", join(t.dir, "state")]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `agent-audit: --rollback: no manifest to roll back\n  hint: manifests are in ${join(t.dir, "state")}\n`,
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it.runIf(process.getuid?.() === 0)("as root, a manifest writable by others", async () => {
+    const t = tempTree({ "state/20261206T000000Z/manifest.json": "{}" });
+    try {
+      const state = join(t.dir, "state");
+      const manifest = join(state, "20261206T000000Z/manifest.json");
+      execFileSync("chmod", ["700", state, join(state, "20261206T000000Z")]);
+      execFileSync("chmod", ["646", manifest]);
+      const r = await cli(["fix", "--rollback", "--state-dir", state], { uid: 0 });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `agent-audit: --rollback: ${manifest} is not owned by the running user or is writable by others: refusing to trust it\n  hint: manifests are in ${state}\n`,
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+});
