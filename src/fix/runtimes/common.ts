@@ -73,10 +73,15 @@ export function credentialLocations(report: AuditReport): {
   const { paths, skipped } = credentialPaths(report);
   const home: string[] = [...STANDARD_CREDENTIAL_DIRS, ...STANDARD_CREDENTIAL_FILES];
   const tree: string[] = [".env"];
+  // Sets beside the lists: `list.includes` made 60,000 inventory paths take half a minute.
+  const seen = { home: new Set(home), tree: new Set(tree) };
   for (const p of paths) {
     const list = p.base === "home" ? home : tree;
     if (p.base === "home" && underStandardDir(p.path)) continue;
-    if (!list.includes(p.path)) list.push(p.path);
+    if (!seen[p.base].has(p.path)) {
+      seen[p.base].add(p.path);
+      list.push(p.path);
+    }
   }
   return { home, tree, skipped };
 }
