@@ -175,10 +175,14 @@ export function buildAllowlist(report: AuditReport, input: AllowlistInput): Allo
   const allowed = (name: string) =>
     hosts.some((h) => h.host === name || (h.subdomains && name.endsWith(`.${h.host}`)));
   const proposed: Allowlist["proposed"] = [];
+  // A set beside the list: `proposed.some` made 60,000 findings take half a minute.
+  const seen = new Set<string>();
   for (const f of report.findings) {
     const domain = proposedHost(f);
-    if (domain && !allowed(domain) && !proposed.some((p) => p.host === domain))
+    if (domain && !seen.has(domain) && !allowed(domain)) {
+      seen.add(domain);
       proposed.push({ host: domain, reason: reasonText(`${f.ruleId}: ${f.title}`) });
+    }
   }
   return { hosts, proposed };
 }
