@@ -7,6 +7,7 @@ import type { AuditReport } from "../../src/contract/types.js";
 import { buildAllowlist } from "../../src/fix/allowlist.js";
 import { apply, planApply, type Runner, rollback } from "../../src/fix/apply.js";
 import { mergeText } from "../../src/fix/merge.js";
+import { credentialLocations } from "../../src/fix/runtimes/common.js";
 import type { GeneratedFile } from "../../src/fix/types.js";
 import { cli } from "../helpers/cli.js";
 import { tempTree } from "../helpers/tmp.js";
@@ -415,4 +416,25 @@ describe("fix --rollback: a refused manifest says why", () => {
       t.cleanup();
     }
   });
+});
+
+describe("fix: a report with 60,000 findings is not quadratic", () => {
+  it("the allowlist's proposals and the credential locations take well under 10 s", () => {
+    const r = structuredClone(base);
+    const f0 = r.findings[0]!;
+    r.findings = Array.from({ length: 60_000 }, (_, i) => ({
+      ...f0,
+      kind: "exposure" as const,
+      secret: undefined,
+      location: { source: "home" as const, path: `d${i}/.env` },
+      fix: { target: "egress-proxy", params: { allow: `h${i}.example.com` } },
+    }));
+    const t0 = Date.now();
+    const allow = buildAllowlist(r, {});
+    const loc = credentialLocations(r);
+    const ms = Date.now() - t0;
+    expect(allow.proposed.length).toBe(60_000);
+    expect(loc.home.length).toBe(7 + 60_000);
+    expect(ms).toBeLessThan(10_000);
+  }, 120_000);
 });
