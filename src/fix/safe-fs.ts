@@ -29,6 +29,7 @@ import {
   realpath,
   rename,
   rmdir,
+  stat,
   unlink,
 } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, normalize, relative, sep } from "node:path";
@@ -132,6 +133,28 @@ export async function inspectDest(destIn: string, bases: readonly string[]): Pro
   return { ...info, existing };
 }
 
+/**
+ * The base is resolved with realpath, so a link on its way is followed: the report read with
+ * --from-report names the home, and a home of `/home/agent/fake` with `fake` a link the agent made
+ * sent root's writes into the link's target. A link is followed only when root owns it and no one
+ * else could have put it there (its directory is root's and writable by root alone, or sticky):
+ * `/tmp -> /private/tmp` or `/home -> /data/home` pass, a link inside the agent's home does not.
+ */
+async function checkBaseLinks(base: string): Promise<void> {
+  let cur = "/";
+  for (const part of base.split("/").filter(Boolean)) {
+    const parent = cur;
+    cur = join(cur, part);
+    const st = await lstatOrNull(cur);
+    if (st === null) return; // realpath reports it
+    if (!st.isSymbolicLink()) continue;
+    const dir = await stat(parent);
+    const rootOnly = dir.uid === 0 && ((dir.mode & 0o022) === 0 || (dir.mode & 0o1000) !== 0);
+    if (st.uid !== 0 || !rootOnly)
+      throw new UnsafePathError(`${cur} is a symbolic link that someone other than root could have planted`);
+  }
+}
+
 /** The directory checks of inspectDest alone (the destination itself is not looked at). */
 export async function checkDirs(
   destIn: string,
@@ -141,6 +164,7 @@ export async function checkDirs(
   if (destIn.split("/").includes("..")) throw new UnsafePathError(`${destIn} has a ".." component`);
   const dest = normalize(destIn);
   const base = baseOf(dest, bases);
+  await checkBaseLinks(base);
   let realBase: string;
   try {
     realBase = await realpath(base);
