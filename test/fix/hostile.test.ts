@@ -1,5 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { placed, readReport } from "../../src/app/fix.js";
@@ -437,4 +445,41 @@ describe("fix: a report with 60,000 findings is not quadratic", () => {
     expect(loc.home.length).toBe(7 + 60_000);
     expect(ms).toBeLessThan(10_000);
   }, 120_000);
+});
+
+describe("fix --apply: a home that is (or lies below) a link the agent planted is refused", () => {
+  it("a report's home /home/agent/fake -> /victim writes nothing into /victim", async () => {
+    const t = tempTree({ "home/.keep": "", "victim/.keep": "" });
+    try {
+      const fake = join(t.dir, "home/fake");
+      symlinkSync(join(t.dir, "victim"), fake);
+      // The agent's home is the agent's (as root: uid 12345; otherwise the tester's own, not root's).
+      if (process.getuid?.() === 0) chownSync(join(t.dir, "home"), 12345, 12345);
+      for (const home of [fake, join(fake, "deeper")]) {
+        if (home !== fake) mkdirSync(join(t.dir, "victim/deeper"), { recursive: true });
+        const dest = join(home, ".claude/settings.json");
+        const plan = await planApply(
+          [
+            {
+              path: "claude-code/settings.json",
+              target: "claude-code",
+              content: "{}\n",
+              mode: 0o644,
+              closes: { steps: [], findings: [] },
+              summary: "",
+              load: [],
+              install: { dest, merge: "json", privileged: false },
+            },
+          ],
+          { home, roots: [] },
+        );
+        expect(plan.entries.map((e) => e.refusals)).toEqual([
+          [`${fake} is a symbolic link that someone other than root could have planted`],
+        ]);
+      }
+      expect(readdirSync(join(t.dir, "victim")).sort()).toEqual([".keep", "deeper"]);
+    } finally {
+      t.cleanup();
+    }
+  });
 });
