@@ -19,19 +19,7 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { constants, type Stats } from "node:fs";
-import {
-  chmod,
-  chown,
-  lstat,
-  mkdir,
-  open,
-  readlink,
-  realpath,
-  rename,
-  rmdir,
-  stat,
-  unlink,
-} from "node:fs/promises";
+import { lstat, mkdir, open, readlink, realpath, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, normalize, relative, sep } from "node:path";
 import { fileKind } from "../util/safe-read.js";
 

@@ -123,7 +123,10 @@ describe("agent-audit fix on the demo sandbox", () => {
       ],
       [["--proxy", "http://user:pw@10.0.0.1:3128"], "agent-audit: --proxy: no user or password in the URL"],
       [["--proxy", "socks5://10.0.0.1:1080"], "agent-audit: --proxy: only an http:// proxy is supported"],
-      [["--k8s-pod-label", "a b"], "agent-audit: --k8s-pod-label: KEY=VALUE with a Kubernetes label key and value"],
+      [
+        ["--k8s-pod-label", "a b"],
+        "agent-audit: --k8s-pod-label: KEY=VALUE with a Kubernetes label key and value",
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await cli(["fix", "--demo", "--no-progress", "--out", out, ...args]);

@@ -6,10 +6,9 @@ import { defaultRules } from "../../src/rules/catalog.js";
 // or documented after it was removed, fails here.
 describe("README: agent runtimes and credential scope", () => {
   const readme = readFileSync("README.md", "utf8");
-  const section = readme.slice(
-    readme.indexOf("## Agent runtimes and credential scope"),
-    readme.indexOf("## Using agent-audit as a CI gate"),
-  );
+  const start = readme.indexOf("## Agent runtimes and credential scope");
+  // The section ends where the next one starts (`fix`'s table names targets such as `claude-code`).
+  const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
   const rules = defaultRules();
   it("names every check of rules/runtime and rules/scope", () => {
     const missing = [...rules.runtime, ...rules.scope]

@@ -2801,10 +2801,8 @@ class Judge {
       try {
         scripts = (JSON.parse(text) as { scripts?: unknown }).scripts;
       } catch {
-        {
-          restore();
-          return;
-        }
+        restore();
+        return;
       }
       if (scripts !== undefined && (typeof scripts !== "object" || scripts === null)) {
         restore();
