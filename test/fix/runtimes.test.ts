@@ -216,7 +216,7 @@ describe("Claude Code settings", () => {
   const addFormats = (formats as unknown as { default?: typeof formats }).default ?? formats;
   (addFormats as unknown as (a: Ajv) => void)(ajv);
   const validate = ajv.compile(
-    JSON.parse(readFileSync(resolve("../shared/schemas/claude-code-settings.schema.json"), "utf8")),
+    JSON.parse(readFileSync(resolve("test/schemas/claude-code-settings.schema.json"), "utf8")),
   );
 
   it("validates against the Claude Code settings schema (also with a quoted gate path and an empty allowlist)", () => {
