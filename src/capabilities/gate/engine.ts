@@ -746,9 +746,10 @@ class Judge {
 
   run(command: string): Verdict {
     if (command.length > GATE_LIMITS.maxChars) return verdictOf(this.policy, [{ id: "gate-too-large" }]);
-    const { hidden } = normalizeCommand(command);
-    if (hidden) this.raise("gate-hidden-characters");
-    for (const text of variants(command)) {
+    // Normalised once: the hidden-character check and the text judged come from the same pass.
+    const normal = normalizeCommand(command);
+    if (normal.hidden) this.raise("gate-hidden-characters");
+    for (const text of [normal.text]) {
       const env: Env = {
         vars: new Map(),
         aliases: new Map(),
