@@ -24,7 +24,8 @@ import {
   SetDefaultPolicyVersionCommand,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { AwsAuditError, gatherLive, type LiveOptions } from "../../../src/capabilities/scope/aws/live.js";
 import {
   FAKE_NOW,
   type FakeAws,
@@ -54,7 +55,23 @@ const CREDS = {
 };
 
 let fake: FakeAws | undefined;
+beforeEach(() => {
+  // The SDK reads its shared config file for settings: never the machine's.
+  vi.stubEnv("AWS_CONFIG_FILE", "/nonexistent/aws-config");
+  vi.stubEnv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials");
+  vi.stubEnv("AWS_EC2_METADATA_DISABLED", "true");
+  for (const v of [
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_IAM",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_REGION",
+  ]) {
+    vi.stubEnv(v, undefined);
+  }
+});
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await fake?.close();
   fake = undefined;
 });
@@ -64,7 +81,7 @@ async function start(
   opts?: FakeAwsOptions,
 ): Promise<{ iam: IAMClient; sts: STSClient }> {
   fake = await startFakeAws(state, opts);
-  const cfg = { region: "us-east-1", endpoint: fake.endpoint, credentials: CREDS, maxAttempts: 1 };
+  const cfg = { region: "us-east-1", endpoint: fake.endpoint, credentials: { ...CREDS }, maxAttempts: 1 };
   return { iam: new IAMClient(cfg), sts: new STSClient(cfg) };
 }
 
@@ -413,5 +430,452 @@ describe("the fake, as the real SDK reads it", () => {
       "ConcurrentModificationException 409",
     );
     expect(await outcome(iam.send(new GetRoleCommand({ RoleName: "r" })))).toBe("NoSuchEntityException 404");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// gatherLive through the real clients.
+
+/** Options for gatherLive against the running fake: no real waiting, a clock that moves 1 s a call. */
+function live(extra: Partial<LiveOptions> = {}): LiveOptions & { slept: number[] } {
+  const slept: number[] = [];
+  let t = 0;
+  return {
+    credentials: CREDS,
+    region: "us-east-1",
+    endpoint: fake!.endpoint,
+    sleep: async (ms) => {
+      slept.push(ms);
+      t += ms;
+    },
+    now: () => t,
+    slept,
+    ...extra,
+  };
+}
+
+const B_DOC = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: ["s3:*", "ec2:*"], Resource: "*" }],
+};
+
+function aliceAccount(): FakeAwsState {
+  const team = policyArn(ACCT, "TeamS3", "/team/");
+  const ro = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+  const grp = policyArn(ACCT, "DevsEc2");
+  const boundary = policyArn(ACCT, "Boundary");
+  const alice = userArn(ACCT, "alice", "/dev/");
+  const state = fakeState(
+    ACCT,
+    { user: "alice" },
+    {
+      users: {
+        alice: fakeUser({
+          path: "/dev/",
+          created: "2023-05-01T10:00:00Z",
+          attached: [team, ro],
+          inline: {
+            "odd name & <chars>": JSON.stringify({
+              Version: "2012-10-17",
+              Statement: {
+                Sid: "Q",
+                Effect: "Allow",
+                Action: "sqs:SendMessage",
+                Resource: "arn:aws:sqs:us-east-1:123456789012:q+1 %20 100%",
+                Condition: { StringEquals: { "aws:RequestedRegion": "us-east-1" } },
+              },
+            }),
+          },
+          groups: ["devs"],
+          boundary,
+          accessKeys: [
+            {
+              id: "AKIDALICEKEY0001",
+              status: "Active",
+              created: "2025-01-01T00:00:00Z",
+              lastUsed: "2026-11-29T09:00:00Z",
+              lastUsedService: "s3",
+            },
+            { id: "AKIDALICEKEY0002", status: "Inactive", created: "2025-06-01T00:00:00Z" },
+          ],
+        }),
+      },
+      groups: {
+        devs: fakeGroup({
+          attached: [grp],
+          inline: {
+            "devs-logs": JSON.stringify({
+              Statement: [{ Effect: "Deny", NotAction: "logs:*", NotResource: "*" }],
+            }),
+          },
+        }),
+      },
+      policies: {
+        [team]: fakePolicy("TeamS3", [DOC_EC2, DOC_S3], { path: "/team/" }),
+        [ro]: fakePolicy("ReadOnlyAccess", DOC_EC2, { defaultVersion: "v1" }),
+        [grp]: fakePolicy("DevsEc2", DOC_EC2),
+        [boundary]: fakePolicy("Boundary", B_DOC),
+      },
+      lastAccessed: {
+        [alice]: {
+          services: [
+            {
+              namespace: "s3",
+              name: "Amazon S3",
+              lastAuthenticated: "2026-11-01T00:00:00Z",
+              tracked: [
+                { action: "ListAllMyBuckets", lastAccessed: "2026-11-01T00:00:00Z" },
+                { action: "CreateBucket" },
+              ],
+            },
+            { namespace: "ec2", name: "Amazon EC2" },
+            { namespace: "sqs", name: "Amazon SQS", lastAuthenticated: "2026-10-01T00:00:00Z" },
+          ],
+        },
+      },
+    },
+  );
+  return state;
+}
+
+describe("gatherLive against the fake", () => {
+  it("gathers a user's grants, groups, boundary, keys and an action-level report (2 polls, 2 pages)", async () => {
+    fake = await startFakeAws(aliceAccount(), { jobPolls: 2 });
+    const o = live({ pageSize: 2 });
+    const facts = await gatherLive(o);
+    const userVia = { kind: "user", name: "alice" } as const;
+    const norm = (d: typeof DOC_EC2) => ({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: [d.Statement.Action], Resource: [d.Statement.Resource] }],
+    });
+    const s3 = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucket"], Resource: ["*"] }],
+    };
+    expect(facts).toEqual({
+      principal: {
+        arn: "arn:aws:iam::123456789012:user/dev/alice",
+        kind: "user",
+        name: "alice",
+        accountId: ACCT,
+        created: "2023-05-01T10:00:00.000Z",
+      },
+      callerArn: "arn:aws:iam::123456789012:user/alice",
+      grants: [
+        {
+          type: "managed",
+          name: "TeamS3",
+          arn: "arn:aws:iam::123456789012:policy/team/TeamS3",
+          via: userVia,
+          versionId: "v2",
+          document: s3,
+        },
+        {
+          type: "managed",
+          name: "ReadOnlyAccess",
+          arn: "arn:aws:iam::aws:policy/ReadOnlyAccess",
+          via: userVia,
+          versionId: "v1",
+          awsManaged: true,
+          document: norm(DOC_EC2),
+        },
+        {
+          type: "inline",
+          name: "odd name & <chars>",
+          via: userVia,
+          document: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "Q",
+                Effect: "Allow",
+                Action: ["sqs:SendMessage"],
+                Resource: ["arn:aws:sqs:us-east-1:123456789012:q+1 %20 100%"],
+                Condition: { StringEquals: { "aws:RequestedRegion": "us-east-1" } },
+              },
+            ],
+          },
+        },
+        {
+          type: "managed",
+          name: "DevsEc2",
+          arn: "arn:aws:iam::123456789012:policy/DevsEc2",
+          via: { kind: "group", name: "devs" },
+          versionId: "v1",
+          document: norm(DOC_EC2),
+        },
+        {
+          type: "inline",
+          name: "devs-logs",
+          via: { kind: "group", name: "devs" },
+          document: { Statement: [{ Effect: "Deny", NotAction: ["logs:*"], NotResource: ["*"] }] },
+        },
+      ],
+      groups: ["devs"],
+      boundary: {
+        arn: "arn:aws:iam::123456789012:policy/Boundary",
+        versionId: "v1",
+        document: {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: ["s3:*", "ec2:*"], Resource: ["*"] }],
+        },
+      },
+      accessKeys: [
+        {
+          id: "AKIDALICEKEY0001",
+          status: "Active",
+          created: "2025-01-01T00:00:00.000Z",
+          lastUsed: "2026-11-29T09:00:00.000Z",
+          lastUsedService: "s3",
+        },
+        {
+          id: "AKIDALICEKEY0002",
+          status: "Inactive",
+          created: "2025-06-01T00:00:00.000Z",
+          lastUsedService: "N/A",
+        },
+      ],
+      lastAccessed: {
+        granularity: "ACTION_LEVEL",
+        completed: FAKE_NOW,
+        services: [
+          {
+            namespace: "s3",
+            name: "Amazon S3",
+            lastAuthenticated: "2026-11-01T00:00:00.000Z",
+            trackedActions: [
+              { action: "s3:ListAllMyBuckets", lastAccessed: "2026-11-01T00:00:00.000Z" },
+              { action: "s3:CreateBucket" },
+            ],
+          },
+          { namespace: "ec2", name: "Amazon EC2", trackedActions: null },
+          {
+            namespace: "sqs",
+            name: "Amazon SQS",
+            lastAuthenticated: "2026-10-01T00:00:00.000Z",
+            trackedActions: null,
+          },
+        ],
+      },
+      issues: [],
+    });
+    // Backoff: two IN_PROGRESS answers, two sleeps, doubling.
+    expect(o.slept).toEqual([500, 1000]);
+    const seen = (a: string) => fake!.calls.filter((c) => c.action === a).map((c) => c.params);
+    expect(seen("GenerateServiceLastAccessedDetails")).toEqual([
+      {
+        Action: "GenerateServiceLastAccessedDetails",
+        Version: "2010-05-08",
+        Arn: "arn:aws:iam::123456789012:user/dev/alice",
+        Granularity: "ACTION_LEVEL",
+      },
+    ]);
+    const polls = seen("GetServiceLastAccessedDetails");
+    expect(polls.map((p) => [p.MaxItems, p.Marker === undefined])).toEqual([
+      ["2", true],
+      ["2", true],
+      ["2", true],
+      ["2", false],
+    ]);
+    expect(new Set(fake!.calls.map((c) => c.params.Version))).toEqual(new Set(["2010-05-08", "2011-06-15"]));
+    // Paged: the two attached policies fill a page of 2, so a second (empty) page is asked for.
+    expect(seen("ListAttachedUserPolicies").map((p) => p.Marker === undefined)).toEqual([true]);
+    // One read of each managed policy, and nothing written.
+    expect(seen("GetPolicy").map((p) => p.PolicyArn)).toEqual([
+      "arn:aws:iam::123456789012:policy/team/TeamS3",
+      "arn:aws:iam::aws:policy/ReadOnlyAccess",
+      "arn:aws:iam::123456789012:policy/DevsEc2",
+      "arn:aws:iam::123456789012:policy/Boundary",
+    ]);
+    expect(fake!.calls.filter((c) => /^(Create|Delete|Put|Set)/.test(c.action))).toEqual([]);
+  });
+
+  it("pages every list: three attached policies and three groups in pages of two", async () => {
+    const arns = ["A", "B", "C"].map((n) => policyArn(ACCT, n));
+    fake = await startFakeAws(
+      fakeState(
+        ACCT,
+        { user: "bob" },
+        {
+          users: {
+            bob: fakeUser({
+              attached: arns,
+              groups: ["g1", "g2", "g3"],
+              inline: { i1: "{}", i2: "{}", i3: "{}" },
+            }),
+          },
+          groups: { g1: fakeGroup(), g2: fakeGroup(), g3: fakeGroup({ attached: [arns[0]!] }) },
+          policies: Object.fromEntries(arns.map((a, i) => [a, fakePolicy(["A", "B", "C"][i]!, DOC_S3)])),
+        },
+      ),
+    );
+    const facts = await gatherLive(live({ pageSize: 2 }));
+    expect(facts.grants.map((g) => `${g.via.kind}:${g.via.name}:${g.name}`)).toEqual([
+      "user:bob:A",
+      "user:bob:B",
+      "user:bob:C",
+      "group:g3:A",
+    ]);
+    expect(facts.groups).toEqual(["g1", "g2", "g3"]);
+    // The three inline documents `{}` have no Statement: each is an issue, none is a grant.
+    expect(facts.issues).toEqual(
+      ["i1", "i2", "i3"].map((n) => ({
+        where: "iam:GetUserPolicy",
+        message: `the inline policy ${n} of the user bob: the document has no Statement; it is left out of the analysis`,
+      })),
+    );
+    const markers = (a: string) =>
+      fake!.calls.filter((c) => c.action === a).map((c) => c.params.Marker !== undefined);
+    expect(markers("ListAttachedUserPolicies")).toEqual([false, true]);
+    expect(markers("ListGroupsForUser")).toEqual([false, true]);
+    expect(markers("ListUserPolicies")).toEqual([false, true]);
+    // Policy A is read once though attached twice.
+    expect(fake!.calls.filter((c) => c.action === "GetPolicy").length).toBe(3);
+  });
+
+  it("analyses the role behind an assumed-role session, with its path", async () => {
+    const arn = roleArn(ACCT, "worker", "/svc/");
+    const pol = policyArn(ACCT, "W");
+    fake = await startFakeAws(
+      fakeState(
+        ACCT,
+        { role: "worker", session: "agent-1" },
+        {
+          roles: {
+            worker: fakeRole({
+              path: "/svc/",
+              created: "2022-02-02T00:00:00Z",
+              attached: [pol],
+              inline: { w: JSON.stringify(DOC_S3) },
+            }),
+          },
+          policies: { [pol]: fakePolicy("W", DOC_EC2) },
+          lastAccessed: {
+            [arn]: { services: [{ namespace: "ec2", lastAuthenticated: "2026-11-20T00:00:00Z" }] },
+          },
+        },
+      ),
+    );
+    const facts = await gatherLive(live());
+    expect(facts.principal).toEqual({
+      arn,
+      kind: "role",
+      name: "worker",
+      accountId: ACCT,
+      created: "2022-02-02T00:00:00.000Z",
+    });
+    expect(facts.callerArn).toBe(`arn:aws:sts::${ACCT}:assumed-role/worker/agent-1`);
+    expect(facts.grants.map((g) => [g.type, g.name, g.via.kind])).toEqual([
+      ["managed", "W", "role"],
+      ["inline", "w", "role"],
+    ]);
+    expect(facts.accessKeys).toEqual([]);
+    expect(facts.lastAccessed?.services).toEqual([
+      { namespace: "ec2", name: "ec2", lastAuthenticated: "2026-11-20T00:00:00.000Z", trackedActions: null },
+    ]);
+    expect(facts.issues).toEqual([]);
+    expect(fake!.calls.find((c) => c.action === "GenerateServiceLastAccessedDetails")?.params.Arn).toBe(arn);
+    expect(fake!.calls.find((c) => c.action === "GetRole")?.params).toEqual({
+      Action: "GetRole",
+      Version: "2010-05-08",
+      RoleName: "worker",
+    });
+    expect(fake!.calls.some((c) => /User|Group|AccessKey/.test(c.action))).toBe(false);
+  });
+
+  it("maps a 403 on the principal to AwsAuditError access-denied", async () => {
+    fake = await startFakeAws(aliceAccount(), { faults: [{ action: "GetUser", code: "AccessDenied" }] });
+    const err = await gatherLive(live()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AwsAuditError);
+    expect([(err as AwsAuditError).code, (err as AwsAuditError).message]).toEqual([
+      "access-denied",
+      "iam:GetUser denied (AccessDenied): the audit needs iam:GetUser on the user alice",
+    ]);
+  });
+
+  it("maps rejected credentials, and an unreachable endpoint", async () => {
+    fake = await startFakeAws(aliceAccount(), {
+      faults: [{ action: "GetCallerIdentity", code: "InvalidClientTokenId" }],
+    });
+    const bad = (await gatherLive(live()).catch((e: unknown) => e)) as AwsAuditError;
+    expect([bad.name, bad.code]).toEqual(["AwsAuditError", "invalid-credentials"]);
+    const endpoint = fake.endpoint;
+    await fake.close();
+    fake = undefined;
+    const down = (await gatherLive({ credentials: CREDS, endpoint, region: "us-east-1" }).catch(
+      (e: unknown) => e,
+    )) as AwsAuditError;
+    expect([down.code, down.message]).toEqual([
+      "network",
+      "sts:GetCallerIdentity: AWS could not be reached (ECONNREFUSED); check the network and the endpoint",
+    ]);
+  });
+
+  it("goes on past denied optional calls and a throttled one (the SDK retried it 3 times)", async () => {
+    fake = await startFakeAws(aliceAccount(), {
+      faults: [
+        { action: "ListAccessKeys", code: "AccessDenied" },
+        { action: "ListGroupsForUser", code: "AccessDenied" },
+        { action: "GetPolicy", code: "Throttling", onCall: 2 },
+        { action: "GetPolicy", code: "Throttling", onCall: 3 },
+        { action: "GetPolicy", code: "Throttling", onCall: 4 },
+        { action: "GenerateServiceLastAccessedDetails", code: "AccessDenied" },
+      ],
+    });
+    const facts = await gatherLive(live());
+    expect(facts.issues).toEqual([
+      {
+        where: "iam:GetPolicy",
+        message:
+          "iam:GetPolicy on the policy arn:aws:iam::aws:policy/ReadOnlyAccess was throttled (Throttling) after 3 attempts; run the audit again later",
+      },
+      {
+        where: "iam:ListGroupsForUser",
+        message: "iam:ListGroupsForUser denied: the audit needs iam:ListGroupsForUser on the user alice",
+      },
+      {
+        where: "iam:ListAccessKeys",
+        message: "iam:ListAccessKeys denied: the audit needs iam:ListAccessKeys on the user alice",
+      },
+      {
+        where: "iam:GenerateServiceLastAccessedDetails",
+        message:
+          "iam:GenerateServiceLastAccessedDetails denied: the audit needs iam:GenerateServiceLastAccessedDetails on the principal arn:aws:iam::123456789012:user/dev/alice; there is no evidence of use",
+      },
+    ]);
+    expect(facts.grants.map((g) => g.name)).toEqual(["TeamS3", "odd name & <chars>"]);
+    expect(facts.groups).toEqual([]);
+    expect(facts.accessKeys).toEqual([]);
+    expect(facts.lastAccessed).toBeUndefined();
+    expect(facts.boundary?.document).toBeDefined();
+    expect(fake.calls.filter((c) => c.action === "GetPolicy").length).toBe(5);
+  });
+
+  it("never puts a credential value in an issue or an error, even when AWS echoes one", async () => {
+    const state = aliceAccount();
+    // Names an attacker controls (a policy name) and AWS messages that quote a credential.
+    state.users.alice!.inline = { [`p-${CREDS.accessKeyId}`]: "%%not-json" };
+    fake = await startFakeAws(state, {
+      faults: [
+        { action: "ListAccessKeys", code: "AccessDenied", message: `denied for ${CREDS.secretAccessKey}` },
+        { action: "GetPolicyVersion", code: "ServiceFailure", status: 500, message: CREDS.sessionToken },
+        { action: "GenerateServiceLastAccessedDetails", code: CREDS.secretAccessKey.slice(0, 30) },
+      ],
+    });
+    const facts = await gatherLive(live({ credentials: CREDS }));
+    const err = (await gatherLive(
+      live({ credentials: CREDS, principalArn: `arn:aws:iam::${ACCT}:user/${CREDS.sessionToken}` }),
+    ).catch((e: unknown) => e)) as AwsAuditError;
+    expect(err).toBeInstanceOf(AwsAuditError);
+    const out = JSON.stringify(facts.issues) + err.message + String(err.stack);
+    expect(facts.issues.length).toBeGreaterThanOrEqual(4);
+    expect(Object.keys(CREDS)).toEqual(["accessKeyId", "secretAccessKey", "sessionToken"]);
+    for (const v of [CREDS.accessKeyId, CREDS.secretAccessKey, CREDS.sessionToken]) {
+      expect(out).not.toContain(v);
+      expect(out).not.toContain(v.slice(0, 12));
+      expect(out).not.toContain(v.slice(-12));
+    }
+    expect(err.message).toBe("iam:GetUser: the user [redacted] was not found (NoSuchEntity)");
+    expect(out).toContain("the inline policy p-[redacted] of the user alice: the document is not valid JSON");
   });
 });
