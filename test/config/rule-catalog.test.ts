@@ -115,7 +115,7 @@ describe("the rule ids declared in code", () => {
     );
     // Issue 10: the runtime inspectors' and the credential-scope checks are in the one catalog.
     expect(rules.runtime.length).toBe(63);
-    expect(rules.scope.length).toBe(11);
+    expect(rules.scope.length).toBe(18);
     expect(IDS).toEqual([...fileIds, ...CODE_IDS].sort());
     expect(new Set(IDS).size).toBe(IDS.length);
     expect(ruleCatalog(rules).map((r) => r.id)).toEqual(IDS);

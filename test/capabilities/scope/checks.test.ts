@@ -8,6 +8,7 @@ import {
   type ScopeOptions,
 } from "../../../src/capabilities/scope/index.js";
 import { jwtFacts, MAX_JWT_PAYLOAD } from "../../../src/capabilities/scope/jwt.js";
+import { IAM_CHECK_IDS } from "../../../src/capabilities/scope/aws/checks.js";
 import { OFFLINE_CHECK_IDS, unencryptedKey } from "../../../src/capabilities/scope/offline.js";
 import { catalogRuleIds, defaultRules, ruleCatalog } from "../../../src/rules/catalog.js";
 import { tempTree } from "../../helpers/tmp.js";
@@ -40,12 +41,11 @@ async function checks(secrets: ObservedSecret[], opts: ScopeOptions = {}) {
 
 describe("rules/scope", () => {
   const rules = defaultRules();
-  it("holds exactly the checks the offline analyzer reports, in the one rule catalog", () => {
-    expect(rules.scope.map((c) => c.id).sort()).toEqual([...OFFLINE_CHECK_IDS].sort());
+  it("holds exactly the checks the offline and AWS IAM analyzers report, in the one rule catalog", () => {
+    const all = [...OFFLINE_CHECK_IDS, ...IAM_CHECK_IDS].sort();
+    expect(rules.scope.map((c) => c.id).sort()).toEqual(all);
     const catalog = ruleCatalog(rules).filter((r) => r.control === "credential-scope");
-    expect(catalog.map((r) => [r.id, r.kind]).sort()).toEqual(
-      [...OFFLINE_CHECK_IDS].sort().map((id) => [id, "scope"]),
-    );
+    expect(catalog.map((r) => [r.id, r.kind]).sort()).toEqual(all.map((id) => [id, "scope"]));
   });
   it("applies each check only to inventory rule ids that exist", () => {
     const ids = new Set(catalogRuleIds(rules));
