@@ -393,8 +393,11 @@ export function describeAwsError(err: unknown, call: ApiCall): string {
     case "ServiceUnavailable":
     case "InternalFailure":
       return `IAM failed (${code}); try again (${perm})`;
-    case undefined:
-      return `${perm} failed: ${safeMessage(err)}`;
+    case undefined: {
+      // Not an AWS code: a system error code (ECONNREFUSED) or nothing printable.
+      const sys = (err as { code?: unknown } | null)?.code;
+      return `${perm} failed: ${typeof sys === "string" && /^E[A-Z]+$/.test(sys) ? safeMessage(err) : "unknown error"}`;
+    }
     default:
       return `${perm} failed: ${code}${typeof status === "number" ? ` (HTTP ${status})` : ""}`;
   }
