@@ -35,6 +35,11 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
       "write the configs that close the gaps: proxy, firewall, Kubernetes, runtime gates and sandboxes, a scrubbed launcher",
     load: () => import("./fix.js"),
   },
+  creds: {
+    summary:
+      "how narrow are the agent's cloud credentials: AWS IAM grants, last use, a least-privilege plan and its reversible apply (step 6)",
+    load: () => import("./creds.js"),
+  },
   baseline: {
     summary: "accept the current findings: write their fingerprints to .agent-audit-baseline.json",
     load: () => import("./baseline.js"),

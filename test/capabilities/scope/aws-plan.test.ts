@@ -315,11 +315,13 @@ describe("the plan", () => {
       action: "s3:PutBucketPolicy",
       verdict: "removed",
       reason: "tracked action not used in 90 days",
+      policy: "managed AdministratorAccess",
     });
     expect(p.decisions.find((d) => d.action === "ec2:*")).toEqual({
       action: "ec2:*",
       verdict: "unknown",
       reason: "service used but no tracked action was, and no known untracked action explains it: kept whole",
+      policy: "managed AdministratorAccess",
     });
   });
 

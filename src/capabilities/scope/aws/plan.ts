@@ -68,8 +68,9 @@ export function makePlan(facts: AwsFacts, opts: PlanOptions = {}): Plan {
   const kept = new Set<string>();
   const unknown = new Set<string>();
   const notes: string[] = [];
+  let policy = "";
   const decide = (action: string, verdict: PlanDecision["verdict"], reason: string) =>
-    decisions.push({ action, verdict, reason });
+    decisions.push({ action, verdict, reason, policy });
   const days = `${windowDays} days`;
 
   /** The kept actions of one pattern within one service. */
@@ -129,6 +130,7 @@ export function makePlan(facts: AwsFacts, opts: PlanOptions = {}): Plan {
     // A wildcard in a used action-level service: replaced by the tracked actions used and the
     // untracked actions it covers.
     const before = out.length;
+    const at = decisions.length;
     for (const t of tracked ?? []) {
       if (!globMatch(full, t.action)) continue;
       if (used(t.lastAccessed)) {
@@ -164,7 +166,12 @@ export function makePlan(facts: AwsFacts, opts: PlanOptions = {}): Plan {
       out.push({ action: full, from });
       return;
     }
-    decide(full, "removed", "wildcard replaced by the actions listed with it");
+    decisions.splice(at, 0, {
+      action: full,
+      verdict: "removed",
+      reason: "wildcard replaced by the actions below",
+      policy,
+    });
     removed.add(full);
   };
 
@@ -175,12 +182,15 @@ export function makePlan(facts: AwsFacts, opts: PlanOptions = {}): Plan {
       // `*`, `*:*`, `s3*:*`: every matching service the report lists (it lists every service the
       // principal's policies allow).
       const matching = [...services.keys()].filter((s) => globMatch(ns, s)).sort();
-      if (matching.length === 0) decide(a, "removed", "no service in the last-accessed report matches it");
+      decide(
+        a,
+        "removed",
+        matching.length
+          ? `replaced by the ${matching.length} services it covers, judged one by one`
+          : "no service in the last-accessed report matches it",
+      );
+      removed.add(a);
       for (const s of matching) expandService(s, pat, out);
-      if (matching.length) {
-        decide(a, "removed", `replaced by the ${matching.length} services it covers, judged one by one`);
-        removed.add(a);
-      }
       return;
     }
     expandService(ns, pat, out);
@@ -191,6 +201,7 @@ export function makePlan(facts: AwsFacts, opts: PlanOptions = {}): Plan {
   const denies: Statement[] = [];
   const allows: { base: Omit<Statement, "Action" | "Sid">; actions: Kept[] }[] = [];
   for (const g of grants) {
+    policy = `${g.type} ${g.name}${g.via.kind === "group" ? ` via group ${g.via.name}` : ""}`;
     for (const s of g.document.Statement) {
       if (s.Effect === "Deny") {
         denies.push(s);

@@ -115,6 +115,8 @@ export interface PlanDecision {
   verdict: "kept" | "removed" | "unknown";
   /** A fixed text: why (`service not used in 90 days`, `not tracked by IAM; the service was used`). */
   reason: string;
+  /** The grant the statement belongs to (`managed AdministratorAccess`, `inline deny-org via group ops`). */
+  policy: string;
 }
 
 /**

@@ -1,0 +1,315 @@
+import { join } from "node:path";
+import { Command, Option } from "commander";
+import { type CredsAwsResult, rollbackCredsAws, runCredsAws } from "../app/creds.js";
+import type { ApplyMode, PlanDecision } from "../capabilities/scope/aws/types.js";
+import { redactText } from "../detect/redact.js";
+import { escapeControls, escapeJsonControls } from "../util/controls.js";
+import { UsageError } from "../util/errors.js";
+import { appContext, type EnvironmentFlags, environmentSpec } from "./flags.js";
+import type { CliIo, CliResult } from "./io.js";
+import { addEnvironmentOptions, parsePositiveInt } from "./options.js";
+
+interface AwsFlags extends EnvironmentFlags {
+  evidence?: string;
+  profile?: string;
+  principal?: string;
+  home?: string;
+  endpointUrl?: string;
+  region?: string;
+  window: number;
+  plan?: string;
+  apply?: ApplyMode;
+  dryRun: boolean;
+  policyArn?: string;
+  rollback?: string;
+  stateDir?: string;
+  format: "text" | "json";
+}
+
+const HELP = `
+What it reports (step 6, findings kind scope, control credential-scope):
+  aws-iam-admin-access         "*" on "*" (AdministratorAccess, or an Allow with NotAction)
+  aws-iam-full-iam-access      iam:* on every resource
+  aws-iam-passrole-any-role    iam:PassRole on every resource
+  aws-iam-write-all-resources  write actions on Resource "*"
+  aws-iam-unused-services      granted services not used in the window
+  aws-iam-old-access-key       an active access key older than 90 days
+  aws-iam-unused-access-key    an active access key never used, or not in the window
+
+Live (default): the credentials are the agent's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (this
+process's environment, or --environ FILE), else --profile NAME (default: default) from
+<home>/.aws/credentials. Static keys only: role, SSO and credential_process profiles are never
+followed (the agent can write them). The calls are read-only unless --apply is given.
+
+Offline: --evidence DIR reads what these AWS CLI commands print (run them with the same credentials):
+  aws sts get-caller-identity > DIR/sts-get-caller-identity.json
+  aws iam get-account-authorization-details > DIR/iam-get-account-authorization-details.json
+  aws iam get-service-last-accessed-details --job-id "$(aws iam generate-service-last-accessed-details \\
+      --arn ARN --granularity ACTION_LEVEL --query JobId --output text)" > DIR/iam-get-service-last-accessed-details.json
+
+The plan keeps what was used in the window, drops what was not, and keeps what IAM cannot track
+(S3 data events, iam:PassRole, Lambda and DynamoDB data-plane calls) when its service was used.
+--apply boundary sets it as the principal's permissions boundary (a new managed policy; the old
+boundary is recorded); --apply policy-version makes it the default version of the principal's one
+customer-managed policy (the oldest non-default version is deleted at IAM's limit of five). Every
+apply writes a manifest to --state-dir; --rollback MANIFEST undoes it. --dry-run lists the calls.
+
+Exit codes:
+  0  analysed; no high-risk finding (or: applied, rolled back)
+  1  a high-risk finding (admin, iam:*, PassRole on *) is open
+  2  usage error, AWS error, unreadable evidence; --apply refused or failed (see the manifest)`;
+
+/** `agent-audit creds`. */
+export function command(io: CliIo, result: CliResult): Command {
+  const creds = new Command("creds").description(
+    "How narrow are the agent's cloud credentials? (step 6, live): identify, analyse, plan, apply",
+  );
+  const aws = new Command("aws").description(
+    "AWS IAM: who the credentials are, what their policies grant, what they used, a least-privilege plan, and a reversible apply",
+  );
+  addEnvironmentOptions(aws);
+  aws
+    .option("--evidence <dir>", "offline: read the AWS CLI outputs in this folder (see below); no AWS call")
+    .option("--profile <name>", "live: the profile of <home>/.aws/credentials to use")
+    .option("--principal <arn>", "analyse this IAM user or role instead of the caller")
+    .option("--home <dir>", "home whose .aws/credentials is read (default: the user's home)")
+    .option("--endpoint-url <url>", "live: send IAM and STS calls here (a proxy or a test endpoint)")
+    .option("--region <region>", "live: the signing region", "us-east-1")
+    .option("--window <days>", "tracking window: a service not used in it is removable", parsePositiveInt, 90)
+    .option("--plan <file>", "write the least-privilege plan as JSON")
+    .addOption(
+      new Option("--apply <mode>", "apply the plan (never by default)").choices([
+        "boundary",
+        "policy-version",
+      ]),
+    )
+    .option("--dry-run", "with --apply: list the IAM calls it would make, change nothing", false)
+    .option("--policy-arn <arn>", "with --apply policy-version: the customer-managed policy to version")
+    .option("--rollback <manifest>", "undo an apply: restore the previous boundary or default version")
+    .option(
+      "--state-dir <dir>",
+      "where --apply writes manifests (default: /var/lib/agent-audit/creds as root, else ~/.local/state/agent-audit/creds)",
+    )
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"));
+  aws.addHelpText("after", HELP);
+  aws.action(async (flags: AwsFlags) => {
+    const ctx = appContext(io);
+    const environment = environmentSpec(flags);
+    if (flags.rollback !== undefined) {
+      if (flags.apply || flags.dryRun || flags.evidence)
+        throw new UsageError("--rollback cannot be combined with --apply, --dry-run or --evidence");
+      const r = await rollbackCredsAws(
+        {
+          manifest: flags.rollback,
+          environment,
+          systemRoot: flags.systemRoot,
+          ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
+          ...(flags.home !== undefined ? { home: flags.home } : {}),
+          ...(flags.endpointUrl !== undefined ? { endpoint: flags.endpointUrl } : {}),
+          region: flags.region ?? "us-east-1",
+        },
+        ctx,
+      );
+      const lines = [`Rollback of ${r.path} (${r.manifest.mode}, ${r.manifest.principal.arn}):`];
+      for (const c of r.calls)
+        lines.push(`  ${c.ok ? "ok    " : "FAILED"} ${callText(c)}${c.error ? `: ${c.error}` : ""}`);
+      for (const n of r.notes) lines.push(`  note: ${n}`);
+      lines.push(r.ok ? "Restored." : "NOT fully restored: see the failed calls above.");
+      io.stdout(out(lines));
+      result.exitCode = r.ok ? 0 : 2;
+      return;
+    }
+    if (flags.dryRun && !flags.apply) throw new UsageError("--dry-run goes with --apply");
+    if (flags.policyArn && flags.apply !== "policy-version")
+      throw new UsageError("--policy-arn goes with --apply policy-version");
+    if (flags.window > 400) throw new UsageError("--window: IAM tracks at most 400 days");
+    const stateDir =
+      flags.stateDir ??
+      (process.getuid?.() === 0
+        ? "/var/lib/agent-audit/creds"
+        : join(io.homedir, ".local", "state", "agent-audit", "creds"));
+    const res: CredsAwsResult = await runCredsAws(
+      {
+        environment,
+        systemRoot: flags.systemRoot,
+        ...(flags.evidence !== undefined ? { evidence: flags.evidence } : {}),
+        ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
+        ...(flags.principal !== undefined ? { principal: flags.principal } : {}),
+        ...(flags.home !== undefined ? { home: flags.home } : {}),
+        ...(flags.endpointUrl !== undefined ? { endpoint: flags.endpointUrl } : {}),
+        region: flags.region ?? "us-east-1",
+        windowDays: flags.window,
+        ...(flags.plan !== undefined ? { planFile: flags.plan } : {}),
+        ...(flags.apply !== undefined ? { apply: flags.apply } : {}),
+        dryRun: flags.dryRun,
+        ...(flags.policyArn !== undefined ? { policyArn: flags.policyArn } : {}),
+        stateDir,
+      },
+      ctx,
+    );
+    io.stdout(flags.format === "json" ? jsonText(res) : text(res));
+    const high = res.step.status === "fail";
+    result.exitCode = res.apply && !res.apply.dryRun ? 0 : high ? 1 : 0;
+  });
+  creds.addCommand(aws);
+  return creds;
+}
+
+const out = (lines: string[]) => `${lines.map((l) => escapeControls(redactText(l))).join("\n")}\n`;
+
+function callText(c: { action: string; params: Record<string, string | boolean> }): string {
+  const params = Object.entries(c.params)
+    .filter(([k]) => k !== "PolicyDocument")
+    .map(([k, v]) => `${k}=${v}`);
+  if ("PolicyDocument" in c.params) params.push("PolicyDocument=<the plan's after>");
+  return `${c.action} ${params.join(" ")}`.trimEnd();
+}
+
+function text(r: CredsAwsResult): string {
+  const f = r.facts;
+  const L: string[] = [];
+  L.push(`AWS principal  ${f.principal.arn} (${f.principal.kind} ${f.principal.name}; from ${r.via})`);
+  if (f.callerArn !== f.principal.arn) L.push(`Caller         ${f.callerArn}`);
+  L.push(
+    `Grants         ${f.grants.length} polic${f.grants.length === 1 ? "y" : "ies"}${f.grants.length ? ":" : ""}`,
+  );
+  for (const g of f.grants)
+    L.push(
+      `  ${g.type === "inline" ? "inline " : g.awsManaged ? "aws    " : "managed"} ${g.name}${g.via.kind === "group" ? ` (via group ${g.via.name})` : ""}${g.versionId ? ` ${g.versionId}` : ""}`,
+    );
+  L.push(`Boundary       ${f.boundary ? f.boundary.arn : "none"}`);
+  if (f.principal.kind === "user")
+    L.push(
+      `Access keys    ${r.via.startsWith("evidence") ? "not in the evidence (live only)" : `${f.accessKeys.length} (${f.accessKeys.filter((k) => k.status === "Active").length} active)`}`,
+    );
+  const la = f.lastAccessed;
+  if (la) {
+    const start = Date.parse(la.completed) - r.windowDays * 86_400_000;
+    const used = la.services.filter((s) => s.lastAuthenticated && Date.parse(s.lastAuthenticated) >= start);
+    L.push(
+      `Evidence       ${la.granularity === "ACTION_LEVEL" ? "action" : "service"}-level last-accessed data to ${la.completed.slice(0, 10)}: ${used.length} of ${la.services.length} granted services used in ${r.windowDays} days`,
+    );
+  } else L.push("Evidence       none (no last-accessed data: see the issues)");
+  L.push("");
+  if (r.findings.length === 0) L.push("Findings: none");
+  else {
+    L.push(`Findings (${r.findings.length}):`);
+    for (const x of r.findings)
+      L.push(`  ${x.severity.toUpperCase().padEnd(8)} ${x.ruleId}  ${x.location.name ?? ""}: ${x.title}`);
+  }
+  if (r.issues.length) {
+    L.push("", `Issues (${r.issues.length}):`);
+    for (const i of r.issues) L.push(`  ${i.where}: ${i.message}`);
+  }
+  const p = r.plan;
+  if (p) {
+    L.push("", `Plan (window ${p.windowDays} days to ${p.reference.slice(0, 10)}; before -> after):`);
+    L.push(...decisionLines(p.decisions));
+    L.push(
+      `  removed ${p.removed.length}, kept ${p.kept.length}, kept as unknown ${p.unknown.length}; after: ${p.sizeChars.toLocaleString("en-US")} of ${p.maxChars.toLocaleString("en-US")} characters${p.fits ? "" : " (DOES NOT FIT)"}`,
+    );
+    for (const n of p.notes) L.push(`  note: ${n}`);
+    if (r.planWritten) L.push(`  written to ${r.planWritten}`);
+  }
+  const a = r.apply;
+  if (a) {
+    L.push("");
+    if (a.dryRun) {
+      L.push(`--dry-run (--apply ${a.mode}): nothing was changed. The IAM calls --apply would make:`);
+      for (const c of a.calls) L.push(`  ${callText(c)}`);
+    } else {
+      L.push(`Applied (${a.mode}):`);
+      for (const c of a.calls) L.push(`  ${c.action === "" ? "" : "ok"} ${callText(c)}`);
+      L.push(`Manifest: ${a.manifestPath} (undo: agent-audit creds aws --rollback ${a.manifestPath})`);
+    }
+  }
+  L.push("", `Step 6 credential-scope: ${r.step.status.toUpperCase()} — ${r.step.summary}`);
+  return out(L);
+}
+
+/**
+ * The plan as a person reads it: per policy, one line per run of decisions with the same verdict,
+ * reason and service (`- s3:CreateBucket, s3:DeleteBucket  removed: tracked action not used`).
+ */
+export function decisionLines(decisions: readonly PlanDecision[]): string[] {
+  const L: string[] = [];
+  let policy: string | undefined;
+  let run: PlanDecision[] = [];
+  const flush = () => {
+    if (!run.length) return;
+    const d = run[0]!;
+    const mark = d.verdict === "removed" ? "-" : d.verdict === "kept" ? "+" : "?";
+    L.push(`    ${mark} ${run.map((x) => x.action).join(", ")}  ${d.verdict}: ${d.reason}`);
+    run = [];
+  };
+  const service = (a: string) => a.slice(0, Math.max(0, a.indexOf(":")));
+  for (const d of decisions) {
+    if (d.policy !== policy) {
+      flush();
+      policy = d.policy;
+      L.push(`  ${policy}:`);
+    }
+    const last = run[0];
+    if (
+      last &&
+      (last.verdict !== d.verdict || last.reason !== d.reason || service(last.action) !== service(d.action))
+    )
+      flush();
+    run.push(d);
+  }
+  flush();
+  return L;
+}
+
+function jsonText(r: CredsAwsResult): string {
+  const f = r.facts;
+  const body = {
+    schemaVersion: 1,
+    principal: f.principal,
+    callerArn: f.callerArn,
+    via: r.via,
+    grants: f.grants.map((g) => ({
+      type: g.type,
+      name: g.name,
+      ...(g.arn ? { arn: g.arn } : {}),
+      via: g.via,
+      ...(g.versionId ? { versionId: g.versionId } : {}),
+      awsManaged: g.awsManaged === true,
+      statements: g.document.Statement.length,
+    })),
+    groups: f.groups,
+    boundary: f.boundary ? { arn: f.boundary.arn } : null,
+    // Keys by position: the key id is an identifier, still not printed.
+    accessKeys: f.accessKeys.map((k, i) => ({
+      key: i + 1,
+      status: k.status,
+      ...(k.created ? { created: k.created } : {}),
+      ...(k.lastUsed ? { lastUsed: k.lastUsed } : {}),
+      ...(k.lastUsedService && k.lastUsedService !== "N/A" ? { lastUsedService: k.lastUsedService } : {}),
+    })),
+    lastAccessed: f.lastAccessed
+      ? {
+          granularity: f.lastAccessed.granularity,
+          completed: f.lastAccessed.completed,
+          windowDays: r.windowDays,
+          services: f.lastAccessed.services.map((s) => ({
+            namespace: s.namespace,
+            ...(s.lastAuthenticated ? { lastAuthenticated: s.lastAuthenticated } : {}),
+          })),
+        }
+      : null,
+    findings: r.findings,
+    issues: r.issues,
+    step: { step: 6, id: "credential-scope", ...r.step },
+    plan: r.plan ?? null,
+    apply: r.apply
+      ? {
+          mode: r.apply.mode,
+          dryRun: r.apply.dryRun,
+          calls: r.apply.calls,
+          manifest: r.apply.manifestPath ?? null,
+        }
+      : null,
+  };
+  return `${escapeJsonControls(redactText(JSON.stringify(body, null, 2)))}\n`;
+}
