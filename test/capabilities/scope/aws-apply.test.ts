@@ -897,7 +897,11 @@ describe("rollbackManifest", () => {
   it("policy version: the previous default back, the new version deleted, the deleted one explained", async () => {
     iamMock.on(SetDefaultPolicyVersionCommand).resolves({});
     iamMock.on(DeletePolicyVersionCommand).resolves({});
-    const r = await rollbackManifest(iam, versionManifest({ deleted: { versionId: "v2", document: "{}" } }));
+    const m = {
+      ...versionManifest({ deleted: { versionId: "v2", document: "{}" } }),
+      calls: [ok(versionCall("DeletePolicyVersion", "v2"))],
+    };
+    const r = await rollbackManifest(iam, m);
     expect(r).toEqual({
       calls: [ok(versionCall("SetDefaultPolicyVersion", "v5")), ok(versionCall("DeletePolicyVersion", "v7"))],
       ok: true,
@@ -906,6 +910,17 @@ describe("rollbackManifest", () => {
         `version v2 of ${POLICY}, deleted by the apply, cannot be restored under its id; its document is kept in the manifest`,
       ],
     });
+    // A manifest written just before the delete (a crash during it) cannot know whether it happened.
+    const before = {
+      ...m,
+      completed: false,
+      calls: [],
+      policyVersion: { ...m.policyVersion!, newVersion: null },
+    };
+    expect((await rollbackManifest(iam, before)).notes).toEqual([
+      `no new version of ${POLICY} was created; its default is unchanged`,
+      `version v2 of ${POLICY} was about to be deleted by the apply; if it is gone, it cannot be restored under its id; its document is kept in the manifest`,
+    ]);
   });
 
   it("policy version: SetDefaultPolicyVersion denied, the new version is kept", async () => {

@@ -732,8 +732,15 @@ export async function rollbackManifest(iam: IAMClient, m: ApplyManifest): Promis
       }
     } else notes.push(`no new version of ${pv.policyArn} was created; its default is unchanged`);
     if (pv.deleted) {
+      const id = pv.deleted.versionId;
+      // Kept before the delete call: a manifest from a crash during it does not know if it happened.
+      const done = m.calls.some(
+        (c) => c.ok && c.action === "DeletePolicyVersion" && c.params.VersionId === id,
+      );
       notes.push(
-        `version ${pv.deleted.versionId} of ${pv.policyArn}, deleted by the apply, cannot be restored under its id; its document is kept in the manifest`,
+        done
+          ? `version ${id} of ${pv.policyArn}, deleted by the apply, cannot be restored under its id; its document is kept in the manifest`
+          : `version ${id} of ${pv.policyArn} was about to be deleted by the apply; if it is gone, it cannot be restored under its id; its document is kept in the manifest`,
       );
     }
     return { calls, ok, notes };
