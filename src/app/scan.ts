@@ -8,7 +8,8 @@ import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
 import { portablePath, runInspect } from "../capabilities/inspect/index.js";
 import type { ConfiguredGate, Origin } from "../capabilities/inspect/types.js";
 import { type InventoryResult, runInventory, type ScanOptions } from "../capabilities/inventory/index.js";
-import { ScopeCollector } from "../capabilities/scope/index.js";
+import { AwsIamAnalyzer, CredentialsError, resolveCredentials } from "../capabilities/scope/aws/index.js";
+import { OfflineAnalyzer, ScopeCollector } from "../capabilities/scope/index.js";
 import {
   type Baseline,
   type BaselineEntry,
@@ -117,6 +118,8 @@ export interface ScanRequest {
   verifyGates?: boolean;
   /** Corpus files (JSON lines) replayed instead of the built-in corpus by verifyGates. */
   verifyCorpus?: string[];
+  /** Step 6, live (issue 13): analyse the agent's AWS keys through IAM. */
+  aws?: { profile?: string; endpoint?: string; region?: string; windowDays?: number };
 }
 
 /** The world the use case runs in; tests pass their own. */
@@ -215,6 +218,9 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
   const scopeCollector = new ScopeCollector({
     home: where.home,
     root: where.root,
+    ...(request.aws
+      ? { analyzers: [new OfflineAnalyzer(), await awsAnalyzer(request.aws, env, where.home)] }
+      : {}),
     ...(accepted ? { accepted } : {}),
     ...(trusted
       ? {
@@ -483,6 +489,38 @@ function existingDir(path: string, what: string): string {
   if (!st.isDirectory())
     throw new UsageError(`${what} ${path}: not a directory`, `pass a directory to ${what}`);
   return path;
+}
+
+/** `scan --aws`: the live IAM analyzer for the agent's AWS keys (the environment's, or a profile's). */
+async function awsAnalyzer(
+  aws: NonNullable<ScanRequest["aws"]>,
+  env: Record<string, string> | undefined,
+  home: string,
+): Promise<AwsIamAnalyzer> {
+  let creds: Awaited<ReturnType<typeof resolveCredentials>>;
+  try {
+    creds = await resolveCredentials({
+      env: env ?? {},
+      home,
+      ...(aws.profile !== undefined ? { profile: aws.profile } : {}),
+    });
+  } catch (e) {
+    if (e instanceof CredentialsError)
+      throw new UsageError(`--aws: ${e.message}`, "pass --aws-profile NAME, or drop --aws");
+    throw e;
+  }
+  // The SDK loads only when --aws asks for it (it is most of a cold start otherwise).
+  const { gatherLive } = await import("../capabilities/scope/aws/live.js");
+  return new AwsIamAnalyzer(
+    creds,
+    (c) =>
+      gatherLive({
+        credentials: c,
+        ...(aws.region ? { region: aws.region } : {}),
+        ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
+      }),
+    aws.windowDays ?? 90,
+  );
 }
 
 /** The agent's environment, read as data only; undefined when there is none to inventory. */

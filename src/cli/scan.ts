@@ -2,9 +2,16 @@ import { Command } from "commander";
 import { runScan } from "../app/scan.js";
 import { DEFAULT_BASELINE_FILE } from "../config/baseline.js";
 import { verdictExitCode } from "../report/policy.js";
+import { UsageError } from "../util/errors.js";
 import { appContext, type EgressFlags, type OutputFlags, type SourceFlags, sourceRequest } from "./flags.js";
 import type { CliIo, CliResult } from "./io.js";
-import { addEgressOptions, addOutputOptions, addSourceOptions, EXIT_CODES } from "./options.js";
+import {
+  addEgressOptions,
+  addOutputOptions,
+  addSourceOptions,
+  EXIT_CODES,
+  parsePositiveInt,
+} from "./options.js";
 import { validateOutputFlags, writeReports } from "./output.js";
 import { Progress } from "./progress.js";
 
@@ -13,6 +20,11 @@ interface ScanFlags extends SourceFlags, OutputFlags, EgressFlags {
   updateBaseline: boolean;
   probe: boolean;
   verifyGates: boolean;
+  aws: boolean;
+  awsProfile?: string;
+  awsEndpointUrl?: string;
+  awsRegion: string;
+  awsWindow: number;
 }
 
 /** `agent-audit scan`. */
@@ -41,12 +53,28 @@ export function command(io: CliIo, result: CliResult): Command {
         "Gemini CLI hooks, Codex rules; see `gate verify --help`); a gate that lets a dangerous category through " +
         "or fails open fails step 5. This RUNS the hook commands of the audited configs, as the runtime would",
       false,
-    );
+    )
+    .option(
+      "--aws",
+      "step 6, live: ask AWS IAM what the agent's AWS keys may do and have used (read-only calls; see `creds aws --help`); " +
+        "the findings land at the key the inventory found",
+      false,
+    )
+    .option(
+      "--aws-profile <name>",
+      "with --aws: the profile of <home>/.aws/credentials (default: the environment's keys)",
+    )
+    .option("--aws-endpoint-url <url>", "with --aws: send IAM and STS calls here")
+    .option("--aws-region <region>", "with --aws: the signing region", "us-east-1")
+    .option("--aws-window <days>", "with --aws: tracking window in days", parsePositiveInt, 90);
   addOutputOptions(cmd);
   addEgressOptions(cmd);
   cmd.addHelpText("after", EXIT_CODES);
   cmd.action(async (flags: ScanFlags) => {
     validateOutputFlags(flags);
+    if (!flags.aws && (flags.awsProfile !== undefined || flags.awsEndpointUrl !== undefined))
+      throw new UsageError("--aws-profile and --aws-endpoint-url go with --aws");
+    if (flags.awsWindow > 400) throw new UsageError("--aws-window: IAM tracks at most 400 days");
     const progress = new Progress(io, flags.progress !== false);
     const { report, config } = await runScan(
       {
@@ -55,6 +83,16 @@ export function command(io: CliIo, result: CliResult): Command {
         ...(flags.baseline !== undefined ? { baseline: flags.baseline } : {}),
         updateBaseline: flags.updateBaseline,
         ...(flags.verifyGates ? { verifyGates: true } : {}),
+        ...(flags.aws
+          ? {
+              aws: {
+                ...(flags.awsProfile !== undefined ? { profile: flags.awsProfile } : {}),
+                ...(flags.awsEndpointUrl !== undefined ? { endpoint: flags.awsEndpointUrl } : {}),
+                region: flags.awsRegion,
+                windowDays: flags.awsWindow,
+              },
+            }
+          : {}),
       },
       appContext(io, { onFile: (bytes) => progress.tick(bytes), onInventoryDone: () => progress.done() }),
     );

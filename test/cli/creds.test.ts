@@ -357,4 +357,40 @@ describe("creds aws (live, the real SDK against the loopback fake)", () => {
     expect(r.stdout).toContain("(user agent; from environment)");
     expectNoSecret(r.stdout, r.stderr);
   });
+
+  it("scan --aws puts the IAM findings at the key the inventory found, and fails step 6", async () => {
+    fake = await startFakeAws(account());
+    const root = tmp("aa-scan-root-");
+    const r = await cli([
+      "scan",
+      "--home",
+      home,
+      "--root",
+      root,
+      "--no-env",
+      "--sources",
+      "home",
+      "--aws",
+      "--aws-endpoint-url",
+      fake.endpoint,
+      "--format",
+      "json",
+      "--no-progress",
+    ]);
+    expectNoSecret(r.stdout, r.stderr);
+    const report = JSON.parse(r.stdout);
+    const iam = report.findings.filter((f: { ruleId: string }) => f.ruleId.startsWith("aws-iam-"));
+    expect(
+      iam.map((f: { ruleId: string; location: { path: string } }) => [f.ruleId, f.location.path]),
+    ).toEqual([
+      ["aws-iam-admin-access", ".aws/credentials"],
+      ["aws-iam-old-access-key", ".aws/credentials"],
+      ["aws-iam-unused-services", ".aws/credentials"],
+    ]);
+    const step6 = report.checklist.find((c: { id: string }) => c.id === "credential-scope");
+    expect(step6.status).toBe("fail");
+    const bad = await cli(["scan", "--home", home, "--root", root, "--no-env", "--aws-profile", "x"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--aws-profile and --aws-endpoint-url go with --aws");
+  });
 });
