@@ -230,8 +230,15 @@ describe("boundary", () => {
   });
 
   it("failure halfway (PutUserPermissionsBoundary denied): the created policy is deleted by the undo", async () => {
+    // IAM's own message names the caller; this one also echoes the credentials: never shown.
     const iam = await start(account(), {
-      faults: [{ action: "PutUserPermissionsBoundary", code: "AccessDenied" }],
+      faults: [
+        {
+          action: "PutUserPermissionsBoundary",
+          code: "AccessDenied",
+          message: `User ${CREDS.accessKeyId} is not authorized (${CREDS.secretAccessKey})`,
+        },
+      ],
     });
     const initial = structuredClone(fake!.state);
     const p = principal("user", "agent");
@@ -397,6 +404,36 @@ describe("policy version", () => {
       `apply failed: limit exceeded: ${AGENT_POLICY} already has 5 versions (another writer may have added one after they were listed); delete a non-default version or try again (iam:CreatePolicyVersion). Nothing had been changed. The manifest records every call and its result.`,
     );
     expect(fake!.state).toEqual(initial);
+  });
+});
+
+describe("errors before any change", () => {
+  it("a policy that does not exist: not found, nothing written", async () => {
+    const iam = await start(account());
+    const initial = structuredClone(fake!.state);
+    const p = principal("user", "agent");
+    const missing = policyArn(ACCT, "no-such-policy");
+    const r = recorder();
+    const e = await failure(
+      applyPlan(iam, { mode: "policy-version", principal: p, plan: plan(p), policyArn: missing }, r),
+    );
+    expect(e.message).toBe(
+      `apply stopped before changing anything: not found: ${missing} does not exist (iam:ListPolicyVersions); nothing was changed and no manifest was written`,
+    );
+    expect([e.manifest, e.changed, r.written]).toEqual([undefined, false, []]);
+    expect(fake!.state).toEqual(initial);
+  });
+
+  it("GetRole throttled: nothing written, the throttling named", async () => {
+    const iam = await start(account(), { faults: [{ action: "GetRole", code: "Throttling" }] });
+    const p = principal("role", "runner");
+    const r = recorder();
+    const e = await failure(applyPlan(iam, { mode: "boundary", principal: p, plan: plan(p) }, r));
+    expect(e.message).toBe(
+      "apply stopped before changing anything: throttled by AWS (iam:GetRole); wait a minute and try again; nothing was changed and no manifest was written",
+    );
+    expect(received().map((c) => c.action)).toEqual(["GetRole"]);
+    expect(r.written).toEqual([]);
   });
 });
 
