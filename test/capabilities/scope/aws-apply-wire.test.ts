@@ -380,10 +380,21 @@ describe("policy version", () => {
       newVersion: null,
       deleted: { versionId: "v2", document: JSON.stringify(doc(2)) },
     });
-    expect([last.completed, last.undone]).toEqual([false, true]);
+    expect([last.completed, last.undone, e.changed]).toEqual([false, true, false]);
     const expected = structuredClone(initial);
     expected.policies[AGENT_POLICY]!.versions.splice(1, 1);
     expect(fake!.state).toEqual(expected);
+    // Rollback has nothing to call, and says what is gone for good.
+    const n = fake!.calls.length;
+    expect(await rollbackManifest(iam, last)).toEqual({
+      calls: [],
+      ok: true,
+      notes: [
+        "the apply failed and was already undone; nothing to roll back",
+        `version v2 of ${AGENT_POLICY}, deleted by the apply, cannot be restored under its id; its document is kept in the manifest`,
+      ],
+    });
+    expect(fake!.calls.length).toBe(n);
     noCredentialIn(e.message, r.written);
   });
 

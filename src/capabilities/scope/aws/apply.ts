@@ -94,7 +94,8 @@ export class ApplyRefusedError extends Error {
 
 /**
  * An apply that failed at a call. `manifest` is the last manifest written (absent when nothing had
- * been changed yet and no manifest was written); `changed`: whether anything is left changed.
+ * been changed yet and no manifest was written); `changed`: whether a change is left that
+ * `--rollback` can undo (a version deleted for room is gone either way; the message says so).
  */
 export class ApplyFailedError extends Error {
   readonly manifest: ApplyManifest | undefined;
@@ -618,7 +619,7 @@ async function failHalfway(
   } catch (e) {
     writeError = safeMessage(e);
   }
-  const changed = mutated && (!m.undone || m.policyVersion?.deleted !== undefined);
+  const changed = mutated && !m.undone;
   const lines = [`apply failed: ${reason}.`];
   if (!mutated) lines.push("Nothing had been changed.");
   else if (undo.length > 0 && m.undone) lines.push("The changes already made were undone.");
@@ -672,7 +673,17 @@ export async function rollbackManifest(iam: IAMClient, m: ApplyManifest): Promis
     }
   };
   if (m.undone === true) {
-    return { calls, ok: true, notes: ["the apply failed and was already undone; nothing to roll back"] };
+    notes.push("the apply failed and was already undone; nothing to roll back");
+    const d = m.policyVersion?.deleted;
+    if (
+      d &&
+      m.calls.some((c) => c.ok && c.action === "DeletePolicyVersion" && c.params.VersionId === d.versionId)
+    ) {
+      notes.push(
+        `version ${d.versionId} of ${m.policyVersion!.policyArn}, deleted by the apply, cannot be restored under its id; its document is kept in the manifest`,
+      );
+    }
+    return { calls, ok: true, notes };
   }
   if (m.mode === "boundary" && m.boundary) {
     const b = m.boundary;
