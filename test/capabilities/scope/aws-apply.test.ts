@@ -871,6 +871,32 @@ describe("rollbackManifest", () => {
     );
   });
 
+  it("GetUser denied: nothing restored, nothing deleted", async () => {
+    iamMock.on(GetUserCommand).rejects(denied());
+    expect(await rollbackManifest(iam, boundaryManifest(null))).toEqual({
+      calls: [failed(GET_USER, "access denied: the audit needs iam:GetUser on user agent")],
+      ok: false,
+      notes: [`${USER_BOUNDARY} is not deleted: the boundary was not restored`],
+    });
+    expect(sent()).toEqual([GET_USER]);
+  });
+
+  it("DeleteUserPermissionsBoundary denied: the policy still in use is not deleted", async () => {
+    currentBoundary(USER_BOUNDARY);
+    iamMock.on(DeleteUserPermissionsBoundaryCommand).rejects(denied());
+    expect(await rollbackManifest(iam, boundaryManifest(null))).toEqual({
+      calls: [
+        ok(GET_USER),
+        failed(
+          { action: "DeleteUserPermissionsBoundary", params: { UserName: "agent" } },
+          "access denied: the audit needs iam:DeleteUserPermissionsBoundary on user agent",
+        ),
+      ],
+      ok: false,
+      notes: [`${USER_BOUNDARY} is not deleted: the boundary was not restored`],
+    });
+  });
+
   it("a policy already gone counts as deleted", async () => {
     currentBoundary(undefined);
     iamMock.on(DeletePolicyCommand).rejects(new NoSuchEntityException({ message: "gone", $metadata: {} }));
@@ -922,6 +948,22 @@ describe("rollbackManifest", () => {
       `no new version of ${POLICY} was created; its default is unchanged`,
       `version v2 of ${POLICY} was about to be deleted by the apply; if it is gone, it cannot be restored under its id; its document is kept in the manifest`,
     ]);
+  });
+
+  it("policy version: DeletePolicyVersion denied, the default is back anyway", async () => {
+    iamMock.on(SetDefaultPolicyVersionCommand).resolves({});
+    iamMock.on(DeletePolicyVersionCommand).rejects(denied());
+    expect(await rollbackManifest(iam, versionManifest())).toEqual({
+      calls: [
+        ok(versionCall("SetDefaultPolicyVersion", "v5")),
+        failed(
+          versionCall("DeletePolicyVersion", "v7"),
+          `access denied: the audit needs iam:DeletePolicyVersion on version v7 of ${POLICY}`,
+        ),
+      ],
+      ok: false,
+      notes: [`version v5 of ${POLICY} is the default again`],
+    });
   });
 
   it("policy version: SetDefaultPolicyVersion denied, the new version is kept", async () => {
