@@ -169,22 +169,7 @@ export async function runCredsAws(req: CredsAwsRequest, ctx: AppContext): Promis
   }
   if (result.plan && req.planFile !== undefined) {
     const path = resolve(ctx.cwd, req.planFile);
-    const p = result.plan;
-    const body = {
-      principal: p.principal,
-      before: p.before,
-      after: p.after,
-      removed: p.removed,
-      kept: p.kept,
-      unknown: p.unknown,
-      sizeChars: p.sizeChars,
-      maxChars: p.maxChars,
-      fits: p.fits,
-      windowDays: p.windowDays,
-      reference: p.reference,
-      decisions: p.decisions,
-      notes: p.notes,
-    };
+    const body = planBody(result.plan);
     writeFileReplacing(path, `${JSON.stringify(body, null, 2)}\n`, "--plan");
     result.planWritten = path;
   }
@@ -193,6 +178,25 @@ export async function runCredsAws(req: CredsAwsRequest, ctx: AppContext): Promis
     result.apply = await applyMode(req, facts, result.plan, creds, now);
   }
   return result;
+}
+
+/** The plan file (`--plan FILE`): the issue's seven fields first, then how the plan was made. */
+export function planBody(p: Plan) {
+  return {
+    principal: p.principal,
+    before: p.before,
+    after: p.after,
+    removed: p.removed,
+    kept: p.kept,
+    unknown: p.unknown,
+    sizeChars: p.sizeChars,
+    maxChars: p.maxChars,
+    fits: p.fits,
+    windowDays: p.windowDays,
+    reference: p.reference,
+    decisions: p.decisions,
+    notes: p.notes,
+  };
 }
 
 function hintFor(e: Error): string | undefined {

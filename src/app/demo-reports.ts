@@ -7,6 +7,8 @@ import { REPORTERS } from "../render/index.js";
 import { defaultRules, ruleCatalog } from "../rules/catalog.js";
 import { mapStrings } from "../util/map-strings.js";
 import { packageRoot } from "../util/paths.js";
+import { planBody, runCredsAws } from "./creds.js";
+import { credsJson, credsText } from "./creds-text.js";
 import { materializeDemo } from "./demo.js";
 import { fixOptions } from "./fix.js";
 import { gateCheck, gateContext, gateSetup, verdictJson, verdictText } from "./gate.js";
@@ -63,7 +65,29 @@ export async function demoReports(): Promise<Record<string, string>> {
   }
   Object.assign(out, await gateExamples());
   Object.assign(out, fixExample(report));
+  Object.assign(out, await credsExample());
   return out;
+}
+
+/**
+ * `agent-audit creds aws --evidence fixtures/aws-evidence/admin-agent` (text and JSON) and its
+ * `--plan` file: an admin user narrowed to what it used, offline.
+ */
+async function credsExample(): Promise<Record<string, string>> {
+  const res = await runCredsAws(
+    {
+      evidence: "fixtures/aws-evidence/admin-agent",
+      environment: { from: "none" },
+      systemRoot: "/",
+      stateDir: "/nonexistent",
+    },
+    { cwd: packageRoot(), env: {}, homedir: "/nonexistent", user: "agent", hostname: "demo-sandbox" },
+  );
+  return {
+    "creds-aws.txt": credsText(res),
+    "creds-aws.json": credsJson(res),
+    "creds-aws-plan.json": `${JSON.stringify(planBody(res.plan!), null, 2)}\n`,
+  };
 }
 
 /**
