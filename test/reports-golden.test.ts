@@ -10,6 +10,9 @@ describe("example reports in reports/", async () => {
   const files = await demoReports();
   it("cover every format", () => {
     expect(Object.keys(files).sort()).toEqual([
+      "creds-aws-plan.json",
+      "creds-aws.json",
+      "creds-aws.txt",
       "demo.json",
       "demo.junit.xml",
       "demo.md",

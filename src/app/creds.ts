@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { lstatSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { IAMClient, ListPolicyVersionsCommand } from "@aws-sdk/client-iam";
 import {
@@ -164,6 +164,7 @@ export async function runCredsAws(req: CredsAwsRequest, ctx: AppContext): Promis
       const b = facts.boundary?.document;
       result.plan = req.apply === "boundary" && b ? withinBoundary(plan, b) : plan;
     } catch (e) {
+      if (e instanceof UsageError) throw e;
       if (!(e instanceof PlanError) || wantPlan) throw new UsageError(awsMessage(e));
     }
   }
@@ -273,6 +274,11 @@ async function applyMode(
       ...(v.CreateDate ? { created: v.CreateDate.toISOString() } : {}),
     }));
   }
+  if (mode === "policy-version" && !versions)
+    throw new UsageError(
+      "--apply policy-version --dry-run needs live credentials: the policy's current versions decide which calls are made",
+      "drop --evidence and pass --profile NAME (read-only calls only with --dry-run)",
+    );
   const calls = planCalls(target, versions ? { versions } : {});
   if (req.dryRun || !iam) return { mode, dryRun: true, calls };
   mkdirSync(req.stateDir, { recursive: true, mode: 0o700 });
@@ -328,8 +334,18 @@ export async function rollbackCredsAws(req: CredsRollbackRequest, ctx: AppContex
   const path = resolve(ctx.cwd, req.manifest);
   let text: string;
   try {
+    // A manifest tells rollback which boundary and which default version to set: one someone else
+    // could have written (the agent, in a state dir it can reach) is refused.
+    const st = lstatSync(path);
+    const uid = process.getuid?.();
+    if (st.isFile() && uid !== undefined && ((st.uid !== uid && st.uid !== 0) || (st.mode & 0o022) !== 0))
+      throw new UsageError(
+        `--rollback ${req.manifest}: the manifest is ${st.uid !== uid && st.uid !== 0 ? "owned by another user" : "writable by others"}; it decides which boundary and policy version are set, so it is not trusted`,
+        "use the manifest --apply wrote (mode 0600, owned by you or root)",
+      );
     text = await readRegularText(path, { maxBytes: 16 * 1024 * 1024 });
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(
       `--rollback ${req.manifest}: ${e instanceof UnsafeFileError ? e.message : safeMessage(e)}`,
       "pass the manifest path that --apply printed",

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -100,6 +100,65 @@ describe("creds aws --evidence (offline)", () => {
     expect(out.plan.after).toEqual(plan.after);
   });
 
+  it("a policy-version dry run needs the live version list", async () => {
+    const dir = tmp("aa-evidence-one-");
+    const arn = "arn:aws:iam::111122223333:user/one";
+    const pol = "arn:aws:iam::111122223333:policy/one-policy";
+    writeFileSync(
+      join(dir, "sts-get-caller-identity.json"),
+      JSON.stringify({ Arn: arn, Account: "111122223333" }),
+    );
+    writeFileSync(
+      join(dir, "iam-get-account-authorization-details.json"),
+      JSON.stringify({
+        UserDetailList: [
+          {
+            UserName: "one",
+            Arn: arn,
+            AttachedManagedPolicies: [{ PolicyName: "one-policy", PolicyArn: pol }],
+          },
+        ],
+        Policies: [
+          {
+            Arn: pol,
+            PolicyName: "one-policy",
+            DefaultVersionId: "v1",
+            PolicyVersionList: [
+              {
+                VersionId: "v1",
+                IsDefaultVersion: true,
+                Document: { Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }] },
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    writeFileSync(
+      join(dir, "iam-get-service-last-accessed-details.json"),
+      JSON.stringify({
+        JobStatus: "COMPLETED",
+        JobType: "ACTION_LEVEL",
+        JobCompletionDate: "2026-11-30T00:00:00Z",
+        ServicesLastAccessed: [{ ServiceNamespace: "s3", LastAuthenticated: "2026-11-29T00:00:00Z" }],
+      }),
+    );
+    const r = await cli([
+      "creds",
+      "aws",
+      "--no-env",
+      "--evidence",
+      dir,
+      "--apply",
+      "policy-version",
+      "--dry-run",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "--apply policy-version --dry-run needs live credentials: the policy's current versions decide which calls are made",
+    );
+  });
+
   it("says what is wrong with bad input (exit 2)", async () => {
     const empty = tmp("aa-creds-empty-");
     const cases: [string[], string][] = [
@@ -111,6 +170,10 @@ describe("creds aws --evidence (offline)", () => {
       [["--evidence", FIXTURE, "--dry-run"], "--dry-run goes with --apply"],
       [["--evidence", FIXTURE, "--policy-arn", ADMIN], "--policy-arn goes with --apply policy-version"],
       [["--evidence", FIXTURE, "--window", "401"], "--window: IAM tracks at most 400 days"],
+      [
+        ["--evidence", FIXTURE, "--apply", "policy-version", "--dry-run"],
+        "the principal's permissions come from 3 policies, not one: a new version of one policy would not narrow the others",
+      ],
       [["--evidence", FIXTURE, "--principal", "arn:aws:iam::111122223333:root"], "not an IAM user or role"],
     ];
     for (const [args, msg] of cases) {
@@ -265,6 +328,14 @@ describe("creds aws (live, the real SDK against the loopback fake)", () => {
       `Manifest: ${manifest} (undo: agent-audit creds aws --rollback ${manifest})`,
     );
     expectNoSecret(applied.stdout, readFileSync(manifest, "utf8"));
+
+    // A manifest others can write is not trusted: it decides what rollback sets.
+    chmodSync(manifest, 0o666);
+    const refused = await run(["--rollback", manifest]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("the manifest is writable by others");
+    expect(fake.state.users.agent!.boundary).toBe(boundaryArn);
+    chmodSync(manifest, 0o600);
 
     const back = await cli([
       "creds",
