@@ -372,7 +372,7 @@ export async function startFakeAws(state: FakeAwsState, opts: FakeAwsOptions = {
   const boundaryXml = (arn: string | undefined) =>
     arn === undefined
       ? ""
-      : `<PermissionsBoundary>${el("PermissionsBoundaryType", "Policy")}${el("PermissionsBoundaryArn", arn)}</PermissionsBoundary>`;
+      : `<PermissionsBoundary>${el("PermissionsBoundaryType", "PermissionsBoundaryPolicy")}${el("PermissionsBoundaryArn", arn)}</PermissionsBoundary>`;
   const policyXml = (arn: string, pol: FakePolicy) => {
     let attachments = 0;
     let boundaries = 0;

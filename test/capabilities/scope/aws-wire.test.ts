@@ -117,7 +117,7 @@ describe("the fake, as the real SDK reads it", () => {
     expect(u.User?.Arn).toBe("arn:aws:iam::123456789012:user/dev/alice");
     expect(u.User?.CreateDate).toEqual(new Date("2023-05-01T10:00:00Z"));
     expect(u.User?.PermissionsBoundary).toEqual({
-      PermissionsBoundaryType: "Policy",
+      PermissionsBoundaryType: "PermissionsBoundaryPolicy",
       PermissionsBoundaryArn: bArn,
     });
     expect(fake!.calls.map((c) => [c.action, c.params.Version])).toEqual([
