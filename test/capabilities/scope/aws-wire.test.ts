@@ -678,7 +678,7 @@ describe("gatherLive against the fake", () => {
       ["2", false],
     ]);
     expect(new Set(fake!.calls.map((c) => c.params.Version))).toEqual(new Set(["2010-05-08", "2011-06-15"]));
-    // Paged: the two attached policies fill a page of 2, so a second (empty) page is asked for.
+    // The two attached policies fit one page of 2: no Marker, no second call.
     expect(seen("ListAttachedUserPolicies").map((p) => p.Marker === undefined)).toEqual([true]);
     // One read of each managed policy, and nothing written.
     expect(seen("GetPolicy").map((p) => p.PolicyArn)).toEqual([
