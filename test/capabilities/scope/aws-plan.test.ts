@@ -41,12 +41,12 @@ describe("policy documents", () => {
 
   it("names what is wrong, never the text", () => {
     const bad: [unknown, string][] = [
-      ["%E0%A4%A", "not valid URL encoding"],
-      ["{AKIAIOSFODNN7EXAMPLE", "not valid JSON"],
-      [[], "not a JSON object"],
-      [{ Version: "2012-10-17" }, "no Statement"],
-      [{ Statement: [{ Effect: "Maybe", Action: "*" }] }, "statement 1 has no Effect Allow or Deny"],
-      [{ Statement: [{ Effect: "Allow" }] }, "statement 1 has no Action or NotAction"],
+      ["%E0%A4%A", "the document's URL encoding is malformed"],
+      ["{AKIAIOSFODNN7EXAMPLE", "the document is not valid JSON"],
+      [[], "the document is not a JSON object"],
+      [{ Version: "2012-10-17" }, "the document has no Statement"],
+      [{ Statement: [{ Effect: "Maybe", Action: "*" }] }, "statement 1: Effect is not Allow or Deny"],
+      [{ Statement: [{ Effect: "Allow" }] }, "statement 1: no Action or NotAction"],
       [
         { Statement: [{ Effect: "Allow", Action: [1] }] },
         "statement 1: Action is not a string or a list of strings",
@@ -55,7 +55,7 @@ describe("policy documents", () => {
         { Statement: [{ Effect: "Allow", Action: "*", Condition: "x" }] },
         "statement 1: Condition is not an object",
       ],
-      ["x".repeat(131_073), "over 131072 characters"],
+      ["x".repeat(131_073), "the document is longer than 131072 characters"],
     ];
     for (const [raw, msg] of bad) {
       let err: unknown;
@@ -222,7 +222,7 @@ describe("evidence (the AWS CLI's JSON)", () => {
     );
     expect(f.grants).toEqual([]);
     expect(f.issues.map((i) => i.message)).toEqual([
-      "inline policy bad of user ci-agent: policy not read (not valid JSON)",
+      "inline policy bad of user ci-agent: policy not read (the document is not valid JSON)",
       "managed policy ReadOnlyAccess (attached to user ci-agent): its document is not in Policies (run get-account-authorization-details without --filter, so AWS-managed policies are included)",
       "group gone: not in GroupDetailList; its policies are not counted",
     ]);

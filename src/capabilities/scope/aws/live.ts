@@ -23,6 +23,8 @@ import {
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { redactText } from "../../../detect/redact.js";
+import { PolicyShapeError, parsePolicy } from "./policy.js";
+import { sdkConfig } from "./sdk.js";
 import type {
   AccessKeyFact,
   AwsFacts,
@@ -32,7 +34,6 @@ import type {
   Principal,
   PrincipalKind,
   ServiceAccess,
-  Statement,
 } from "./types.js";
 
 // Gathering the facts of the AWS IAM analysis (issue 13) live, through the SDK: who the
@@ -168,51 +169,13 @@ export function classifyAwsError(err: unknown): Classified {
 // ---------------------------------------------------------------------------------------------
 // Documents.
 
-const LIST_KEYS = ["Action", "NotAction", "Resource", "NotResource"] as const;
-
-/** The normalised document, or a fixed reason (never quoting the document) why it is not one. */
+/** The normalised document (policy.ts's reading, the same as offline), or why it is not one. */
 export function normalisePolicy(value: unknown): PolicyDocument | { invalid: string } {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { invalid: "the document is not a JSON object" };
+  try {
+    return parsePolicy(value);
+  } catch (e) {
+    return { invalid: e instanceof PolicyShapeError ? e.message : "the document could not be read" };
   }
-  const v = value as Record<string, unknown>;
-  if (v.Version !== undefined && typeof v.Version !== "string") return { invalid: "Version is not a string" };
-  const raw = v.Statement;
-  if (raw === undefined) return { invalid: "the document has no Statement" };
-  const list = Array.isArray(raw) ? raw : [raw];
-  const statements: Statement[] = [];
-  for (const [i, s] of list.entries()) {
-    const n = i + 1;
-    if (typeof s !== "object" || s === null || Array.isArray(s))
-      return { invalid: `statement ${n} is not an object` };
-    const r = s as Record<string, unknown>;
-    if (r.Effect !== "Allow" && r.Effect !== "Deny")
-      return { invalid: `statement ${n}: Effect is not Allow or Deny` };
-    const st: Statement = { Effect: r.Effect };
-    if (r.Sid !== undefined) {
-      if (typeof r.Sid !== "string") return { invalid: `statement ${n}: Sid is not a string` };
-      st.Sid = r.Sid;
-    }
-    for (const k of LIST_KEYS) {
-      const f = r[k];
-      if (f === undefined) continue;
-      if (typeof f === "string") st[k] = [f];
-      else if (Array.isArray(f) && f.every((x) => typeof x === "string")) st[k] = [...(f as string[])];
-      else return { invalid: `statement ${n}: ${k} is not a string or a list of strings` };
-    }
-    if (r.Condition !== undefined) {
-      if (typeof r.Condition !== "object" || r.Condition === null || Array.isArray(r.Condition)) {
-        return { invalid: `statement ${n}: Condition is not an object` };
-      }
-      st.Condition = r.Condition as Record<string, unknown>;
-    }
-    if (r.Principal !== undefined) st.Principal = r.Principal;
-    if (r.NotPrincipal !== undefined) st.NotPrincipal = r.NotPrincipal;
-    statements.push(st);
-  }
-  const doc: PolicyDocument = { Statement: statements };
-  if (typeof v.Version === "string") doc.Version = v.Version;
-  return doc;
 }
 
 /** A document as IAM returns it (URL-encoded JSON), decoded and normalised, or why it is not one. */
@@ -227,6 +190,8 @@ export function decodePolicy(encoded: string): PolicyDocument | { invalid: strin
   }
   if (text.length > MAX_DOC_CHARS)
     return { invalid: `the document is longer than ${MAX_DOC_CHARS} characters` };
+  // Parsed here, not by parsePolicy from text: decoded once only (a text starting with `%` is not
+  // decoded a second time).
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -509,13 +474,13 @@ class Gatherer {
 export async function gatherLive(opts: LiveOptions): Promise<AwsFacts> {
   const region = opts.region ?? "us-east-1";
   // A copy: the SDK marks the credentials object it is given (`$source`).
-  const { accessKeyId, secretAccessKey, sessionToken } = opts.credentials;
-  const config = {
+  // Every setting given (sdk.ts): nothing read from the agent's environment or ~/.aws/config.
+  const config = sdkConfig({
+    credentials: opts.credentials,
     region,
-    credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
     maxAttempts: MAX_ATTEMPTS,
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-  };
+  });
   const iam = opts.iam ?? new IAMClient(config);
   const sts = opts.sts ?? new STSClient(config);
   try {

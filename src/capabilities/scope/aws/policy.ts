@@ -26,25 +26,28 @@ export class PolicyShapeError extends Error {
 export function parsePolicy(raw: unknown): PolicyDocument {
   let value = raw;
   if (typeof value === "string") {
-    if (value.length > MAX_POLICY_CHARS) throw new PolicyShapeError(`over ${MAX_POLICY_CHARS} characters`);
+    if (value.length > MAX_POLICY_CHARS)
+      throw new PolicyShapeError(`the document is longer than ${MAX_POLICY_CHARS} characters`);
     let text = value.trim();
     if (text.startsWith("%")) {
       try {
         text = decodeURIComponent(text);
       } catch {
-        throw new PolicyShapeError("not valid URL encoding");
+        throw new PolicyShapeError("the document's URL encoding is malformed");
       }
     }
     try {
       value = JSON.parse(text);
     } catch {
-      throw new PolicyShapeError("not valid JSON");
+      throw new PolicyShapeError("the document is not valid JSON");
     }
   }
-  if (!isObject(value)) throw new PolicyShapeError("not a JSON object");
+  if (!isObject(value)) throw new PolicyShapeError("the document is not a JSON object");
+  if (value.Version !== undefined && typeof value.Version !== "string")
+    throw new PolicyShapeError("Version is not a string");
   const st = value.Statement;
   const list = Array.isArray(st) ? st : isObject(st) ? [st] : undefined;
-  if (!list) throw new PolicyShapeError("no Statement");
+  if (!list) throw new PolicyShapeError("the document has no Statement");
   if (list.length > MAX_STATEMENTS) throw new PolicyShapeError(`over ${MAX_STATEMENTS} statements`);
   const statements = list.map((s, i) => statement(s, i));
   return typeof value.Version === "string"
@@ -56,21 +59,23 @@ function statement(s: unknown, i: number): Statement {
   if (!isObject(s)) throw new PolicyShapeError(`statement ${i + 1} is not an object`);
   const effect = s.Effect;
   if (effect !== "Allow" && effect !== "Deny")
-    throw new PolicyShapeError(`statement ${i + 1} has no Effect Allow or Deny`);
+    throw new PolicyShapeError(`statement ${i + 1}: Effect is not Allow or Deny`);
   const out: Statement = { Effect: effect };
-  if (typeof s.Sid === "string") out.Sid = s.Sid;
+  if (s.Sid !== undefined) {
+    if (typeof s.Sid !== "string") throw new PolicyShapeError(`statement ${i + 1}: Sid is not a string`);
+    out.Sid = s.Sid;
+  }
   for (const key of ["Action", "NotAction", "Resource", "NotResource"] as const) {
     if (s[key] === undefined) continue;
     const v = stringList(s[key]);
     if (!v) throw new PolicyShapeError(`statement ${i + 1}: ${key} is not a string or a list of strings`);
     out[key] = v;
   }
-  if (!out.Action && !out.NotAction)
-    throw new PolicyShapeError(`statement ${i + 1} has no Action or NotAction`);
   if (s.Condition !== undefined) {
     if (!isObject(s.Condition)) throw new PolicyShapeError(`statement ${i + 1}: Condition is not an object`);
     out.Condition = s.Condition;
   }
+  if (!out.Action && !out.NotAction) throw new PolicyShapeError(`statement ${i + 1}: no Action or NotAction`);
   if (s.Principal !== undefined) out.Principal = s.Principal;
   if (s.NotPrincipal !== undefined) out.NotPrincipal = s.NotPrincipal;
   return out;
