@@ -8,6 +8,7 @@ import { loadConfig } from "../config/index.js";
 import type { AuditReport, EgressPosture } from "../contract/types.js";
 import { maskTokens } from "../detect/echo.js";
 import { redactText } from "../detect/redact.js";
+import { checkSink } from "../fix/alerting.js";
 import { type Allowlist, AllowlistError, buildAllowlist, parseAllowedHost } from "../fix/allowlist.js";
 import {
   ApplyRefused,
@@ -57,6 +58,8 @@ export interface FixRequest {
   pinnedResolver?: string;
   kubernetes?: { namespace?: string; podLabels?: Record<string, string> };
   gateCommand?: string;
+  /** Extra sinks of the generated watcher config (`--alert-sink`). */
+  alertSinks?: string[];
 }
 
 export interface FixResult {
@@ -242,7 +245,17 @@ export function fixOptions(
       podLabels: request.kubernetes?.podLabels ?? { app: "agent" },
     },
     gateCommand: request.gateCommand ?? "agent-audit",
+    ...(request.alertSinks?.length ? { alertSinks: request.alertSinks.map(sinkSpec) } : {}),
   };
+}
+
+/** An --alert-sink value, checked before any file is generated. */
+function sinkSpec(spec: string): string {
+  try {
+    return checkSink(spec);
+  } catch (e) {
+    throw new UsageError((e as Error).message, "see agent-audit watch --help for the sink forms");
+  }
 }
 
 /** The scan (or the report read), the options, and the generated files written into --out. */

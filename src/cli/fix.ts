@@ -38,6 +38,7 @@ export interface FixFlags extends SourceFlags, RunFlags, EgressFlags {
   k8sNamespace?: string;
   k8sPodLabel: string[];
   gateCommand?: string;
+  alertSink: string[];
   probe: boolean;
   apply: boolean;
   dryRun: boolean;
@@ -59,6 +60,9 @@ What it writes (into --out; file names are stable):
   hermes/config.yaml                         the approvals block
   sandbox-runtime/srt-settings.json          sandbox-runtime's allowlist and credential denies
   agent-env.sh                               starts the agent with a scrubbed environment and the proxy
+  alerting/agent-audit.yaml                  the watcher's config: squid's and the firewall's denials in, alerts out
+  alerting/agent-audit-watch.service         a systemd unit that runs agent-audit watch
+  alerting/kubernetes-sidecar.yaml           the watcher as a sidecar of a squid pod
   README.md                                  per file: what it closes, where it goes, how to load it
 
 Targets for --only: ${FIX_TARGETS.join(", ")}.
@@ -118,7 +122,16 @@ export function command(io: CliIo, result: CliResult): Command {
       collect,
       [],
     )
-    .option("--gate-command <cmd>", "how the runtimes' hooks call agent-audit (default: agent-audit on PATH)")
+    .option(
+      "--gate-command <cmd>",
+      "how the runtimes' hooks and the watcher's unit call agent-audit (default: agent-audit on PATH)",
+    )
+    .option(
+      "--alert-sink <sink>",
+      "alerting: a sink of the generated watcher config besides its file and syslog sinks (webhook:URL, slack:URL, syslog:udp://HOST:PORT; repeatable)",
+      collect,
+      [],
+    )
     .option(
       "--probe",
       "scan with the egress probes too (steps 2 and 3 then say what is open); with --apply, probe again afterwards",
@@ -176,6 +189,7 @@ export function command(io: CliIo, result: CliResult): Command {
           ...(podLabels ? { podLabels } : {}),
         },
         ...(flags.gateCommand !== undefined ? { gateCommand: flags.gateCommand } : {}),
+        ...(flags.alertSink.length ? { alertSinks: flags.alertSink } : {}),
       },
       ctx,
     );

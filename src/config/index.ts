@@ -38,6 +38,19 @@ export interface AgentAuditConfig {
     /** The decision log (absolute, or relative to the config file); false: no log. */
     log?: string | false;
   };
+  /** `agent-audit watch` (issue 14): what it reads and where its alerts go. */
+  alerting?: {
+    /** `KIND:PATH` (squid, sandbox-runtime, smokescreen, nftables) or `journal[:UNIT]`, as `--source` takes them. */
+    sources?: string[];
+    /** `stdout`, `file:PATH`, `syslog[:udp://HOST:PORT]`, `webhook:URL`, `slack:URL`, as `--sink` takes them. */
+    sinks?: string[];
+    /** The state file (offsets, queue): absolute, or relative to the config file. */
+    state?: string;
+    /** One alert per destination per window of this many seconds. */
+    windowSeconds?: number;
+    /** Alerts per minute at most; the excess is folded into a summary. */
+    maxAlertsPerMinute?: number;
+  };
 }
 
 export const EMPTY_CONFIG: AgentAuditConfig = {
@@ -105,6 +118,33 @@ function buildConfigSchema() {
           .optional(),
         allow: z.array(z.record(z.string(), z.unknown())).optional(),
         log: z.union([nonEmpty, z.literal(false)]).optional(),
+      })
+      .optional(),
+    alerting: z
+      .strictObject({
+        sources: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(squid|sandbox-runtime|smokescreen|nftables):\S.*$|^journal(:\S+)?$/,
+                "must be KIND:PATH (squid, sandbox-runtime, smokescreen, nftables) or journal[:UNIT]",
+              ),
+          )
+          .optional(),
+        sinks: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(stdout|syslog(:udp:\/\/\S+)?|file:\S.*|webhook:https?:\/\/\S+|slack:https?:\/\/\S+)$/,
+                "must be stdout, file:PATH, syslog, syslog:udp://HOST:PORT, webhook:URL or slack:URL",
+              ),
+          )
+          .optional(),
+        state: nonEmpty.optional(),
+        windowSeconds: z.number().int().min(1).max(86_400).optional(),
+        maxAlertsPerMinute: z.number().int().min(1).max(100_000).optional(),
       })
       .optional(),
   });
@@ -185,6 +225,22 @@ export function validateConfig(
   if (d.gate) {
     config.gate = { ...d.gate };
     if (typeof d.gate.log === "string") config.gate.log = resolve(opts.dir, d.gate.log);
+  }
+  if (d.alerting) {
+    config.alerting = { ...d.alerting };
+    if (d.alerting.state) config.alerting.state = resolve(opts.dir, d.alerting.state);
+    // Relative log and sink paths are the config file's too.
+    if (d.alerting.sources)
+      config.alerting.sources = d.alerting.sources.map((s) => {
+        const i = s.indexOf(":");
+        return i > 0 && !s.startsWith("journal")
+          ? `${s.slice(0, i)}:${resolve(opts.dir, s.slice(i + 1))}`
+          : s;
+      });
+    if (d.alerting.sinks)
+      config.alerting.sinks = d.alerting.sinks.map((s) =>
+        s.startsWith("file:") ? `file:${resolve(opts.dir, s.slice(5))}` : s,
+      );
   }
   return { config, errors: ruleErrors };
 }

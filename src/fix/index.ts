@@ -2,6 +2,7 @@
 // (pure: report + options in, files out), and the README.md that goes with them into --out.
 
 import type { AuditReport, StepId } from "../contract/types.js";
+import { generateAlerting } from "./alerting.js";
 import type { Allowlist } from "./allowlist.js";
 import { generateIptables, generateNftables } from "./firewall.js";
 import { generateKubernetes } from "./kubernetes.js";
@@ -27,6 +28,7 @@ export const GENERATORS: Readonly<Record<FixTarget, Generator>> = {
   hermes: generateHermes,
   "sandbox-runtime": generateSandboxRuntime,
   env: generateEnv,
+  alerting: generateAlerting,
 };
 
 /** The runtime each runtime target configures (the report's agents.runtimes ids). */
@@ -119,6 +121,20 @@ export function selectTargets(report: AuditReport, only?: readonly FixTarget[]):
             : network
               ? "the launcher sets the proxy variables"
               : "no secret in the environment and steps 2 and 3 pass",
+      });
+      continue;
+    }
+    if (target === "alerting") {
+      const step4 = passes(report, "egress-alerting");
+      const proxied = network || step3;
+      out.push({
+        target,
+        selected: !step4 && proxied,
+        reason: step4
+          ? "step 4 (egress-alerting) passes"
+          : proxied
+            ? "step 4 (egress-alerting) does not pass: nothing turns the proxy's denials into alerts"
+            : "no proxy to watch (select it with --only)",
       });
       continue;
     }

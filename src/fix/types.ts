@@ -15,6 +15,7 @@ export const FIX_TARGETS = [
   "hermes",
   "sandbox-runtime",
   "env",
+  "alerting",
 ] as const;
 export type FixTarget = (typeof FIX_TARGETS)[number];
 
@@ -54,8 +55,10 @@ export interface FixOptions {
   root: string;
   /** Kubernetes: the namespace and the pod labels of the agent pods. */
   kubernetes: { namespace: string; podLabels: Record<string, string> };
-  /** How the gate is invoked in the hooks (`agent-audit`, or an absolute path). */
+  /** How the gate is invoked in the hooks (`agent-audit`, or an absolute path); also the watcher's command. */
   gateCommand: string;
+  /** Extra sinks of the generated watcher config (`--alert-sink`), beside its file and syslog sinks. */
+  alertSinks?: string[];
 }
 
 /** Where a generated file goes when `--apply` puts it in place, and how it is merged there. */

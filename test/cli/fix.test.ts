@@ -37,6 +37,9 @@ function filesUnder(dir: string): Record<string, string> {
 const DEMO_FILES = [
   "README.md",
   "agent-env.sh",
+  "alerting/agent-audit-watch.service",
+  "alerting/agent-audit.yaml",
+  "alerting/kubernetes-sidecar.yaml",
   "allowed-domains.txt",
   "claude-code/settings.json",
   "codex/agent-audit.rules",
@@ -56,7 +59,7 @@ describe("agent-audit fix on the demo sandbox", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.stdout.split("\n")).toEqual([
-      `Wrote 12 files to ${out}/ (see ${out}/README.md):`,
+      `Wrote 15 files to ${out}/ (see ${out}/README.md):`,
       "  squid            squid.conf, allowed-domains.txt  (steps 2 (default-deny-egress) and 3 (egress-proxy) do not pass)",
       "  nftables         nftables.nft  (steps 2 (default-deny-egress) and 3 (egress-proxy) do not pass)",
       "  iptables         iptables.rules, ip6tables.rules  (steps 2 (default-deny-egress) and 3 (egress-proxy) do not pass)",
@@ -64,6 +67,7 @@ describe("agent-audit fix on the demo sandbox", () => {
       "  claude-code      claude-code/settings.json  (Claude Code is present (gate unknown, sandbox unknown))",
       "  codex            codex/config.toml, codex/agent-audit.rules  (Codex CLI is present (gate off, sandbox off))",
       "  env              agent-env.sh  (the environment holds 8 secrets)",
+      "  alerting         alerting/agent-audit.yaml, alerting/agent-audit-watch.service, alerting/kubernetes-sidecar.yaml  (step 4 (egress-alerting) does not pass: nothing turns the proxy's denials into alerts)",
       "Not generated:",
       "  gemini           the runtime was not found (select it with --only)",
       "  hermes           the runtime was not found (select it with --only)",
