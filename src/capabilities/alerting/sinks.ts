@@ -327,13 +327,17 @@ function syslogHostname(name: string): string {
   return h === "" ? "-" : h;
 }
 
+/** The RFC 5424 MSGID. */
+function msgidOf(alert: DeliveredAlert): string {
+  return alert.type === "agent-audit.test" ? "test" : "egress-denied";
+}
+
 /** auth (4) * 8 + warning (4). */
 const SYSLOG_PRI = 36;
 
 /** An RFC 5424 datagram: `<36>1 TIMESTAMP HOSTNAME agent-audit PROCID egress-denied - MSG`. */
 export function syslogDatagram(alert: DeliveredAlert, host: string, now: Date, pid = process.pid): string {
-  const msgid = alert.type === "agent-audit.test" ? "test" : "egress-denied";
-  return `<${SYSLOG_PRI}>1 ${now.toISOString()} ${syslogHostname(host)} agent-audit ${pid} ${msgid} - ${syslogMessage(alert)}`;
+  return `<${SYSLOG_PRI}>1 ${now.toISOString()} ${syslogHostname(host)} agent-audit ${pid} ${msgidOf(alert)} - ${syslogMessage(alert)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,11 +403,29 @@ class FileSink implements Sink {
   }
 }
 
-function runLogger(bin: string, message: string, timeoutMs: number): Promise<void> {
+/**
+ * logger(1) (util-linux) with argv only, never a shell: RFC 5424, facility auth, severity warning,
+ * tag agent-audit; --socket-errors=on makes a missing or refusing /dev/log a failure (the queue keeps
+ * the alert) instead of a silent success; --size lifts logger's 1 KiB default above our cap.
+ */
+function runLogger(bin: string, msgid: string, message: string, timeoutMs: number): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     execFile(
       bin,
-      ["--rfc5424", "--socket-errors=on", "-t", "agent-audit", "-p", "auth.warning", "--", message],
+      [
+        "--rfc5424",
+        "--socket-errors=on",
+        "--size",
+        String(SYSLOG_MAX + 512),
+        "--msgid",
+        msgid,
+        "-t",
+        "agent-audit",
+        "-p",
+        "auth.warning",
+        "--",
+        message,
+      ],
       { timeout: timeoutMs, shell: false, windowsHide: true, maxBuffer: 64 * 1024 },
       (err) => (err ? reject(err) : resolvePromise()),
     );
@@ -422,7 +444,7 @@ class LoggerSyslogSink implements Sink {
   async send(alerts: readonly DeliveredAlert[]): Promise<void> {
     for (let i = 0; i < alerts.length; i++) {
       try {
-        await runLogger(this.#bin, syslogMessage(alerts[i]!), this.#timeoutMs);
+        await runLogger(this.#bin, msgidOf(alerts[i]!), syslogMessage(alerts[i]!), this.#timeoutMs);
       } catch (e) {
         const what = (e as { killed?: boolean }).killed
           ? "logger timed out"

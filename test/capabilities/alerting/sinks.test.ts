@@ -322,6 +322,18 @@ describe("formatting hostile values", () => {
     expect(url).toBe(`http://h/${"é".repeat(246)}…`);
   });
 
+  it("the synthetic alert of watch --test", () => {
+    const t: Alert = { ...alert(1), type: "agent-audit.test" };
+    expect(JSON.parse(alertJson(t)).type).toBe("agent-audit.test");
+    expect(slackMessage(t).text.split("\n")[0]).toBe("*agent-audit test alert* on `box1`");
+    expect(syslogDatagram(t, "box1", new Date("2026-12-06T11:00:00.000Z"), 7)).toBe(
+      `<36>1 2026-12-06T11:00:00.000Z box1 agent-audit 7 test - ${syslogMessage(t)}`,
+    );
+    // an unknown type from a damaged queue file never reaches a receiver as such
+    const odd = { ...alert(1), type: "<!channel>" } as unknown as Alert;
+    expect(JSON.parse(alertJson(odd)).type).toBe("agent-audit.egress-denied");
+  });
+
   it("an RFC 5424 datagram", () => {
     expect(syslogDatagram(alert(3), "box 1\n", new Date("2026-12-06T11:00:00.000Z"), 4242)).toBe(
       `<36>1 2026-12-06T11:00:00.000Z box1 agent-audit 4242 egress-denied - ${syslogMessage(alert(3))}`,
@@ -423,7 +435,19 @@ describe("syslog sinks", () => {
     const sink = makeSink(parseSink("syslog"), { logger: fake.bin });
     expect(sink.name).toBe("syslog");
     await sink.send([alert(1), hostile]);
-    const args = ["--rfc5424", "--socket-errors=on", "-t", "agent-audit", "-p", "auth.warning", "--"];
+    const args = [
+      "--rfc5424",
+      "--socket-errors=on",
+      "--size",
+      "2560",
+      "--msgid",
+      "egress-denied",
+      "-t",
+      "agent-audit",
+      "-p",
+      "auth.warning",
+      "--",
+    ];
     expect(fake.calls()).toEqual([
       [...args, syslogMessage(alert(1))],
       [...args, syslogMessage(hostile)],
