@@ -47,7 +47,15 @@ export function parseLine(
   opts: ParseOptions = {},
 ): DenialEvent | undefined {
   try {
-    const text = typeof line === "string" ? line.slice(0, LIMITS.line) : "";
+    if (typeof line !== "string") return undefined;
+    // sandbox-runtime's line ends with srt's own text (see parseSandboxRuntime): its last LINE_CAP
+    // characters are kept; every other kind starts with the logging program's fields.
+    const text =
+      line.length <= LIMITS.line
+        ? line
+        : kind === "sandbox-runtime"
+          ? line.slice(-LIMITS.line)
+          : line.slice(0, LIMITS.line);
     switch (kind) {
       case "squid":
         return parseSquid(text, origin, now);
@@ -116,10 +124,13 @@ function percent(c: string): string {
   return `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`;
 }
 
-/** Free text (a decision): redacted, markup percent-encoded, controls escaped, capped. */
+/**
+ * Free text (a decision): redacted, the characters that open markup percent-encoded (`<` and `>`:
+ * HTML and Slack's `<!channel>`; the backtick: Markdown code), controls escaped, capped. Sinks
+ * escape for their own format too.
+ */
 export function cleanText(raw: string, cap: number): string {
-  const text = escapeControls(redactText(raw.slice(0, cap * 4)));
-  const out = text.replace(/[<>"'`\\{}|&]/g, percent);
+  const out = escapeControls(redactText(raw.slice(0, cap * 4)).replace(/[<>`]/g, percent));
   return out.length > cap ? `${out.slice(0, cap - 1)}…` : out;
 }
 
@@ -143,7 +154,8 @@ export function cleanUrl(raw: string): string {
     if (at > s) url = url.slice(0, s + 2) + url.slice(at + 1);
   }
   const hash = url.indexOf("#");
-  if (hash !== -1) url = `${url.slice(0, hash)}#${preview(url.slice(hash + 1))}`;
+  const fragment = hash === -1 ? "" : `#${preview(url.slice(hash + 1))}`;
+  if (hash !== -1) url = url.slice(0, hash);
   const q = url.indexOf("?");
   if (q !== -1) {
     const params = url
@@ -159,13 +171,21 @@ export function cleanUrl(raw: string): string {
       });
     url = `${url.slice(0, q)}?${params.join("&")}`;
   }
+  url += fragment;
   // A cut URL may end in half a token the detectors no longer know: its last run goes.
-  if (cut) url = url.replace(/[A-Za-z0-9+/=_-]{8,}$/, (run) => preview(run));
+  if (cut) {
+    let i = url.length;
+    while (i > 0 && TOKEN_CHAR.test(url[i - 1]!)) i--;
+    if (url.length - i >= 8) url = url.slice(0, i) + preview(url.slice(i));
+  }
   url = maskRandomRuns(redactText(url));
   url = url.replace(URL_UNSAFE, (c) => encodeURIComponent(c));
   if (url.length > LIMITS.url) url = url.slice(0, LIMITS.url);
   return cut ? `${url}…` : url;
 }
+
+/** Characters of a token (base64url and friends; not `/`, which separates path segments). */
+const TOKEN_CHAR = /[A-Za-z0-9+=_-]/;
 
 function isoTime(ms: number, now: Date): string {
   // 2000-01-01 .. 2200-01-01: anything else is not a log time.

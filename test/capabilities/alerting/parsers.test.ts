@@ -5,10 +5,15 @@ import {
   cleanUrl,
   DEFAULT_FIREWALL_PREFIX,
   LIMITS,
+  parseJournal,
+  parseKernel,
   parseLine,
+  parseSandboxRuntime,
+  parseSmokescreen,
+  parseSquid,
   scanJsonObject,
 } from "../../../src/capabilities/alerting/parsers.js";
-import { SOURCE_KINDS } from "../../../src/capabilities/alerting/types.js";
+import { type DenialEvent, SOURCE_KINDS } from "../../../src/capabilities/alerting/types.js";
 
 const NOW = new Date("2026-12-06T16:00:00.000Z");
 
@@ -29,6 +34,56 @@ describe("squid native access.log", () => {
       method: "CONNECT",
       decision: "TCP_DENIED/403",
     });
+  });
+
+  it("lines a real squid 5.7 wrote (deny config on 127.0.0.1, `access_log ... squid`, strip_query_terms off)", () => {
+    // squid lower-cases the host and drops userinfo itself (the request was
+    // http://bob:hunter2@Evil.Example:8080/x?token=abc&p=2), strips spaces from a URI
+    // (uri_whitespace strip), answers a request line with an ESC or an 8 KB URI with NONE_NONE/400,
+    // and logs a CONNECT target as sent: `<!channel>:443`.
+    const lines = [
+      "1796573494.475      1 127.0.0.1 TCP_DENIED/403 3457 GET http://evil.example:8080/x?token=abc&p=2 - HIER_NONE/- text/html",
+      "1796573494.498      0 127.0.0.1 TCP_DENIED/403 3411 CONNECT denied.test:443 - HIER_NONE/- text/html",
+      "1796573494.521      1 127.0.0.1 TCP_DENIED/403 3443 GET http://x.test/%3C!channel%3E<b> - HIER_NONE/- text/html",
+      "1796573494.547      0 127.0.0.1 TCP_DENIED/403 3411 GET http://[2001:db8::1]/ - HIER_NONE/- text/html",
+      "1796573500.332      0 127.0.0.1 NONE_NONE/400 4076 GET error:invalid-request - HIER_NONE/- text/html",
+      "1796573500.344      0 127.0.0.1 TCP_DENIED/403 3421 CONNECT <!channel>:443 - HIER_NONE/- text/html",
+      "1796573500.349      0 127.0.0.1 NONE_NONE/400 3376 garbage error:invalid-request - HIER_NONE/- text/html",
+    ];
+    const got = lines.map((l) => parseLine("squid", l, "access.log", NOW));
+    expect(got.map((e) => e && [e.time, e.client, e.host, e.port, e.method, e.decision, e.url])).toEqual([
+      [
+        "2026-12-06T16:11:34.475Z",
+        "127.0.0.1",
+        "evil.example",
+        8080,
+        "GET",
+        "TCP_DENIED/403",
+        "http://evil.example:8080/x?token=…(3)&p=…(1)",
+      ],
+      ["2026-12-06T16:11:34.498Z", "127.0.0.1", "denied.test", 443, "CONNECT", "TCP_DENIED/403", undefined],
+      [
+        "2026-12-06T16:11:34.521Z",
+        "127.0.0.1",
+        "x.test",
+        80,
+        "GET",
+        "TCP_DENIED/403",
+        "http://x.test/%3C!channel%3E%3Cb%3E",
+      ],
+      [
+        "2026-12-06T16:11:34.547Z",
+        "127.0.0.1",
+        "[2001:db8::1]",
+        80,
+        "GET",
+        "TCP_DENIED/403",
+        "http://[2001:db8::1]/",
+      ],
+      undefined,
+      ["2026-12-06T16:11:40.344Z", "127.0.0.1", undefined, 443, "CONNECT", "TCP_DENIED/403", undefined],
+      undefined,
+    ]);
   });
 
   it("a refused plain-HTTP GET: host and port from the URL, the URL redacted", () => {
@@ -112,8 +167,8 @@ describe("squid native access.log", () => {
     const line = `1765036800.123 0 10.0.0.2 TCP_DENIED/403 0 GET http://big.test/${"a".repeat(1024 * 1024)} - HIER_NONE/- -`;
     const e = parseLine("squid", line, "f", NOW);
     expect(e?.host).toBe("big.test");
-    expect(e?.url?.length).toBeLessThanOrEqual(LIMITS.url + 1);
-    expect(e?.url?.endsWith("…")).toBe(true);
+    // Cut at LIMITS.url; the cut run of token characters masked (it may be half a token).
+    expect(e?.url).toBe(`http://big.test/aaaa…(${LIMITS.url - 16})…`);
   });
 
   it("kinds are never confused: a squid line carrying the firewall prefix is no firewall event", () => {
@@ -210,6 +265,11 @@ describe("sandbox-runtime", () => {
     expect(
       parseLine("sandbox-runtime", "[SandboxDebug] HTTP request blocked to x.test:80", "f", NOW)?.port,
     ).toBe(80);
+  });
+
+  it("a 1 MB line ending in srt's own line still counts", () => {
+    const line = `${"x".repeat(1024 * 1024)}[SandboxDebug] Connection blocked to b.test:443`;
+    expect(parseLine("sandbox-runtime", line, "f", NOW)?.host).toBe("b.test");
   });
 
   it("the filter's own lines and other debug lines are not counted (one refusal, one event)", () => {
@@ -327,6 +387,13 @@ describe("journal (journalctl -o json)", () => {
     expect(parseLine("journal", line, "journal", NOW)?.host).toBe("1.2.3.4");
   });
 
+  it("a 1 MB journal line: the entry is read up to the cap", () => {
+    const line = entry({ _TRANSPORT: "kernel", MESSAGE: `${kernelMsg} ${"p".repeat(1024 * 1024)}` });
+    expect(parseLine("journal", line, "journal", NOW)?.host).toBe("1.2.3.4");
+    const junk = entry({ _TRANSPORT: "kernel", MESSAGE: "q".repeat(1024 * 1024) });
+    expect(parseLine("journal", junk, "journal", NOW)).toBeUndefined();
+  });
+
   it("a process claiming SYSLOG_IDENTIFIER=kernel is not the kernel", () => {
     const line = entry({ _TRANSPORT: "syslog", SYSLOG_IDENTIFIER: "kernel", MESSAGE: kernelMsg });
     expect(parseLine("journal", line, "journal", NOW)).toBeUndefined();
@@ -368,10 +435,28 @@ describe("journal (journalctl -o json)", () => {
 describe("sanitising", () => {
   it("URL userinfo, query values, fragments and known tokens are redacted", () => {
     const token = `ghp_${"A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"}`;
-    const out = cleanUrl(`https://user:tok@host.test/${token}/x?access_token=${token}#frag`);
-    expect(out).not.toContain(token);
-    expect(out).not.toContain("tok@");
-    expect(out.startsWith("https://host.test/")).toBe(true);
+    expect(cleanUrl(`https://user:tok@host.test/${token}/x?access_token=${token}&q#frag`)).toBe(
+      "https://host.test/ghp_…(40)/x?access_token=ghp_…(40)&q#…(4)",
+    );
+    expect(cleanUrl("http://a:b@c@d.test/p")).toBe("http://d.test/p");
+    expect(cleanUrl("http://x.test/\u202eevil")).toBe("http://x.test/%E2%80%AEevil");
+  });
+
+  it("a decision: redacted, controls escaped, markup encoded, capped", () => {
+    const line = JSON.stringify({
+      allow: false,
+      msg: "CANONICAL-PROXY-DECISION",
+      decision_reason: "x\u001b[31m ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 <!channel> `code`",
+    });
+    expect(parseLine("smokescreen", line, "f", NOW)?.decision).toBe(
+      "deny: x\\x1b[31m ghp_…(40) %3C!channel%3E %60code%60",
+    );
+    const long = JSON.stringify({
+      allow: false,
+      msg: "CANONICAL-PROXY-DECISION",
+      decision_reason: "r".repeat(500),
+    });
+    expect(parseLine("smokescreen", long, "f", NOW)?.decision).toBe(`deny: ${"r".repeat(57)}…`);
   });
 
   it("scanJsonObject reads top-level keys in order, cut strings as far as they go", () => {
@@ -399,10 +484,31 @@ describe("sanitising", () => {
         .string({ maxLength: 200 })
         .map((s) => JSON.stringify({ allow: false, msg: "CANONICAL-PROXY-DECISION", requested_host: s })),
       fc.string({ maxLength: 200 }).map((s) => `[SandboxDebug] Connection blocked to ${s}`),
+      fc
+        .tuple(fc.constantFrom("kernel", "stdout"), fc.string({ maxLength: 200 }), fc.jsonValue())
+        .map(([t, m, v]) =>
+          JSON.stringify({
+            __REALTIME_TIMESTAMP: "1",
+            _TRANSPORT: t,
+            _SYSTEMD_UNIT: "squid.service",
+            MESSAGE: m,
+            X: v,
+          }),
+        ),
+      fc.string({ maxLength: 300 }).map((s) => `{"MESSAGE":${s}`),
     );
     fc.assert(
       fc.property(fc.constantFrom(...SOURCE_KINDS), hostile, (kind, line) => {
-        const e = parseLine(kind, line, "f", NOW);
+        // The parsers themselves, not parseLine (whose catch would hide a throw).
+        const direct: Record<typeof kind, () => DenialEvent | undefined> = {
+          squid: () => parseSquid(line, "f", NOW),
+          smokescreen: () => parseSmokescreen(line, "f", NOW),
+          "sandbox-runtime": () => parseSandboxRuntime(line, "f", NOW),
+          nftables: () => parseKernel(line, "f", NOW, DEFAULT_FIREWALL_PREFIX),
+          journal: () => parseJournal(line, NOW),
+        };
+        const e = direct[kind]();
+        expect(parseLine(kind, line, "f", NOW)).toEqual(e);
         if (e === undefined) return;
         for (const v of Object.values(e))
           if (typeof v === "string") expect(v).not.toMatch(/[\u0000-\u001f\u007f<>]/);
