@@ -1,11 +1,16 @@
-import { lstatSync, mkdirSync } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { IAMClient, ListPolicyVersionsCommand } from "@aws-sdk/client-iam";
+import {
+  IAMClient,
+  ListPolicyVersionsCommand,
+  type ListPolicyVersionsCommandOutput,
+} from "@aws-sdk/client-iam";
 import {
   ApplyFailedError,
   type ApplyManifest,
   ApplyRefusedError,
   applyPlan,
+  describeAwsError,
   parseManifest,
   planCalls,
   rollbackManifest,
@@ -17,6 +22,7 @@ import {
   CredentialsError,
   DEFAULT_WINDOW_DAYS,
   EvidenceError,
+  grantsIncomplete,
   makePlan,
   type Plan,
   PlanError,
@@ -32,7 +38,6 @@ import type { ChecklistItem, Finding, ScanIssue } from "../contract/types.js";
 import { redactText } from "../detect/redact.js";
 import { defaultRules, type ScopeCheck } from "../rules/catalog.js";
 import { safeMessage, UsageError } from "../util/errors.js";
-import { readRegularText, UnsafeFileError } from "../util/safe-read.js";
 import { writeFileReplacing } from "../util/safe-write.js";
 import { type AppContext, type EnvironmentSpec, loadAgentEnv } from "./scan.js";
 
@@ -152,7 +157,15 @@ export async function runCredsAws(req: CredsAwsRequest, ctx: AppContext): Promis
     where: redactText(i.where),
     message: redactText(i.message),
   }));
-  const step = scoreScope(findings, checks, 1);
+  // A policy, group or boundary that could not be read may be the broad one: never a pass.
+  const incomplete = grantsIncomplete(facts);
+  let step = scoreScope(findings, checks, 1);
+  if (incomplete && step.status !== "fail")
+    step = {
+      status: "error",
+      summary: `${incomplete} of the principal's grants could not be read (see the issues): what it may do is not known${step.status === "warn" ? `; so far: ${step.summary}` : ""}`,
+      evidence: step.evidence,
+    };
   const result: CredsAwsResult = { facts, via, findings, issues, step, windowDays };
 
   const wantPlan = req.planFile !== undefined || req.apply !== undefined;
@@ -171,7 +184,8 @@ export async function runCredsAws(req: CredsAwsRequest, ctx: AppContext): Promis
   if (result.plan && req.planFile !== undefined) {
     const path = resolve(ctx.cwd, req.planFile);
     const body = planBody(result.plan);
-    writeFileReplacing(path, `${JSON.stringify(body, null, 2)}\n`, "--plan");
+    // Names in the plan come from the account: through the redactor, like every other output.
+    writeFileReplacing(path, `${redactText(JSON.stringify(body, null, 2))}\n`, "--plan");
     result.planWritten = path;
   }
 
@@ -267,12 +281,35 @@ async function applyMode(
   const iam = creds ? iamClient(creds, req) : undefined;
   let versions: { id: string; isDefault: boolean; created?: string }[] | undefined;
   if (mode === "policy-version" && iam) {
-    const out = await iam.send(new ListPolicyVersionsCommand({ PolicyArn: target.policyArn }));
-    versions = (out.Versions ?? []).map((v) => ({
-      id: v.VersionId ?? "",
-      isDefault: v.IsDefaultVersion === true,
-      ...(v.CreateDate ? { created: v.CreateDate.toISOString() } : {}),
-    }));
+    // The dry run shows the calls for the versions there are now (which one the limit deletes).
+    const call = { action: "ListPolicyVersions", params: { PolicyArn: target.policyArn! } };
+    versions = [];
+    const seen = new Set<string>();
+    let marker: string | undefined;
+    for (let page = 0; ; page++) {
+      if (page >= 10 || (marker !== undefined && seen.has(marker)))
+        throw new UsageError(`ListPolicyVersions of ${target.policyArn} kept paging: not IAM's answer`);
+      if (marker !== undefined) seen.add(marker);
+      let out: ListPolicyVersionsCommandOutput;
+      try {
+        out = await iam.send(
+          new ListPolicyVersionsCommand({
+            PolicyArn: target.policyArn,
+            ...(marker ? { Marker: marker } : {}),
+          }),
+        );
+      } catch (e) {
+        throw new UsageError(describeAwsError(e, call));
+      }
+      for (const v of out.Versions ?? [])
+        versions.push({
+          id: v.VersionId ?? "",
+          isDefault: v.IsDefaultVersion === true,
+          ...(v.CreateDate ? { created: v.CreateDate.toISOString() } : {}),
+        });
+      marker = out.IsTruncated && typeof out.Marker === "string" ? out.Marker : undefined;
+      if (!marker) break;
+    }
   }
   if (mode === "policy-version" && !versions)
     throw new UsageError(
@@ -319,6 +356,54 @@ function iamClient(creds: AwsCredentials, req: Pick<CredsAwsRequest, "endpoint" 
   );
 }
 
+/** Largest manifest read (one apply's calls and at most one saved policy document). */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A manifest tells rollback which boundary and which default version to set: one someone else
+ * could have written (the agent, in a state dir it can reach) is refused. Opened without following
+ * a link and without blocking, then judged on the open file (no race between check and read).
+ */
+function readTrustedManifest(path: string, shown: string): string {
+  const refuse = (why: string) =>
+    new UsageError(
+      `--rollback ${shown}: ${why}`,
+      "use the manifest --apply wrote (mode 0600, owned by you or root)",
+    );
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw refuse(code === "ELOOP" ? "is a symbolic link: not trusted" : safeMessage(e));
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw refuse("not a regular file");
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid && st.uid !== 0)
+      throw refuse(
+        "the manifest is owned by another user; it decides which boundary and policy version are set, so it is not trusted",
+      );
+    if ((st.mode & 0o022) !== 0)
+      throw refuse(
+        "the manifest is writable by others; it decides which boundary and policy version are set, so it is not trusted",
+      );
+    if (st.size > MAX_MANIFEST_BYTES)
+      throw refuse(`over ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB: not a manifest`);
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface CredsRollbackRequest {
   manifest: string;
   profile?: string;
@@ -332,25 +417,7 @@ export interface CredsRollbackRequest {
 /** `creds aws --rollback MANIFEST`: restores the previous boundary or default version. */
 export async function rollbackCredsAws(req: CredsRollbackRequest, ctx: AppContext) {
   const path = resolve(ctx.cwd, req.manifest);
-  let text: string;
-  try {
-    // A manifest tells rollback which boundary and which default version to set: one someone else
-    // could have written (the agent, in a state dir it can reach) is refused.
-    const st = lstatSync(path);
-    const uid = process.getuid?.();
-    if (st.isFile() && uid !== undefined && ((st.uid !== uid && st.uid !== 0) || (st.mode & 0o022) !== 0))
-      throw new UsageError(
-        `--rollback ${req.manifest}: the manifest is ${st.uid !== uid && st.uid !== 0 ? "owned by another user" : "writable by others"}; it decides which boundary and policy version are set, so it is not trusted`,
-        "use the manifest --apply wrote (mode 0600, owned by you or root)",
-      );
-    text = await readRegularText(path, { maxBytes: 16 * 1024 * 1024 });
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(
-      `--rollback ${req.manifest}: ${e instanceof UnsafeFileError ? e.message : safeMessage(e)}`,
-      "pass the manifest path that --apply printed",
-    );
-  }
+  const text = readTrustedManifest(path, req.manifest);
   let manifest: ApplyManifest;
   try {
     manifest = parseManifest(text);

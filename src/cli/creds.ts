@@ -56,7 +56,8 @@ apply writes a manifest to --state-dir; --rollback MANIFEST undoes it. --dry-run
 Exit codes:
   0  analysed; no high-risk finding (or: applied, rolled back)
   1  a high-risk finding (admin, iam:*, PassRole on *) is open
-  2  usage error, AWS error, unreadable evidence; --apply refused or failed (see the manifest)`;
+  2  usage error, AWS error, unreadable evidence; a grant that could not be read (step 6 error);
+     --apply refused or failed (see the manifest)`;
 
 /** `agent-audit creds`. */
 export function command(io: CliIo, result: CliResult): Command {
@@ -147,8 +148,15 @@ export function command(io: CliIo, result: CliResult): Command {
       ctx,
     );
     io.stdout(flags.format === "json" ? credsJson(res) : credsText(res));
-    const high = res.step.status === "fail";
-    result.exitCode = res.apply && !res.apply.dryRun ? 0 : high ? 1 : 0;
+    // 1: a high-risk finding; 2: the analysis is incomplete (a grant not read): never 0 then.
+    result.exitCode =
+      res.apply && !res.apply.dryRun
+        ? 0
+        : res.step.status === "fail"
+          ? 1
+          : res.step.status === "error"
+            ? 2
+            : 0;
   });
   creds.addCommand(aws);
   return creds;

@@ -83,17 +83,21 @@ export class ScopeCollector {
     const applies = new Map<string, ReadonlySet<string>>();
     for (const c of checks.values()) applies.set(c.id, new Set(c.appliesTo));
     const issues: ScanIssue[] = [];
+    let failed = 0;
     const ctx: AnalyzerContext = {
       home: opts.home,
       root: opts.root,
       now: (opts.now ?? Date.now)(),
       issue: (i) => issues.push(i),
+      incomplete: (i) => {
+        issues.push(i);
+        failed++;
+      },
       enabled: (id) => checks.has(id) && !opts.disabledRules?.has(id),
       appliesTo: (id) => applies.get(id),
     };
     const analyzers = opts.analyzers ?? [new OfflineAnalyzer()];
     const assessments: Assessment[] = [];
-    let failed = 0;
     for (const a of analyzers) {
       try {
         for (const x of await a.analyze(this.#secrets, ctx)) assessments.push(x);

@@ -46,6 +46,11 @@ export interface AnalyzerContext {
   now: number;
   /** Records a problem (a config that could not be read); the analysis goes on. Never a value. */
   issue(i: ScanIssue): void;
+  /**
+   * Records a problem that leaves the analysis incomplete (a cloud policy that could not be read):
+   * an issue, and the step cannot pass, as if the analyzer had failed.
+   */
+  incomplete(i: ScanIssue): void;
   /** Whether a scope check is switched off (agent-audit.yaml rules.disable): no need to judge it. */
   enabled(checkId: string): boolean;
   /** The inventory rule ids a check applies to (its appliesTo), or undefined for an unknown check. */

@@ -25,8 +25,10 @@ import {
 
 // Issue 13, attacked as a hostile agent would: it writes its environment, its home (~/.aws), files
 // in its tree, an evidence folder handed to a reviewer, names in the account (with IAM write), and
-// possibly the state dir. Each `it.fails` is a real finding: the test asserts the SAFE behaviour and
-// fails today. Plain `it` are attacks that held. Nothing here reaches AWS: live runs go to the
+// possibly the state dir. The review's nine findings (a denied grant read passing step 6, admin on
+// arn:* or long star patterns, a symlinked manifest, no request timeout, withinBoundary and NotAction,
+// report wildcards, endless version paging, a raw ListPolicyVersions error) are fixed: every test here
+// asserts the safe behaviour. Nothing here reaches AWS: live runs go to the
 // loopback fake, and the tests about where a call would go replace the SDK's HTTP handler with one
 // that records the destination and sends nothing.
 
@@ -161,7 +163,7 @@ describe("where the live audit's calls go (the agent writes the env and ~/.aws/c
   // does not even set that), so a server that accepts the connection and never answers (the
   // planted endpoint above, a proxy, a network black hole) hangs `creds aws`, `scan --aws`,
   // `--apply` (halfway, with a manifest saying a call is in flight) and `--rollback` forever.
-  it.fails("the live audit's HTTP handler has a request timeout", async () => {
+  it("the live audit's HTTP handler has a request timeout", async () => {
     const c = captureHttp();
     await expect(
       gatherLive({ credentials: CREDS, endpoint: "http://127.0.0.1:9", region: "us-east-1" }),
@@ -170,7 +172,7 @@ describe("where the live audit's calls go (the agent writes the env and ~/.aws/c
     expect((cfg.requestTimeout ?? 0) > 0 || (cfg.socketTimeout ?? 0) > 0).toBe(true);
   });
 
-  it.fails("the apply/rollback client (sdkConfig) has a request timeout", async () => {
+  it("the apply/rollback client (sdkConfig) has a request timeout", async () => {
     const c = captureHttp();
     const iam = new IAMClient(
       sdkConfig({ credentials: CREDS, endpoint: "http://127.0.0.1:9", maxAttempts: 1 }),
@@ -273,7 +275,7 @@ describe("creds aws live (CLI against the loopback fake)", () => {
   // the path FOLLOWING symlinks. A symlink (in an agent-writable state dir, or one the agent plants
   // where the operator keeps manifests) to an agent-owned or world-writable manifest passes: the
   // agent's manifest removes the boundary (previousArn null) or sets any old default version.
-  it.fails("--rollback through a symlink to a world-writable manifest is refused too", async () => {
+  it("--rollback through a symlink to a world-writable manifest is refused too", async () => {
     fake = await startFakeAws(account({ boundary: BOUNDARY }));
     fake.state.policies[BOUNDARY] = fakePolicy(
       "agent-audit-boundary-agent",
@@ -296,7 +298,7 @@ describe("creds aws live (CLI against the loopback fake)", () => {
   // its dry run) outside any try/catch: an AWS error there (AccessDenied, throttling, an endpoint
   // down) escapes runCli as a raw SDK exception: "internal error" with the SDK's stack and AWS's own
   // message text (foreign text), instead of the documented message naming iam:ListPolicyVersions.
-  it.fails("--apply policy-version with ListPolicyVersions denied is a clear error naming the permission", async () => {
+  it("--apply policy-version with ListPolicyVersions denied is a clear error naming the permission", async () => {
     fake = await startFakeAws(account(), {
       faults: [
         { action: "ListPolicyVersions", code: "AccessDenied", message: "FOREIGN TEXT from the server" },
@@ -356,7 +358,7 @@ describe("creds aws live (CLI against the loopback fake)", () => {
   // enough), the AdministratorAccess-like policy is never read, and `creds aws` prints
   // "Step 6 credential-scope: PASS" and exits 0; `scan --aws` passes step 6 the same way.
   for (const action of ["ListAttachedUserPolicies", "GetPolicy", "GetPolicyVersion"]) {
-    it.fails(`an admin grant hidden by a denied ${action} is not a pass (exit 0)`, async () => {
+    it(`an admin grant hidden by a denied ${action} is not a pass (exit 0)`, async () => {
       fake = await startFakeAws(account(), { faults: [{ action, code: "AccessDenied" }] });
       const r = await run([]);
       expect(r.stdout).toContain(`iam:${action} denied`);
@@ -366,7 +368,7 @@ describe("creds aws live (CLI against the loopback fake)", () => {
     });
   }
 
-  it.fails("scan --aws with iam:GetPolicyVersion denied does not pass step 6 (temporary keys)", async () => {
+  it("scan --aws with iam:GetPolicyVersion denied does not pass step 6 (temporary keys)", async () => {
     // Temporary (ASIA) keys: the inventory does not judge them long-lived, so step 6 rests on IAM.
     writeFileSync(
       join(home, ".aws/credentials"),
@@ -436,7 +438,7 @@ describe("plan soundness: the plan never grants what the principal did not have"
   // NotAction whole. So when the principal's identity policy has `Allow NotAction [iam:*] on *` and
   // its current boundary allows only s3:*, `--apply boundary` replaces the boundary with one that
   // allows everything but iam: ec2, lambda, secretsmanager... become reachable (after ⊄ before).
-  it.fails("withinBoundary cuts an Allow NotAction statement to what the current boundary allows", () => {
+  it("withinBoundary cuts an Allow NotAction statement to what the current boundary allows", () => {
     const identity: PolicyDocument = {
       Statement: [{ Effect: "Allow", NotAction: ["iam:*"], Resource: ["*"] }],
     };
@@ -476,7 +478,7 @@ describe("plan soundness: the plan never grants what the principal did not have"
   // crafted evidence folder (or a report from a redirected endpoint) listing the tracked action
   // `Get*` under a grant of `s3:Get?` makes the plan allow every s3:Get... action, which `s3:Get?`
   // (exactly one character after Get) never did. Same with a namespace `s*` under a grant `s?:*`.
-  it.fails("a tracked action name with a wildcard in the report does not widen a `?` grant", () => {
+  it("a tracked action name with a wildcard in the report does not widen a `?` grant", () => {
     const before: PolicyDocument = { Statement: [{ Effect: "Allow", Action: ["s3:Get?"], Resource: ["*"] }] };
     const f = facts([before], {
       granularity: "ACTION_LEVEL",
@@ -494,7 +496,7 @@ describe("plan soundness: the plan never grants what the principal did not have"
     expect(allows([plan.after], "s3:GetObject")).toBe(false);
   });
 
-  it.fails("a service namespace with a wildcard in the report does not widen a `?` service grant", () => {
+  it("a service namespace with a wildcard in the report does not widen a `?` service grant", () => {
     const before: PolicyDocument = { Statement: [{ Effect: "Allow", Action: ["s?:*"], Resource: ["*"] }] };
     const f = facts([before], {
       granularity: "ACTION_LEVEL",
@@ -593,7 +595,7 @@ describe("checks: an admin grant the agent words differently", () => {
   // `{Action: "*", Resource: "arn:*"}` is full admin, yet no admin / iam:* / write-all finding is
   // raised, step 6 passes and `creds aws` exits 0. An agent with IAM write, or an operator's
   // hand-written policy, escapes every broad-grant check this way.
-  it.fails("Action * on Resource arn:* is admin too", async () => {
+  it("Action * on Resource arn:* is admin too", async () => {
     const r = await cli([
       "creds",
       "aws",
@@ -618,7 +620,7 @@ describe("apply against a server that never ends a list", () => {
   // every page's versions are appended. A server answering IsTruncated=true with the same Marker
   // forever (a misbehaving proxy or endpoint) spins the apply forever, growing memory. Here the mock
   // gives up after 2,000 pages; the safe behaviour is to stop at the repeated marker and refuse.
-  it.fails("stops at a repeated marker instead of paging forever", async () => {
+  it("stops at a repeated marker instead of paging forever", async () => {
     const iam = mockClient(IAMClient);
     let lists = 0;
     iam.on(ListPolicyVersionsCommand).callsFake(async () => {
@@ -775,7 +777,7 @@ describe("checks: admin patterns longer than the matcher's cap", () => {
   // same grant: IAM's `*` matches any run) is judged only "write on all resources" (medium: step 6
   // WARN, exit 0), and `iam:` + 300 stars (all of IAM) raises nothing at all (step 6 PASS, exit 0).
   // Shorter spellings (`**`, `*:**`, `?*`) are reported as iam:* (high), not as admin (critical).
-  it.fails("Action of 300 stars on * is admin (critical), exit 1", async () => {
+  it("Action of 300 stars on * is admin (critical), exit 1", async () => {
     const r = await cli([
       "creds",
       "aws",
@@ -791,7 +793,7 @@ describe("checks: admin patterns longer than the matcher's cap", () => {
     expect(r.code).toBe(1);
   });
 
-  it.fails("Action iam: + 300 stars on * is full IAM access, exit 1", async () => {
+  it("Action iam: + 300 stars on * is full IAM access, exit 1", async () => {
     const r = await cli([
       "creds",
       "aws",
@@ -807,7 +809,7 @@ describe("checks: admin patterns longer than the matcher's cap", () => {
     expect(r.code).toBe(1);
   });
 
-  it.fails("Action ** on * is admin (critical), not only full IAM access", async () => {
+  it("Action ** on * is admin (critical), not only full IAM access", async () => {
     const r = await cli(["creds", "aws", "--evidence", evidence("**"), "--no-env", "--format", "json"]);
     expect(JSON.parse(r.stdout).findings.map((x: { ruleId: string }) => x.ruleId)).toContain(
       "aws-iam-admin-access",

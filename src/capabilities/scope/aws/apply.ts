@@ -117,6 +117,8 @@ export class ManifestError extends Error {
 }
 
 export const MAX_POLICY_VERSIONS = 5;
+/** Pages of ListPolicyVersions read at most (five versions fit in one). */
+const MAX_VERSION_PAGES = 10;
 export const BOUNDARY_PATH = "/agent-audit/";
 const MAX_MANIFEST_CHARS = 1024 * 1024;
 
@@ -497,7 +499,17 @@ export async function applyPlan(
       const versions: VersionInfo[] = [];
       const listCall: ApiCall = { action: "ListPolicyVersions", params: { PolicyArn } };
       let marker: string | undefined;
+      const seen = new Set<string>();
+      let pages = 0;
       do {
+        // IAM keeps five versions: a list that pages on (or repeats its marker) is not IAM's.
+        if (++pages > MAX_VERSION_PAGES || (marker !== undefined && seen.has(marker)))
+          throw new ApplyFailedError(
+            `apply stopped before changing anything: ListPolicyVersions of ${PolicyArn} kept paging (${pages - 1} pages); nothing was changed and no manifest was written`,
+            undefined,
+            false,
+          );
+        if (marker !== undefined) seen.add(marker);
         const out = await read(
           marker ? { ...listCall, params: { ...listCall.params, Marker: marker } } : listCall,
         );

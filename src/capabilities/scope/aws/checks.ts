@@ -1,4 +1,4 @@
-import { globMatch, hasWildcard, onAllResources } from "./policy.js";
+import { broadMatch, hasWildcard, isAnyAction, onAllResources } from "./policy.js";
 import type { AwsFacts, GrantSource, Statement } from "./types.js";
 
 // The live checks of step 6 for AWS (issue 13): what the principal's identity policies grant and
@@ -88,6 +88,27 @@ const grantName = (g: GrantSource) =>
 
 const unconditional = (s: Statement) => s.Condition === undefined;
 
+/** Gathering problems that do not hide a grant: keys and evidence of use are optional. */
+const OPTIONAL_PARTS = new Set([
+  "iam:ListAccessKeys",
+  "iam:GetAccessKeyLastUsed",
+  "iam:GenerateServiceLastAccessedDetails",
+  "iam:GetServiceLastAccessedDetails",
+]);
+
+/**
+ * How many problems may hide a grant (a policy, group or boundary not read): with any, the checks
+ * saw only part of what the principal may do, and step 6 must not pass (fail closed).
+ */
+export function grantsIncomplete(facts: AwsFacts): number {
+  return facts.issues.filter((i) => !isOptionalPart(i.where)).length;
+}
+
+/** Whether a gathering issue is about an optional part (keys, evidence of use), not a grant. */
+export function isOptionalPart(where: string): boolean {
+  return OPTIONAL_PARTS.has(where);
+}
+
 export function judgeFacts(facts: AwsFacts, opts: { now: number; windowDays: number }): IamJudgement[] {
   const out: IamJudgement[] = [];
   for (const g of facts.grants) {
@@ -98,7 +119,7 @@ export function judgeFacts(facts: AwsFacts, opts: { now: number; windowDays: num
     const admin = allows.some(
       (s) =>
         onAllResources(s) &&
-        ((s.Action ?? []).some((a) => a === "*" || a === "*:*") ||
+        ((s.Action ?? []).some(isAnyAction) ||
           // Allow NotAction on * grants everything but a few actions: admin in all but name.
           s.NotAction !== undefined),
     );
@@ -106,9 +127,16 @@ export function judgeFacts(facts: AwsFacts, opts: { now: number; windowDays: num
       out.push({ checkId: "aws-iam-admin-access", current: "admin-policy", where });
       continue;
     }
-    if (anyAction((a) => globMatch(a, "iam:*") || a.toLowerCase() === "iam:*"))
+    if (
+      anyAction(
+        (a) =>
+          broadMatch(a, "iam:CreateAccessKey") &&
+          broadMatch(a, "iam:AttachUserPolicy") &&
+          broadMatch(a, "iam:PutRolePolicy"),
+      )
+    )
       out.push({ checkId: "aws-iam-full-iam-access", current: "iam-wildcard", where });
-    else if (anyAction((a) => globMatch(a, "iam:PassRole")))
+    else if (anyAction((a) => broadMatch(a, "iam:PassRole")))
       out.push({ checkId: "aws-iam-passrole-any-role", current: "passrole-wildcard", where });
     const writes = new Set<string>();
     for (const s of allows) {

@@ -3,11 +3,11 @@ import type { Finding, Severity } from "../../../contract/types.js";
 import { defaultRules, type RuleSet, type ScopeCheck } from "../../../rules/catalog.js";
 import { safeMessage } from "../../../util/errors.js";
 import type { Analyzer, AnalyzerContext, Assessment, ObservedSecret } from "../types.js";
-import { IAM_CHECK_IDS, type IamJudgement, judgeFacts } from "./checks.js";
+import { IAM_CHECK_IDS, type IamJudgement, isOptionalPart, judgeFacts } from "./checks.js";
 import type { AwsCredentials } from "./credentials.js";
 import type { AwsFacts } from "./types.js";
 
-export { IAM_CHECK_IDS, judgeFacts } from "./checks.js";
+export { grantsIncomplete, IAM_CHECK_IDS, judgeFacts } from "./checks.js";
 export { type AwsCredentials, CredentialsError, resolveCredentials } from "./credentials.js";
 export { EVIDENCE_FILES, EvidenceError, readEvidence } from "./evidence.js";
 export { DEFAULT_WINDOW_DAYS, makePlan, PlanError } from "./plan.js";
@@ -107,7 +107,12 @@ export class AwsIamAnalyzer implements Analyzer {
       });
       return [];
     }
-    for (const i of facts.issues) ctx.issue({ where: `aws-iam ${i.where}`, message: i.message });
+    // A grant that could not be read may be the broad one: the step cannot pass (fail closed).
+    for (const i of facts.issues) {
+      const issue = { where: `aws-iam ${i.where}`, message: i.message };
+      if (isOptionalPart(i.where)) ctx.issue(issue);
+      else ctx.incomplete(issue);
+    }
     const out: Assessment[] = [];
     const seen = new Set<string>();
     for (const j of judgeFacts(facts, { now: ctx.now, windowDays: this.#windowDays }) as IamJudgement[]) {

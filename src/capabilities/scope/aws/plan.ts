@@ -46,6 +46,35 @@ interface Kept {
   from: string;
 }
 
+const NAMESPACE = /^[a-z0-9-]{1,64}$/;
+const ACTION = /^[A-Za-z0-9]{1,128}$/;
+
+/**
+ * The report's services and tracked actions that are names: a wildcard there (a crafted evidence
+ * file, a forged answer) would be matched as a literal and then kept as a pattern, widening a grant.
+ */
+export function cleanServices(list: readonly ServiceAccess[]): { services: ServiceAccess[]; dropped: number } {
+  let dropped = 0;
+  const services: ServiceAccess[] = [];
+  for (const s of list) {
+    if (!NAMESPACE.test(s.namespace)) {
+      dropped++;
+      continue;
+    }
+    if (s.trackedActions === null) {
+      services.push(s);
+      continue;
+    }
+    const tracked = s.trackedActions.filter((t) => {
+      const ok = serviceOf(t.action) === s.namespace && ACTION.test(actionName(t.action));
+      if (!ok) dropped++;
+      return ok;
+    });
+    services.push({ ...s, trackedActions: tracked });
+  }
+  return { services, dropped };
+}
+
 export function makePlan(facts: AwsFacts, opts: PlanOptions = {}): Plan {
   const report = facts.lastAccessed;
   if (!report)
@@ -60,7 +89,8 @@ export function makePlan(facts: AwsFacts, opts: PlanOptions = {}): Plan {
   const start = Date.parse(reference) - windowDays * DAY_MS;
   const used = (t: string | undefined) => t !== undefined && Date.parse(t) >= start;
   const services = new Map<string, ServiceAccess>();
-  for (const s of report.services) services.set(s.namespace, s);
+  const clean = cleanServices(report.services);
+  for (const s of clean.services) services.set(s.namespace, s);
   const actionLevel = report.granularity === "ACTION_LEVEL";
 
   const decisions: PlanDecision[] = [];
@@ -306,6 +336,10 @@ export function makePlan(facts: AwsFacts, opts: PlanOptions = {}): Plan {
   if (after.Statement.every((s) => s.Effect !== "Allow"))
     notes.push("Nothing was used in the window: the plan allows nothing. Is the principal still needed?");
 
+  if (clean.dropped)
+    notes.push(
+      `${clean.dropped} service or action name${clean.dropped === 1 ? "" : "s"} of the last-accessed report were not names (wildcards or other characters) and were ignored.`,
+    );
   const sorted = (s: Set<string>) => [...s].sort();
   return {
     principal: facts.principal.arn,
@@ -348,8 +382,19 @@ export function withinBoundary(plan: Plan, boundary: PolicyDocument): Plan {
   const dropped: string[] = [];
   const statements: Statement[] = [];
   for (const s of plan.after.Statement) {
-    if (s.Effect !== "Allow" || !s.Action) {
+    if (s.Effect !== "Allow") {
       statements.push(s);
+      continue;
+    }
+    if (!s.Action) {
+      // An Allow with NotAction grants everything else: within the boundary, that is the
+      // boundary's own actions that the NotAction list does not wholly exclude.
+      const { NotAction: excluded = [], ...rest } = s;
+      const keep = granted.filter((g) => !excluded.some((x) => covers(x, g)));
+      notes.push(
+        "An Allow with NotAction was replaced by the current boundary's actions it does not exclude (a boundary never grants more than the old one).",
+      );
+      if (keep.length) statements.push({ ...rest, Action: keep });
       continue;
     }
     const keep = s.Action.filter((a) => granted.some((g) => covers(g, a)));

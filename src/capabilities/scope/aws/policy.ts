@@ -156,7 +156,35 @@ export function hasWildcard(action: string): boolean {
   return action.includes("*") || action.includes("?");
 }
 
-/** Whether a statement applies to every resource (`Resource: "*"`, or any NotResource). */
+/** A pattern with each run of `*` made one (`***` and `*` match the same names). Linear. */
+export function collapseStars(p: string): string {
+  let out = "";
+  for (let i = 0; i < p.length; i++) if (!(p[i] === "*" && out.endsWith("*"))) out += p[i];
+  return out;
+}
+
+/**
+ * Whether a grant pattern can name `name`, for the broad-grant checks: like globMatch on the
+ * collapsed pattern, but a pattern still over the length cap counts as matching (a check must not
+ * miss a grant because it is long).
+ */
+export function broadMatch(pattern: string, name: string): boolean {
+  const p = collapseStars(pattern);
+  return p.length > MAX_ACTION_CHARS || globMatch(p, name);
+}
+
+/** Whether an action pattern names every action of every service (`*`, `*:*`, `**`, `?*`, ...). */
+export function isAnyAction(pattern: string): boolean {
+  return ["a:a", "ec2:RunInstances", "iam:CreateUser", "x-y:Zz9"].every((n) => broadMatch(pattern, n));
+}
+
+/** Whether a resource pattern names every resource (`*`, `arn:*`, `arn:aws:*:*:*:*`, `**`). */
+export function isAnyResource(pattern: string): boolean {
+  const p = collapseStars(pattern);
+  return p === "*" || /^arn:(\*|[a-z-]+)(:\*)*(:\*?)?$/.test(p) || /^arn(:\*)+$/.test(p);
+}
+
+/** Whether a statement applies to every resource (`Resource` naming every ARN, or any NotResource). */
 export function onAllResources(s: Statement): boolean {
-  return s.NotResource !== undefined || (s.Resource ?? []).includes("*");
+  return s.NotResource !== undefined || (s.Resource ?? []).some(isAnyResource);
 }

@@ -11,6 +11,10 @@ export interface SdkClientOptions {
   maxAttempts?: number;
 }
 
+/** A server that accepts the connection and never answers must not hang the audit, an apply or a rollback. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export function sdkConfig(o: SdkClientOptions) {
   const { accessKeyId, secretAccessKey, sessionToken } = o.credentials;
   return {
@@ -23,6 +27,12 @@ export function sdkConfig(o: SdkClientOptions) {
     ignoreConfiguredEndpointUrls: true,
     useFipsEndpoint: false,
     useDualstackEndpoint: false,
+    // The options of the SDK's node:http handler (it builds the handler from them).
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
   };
 }
