@@ -559,46 +559,51 @@ export function parseSmokescreen(text: string, origin: string, now: Date): Denia
 // sandbox-runtime
 
 const SRT_MARK = "[SandboxDebug] ";
-/** The messages of a refused request (anthropic-experimental/sandbox-runtime, commit d35b813). */
-const SRT_BLOCKED = [
-  // src/sandbox/http-proxy.ts, CONNECT refused, and src/sandbox/socks-proxy.ts, SOCKS refused.
-  { text: "Connection blocked to ", method: undefined },
-  // src/sandbox/http-proxy.ts, a plain-HTTP request refused.
-  { text: "HTTP request blocked to ", method: undefined },
-] as const;
+/**
+ * The messages of a request refused by srt's allowlist (anthropic-experimental/sandbox-runtime at
+ * commit d35b813, and the npm package @anthropic-ai/sandbox-runtime 0.0.83: dist/sandbox/http-proxy.js
+ * and dist/sandbox/socks-proxy.js): `Connection blocked to ${hostname}:${port}` (CONNECT and
+ * SOCKS) and `HTTP request blocked to ${hostname}:${port}` (plain HTTP, where 0.0.83 strips an IPv6
+ * address's brackets: `2001:db8::1:80`).
+ */
+const SRT_BLOCKED = ["Connection blocked to ", "HTTP request blocked to "] as const;
 
 /**
  * sandbox-runtime (`srt`) writes no denial log by default: its only record of a refused request is
- * a debug line on stderr, written when SRT_DEBUG is set (src/utils/debug.ts: logForDebugging()
- * prints `[SandboxDebug] <message>` with console.error). Capture it with
+ * a debug line on stderr, written when SRT_DEBUG is set (src/utils/debug.ts, the same in 0.0.83:
+ * logForDebugging() prints `[SandboxDebug] <message>` with console.error). Capture it with
  * `SRT_DEBUG=1 srt <command> 2>>/var/log/srt.log` and watch `sandbox-runtime:/var/log/srt.log`.
- * Each refused request logs `Connection blocked to HOST:PORT` (CONNECT and SOCKS) or
- * `HTTP request blocked to HOST:PORT` (plain HTTP) once; the filter's own lines
- * (`Denied by config rule: ...`, `No matching config rule, denying: ...`, src/sandbox/sandbox-manager.ts)
- * accompany the same request and are not counted, so one refusal is one event. The decision is
- * `blocked-by-allowlist`, the X-Proxy-Error header srt answers with; the lines carry no time and no
- * client. Caveat: the sandboxed command shares that stderr, so it can write look-alike lines (an
- * extra alert, never a hidden one). The marker is looked for at its last occurrence in the line: a
- * command that writes text without a newline just before srt's line cannot hide srt's line.
+ * Each request the allowlist refuses logs one SRT_BLOCKED line; the filter's own lines for the same
+ * request (`Denied by config rule: ...`, `No matching config rule, denying: ...`, and in 0.0.83
+ * `[proxy] deny: Connection blocked by network allowlist` after a plain-HTTP refusal) are not
+ * counted, so one refusal is one event. Not read: 0.0.83's per-request filter refusals
+ * (`[proxy] deny: <reason>`, `[proxy] CONNECT host:port refused: <reason>`), whose lines name no
+ * destination in a fixed place or repeat one already counted. The decision is `blocked-by-allowlist`,
+ * the X-Proxy-Error value srt answers with; the lines carry no time and no client. Caveat: the
+ * sandboxed command shares that stderr, so it can write look-alike lines (an extra alert, never a
+ * hidden one). The marker is looked for at its last occurrence in the line (and parseLine keeps a
+ * long line's end): text the command wrote without a newline just before srt's line cannot hide it.
  */
 export function parseSandboxRuntime(text: string, origin: string, now: Date): DenialEvent | undefined {
   const at = text.lastIndexOf(SRT_MARK);
   if (at === -1) return undefined;
   const msg = text.slice(at + SRT_MARK.length);
-  for (const b of SRT_BLOCKED) {
-    if (!msg.startsWith(b.text)) continue;
-    const hp = splitHostPort(msg.slice(b.text.length).trimEnd());
-    return event({
-      time: now.toISOString(),
-      source: "sandbox-runtime",
-      origin,
-      host: cleanHost(hp.host),
-      port: cleanPort(hp.port),
-      method: b.method,
-      decision: "blocked-by-allowlist",
-    });
-  }
-  return undefined;
+  const kind = SRT_BLOCKED.find((b) => msg.startsWith(b));
+  if (kind === undefined) return undefined;
+  const target = msg.slice(kind.length).trimEnd();
+  // srt always writes `host:port`: the port is after the last colon; a host with colons left is an
+  // IPv6 address without its brackets.
+  const colon = target.lastIndexOf(":");
+  let host = colon === -1 ? target : target.slice(0, colon);
+  if (host.includes(":") && !host.startsWith("[")) host = `[${host}]`;
+  return event({
+    time: now.toISOString(),
+    source: "sandbox-runtime",
+    origin,
+    host: cleanHost(host),
+    port: colon === -1 ? undefined : cleanPort(target.slice(colon + 1)),
+    decision: "blocked-by-allowlist",
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

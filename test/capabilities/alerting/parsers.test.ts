@@ -265,6 +265,48 @@ describe("sandbox-runtime", () => {
     expect(
       parseLine("sandbox-runtime", "[SandboxDebug] HTTP request blocked to x.test:80", "f", NOW)?.port,
     ).toBe(80);
+    // @anthropic-ai/sandbox-runtime 0.0.83 logs a plain-HTTP IPv6 destination without brackets.
+    const v6 = parseLine(
+      "sandbox-runtime",
+      "[SandboxDebug] HTTP request blocked to 2001:db8::1:80",
+      "f",
+      NOW,
+    );
+    expect([v6?.host, v6?.port]).toEqual(["[2001:db8::1]", 80]);
+    const v6b = parseLine(
+      "sandbox-runtime",
+      "[SandboxDebug] Connection blocked to [2001:db8::1]:443",
+      "f",
+      NOW,
+    );
+    expect([v6b?.host, v6b?.port]).toEqual(["[2001:db8::1]", 443]);
+  });
+
+  it("the stderr of a real srt run: one event per refused request", () => {
+    // `SRT_DEBUG=1 srt -s settings.json -c 'curl http://blocked.test/x?token=abc; curl https://blocked.test/;
+    // curl "http://[2001:db8::1]/"' 2>srt.log` with @anthropic-ai/sandbox-runtime 0.0.83 (bubblewrap,
+    // allowedDomains ["allowed.test"]): the end of srt.log, as written.
+    const log = [
+      "[SandboxDebug] [Sandbox Linux] Wrapped command with bwrap (network, filesystem, seccomp(unix-block) restrictions)",
+      "[SandboxDebug] No matching rule, denying: blocked.test:80",
+      "[SandboxDebug] HTTP request blocked to blocked.test:80",
+      "[SandboxDebug] [proxy] deny: Connection blocked by network allowlist",
+      "[SandboxDebug] No matching rule, denying: blocked.test:443",
+      "[SandboxDebug] Connection blocked to blocked.test:443",
+      "[SandboxDebug] No matching rule, denying: 2001:db8::1:80",
+      "[SandboxDebug] HTTP request blocked to 2001:db8::1:80",
+      "[SandboxDebug] [proxy] deny: Connection blocked by network allowlist",
+      "[SandboxDebug] Sent SIGTERM to HTTP bridge process",
+      "[SandboxDebug] Sent SIGTERM to SOCKS bridge process",
+    ];
+    const events = log
+      .map((l) => parseLine("sandbox-runtime", l, "srt.log", NOW))
+      .filter((e) => e !== undefined);
+    expect(events.map((e) => [e.host, e.port, e.decision])).toEqual([
+      ["blocked.test", 80, "blocked-by-allowlist"],
+      ["blocked.test", 443, "blocked-by-allowlist"],
+      ["[2001:db8::1]", 80, "blocked-by-allowlist"],
+    ]);
   });
 
   it("a 1 MB line ending in srt's own line still counts", () => {
@@ -277,6 +319,7 @@ describe("sandbox-runtime", () => {
       "[SandboxDebug] No matching config rule, denying: x.test:443",
       "[SandboxDebug] Denied by config rule: x.test:443",
       "[SandboxDebug] Connection allowed to x.test:443",
+      "[SandboxDebug] [proxy] deny: Connection blocked by network allowlist",
       "Connection blocked to x.test:443",
     ])
       expect(parseLine("sandbox-runtime", line, "f", NOW)).toBeUndefined();
