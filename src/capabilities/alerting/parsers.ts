@@ -621,7 +621,8 @@ function stripKernelStamp(pre: string): string {
 /**
  * A kernel log line of the firewall's refusal rule: the kernel's packet logger (nf_log_syslog, used
  * by nftables `log prefix` and iptables `-j LOG --log-prefix`) writes the prefix immediately
- * followed by `IN=`: `agent-audit-egress: IN= OUT=eth0 SRC=10.0.0.2 DST=93.184.216.34 LEN=60 ...
+ * followed by `IN=` (linux net/netfilter/nf_log_syslog.c, nf_log_dump_packet_common:
+ * `"%sIN=%s OUT=%s ", prefix, ...`; the same format string since ipt_LOG): `agent-audit-egress: IN= OUT=eth0 SRC=10.0.0.2 DST=93.184.216.34 LEN=60 ...
  * PROTO=TCP SPT=51234 DPT=443 ...`. The prefix counts only where the kernel puts it: at the start
  * of the message, after the kernel's `[ 123.456] ` time stamp, or after the `kernel: ` tag of a
  * syslog or `journalctl` short line (`Dec  6 16:00:31 host kernel: [ 123.4] agent-audit-egress: IN=`).
