@@ -1,6 +1,7 @@
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { IAM_CHECK_IDS } from "../../../src/capabilities/scope/aws/checks.js";
 import {
   type Analyzer,
   type ObservedSecret,
@@ -8,7 +9,6 @@ import {
   type ScopeOptions,
 } from "../../../src/capabilities/scope/index.js";
 import { jwtFacts, MAX_JWT_PAYLOAD } from "../../../src/capabilities/scope/jwt.js";
-import { IAM_CHECK_IDS } from "../../../src/capabilities/scope/aws/checks.js";
 import { OFFLINE_CHECK_IDS, unencryptedKey } from "../../../src/capabilities/scope/offline.js";
 import { catalogRuleIds, defaultRules, ruleCatalog } from "../../../src/rules/catalog.js";
 import { tempTree } from "../../helpers/tmp.js";

@@ -53,7 +53,10 @@ const ACTION = /^[A-Za-z0-9]{1,128}$/;
  * The report's services and tracked actions that are names: a wildcard there (a crafted evidence
  * file, a forged answer) would be matched as a literal and then kept as a pattern, widening a grant.
  */
-export function cleanServices(list: readonly ServiceAccess[]): { services: ServiceAccess[]; dropped: number } {
+export function cleanServices(list: readonly ServiceAccess[]): {
+  services: ServiceAccess[];
+  dropped: number;
+} {
   let dropped = 0;
   const services: ServiceAccess[] = [];
   for (const s of list) {
