@@ -2,8 +2,9 @@
 // run. Typed requests in, a report out; no commander, no flag names, no output. The CLI maps its
 // flags to a ScanRequest (cli/scan.ts) and renders what comes back.
 
-import { statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { scoreAlerting, type WatcherConfig } from "../capabilities/alerting/step.js";
 import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
 import { portablePath, runInspect } from "../capabilities/inspect/index.js";
 import type { ConfiguredGate, Origin } from "../capabilities/inspect/types.js";
@@ -24,6 +25,7 @@ import {
 import { type AgentAuditConfig, type LoadedConfig, loadConfig } from "../config/index.js";
 import type {
   AuditReport,
+  ChecklistItem,
   ExtraResults,
   Finding,
   PolicyScope,
@@ -47,7 +49,7 @@ import { readEnvFile, readProcEnv } from "../sources/env.js";
 import { autoWorkers } from "../sources/scan-pool.js";
 import { resolveUser } from "../sources/users.js";
 import { confinementOf } from "../util/confine.js";
-import { UsageError } from "../util/errors.js";
+import { safeMessage, UsageError } from "../util/errors.js";
 import { materializeDemo } from "./demo.js";
 
 /** Where the agent's environment comes from. */
@@ -251,6 +253,12 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
     accepted,
   });
   if (!request.inventory) extra.checklist = { ...extra.checklist, "secret-inventory": NOT_EVALUATED };
+  // Step 4 (issue 14): a trusted watcher config covering the proxy's denial log.
+  mergeExtra(extra, {
+    checklist: {
+      "egress-alerting": await alertingStep(request, loaded, scope, env ?? {}, where.systemRoot, ctx),
+    },
+  });
   if (request.inventory) {
     const inspected = await inspectStep(where, {
       ...(request.verifyGates
@@ -489,6 +497,66 @@ function existingDir(path: string, what: string): string {
   if (!st.isDirectory())
     throw new UsageError(`${what} ${path}: not a directory`, `pass a directory to ${what}`);
   return path;
+}
+
+/** The proxy variables a client honours (the egress probes read the same). */
+const PROXY_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+/** Where `agent-audit fix` installs the watcher's config (src/fix/alerting.ts WATCH_CONFIG_PATH). */
+const SYSTEM_WATCH_CONFIG = "etc/agent-audit/agent-audit.yaml";
+
+/**
+ * Step 4: the watcher configs the scan can trust (a --config named by the operator; the system
+ * file if nobody but its owner, root or the auditor, can write it) and whether the agent's traffic
+ * has a proxy at all. A config found in the audited root is the agent's: it cannot make step 4 pass.
+ */
+async function alertingStep(
+  request: ScanRequest,
+  loaded: LoadedConfig,
+  scope: ReturnType<typeof configScope>,
+  env: Record<string, string>,
+  systemRoot: string,
+  ctx: AppContext,
+): Promise<Omit<ChecklistItem, "step" | "id">> {
+  const watchers: WatcherConfig[] = [];
+  const ignored: string[] = [];
+  const a = loaded.config.alerting;
+  if (a && loaded.file) {
+    const origin = displayPath(loaded.file, ctx.cwd);
+    if (scope === "all")
+      watchers.push({ origin: `--config ${origin}`, sources: a.sources ?? [], sinks: a.sinks ?? [] });
+    else ignored.push(`${origin} (found in the audited tree: the agent can write it)`);
+  }
+  const sys = join(systemRoot, SYSTEM_WATCH_CONFIG);
+  try {
+    const st = lstatSync(sys);
+    const uid = process.getuid?.();
+    if (!st.isFile()) ignored.push(`/${SYSTEM_WATCH_CONFIG} (not a regular file)`);
+    else if ((st.mode & 0o022) !== 0 || (st.uid !== 0 && st.uid !== uid))
+      ignored.push(`/${SYSTEM_WATCH_CONFIG} (writable by others, or owned by another user)`);
+    else {
+      const sysLoaded = await loadConfig({ path: sys, root: systemRoot });
+      const sa = sysLoaded.config.alerting;
+      if (sa)
+        watchers.push({
+          origin: `/${SYSTEM_WATCH_CONFIG}`,
+          sources: sa.sources ?? [],
+          sinks: sa.sinks ?? [],
+        });
+    }
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR")
+      ignored.push(`/${SYSTEM_WATCH_CONFIG} (${e instanceof UsageError ? e.message : safeMessage(e)})`);
+  }
+  const envProxy = PROXY_VARS.find((k) => (env[k] ?? "").trim() !== "");
+  const proxy = request.egress?.proxy
+    ? { seenIn: "--proxy" }
+    : loaded.config.egress?.proxy && scope === "all"
+      ? { seenIn: "egress.proxy" }
+      : envProxy
+        ? { seenIn: envProxy }
+        : undefined;
+  return scoreAlerting({ watchers, ...(proxy ? { proxy } : {}), ignored });
 }
 
 /** `scan --aws`: the live IAM analyzer for the agent's AWS keys (the environment's, or a profile's). */

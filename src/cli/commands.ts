@@ -40,6 +40,11 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
       "how narrow are the agent's cloud credentials: AWS IAM grants, last use, a least-privilege plan and its reversible apply (step 6)",
     load: () => import("./creds.js"),
   },
+  watch: {
+    summary:
+      "turn every egress request the proxy or the firewall denies into an alert (step 4): stdout, file, syslog, webhook, Slack",
+    load: () => import("./watch.js"),
+  },
   baseline: {
     summary: "accept the current findings: write their fingerprints to .agent-audit-baseline.json",
     load: () => import("./baseline.js"),
