@@ -301,7 +301,11 @@ export async function runWatch(
               ? `journal:${r.source.path}`
               : "journal"
             : r.source.path;
+        // An over-long line's head holds the logging program's fields, except srt's, whose text
+        // ends the line: the other piece begins or ends inside text the agent chose (LogLine.part).
+        const skip = r.source.kind === "sandbox-runtime" ? "head" : "tail";
         for (const l of lines) {
+          if (l.part !== undefined && l.part === skip) continue;
           summary.lines++;
           const e = parseLine(
             r.source.kind,

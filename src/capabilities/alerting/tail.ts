@@ -116,10 +116,18 @@ export function saveState(path: string, state: WatchState): void {
 // ---------------------------------------------------------------------------------------------
 // Lines
 
-/** One line handed out. `truncated`: a piece of a line longer than the cap (its head, or its tail). */
+/**
+ * One line handed out. `truncated`: a piece of a line longer than the cap, and `part` says which:
+ * its first `cap` bytes (`head`) or its last `cap` bytes (`tail`; they may overlap the head). The
+ * head is where a proxy's own fields are (squid, smokescreen, the kernel); the tail is where srt's
+ * own text is (the sandboxed command writes to the same stderr, so it can pad a line up to srt's):
+ * readers of the first kind parse heads only, srt's reader tails only, so that text the agent chose
+ * is never read as the start (or the end) of a line.
+ */
 export interface LogLine {
   text: string;
   truncated: boolean;
+  part?: "head" | "tail";
 }
 
 /** Bytes to lines, with a cap: the shared line splitter of files and the journal. */
@@ -168,12 +176,14 @@ class LineSplitter {
       }
       if (!this.skipping && this.#length > this.cap) {
         // The head of an over-long line goes out now; the rest is skipped up to its newline, keeping
-        // only its last `cap` bytes (the tail: where a proxy's own text ends a line an agent padded).
+        // only the line's last `cap` bytes (the tail: where a proxy's own text ends a line an agent
+        // padded). The tail counts from the line's end, over the head's bytes too: a line cut just
+        // inside srt's message still has that whole message in its tail.
         const all = this.#take();
-        out.push({ text: all.subarray(0, this.cap).toString("utf8"), truncated: true });
+        out.push({ text: all.subarray(0, this.cap).toString("utf8"), truncated: true, part: "head" });
         this.skipping = true;
-        this.#parts = [Buffer.from(all.subarray(this.cap))];
-        this.#length = all.length - this.cap;
+        this.#parts = [all];
+        this.#length = all.length;
       }
       if (this.skipping) this.#trimToTail();
       if (nl === -1) {
@@ -182,7 +192,11 @@ class LineSplitter {
         return;
       }
       const line = this.#take();
-      out.push({ text: line.toString("utf8"), truncated: this.skipping });
+      out.push(
+        this.skipping
+          ? { text: line.toString("utf8"), truncated: true, part: "tail" }
+          : { text: line.toString("utf8"), truncated: false },
+      );
       this.skipping = false;
       start = nl + 1;
     }
@@ -190,8 +204,10 @@ class LineSplitter {
 
   /** The pending partial line as a final line (a file that will not grow any more), if any. */
   flush(out: LogLine[]): void {
-    if (this.#length > 0 || this.skipping)
-      out.push({ text: this.#take().toString("utf8"), truncated: this.skipping });
+    if (this.#length > 0 || this.skipping) {
+      const text = this.#take().toString("utf8");
+      out.push(this.skipping ? { text, truncated: true, part: "tail" } : { text, truncated: false });
+    }
     this.skipping = false;
   }
 }

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { runWatch } from "../../../src/app/watch.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "aa-hostile-"));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const NOW = Date.parse("2026-12-06T16:00:00.000Z");
+
+/** Runs `watch --once` over one source; returns the alert lines the stdout sink printed, parsed. */
+async function watchOnce(kind: string, file: string) {
+  const out: string[] = [];
+  const summary = await runWatch(
+    {
+      sources: [`${kind}:${file}`],
+      sinks: ["stdout"],
+      state: join(dir, "state", "state.json"),
+      once: true,
+      test: false,
+      stateDefault: join(dir, "state", "state.json"),
+      sinkDeps: { stdout: { write: (s: string) => out.push(s) } },
+      now: () => NOW,
+      sleep: async () => {},
+    },
+    { cwd: dir, hostname: "box" },
+  );
+  const alerts = out
+    .join("")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { summary, alerts };
+}
+
+const SRT = "[SandboxDebug] Connection blocked to exfil.example:443";
+
+it("srt: the agent's own stderr text cannot split srt's line at the line cap and hide the denial", async () => {
+  const log = join(dir, "srt.log");
+  for (const pad of [64 * 1024 - 5, 64 * 1024 - 20, 64 * 1024 - 40, 64 * 1024 + 3]) {
+    writeFileSync(log, `${"a".repeat(pad)}${SRT}\n`);
+    rmSync(join(dir, "state"), { recursive: true, force: true });
+    const { alerts } = await watchOnce("sandbox-runtime", log);
+    expect([pad, alerts.map((a) => [a.host, a.port])]).toEqual([pad, [["exfil.example", 443]]]);
+  }
+});
+
+it("squid: the tail of a 1 MB request line, which the agent chose, is not read as a line of its own", async () => {
+  const log = join(dir, "access.log");
+  const forged =
+    "1796573494.475 0 10.0.0.9 TCP_DENIED/403 1 CONNECT forged.example:443 - HIER_NONE/- text/html";
+  const url = `http://x.example/${"a".repeat(1024 * 1024)}/${forged}`;
+  writeFileSync(log, `1796573494.475      1 127.0.0.1 TCP_DENIED/403 3457 GET ${url}\n`);
+  const { alerts, summary } = await watchOnce("squid", log);
+  expect(alerts.map((a) => [a.host, a.port, a.client])).toEqual([["x.example", 80, "127.0.0.1"]]);
+  expect([summary.lines, summary.denials]).toEqual([1, 1]);
+});
