@@ -164,10 +164,15 @@ class LineSplitter {
     this.#length = tail.length;
   }
 
-  /** Feeds a chunk; complete lines (and an over-long line's head) go to `out`. */
-  push(chunk: Buffer, out: LogLine[]): void {
+  /**
+   * Feeds a chunk; complete lines (and an over-long line's head) go to `out`. Stops after the line
+   * that brings `out` to `maxOut` lines; returns the bytes of the chunk consumed (the rest is fed
+   * again later): 16 MiB of newlines are not 16 million lines at once.
+   */
+  push(chunk: Buffer, out: LogLine[], maxOut = Number.POSITIVE_INFINITY): number {
     let start = 0;
     for (;;) {
+      if (out.length >= maxOut) return start;
       const nl = chunk.indexOf(0x0a, start);
       const end = nl === -1 ? chunk.length : nl;
       if (end > start) {
@@ -189,7 +194,7 @@ class LineSplitter {
       if (nl === -1) {
         // Copies: the chunk buffer is reused by the caller.
         this.#parts = this.#parts.map((p) => Buffer.from(p));
-        return;
+        return chunk.length;
       }
       const line = this.#take();
       out.push(
@@ -226,6 +231,8 @@ export interface FollowerOptions {
   chunkSize?: number;
   /** Bytes read per readAvailable() call at most (default 16 MiB); `hasMore` tells that more is there. */
   batchBytes?: number;
+  /** Lines handed out per readAvailable() call at most (default 10,000); the same. */
+  batchLines?: number;
   /** Warnings (rotated file not found after a restart, truncation): text without file contents. */
   onWarning?: (message: string) => void;
 }
@@ -299,6 +306,7 @@ export class LogFollower {
       lineCap: opts.lineCap ?? 64 * 1024,
       chunkSize: opts.chunkSize ?? 1024 * 1024,
       batchBytes: opts.batchBytes ?? 16 * 1024 * 1024,
+      batchLines: opts.batchLines ?? 10_000,
       onWarning: opts.onWarning,
     };
     this.#splitter = new LineSplitter(this.#opts.lineCap);
@@ -387,19 +395,24 @@ export class LogFollower {
     const f = this.#file!;
     const buf = Buffer.allocUnsafe(this.#opts.chunkSize);
     let total = 0;
+    let full = false;
     while (total < budget) {
       const { bytesRead } = await f.fh.read(buf, 0, Math.min(buf.length, budget - total), f.pos);
       if (bytesRead === 0) break;
       const before = out.length;
-      this.#splitter.push(buf.subarray(0, bytesRead), out);
-      f.pos += bytesRead;
-      total += bytesRead;
+      const used = this.#splitter.push(buf.subarray(0, bytesRead), out, this.#opts.batchLines);
+      f.pos += used;
+      total += used;
       if (out.length > before || this.#splitter.skipping) {
         // Committed: after the last newline, or (skipping) the start of the retained tail.
         this.#committed = f.pos - this.#splitter.pendingLength;
       }
+      if (out.length >= this.#opts.batchLines) {
+        full = true;
+        break;
+      }
     }
-    this.#hasMore = total >= budget;
+    this.#hasMore = full || total >= budget;
     if (total > 0) this.#tailHash = await this.#hashBefore(f, this.#committed);
     return total;
   }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { runWatch } from "../../../src/app/watch.js";
+import { LogFollower } from "../../../src/capabilities/alerting/tail.js";
 
 let dir: string;
 beforeEach(() => {
@@ -60,4 +61,24 @@ it("squid: the tail of a 1 MB request line, which the agent chose, is not read a
   const { alerts, summary } = await watchOnce("squid", log);
   expect(alerts.map((a) => [a.host, a.port, a.client])).toEqual([["x.example", 80, "127.0.0.1"]]);
   expect([summary.lines, summary.denials]).toEqual([1, 1]);
+});
+
+it("a file of empty lines (the agent's stderr into srt's log) comes out in bounded batches, not a million lines at once", async () => {
+  const log = join(dir, "srt.log");
+  writeFileSync(log, `${"\n".repeat(1024 * 1024)}${SRT}\n`);
+  const f = new LogFollower(log);
+  const sizes: number[] = [];
+  let last = "";
+  for (;;) {
+    const lines = await f.readAvailable();
+    sizes.push(lines.length);
+    if (lines.length > 0) last = lines.at(-1)!.text;
+    if (!f.hasMore) break;
+  }
+  await f.close();
+  expect(Math.max(...sizes)).toBe(10_000);
+  expect(sizes.reduce((a, b) => a + b, 0)).toBe(1024 * 1024 + 1);
+  expect(sizes.length).toBe(105);
+  expect(last).toBe(SRT);
+  expect(f.state?.offset).toBe(1024 * 1024 + SRT.length + 1);
 });
