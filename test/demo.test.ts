@@ -293,16 +293,19 @@ describe("scan --demo", async () => {
     ]);
   });
 
-  it("scores steps 1, 5 and 6; the egress steps need --probe, alerting is not there yet", () => {
+  it("scores steps 1, 4, 5 and 6; the egress steps need --probe", () => {
     expect(report.checklist.map((c: { status: string }) => c.status)).toEqual([
       "fail",
       "skip",
       "skip",
-      "skip",
+      "fail",
       "fail",
       "fail",
     ]);
-    expect(report.score).toEqual({ passed: 0, evaluated: 3, total: 6 });
+    expect(report.score).toEqual({ passed: 0, evaluated: 4, total: 6 });
+    expect(report.checklist[3].summary).toBe(
+      "the agent's traffic goes through a proxy (HTTPS_PROXY) but nothing turns its denials into alerts: no watcher config was found (/etc/agent-audit/agent-audit.yaml, or --config with an alerting: section)",
+    );
     expect(report.checklist[4].summary).toBe(
       "Codex CLI: gate off (approval_policy never in user config with sandbox_mode danger-full-access in user config: every command runs unasked and unsandboxed)",
     );

@@ -5,6 +5,7 @@
 import { lstatSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { scoreAlerting, type WatcherConfig } from "../capabilities/alerting/step.js";
+import { fileSinks, markSinks, probeHost, verifyAlerting } from "../capabilities/alerting/verify.js";
 import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
 import { portablePath, runInspect } from "../capabilities/inspect/index.js";
 import type { ConfiguredGate, Origin } from "../capabilities/inspect/types.js";
@@ -29,6 +30,7 @@ import type {
   ExtraResults,
   Finding,
   PolicyScope,
+  Probe,
   ScanIssue,
   Severity,
   SourceName,
@@ -120,6 +122,11 @@ export interface ScanRequest {
   verifyGates?: boolean;
   /** Corpus files (JSON lines) replayed instead of the built-in corpus by verifyGates. */
   verifyCorpus?: string[];
+  /**
+   * Step 4, live (issue 14): with the probes, wait this long for the proxy's refusal of a probe
+   * request to come out of the watcher (its `file:` sinks) as an alert.
+   */
+  verifyAlerting?: { timeoutMs: number };
   /** Step 6, live (issue 13): analyse the agent's AWS keys through IAM. */
   aws?: { profile?: string; endpoint?: string; region?: string; windowDays?: number };
 }
@@ -244,6 +251,11 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
     : emptyInventory();
   ctx.onInventoryDone?.();
   if (scope === "tree") applyTreeSeverity(inventory.findings, loaded.config.rules.severity);
+  // Step 4 (issue 14): the watcher configs the scan can trust; with --verify-alerting, the length
+  // of their file sinks before the probes run.
+  const watch = await trustedWatchers(loaded, scope, sources.has("system") ? where.systemRoot : undefined, ctx);
+  const marks =
+    request.verifyAlerting && request.egress ? await markSinks(fileSinks(watch.watchers)) : undefined;
   const extra = await egressStep(request, ctx, {
     env: env ?? {},
     systemRoot: where.systemRoot,
@@ -253,10 +265,21 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
     accepted,
   });
   if (!request.inventory) extra.checklist = { ...extra.checklist, "secret-inventory": NOT_EVALUATED };
-  // Step 4 (issue 14): a trusted watcher config covering the proxy's denial log.
+  const verified =
+    marks && request.verifyAlerting
+      ? await verifyAlerting({
+          marks,
+          hosts: refusedHosts(extra.probes ?? []),
+          timeoutMs: request.verifyAlerting.timeoutMs,
+        })
+      : undefined;
   mergeExtra(extra, {
     checklist: {
-      "egress-alerting": await alertingStep(request, loaded, scope, env ?? {}, where.systemRoot, ctx),
+      "egress-alerting": scoreAlerting({
+        ...watch,
+        ...proxyOf(request, loaded, scope, env ?? {}),
+        ...(verified ? { verified } : {}),
+      }),
     },
   });
   if (request.inventory) {
@@ -506,17 +529,16 @@ const SYSTEM_WATCH_CONFIG = "etc/agent-audit/agent-audit.yaml";
 
 /**
  * Step 4: the watcher configs the scan can trust (a --config named by the operator; the system
- * file if nobody but its owner, root or the auditor, can write it) and whether the agent's traffic
- * has a proxy at all. A config found in the audited root is the agent's: it cannot make step 4 pass.
+ * file, read with the `system` source, if nobody but root or the auditor can write it). A config found in the audited
+ * root is the agent's: it cannot make step 4 pass.
  */
-async function alertingStep(
-  request: ScanRequest,
+async function trustedWatchers(
   loaded: LoadedConfig,
   scope: ReturnType<typeof configScope>,
-  env: Record<string, string>,
-  systemRoot: string,
+  /** The audited system's root when the `system` source is on (its /etc is read), else undefined. */
+  systemRoot: string | undefined,
   ctx: AppContext,
-): Promise<Omit<ChecklistItem, "step" | "id">> {
+): Promise<{ watchers: WatcherConfig[]; ignored: string[] }> {
   const watchers: WatcherConfig[] = [];
   const ignored: string[] = [];
   const a = loaded.config.alerting;
@@ -526,6 +548,7 @@ async function alertingStep(
       watchers.push({ origin: `--config ${origin}`, sources: a.sources ?? [], sinks: a.sinks ?? [] });
     else ignored.push(`${origin} (found in the audited tree: the agent can write it)`);
   }
+  if (systemRoot === undefined) return { watchers, ignored };
   const sys = join(systemRoot, SYSTEM_WATCH_CONFIG);
   try {
     const st = lstatSync(sys);
@@ -548,15 +571,29 @@ async function alertingStep(
     if (code !== "ENOENT" && code !== "ENOTDIR")
       ignored.push(`/${SYSTEM_WATCH_CONFIG} (${e instanceof UsageError ? e.message : safeMessage(e)})`);
   }
+  return { watchers, ignored };
+}
+
+/** Whether the agent's traffic has a proxy, and where that was seen. */
+function proxyOf(
+  request: ScanRequest,
+  loaded: LoadedConfig,
+  scope: ReturnType<typeof configScope>,
+  env: Record<string, string>,
+): { proxy?: { seenIn: string } } {
+  if (request.egress?.proxy) return { proxy: { seenIn: "--proxy" } };
+  if (loaded.config.egress?.proxy && scope === "all") return { proxy: { seenIn: "egress.proxy" } };
   const envProxy = PROXY_VARS.find((k) => (env[k] ?? "").trim() !== "");
-  const proxy = request.egress?.proxy
-    ? { seenIn: "--proxy" }
-    : loaded.config.egress?.proxy && scope === "all"
-      ? { seenIn: "egress.proxy" }
-      : envProxy
-        ? { seenIn: envProxy }
-        : undefined;
-  return scoreAlerting({ watchers, ...(proxy ? { proxy } : {}), ignored });
+  return envProxy ? { proxy: { seenIn: envProxy } } : {};
+}
+
+/** The hosts of the probe requests the proxy refused (what the watcher must alert on). */
+function refusedHosts(probes: readonly Probe[]): string[] {
+  return [
+    ...new Set(
+      probes.filter((p) => p.via === "proxy" && p.outcome === "blocked").map((p) => probeHost(p.target)),
+    ),
+  ];
 }
 
 /** `scan --aws`: the live IAM analyzer for the agent's AWS keys (the environment's, or a profile's). */

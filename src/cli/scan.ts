@@ -20,6 +20,8 @@ interface ScanFlags extends SourceFlags, OutputFlags, EgressFlags {
   updateBaseline: boolean;
   probe: boolean;
   verifyGates: boolean;
+  verifyAlerting: boolean;
+  verifyAlertingTimeout: number;
   aws: boolean;
   awsProfile?: string;
   awsEndpointUrl?: string;
@@ -55,6 +57,18 @@ export function command(io: CliIo, result: CliResult): Command {
       false,
     )
     .option(
+      "--verify-alerting",
+      "step 4, with --probe: wait for the proxy's refusal of a probe request to come out of the watcher " +
+        "(agent-audit watch) as an alert in one of its file: sinks; nothing within the time limit fails step 4",
+      false,
+    )
+    .option(
+      "--verify-alerting-timeout <seconds>",
+      "with --verify-alerting: how long to wait (default 90: the watcher sends an alert when its 60 s window closes)",
+      parsePositiveInt,
+      90,
+    )
+    .option(
       "--aws",
       "step 6, live: ask AWS IAM what the agent's AWS keys may do and have used (read-only calls; see `creds aws --help`); " +
         "the findings land at the key the inventory found",
@@ -74,6 +88,8 @@ export function command(io: CliIo, result: CliResult): Command {
     validateOutputFlags(flags);
     if (!flags.aws && (flags.awsProfile !== undefined || flags.awsEndpointUrl !== undefined))
       throw new UsageError("--aws-profile and --aws-endpoint-url go with --aws");
+    if (flags.verifyAlerting && !flags.probe)
+      throw new UsageError("--verify-alerting needs --probe: it looks for the probes' refused requests");
     if (flags.awsWindow > 400) throw new UsageError("--aws-window: IAM tracks at most 400 days");
     const progress = new Progress(io, flags.progress !== false);
     const { report, config } = await runScan(
@@ -83,6 +99,9 @@ export function command(io: CliIo, result: CliResult): Command {
         ...(flags.baseline !== undefined ? { baseline: flags.baseline } : {}),
         updateBaseline: flags.updateBaseline,
         ...(flags.verifyGates ? { verifyGates: true } : {}),
+        ...(flags.verifyAlerting
+          ? { verifyAlerting: { timeoutMs: flags.verifyAlertingTimeout * 1000 } }
+          : {}),
         ...(flags.aws
           ? {
               aws: {

@@ -56,7 +56,7 @@ const SKIPPED_2_TO_6: ChecklistItem[] = [
     step: 4,
     id: "egress-alerting",
     status: "skip",
-    summary: "not evaluated yet: egress alerting checks are not implemented in this version",
+    summary: "no watcher config and no egress proxy were looked for",
     evidence: [],
   },
   {
