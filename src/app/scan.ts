@@ -253,7 +253,12 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
   if (scope === "tree") applyTreeSeverity(inventory.findings, loaded.config.rules.severity);
   // Step 4 (issue 14): the watcher configs the scan can trust; with --verify-alerting, the length
   // of their file sinks before the probes run.
-  const watch = await trustedWatchers(loaded, scope, sources.has("system") ? where.systemRoot : undefined, ctx);
+  const watch = await trustedWatchers(
+    loaded,
+    scope,
+    sources.has("system") ? where.systemRoot : undefined,
+    ctx,
+  );
   const marks =
     request.verifyAlerting && request.egress ? await markSinks(fileSinks(watch.watchers)) : undefined;
   const extra = await egressStep(request, ctx, {

@@ -70,7 +70,12 @@ const alertLine = (host: string, type = "agent-audit.egress-denied") =>
 /** A fake clock: sleep advances it. */
 function clock() {
   let t = 0;
-  return { now: () => t, sleep: async (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe("verifyAlerting", () => {
