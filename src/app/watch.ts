@@ -9,7 +9,7 @@ import {
   JournalReader,
   LogFollower,
   type LogLine,
-  loadState,
+  loadStateChecked,
   saveState,
   type WatchState,
 } from "../capabilities/alerting/tail.js";
@@ -104,9 +104,14 @@ interface Reader {
   close(): Promise<void>;
 }
 
+/** The key of a source's position in the state file: its path, or `journal[:UNIT]`. */
+function readerKey(s: SourceSpec): string {
+  return s.kind === "journal" ? (s.path ? `journal:${s.path}` : "journal") : s.path;
+}
+
 function readerFor(s: SourceSpec, state: WatchState, req: WatchRequest, warn: (m: string) => void): Reader {
   if (s.kind === "journal") {
-    const key = s.path ? `journal:${s.path}` : "journal";
+    const key = readerKey(s);
     const r = new JournalReader({
       ...(req.journalctl ? { journalctl: req.journalctl } : {}),
       state: state.journals?.[key],
@@ -239,11 +244,18 @@ export async function runWatch(
   const statePath = plan.state;
   const stateDir = dirname(statePath);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const state = loadState(statePath);
   const warnings: string[] = [];
   const warn = (m: string) => {
     if (warnings.length < 100) warnings.push(redactText(m));
   };
+  // A damaged state file (or entry) is not a reason to stop watching, nor to skip what was written
+  // meanwhile: the logs concerned are read again from their start (repeated alerts keep their ids).
+  const loaded = loadStateChecked(statePath);
+  const state = loaded.state;
+  if (loaded.damaged !== undefined) warn(`${loaded.damaged}: every log is read again from its start`);
+  for (const k of loaded.damagedEntries)
+    warn(`the --state file's position of ${k} is damaged: that log is read again from its start`);
+  const fromStart = (key: string) => loaded.damaged !== undefined || loaded.damagedEntries.includes(key);
   const now = req.now ?? Date.now;
   const deduper = new Deduper({
     hostname: ctx.hostname,
@@ -260,7 +272,9 @@ export async function runWatch(
     }),
     delivered: 0,
   }));
-  const readers = plan.sources.map((s) => readerFor(s, state, req, warn));
+  const readers = plan.sources.map((s) =>
+    readerFor(s, state, fromStart(readerKey(s)) ? { ...req, startAt: "start" } : req, warn),
+  );
   const summary: WatchSummary = { lines: 0, denials: 0, alerts: 0, sinks: [], warnings };
 
   const enqueue = (alerts: Alert[]) => {

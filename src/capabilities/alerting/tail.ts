@@ -8,7 +8,7 @@
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { constants, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import { UsageError } from "../../util/errors.js";
 import { fileKind, UnsafeFileError } from "../../util/safe-read.js";
@@ -69,26 +69,70 @@ function isFileState(v: unknown): v is FileState {
   );
 }
 
-/**
- * The state saved at `path`, or an empty one when there is no file yet. A file that is not a
- * state file is an error (UsageError): starting over silently would repeat every alert.
- */
-export function loadState(path: string): WatchState {
-  let text: string;
+/** The most a state file may hold (a position per followed file: a few hundred bytes each). */
+const STATE_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The --state file's text; a link, a FIFO, a device, an oversized file: a UsageError, never a wait or an endless read. */
+function readStateText(path: string): string | undefined {
+  let fd: number;
   try {
-    text = readFileSync(path, "utf8");
+    fd = openSync(
+      path,
+      constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | constants.O_NOFOLLOW,
+    );
   } catch (e) {
-    if ((e as { code?: string }).code === "ENOENT") return emptyState();
-    throw new UsageError(`cannot read the --state file: ${(e as { code?: string }).code ?? "error"}`);
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP") throw new UsageError("the --state file is a symbolic link");
+    throw new UsageError(`cannot read the --state file: ${code ?? "error"}`);
   }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new UsageError(`the --state file is ${fileKind(st)}, not a regular file`);
+    if (st.size > STATE_MAX_BYTES) throw new UsageError("the --state file is over 16 MiB");
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A loaded state, with what was wrong with it (loadStateChecked). */
+export interface LoadedState {
+  state: WatchState;
+  /** The file was there but unusable (not JSON, a link, another version): nothing in it was kept. */
+  damaged?: string;
+  /** Paths (files) and keys (journals) whose saved position was unusable and was left out. */
+  damagedEntries: string[];
+}
+
+/**
+ * The state saved at `path` (an empty one when there is no file yet), and what in it could not be
+ * used. A FIFO, device or directory at the path is a UsageError (it could not be saved either);
+ * anything else wrong is reported in `damaged`/`damagedEntries`, for the caller to warn and read
+ * the logs concerned again from their start (a repeated alert, never a lost one).
+ */
+export function loadStateChecked(path: string): LoadedState {
+  let text: string | undefined;
+  try {
+    text = readStateText(path);
+  } catch (e) {
+    if (e instanceof UsageError && e.message === "the --state file is a symbolic link")
+      return { state: emptyState(), damaged: e.message, damagedEntries: [] };
+    throw e;
+  }
+  if (text === undefined) return { state: emptyState(), damagedEntries: [] };
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
-    throw new UsageError(
-      "the --state file is not JSON",
-      "remove it to start over (every log is then read again)",
-    );
+    return { state: emptyState(), damaged: "the --state file is not JSON", damagedEntries: [] };
   }
   const o = data as Partial<WatchState> | null;
   if (
@@ -98,14 +142,36 @@ export function loadState(path: string): WatchState {
     typeof o.files !== "object" ||
     o.files === null
   )
-    throw new UsageError("the --state file is not an agent-audit watch state (version 1)");
+    return {
+      state: emptyState(),
+      damaged: "the --state file is not an agent-audit watch state (version 1)",
+      damagedEntries: [],
+    };
   const state = emptyState();
-  for (const [k, v] of Object.entries(o.files)) if (isFileState(v)) state.files[k] = v;
+  const damagedEntries: string[] = [];
+  for (const [k, v] of Object.entries(o.files)) {
+    if (isFileState(v)) state.files[k] = v;
+    else damagedEntries.push(k);
+  }
   if (o.journals && typeof o.journals === "object")
-    for (const [k, v] of Object.entries(o.journals))
+    for (const [k, v] of Object.entries(o.journals)) {
       if (v && typeof (v as JournalState).cursor === "string")
         state.journals![k] = { cursor: (v as JournalState).cursor };
-  return state;
+      else damagedEntries.push(k);
+    }
+  return { state, damagedEntries };
+}
+
+/**
+ * The state saved at `path`, or an empty one when there is no file yet. A file that is not a
+ * state file is an error (UsageError): starting over silently would repeat every alert. (The
+ * watcher uses loadStateChecked, which warns and reads the logs again instead.)
+ */
+export function loadState(path: string): WatchState {
+  const loaded = loadStateChecked(path);
+  if (loaded.damaged !== undefined)
+    throw new UsageError(loaded.damaged, "remove it to start over (every log is then read again)");
+  return loaded.state;
 }
 
 /** Saves the state atomically (a temporary file, then rename: a crash leaves the old or the new one). */
