@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomInt } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
@@ -421,4 +421,63 @@ describe.skipIf(!runLab)("watch lab: real squid denials become webhook alerts", 
     });
     expect(hook.bodies).toEqual([expectedAlert(lines, "canary.test", 80, "http://canary.test/follow")]);
   });
+  it("scan --probe --verify-alerting: the proxy's refusal of a probe comes out of the running watcher (step 4 pass)", async () => {
+    const dir = mkdtempSync(join(lab.dir, "verify-"));
+    const alerts = join(dir, "alerts.jsonl");
+    const conf = join(dir, "agent-audit.yaml");
+    writeFileSync(conf, `alerting:\n  sources: ["squid:${logPath}"]\n  sinks: ["file:${alerts}"]\n`);
+    const state = await freshState(`file:${alerts}`);
+    const child = watch(["--sink", `file:${alerts}`, "--state", state, "--window", "1", "--poll", "200"]);
+    const done = collect(child);
+    const proxy = `http://${ADDR.proxy}:${ADDR.proxyPort}`;
+    const scan = (config: string, timeout: string) =>
+      lab.run(
+        [
+          "scan",
+          "--sources",
+          "env",
+          "--probe",
+          "--no-default-targets",
+          "--canary",
+          "canary.test:443",
+          "--proxy",
+          proxy,
+          "--config",
+          config,
+          "--verify-alerting",
+          "--verify-alerting-timeout",
+          timeout,
+          "--format",
+          "json",
+          "--exit-zero",
+        ],
+        `HTTPS_PROXY=${proxy}\nHTTP_PROXY=${proxy}\n`,
+      );
+    const step4 = (stdout: string) =>
+      (JSON.parse(stdout) as { checklist: { id: string; status: string; summary: string }[] }).checklist.find(
+        (c) => c.id === "egress-alerting",
+      );
+    const r = await scan(conf, "30");
+    expect(r.stderr).toBe("");
+    const ok = step4(r.stdout);
+    expect(ok?.status).toBe("pass");
+    expect(ok?.summary.replace(/^--config \S+ /, "--config CONF ").replace(/after \d+ s$/, "after N s")).toBe(
+      `--config CONF watches squid:${logPath} and alerts to 1 sink; verified: the alert for canary.test reached file:${alerts} after N s`,
+    );
+    // The same watcher, but the config names a file nobody writes: nothing arrives there in time.
+    const other = join(dir, "unwatched.yaml");
+    const nowhere = join(dir, "nowhere.jsonl");
+    writeFileSync(other, `alerting:\n  sources: ["squid:${logPath}"]\n  sinks: ["file:${nowhere}"]\n`);
+    const miss = await scan(other, "3");
+    expect(miss.stderr).toBe("");
+    expect(step4(miss.stdout)).toEqual({
+      step: 4,
+      id: "egress-alerting",
+      status: "fail",
+      summary: `--verify-alerting: no alert for the refused probe requests (canary.test, ${ADDR.canary4}, ${ADDR.canary6}) reached file:${nowhere} within 3 s; file:${nowhere}: no such file or directory (ENOENT)`,
+      evidence: [],
+    });
+    child.kill("SIGTERM");
+    expect((await done).code).toBe(0);
+  }, 90_000);
 });
