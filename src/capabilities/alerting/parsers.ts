@@ -12,6 +12,7 @@
 //   their markup characters percent-encoded.
 
 import { preview } from "../../contract/finding.js";
+import { looksRandom } from "../../detect/randomness.js";
 import { maskRandomRuns, redactText } from "../../detect/redact.js";
 import { escapeControls } from "../../util/controls.js";
 import type { AlertSourceKind, DenialEvent } from "./types.js";
@@ -153,6 +154,21 @@ export function cleanUrl(raw: string): string {
     const at = url.lastIndexOf("@", end - 1);
     if (at > s) url = url.slice(0, s + 2) + url.slice(at + 1);
   }
+  // The authority (`scheme://host:port`) is kept apart: nothing in the path can rewrite it (the
+  // redactor's userinfo rule read `http://real.example/x//@innocent.example/` as
+  // `http://innocent.example/`).
+  let authority = "";
+  const slashes = url.indexOf("//");
+  if (slashes !== -1 && /^[A-Za-z][A-Za-z0-9+.-]*:$/.test(url.slice(0, slashes))) {
+    let end = url.length;
+    for (const c of ["/", "?", "#"]) {
+      const i = url.indexOf(c, slashes + 2);
+      if (i !== -1 && i < end) end = i;
+    }
+    authority = url.slice(0, end);
+    url = url.slice(end);
+    authority = `${authority.slice(0, slashes + 2)}${maskHostLabels(authority.slice(slashes + 2))}`;
+  }
   const hash = url.indexOf("#");
   const fragment = hash === -1 ? "" : `#${preview(url.slice(hash + 1))}`;
   if (hash !== -1) url = url.slice(0, hash);
@@ -178,7 +194,17 @@ export function cleanUrl(raw: string): string {
     while (i > 0 && TOKEN_CHAR.test(url[i - 1]!)) i--;
     if (url.length - i >= 8) url = url.slice(0, i) + preview(url.slice(i));
   }
-  url = maskRandomRuns(redactText(url));
+  // Credentials written after an auth scheme's name (`Basic%20dXNlcjpwYXNz`, `bearer:…`).
+  url = url.replace(
+    AUTH_VALUE,
+    (_m, scheme: string, sep: string, value: string) => `${scheme}${sep}${preview(value)}`,
+  );
+  // Generated runs: across `/` (a base64 value), then within each segment (a token followed by
+  // `/` looks like a path as a whole, and was kept).
+  url = maskRandomRuns(redactText(url)).replace(TOKEN_RUN, (run) =>
+    looksRandom(run, 16) ? preview(run) : run,
+  );
+  url = redactText(authority) + url;
   url = url.replace(URL_UNSAFE, (c) => encodeURIComponent(c));
   if (url.length > LIMITS.url) url = url.slice(0, LIMITS.url);
   return cut ? `${url}…` : url;
@@ -186,6 +212,21 @@ export function cleanUrl(raw: string): string {
 
 /** Characters of a token (base64url and friends; not `/`, which separates path segments). */
 const TOKEN_CHAR = /[A-Za-z0-9+=_-]/;
+const TOKEN_RUN = /[A-Za-z0-9+=_-]{16,}/g;
+/** An HTTP auth scheme's name, a separator (encoded space, `+`, `:`, `=`), and its credentials. */
+const AUTH_VALUE = /(?<![A-Za-z])(basic|bearer)((?:%20|\+|:|=|%3a)+)([^/?#&;,\s]+)/gi;
+
+/**
+ * A host name with every label but the last that looks generated (looksRandom, 16 characters or
+ * more) masked: `mfrggzdfmztwq2lk….evil.example` becomes `mfrg…(39).evil.example`. A name that
+ * carries a value (DNS exfiltration: a token or a key as a label) keeps its domain, not the value.
+ * Addresses are kept.
+ */
+export function maskHostLabels(host: string): string {
+  if (host.startsWith("[") || host.includes(":") || /^[0-9.]+$/.test(host)) return host;
+  const labels = host.split(".");
+  return labels.map((l, i) => (i < labels.length - 1 && looksRandom(l, 16) ? preview(l) : l)).join(".");
+}
 
 function isoTime(ms: number, now: Date): string {
   // 2000-01-01 .. 2200-01-01: anything else is not a log time.
@@ -212,7 +253,7 @@ function event(fields: {
     decision: fields.decision,
   };
   if (fields.client !== undefined) e.client = fields.client;
-  if (fields.host !== undefined) e.host = fields.host;
+  if (fields.host !== undefined) e.host = maskHostLabels(fields.host);
   if (fields.port !== undefined) e.port = fields.port;
   if (fields.method !== undefined) e.method = fields.method;
   if (fields.url !== undefined) e.url = fields.url;

@@ -2,9 +2,19 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runWatch } from "../../../src/app/watch.js";
+import { cleanUrl, parseLine } from "../../../src/capabilities/alerting/parsers.js";
+import {
+  alertJson,
+  SYSLOG_MAX,
+  slackMessage,
+  syslogDatagram,
+  syslogMessage,
+} from "../../../src/capabilities/alerting/sinks.js";
 import { LogFollower } from "../../../src/capabilities/alerting/tail.js";
+import type { Alert } from "../../../src/capabilities/alerting/types.js";
 
 let dir: string;
 beforeEach(() => {
@@ -142,4 +152,224 @@ describe("a damaged --state file: a warning, every log read again from its start
       `the --state file's position of ${log} is damaged: that log is read again from its start`,
     ]);
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Sinks: any string the log put in an event reaches a person inert.
+
+const anyText = fc.string({ unit: "binary", maxLength: 300 });
+const hostileBits = fc.constantFrom(
+  "<!channel>",
+  "<!here>",
+  "<@U123>",
+  "<#C1>",
+  "<!subteam^S1>",
+  "<http://x|click>",
+  "&lt;!channel&gt;",
+  "&amp;",
+  "`",
+  "```",
+  "\n",
+  "\r",
+  "\u0000",
+  "\u001b[2J",
+  "\u2028",
+  "\u2029",
+  "\u0085",
+  "\u200b",
+  "\u202e",
+  "\u2066",
+  "*",
+  "_",
+  "~",
+  ">",
+  ":",
+  '"',
+  "\\",
+  "]",
+  "}",
+);
+const hostileText = fc.array(fc.oneof(anyText, hostileBits), { maxLength: 8 }).map((parts) => parts.join(""));
+
+function eventAlert(f: Record<string, string>): Alert {
+  return {
+    type: "agent-audit.egress-denied",
+    id: f.id ?? "0123456789abcdef0123456789abcdef",
+    event: {
+      time: "2026-12-06T16:00:00.000Z",
+      source: "squid",
+      origin: f.origin ?? "/var/log/squid/access.log",
+      client: f.client,
+      host: f.host,
+      port: 443,
+      method: f.method,
+      decision: f.decision ?? "TCP_DENIED/403",
+      url: f.url,
+    } as Alert["event"],
+    count: 2,
+    firstSeen: "2026-12-06T16:00:00.000Z",
+    lastSeen: "2026-12-06T16:00:01.000Z",
+    hostname: "box",
+  };
+}
+
+const hostileAlert = fc
+  .record({
+    client: hostileText,
+    host: hostileText,
+    method: hostileText,
+    decision: hostileText,
+    url: hostileText,
+    origin: hostileText,
+  })
+  .map(eventAlert);
+
+it("slack: no value opens a mention, a link, an entity, a new line or a code span of its own", () => {
+  fc.assert(
+    fc.property(hostileAlert, (a) => {
+      const m = slackMessage(a);
+      const text = m.text;
+      // Our own text holds no <, > and no & but the three entities of escaped values.
+      expect(/[<>]/.test(text)).toBe(false);
+      expect(text.replace(/&(amp|lt|gt);/g, "").includes("&")).toBe(false);
+      // One line per label: the six lines of an alert with a URL.
+      expect(text.split("\n").length).toBe(6);
+      expect(
+        /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/.test(
+          text,
+        ),
+      ).toBe(false);
+      // Every backtick is one of ours: an even number per line, each value in its own span.
+      for (const line of text.split("\n")) expect((line.match(/`/g) ?? []).length % 2).toBe(0);
+      expect([m.unfurl_links, m.unfurl_media]).toEqual([false, false]);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+it("webhook, stdout, file: one JSON object a line, the same fields back", () => {
+  fc.assert(
+    fc.property(hostileAlert, (a) => {
+      const line = alertJson(a);
+      expect(/[\n\r\u2028\u2029\u0085]/.test(line)).toBe(false);
+      const back = JSON.parse(line) as Record<string, unknown>;
+      expect(
+        Object.keys(back).filter(
+          (k) =>
+            ![
+              "type",
+              "id",
+              "time",
+              "source",
+              "origin",
+              "client",
+              "host",
+              "port",
+              "method",
+              "decision",
+              "url",
+              "count",
+              "firstSeen",
+              "lastSeen",
+              "hostname",
+            ].includes(k),
+        ),
+      ).toEqual([]);
+      expect([back.type, back.count, back.port]).toEqual(["agent-audit.egress-denied", 2, 443]);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+it("syslog: one printable-ASCII line, within the size cap, no structured data from the log", () => {
+  fc.assert(
+    fc.property(hostileAlert, (a) => {
+      const d = syslogDatagram(a, "box\n<13>1 forged", new Date("2026-12-06T16:00:00.000Z"), 42);
+      expect(/^[\x20-\x7e]*$/.test(d)).toBe(true);
+      expect(
+        d.startsWith(
+          "<36>1 2026-12-06T16:00:00.000Z box<13>1forged agent-audit 42 egress-denied - egress denied: {",
+        ),
+      ).toBe(true);
+      expect(syslogMessage(a).length).toBeLessThanOrEqual(SYSLOG_MAX);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Secrets and spoofing in what the agent requested.
+
+describe("a URL the agent chose", () => {
+  it("cannot make the alert's URL name another host than the one requested (`//@` in the path)", () => {
+    expect(
+      [
+        "http://real-exfil.example/x//@innocent.example/",
+        "http://real-exfil.example//@innocent.example",
+        "http://real-exfil.example/a?b=//@innocent.example/",
+        "http://user:pw@real-exfil.example/x//@innocent.example/",
+      ].map(cleanUrl),
+    ).toEqual([
+      "http://real-exfil.example/x//innocent.example/",
+      "http://real-exfil.example//innocent.example",
+      "http://real-exfil.example/a?b=//i…(20)",
+      "http://real-exfil.example/x//innocent.example/",
+    ]);
+  });
+
+  it("loses a generated token in any path segment, not only the last one", () => {
+    expect(
+      [
+        "http://x.example/Q3vT9kLm2XpR8sWq4ZnB7yHc/upload",
+        "http://x.example/a/Q3vT9kLm2XpR8sWq4ZnB7yHc/",
+        "http://x.example/v1.Q3vT9kLm2XpR8sWq4ZnB7yHc.json",
+      ].map(cleanUrl),
+    ).toEqual([
+      "http://x.example/Q3vT…(24)/upload",
+      "http://x.example/a/Q3vT…(24)/",
+      "http://x.example/v1.Q3vT…(24).json",
+    ]);
+  });
+
+  it("loses Basic and Bearer credentials written into the path", () => {
+    expect(
+      [
+        "http://x.example/Authorization:%20Basic%20dXNlcjpwYXNz/x",
+        "http://x.example/auth/Basic:dXNlcjpwYXNz",
+        "http://x.example/h/bearer%20abc.def",
+      ].map(cleanUrl),
+    ).toEqual([
+      "http://x.example/Authorization:%20Basic%20…(12)/x",
+      "http://x.example/auth/Basic:…(12)",
+      "http://x.example/h/bearer%20…(7)",
+    ]);
+  });
+});
+
+it("a host name that carries a generated value (DNS exfiltration) keeps its domain, not the value", () => {
+  const hosts = [
+    "mfrggzdfmztwq2lknnwg23tpojyxg5lwo5wxq6i.evil.example",
+    "AKIAZ7Q3XK4P2M5N6R7T.evil.example",
+    "a.b.evil.example",
+    "cdn-12.static.example",
+    "[2001:db8:85a3:0:0:8a2e:370:7334]",
+    "mfrggzdfmztwq2lknnwg23tpojyxg5lwo5wxq6i.example",
+  ];
+  const got = hosts.map(
+    (h) =>
+      parseLine(
+        "squid",
+        `1796573494.475 0 127.0.0.1 TCP_DENIED/403 3411 CONNECT ${h}:443 - HIER_NONE/- text/html`,
+        "f",
+        new Date(NOW),
+      )?.host,
+  );
+  expect(got).toEqual([
+    "mfrg…(39).evil.example",
+    "akia…(20).evil.example",
+    "a.b.evil.example",
+    "cdn-12.static.example",
+    "[2001:db8:85a3:0:0:8a2e:370:7334]",
+    "mfrg…(39).example",
+  ]);
 });
