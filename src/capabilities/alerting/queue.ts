@@ -226,10 +226,16 @@ export class AlertQueue {
 
   #load(): void {
     const seqs: Entry[] = [];
+    const oversized: number[] = [];
     for (const name of readdirSync(this.dir)) {
       if (name.startsWith(".tmp-")) {
-        // A write that never reached its rename: not queued.
-        unlinkSync(join(this.dir, name));
+        // A write that never reached its rename: not queued. (Anything else by that name, such as a
+        // directory, is left alone: it must not stop the queue from opening.)
+        try {
+          if (lstatSync(join(this.dir, name)).isFile()) unlinkSync(join(this.dir, name));
+        } catch {
+          // gone already, or not ours to remove
+        }
         continue;
       }
       const m = ENTRY.exec(name);
@@ -237,6 +243,12 @@ export class AlertQueue {
       const st = lstatSync(join(this.dir, name));
       const seq = Number(m[1]);
       if (!st.isFile() || !Number.isSafeInteger(seq)) continue;
+      if (st.size > MAX_ALERT_FILE) {
+        // No alert we wrote is that big: counting it would make the bounds drop real alerts. It is
+        // removed and counted as dropped (below), like an unreadable entry at send time.
+        oversized.push(seq);
+        continue;
+      }
       seqs.push({ seq, size: st.size });
     }
     seqs.sort((a, b) => a.seq - b.seq);
@@ -251,6 +263,13 @@ export class AlertQueue {
       } catch {
         // A damaged counter: nothing to recover it from; it restarts at 0.
       }
+    }
+    if (oversized.length > 0) {
+      this.#nextSeq = Math.max(this.#nextSeq, Math.max(...oversized) + 1);
+      this.#dropped += oversized.length;
+      this.#saveDropped();
+      for (const s of oversized) this.#unlink(s);
+      this.#syncDir();
     }
   }
 

@@ -1,11 +1,21 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runWatch } from "../../../src/app/watch.js";
+import { Deduper } from "../../../src/capabilities/alerting/dedupe.js";
 import { cleanUrl, parseLine } from "../../../src/capabilities/alerting/parsers.js";
+import { AlertQueue } from "../../../src/capabilities/alerting/queue.js";
 import {
   alertJson,
   SYSLOG_MAX,
@@ -372,4 +382,64 @@ it("a host name that carries a generated value (DNS exfiltration) keeps its doma
     "[2001:db8:85a3:0:0:8a2e:370:7334]",
     "mfrg…(39).example",
   ]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The queue directory, tampered with.
+
+describe("a tampered queue directory", () => {
+  const qdir = () => join(dir, "q");
+  const entry = (n: number) => join(qdir(), `${String(n).padStart(16, "0")}.json`);
+  function stored(n: number): string {
+    return `${JSON.stringify({ ...eventAlert({ host: `h${n}.example` }), id: `id${n}` })}\n`;
+  }
+
+  it("a directory named like a half-written entry does not stop the queue from opening", () => {
+    mkdirSync(qdir(), { mode: 0o700 });
+    mkdirSync(join(qdir(), ".tmp-0a1b2c3d4e5f"));
+    writeFileSync(entry(1), stored(1));
+    const q = new AlertQueue({ dir: qdir() });
+    expect([q.pending, q.dropped]).toEqual([1, 0]);
+  });
+
+  it("a huge (sparse) entry is dropped and counted when the queue opens, and the real alerts kept", () => {
+    mkdirSync(qdir(), { mode: 0o700 });
+    writeFileSync(entry(1), stored(1));
+    writeFileSync(entry(2), stored(2));
+    execFileSync("truncate", ["-s", "10G", entry(3)]);
+    writeFileSync(entry(4), stored(4));
+    const q = new AlertQueue({ dir: qdir() });
+    expect([q.pending, q.dropped, q.bytes]).toEqual([3, 1, stored(1).length * 3]);
+    expect(existsSync(entry(3))).toBe(false);
+  });
+});
+
+it("10^5 distinct destinations: the deduper keeps at most 10,000 open windows and the rate limit holds", () => {
+  let t = NOW;
+  const d = new Deduper({ hostname: "box", now: () => t, maxAlertsPerMinute: 20 });
+  let alerts = 0;
+  let most = 0;
+  for (let i = 0; i < 100_000; i++) {
+    alerts += d.add({
+      time: new Date(t).toISOString(),
+      source: "squid",
+      origin: "f",
+      host: `h${i}.example`,
+      port: 443,
+      decision: "TCP_DENIED/403",
+    }).length;
+    most = Math.max(most, d.openWindows);
+  }
+  t += 120_000;
+  const last = d.flush();
+  // 20 alerts, then the 89,980 windows closed early are folded into the first summary; at the end
+  // that summary, 19 alerts and a summary of the other 9,981: every denial is counted once.
+  expect([most, alerts, last.length, last[0]?.event.decision, last.at(-1)?.event.decision]).toEqual([
+    10_000,
+    20,
+    21,
+    "rate-limited: 89980 more alerts",
+    "rate-limited: 9981 more alerts",
+  ]);
+  expect(20 + last.reduce((n, a) => n + a.count, 0)).toBe(100_000);
 });
