@@ -17,6 +17,7 @@ import { type Alert, type AlertSourceKind, type Sink, SOURCE_KINDS } from "../ca
 import { loadConfig } from "../config/index.js";
 import { redactText } from "../detect/redact.js";
 import { safeMessage, UsageError } from "../util/errors.js";
+import { UnsafeFileError } from "../util/safe-read.js";
 import type { AppContext } from "./scan.js";
 
 // `agent-audit watch` (issue 14, step 4): follows the proxy's and the firewall's logs, turns each
@@ -56,6 +57,11 @@ export interface WatchRequest {
   now?: () => number;
   /** Queue retry waits (tests). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Called with each warning as it happens (the CLI prints it to stderr): in follow mode the
+   * summary's list is only shown on exit, and a source that cannot be read must be said at once.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export interface WatchSummary {
@@ -246,8 +252,12 @@ export async function runWatch(
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const warnings: string[] = [];
   const warn = (m: string) => {
-    if (warnings.length < 100) warnings.push(redactText(m));
+    const text = redactText(m);
+    if (warnings.length < 100) warnings.push(text);
+    req.onWarning?.(text);
   };
+  /** The last warning of each source: a source that stays unreadable is reported once, not every poll. */
+  const lastWarning = new Map<string, string>();
   // A damaged state file (or entry) is not a reason to stop watching, nor to skip what was written
   // meanwhile: the logs concerned are read again from their start (repeated alerts keep their ids).
   const loaded = loadStateChecked(statePath);
@@ -303,11 +313,12 @@ export async function runWatch(
         try {
           lines = await r.read();
         } catch (e) {
-          warn(
-            `${r.source.spec}: not read this time (${e instanceof UsageError ? e.message : safeMessage(e)})`,
-          );
+          const m = `${r.source.spec}: not read this time (${e instanceof UsageError || e instanceof UnsafeFileError ? e.message : safeMessage(e)})`;
+          if (lastWarning.get(r.source.spec) !== m) warn(m);
+          lastWarning.set(r.source.spec, m);
           break;
         }
+        lastWarning.delete(r.source.spec);
         const at = new Date(now());
         const origin =
           r.source.kind === "journal"

@@ -102,6 +102,10 @@ export function command(io: CliIo, result: CliResult): Command {
       retries: flags.retries,
       stateDefault: defaultStatePath(process.getuid?.() === 0, io.homedir),
       sinkDeps: { stdout: { write: (s: string) => io.stdout(s) }, hostname: io.hostname },
+      // Follow mode runs for days: a warning (a log that became unreadable) is printed when it happens.
+      ...(flags.once
+        ? {}
+        : { onWarning: (m: string) => io.stderr(`agent-audit watch: warning: ${escapeControls(m)}\n`) }),
     };
     if (flags.test) {
       const results = await watchTest(req, ctx);

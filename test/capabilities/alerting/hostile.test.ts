@@ -443,3 +443,41 @@ it("10^5 distinct destinations: the deduper keeps at most 10,000 open windows an
   ]);
   expect(20 + last.reduce((n, a) => n + a.count, 0)).toBe(100_000);
 });
+
+it("follow mode: a log replaced by a FIFO is reported at once (onWarning), once, and the watcher keeps polling", async () => {
+  const log = join(dir, "access.log");
+  writeFileSync(log, DENIED);
+  const statePath = join(dir, "state", "state.json");
+  const live: string[] = [];
+  const stop = new AbortController();
+  const running = runWatch(
+    {
+      sources: [`squid:${log}`],
+      sinks: ["stdout"],
+      state: statePath,
+      once: false,
+      test: false,
+      stateDefault: statePath,
+      pollMs: 5,
+      sinkDeps: { stdout: { write: () => {} } },
+      now: () => NOW,
+      sleep: async () => {},
+      onWarning: (m: string) => live.push(m),
+    },
+    { cwd: dir, hostname: "box" },
+    stop.signal,
+  );
+  const until = async (ok: () => boolean) => {
+    for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
+  };
+  await until(() => existsSync(statePath) && readFileSync(statePath, "utf8").includes('"offset":'));
+  rmSync(log);
+  execFileSync("mkfifo", [log]);
+  await until(() => live.length > 0);
+  await new Promise((r) => setTimeout(r, 100)); // many more polls
+  const during = [...live];
+  stop.abort();
+  const summary = await running;
+  expect(during).toEqual([`squid:${log}: not read this time (${log} is a FIFO, not a regular file)`]);
+  expect([summary.lines, summary.denials, summary.warnings]).toEqual([1, 1, during]);
+});
