@@ -62,7 +62,12 @@ export interface WatchRequest {
    * summary's list is only shown on exit, and a source that cannot be read must be said at once.
    */
   onWarning?: (message: string) => void;
+  /** Test seam: called after each pass with the state just saved. */
+  afterPass?: (state: WatchState) => void;
 }
+
+/** Follow mode: batches (LogFollower: at most 10,000 lines or 16 MiB each) read from one source a pass. */
+const PASS_BATCHES = 10;
 
 export interface WatchSummary {
   /** Lines read, denials found, alerts made. */
@@ -305,10 +310,20 @@ export async function runWatch(
       }),
     );
   };
-  /** One pass over every source: lines in, alerts queued on disk, then the positions saved. */
-  const pass = async () => {
+  /**
+   * One pass over every source: lines in, alerts queued on disk, then the positions saved. In
+   * follow mode a source gives at most PASS_BATCHES batches a pass (a log flooded without end must
+   * not starve the others, nor hold back the windows' alerts); returns whether one has more.
+   */
+  const pass = async (rounds: number): Promise<boolean> => {
+    let more = false;
     for (const r of readers) {
+      let round = 0;
       do {
+        if (round++ >= rounds) {
+          more = true;
+          break;
+        }
         let lines: LogLine[];
         try {
           lines = await r.read();
@@ -348,11 +363,13 @@ export async function runWatch(
     }
     enqueue(deduper.tick());
     saveState(statePath, state);
+    req.afterPass?.(state);
+    return more;
   };
 
   try {
     if (req.once) {
-      await pass();
+      await pass(Number.POSITIVE_INFINITY);
       enqueue(deduper.flush());
       saveState(statePath, state);
       await drain(req.retries ?? 2);
@@ -360,11 +377,12 @@ export async function runWatch(
       // Deliveries run beside the reading: a sink that is down must not stop the logs being read.
       let draining: Promise<void> | undefined;
       while (!signal?.aborted) {
-        await pass();
+        const more = await pass(PASS_BATCHES);
         draining ??= drain().finally(() => {
           draining = undefined;
         });
-        await sleep(req.pollMs ?? 1000, signal);
+        // A source with more to read: the next pass at once (after the event loop's turn).
+        await sleep(more ? 0 : (req.pollMs ?? 1000), signal);
       }
       enqueue(deduper.flush());
       saveState(statePath, state);

@@ -481,3 +481,38 @@ it("follow mode: a log replaced by a FIFO is reported at once (onWarning), once,
   expect(during).toEqual([`squid:${log}: not read this time (${log} is a FIFO, not a regular file)`]);
   expect([summary.lines, summary.denials, summary.warnings]).toEqual([1, 1, during]);
 });
+
+it("follow mode: a source flooded without end (newlines on srt's stderr) does not starve the others", async () => {
+  const flood = join(dir, "srt.log");
+  const squid = join(dir, "access.log");
+  writeFileSync(flood, "\n".repeat(1024 * 1024));
+  writeFileSync(squid, DENIED);
+  const statePath = join(dir, "state", "state.json");
+  const stop = new AbortController();
+  const passes: [number, number][] = [];
+  await runWatch(
+    {
+      sources: [`sandbox-runtime:${flood}`, `squid:${squid}`],
+      sinks: ["stdout"],
+      state: statePath,
+      once: false,
+      test: false,
+      stateDefault: statePath,
+      pollMs: 60_000,
+      sinkDeps: { stdout: { write: () => {} } },
+      now: () => NOW,
+      sleep: async () => {},
+      afterPass: (st) => {
+        passes.push([st.files[flood]?.offset ?? -1, st.files[squid]?.offset ?? -1]);
+        if (st.files[flood]?.offset === 1024 * 1024) stop.abort();
+      },
+    },
+    { cwd: dir, hostname: "box" },
+    stop.signal,
+  );
+  // The first pass read a bounded part of the flood, then the squid log; the next passes came
+  // without waiting for the poll interval (60 s) while the flood had more.
+  expect(passes[0]).toEqual([100_000, DENIED.length]);
+  expect(passes.at(-1)).toEqual([1024 * 1024, DENIED.length]);
+  expect(passes.length).toBe(11);
+});
