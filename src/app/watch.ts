@@ -132,7 +132,7 @@ function readerFor(s: SourceSpec, state: WatchState, req: WatchRequest, warn: (m
     return {
       source: s,
       read: () => r.readAvailable(),
-      more: () => false,
+      more: () => r.hasMore,
       save: (st) => {
         const j = r.state;
         if (j) {

@@ -585,6 +585,9 @@ export interface JournalOptions {
   startAt?: "start" | "end";
   /** Longest line handed out whole, in bytes (default 64 KiB). */
   lineCap?: number;
+  /** readAvailable(): lines (default 10,000) and bytes (default 16 MiB) handed out per call at most. */
+  batchLines?: number;
+  batchBytes?: number;
 }
 
 /**
@@ -616,15 +619,32 @@ export class JournalReader {
 
   #take(lines: LogLine[]): LogLine[] {
     for (const l of lines) {
+      // journalctl writes __CURSOR first: an over-long entry's tail starts inside its MESSAGE.
+      if (l.part === "tail") continue;
       const c = scanJsonObject(l.text).get("__CURSOR");
       if (typeof c === "string" && c.length > 0 && c.length <= 1024) this.#cursor = c;
     }
     return lines;
   }
 
-  /** Runs journalctl once and returns its lines. Throws when it cannot run or exits with an error. */
+  /** True when the last readAvailable() stopped at its batch bound with more entries to read. */
+  get hasMore(): boolean {
+    return this.#hasMore;
+  }
+
+  #hasMore = false;
+
+  /**
+   * Runs journalctl once and returns its lines: at most batchLines (default 10,000) or batchBytes
+   * (default 16 MiB) of them, then journalctl is stopped and `hasMore` is set (the next call resumes
+   * after the last cursor handed out): anyone on the host can log, and a flood since the last pass
+   * must not be held in memory whole. Throws when it cannot run or exits with an error.
+   */
   async readAvailable(): Promise<LogLine[]> {
     const out: LogLine[] = [];
+    const maxLines = this.#opts.batchLines ?? 10_000;
+    const maxBytes = this.#opts.batchBytes ?? 16 * 1024 * 1024;
+    this.#hasMore = false;
     const splitter = new LineSplitter(this.#opts.lineCap ?? 64 * 1024);
     const child = spawn(this.#opts.journalctl ?? "journalctl", this.args(false), {
       stdio: ["ignore", "pipe", "pipe"],
@@ -633,12 +653,25 @@ export class JournalReader {
     child.stderr.on("data", (d: Buffer) => {
       if (stderr.length < 4096) stderr += d.toString("utf8");
     });
-    child.stdout.on("data", (d: Buffer) => splitter.push(d, out));
+    let bytes = 0;
+    let stopped = false;
+    child.stdout.on("data", (d: Buffer) => {
+      if (stopped) return;
+      const used = splitter.push(d, out, maxLines);
+      bytes += used;
+      if (out.length >= maxLines || bytes >= maxBytes) {
+        // What is past the last complete line is read again next time, after its cursor.
+        stopped = true;
+        this.#hasMore = true;
+        child.stdout.destroy();
+        child.kill("SIGTERM");
+      }
+    });
     const code = await new Promise<number | null>((resolve, reject) => {
       child.on("error", reject);
       child.on("close", resolve);
     });
-    if (code !== 0)
+    if (code !== 0 && !stopped)
       throw new Error(`journalctl exited with ${code}: ${stderr.trim().split("\n")[0]?.slice(0, 200) ?? ""}`);
     return this.#take(out);
   }

@@ -23,7 +23,7 @@ import {
   syslogDatagram,
   syslogMessage,
 } from "../../../src/capabilities/alerting/sinks.js";
-import { LogFollower } from "../../../src/capabilities/alerting/tail.js";
+import { JournalReader, LogFollower } from "../../../src/capabilities/alerting/tail.js";
 import type { Alert } from "../../../src/capabilities/alerting/types.js";
 
 let dir: string;
@@ -515,4 +515,30 @@ it("follow mode: a source flooded without end (newlines on srt's stderr) does no
   expect(passes[0]).toEqual([100_000, DENIED.length]);
   expect(passes.at(-1)).toEqual([1024 * 1024, DENIED.length]);
   expect(passes.length).toBe(11);
+});
+
+it("journal: a flood of entries since the last pass is read in bounded batches that resume at the right cursor", async () => {
+  const bin = join(dir, "journalctl");
+  writeFileSync(
+    bin,
+    `#!/bin/sh
+start=1
+for a in "$@"; do case "$a" in --after-cursor=c*) start=$(( \${a#--after-cursor=c} + 1 ));; esac; done
+seq "$start" 25000 | awk '{printf "{\\"__CURSOR\\":\\"c%d\\",\\"_TRANSPORT\\":\\"kernel\\",\\"MESSAGE\\":\\"m%d\\"}\\n", $1, $1}'
+`,
+    { mode: 0o755 },
+  );
+  let r = new JournalReader({ journalctl: bin });
+  const got: [number, string | undefined, boolean][] = [];
+  for (let i = 0; i < 4; i++) {
+    const lines = await r.readAvailable();
+    got.push([lines.length, r.state?.cursor, r.hasMore]);
+    r = new JournalReader({ journalctl: bin, state: r.state });
+  }
+  expect(got).toEqual([
+    [10_000, "c10000", true],
+    [10_000, "c20000", true],
+    [5_000, "c25000", false],
+    [0, "c25000", false],
+  ]);
 });
