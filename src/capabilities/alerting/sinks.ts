@@ -369,7 +369,8 @@ class FileSink implements Sink {
   /**
    * Appends JSON lines. Opened per batch (a rotated file is followed to its new self): O_APPEND,
    * created 0600, O_NOFOLLOW (a symlink is refused), O_NONBLOCK (a FIFO with no reader fails instead
-   * of hanging), then anything but a regular file is refused. fsync'd before the queue lets go.
+   * of hanging), then anything but a regular file, or one with another hard link, is refused.
+   * fsync'd before the queue lets go.
    */
   async send(alerts: readonly DeliveredAlert[]): Promise<void> {
     if (alerts.length === 0) return;
@@ -393,6 +394,8 @@ class FileSink implements Sink {
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) throw ownsError(this.name, `is ${fileKind(st)}, not a regular file`);
+      // A hard link planted at the path would make the watcher (root, often) append to its target.
+      if (st.nlink > 1) throw ownsError(this.name, "has another hard link; refusing to append to it");
       const buf = Buffer.from(alerts.map((a) => `${alertJson(a)}\n`).join(""), "utf8");
       let off = 0;
       while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import {
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -18,6 +19,8 @@ import { cleanUrl, parseLine } from "../../../src/capabilities/alerting/parsers.
 import { AlertQueue } from "../../../src/capabilities/alerting/queue.js";
 import {
   alertJson,
+  makeSink,
+  parseSink,
   SYSLOG_MAX,
   slackMessage,
   syslogDatagram,
@@ -541,4 +544,25 @@ seq "$start" 25000 | awk '{printf "{\\"__CURSOR\\":\\"c%d\\",\\"_TRANSPORT\\":\\
     [5_000, "c25000", false],
     [0, "c25000", false],
   ]);
+});
+
+describe("the file sink's path, planted", () => {
+  it("a hard link to another file is refused (a root watcher would append to that file)", async () => {
+    const target = join(dir, "victim");
+    writeFileSync(target, "precious\n");
+    linkSync(target, join(dir, "alerts.jsonl"));
+    const sink = makeSink(parseSink(`file:${join(dir, "alerts.jsonl")}`));
+    await expect(sink.send([eventAlert({ host: "x.example" })])).rejects.toThrow(
+      `file:${join(dir, "alerts.jsonl")}: has another hard link; refusing to append to it`,
+    );
+    expect(readFileSync(target, "utf8")).toBe("precious\n");
+  });
+
+  it("a link to /dev/zero at a log's path is refused, never read", async () => {
+    const log = join(dir, "access.log");
+    symlinkSync("/dev/zero", log);
+    await expect(new LogFollower(log).readAvailable()).rejects.toThrow(
+      `${log} is a character device, not a regular file`,
+    );
+  });
 });
