@@ -10,6 +10,10 @@ export const SECRETLINT_EXCLUDED = new Map([
   ["secretlint-rule-preset-canary", "a preset: copies of the rule packages' snapshots"],
   ["secretlint-rule-example", "the example rule of the rule-writing guide (flags the word 'secret')"],
   ["secretlint-rule-pattern", "user-configured patterns: the cases test the options, not a format"],
+  [
+    "secretlint-rule-filter-comments",
+    "secretlint-disable comments, tested with a configured pattern on the text 'THIS IS SECRET'",
+  ],
   ["secretlint-rule-no-dotenv", "a policy on file names (.env files), not on content"],
   ["secretlint-rule-no-homedir", "a policy on home-directory paths in content, not a secret"],
   ["secretlint-rule-no-k8s-kind-secret", "a policy on Kubernetes manifests of kind Secret"],

@@ -76,6 +76,7 @@ describe("secretlintCase", () => {
   it("excludes the presets and the policy rules, with a reason each", () => {
     expect([...SECRETLINT_EXCLUDED.keys()].sort()).toEqual([
       "secretlint-rule-example",
+      "secretlint-rule-filter-comments",
       "secretlint-rule-no-dotenv",
       "secretlint-rule-no-homedir",
       "secretlint-rule-no-k8s-kind-secret",
