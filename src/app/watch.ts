@@ -166,6 +166,8 @@ interface Delivery {
   queue: AlertQueue;
   delivered: number;
   lastError?: string;
+  /** The delivery failure last reported as a warning (not repeated while it lasts). */
+  reported?: string;
 }
 
 /** The sources, sinks and state path of a request, from its flags and then the config's `alerting:`. */
@@ -303,7 +305,14 @@ export async function runWatch(
         const r = await d.queue.drain(d.sink, {
           ...(retries !== undefined ? { maxRetries: retries } : {}),
           ...(signal ? { signal } : {}),
+          // A sink that is down is said when it happens (follow mode retries for ever), once per cause.
+          onError: (m) => {
+            if (d.reported === m) return;
+            d.reported = m;
+            warn(`${d.spec.name}: alerts not delivered, kept in the queue: ${m}`);
+          },
         });
+        if (r.pending === 0) delete d.reported;
         d.delivered += r.delivered;
         if (r.lastError) d.lastError = redactText(r.lastError);
         else delete d.lastError;

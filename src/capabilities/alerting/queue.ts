@@ -57,6 +57,8 @@ export interface DrainOptions {
   maxRetries?: number;
   /** Stops the drain (at the next send or during a wait). */
   signal?: AbortSignal;
+  /** Called with each failed send's message (the sink's safe name and the cause), before the wait. */
+  onError?: (message: string) => void;
 }
 
 export interface DrainResult {
@@ -489,6 +491,7 @@ export class AlertQueue {
       failures++;
       inARow++;
       lastError = error instanceof Error ? error.message : `${sink.name}: send failed`;
+      opts.onError?.(lastError);
       if (inARow > maxRetries) break;
       try {
         await this.#sleep(this.delay(inARow), opts.signal);

@@ -9,6 +9,8 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -565,4 +567,53 @@ describe("the file sink's path, planted", () => {
       `${log} is a character device, not a regular file`,
     );
   });
+});
+
+it("follow mode: a sink that keeps failing is reported at once (onWarning), once, while its alerts stay queued", async () => {
+  const closed = await new Promise<number>((resolve) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+  const log = join(dir, "access.log");
+  writeFileSync(log, DENIED);
+  const statePath = join(dir, "state", "state.json");
+  const live: string[] = [];
+  const stop = new AbortController();
+  let clock = NOW;
+  let passes = 0;
+  const summary = await runWatch(
+    {
+      sources: [`squid:${log}`],
+      sinks: [`webhook:http://127.0.0.1:${closed}/hook`],
+      state: statePath,
+      once: false,
+      test: false,
+      stateDefault: statePath,
+      pollMs: 5,
+      now: () => clock,
+      sleep: (ms, signal) =>
+        new Promise((r) => {
+          const t = setTimeout(r, 5);
+          signal?.addEventListener("abort", () => {
+            clearTimeout(t);
+            r();
+          });
+        }),
+      onWarning: (m: string) => live.push(m),
+      afterPass: () => {
+        passes++;
+        if (passes === 1) clock += 120_000; // the window closes: its alert is queued
+        if (passes === 60) stop.abort();
+      },
+    },
+    { cwd: dir, hostname: "box" },
+    stop.signal,
+  );
+  expect(live).toEqual([
+    `webhook:http://127.0.0.1:${closed}/hook: alerts not delivered, kept in the queue: webhook:http://127.0.0.1:${closed}/hook: ECONNREFUSED`,
+  ]);
+  expect(summary.sinks.map((s) => [s.pending, s.delivered])).toEqual([[1, 0]]);
 });
