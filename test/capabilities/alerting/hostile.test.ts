@@ -594,7 +594,7 @@ it("follow mode: a sink that keeps failing is reported at once (onWarning), once
       stateDefault: statePath,
       pollMs: 5,
       now: () => clock,
-      sleep: (ms, signal) =>
+      sleep: (_ms, signal) =>
         new Promise((r) => {
           const t = setTimeout(r, 5);
           signal?.addEventListener("abort", () => {
