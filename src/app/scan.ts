@@ -26,7 +26,6 @@ import {
 import { type AgentAuditConfig, type LoadedConfig, loadConfig } from "../config/index.js";
 import type {
   AuditReport,
-  ChecklistItem,
   ExtraResults,
   Finding,
   PolicyScope,
@@ -251,16 +250,16 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
     : emptyInventory();
   ctx.onInventoryDone?.();
   if (scope === "tree") applyTreeSeverity(inventory.findings, loaded.config.rules.severity);
-  // Step 4 (issue 14): the watcher configs the scan can trust; with --verify-alerting, the length
-  // of their file sinks before the probes run.
-  const watch = await trustedWatchers(
-    loaded,
-    scope,
-    sources.has("system") ? where.systemRoot : undefined,
-    ctx,
-  );
+  // Step 4 (issue 14), judged by `scan` (not by `probe`, which scores steps 2 and 3 alone): the
+  // watcher configs the scan can trust; with --verify-alerting, the length of their file sinks
+  // before the probes run.
+  const watch = request.inventory
+    ? await trustedWatchers(loaded, scope, sources.has("system") ? where.systemRoot : undefined, ctx)
+    : undefined;
   const marks =
-    request.verifyAlerting && request.egress ? await markSinks(fileSinks(watch.watchers)) : undefined;
+    watch && request.verifyAlerting && request.egress
+      ? await markSinks(fileSinks(watch.watchers))
+      : undefined;
   const extra = await egressStep(request, ctx, {
     env: env ?? {},
     systemRoot: where.systemRoot,
@@ -278,15 +277,16 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
           timeoutMs: request.verifyAlerting.timeoutMs,
         })
       : undefined;
-  mergeExtra(extra, {
-    checklist: {
-      "egress-alerting": scoreAlerting({
-        ...watch,
-        ...proxyOf(request, loaded, scope, env ?? {}),
-        ...(verified ? { verified } : {}),
-      }),
-    },
-  });
+  if (watch)
+    mergeExtra(extra, {
+      checklist: {
+        "egress-alerting": scoreAlerting({
+          ...watch,
+          ...proxyOf(request, loaded, scope, env ?? {}),
+          ...(verified ? { verified } : {}),
+        }),
+      },
+    });
   if (request.inventory) {
     const inspected = await inspectStep(where, {
       ...(request.verifyGates

@@ -11,7 +11,7 @@ interface WatchFlags {
   state?: string;
   config?: string;
   once: boolean;
-  test: boolean;
+  sendTest: boolean;
   fromEnd: boolean;
   window?: number;
   maxAlerts?: number;
@@ -50,8 +50,8 @@ Without --source/--sink, the alerting: section of --config is used (agent-audit 
 /etc/agent-audit/agent-audit.yaml, with a systemd unit that runs this command).
 
 Exit codes:
-  0  done (--once: every alert delivered; --test: every sink took the test alert)
-  1  --once: some alerts stay queued for the next run; --test: a sink failed
+  0  done (--once: every alert delivered; --send-test: every sink took the test alert)
+  1  --once: some alerts stay queued for the next run; --send-test: a sink failed
   2  usage or config error`;
 
 /** `agent-audit watch`. */
@@ -69,7 +69,11 @@ export function command(io: CliIo, result: CliResult): Command {
     )
     .option("--config <file>", "agent-audit.yaml whose alerting: section gives the sources, sinks and state")
     .option("--once", "process what is in the logs now, deliver, and exit (for cron and tests)", false)
-    .option("--test", "send one synthetic alert through every sink and exit", false)
+    .option(
+      "--send-test",
+      "send one synthetic alert through every sink and exit (not `--test`: that name is Node's)",
+      false,
+    )
     .option("--from-end", "a log with no saved position starts at its end (default: its start)", false)
     .option(
       "--window <seconds>",
@@ -94,7 +98,7 @@ export function command(io: CliIo, result: CliResult): Command {
       ...(flags.state !== undefined ? { state: flags.state } : {}),
       ...(flags.config !== undefined ? { config: flags.config } : {}),
       once: flags.once,
-      test: flags.test,
+      test: flags.sendTest,
       ...(flags.fromEnd ? { startAt: "end" as const } : {}),
       ...(flags.window !== undefined ? { windowSeconds: flags.window } : {}),
       ...(flags.maxAlerts !== undefined ? { maxAlertsPerMinute: flags.maxAlerts } : {}),
@@ -107,11 +111,11 @@ export function command(io: CliIo, result: CliResult): Command {
         ? {}
         : { onWarning: (m: string) => io.stderr(`agent-audit watch: warning: ${escapeControls(m)}\n`) }),
     };
-    if (flags.test) {
+    if (flags.sendTest) {
       const results = await watchTest(req, ctx);
       for (const r of results)
         io.stderr(
-          `agent-audit watch --test: ${escapeControls(r.name)}: ${r.ok ? "sent" : `FAILED: ${escapeControls(r.error ?? "")}`}\n`,
+          `agent-audit watch --send-test: ${escapeControls(r.name)}: ${r.ok ? "sent" : `FAILED: ${escapeControls(r.error ?? "")}`}\n`,
         );
       result.exitCode = results.every((r) => r.ok) ? 0 : 1;
       return;

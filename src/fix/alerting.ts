@@ -78,7 +78,7 @@ function configFile(opts: FixOptions): GeneratedFile {
       "the watcher's config: the proxy's and the firewall's denial logs in, file and syslog alerts out",
     load: [
       `install -D -m 0600 alerting/agent-audit.yaml ${WATCH_CONFIG_PATH}`,
-      "agent-audit watch --config /etc/agent-audit/agent-audit.yaml --test   # an alert through every sink",
+      "agent-audit watch --config /etc/agent-audit/agent-audit.yaml --send-test   # an alert through every sink",
     ],
     install: { dest: WATCH_CONFIG_PATH, merge: "yaml", privileged: true, mode: 0o600 },
   };

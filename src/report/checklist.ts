@@ -29,7 +29,8 @@ const SKIP_REASONS: Record<StepId, string> = {
   "secret-inventory": "no secret source was scanned (--sources)",
   "default-deny-egress": "egress not probed: run with --probe",
   "egress-proxy": "egress not probed: run with --probe",
-  "egress-alerting": "no watcher config and no egress proxy were looked for",
+  "egress-alerting":
+    "not judged here: `scan` reads the watcher config (agent-audit watch) and the agent's proxy",
   "approval-gate": "no agent runtime config was inspected (the home, tree and system sources were left out)",
   "credential-scope": "no secret source was scanned, so no credential's scope was judged",
 };

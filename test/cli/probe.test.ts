@@ -240,10 +240,14 @@ describe("agent-audit scan --probe", () => {
       "pass",
       "pass",
       "pass",
-      "skip",
+      "fail",
       "warn",
       "pass",
     ]);
+    // A proxy and nobody watching its denials: step 4 fails (issue 14).
+    expect(report.checklist[3].summary).toBe(
+      "the agent's traffic goes through a proxy (--proxy) but nothing turns its denials into alerts: no watcher config was found (/etc/agent-audit/agent-audit.yaml, or --config with an alerting: section)",
+    );
     // The tree source runs, so step 5 looks for agent runtime config (none here: warn); step 6
     // judges the credentials the inventory lists (none: pass).
     expect(report.checklist[5].summary).toBe("no credential found to judge");

@@ -186,7 +186,7 @@ describe("watch --once", () => {
   });
 });
 
-describe("watch --test", () => {
+describe("watch --send-test", () => {
   it("sends one synthetic alert through every sink and says which took it", async () => {
     const d = tmp();
     const bodies: string[] = [];
@@ -205,7 +205,7 @@ describe("watch --test", () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
       const r = await cli([
         "watch",
-        "--test",
+        "--send-test",
         "--sink",
         `webhook:${url}`,
         "--sink",
@@ -213,8 +213,8 @@ describe("watch --test", () => {
       ]);
       expect(r.code).toBe(1);
       const lines = r.stderr.split("\n");
-      expect(lines[0]).toBe(`agent-audit watch --test: webhook:${url}: sent`);
-      expect(lines[1]).toMatch(new RegExp(`^agent-audit watch --test: file:${d}/nodir/x/: FAILED: `));
+      expect(lines[0]).toBe(`agent-audit watch --send-test: webhook:${url}: sent`);
+      expect(lines[1]).toMatch(new RegExp(`^agent-audit watch --send-test: file:${d}/nodir/x/: FAILED: `));
       expect(bodies).toHaveLength(1);
       expect(JSON.parse(bodies[0]!)).toMatchObject({
         type: "agent-audit.test",

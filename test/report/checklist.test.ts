@@ -56,7 +56,7 @@ const SKIPPED_2_TO_6: ChecklistItem[] = [
     step: 4,
     id: "egress-alerting",
     status: "skip",
-    summary: "no watcher config and no egress proxy were looked for",
+    summary: "not judged here: `scan` reads the watcher config (agent-audit watch) and the agent's proxy",
     evidence: [],
   },
   {
