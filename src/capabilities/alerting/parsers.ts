@@ -153,6 +153,19 @@ export function cleanUrl(raw: string): string {
     }
     const at = url.lastIndexOf("@", end - 1);
     if (at > s) url = url.slice(0, s + 2) + url.slice(at + 1);
+    else if (looksLikeCutUserinfo(url.slice(s + 2, end))) {
+      // `user:pa` before a `/`, and an `@` further on before the query: a password holding a `/`.
+      // Everything from `//` to that `@` is masked and the `@` kept encoded: neither the secret nor
+      // a clean other host shows. (An `@` in the path of `host` or `host:port` is left to the path.)
+      let pathEnd = url.length;
+      for (const c of ["?", "#"]) {
+        const i = url.indexOf(c, s + 2);
+        if (i !== -1 && i < pathEnd) pathEnd = i;
+      }
+      const at2 = url.lastIndexOf("@", pathEnd - 1);
+      if (at2 > s + 2)
+        url = `${url.slice(0, s + 2)}${preview(url.slice(s + 2, at2))}%40${url.slice(at2 + 1)}`;
+    }
   }
   // The authority (`scheme://host:port`) is kept apart: nothing in the path can rewrite it (the
   // redactor's userinfo rule read `http://real.example/x//@innocent.example/` as
@@ -167,7 +180,9 @@ export function cleanUrl(raw: string): string {
     }
     authority = url.slice(0, end);
     url = url.slice(end);
-    authority = `${authority.slice(0, slashes + 2)}${maskHostLabels(authority.slice(slashes + 2))}`;
+    const hostPart = authority.slice(slashes + 2);
+    if (!hostPart.includes("%40"))
+      authority = `${authority.slice(0, slashes + 2)}${maskHostLabels(hostPart)}`;
   }
   const hash = url.indexOf("#");
   const fragment = hash === -1 ? "" : `#${preview(url.slice(hash + 1))}`;
@@ -208,6 +223,12 @@ export function cleanUrl(raw: string): string {
   url = url.replace(URL_UNSAFE, (c) => encodeURIComponent(c));
   if (url.length > LIMITS.url) url = url.slice(0, LIMITS.url);
   return cut ? `${url}…` : url;
+}
+
+/** `user:pass…` as the part before the first `/` (not `host:port`, not `[v6]:port`). */
+function looksLikeCutUserinfo(authority: string): boolean {
+  const colon = authority.indexOf(":");
+  return !authority.startsWith("[") && colon !== -1 && !/^[0-9]*$/.test(authority.slice(colon + 1));
 }
 
 /** Characters of a token (base64url and friends; not `/`, which separates path segments). */

@@ -332,6 +332,20 @@ describe("a URL the agent chose", () => {
     ]);
   });
 
+  it("loses a password that holds a `/` (where the authority ends is then unclear: all of it up to the `@` goes)", () => {
+    expect(
+      [
+        "http://u:Xk2mP9qL/4vR7tW1nB8cF3hJ6@x.example/a",
+        "http://u:p/w@x.example/a?q=1",
+        "http://registry.example:8080/@scope/pkg",
+      ].map(cleanUrl),
+    ).toEqual([
+      "http://u:Xk…(27)%40x.example/a",
+      "http://…(5)%40x.example/a?q=…(1)",
+      "http://registry.example:8080/@scope/pkg",
+    ]);
+  });
+
   it("loses a generated token in any path segment, not only the last one", () => {
     expect(
       [
