@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates a deterministic working tree for the scan benchmarks (GitHub issues 2 and 3).
 //
-//   node test/bench/gen-tree.mjs [--preset issue2|issue3] [--files N] [--mb M] [--seed S] [--out DIR]
+//   node test/bench/gen-tree.mjs [--preset issue2|issue3|tokens] [--files N] [--mb M] [--seed S] [--out DIR]
 //
 // The same parameters always give the same bytes (seeded PRNG, no clock, no Math.random). A tree
 // that already exists with the same parameters is reused: its manifest (DIR.manifest.json, kept
@@ -12,6 +12,11 @@
 // and binary files (random bytes, ~15% NULs). A few dozen fake secrets are planted at known places.
 // node_modules/ and .git/ hold more files, secrets included; both scanners skip them, and they are
 // not counted in the totals. Generated trees live under test/bench/.work/ (gitignored).
+//
+// The `tokens` preset (issue 15) is code written around language models: the same kinds of files,
+// but about one identifier in 15 names a rule keyword (`token` in token counts, tokenizers and
+// max_tokens, `password` in password hints and reset flows) and some lines are typical LLM-client
+// calls (`max_tokens=1024`, `usage["prompt_tokens"]`). The other presets' bytes are unchanged.
 
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,7 +29,11 @@ const GENERATOR_VERSION = createHash("sha256")
   .update(readFileSync(fileURLToPath(import.meta.url)))
   .digest("hex")
   .slice(0, 12);
-const PRESETS = { issue2: { files: 10_000, mb: 100 }, issue3: { files: 20_000, mb: 200 } };
+const PRESETS = {
+  issue2: { files: 10_000, mb: 100 },
+  issue3: { files: 20_000, mb: 200 },
+  tokens: { files: 20_000, mb: 181, vocab: "tokens" },
+};
 export const WORK_DIR = join(dirname(fileURLToPath(import.meta.url)), ".work");
 
 // sfc32: a small, fast, well-distributed 32-bit PRNG (PractRand-tested); seeded via splitmix32.
@@ -182,7 +191,21 @@ const COMMENTS = [
   "Déjà vu: the upstream API returns 204 here — ünïcode in comments is normal",
 ];
 
+// The `tokens` vocabulary (issue 15): identifiers of code around language models and login flows.
+// ident() draws one of these for one identifier in 20, on top of the one in 60 above: about one in 15.
+const DENSE = (
+  "tokenCount maxTokens max_tokens tokenizer tokenizers promptTokens prompt_tokens completionTokens " +
+  "completion_tokens inputTokens outputTokens totalTokens total_tokens tokenLimit tokenBudget countTokens " +
+  "tokenize detokenize tokenIds token_ids specialTokens padToken eos_token bosToken nextToken tokens " +
+  "token passwordHint password_hint passwordReset resetPassword reset_password passwordStrength newPassword " +
+  "confirmPassword forgotPassword passwordPolicy hashPassword password_hash passwordResetToken " +
+  "min_password_length passwordField showPassword secretManager"
+).split(" ");
+/** The vocabulary in use: "default", or "tokens" for the keyword-dense preset (set by generateTree). */
+let vocab = "default";
+
 function ident(r) {
+  if (vocab === "tokens" && r.chance(1 / 20)) return r.pick(DENSE);
   if (r.chance(1 / 60)) return `${r.pick(WORDS)}${r.pick(SENSITIVE).replace(/^./, (c) => c.toUpperCase())}`;
   const a = r.pick(WORDS);
   if (r.chance(0.5)) return a;
@@ -281,7 +304,25 @@ const LANGS = {
   },
 };
 
+// Lines of LLM-client code for the `tokens` preset: keywords followed by assignments, calls, indexing.
+const LLM_LINES = [
+  (r, ind) =>
+    `${ind}response = client.messages.create(model=model, max_tokens=${r.int(8192)}, messages=messages)`,
+  (r, ind) => `${ind}const maxTokens = options.maxTokens ?? ${r.int(8192)};`,
+  (r, ind) => `${ind}total = usage["prompt_tokens"] + usage["completion_tokens"]  # ${r.pick(COMMENTS)}`,
+  (r, ind) => `${ind}tokens = tokenizer.encode(${ident(r)}, add_special_tokens=False)`,
+  (r, ind) =>
+    `${ind}if (tokenCount + ${ident(r)}.length > tokenLimit) throw new Error("token budget exceeded");`,
+  (r, ind) => `${ind}"max_tokens": ${r.int(4096)}, "temperature": 0.${r.int(10)},`,
+  (_r, ind) => `${ind}password_hint = form.cleaned_data.get("password_hint", "")`,
+  (r, ind) =>
+    `${ind}await sendPasswordResetEmail(user.email, { resetToken: ${ident(r)}, expiresIn: ${r.int(3600)} });`,
+  (r, ind) => `${ind}tokenizer = AutoTokenizer.from_pretrained("${r.pick(WORDS)}-${r.pick(WORDS)}")`,
+  (r, ind) => `${ind}// count tokens before sending: the ${r.pick(WORDS)} token limit is ${r.int(200000)}`,
+];
+
 function codeLine(r, lang) {
+  if (vocab === "tokens" && r.chance(0.12)) return r.pick(LLM_LINES)(r, "  ".repeat(r.int(4)));
   return LANGS[lang](r, "  ".repeat(r.int(4)));
 }
 
@@ -450,10 +491,12 @@ export function parseArgs(argv) {
     else throw new Error(`unknown argument ${a}`);
   }
   const p = PRESETS[opts.preset];
-  if (!p) throw new Error(`unknown preset ${opts.preset}; use ${Object.keys(PRESETS).join(" or ")}`);
+  if (!p) throw new Error(`unknown preset ${opts.preset}; use ${Object.keys(PRESETS).join(", ")}`);
   opts.files ??= p.files;
   opts.mb ??= p.mb;
-  opts.out = resolve(opts.out ?? join(WORK_DIR, `tree-${opts.files}-${opts.mb}mb-s${opts.seed}`));
+  opts.vocab = p.vocab ?? "default";
+  const suffix = opts.vocab === "default" ? "" : `-${opts.vocab}`;
+  opts.out = resolve(opts.out ?? join(WORK_DIR, `tree-${opts.files}-${opts.mb}mb-s${opts.seed}${suffix}`));
   return opts;
 }
 
@@ -461,8 +504,8 @@ export function parseArgs(argv) {
  * Generates (or reuses) the tree and returns its manifest: { dir, files, bytes, textFiles,
  * binaryFiles, planted: [{ path, line, shape }], skipped: { files, bytes } }.
  */
-export function generateTree({ files, mb, seed, out, force = false }, log = () => {}) {
-  const params = { generator: GENERATOR_VERSION, files, mb, seed };
+export function generateTree({ files, mb, seed, out, force = false, vocab: v = "default" }, log = () => {}) {
+  const params = { generator: GENERATOR_VERSION, files, mb, seed, ...(v === "default" ? {} : { vocab: v }) };
   const manifestPath = `${out}.manifest.json`;
   if (!force && existsSync(manifestPath) && existsSync(out)) {
     const m = JSON.parse(readFileSync(manifestPath, "utf8"));
@@ -471,7 +514,10 @@ export function generateTree({ files, mb, seed, out, force = false }, log = () =
       return m;
     }
   }
-  log(`generating ${out}: ${files} files, ${mb} MB, seed ${seed}`);
+  log(
+    `generating ${out}: ${files} files, ${mb} MB, seed ${seed}${v === "default" ? "" : `, ${v} vocabulary`}`,
+  );
+  vocab = v;
   rmSync(out, { recursive: true, force: true });
   rmSync(manifestPath, { force: true });
   const r = makeRng(seed);

@@ -88,6 +88,57 @@ export function benchAgentAudit(
   return { times, report };
 }
 
+/**
+ * ripgrep over the same tree with four secret patterns (an AWS key id, a GitHub token, a PEM private
+ * key header, and a case-insensitive `password|secret|token … = value` assignment), skipping
+ * node_modules/ and .git/ as agent-audit does, binary files skipped by ripgrep's own NUL check, on
+ * as many threads as it likes: a yardstick for "how fast can a tree be grepped here".
+ */
+export const RG_PATTERNS = [
+  "AKIA[0-9A-Z]{16}",
+  "gh[pousr]_[A-Za-z0-9]{36}",
+  "-----BEGIN [A-Z ]*PRIVATE KEY-----",
+  "(?i)(password|secret|token)[\\w.-]{0,20}[\"']?\\s*[:=]\\s*[\"']?[^\\s\"']{8,}",
+];
+export function ripgrepArgs(tree) {
+  return [
+    "--no-ignore",
+    "--glob",
+    "!node_modules/",
+    "--count-matches",
+    ...RG_PATTERNS.flatMap((p) => ["-e", p]),
+    tree,
+  ];
+}
+/** ripgrep's version line, or undefined when `rg` is not installed. */
+export function hasRipgrep() {
+  const r = spawnSync("rg", ["--version"], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.split("\n")[0] : undefined;
+}
+
+/**
+ * agent-audit and ripgrep over one tree, alternately (one warm-up run each, then `runs` timed runs
+ * of each, interleaved so both see the same load). `rg` is undefined without ripgrep.
+ */
+export function benchSideBySide(
+  tree,
+  runs,
+  { output = join(WORK_DIR, "agent-audit-report.json"), extra = [], ripgrep = true } = {},
+) {
+  const args = agentAuditArgs(tree, output, extra);
+  const rgArgs = ripgrepArgs(tree);
+  timed(process.execPath, args);
+  if (ripgrep) timed("rg", rgArgs, { okStatus: [0, 1] });
+  const times = [];
+  const rg = ripgrep ? [] : undefined;
+  for (let i = 0; i < runs; i++) {
+    times.push(timed(process.execPath, args).seconds);
+    if (rg) rg.push(timed("rg", rgArgs, { okStatus: [0, 1] }).seconds);
+  }
+  const report = JSON.parse(readFileSync(output, "utf8"));
+  return { times, rg, report };
+}
+
 export function machine() {
   const c = cpus();
   return {
