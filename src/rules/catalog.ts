@@ -55,6 +55,11 @@ function buildSchemas() {
     secretGroup: z.union([z.number().int().min(0), z.string()]).optional(),
     entropy: z.number().min(0).max(8).optional(),
     generic: z.boolean().optional(),
+    /**
+     * The rule only recognises a format (a JWT): a structural parser's detection of the same value
+     * wins the dedupe (ContentRule.shapeOnly). Generic rules are shape-only without saying so.
+     */
+    shapeOnly: z.boolean().optional(),
     validator: z.string().optional(),
     allow: z.array(z.string()).optional(),
     examples: z.strictObject({ match: z.array(z.string()).min(1), noMatch: z.array(z.string()).min(1) }),
@@ -356,6 +361,7 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
       secretGroup: d.secretGroup ?? 1,
       entropy: d.entropy,
       generic: d.generic ?? false,
+      shapeOnly: (d.shapeOnly ?? false) || (d.generic ?? false),
       anchored: d.anchored
         ? compile(d.regex, d.caseInsensitive ? "iy" : "y", `${file}: regex`, errors)
         : undefined,

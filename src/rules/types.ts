@@ -20,7 +20,11 @@ export interface Detection {
   name?: string;
   /**
    * Dedupe rank when two detectors report the same secret at the same place: a provider-specific
-   * content rule (3) beats a structural parser (2), which beats a generic assignment rule (1).
+   * content rule (3) beats a structural parser (2), which beats a generic assignment rule (1). A
+   * content rule marked `shapeOnly` (ContentRule.shapeOnly: `jwt`) keeps 3 here, so the environment
+   * source still reports its matches, but in a file's dedupe it ranks below a structural parser's
+   * detection of the same value (src/sources/files.ts dedupeRank): the parser knows what the value
+   * is (a kubeconfig user token), the rule only what it looks like.
    */
   priority: number;
   /** For structural detections judged by a content or env rule: that rule's id (config `rules.disable` applies to it). */
@@ -60,6 +64,15 @@ export interface ContentRule {
   near?: { within: number; sticky: RegExp };
   /** Generic rules (e.g. `password = ...`) also require the value to look random. */
   generic: boolean;
+  /**
+   * The rule says only what a value looks like (a JWT, a password-like assignment), not whose it is
+   * or what it opens: when a structural parser reports the same value at a key it knows (a
+   * kubeconfig `users[].user.token`, a docker `auth`, an npmrc `_authToken`), the parser's finding
+   * (its rule, type and severity) is kept instead. rules/secrets `shapeOnly: true`; every generic
+   * rule is shape-only. A provider-specific rule (a `ghp_` token) is not: its provider, remediation
+   * and validity check say more than the file's key does.
+   */
+  shapeOnly: boolean;
   /** Offline validity check, by name (validators.ts). */
   validator?: ValidatorName;
   /** Secrets matching any of these are not reported (documentation values and the like). */

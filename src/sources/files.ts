@@ -4,6 +4,7 @@ import type { SourceKind } from "../contract/types.js";
 import { type SuppressedSink, TextIndex } from "../detect/content.js";
 import { runParser } from "../detect/parsers/common.js";
 import { PARSERS } from "../detect/parsers/index.js";
+import type { RuleSet } from "../rules/catalog.js";
 import type { Detection, PathRule } from "../rules/types.js";
 import { assertOpenedUnder, OutsideSystemRoot } from "../util/confine.js";
 import { safeMessage } from "../util/errors.js";
@@ -110,23 +111,49 @@ function decodeUtf16(bytes: Uint8Array, bigEndian: boolean): string {
   return Buffer.from(even).swap16().toString("utf16le");
 }
 
-/** Keeps the highest-priority detection per secret (content rule > structural parser > generic rule). */
-export function dedupe(dets: Detection[]): Detection[] {
-  return [...bestPerSecret(dets).values()];
+/**
+ * Keeps the highest-ranked detection per secret (dedupeRank: provider-specific content rule >
+ * structural parser > shape-only content rule > generic rule).
+ */
+export function dedupe(dets: Detection[], rules?: RuleSet): Detection[] {
+  return [...bestPerSecret(dets, rules).values()];
+}
+
+/** The ids of a rule set's shape-only content rules (ContentRule.shapeOnly), once per rule set. */
+const shapeOnlyIds = new WeakMap<RuleSet, ReadonlySet<string>>();
+function shapeOnlyOf(rules: RuleSet): ReadonlySet<string> {
+  let ids = shapeOnlyIds.get(rules);
+  if (!ids) {
+    ids = new Set(rules.content.filter((r) => r.shapeOnly).map((r) => r.id));
+    shapeOnlyIds.set(rules, ids);
+  }
+  return ids;
+}
+
+/**
+ * A detection's rank in the dedupe: its priority (types.ts Detection.priority), except that a
+ * shape-only content rule's match (`jwt`: it says what the value looks like, not what it is) ranks
+ * below a structural parser's detection of the same value (priority 2), above a generic rule's (1).
+ * Structural detections carry the path rule's id, never a content rule's, so the id tells them apart.
+ */
+export function dedupeRank(d: Detection, shapeOnly: ReadonlySet<string>): number {
+  return d.priority > 2 && shapeOnly.has(d.ruleId) ? 1.5 : d.priority;
 }
 
 /** dedupe's map: secret -> its detection, in the order the secrets first occur. */
-function bestPerSecret(dets: Detection[]): Map<string, Detection> {
+function bestPerSecret(dets: Detection[], rules?: RuleSet): Map<string, Detection> {
   const best = new Map<string, Detection>();
+  const shapeOnly = rules ? shapeOnlyOf(rules) : NONE;
   // Index loops in the per-detection paths (issue 8: a flood runs them 24,000 times per MB, often
   // before the optimizing compiler, where for-of costs more).
   for (let i = 0; i < dets.length; i++) {
     const d = dets[i]!;
     const prev = best.get(d.secret);
-    if (prev === undefined || d.priority > prev.priority) best.set(d.secret, d);
+    if (prev === undefined || dedupeRank(d, shapeOnly) > dedupeRank(prev, shapeOnly)) best.set(d.secret, d);
   }
   return best;
 }
+const NONE: ReadonlySet<string> = new Set();
 
 /** What reading and detecting needs: no filesystem identity or access decisions (claimFile's job). */
 export type ReadContext = Pick<
@@ -239,7 +266,7 @@ export async function scanClaimed(t: FileTarget, ctx: ReadContext): Promise<Loca
   const listAll = ctx.limits.listAll === true;
   let perRule: Map<string, Located> | undefined;
   let counts: Map<string, number> | undefined;
-  for (const d of bestPerSecret(enabled).values()) {
+  for (const d of bestPerSecret(enabled, ctx.rules).values()) {
     const l = d as Located;
     if (!listAll) {
       const key = d.valid === false ? `${d.ruleId}\0i` : d.ruleId;
