@@ -62,12 +62,16 @@ export interface WatchRequest {
    * summary's list is only shown on exit, and a source that cannot be read must be said at once.
    */
   onWarning?: (message: string) => void;
+  /** --once: passes at most (default 100, each up to 100,000 lines a source). */
+  oncePasses?: number;
   /** Test seam: called after each pass with the state just saved. */
   afterPass?: (state: WatchState) => void;
 }
 
-/** Follow mode: batches (LogFollower: at most 10,000 lines or 16 MiB each) read from one source a pass. */
+/** Batches (LogFollower: at most 10,000 lines or 16 MiB each) read from one source a pass. */
 const PASS_BATCHES = 10;
+/** --once: passes at most (10 million lines of one source). */
+const ONCE_PASSES = 100;
 
 export interface WatchSummary {
   /** Lines read, denials found, alerts made. */
@@ -324,13 +328,13 @@ export async function runWatch(
    * follow mode a source gives at most PASS_BATCHES batches a pass (a log flooded without end must
    * not starve the others, nor hold back the windows' alerts); returns whether one has more.
    */
-  const pass = async (rounds: number): Promise<boolean> => {
-    let more = false;
+  const pass = async (rounds: number): Promise<string[]> => {
+    const more: string[] = [];
     for (const r of readers) {
       let round = 0;
       do {
         if (round++ >= rounds) {
-          more = true;
+          more.push(r.source.spec);
           break;
         }
         let lines: LogLine[];
@@ -378,7 +382,13 @@ export async function runWatch(
 
   try {
     if (req.once) {
-      await pass(Number.POSITIVE_INFINITY);
+      // Bounded too: a log the agent floods as fast as it is read must not keep --once from
+      // ending and delivering; the next run goes on from the saved position.
+      let more = await pass(PASS_BATCHES);
+      for (let n = 1; more.length > 0 && n < (req.oncePasses ?? ONCE_PASSES); n++)
+        more = await pass(PASS_BATCHES);
+      for (const spec of more)
+        warn(`${spec}: more to read than one --once run reads: the next run goes on from here`);
       enqueue(deduper.flush());
       saveState(statePath, state);
       await drain(req.retries ?? 2);
@@ -386,7 +396,7 @@ export async function runWatch(
       // Deliveries run beside the reading: a sink that is down must not stop the logs being read.
       let draining: Promise<void> | undefined;
       while (!signal?.aborted) {
-        const more = await pass(PASS_BATCHES);
+        const more = (await pass(PASS_BATCHES)).length > 0;
         draining ??= drain().finally(() => {
           draining = undefined;
         });

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import {
+  appendFileSync,
   existsSync,
   linkSync,
   mkdirSync,
@@ -630,4 +631,36 @@ it("follow mode: a sink that keeps failing is reported at once (onWarning), once
     `webhook:http://127.0.0.1:${closed}/hook: alerts not delivered, kept in the queue: webhook:http://127.0.0.1:${closed}/hook: ECONNREFUSED`,
   ]);
   expect(summary.sinks.map((s) => [s.pending, s.delivered])).toEqual([[1, 0]]);
+});
+
+it("--once: a log flooded faster than it is read cannot keep the run from ending and delivering", async () => {
+  const flood = join(dir, "srt.log");
+  const squid = join(dir, "access.log");
+  writeFileSync(flood, "\n".repeat(300_000));
+  writeFileSync(squid, DENIED);
+  const out: string[] = [];
+  const statePath = join(dir, "state", "state.json");
+  const summary = await runWatch(
+    {
+      sources: [`sandbox-runtime:${flood}`, `squid:${squid}`],
+      sinks: ["stdout"],
+      state: statePath,
+      once: true,
+      test: false,
+      stateDefault: statePath,
+      sinkDeps: { stdout: { write: (s: string) => out.push(s) } },
+      now: () => NOW,
+      sleep: async () => {},
+      oncePasses: 2,
+      // The agent appends as fast as the watcher reads.
+      afterPass: () => appendFileSync(flood, "\n".repeat(200_000)),
+    },
+    { cwd: dir, hostname: "box" },
+  );
+  expect(out.map((l) => (JSON.parse(l) as { host: string }).host)).toEqual(["denied.example"]);
+  expect([summary.lines, summary.warnings]).toEqual([
+    200_001,
+    [`sandbox-runtime:${flood}: more to read than one --once run reads: the next run goes on from here`],
+  ]);
+  expect(JSON.parse(readFileSync(statePath, "utf8")).files[flood].offset).toBe(200_000);
 });
