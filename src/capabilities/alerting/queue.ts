@@ -145,6 +145,33 @@ function isAlert(v: unknown): v is Alert {
   );
 }
 
+/**
+ * A stored alert read back, with every field of the type its sinks expect (a string, a number) or
+ * left out: a queue file rewritten with odd shapes (`{"toString":1}` where a string goes) would
+ * otherwise throw in every sink's formatting, and be retried for ever ahead of every later alert.
+ */
+function normalized(a: Alert): Alert {
+  const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+  const e = a.event as unknown as Record<string, unknown>;
+  const event: Record<string, unknown> = {
+    time: str(e.time) ?? "",
+    source: str(e.source) ?? "",
+    origin: str(e.origin) ?? "",
+    decision: str(e.decision) ?? "",
+  };
+  for (const k of ["client", "host", "method", "url"]) if (typeof e[k] === "string") event[k] = e[k];
+  if (typeof e.port === "number") event.port = e.port;
+  return {
+    type: a.type,
+    id: a.id,
+    event: event as unknown as Alert["event"],
+    count: Number.isSafeInteger(a.count) ? a.count : 1,
+    firstSeen: str(a.firstSeen) ?? "",
+    lastSeen: str(a.lastSeen) ?? "",
+    hostname: str(a.hostname) ?? "",
+  };
+}
+
 interface Entry {
   seq: number;
   size: number;
@@ -418,7 +445,7 @@ export class AlertQueue {
         }
         if (isAlert(alert)) {
           seqs.push(e.seq);
-          alerts.push(alert);
+          alerts.push(normalized(alert));
         } else {
           bad.push(e.seq);
         }

@@ -664,3 +664,52 @@ it("--once: a log flooded faster than it is read cannot keep the run from ending
   ]);
   expect(JSON.parse(readFileSync(statePath, "utf8")).files[flood].offset).toBe(200_000);
 });
+
+it("queue entries rewritten with odd shapes are still delivered as one clean line each, never a crash", async () => {
+  const qdir = join(dir, "q");
+  mkdirSync(qdir, { mode: 0o700 });
+  const odd: unknown[] = [
+    {
+      ...eventAlert({}),
+      count: "9",
+      hostname: 7,
+      event: { decision: "d", port: "443\n", host: ["<!channel>"], url: { a: 1 } },
+    },
+    {
+      ...eventAlert({}),
+      id: 'x\n{"forged":1}',
+      event: { decision: "d", time: 5, source: null, origin: "\u202e" },
+    },
+    {
+      ...eventAlert({}),
+      dropped: 5,
+      firstSeen: { toString: 1 },
+      event: { decision: "d", client: "\u001b[2J" },
+    },
+  ];
+  odd.forEach((a, i) =>
+    writeFileSync(join(qdir, `${String(i + 1).padStart(16, "0")}.json`), JSON.stringify(a)),
+  );
+  const lines: string[] = [];
+  const slack: string[] = [];
+  const q = new AlertQueue({ dir: qdir });
+  const r = await q.drain(
+    {
+      name: "t",
+      send: async (alerts) => {
+        for (const a of alerts) {
+          lines.push(alertJson(a));
+          slack.push(slackMessage(a).text);
+          syslogMessage(a);
+        }
+      },
+    },
+    { maxRetries: 0 },
+  );
+  // The first (a count that is no number) is no alert: dropped, and said in the next delivered one.
+  expect([r.delivered, r.pending, JSON.parse(lines[0]!).dropped]).toEqual([2, 0, 1]);
+  expect(lines.every((l) => !/[\n\r\u001b\u202e]/.test(l) && typeof JSON.parse(l) === "object")).toBe(true);
+  // Five lines each, and the first the line that says an alert was dropped.
+  expect(slack.map((t) => t.split("\n").length)).toEqual([6, 5]);
+  expect(slack.some((t) => /[<>\u001b\u202e]/.test(t))).toBe(false);
+});
