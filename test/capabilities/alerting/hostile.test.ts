@@ -687,9 +687,8 @@ it("queue entries rewritten with odd shapes are still delivered as one clean lin
       event: { decision: "d", client: "\u001b[2J" },
     },
   ];
-  odd.forEach((a, i) =>
-    writeFileSync(join(qdir, `${String(i + 1).padStart(16, "0")}.json`), JSON.stringify(a)),
-  );
+  for (const [i, a] of odd.entries())
+    writeFileSync(join(qdir, `${String(i + 1).padStart(16, "0")}.json`), JSON.stringify(a));
   const lines: string[] = [];
   const slack: string[] = [];
   const q = new AlertQueue({ dir: qdir });
