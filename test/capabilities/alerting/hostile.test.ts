@@ -712,3 +712,19 @@ it("queue entries rewritten with odd shapes are still delivered as one clean lin
   expect(slack.map((t) => t.split("\n").length)).toEqual([6, 5]);
   expect(slack.some((t) => /[<>\u001b\u202e]/.test(t))).toBe(false);
 });
+
+it("a 100 MB line without a newline: one head handed out, the rest skipped in bounded reads, the position inside it", async () => {
+  const log = join(dir, "access.log");
+  const mb = Buffer.alloc(1024 * 1024, 0x61);
+  writeFileSync(log, "");
+  for (let i = 0; i < 100; i++) appendFileSync(log, mb);
+  const f = new LogFollower(log);
+  const got: number[] = [];
+  for (;;) {
+    got.push((await f.readAvailable()).length);
+    if (!f.hasMore) break;
+  }
+  expect(got).toEqual([1, 0, 0, 0, 0, 0, 0]);
+  expect(f.state).toMatchObject({ offset: 100 * 1024 * 1024 - 64 * 1024, skipping: true });
+  await f.close();
+});
