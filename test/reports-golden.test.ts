@@ -35,6 +35,9 @@ describe("example reports in reports/", async () => {
       "fix/squid.conf",
       "gate-check.jsonl",
       "gate-check.txt",
+      "watch-slack.json",
+      "watch.jsonl",
+      "watch.txt",
     ]);
   });
   for (const [name, text] of Object.entries(files)) {

@@ -1,5 +1,8 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { slackMessage } from "../capabilities/alerting/sinks.js";
+import type { Alert } from "../capabilities/alerting/types.js";
 import type { AuditReport } from "../contract/types.js";
 import { buildAllowlist } from "../fix/allowlist.js";
 import { generate, hardeningReadme, selectTargets } from "../fix/index.js";
@@ -13,6 +16,7 @@ import { materializeDemo } from "./demo.js";
 import { fixOptions } from "./fix.js";
 import { gateCheck, gateContext, gateSetup, verdictJson, verdictText } from "./gate.js";
 import { defaultScanRequest, runScan } from "./scan.js";
+import { runWatch, watchSummaryText } from "./watch.js";
 
 const EXT: Record<string, string> = {
   table: "txt",
@@ -66,7 +70,64 @@ export async function demoReports(): Promise<Record<string, string>> {
   Object.assign(out, await gateExamples());
   Object.assign(out, fixExample(report));
   Object.assign(out, await credsExample());
+  Object.assign(out, await watchExample());
   return out;
+}
+
+/**
+ * `agent-audit watch --source squid:fixtures/watch/squid-access.log --source
+ * nftables:fixtures/watch/kern.log --once` with the stdout sink: the alerts (JSON lines), the
+ * summary, and the Slack message each alert becomes. A fixed clock and host; a throwaway state.
+ */
+async function watchExample(): Promise<Record<string, string>> {
+  const root = packageRoot();
+  const state = mkdtempSync(join(tmpdir(), "aa-watch-demo-"));
+  let stdout = "";
+  try {
+    const summary = await runWatch(
+      {
+        sources: ["squid:fixtures/watch/squid-access.log", "nftables:fixtures/watch/kern.log"],
+        sinks: ["stdout"],
+        state: join(state, "state.json"),
+        once: true,
+        test: false,
+        stateDefault: join(state, "state.json"),
+        now: () => Date.parse("2026-12-06T15:01:00Z"),
+        sinkDeps: {
+          stdout: {
+            write: (c: string) => {
+              stdout += c;
+            },
+          },
+        },
+      },
+      { cwd: root, hostname: "gw-1" },
+    );
+    const place = (t: string) => t.split(`${root}/`).join("");
+    const slack = stdout
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => {
+        const a = JSON.parse(l) as Record<string, unknown>;
+        const { type, id, count, firstSeen, lastSeen, hostname, ...event } = a;
+        return slackMessage({
+          type,
+          id,
+          count,
+          firstSeen,
+          lastSeen,
+          hostname,
+          event,
+        } as unknown as Alert);
+      });
+    return {
+      "watch.jsonl": place(stdout),
+      "watch.txt": place(watchSummaryText(summary)),
+      "watch-slack.json": `${place(JSON.stringify(slack, null, 2))}\n`,
+    };
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
 }
 
 /**

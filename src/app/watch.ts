@@ -16,6 +16,7 @@ import {
 import { type Alert, type AlertSourceKind, type Sink, SOURCE_KINDS } from "../capabilities/alerting/types.js";
 import { loadConfig } from "../config/index.js";
 import { redactText } from "../detect/redact.js";
+import { escapeControls } from "../util/controls.js";
 import { safeMessage, UsageError } from "../util/errors.js";
 import { UnsafeFileError } from "../util/safe-read.js";
 import type { AppContext } from "./scan.js";
@@ -208,7 +209,7 @@ export async function watchPlan(req: WatchRequest, ctx: Pick<AppContext, "cwd">)
   };
 }
 
-/** `watch --test`: one synthetic alert through every sink, directly (no queue): did it arrive? */
+/** `watch --send-test`: one synthetic alert through every sink, directly (no queue): did it arrive? */
 export async function watchTest(req: WatchRequest, ctx: Pick<AppContext, "cwd" | "hostname">) {
   const plan = await watchPlan({ ...req, test: true }, ctx);
   const now = new Date((req.now ?? Date.now)()).toISOString();
@@ -218,7 +219,7 @@ export async function watchTest(req: WatchRequest, ctx: Pick<AppContext, "cwd" |
     event: {
       time: now,
       source: "squid",
-      origin: "agent-audit watch --test",
+      origin: "agent-audit watch --send-test",
       host: "canary.agent-audit.invalid",
       port: 443,
       method: "CONNECT",
@@ -440,4 +441,17 @@ export function defaultStatePath(isRoot: boolean, homedir: string): string {
   return isRoot
     ? "/var/lib/agent-audit/watch/state.json"
     : join(homedir, ".local", "state", "agent-audit", "watch", "state.json");
+}
+
+/** What a run did, as `watch` prints it on stderr when it ends. */
+export function watchSummaryText(s: WatchSummary): string {
+  const lines = [
+    `agent-audit watch: ${s.lines} lines read, ${s.denials} denials, ${s.alerts} alerts`,
+    ...s.sinks.map(
+      (k) =>
+        `  ${k.name}: ${k.delivered} delivered${k.pending ? `, ${k.pending} queued (${k.lastError ?? "not delivered yet"})` : ""}${k.dropped ? `, ${k.dropped} dropped (queue full)` : ""}`,
+    ),
+    ...s.warnings.map((w) => `  warning: ${w}`),
+  ];
+  return `${lines.map(escapeControls).join("\n")}\n`;
 }

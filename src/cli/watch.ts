@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import { defaultStatePath, runWatch, type WatchSummary, watchTest } from "../app/watch.js";
+import { defaultStatePath, runWatch, type WatchSummary, watchSummaryText, watchTest } from "../app/watch.js";
 import { escapeControls } from "../util/controls.js";
 import { appContext } from "./flags.js";
 import type { CliIo, CliResult } from "./io.js";
@@ -133,20 +133,8 @@ export function command(io: CliIo, result: CliResult): Command {
       process.removeListener("SIGINT", onSignal);
       process.removeListener("SIGTERM", onSignal);
     }
-    io.stderr(summaryText(summary));
+    io.stderr(watchSummaryText(summary));
     result.exitCode = summary.sinks.some((s) => s.pending > 0) ? 1 : 0;
   });
   return cmd;
-}
-
-function summaryText(s: WatchSummary): string {
-  const lines = [
-    `agent-audit watch: ${s.lines} lines read, ${s.denials} denials, ${s.alerts} alerts`,
-    ...s.sinks.map(
-      (k) =>
-        `  ${k.name}: ${k.delivered} delivered${k.pending ? `, ${k.pending} queued (${k.lastError ?? "not delivered yet"})` : ""}${k.dropped ? `, ${k.dropped} dropped (queue full)` : ""}`,
-    ),
-    ...s.warnings.map((w) => `  warning: ${w}`),
-  ];
-  return `${lines.map(escapeControls).join("\n")}\n`;
 }
