@@ -189,11 +189,15 @@ export class ContentScanner {
     const from = opts.window?.start ?? 0;
     const until = opts.window?.end ?? Number.POSITIVE_INFINITY;
     const cut = opts.cut;
+    // A text of latin1 characters with a 0xA0 in it: the byte view of a file with a no-break space
+    // or a UTF-8 character whose encoding holds that byte (`à` is C3 A0). The rules run with the
+    // byte view's whitespace there (latin1Whitespace; issue 15). Other texts never differ.
+    const byteView = text.indexOf("\u00a0") !== -1 && !BEYOND_LATIN1.test(text);
     for (const rule of rules) {
       const off = this.disabled.has(rule.id);
       // Per rule, not per match (issue 8: a flood runs the body below 24,000 times per MB).
       // Compiled when a rule first runs, once per process (most runs need few of the rules).
-      const compiled = numbered(rule);
+      const compiled = byteView ? numberedForBytes(rule) : numbered(rule);
       // The keyword starts of an anchored rule, or of a `near` rule when its keywords are sparse
       // enough for the windowed search (else the global regex below is cheaper than a call per
       // position: a keyword flood).
@@ -217,7 +221,10 @@ export class ContentScanner {
         if (!secret) return;
         let ok = verdicts.get(secret);
         if (ok === undefined) {
-          ok = this.accept(rule, secret);
+          // The gates judge the value as it is reported: in the byte view, bytes past ASCII that
+          // are UTF-8 read as UTF-8 (files.ts fromLatin1View), so that the 0xA0 of `à` is not a
+          // space to the randomness gate.
+          ok = this.accept(rule, byteView ? asUtf8(secret) : secret);
           verdicts.set(secret, ok);
         }
         if (!ok) return;
@@ -455,6 +462,15 @@ const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
 const FOLDABLE = /[A-Z\u00c0-\u00d6\u00d8-\u00de]/;
 const FOLDABLE_G = /[A-Z\u00c0-\u00d6\u00d8-\u00de]/g;
 
+/** A latin1 view's value as UTF-8 when its bytes past ASCII are UTF-8; else as it is. */
+function asUtf8(value: string): string {
+  if (!PAST_ASCII.test(value)) return value;
+  const bytes = Buffer.from(value, "latin1");
+  const utf8 = bytes.toString("utf8");
+  return Buffer.from(utf8, "utf8").equals(bytes) ? utf8 : value;
+}
+const PAST_ASCII = /[\x80-\xff]/;
+
 /** Two ascending arrays as one ascending array (duplicates kept). */
 function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
   const out = new Array<number>(a.length + b.length);
@@ -488,27 +504,56 @@ function numbered(rule: ContentRule): NumberedRule {
   return n;
 }
 
+/** numbered() for the byte view of a file that holds a 0xA0 byte (latin1Whitespace). */
+const NUMBERED_BYTES = new WeakMap<ContentRule, NumberedRule>();
+function numberedForBytes(rule: ContentRule): NumberedRule {
+  let n = NUMBERED_BYTES.get(rule);
+  if (n === undefined) {
+    n =
+      latin1Whitespace(rule.regex.source, rule.regex.flags) === undefined
+        ? numbered(rule)
+        : compileNumbered(rule, true);
+    NUMBERED_BYTES.set(rule, n);
+  }
+  return n;
+}
+
 /**
  * The rule's regexes with every named group turned into a plain numbered one (and `\k<name>` into
  * its number), and the secret group as a number. Same matches, same groups: names only change how
  * a match exposes them. A regex with names builds a `groups` dictionary per match and is read by a
  * keyed lookup; a flood makes 24,000 matches per MB (issue 8). A source this cannot renumber
  * safely keeps its names (the test checks every packaged rule on its examples both ways).
+ *
+ * `bytes`: with the byte view's whitespace (latin1Whitespace), which adds no capture group.
  */
-export function compileNumbered(rule: ContentRule): NumberedRule {
+export function compileNumbered(rule: ContentRule, bytes = false): NumberedRule {
+  const re = (source: string, flags: string) =>
+    new RegExp(bytes ? (latin1Whitespace(source, flags) ?? source) : source, flags);
   const unnamed = withoutNames(rule.regex.source);
   const group =
     typeof rule.secretGroup === "number" ? rule.secretGroup : unnamed?.groups.get(rule.secretGroup);
   if (unnamed && group !== undefined) {
     try {
       return {
-        regex: new RegExp(unnamed.source, rule.regex.flags),
-        ...(rule.anchored ? { anchored: new RegExp(unnamed.source, rule.anchored.flags) } : {}),
-        ...(rule.near ? { near: new RegExp(unnamed.source, rule.near.sticky.flags) } : {}),
+        regex: re(unnamed.source, rule.regex.flags),
+        ...(rule.anchored ? { anchored: re(unnamed.source, rule.anchored.flags) } : {}),
+        ...(rule.near ? { near: re(unnamed.source, rule.near.sticky.flags) } : {}),
         group,
       };
     } catch {
       // Falls through to the named regexes.
+    }
+  }
+  if (bytes) {
+    try {
+      return {
+        regex: re(rule.regex.source, rule.regex.flags),
+        ...(rule.anchored ? { anchored: re(rule.anchored.source, rule.anchored.flags) } : {}),
+        group: rule.secretGroup,
+      };
+    } catch {
+      // Falls through to the rule's own regexes.
     }
   }
   return {
@@ -516,6 +561,121 @@ export function compileNumbered(rule: ContentRule): NumberedRule {
     ...(rule.anchored ? { anchored: rule.anchored } : {}),
     group: rule.secretGroup,
   };
+}
+
+/**
+ * Whitespace in the byte view of a file (issue 15). Content rules run over a latin1 view of the
+ * bytes, where a regex's `\s` also matched the byte 0xA0: the second byte of `à` (C3 A0), of `Р`
+ * (D0 A0) and of many CJK characters, so a secret holding one was cut there. In that view the
+ * rules' whitespace is ASCII whitespace, plus a no-break space as the file means it: the UTF-8
+ * pair C2 A0 (both bytes), or a 0xA0 that no UTF-8 lead or continuation byte precedes (a latin1
+ * file's no-break space, or U+00A0 in a decoded text). A 0xA0 after another continuation byte or a
+ * lead byte other than C2 is part of a character, and so part of the secret.
+ *
+ * The source with `\s`, `\S` and classes that hold them rewritten to say so, adding no capture
+ * group; or undefined when it has none of them, or a construct this does not rewrite (a range next
+ * to `\s`, the `v` flag). Limits: under the `i` flag a literal 0xC2 also matches 0xE2 (`â`), so the
+ * lead byte E2 before A0 (Braille, U+2800-U+283F) reads as the no-break space's; and a 0xA0 after
+ * another 0xA0 reads as a no-break space (two no-break spaces in a decoded text) though E0 A0 A0
+ * and the like are characters.
+ */
+export function latin1Whitespace(source: string, flags: string): string | undefined {
+  if (flags.includes("v") || !/\\[sS]/.test(source)) return undefined;
+  const testFlags = flags.replace(/[gyd]/g, "");
+  let out = "";
+  let changed = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "\\") {
+      const d = source[i + 1];
+      if (d === "s" || d === "S") {
+        out += d === "s" ? BYTE_SPACE : BYTE_NOT_SPACE;
+        changed = true;
+      } else out += c + (d ?? "");
+      i++;
+      continue;
+    }
+    if (c !== "[") {
+      out += c;
+      continue;
+    }
+    // A class: its end, and whether it names \s or \S.
+    let j = i + 1;
+    while (j < source.length && source[j] !== "]") j += source[j] === "\\" ? 2 : 1;
+    if (j >= source.length) return undefined;
+    const body = source.slice(i + 1, j);
+    const rewritten = classForBytes(body, testFlags);
+    if (rewritten === undefined) return undefined;
+    if (rewritten !== null) changed = true;
+    out += rewritten ?? `[${body}]`;
+    i = j;
+  }
+  return changed ? out : undefined;
+}
+
+/** Bytes a 0xA0 that belongs to a character follows: a UTF-8 continuation byte or a lead byte other than C2. */
+// (Without 0xE2: under the `i` flag it would take 0xC2, its capital.)
+const PART_OF_CHAR = "[\\x80-\\x9f\\xa1-\\xbf\\xc3-\\xe1\\xe3-\\xf4]";
+const BYTE_SPACE = `(?:[\\t-\\r ]|\\xc2(?=\\xa0)|(?<!${PART_OF_CHAR})\\xa0)`;
+const BYTE_NOT_SPACE = `(?:(?![\\xc2\\xa0])[^\\t-\\r ]|\\xc2(?!\\xa0)|(?<=${PART_OF_CHAR})\\xa0)`;
+/** Every character but ASCII whitespace, inside a class. */
+const NOT_ASCII_SPACE = "\\x00-\\x08\\x0e-\\x1f!-\\uffff";
+
+/**
+ * A class body with `\s` or `\S` for the byte view: the class without 0xC2 and 0xA0, `\s` read as
+ * ASCII whitespace, and each of those two bytes where the class takes it (as a space, as part of a
+ * character, or both). Null when the body names neither; undefined when it cannot say.
+ */
+function classForBytes(body: string, flags: string): string | null | undefined {
+  const negated = body.startsWith("^");
+  let rest = "";
+  let space = false;
+  let notSpace = false;
+  for (let k = negated ? 1 : 0; k < body.length; k++) {
+    const c = body[k]!;
+    if (c === "\\") {
+      const d = body[k + 1];
+      if (d === "s" || d === "S") {
+        if (body[k - 1] === "-" || body[k + 2] === "-") return undefined;
+        if (d === "s") space = true;
+        else notSpace = true;
+      } else rest += c + (d ?? "");
+      k++;
+      continue;
+    }
+    rest += c;
+  }
+  if (!space && !notSpace) return null;
+  let inRest: RegExp | undefined;
+  try {
+    inRest = rest ? new RegExp(`[${rest}]`, flags) : undefined;
+  } catch {
+    return undefined;
+  }
+  // Whether the class takes the byte when it is a space, and when it is part of a character.
+  const takes = (ch: string, asSpace: boolean) => {
+    const listed = inRest?.test(ch) === true || (asSpace ? space : notSpace);
+    return negated ? !listed : listed;
+  };
+  // Other characters: as the class takes them, with \s as ASCII whitespace. The pieces stay apart
+  // (a class's last `-` next to `\t` would make a range).
+  const own: string[] = [];
+  if (space) own.push("[\\t-\\r ]");
+  if (notSpace) own.push(`[${NOT_ASCII_SPACE}]`);
+  const parts = [
+    negated
+      ? `(?![\\xc2\\xa0])${own.map((o) => `(?!${o})`).join("")}[^${rest}]`
+      : `(?![\\xc2\\xa0])(?:${[...(rest ? [`[${rest}]`] : []), ...own].join("|")})`,
+  ];
+  const c2 = [takes("\u00c2", true), takes("\u00c2", false)];
+  if (c2[0] && c2[1]) parts.push("\\xc2");
+  else if (c2[0]) parts.push("\\xc2(?=\\xa0)");
+  else if (c2[1]) parts.push("\\xc2(?!\\xa0)");
+  const a0 = [takes("\u00a0", true), takes("\u00a0", false)];
+  if (a0[0] && a0[1]) parts.push("\\xa0");
+  else if (a0[0]) parts.push(`(?<!${PART_OF_CHAR})\\xa0`);
+  else if (a0[1]) parts.push(`(?<=${PART_OF_CHAR})\\xa0`);
+  return `(?:${parts.join("|")})`;
 }
 
 /**
