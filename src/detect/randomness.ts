@@ -66,6 +66,11 @@ const NOT_SECRET_SHAPES: RegExp[] = [
   /^https?:\/\/[^@\s]*$/i, // URLs without credentials
   /^[a-z]{2}(_[A-Z]{2})?(\.UTF-8)?$/, // locales
   /^#?[0-9a-f]{3}$|^#[0-9a-f]{6}$/i, // colours
+  // References name where a secret lives (issue 15), however random the name: an ARN
+  // (arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf), a Vault path with its
+  // key (secret/data/prod/db#password, vault:secret/data/db#password): the key after `#` is a word.
+  /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:\S+$/,
+  /^(vault:)?\/?[\w.-]+(\/[\w.-]+)+(#\/?[a-z_]+([.-][a-z_]+)*)?$|^vault:\/?[\w.-]+(#\/?[a-z_]+)?$/i,
 ];
 
 /** True when the value is shaped like a generated secret (and not like a word, path, version, URL). */

@@ -292,7 +292,32 @@ const NOT_A_VALUE = new Set([
   "responses",
   "count",
   "source",
+  // References to where a secret lives (issue 15): secretKeyRef, tokenSecretRef, *_secret_arn,
+  // secretProviderClass, secretKeySelector.
+  "ref",
+  "refs",
+  "arn",
+  "arns",
+  "class",
+  "selector",
 ]);
+
+/**
+ * Keys that name where a secret lives rather than hold it, beyond a reference word at the end
+ * (NOT_A_VALUE): a key the word `existing` is part of (Helm's existingSecret, existingSecretKey,
+ * existing_secret_password_key: the name of a Secret that exists already), and the key of a password
+ * within a Secret (passwordKey, adminPasswordKey, password_secret_key). `secretKey` and
+ * `secret_key` still hold secrets.
+ */
+function isReferenceKey(w: string[]): boolean {
+  if (w.includes("existing")) return true;
+  const last = w[w.length - 1];
+  if (last !== "key" && last !== "keys") return false;
+  let i = w.length - 2;
+  if (w[i] === "secret") i--;
+  const before = w[i];
+  return before === "password" || before === "passwd" || before === "pwd";
+}
 
 /**
  * The secret type a key name announces, or undefined. `aws_secret_access_key` → secret-access-key,
@@ -301,7 +326,7 @@ const NOT_A_VALUE = new Set([
 export function classifyKey(key: string): string | undefined {
   const w = keyWords(key);
   if (w.length === 0) return undefined;
-  if (NOT_A_VALUE.has(w[w.length - 1]!)) return undefined;
+  if (NOT_A_VALUE.has(w[w.length - 1]!) || isReferenceKey(w)) return undefined;
   const has = (s: string) => w.includes(s);
   if (has("password") || has("passwd") || has("pwd") || has("pass") || has("passphrase")) return "password";
   if ((has("private") && has("key")) || has("privatekey") || (has("client") && has("key") && has("data")))
@@ -468,12 +493,23 @@ export function walkKeys(
           path: [...path, k],
           key: k,
           type: undefined,
-          inherited: INHERITING.has(k.toLowerCase()) ? "token" : t,
+          inherited: INHERITING.has(k.toLowerCase()) ? "token" : isSecretSelector(value) ? undefined : t,
         });
       }
     }
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
   }
+}
+
+/**
+ * A Kubernetes SecretKeySelector (`password: {name: pg-creds, key: password}`, Prometheus
+ * basicAuth, secretKeyRef): the Secret's name and the key within it, a reference (issue 15). Its
+ * strings do not inherit the secret type of the key that holds it.
+ */
+function isSecretSelector(v: unknown): boolean {
+  if (!isObj(v) || typeof v.name !== "string" || typeof v.key !== "string") return false;
+  for (const k of Object.keys(v)) if (k !== "name" && k !== "key" && k !== "optional") return false;
+  return true;
 }
 
 /** Nesting below which walkKeys does not descend (real credential files nest a few levels). */
