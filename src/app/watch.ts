@@ -310,12 +310,17 @@ export async function runWatch(
         const r = await d.queue.drain(d.sink, {
           ...(retries !== undefined ? { maxRetries: retries } : {}),
           ...(signal ? { signal } : {}),
-          // A sink that is down is said when it happens (follow mode retries for ever), once per cause.
-          onError: (m) => {
-            if (d.reported === m) return;
-            d.reported = m;
-            warn(`${d.spec.name}: alerts not delivered, kept in the queue: ${m}`);
-          },
+          // Follow mode retries for ever: a sink that is down is said when it happens, once per
+          // cause. --once says it in the summary's line for that sink (queued, with the error).
+          ...(req.once
+            ? {}
+            : {
+                onError: (m: string) => {
+                  if (d.reported === m) return;
+                  d.reported = m;
+                  warn(`${d.spec.name}: alerts not delivered, kept in the queue: ${m}`);
+                },
+              }),
         });
         if (r.pending === 0) delete d.reported;
         d.delivered += r.delivered;

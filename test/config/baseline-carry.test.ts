@@ -81,7 +81,9 @@ const CARRIED: BaselineEntry[] = [
   {
     fingerprint: FP(2),
     ruleId: "egress-proxy-missing",
-    location: { source: "probe", target: "a.AKIA…(20)" },
+    // AKIA + 16 A: a placeholder by policy (a run of 16 identical characters), so the content
+    // redactor leaves it, and the echo guard hides the whole word.
+    location: { source: "probe", target: "<22 characters, not shown>" },
     reason: "https://h",
   },
 ];

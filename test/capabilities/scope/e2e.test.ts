@@ -102,7 +102,8 @@ describe("step 6 over a home (inventory -> onListed -> ScopeCollector)", () => {
       ["aws-admin-role-profile", "high", ".aws/credentials", 2, ""],
       ["aws-long-lived-access-key", "high", ".aws/credentials", 2, ""],
       ["github-classic-pat-broad", "high", ".bashrc", 2, ""],
-      ["kubernetes-sa-token-no-expiry", "high", ".kube/config", 6, ""],
+      // The kubeconfig user token is the parser's finding, with its key path (issue 15: structural verdicts first).
+      ["kubernetes-sa-token-no-expiry", "high", ".kube/config", 6, "users.deployer.user.token"],
       ["kubernetes-admin-user", "high", ".kube/config", 12, "users.staging-admin.user.password"],
       ["private-key-unencrypted", "high", ".ssh/id_ed25519", 1, "OPENSSH PRIVATE KEY"],
     ]);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import type { ObservedSecret } from "../../../src/capabilities/scope/index.js";
 import type { Location } from "../../../src/contract/types.js";
@@ -43,8 +44,15 @@ export function githubToken(prefix: "ghp" | "gho" | "ghs" | "ghu", seed: number)
   return `${prefix}_${body}${base62(crc32(Buffer.from(body, "ascii")), 6)}`;
 }
 
+/**
+ * A fake AWS key id: the prefix and 16 base32 characters from a hash of the seed (chars() would
+ * give 16 "A"s here: its arithmetic loses the low bits past 2^53, and a run of 16 identical
+ * characters is a placeholder by policy, never reported).
+ */
 export const awsKeyId = (prefix: "AKIA" | "ASIA", seed: number) =>
-  `${prefix}${chars(16, seed, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}`;
+  `${prefix}${[...createHash("sha256").update(`aws-key-id-${seed}`).digest().subarray(0, 16)]
+    .map((b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[b % 32])
+    .join("")}`;
 export const awsSecretKey = (seed: number) => chars(40, seed);
 export const anthropicKey = (kind: "admin01" | "api03", seed: number) =>
   `sk-ant-${kind}-${chars(93, seed)}AA`;
