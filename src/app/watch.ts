@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Deduper } from "../capabilities/alerting/dedupe.js";
 import { parseLine } from "../capabilities/alerting/parsers.js";
@@ -298,6 +298,10 @@ export async function runWatch(
     readerFor(s, state, fromStart(readerKey(s)) ? { ...req, startAt: "start" } : req, warn),
   );
   const summary: WatchSummary = { lines: 0, denials: 0, alerts: 0, sinks: [], warnings };
+  // A log that is not there is followed until it appears; said once, so a typo in a path is seen.
+  for (const src of plan.sources)
+    if (src.kind !== "journal" && !existsSync(src.path))
+      warn(`${src.spec}: no such file (yet): it is read from its start once it appears`);
 
   const enqueue = (alerts: Alert[]) => {
     if (!alerts.length) return;

@@ -161,6 +161,16 @@ describe("watch --once", () => {
     }
   });
 
+  it("says so when a log is not there (yet), instead of reading nothing in silence", async () => {
+    const d = tmp();
+    const log = join(d, "acess.log");
+    const r = await cli(["watch", "--source", `squid:${log}`, "--state", join(d, "s.json"), "--once"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `agent-audit watch: 0 lines read, 0 denials, 0 alerts\n  stdout: 0 delivered\n  warning: squid:${log}: no such file (yet): it is read from its start once it appears\n`,
+    );
+  });
+
   it("takes its sources, sinks and state from the config's alerting: section", async () => {
     const d = tmp();
     const log = join(d, "access.log");
