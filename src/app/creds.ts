@@ -1,4 +1,4 @@
-import { closeSync, constants as fsConstants, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, mkdirSync, openSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
   IAMClient,
@@ -38,6 +38,7 @@ import type { ChecklistItem, Finding, ScanIssue } from "../contract/types.js";
 import { redactText } from "../detect/redact.js";
 import { defaultRules, type ScopeCheck } from "../rules/catalog.js";
 import { safeMessage, UsageError } from "../util/errors.js";
+import { readFdText } from "../util/safe-read.js";
 import { writeFileReplacing } from "../util/safe-write.js";
 import { type AppContext, type EnvironmentSpec, loadAgentEnv } from "./scan.js";
 
@@ -391,14 +392,7 @@ function readTrustedManifest(path: string, shown: string): string {
       );
     if (st.size > MAX_MANIFEST_BYTES)
       throw refuse(`over ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB: not a manifest`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off).toString("utf8");
+    return readFdText(fd, st.size);
   } finally {
     closeSync(fd);
   }

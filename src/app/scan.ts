@@ -5,7 +5,6 @@
 import { lstatSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { scoreAlerting, type WatcherConfig } from "../capabilities/alerting/step.js";
-import { fileSinks, markSinks, probeHost, verifyAlerting } from "../capabilities/alerting/verify.js";
 import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
 import { portablePath, runInspect } from "../capabilities/inspect/index.js";
 import type { ConfiguredGate, Origin } from "../capabilities/inspect/types.js";
@@ -29,7 +28,6 @@ import type {
   ExtraResults,
   Finding,
   PolicyScope,
-  Probe,
   ScanIssue,
   Severity,
   SourceName,
@@ -256,10 +254,12 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
   const watch = request.inventory
     ? await trustedWatchers(loaded, scope, sources.has("system") ? where.systemRoot : undefined, ctx)
     : undefined;
-  const marks =
+  // Loaded only for --verify-alerting (scan start-up matters).
+  const verify =
     watch && request.verifyAlerting && request.egress
-      ? await markSinks(fileSinks(watch.watchers))
+      ? await import("../capabilities/alerting/verify.js")
       : undefined;
+  const marks = verify && watch ? await verify.markSinks(verify.fileSinks(watch.watchers)) : undefined;
   const extra = await egressStep(request, ctx, {
     env: env ?? {},
     systemRoot: where.systemRoot,
@@ -270,10 +270,10 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
   });
   if (!request.inventory) extra.checklist = { ...extra.checklist, "secret-inventory": NOT_EVALUATED };
   const verified =
-    marks && request.verifyAlerting
-      ? await verifyAlerting({
+    verify && marks && request.verifyAlerting
+      ? await verify.verifyAlerting({
           marks,
-          hosts: refusedHosts(extra.probes ?? []),
+          hosts: verify.refusedHosts(extra.probes ?? []),
           timeoutMs: request.verifyAlerting.timeoutMs,
         })
       : undefined;
@@ -590,15 +590,6 @@ function proxyOf(
   if (loaded.config.egress?.proxy && scope === "all") return { proxy: { seenIn: "egress.proxy" } };
   const envProxy = PROXY_VARS.find((k) => (env[k] ?? "").trim() !== "");
   return envProxy ? { proxy: { seenIn: envProxy } } : {};
-}
-
-/** The hosts of the probe requests the proxy refused (what the watcher must alert on). */
-function refusedHosts(probes: readonly Probe[]): string[] {
-  return [
-    ...new Set(
-      probes.filter((p) => p.via === "proxy" && p.outcome === "blocked").map((p) => probeHost(p.target)),
-    ),
-  ];
 }
 
 /** `scan --aws`: the live IAM analyzer for the agent's AWS keys (the environment's, or a profile's). */

@@ -1,4 +1,4 @@
-import { constants, type Stats } from "node:fs";
+import { constants, readSync, type Stats } from "node:fs";
 import { open } from "node:fs/promises";
 import { assertOpenedUnder } from "./confine.js";
 
@@ -103,3 +103,19 @@ export const READ_LIMITS = {
   envFile: 16 * 1024 * 1024,
   passwd: 16 * 1024 * 1024,
 } as const;
+
+/**
+ * The first `size` bytes of a file opened (and checked) by the caller, as UTF-8: fewer when the
+ * file ends sooner. For the synchronous readers that open with O_NOFOLLOW and judge the descriptor
+ * themselves (the watcher's state and queue files, a rollback manifest).
+ */
+export function readFdText(fd: number, size: number): string {
+  const buf = Buffer.alloc(size);
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, size - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off).toString("utf8");
+}

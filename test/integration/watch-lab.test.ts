@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AlertPayload as Payload } from "../../src/capabilities/alerting/sinks.js";
 import { ADDR, cleanStale, ensureBuilt, Lab, missingPrerequisites, REPO } from "./lab.js";
 
 // Issue 14: `agent-audit watch` against a real squid. Requests from the agent's namespace are
@@ -18,26 +19,6 @@ const runLab = !why || Boolean(process.env.CI);
 
 const BIN = join(REPO, "dist/src/cli/bin.js");
 const PROXY = { host: ADDR.proxy, port: ADDR.proxyPort };
-
-/** The flat JSON body of one webhook POST (src/capabilities/alerting/sinks.ts: AlertPayload). */
-interface Payload {
-  type: string;
-  id: string;
-  time: string;
-  source: string;
-  origin: string;
-  client?: string;
-  host?: string;
-  port?: number;
-  method?: string;
-  decision: string;
-  url?: string;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-  hostname: string;
-  dropped?: number;
-}
 
 interface Received {
   raw: string;

@@ -25,7 +25,6 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readSync,
   renameSync,
   type Stats,
   unlinkSync,
@@ -33,6 +32,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { safeMessage } from "../../util/errors.js";
+import { readFdText } from "../../util/safe-read.js";
 import { type DeliveredAlert, PartialDeliveryError } from "./sinks.js";
 import type { Alert, Sink } from "./types.js";
 
@@ -314,14 +314,7 @@ export class AlertQueue {
     try {
       const st = fstatSync(fd);
       if (!st.isFile() || st.size > max) return undefined;
-      const buf = Buffer.alloc(st.size);
-      let off = 0;
-      while (off < buf.length) {
-        const n = readSync(fd, buf, off, buf.length - off, off);
-        if (n === 0) break;
-        off += n;
-      }
-      return buf.subarray(0, off).toString("utf8");
+      return readFdText(fd, st.size);
     } finally {
       closeSync(fd);
     }

@@ -8,10 +8,10 @@
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import { UsageError } from "../../util/errors.js";
-import { fileKind, UnsafeFileError } from "../../util/safe-read.js";
+import { fileKind, readFdText, UnsafeFileError } from "../../util/safe-read.js";
 import { writeFileReplacing } from "../../util/safe-write.js";
 import { scanJsonObject } from "./parsers.js";
 
@@ -90,14 +90,7 @@ function readStateText(path: string): string | undefined {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new UsageError(`the --state file is ${fileKind(st)}, not a regular file`);
     if (st.size > STATE_MAX_BYTES) throw new UsageError("the --state file is over 16 MiB");
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off).toString("utf8");
+    return readFdText(fd, st.size);
   } finally {
     closeSync(fd);
   }

@@ -1,9 +1,11 @@
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { isAbsolute } from "node:path";
+import type { Probe } from "../../contract/types.js";
 import { escapeControls } from "../../util/controls.js";
 import { safeMessage } from "../../util/errors.js";
 import { fileKind, UnsafeFileError } from "../../util/safe-read.js";
+import { splitHostPort } from "./parsers.js";
 import { coversProxy, type WatcherConfig } from "./step.js";
 
 // `scan --probe --verify-alerting` (issue 14, step 4): the probes' requests that the proxy refused
@@ -57,12 +59,21 @@ export async function markSinks(paths: readonly string[]): Promise<SinkMark[]> {
   return marks;
 }
 
+/** A host as alerts and probes compare it: no IPv6 brackets, lower case. */
+const bareHost = (host: string) => host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+
 /** `10.0.0.1:80`, `[fd00::1]:443`, `canary.example:443` → the host as an alert names it. */
 export function probeHost(target: string): string {
-  return target
-    .replace(/:\d+$/, "")
-    .replace(/^\[(.*)\]$/, "$1")
-    .toLowerCase();
+  return bareHost(splitHostPort(target).host);
+}
+
+/** The hosts of the probe requests the proxy refused (what the watcher must alert on). */
+export function refusedHosts(probes: readonly Probe[]): string[] {
+  return [
+    ...new Set(
+      probes.filter((p) => p.via === "proxy" && p.outcome === "blocked").map((p) => probeHost(p.target)),
+    ),
+  ];
 }
 
 export interface VerifyInput {
@@ -89,7 +100,7 @@ function matchLine(line: string, hosts: ReadonlySet<string>): string | undefined
   if (!v || typeof v !== "object") return undefined;
   const a = v as { type?: unknown; host?: unknown };
   if (a.type !== "agent-audit.egress-denied" || typeof a.host !== "string") return undefined;
-  const host = a.host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  const host = bareHost(a.host);
   return hosts.has(host) ? host : undefined;
 }
 
