@@ -567,15 +567,28 @@ class TextCheck {
       if (f && all?.parsed) {
         const allowed = new Set(all.flagged?.rules ?? []);
         const rules = f.rules.filter((r) => allowed.has(r));
-        f = rules.length ? { ...f, rules } : undefined;
+        f = rules.length === f.rules.length ? f : rules.length ? { ...f, rules, categories: [] } : undefined;
       }
       if (!f) continue;
       for (const r of f.rules) covered.add(r);
       this.report(c.n, c.text, f);
     }
-    if (all?.flagged) {
-      const rules = all.flagged.rules.filter((r) => !covered.has(r));
-      if (rules.length) this.report(cmds[0]!.n, whole, { ...all.flagged, rules });
+    // Rules only the whole shows: reported at the line that completes them, found by bisecting the
+    // prefixes (the first prefix whose verdict holds the rule), a few judge calls per rule.
+    let residual = (all?.flagged?.rules ?? []).filter((r) => !covered.has(r));
+    while (residual.length && all?.flagged) {
+      let lo = 0;
+      let hi = cmds.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const v = this.verdict(prefixText(cmds, mid));
+        if (v?.flagged?.rules.some((r) => residual.includes(r))) hi = mid;
+        else lo = mid + 1;
+      }
+      const at = this.verdict(prefixText(cmds, lo))?.flagged?.rules.filter((r) => residual.includes(r)) ?? [];
+      const rules = at.length ? at : residual;
+      this.report(cmds[lo]!.n, prefixText(cmds, lo), { ...all.flagged, rules, categories: [] });
+      residual = residual.filter((r) => !rules.includes(r));
     }
   }
 
@@ -605,7 +618,7 @@ class TextCheck {
     this.add(
       check,
       line,
-      `${this.what} has a command at line ${line} the gate ${how} (${f.categories.join(", ")}: ${f.rules.join(", ")})`,
+      `${this.what} has a command at line ${line} the gate ${how} (${f.categories.length ? `${f.categories.join(", ")}: ` : ""}${f.rules.join(", ")})`,
       `command:${shortHash(command)}`,
       { decision: f.decision, rules: f.rules, categories: f.categories },
     );
@@ -638,7 +651,7 @@ class TextCheck {
     for (const tool of ["curl ", "wget "]) {
       const at = wordAt(lower, tool);
       if (at < 0) continue;
-      let cmd = line.slice(at, at + SKILL_LIMITS.maxCommandChars).trim();
+      let cmd = proseCommand(line.slice(at, at + SKILL_LIMITS.maxCommandChars));
       while (cmd.endsWith(".") || cmd.endsWith("`") || cmd.endsWith("*")) cmd = cmd.slice(0, -1);
       const f = this.verdict(cmd)?.flagged;
       if (f) {
@@ -766,6 +779,39 @@ function wordAt(lower: string, word: string): number {
     if (!WORDISH(before) && before !== 0x2d && before !== 0x2e && before !== 0x2f) return i;
   }
   return -1;
+}
+
+/** The commands of a block up to and including the i-th, as one script. */
+function prefixText(cmds: { text: string }[], i: number): string {
+  return cmds
+    .slice(0, i + 1)
+    .map((c) => c.text)
+    .join("\n");
+}
+
+/** Words that end a command written in prose ("run curl … | sh before anything else"). */
+const PROSE_ENDS = [
+  ". ",
+  ", ",
+  " before ",
+  " after ",
+  " then ",
+  " first",
+  " and ",
+  " so ",
+  " to ",
+  " when ",
+  " if ",
+];
+
+/** A command written in a sentence, cut where the sentence goes on in words. */
+function proseCommand(text: string): string {
+  let end = text.length;
+  for (const w of PROSE_ENDS) {
+    const i = text.indexOf(w);
+    if (i > 0 && i < end) end = i;
+  }
+  return text.slice(0, end).trim();
 }
 
 function shortHash(text: string): string {
