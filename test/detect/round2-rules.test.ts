@@ -201,12 +201,13 @@ describe("round-two rules: exact rule and value per text (issue 15)", () => {
       ["slack-user-token", xoxp],
     ]);
   });
-  it("a JWT in a header is one finding: the header rule's (both rules are shape-only; the first wins)", () => {
+  it("a JWT in a header is left to the jwt rule (medium, validity and expiry checks)", () => {
     const jwt =
       "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzdmMtcjJ0ZXN0Iiwicm9sZSI6InNlcnZpY2UiLCJleHAiOjE4OTM0NTYwMDB9.Qx7Lm2Vz9Rt4Kw8Pc3Ny6Bd1HsFk0ciPq7xZw9mLt4";
     expect(found(`curl -H "Authorization: Bearer ${jwt}" https://api.internal.test/`)).toEqual([
-      ["cmdline-http-auth-header", jwt],
+      ["jwt", jwt],
     ]);
+    expect(found(`http -A bearer -a ${jwt} https://api.internal.test/`)).toEqual([["jwt", jwt]]);
   });
   it("a gem server URL on another host is not Sidekiq's (url-basic-auth judges it)", () => {
     const ids = found(`https://${V.sidekiqUrl}@gems.contribsys.com.evil.test/`).map((r) => r[0]);
