@@ -3,12 +3,13 @@
 // because bash would not find `ｒｍ` trusts that nothing downstream normalises it. Characters that
 // would become shell syntax (quotes, `\`, `#`, `$`, `;`, blanks, ...) are left as they are: bash
 // reads a fullwidth `＂` as a letter, so the gate must too. Invisible characters (zero-width, bidi
-// controls, soft hyphen) are removed; their presence, and any control character other than tab and
+// controls, soft hyphen, Unicode tag characters and the supplementary variation selectors, which
+// can spell a hidden ASCII message) are removed; their presence, and any control character other than tab and
 // newline, is itself a reason to ask: a person reading the command cannot see them.
 
 const INVISIBLE =
   // biome-ignore lint/suspicious/noMisleadingCharacterClass: the class lists invisible code points, one by one, on purpose
-  /[\u00AD\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]/g;
+  /[\u00AD\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
 const CONTROL = /[\x00-\x08\x0B-\x1F\x7F-\x9F]/;
 /** What a compatibility character may become: word characters or a blank (Unicode spaces), never other shell syntax. */
 const WORDISH = /^[A-Za-z0-9._/~+=:@%, -]+$/;

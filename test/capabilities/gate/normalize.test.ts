@@ -91,4 +91,13 @@ describe("normalizeCommand", () => {
       { numRuns: 300 },
     );
   });
+
+  it("removes Unicode tag characters and supplementary variation selectors, and says so", () => {
+    // "rm" followed by the tag-character spelling of " -rf ~" (U+E0020 U+E002D ...): invisible text.
+    const tags = [..." -rf ~"].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join("");
+    expect(normalizeCommand(`rm${tags} ./build`)).toEqual({ text: "rm ./build", hidden: true });
+    expect(normalizeCommand("ls\u{E0100}\u{E01EF} -la")).toEqual({ text: "ls -la", hidden: true });
+    // A letter beside U+E0080 (not a tag character) stays.
+    expect(normalizeCommand("echo \u{E0080}")).toEqual({ text: "echo \u{E0080}", hidden: false });
+  });
 });
