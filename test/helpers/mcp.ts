@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { type McpOptions, type McpResult, runMcp } from "../../src/capabilities/inspect/mcp/index.js";
 import type { CommandJudge, InventorySecret } from "../../src/capabilities/inspect/mcp/types.js";
 import { ConfigReader } from "../../src/capabilities/inspect/read.js";
@@ -121,4 +121,44 @@ function placed(sandbox: { home: string; root: string; system: string }, key: st
 
 function mkdirFor(abs: string): void {
   mkdirSync(dirname(abs), { recursive: true });
+}
+
+/** fixtures/mcp: one folder per client, each with risky and safe variants (home/, project/, system/, env.json). */
+export const FIXTURES = join(import.meta.dirname, "../../fixtures/mcp");
+
+/** A fixture variant as a files map keyed `~/`, `./`, `/`, and its environment. */
+export function fixtureFiles(
+  client: string,
+  variant: string,
+): { files: Record<string, string>; env?: Record<string, string> } {
+  const dir = join(FIXTURES, client, variant);
+  const files: Record<string, string> = {};
+  const walk = (d: string, prefix: string) => {
+    for (const name of readdirSync(d)) {
+      const abs = join(d, name);
+      if (statSync(abs).isDirectory()) walk(abs, prefix);
+      else
+        files[
+          prefix + relative(join(dir, prefix === "~/" ? "home" : prefix === "./" ? "project" : "system"), abs)
+        ] = readFileSync(abs, "utf8");
+    }
+  };
+  for (const [sub, prefix] of [
+    ["home", "~/"],
+    ["project", "./"],
+    ["system", "/"],
+  ] as const) {
+    try {
+      walk(join(dir, sub), prefix);
+    } catch {
+      // no such folder in this variant
+    }
+  }
+  let env: Record<string, string> | undefined;
+  try {
+    env = JSON.parse(readFileSync(join(dir, "env.json"), "utf8"));
+  } catch {
+    env = undefined;
+  }
+  return { files, ...(env ? { env } : {}) };
 }

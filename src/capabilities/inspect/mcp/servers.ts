@@ -1,7 +1,8 @@
 import { isAbsolute, join, posix } from "node:path";
 import type { EgressPosture } from "../../../contract/types.js";
 import { looksRandom } from "../../../detect/randomness.js";
-import { maskRandomRuns, redactText } from "../../../detect/redact.js";
+import { preview } from "../../../contract/finding.js";
+import { redactText } from "../../../detect/redact.js";
 import { escapeControls } from "../../../util/controls.js";
 import { shellQuote } from "../../../util/shell-quote.js";
 import type { InspectContext } from "../types.js";
@@ -435,8 +436,17 @@ const SHOWN_MAX = 160;
  */
 export function shown(text: string, max = SHOWN_MAX): string {
   const cut = text.length > 4096 ? text.slice(0, 4096) : text;
-  const out = escapeControls(maskRandomRuns(redactText(cut)));
+  const out = escapeControls(maskRuns(redactText(cut)));
   return out.length > max ? `${out.slice(0, max)}…` : out;
+}
+
+/**
+ * Runs of token characters that look generated, masked. Unlike the redactor's maskRandomRuns, a run
+ * stops at `/`, `=`, `.`, `:` and `@`, so a key in a URL path (`/mcp/<key>/sse`) is judged alone and a
+ * pinned spec (`pkg==1.2.3`) is not one run.
+ */
+function maskRuns(text: string): string {
+  return text.replace(/[A-Za-z0-9+_-]{16,}/g, (run) => (looksRandom(run, 16) ? preview(run) : run));
 }
 
 /** A server or key name for a title: quoted. */
