@@ -1,7 +1,7 @@
 import { isAbsolute, join, posix } from "node:path";
+import { preview } from "../../../contract/finding.js";
 import type { EgressPosture } from "../../../contract/types.js";
 import { looksRandom } from "../../../detect/randomness.js";
-import { preview } from "../../../contract/finding.js";
 import { redactText } from "../../../detect/redact.js";
 import { escapeControls } from "../../../util/controls.js";
 import { shellQuote } from "../../../util/shell-quote.js";
@@ -838,12 +838,13 @@ function urlToken(u: Url): string | undefined {
     if (eq <= 0) continue;
     const k = decode(pair.slice(0, eq));
     const v = decode(pair.slice(eq + 1));
-    if (TOKEN_PARAM.test(k) && v.length >= 8 && !/^(x+|\*+|<[^>]*>|your[_-].*)$/i.test(v))
+    // A reference (`${env:TOKEN}`, `$TOKEN`) is expanded by the client: no credential is written here.
+    if (TOKEN_PARAM.test(k) && v.length >= 8 && !v.includes("$") && !/^(x+|\*+|<[^>]*>|your[_-].*)$/i.test(v))
       return `query (${shown(k, 32)}=)`;
   }
   for (const seg of u.path.split("/")) {
     const s = decode(seg);
-    if (s.length >= 20 && (looksRandom(s, 20) || redactText(s) !== s)) return "path";
+    if (s.length >= 20 && !s.includes("$") && (looksRandom(s, 20) || redactText(s) !== s)) return "path";
   }
   if (redactText(`${u.path}?${u.query}`) !== `${u.path}?${u.query}`) return "path or query";
   return undefined;
