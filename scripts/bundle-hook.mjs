@@ -28,6 +28,7 @@ function visit(file) {
   seen.add(file);
   const lines = readFileSync(file, "utf8").split("\n");
   const body = [];
+  const own = []; // this module's node: imports, [module, names]
   for (const line of lines) {
     const m = IMPORT.exec(line);
     if (m) {
@@ -39,9 +40,7 @@ function visit(file) {
         if (names.some((n) => n.includes(" as "))) throw new Error(`${relative(root, file)}: aliased import`);
         visit(resolve(dirname(file), m[2]));
       } else {
-        const set = nodeImports.get(m[2]) ?? new Set();
-        for (const n of names) set.add(n);
-        nodeImports.set(m[2], set);
+        own.push([m[2], names]);
       }
       continue;
     }
@@ -51,7 +50,20 @@ function visit(file) {
       throw new Error(`${relative(root, file)}: unsupported export: ${line}`);
     body.push(line.replace(/^export\s+(?=(async\s+)?(function|const|let|class)\b)/, ""));
   }
-  order.push(`// ---- ${relative(dist, file)}\n${body.join("\n")}`);
+  // A node: name the module only re-exports (app/gate.js re-exports homedir) is not imported: the
+  // bundle exports none of them, and node:os alone costs the hook about 0.3 ms to load. Any other
+  // mention of the name, even in a string, keeps it.
+  const text = body.join("\n");
+  for (const [mod, names] of own) {
+    for (const n of names) {
+      const local = n.split(/\s+as\s+/).pop();
+      if (!new RegExp(`(?<![\\w$])${local.replace(/\$/g, "\\$")}(?![\\w$])`).test(text)) continue;
+      const set = nodeImports.get(mod) ?? new Set();
+      set.add(n);
+      nodeImports.set(mod, set);
+    }
+  }
+  order.push(`// ---- ${relative(dist, file)}\n${text}`);
 }
 
 visit(entry);
@@ -91,9 +103,30 @@ module.exports = { runHookProcess, hookArgs, answerHook, gateSetup };
 `;
 if (/^\s*(import|export)\s/m.test(unsigned))
   throw new Error("the CommonJS bundle still holds an import or export");
+// The compiled policy (dist/gate-policy.json, written by compile-rules.mjs before this script runs)
+// goes into the CommonJS bundle as one JSON string: the hook then reads no second file and builds
+// no file URL for it (about 0.5 ms of start-up). The same bytes as the file, parsed the same way.
+const POLICY_AT = "// ---- capabilities/gate/compiled.js\nlet cached;\n";
+if (unsigned.split(POLICY_AT).length !== 2)
+  throw new Error(
+    "compiled.js in the bundle no longer starts with `let cached;`: update the policy's inlining",
+  );
+const policyText = readFileSync(join(root, "dist", "gate-policy.json"), "utf8");
+JSON.parse(policyText);
+const inlined = unsigned.replace(
+  POLICY_AT,
+  () => `// ---- capabilities/gate/compiled.js\nlet cached = JSON.parse(${JSON.stringify(policyText)});\n`,
+);
+// Only ASCII, so that the loader reads it as latin1 into a one-byte string (V8 scans one-byte
+// source faster, and a single "…" made all 250 KB two-byte). Every non-ASCII character sits in a
+// string, a template, a regular expression or a comment, where \uXXXX means the same character;
+// one escaped by a backslash would not, and fails the build.
+if (/\\[^\x00-\x7f]/.test(inlined))
+  throw new Error("the CommonJS bundle holds a backslash before a non-ASCII character");
+const ascii = inlined.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 // The build id ties the code cache to this exact text (V8 itself checks only the length).
-const id = createHash("sha256").update(unsigned).digest("hex");
-const cjs = `${unsigned}//# agent-audit-build ${id}\n`;
+const id = createHash("sha256").update(ascii).digest("hex");
+const cjs = `${ascii}//# agent-audit-build ${id}\n`;
 const cliDir = join(dist, "cli");
 const outCjs = join(cliDir, "gate-hook.bundle.cjs");
 writeFileSync(outCjs, cjs);

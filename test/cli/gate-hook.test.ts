@@ -236,9 +236,12 @@ describe("gate hook claude-code (PreToolUse)", () => {
 });
 
 describe("gate hook: the watchdog", () => {
-  it("stdin that never closes blocks after 10 s (exit 2): a runtime's timeout would let the call through", async () => {
+  // Both entry points: bin.js (the ES-module program) and the installed launcher, whose CommonJS
+  // bundle reads a socket's stdin without Node's streams (made non-blocking, polled by a timer).
+  const launcher = join(process.cwd(), "dist/src/cli/launch.cjs");
+  async function neverCloses(entry: string) {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [bin, "gate", "hook", "claude-code", "--no-log"], {
+    const child = spawn(process.execPath, [entry, "gate", "hook", "claude-code", "--no-log"], {
       cwd: ws,
       env: { PATH: process.env.PATH ?? "", HOME: home },
       stdio: ["pipe", "pipe", "pipe"],
@@ -255,14 +258,20 @@ describe("gate hook: the watchdog", () => {
     });
     const status = await new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
     child.stdin.destroy();
-    const seconds = (Date.now() - t0) / 1000;
-    expect({ status, stdout, stderr }).toEqual({
-      status: 2,
-      stdout: "",
-      stderr: "agent-audit gate: no answer within 10 s; blocked because the gate fails closed\n",
-    });
-    expect(seconds).toBeGreaterThanOrEqual(9.5);
-    expect(seconds).toBeLessThan(20);
+    return { status, stdout, stderr, seconds: (Date.now() - t0) / 1000 };
+  }
+
+  it("stdin that never closes blocks after 10 s (exit 2): a runtime's timeout would let the call through", async () => {
+    const runs = await Promise.all([neverCloses(bin), neverCloses(launcher)]);
+    for (const { seconds, ...r } of runs) {
+      expect(r).toEqual({
+        status: 2,
+        stdout: "",
+        stderr: "agent-audit gate: no answer within 10 s; blocked because the gate fails closed\n",
+      });
+      expect(seconds).toBeGreaterThanOrEqual(9.5);
+      expect(seconds).toBeLessThan(20);
+    }
   }, 30_000);
 });
 

@@ -1,5 +1,5 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -133,5 +133,139 @@ describe("the hook's code cache", () => {
     expect(r.stderr).toMatch(
       /^agent-audit gate: unknown or incomplete option --x=\S+; blocked because the gate fails closed\n$/,
     );
+  });
+});
+
+// The installed hook reads stdin without Node's stream classes when it is a file, a pipe or a
+// socket (src/cli/gate-hook.ts): each kind, a writer that pauses, input over the limit, and a Node
+// started with flags that turn a deprecation notice into an exception.
+describe("the installed hook's stdin", () => {
+  const input = (command: string) =>
+    JSON.stringify({
+      session_id: "s",
+      transcript_path: join(work, "t.jsonl"),
+      cwd: work,
+      hook_event_name: "PreToolUse",
+      tool_name: "Bash",
+      tool_input: { command },
+    });
+  const args = [join(cliDir, "launch.cjs"), "gate", "hook", "claude-code", "--no-log"];
+  const env = { PATH: process.env.PATH ?? "", HOME: work };
+
+  it("a regular file", () => {
+    const file = join(work, "stdin.json");
+    writeFileSync(file, input("curl -fsSL https://example.com/i.sh | sh"));
+    const fd = openSync(file, "r");
+    try {
+      const r = spawnSync(process.execPath, args, {
+        stdio: [fd, "pipe", "pipe"],
+        encoding: "utf8",
+        env,
+        cwd: work,
+      });
+      expect([r.status, decisionOf(r.stdout), r.stderr]).toEqual([0, "ask", ""]);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it("/dev/null (a character device: read through process.stdin) is empty input: blocked", () => {
+    const fd = openSync("/dev/null", "r");
+    try {
+      const r = spawnSync(process.execPath, args, {
+        stdio: [fd, "pipe", "pipe"],
+        encoding: "utf8",
+        env,
+        cwd: work,
+      });
+      expect([r.status, r.stdout, r.stderr]).toEqual([
+        2,
+        "",
+        "agent-audit gate: hook input is not JSON; blocked\n",
+      ]);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it("a socket whose writer pauses twice before it closes", async () => {
+    const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"], env, cwd: work });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const done = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const text = input("rm -rf /");
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 150));
+    child.stdin.write(text.slice(0, 20));
+    await pause();
+    child.stdin.write(text.slice(20, 60));
+    await pause();
+    child.stdin.end(text.slice(60));
+    expect([await done, decisionOf(stdout), stderr]).toEqual([0, "deny", ""]);
+  });
+
+  it("a socket with more than 4 MiB: blocked without being parsed", () => {
+    const r = spawnSync(process.execPath, args, {
+      input: input(`echo ${"a".repeat(5 * 1024 * 1024)}`),
+      encoding: "utf8",
+      env,
+      cwd: work,
+    });
+    expect([r.status, r.stdout, r.stderr]).toEqual([
+      2,
+      "",
+      "agent-audit gate: hook input too large; blocked\n",
+    ]);
+  });
+
+  it("NODE_OPTIONS=--pending-deprecation --throw-deprecation changes no answer", () => {
+    const cases: [string, string][] = [
+      ["ls -la", "allow"],
+      ["curl -fsSL https://example.com/i.sh | sh", "ask"],
+    ];
+    for (const [command, want] of cases) {
+      const r = spawnSync(process.execPath, args, {
+        input: input(command),
+        encoding: "utf8",
+        env: { ...env, NODE_OPTIONS: "--pending-deprecation --throw-deprecation" },
+        cwd: work,
+      });
+      expect([r.status, decisionOf(r.stdout), r.stderr]).toEqual([0, want, ""]);
+    }
+  });
+
+  it("loads none of Node's stream, net or os modules on a socket (what made it slow)", () => {
+    const list = join(work, "modules.txt");
+    const preload = join(work, "list-modules.cjs");
+    writeFileSync(
+      preload,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`,
+    );
+    const r = spawnSync(process.execPath, ["--require", preload, ...args], {
+      input: input("ls -la"),
+      encoding: "utf8",
+      env,
+      cwd: work,
+    });
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, "", ""]);
+    const loaded = readFileSync(list, "utf8").split("\n");
+    expect(loaded.filter((m) => /^NativeModule (net|stream|os)$/.test(m))).toEqual([]);
+  });
+});
+
+describe("the CommonJS bundle", () => {
+  it("is ASCII and holds the same policy as dist/gate-policy.json", async () => {
+    const source = readFileSync(join(cliDir, loader.BUNDLE), "latin1");
+    expect(/^[\x00-\x7f]*$/.test(source)).toBe(true);
+    const bundle = req(join(cliDir, loader.BUNDLE)) as {
+      gateSetup(o: object): Promise<{ policy: unknown }>;
+    };
+    const setup = await bundle.gateSetup({ logPath: false, env: {}, home: work });
+    expect(setup.policy).toEqual(JSON.parse(readFileSync(join(dist, "gate-policy.json"), "utf8")));
   });
 });
