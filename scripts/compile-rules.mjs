@@ -36,6 +36,7 @@ for (const [dir, kind] of [
   ["egress", "egress"],
   ["runtime", "runtime"],
   ["scope", "scope"],
+  ["mcp", "mcp"],
 ]) {
   let names;
   try {

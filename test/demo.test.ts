@@ -119,8 +119,11 @@ describe("scan --demo", async () => {
   });
 
   it("finds exactly the planted secrets", () => {
+    // The secrets themselves (issue 16's MCP findings of step 1 are about servers, below).
     const rows: Row[] = report.findings
-      .filter((f: { control: string }) => f.control === "secret-inventory")
+      .filter(
+        (f: { control: string; kind: string }) => f.control === "secret-inventory" && f.kind !== "config",
+      )
       .map(
         (f: {
           severity: string;
@@ -146,7 +149,9 @@ describe("scan --demo", async () => {
 
   it("judges the agent runtimes' configs (step 5) and the credentials' scope (step 6)", () => {
     const rows = report.findings
-      .filter((f: { control: string }) => f.control !== "secret-inventory")
+      .filter(
+        (f: { control: string; kind: string }) => f.control !== "secret-inventory" || f.kind === "config",
+      )
       .map(
         (f: {
           severity: string;
@@ -208,6 +213,80 @@ describe("scan --demo", async () => {
         "/proc/4242/environ",
         "GITHUB_TOKEN",
         "github-classic-pat-broad",
+      ],
+      [
+        "high",
+        "approval-gate",
+        "agent-config",
+        "~/.claude.json:4",
+        "anthropic-proxy",
+        "mcp-launcher-unpinned",
+      ],
+      [
+        "high",
+        "secret-inventory",
+        "agent-config",
+        "~/.claude.json:4",
+        "anthropic-proxy",
+        "mcp-server-receives-secret",
+      ],
+      ["high", "approval-gate", "agent-config", "~/.claude.json:14", "github", "mcp-launcher-unpinned"],
+      ["high", "credential-scope", "agent-config", "~/.claude.json:14", "github", "mcp-server-broad-token"],
+      [
+        "high",
+        "secret-inventory",
+        "agent-config",
+        "~/.claude.json:14",
+        "github",
+        "mcp-server-receives-secret",
+      ],
+      [
+        "high",
+        "approval-gate",
+        "agent-config",
+        "~/.codex/config.toml",
+        "openrouter",
+        "mcp-launcher-unpinned",
+      ],
+      [
+        "high",
+        "secret-inventory",
+        "agent-config",
+        "~/.codex/config.toml",
+        "openrouter",
+        "mcp-server-receives-secret",
+      ],
+      [
+        "high",
+        "credential-scope",
+        "agent-config",
+        "~/.cursor/mcp.json:3",
+        "github",
+        "mcp-server-broad-token",
+      ],
+      [
+        "high",
+        "secret-inventory",
+        "agent-config",
+        "~/.cursor/mcp.json:3",
+        "github",
+        "mcp-server-receives-secret",
+      ],
+      [
+        "high",
+        "credential-scope",
+        "agent-config",
+        "./.vscode/mcp.json:3",
+        "github",
+        "mcp-server-broad-token",
+      ],
+      [
+        "high",
+        "secret-inventory",
+        "agent-config",
+        "./.vscode/mcp.json:3",
+        "github",
+        "mcp-server-receives-secret",
       ],
       ["medium", "credential-scope", "home", ".config/gh/hosts.yml:3", "", "github-oauth-token-broad"],
       ["medium", "credential-scope", "home", ".git-credentials:1", "", "github-oauth-token-broad"],
@@ -307,13 +386,13 @@ describe("scan --demo", async () => {
       "the agent's traffic goes through a proxy (HTTPS_PROXY) but nothing turns its denials into alerts: no watcher config was found (/etc/agent-audit/agent-audit.yaml, or --config with an alerting: section)",
     );
     expect(report.checklist[4].summary).toBe(
-      "Codex CLI: gate off (approval_policy never in user config with sandbox_mode danger-full-access in user config: every command runs unasked and unsandboxed)",
+      "MCP servers and skills: 3 high/critical findings; Codex CLI: gate off (approval_policy never in user config with sandbox_mode danger-full-access in user config: every command runs unasked and unsandboxed)",
     );
     expect(report.checklist[5].summary).toBe(
-      "10 high-risk credential scope findings (long-lived or broad) not in the accepted inventory; 3 medium-risk; 42 credentials judged",
+      "MCP servers: 3 high/critical findings; 10 high-risk credential scope findings (long-lived or broad) not in the accepted inventory; 3 medium-risk; 42 credentials judged",
     );
     expect(report.checklist[0].summary).toBe(
-      "39 high/critical secrets readable by the agent and not in the accepted inventory (baseline)",
+      "44 high/critical secrets readable by the agent and not in the accepted inventory (baseline)",
     );
   });
 

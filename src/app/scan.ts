@@ -6,7 +6,10 @@ import { lstatSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { scoreAlerting, type WatcherConfig } from "../capabilities/alerting/step.js";
 import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
+import { compiledPolicy } from "../capabilities/gate/compiled.js";
+import { decide } from "../capabilities/gate/engine.js";
 import { portablePath, runInspect } from "../capabilities/inspect/index.js";
+import type { CommandJudge, InventorySecret } from "../capabilities/inspect/mcp/types.js";
 import type { ConfiguredGate, Origin } from "../capabilities/inspect/types.js";
 import { type InventoryResult, runInventory, type ScanOptions } from "../capabilities/inventory/index.js";
 import { AwsIamAnalyzer, CredentialsError, resolveCredentials } from "../capabilities/scope/aws/index.js";
@@ -25,14 +28,18 @@ import {
 import { type AgentAuditConfig, type LoadedConfig, loadConfig } from "../config/index.js";
 import type {
   AuditReport,
+  ChecklistItem,
+  EgressPosture,
   ExtraResults,
   Finding,
   PolicyScope,
   ScanIssue,
   Severity,
   SourceName,
+  StepId,
+  StepStatus,
 } from "../contract/types.js";
-import { SOURCE_NAMES } from "../contract/types.js";
+import { SEVERITY_RANK, SOURCE_NAMES } from "../contract/types.js";
 import { redactReport, runRedactor } from "../detect/redact.js";
 import { buildReport } from "../report/build.js";
 import {
@@ -117,6 +124,8 @@ export interface ScanRequest {
    * Runs the hook commands of the audited configs, as the runtime would.
    */
   verifyGates?: boolean;
+  /** A `tools/list` export of MCP servers to judge offline (issue 16; relative to cwd). */
+  mcpTools?: string;
   /** Corpus files (JSON lines) replayed instead of the built-in corpus by verifyGates. */
   verifyCorpus?: string[];
   /**
@@ -289,6 +298,13 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
     });
   if (request.inventory) {
     const inspected = await inspectStep(where, {
+      mcpTools: request.mcpTools !== undefined ? resolve(ctx.cwd, request.mcpTools) : undefined,
+      posture: extra.probed ? extra.posture : undefined,
+      allowlist: request.egress
+        ? egressOptions(request.egress, loaded.config).allowedHosts
+        : scope === "all"
+          ? loaded.config.egress?.allowedHosts
+          : undefined,
       ...(request.verifyGates
         ? { verifyGates: { env: ctx.env, cwd: ctx.cwd, corpus: request.verifyCorpus } }
         : {}),
@@ -299,14 +315,26 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
       findings: inventory.findings,
       suppressed: inventory.suppressed,
     });
+    const mcpFindings = inspected.mcpFindings;
     mergeExtra(extra, inspected);
+    // Issue 16: servers that need hosts the egress posture refuses, or may reach anything, feed
+    // step 3 when the probes scored it.
+    const proxyStep = extra.checklist?.["egress-proxy"];
+    if (proxyStep)
+      extra.checklist = {
+        ...extra.checklist,
+        "egress-proxy": feedStep(proxyStep, mcpFindings, "egress-proxy", "MCP servers"),
+      };
     const inventoried = [...sources].some((s) => s !== "system");
     if (inventoried) {
       const judged = await scopeCollector.finish();
       mergeExtra(extra, {
         findings: judged.findings,
         issues: judged.issues,
-        checklist: { "credential-scope": judged.step },
+        // Issue 16: broad tokens handed to MCP servers.
+        checklist: {
+          "credential-scope": feedStep(judged.step, mcpFindings, "credential-scope", "MCP servers"),
+        },
       });
     }
   } else {
@@ -385,13 +413,18 @@ async function inspectStep(
     sources: ReadonlySet<SourceName>;
     loaded: LoadedConfig;
     accepted: Set<string> | undefined;
-    findings: readonly { location: { source: string; path?: string } }[];
+    findings: readonly Finding[];
+    /** `scan --mcp-tools FILE` (absolute). */
+    mcpTools: string | undefined;
+    /** The probed egress posture (absent: not probed) and the allowlist the operator gave. */
+    posture: EgressPosture | undefined;
+    allowlist: readonly string[] | undefined;
     /** Counts the findings the config's rules.disable kept out. */
     suppressed: { config: number };
     /** `scan --verify-gates`: the auditor's environment (PATH and the locale for the hooks) and the corpus. */
     verifyGates?: { env: Record<string, string | undefined>; cwd: string; corpus: string[] | undefined };
   },
-): Promise<ExtraResults> {
+): Promise<ExtraResults & { mcpFindings: Finding[] }> {
   const trusted = configScope(run.loaded.discovered) === "all";
   const credentialPaths = [
     ...new Set(
@@ -414,9 +447,20 @@ async function inspectStep(
         }
       : {}),
     ...(run.accepted ? { accepted: run.accepted } : {}),
+    // Issue 16: MCP servers, skills and tool lists, judged by the gate's classifier (composed
+    // here: capabilities never import each other) and linked to the inventory's secrets.
+    mcp: {
+      judge: await mcpJudge(where),
+      secrets: inventorySecrets(run.findings),
+      ...(run.mcpTools ? { toolsExport: run.mcpTools } : {}),
+      ...(run.posture ? { egress: { posture: run.posture, allowlist: [...(run.allowlist ?? [])] } } : {}),
+    },
   });
   run.suppressed.config += result.suppressed;
   let { findings, step, issues } = result;
+  const mcpFindings = result.mcp?.findings ?? [];
+  findings = [...findings, ...mcpFindings];
+  step = feedStep(step, mcpFindings, "approval-gate", "MCP servers and skills");
   if (run.verifyGates && result.gates.length) {
     const verified = await verifyStep(where, result.gates, run.verifyGates, {
       ...(trusted ? { disabled: new Set(run.loaded.config.rules.disable) } : {}),
@@ -437,6 +481,55 @@ async function inspectStep(
     issues,
     agents: result.agents,
     checklist: { "approval-gate": step },
+    mcpFindings,
+  };
+}
+
+/** The gate's engine and built-in policy as the classifier of MCP launchers and skill commands. */
+async function mcpJudge(where: Target): Promise<CommandJudge> {
+  const policy = compiledPolicy() ?? (await import("../capabilities/gate/load.js")).builtinPolicy();
+  return (command, cwd) => decide(command, { cwd, home: where.home, workspace: where.root }, policy);
+}
+
+/** The inventory's secret findings, as data for linking MCP servers to what they receive. */
+function inventorySecrets(findings: readonly Finding[]): InventorySecret[] {
+  return findings
+    .filter((f) => f.kind === "secret")
+    .map((f) => ({
+      fingerprint: f.fingerprint,
+      ruleId: f.ruleId,
+      severity: f.severity,
+      source: f.location.source,
+      ...(f.location.name !== undefined ? { name: f.location.name } : {}),
+      ...(f.location.path !== undefined ? { path: f.location.path } : {}),
+      ...(f.location.line !== undefined ? { line: f.location.line } : {}),
+    }));
+}
+
+/**
+ * What MCP servers and skills add to a step another capability scored (issue 16): an open
+ * high/critical finding of the step's control fails it, an open medium one turns a pass into a warn;
+ * the findings are its evidence either way. A skipped or errored step stays as it is (the findings
+ * still show in the report).
+ */
+export function feedStep(
+  step: Omit<ChecklistItem, "step" | "id">,
+  findings: readonly Finding[],
+  control: StepId,
+  what: string,
+): Omit<ChecklistItem, "step" | "id"> {
+  const own = findings.filter((f) => f.control === control && !f.accepted);
+  if (!own.length || step.status === "skip" || step.status === "error") return step;
+  const serious = own.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.high);
+  const medium = own.filter((f) => f.severity === "medium");
+  const counted = serious.length ? serious : medium;
+  if (!counted.length) return step;
+  const status: StepStatus = serious.length ? "fail" : step.status === "pass" ? "warn" : step.status;
+  const worst = serious.length ? "high/critical" : "medium";
+  return {
+    status,
+    summary: `${what}: ${counted.length} ${worst} finding${counted.length === 1 ? "" : "s"}; ${step.summary}`,
+    evidence: [...step.evidence, ...counted.map((f) => f.fingerprint)],
   };
 }
 

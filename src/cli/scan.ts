@@ -20,6 +20,7 @@ interface ScanFlags extends SourceFlags, OutputFlags, EgressFlags {
   updateBaseline: boolean;
   probe: boolean;
   verifyGates: boolean;
+  mcpTools?: string;
   verifyAlerting: boolean;
   verifyAlertingTimeout: number;
   aws: boolean;
@@ -55,6 +56,13 @@ export function command(io: CliIo, result: CliResult): Command {
         "Gemini CLI hooks, Codex rules; see `gate verify --help`); a gate that lets a dangerous category through " +
         "or fails open fails step 5. This RUNS the hook commands of the audited configs, as the runtime would",
       false,
+    )
+    .option(
+      "--mcp-tools <file>",
+      'also judge MCP servers\' tool lists, offline, from a `tools/list` export (JSON: {"tools": [...]}, ' +
+        '{"<server>": {"tools": [...]}} or [{"server": ..., "tools": [...]}]): hidden characters, ' +
+        "instructions aimed at the model, references to other tools or credential paths; each server's list is " +
+        "hashed so a baseline pins it and a changed list is a new finding. No server is started",
     )
     .option(
       "--verify-alerting",
@@ -99,6 +107,7 @@ export function command(io: CliIo, result: CliResult): Command {
         ...(flags.baseline !== undefined ? { baseline: flags.baseline } : {}),
         updateBaseline: flags.updateBaseline,
         ...(flags.verifyGates ? { verifyGates: true } : {}),
+        ...(flags.mcpTools !== undefined ? { mcpTools: flags.mcpTools } : {}),
         ...(flags.verifyAlerting
           ? { verifyAlerting: { timeoutMs: flags.verifyAlertingTimeout * 1000 } }
           : {}),

@@ -279,4 +279,59 @@ export interface EnvMarker {
 export interface AgentsSection {
   runtimes: RuntimeView[];
   markers: EnvMarker[];
+  /** Every configured MCP server of every client (issue 16; absent: not inspected). */
+  servers?: McpServerView[];
+  /** Skills and instruction files the agents load (issue 16; absent: not inspected). */
+  skills?: SkillView[];
+  /** Tool lists read with `scan --mcp-tools` (issue 16), with the hash a baseline pins. */
+  toolLists?: ToolListView[];
+}
+
+/** One configured MCP server (issue 16). Never holds a secret value: args, URLs and headers are redacted. */
+export interface McpServerView {
+  /** claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini-cli. */
+  client: string;
+  /** The client's own name for the scope: user, project, local, managed, workspace, ... */
+  scope: string;
+  /** Absolute path of the config file that defines it. */
+  file: string;
+  name: string;
+  transport: "stdio" | "http" | "sse";
+  /** stdio: the launcher as a shell would read it (secrets redacted). */
+  launcher?: string;
+  /** http / sse: the URL (user info, query and secrets redacted). */
+  url?: string;
+  /** Env variable and header names it is given (names only). */
+  env: string[];
+  headers: string[];
+  /** Hosts it needs to reach: what an egress allowlist must hold for it. */
+  hosts: string[];
+  disabled: boolean;
+  /** Another scope's file defines the same name and wins. */
+  overriddenBy?: string;
+  /** Fingerprints of its findings, most severe first. */
+  findings: string[];
+}
+
+/** A skill folder or an instruction file the agent loads (issue 16). */
+export interface SkillView {
+  kind: "skill" | "instructions";
+  /** Absolute path of SKILL.md or of the instruction file. */
+  path: string;
+  /** The skill's front-matter name, or the file name. */
+  name: string;
+  /** Bundled script files read (skills). */
+  scripts: number;
+  findings: string[];
+}
+
+/** A server's tool list from a `tools/list` export (issue 16). */
+export interface ToolListView {
+  server: string;
+  /** The export file (absolute). */
+  file: string;
+  tools: number;
+  /** sha256 of the canonical tool list (names, descriptions, input schemas). */
+  hash: string;
+  findings: string[];
 }

@@ -218,3 +218,57 @@ export function runtimeRows(report: AuditReport): { rows: RuntimeRow[]; absent: 
   }
   return { rows, absent };
 }
+
+/** What the MCP view shows of one server, skill or tool list (issue 16), for the table and markdown. */
+export interface McpRow {
+  /** `claude-code user github (stdio)`, `skill ~/.claude/skills/x/SKILL.md`, `tools github`. */
+  label: string;
+  /** The launcher, the URL, or the file. */
+  what: string;
+  /** Hosts needed, env names given, scripts, hashes: one line of context. */
+  detail: string;
+  top: { severity: Severity; title: string; ruleId: string }[];
+  more: number;
+}
+
+/** Servers, skills and tool lists, each with its most severe findings (at most 3). */
+export function mcpRows(report: AuditReport): { servers: McpRow[]; skills: McpRow[]; tools: McpRow[] } {
+  const agents = report.agents;
+  const byFp = new Map(report.findings.map((f) => [f.fingerprint, f]));
+  const top = (fps: string[]) => {
+    const found = fps.map((fp) => byFp.get(fp)).filter((f): f is Finding => f !== undefined);
+    return {
+      top: found.slice(0, 3).map((f) => ({ severity: f.severity, title: f.title, ruleId: f.ruleId })),
+      more: Math.max(0, found.length - 3),
+    };
+  };
+  const servers = (agents?.servers ?? []).map((s) => {
+    const detail = [
+      ...(s.disabled ? ["disabled"] : []),
+      ...(s.overriddenBy ? [`overridden by ${configPathLabel(report, s.overriddenBy)}`] : []),
+      ...(s.hosts.length ? [`needs ${s.hosts.join(", ")}`] : []),
+      ...(s.env.length ? [`env ${s.env.join(", ")}`] : []),
+      ...(s.headers.length ? [`headers ${s.headers.join(", ")}`] : []),
+      `in ${configPathLabel(report, s.file)}`,
+    ].join("; ");
+    return {
+      label: `${s.client} ${s.scope} ${s.name} (${s.transport})`,
+      what: s.launcher ?? s.url ?? "",
+      detail,
+      ...top(s.findings),
+    };
+  });
+  const skills = (agents?.skills ?? []).map((s) => ({
+    label: `${s.kind === "skill" ? "skill" : "instructions"} ${s.name}`,
+    what: configPathLabel(report, s.path),
+    detail: s.kind === "skill" ? `${s.scripts} script${s.scripts === 1 ? "" : "s"}` : "",
+    ...top(s.findings),
+  }));
+  const tools = (agents?.toolLists ?? []).map((t) => ({
+    label: `tools ${t.server}`,
+    what: `${t.tools} tool${t.tools === 1 ? "" : "s"}, sha256 ${t.hash.slice(0, 16)}…`,
+    detail: `from ${configPathLabel(report, t.file)}`,
+    ...top(t.findings),
+  }));
+  return { servers, skills, tools };
+}

@@ -11,6 +11,7 @@ import {
   failingFindings,
   failOnLabel,
   locationLabel,
+  mcpRows,
   policyLines,
   runtimeRows,
   STEP_INFO,
@@ -173,6 +174,29 @@ export function renderMarkdown(data: AuditReport, _opts?: { color: boolean }): s
     if (absent.length) out.push(`Not found: ${absent.map(mdText).join(", ")}.`, "");
     for (const m of report.agents.markers) out.push(`- Environment: ${mdText(m.meaning)}`);
     if (report.agents.markers.length) out.push("");
+    // Issue 16: MCP servers, skills and instruction files, tool lists.
+    const mcp = mcpRows(report);
+    for (const [title, rows, shown] of [
+      ["MCP servers", mcp.servers, report.agents.servers],
+      ["Skills and instruction files", mcp.skills, report.agents.skills],
+      ["MCP tool lists", mcp.tools, report.agents.toolLists],
+    ] as const) {
+      if (!shown) continue;
+      out.push(`## ${title} (${rows.length})`, "");
+      if (!rows.length) {
+        out.push("None found.", "");
+        continue;
+      }
+      out.push("| what | runs / where | context | top problems |", "|---|---|---|---|");
+      for (const r of rows) {
+        const top = r.top.map((t) => `${t.severity}: ${mdText(t.title)} (${mdCode(t.ruleId)})`);
+        if (r.more) top.push(`… and ${r.more} more`);
+        out.push(
+          `| ${mdText(r.label)} | ${r.what ? mdCode(r.what) : ""} | ${mdText(r.detail)} | ${top.join("<br>") || "none"} |`,
+        );
+      }
+      out.push("");
+    }
   }
   if (report.probes.length) {
     out.push(

@@ -1,6 +1,6 @@
 import { styleText } from "node:util";
 import type { AuditReport, Finding, Severity, StepStatus } from "../contract/types.js";
-import { configPathLabel, failOnLabel, policyLines, runtimeRows } from "./labels.js";
+import { configPathLabel, failOnLabel, mcpRows, policyLines, runtimeRows } from "./labels.js";
 import { escapeReport } from "./sanitize.js";
 
 type Color = Parameters<typeof styleText>[0];
@@ -124,6 +124,26 @@ export function renderTable(data: AuditReport, opts: { color: boolean }): string
     }
     if (runtimes.absent.length) out.push(`  not found: ${runtimes.absent.join(", ")}`);
     for (const m of report.agents.markers) out.push(`  environment: ${m.meaning}`);
+    out.push("");
+  }
+
+  // Issue 16: every MCP server, skill, instruction file and tool list, with its worst findings.
+  const mcp = mcpRows(report);
+  for (const [title, rows, none] of [
+    ["MCP servers", mcp.servers, report.agents?.servers],
+    ["Skills and instruction files", mcp.skills, report.agents?.skills],
+    ["MCP tool lists", mcp.tools, report.agents?.toolLists],
+  ] as const) {
+    if (!none) continue;
+    out.push(paint("bold", `${title} (${rows.length})`));
+    if (!rows.length) out.push("  none found");
+    for (const r of rows) {
+      out.push(`  ${r.label}${r.what ? `  ${r.what}` : ""}`);
+      if (r.detail) out.push(`    ${r.detail}`);
+      for (const t of r.top)
+        out.push(`    ${paint(SEVERITY_COLOR[t.severity], t.severity.padEnd(8))} ${t.title} [${t.ruleId}]`);
+      if (r.more) out.push(`    … and ${r.more} more (listed above)`);
+    }
     out.push("");
   }
 

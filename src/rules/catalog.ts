@@ -22,7 +22,7 @@ import {
  * The rule kinds, each a folder of rules/ (placeholders: the one file rules/placeholders.yaml;
  * egress: the default probe targets of rules/egress/, read by capabilities/egress/targets.ts).
  */
-export type RuleKind = "content" | "env" | "paths" | "placeholder" | "egress" | "runtime" | "scope";
+export type RuleKind = "content" | "env" | "paths" | "placeholder" | "egress" | "runtime" | "scope" | "mcp";
 
 /**
  * The schemas of the rule files, built on first use: with the build's rules cache (below) a normal
@@ -171,7 +171,29 @@ function buildSchemas() {
     /** Rule ids of the inventory whose findings this check judges. */
     appliesTo: z.array(z.string().min(1)).min(1),
   });
-  return { content, env, paths, placeholder, egress, runtime, scope };
+  // rules/mcp/: the checks of MCP servers, skills, instruction files and tool lists (issue 16,
+  // capabilities/inspect/mcp). The judgement is code; the file holds its identity, texts, the fix
+  // and examples: files keyed as in rules/runtime/, and for tool-list checks a `tools/list` export
+  // (`tools`, JSON text). test/rules/mcp-examples.test.ts runs every example.
+  const mcpExample = z.strictObject({
+    files: z.record(z.string().regex(/^(~\/|\.\/|\/)[^\0]+$/, "must start with ~/, ./ or /"), z.string()),
+    env: z.record(z.string(), z.string()).optional(),
+    tools: z.string().optional(),
+  });
+  const mcp = z.strictObject({
+    id: kebab,
+    title: z.string().min(1),
+    severity: z.enum(SEVERITIES),
+    control: z.enum(STEP_IDS),
+    kind: z.enum(["config"]),
+    remediation: z.string().min(1),
+    fix: fixSpec,
+    examples: z.strictObject({
+      match: z.array(mcpExample).min(1),
+      noMatch: z.array(mcpExample).min(1),
+    }),
+  });
+  return { content, env, paths, placeholder, egress, runtime, scope, mcp };
 }
 
 let schemasValue: ReturnType<typeof buildSchemas> | undefined;
@@ -194,6 +216,8 @@ export type EgressRuleFile = Z.output<ReturnType<typeof buildSchemas>["egress"]>
 
 /** A check of an agent-runtime inspector (rules/runtime/<id>.yaml), validated. */
 export type RuntimeCheck = Z.output<ReturnType<typeof buildSchemas>["runtime"]> & { file: string };
+/** A check of MCP servers, skills or tool lists (rules/mcp/<id>.yaml), validated. */
+export type McpCheck = Z.output<ReturnType<typeof buildSchemas>["mcp"]> & { file: string };
 /** A credential-scope check (rules/scope/<id>.yaml), validated. */
 export type ScopeCheck = Z.output<ReturnType<typeof buildSchemas>["scope"]> & { file: string };
 
@@ -206,6 +230,7 @@ export interface RuleSet {
   egress: EgressRuleFile[];
   runtime: RuntimeCheck[];
   scope: ScopeCheck[];
+  mcp: McpCheck[];
 }
 
 function compile(pattern: string, flags: string, where: string, errors: string[]): RegExp {
@@ -452,10 +477,28 @@ export function loadRules(dir: string = rulesDir()): RuleSet {
     scope.push({ ...d, file: f.file });
   }
 
+  const mcp: McpCheck[] = [];
+  for (const f of readYamlDir(join(dir, "mcp"), "mcp", errors)) {
+    const d = valid("mcp", f, errors);
+    if (!d) continue;
+    checkId(f.file, d.id);
+    mcp.push({ ...d, file: f.file });
+  }
+
   if (errors.length) {
     throw new UsageError(`invalid rules:\n  ${errors.join("\n  ")}`, "fix the rule files listed above");
   }
-  return { content, env, paths, placeholders, placeholderExamples, egress: egress.files, runtime, scope };
+  return {
+    content,
+    env,
+    paths,
+    placeholders,
+    placeholderExamples,
+    egress: egress.files,
+    runtime,
+    scope,
+    mcp,
+  };
 }
 
 let cached: RuleSet | undefined;
@@ -483,6 +526,15 @@ export function ruleCatalog(rules: RuleSet): RuleDescriptor[] {
   for (const r of rules.env) add(r, "secret");
   for (const r of rules.paths) add(r, r.parser === "presence" ? "exposure" : "secret");
   for (const r of rules.runtime)
+    out.push({
+      id: r.id,
+      title: r.title,
+      severity: r.severity,
+      control: r.control,
+      kind: r.kind,
+      remediation: r.remediation,
+    });
+  for (const r of rules.mcp)
     out.push({
       id: r.id,
       title: r.title,

@@ -178,15 +178,15 @@ describe("runScan", () => {
     ]);
   });
 
-  it("the demo request gives the demo's report: the 60 findings of reports/demo.json", async () => {
+  it("the demo request gives the demo's report: the 71 findings of reports/demo.json", async () => {
     const golden = JSON.parse(readFileSync("reports/demo.json", "utf8")) as AuditReport;
-    expect(golden.findings).toHaveLength(60);
+    expect(golden.findings).toHaveLength(71);
     // The demo fills home, root, environment and system root itself; the request stays as given.
     const req = deepFreeze(defaultScanRequest({ demo: true }));
     const copy = structuredClone(req);
     const { report } = await runScan(req, { ...CTX, cwd: "/", homedir: "/nonexistent" });
     expect(req).toStrictEqual(copy);
-    expect(report.findings).toHaveLength(60);
+    expect(report.findings).toHaveLength(71);
     expect(report.findings.map((f) => f.fingerprint)).toEqual(golden.findings.map((f) => f.fingerprint));
     expect(report.verdict).toStrictEqual(golden.verdict);
     expect(report.checklist).toStrictEqual(golden.checklist);

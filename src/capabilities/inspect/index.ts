@@ -2,6 +2,7 @@ import { makeFinding, sortFindings } from "../../contract/finding.js";
 import type {
   AgentsSection,
   ChecklistItem,
+  EgressPosture,
   Finding,
   RuntimeView,
   ScanIssue,
@@ -14,6 +15,8 @@ import { codex } from "./codex.js";
 import { gemini } from "./gemini.js";
 import { hermes } from "./hermes.js";
 import { envMarkers } from "./markers.js";
+import { type McpResult, runMcp } from "./mcp/index.js";
+import type { CommandJudge, InventorySecret } from "./mcp/types.js";
 import { ConfigReader } from "./read.js";
 import { sandboxRuntime } from "./sandbox-runtime.js";
 import type {
@@ -50,6 +53,18 @@ export interface InspectOptions {
   accepted?: ReadonlySet<string>;
   /** Replaces INSPECTORS (tests). */
   inspectors?: readonly RuntimeInspector[];
+  /**
+   * MCP servers, skills, instruction files and tool lists (issue 16), judged with the gate's
+   * classifier the app composes in; absent: not inspected.
+   */
+  mcp?: {
+    judge: CommandJudge;
+    secrets: readonly InventorySecret[];
+    /** `scan --mcp-tools FILE` (absolute). */
+    toolsExport?: string;
+    /** The probed egress posture and the operator's allowlist (absent: not probed). */
+    egress?: { posture: EgressPosture; allowlist?: readonly string[] };
+  };
 }
 
 export interface InspectResult {
@@ -62,6 +77,8 @@ export interface InspectResult {
   suppressed: number;
   /** The gates `gate verify` can replay, in inspector order. */
   gates: ConfiguredGate[];
+  /** MCP servers, skills and tool lists (issue 16), when asked for. */
+  mcp?: McpResult;
 }
 
 export async function runInspect(opts: InspectOptions): Promise<InspectResult> {
@@ -113,13 +130,34 @@ export async function runInspect(opts: InspectOptions): Promise<InspectResult> {
     });
   }
   const markers = opts.env ? envMarkers(opts.env) : [];
+  const mcp = opts.mcp
+    ? await runMcp({
+        ctx,
+        judge: opts.mcp.judge,
+        secrets: opts.mcp.secrets,
+        rules,
+        ...(opts.disabledRules ? { disabledRules: opts.disabledRules } : {}),
+        ...(opts.severityOverrides ? { severityOverrides: opts.severityOverrides } : {}),
+        ...(opts.accepted ? { accepted: opts.accepted } : {}),
+        ...(opts.mcp.toolsExport ? { toolsExport: opts.mcp.toolsExport } : {}),
+        ...(opts.mcp.egress ? { egress: opts.mcp.egress } : {}),
+      })
+    : undefined;
+  if (mcp) suppressed += mcp.suppressed;
   return {
     findings: sortFindings(findings),
     issues: read.issues,
-    agents: { runtimes, markers },
+    agents: {
+      runtimes,
+      markers,
+      ...(mcp ? { servers: mcp.servers, skills: mcp.skills } : {}),
+      // Tool lists are judged only from an export given (scan --mcp-tools).
+      ...(mcp && opts.mcp?.toolsExport ? { toolLists: mcp.toolLists } : {}),
+    },
     step: scoreGate(runtimes, inspectors, opts.origins, findings),
     suppressed,
     gates: results.flatMap((r) => r.gates ?? []),
+    ...(mcp ? { mcp } : {}),
   };
 }
 
