@@ -184,6 +184,23 @@ export function buildAllowlist(report: AuditReport, input: AllowlistInput): Allo
       proposed.push({ host: domain, reason: reasonText(`${f.ruleId}: ${f.title}`) });
     }
   }
+  // Issue 16: the hosts each MCP server that starts needs (its URL's host, or the registry its
+  // launcher fetches from), proposed with the server named: a host an agent-writable config asks
+  // for is never added by itself.
+  for (const s of report.agents?.servers ?? []) {
+    if (s.disabled || s.overriddenBy) continue;
+    for (const h of s.hosts) {
+      let host: string;
+      try {
+        host = parseAllowedHost(h, "").host;
+      } catch {
+        continue;
+      }
+      if (seen.has(host) || allowed(host)) continue;
+      seen.add(host);
+      proposed.push({ host, reason: reasonText(`MCP server "${s.name}" (${s.client} ${s.scope}) needs it`) });
+    }
+  }
   return { hosts, proposed };
 }
 

@@ -25,9 +25,12 @@ function both(ruleId: string) {
 describe("rules with `near`", () => {
   it("are the ones that declare it", () => {
     expect(near.map((r) => [r.id, r.near!.within]).sort()).toEqual([
+      ["cmdline-http-auth-header", 96],
       ["ibm-cloud-api-key", 64],
       ["newrelic-license-key", 36],
+      ["nuget-config-password", 40],
       ["okta-api-token", 64],
+      ["sidekiq-gem-server-url", 48],
     ]);
   });
 
