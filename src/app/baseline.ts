@@ -59,6 +59,7 @@ export async function runBaseline(request: BaselineRequest, ctx: AppContext): Pr
   const next = buildBaseline(report.findings, previous, {
     ran: new Set(report.stats?.sources ?? []),
     probed: scan.egress !== undefined,
+    toolLists: scan.mcpTools !== undefined,
   });
   await writeBaseline(path, next, { label, ...(found ? { within: root } : {}) });
   const before = new Set((previous?.entries ?? []).map((e) => e.fingerprint));

@@ -71,7 +71,46 @@ export async function demoReports(): Promise<Record<string, string>> {
   Object.assign(out, fixExample(report));
   Object.assign(out, await credsExample());
   Object.assign(out, await watchExample());
+  Object.assign(out, await mcpExample());
   return out;
+}
+
+/**
+ * Issue 16: `agent-audit scan --home fixtures/skills/risky/home --root fixtures/skills/risky/project
+ * --sources home,tree --mcp-tools fixtures/mcp-tools/poisoned.json` (table and JSON): skills and
+ * instruction files with hidden text and risky commands, and a poisoned tool list. The demo's
+ * reports show MCP servers; this one shows the rest of the capability.
+ */
+async function mcpExample(): Promise<Record<string, string>> {
+  const root = packageRoot();
+  const base = join(root, "fixtures/skills/risky");
+  const { report: scanned } = await runScan(
+    defaultScanRequest({
+      home: join(base, "home"),
+      root: join(base, "project"),
+      environment: { from: "none" },
+      sources: ["home", "tree"],
+      mcpTools: join(root, "fixtures/mcp-tools/poisoned.json"),
+      tree: { ...defaultScanRequest().tree, concurrency: 4 },
+    }),
+    { cwd: root, env: {}, homedir: "/nonexistent", user: "agent", hostname: "demo-sandbox" },
+  );
+  const place = (s: string) =>
+    s
+      .split(join(base, "project"))
+      .join("/home/agent/work")
+      .split(join(base, "home"))
+      .join("/home/agent")
+      .split(`${root}/`)
+      .join("");
+  const report = mapStrings(scanned, place, new Set(["stats"]));
+  report.target = { home: "/home/agent", root: "/home/agent/work", user: "agent", hostname: "demo-sandbox" };
+  delete report.stats;
+  const rules = ruleCatalog(defaultRules());
+  return {
+    "mcp-skills.txt": REPORTERS.table!(report, { color: false, rules }),
+    "mcp-skills.json": REPORTERS.json!(report, { color: false, rules }),
+  };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type BaselineEntry,
   DEFAULT_BASELINE_FILE,
   displayPath,
+  isToolListEntry,
   pruneBaseline,
   readBaseline,
   staleEntries,
@@ -367,7 +368,10 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
       counted: inventory.counted,
       // A rule the config disables was not looked for: its entries are not stale (issue 9 review).
       disabled: (e) =>
-        loaded.config.rules.disable.includes(e.ruleId) && (scope === "all" || e.location.source === "tree"),
+        (loaded.config.rules.disable.includes(e.ruleId) &&
+          (scope === "all" || e.location.source === "tree")) ||
+        // A tool list's pin is looked for only with a tools/list export (issue 16).
+        (isToolListEntry(e) && request.mcpTools === undefined),
     });
   report.policy = reportPolicy({
     config: loaded.config,

@@ -9,6 +9,7 @@ import { Progress } from "./progress.js";
 interface BaselineFlags extends SourceFlags, RunFlags, EgressFlags {
   output?: string;
   probe: boolean;
+  mcpTools?: string;
 }
 
 const HELP = `
@@ -33,10 +34,11 @@ export function command(io: CliIo, result: CliResult): Command {
       "-o, --output <file>",
       `baseline file to write (default: agent-audit.yaml's \`baseline\`, else <root>/${DEFAULT_BASELINE_FILE})`,
     )
+    .option("--probe", "also probe egress and accept its findings (opt-in: probes trip egress alarms)", false)
     .option(
-      "--probe",
-      "also probe egress and accept its findings (opt-in: probes trip egress alarms)",
-      false,
+      "--mcp-tools <file>",
+      "also pin MCP servers' tool lists from a tools/list export (see `scan --help`): a later scan with a changed " +
+        "list reports it as new. Without it, pinned tool lists already in the baseline are kept",
     );
   addRunOptions(cmd);
   addEgressOptions(cmd);
@@ -44,7 +46,13 @@ export function command(io: CliIo, result: CliResult): Command {
   cmd.action(async (flags: BaselineFlags) => {
     const progress = new Progress(io, flags.progress !== false);
     const r = await runBaseline(
-      { scan: sourceRequest(flags), ...(flags.output !== undefined ? { output: flags.output } : {}) },
+      {
+        scan: {
+          ...sourceRequest(flags),
+          ...(flags.mcpTools !== undefined ? { mcpTools: flags.mcpTools } : {}),
+        },
+        ...(flags.output !== undefined ? { output: flags.output } : {}),
+      },
       appContext(io, { onFile: (bytes) => progress.tick(bytes), onInventoryDone: () => progress.done() }),
     );
     io.stdout(

@@ -220,7 +220,7 @@ function compareEntries(a: BaselineEntry, b: BaselineEntry): number {
 export function buildBaseline(
   findings: readonly Finding[],
   previous?: Baseline,
-  seen?: { ran: ReadonlySet<SourceName>; probed: boolean },
+  seen?: { ran: ReadonlySet<SourceName>; probed: boolean; toolLists?: boolean },
 ): Baseline {
   const carried = carriedEntries(previous?.entries ?? []);
   const reasons = new Map(carried.map((e) => [e.fingerprint, e.reason]));
@@ -228,7 +228,9 @@ export function buildBaseline(
   // Entries this run could not have seen (their source did not run: an env entry under --no-env,
   // an egress entry without --probe) are kept: nothing accepted is lost.
   if (seen) {
-    for (const e of carried) if (!couldSee(e, seen.ran, seen.probed)) byFp.set(e.fingerprint, e);
+    for (const e of carried)
+      if (!couldSee(e, seen.ran, seen.probed) || (isToolListEntry(e) && !seen.toolLists))
+        byFp.set(e.fingerprint, e);
   }
   for (const f of findings) {
     if (byFp.has(f.fingerprint)) continue;
@@ -349,6 +351,14 @@ export function staleEntries(
   return baseline.entries.filter(
     (e) => couldSee(e, ran, probed) && !notLookedFor(e) && !current.has(e.fingerprint),
   );
+}
+
+/**
+ * An entry about an MCP server's tool list (issue 16): only a run given a tools/list export
+ * (`--mcp-tools`) can see it, so one without keeps it (the pinned hash is not lost).
+ */
+export function isToolListEntry(e: BaselineEntry): boolean {
+  return e.ruleId.startsWith("mcp-tool-");
 }
 
 /** Whether a run of these sources (and probes, or not) would have produced this entry's finding. */
