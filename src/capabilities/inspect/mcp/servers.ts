@@ -134,6 +134,9 @@ const DOCKER_VALUE_FLAGS = new Set([
   "--detach-keys",
 ]);
 
+/** docker/podman run one-letter flags that take a value. */
+const SHORT_VALUE_FLAGS = new Set(["v", "e", "p", "w", "u", "l", "m", "h", "a", "c"]);
+
 /**
  * MCP servers whose tools run shell commands or code on the host (their own documentation says so):
  * a model that can call them runs anything. Kept small and exact: a package name, without version.
@@ -226,6 +229,11 @@ export interface Launch {
   serverArgs: string[];
   /** Containers: the run flags, as [flag, value]. */
   flags: [string, string | undefined][];
+  /**
+   * The first unpinned package among the others the runner fetches beside `spec` (a second `npx -p`,
+   * `uvx --with`), which makes `pin` unpinned while `spec`/`pkg` still name the server's package.
+   */
+  unpinned?: string;
 }
 
 /** The program of a command: its base name. */
@@ -236,30 +244,85 @@ function programOf(command: string): string {
 
 /** Reads the launcher's argv. `cmd /c <argv>` (a Windows config copied over) is seen through. */
 export function readLaunch(command: string, args: readonly string[]): Launch {
+  return readArgv(command, args, 0);
+}
+
+function readArgv(command: string, args: readonly string[], depth: number): Launch {
   let program = programOf(command);
   let rest = [...args];
   if (program === "cmd" && /^\/c$/i.test(rest[0] ?? "") && rest.length > 1) {
     program = programOf(rest[1]!);
     rest = rest.slice(2);
   }
-  const sub = NPM_SUBRUNNERS[program];
-  if (NPM_RUNNERS.has(program) || sub?.includes(rest[0] ?? "")) {
-    if (sub) rest = rest.slice(1);
-    return npmLaunch(program, rest);
+  // `env [-i] [-u NAME] [NAME=value ...] program args`: the program is what starts.
+  if (program === "env" && depth < 4) {
+    const at = envProgram(rest);
+    if (at !== undefined) return readArgv(rest[at]!, rest.slice(at + 1), depth + 1);
   }
-  if (PY_RUNNERS.has(program) || (program === "uv" && rest[0] === "tool" && rest[1] === "run"))
-    return pyLaunch(program, program === "uv" ? rest.slice(2) : rest);
-  if (program === "pipx" && rest[0] === "run") return pyLaunch(program, rest.slice(1));
-  if (CONTAINER_ENGINES.has(program) && rest[0] === "run") return containerLaunch(program, rest.slice(1));
-  if (CONTAINER_ENGINES.has(program) && rest[0] === "container" && rest[1] === "run")
-    return containerLaunch(program, rest.slice(2));
+  const sub = NPM_SUBRUNNERS[program];
+  const subAt = sub ? subcommandAt(rest, sub) : -1;
+  if (NPM_RUNNERS.has(program) || subAt >= 0)
+    return npmLaunch(program, subAt >= 0 ? rest.slice(subAt + 1) : rest);
+  if (PY_RUNNERS.has(program)) return pyLaunch(program, rest);
+  if (program === "uv") {
+    const at = subcommandAt(rest, ["tool", "run", "pip"]);
+    if (rest[at] === "tool" && rest[at + 1] === "run") return pyLaunch(program, rest.slice(at + 2));
+    if (rest[at] === "run") {
+      const withRun = uvRun(program, rest.slice(at + 1));
+      if (withRun) return withRun;
+    }
+  }
+  if (program === "pipx") {
+    const at = subcommandAt(rest, ["run"]);
+    if (at >= 0) return pyLaunch(program, rest.slice(at + 1));
+  }
+  if (CONTAINER_ENGINES.has(program)) {
+    const at = subcommandAt(rest, ["run", "container"]);
+    if (rest[at] === "run") return containerLaunch(program, rest.slice(at + 1));
+    if (rest[at] === "container" && rest[at + 1] === "run")
+      return containerLaunch(program, rest.slice(at + 2));
+  }
   const pip = pipInstall(program, rest);
   if (pip) return pip;
   return { program, kind: "other", serverArgs: rest, flags: [] };
 }
 
+/**
+ * Where a subcommand stands after the tool's global options (`npm --yes exec`, `docker --context x
+ * run`, `podman --remote run`), or -1. A word right after an option without `=` is read as that
+ * option's value, so an unknown option that takes one does not hide the subcommand.
+ */
+function subcommandAt(args: readonly string[], subs: readonly string[]): number {
+  for (let i = 0; i < args.length && i < 32; i++) {
+    const a = args[i]!;
+    if (a === "--") return -1;
+    if (subs.includes(a)) return i;
+    if (a.startsWith("-")) continue;
+    const prev = args[i - 1];
+    if (prev?.startsWith("-") && !prev.includes("=")) continue;
+    return -1;
+  }
+  return -1;
+}
+
+/** The index of the program `env` starts, past its options and NAME=value assignments. */
+function envProgram(args: readonly string[]): number | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") return i + 1 < args.length ? i + 1 : undefined;
+    if (a === "-u" || a === "--unset" || a === "-C" || a === "--chdir") {
+      i++;
+      continue;
+    }
+    if (a.startsWith("-")) continue;
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(a)) continue;
+    return i;
+  }
+  return undefined;
+}
 function npmLaunch(program: string, args: string[]): Launch {
   let pkgFlag: string | undefined;
+  const packages: string[] = [];
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
@@ -272,15 +335,29 @@ function npmLaunch(program: string, args: string[]): Launch {
     const name = eq > 0 ? a.slice(0, eq) : a;
     if (NPX_VALUE_FLAGS.has(name)) {
       const v = eq > 0 ? a.slice(eq + 1) : args[++i];
-      if ((name === "-p" || name === "--package") && v !== undefined) pkgFlag ??= v;
+      if ((name === "-p" || name === "--package") && v !== undefined) {
+        pkgFlag ??= v;
+        packages.push(v);
+      }
     }
   }
   const first = args[i];
   const spec = pkgFlag ?? first;
-  const serverArgs = args.slice(pkgFlag ? i + 1 : i + 1);
+  const serverArgs = args.slice(i + 1);
   if (spec === undefined) return { program, kind: "npm", serverArgs: [], flags: [] };
   const { pkg, pin } = npmPin(spec);
-  return { program, kind: "npm", spec, pkg, pin, serverArgs, flags: [] };
+  return withOthers({ program, kind: "npm", spec, pkg, pin, serverArgs, flags: [] }, packages, npmPin);
+}
+
+/** Marks a launch unpinned when another package it fetches (a second -p, a --with) is. */
+function withOthers(
+  launch: Launch,
+  others: readonly string[],
+  pinOf: (spec: string) => { pin: Launch["pin"] },
+): Launch {
+  if (launch.pin === "unpinned") return launch;
+  const bad = others.find((o) => o !== launch.spec && pinOf(o).pin === "unpinned");
+  return bad === undefined ? launch : { ...launch, pin: "unpinned", unpinned: bad };
 }
 
 /** `name@1.2.3` pinned; `name`, `name@latest`, `name@^1`, a tag: unpinned; a path or file: local. */
@@ -298,6 +375,7 @@ export function npmPin(spec: string): { pkg: string; pin: Launch["pin"] } {
 
 function pyLaunch(program: string, args: string[]): Launch {
   let from: string | undefined;
+  const withs: string[] = [];
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
@@ -311,6 +389,7 @@ function pyLaunch(program: string, args: string[]): Launch {
     if (PY_VALUE_FLAGS.has(name)) {
       const v = eq > 0 ? a.slice(eq + 1) : args[++i];
       if ((name === "--from" || name === "--spec") && v !== undefined) from ??= v;
+      if (name === "--with" && v !== undefined) withs.push(...withList(v));
     }
   }
   const first = args[i];
@@ -318,7 +397,43 @@ function pyLaunch(program: string, args: string[]): Launch {
   const serverArgs = args.slice(i + 1);
   if (spec === undefined) return { program, kind: "pypi", serverArgs: [], flags: [] };
   const { pkg, pin } = pyPin(spec);
-  return { program, kind: "pypi", spec, pkg, pin, serverArgs, flags: [] };
+  return withOthers({ program, kind: "pypi", spec, pkg, pin, serverArgs, flags: [] }, withs, pyPin);
+}
+
+/** `--with a,b` (uv splits on commas) as its packages. */
+function withList(v: string): string[] {
+  return v
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "")
+    .slice(0, 64);
+}
+
+/**
+ * `uv run --with pkg cmd`: uv installs the --with packages at start (then runs cmd); without one,
+ * `uv run` runs a local script or project: undefined.
+ */
+function uvRun(program: string, args: string[]): Launch | undefined {
+  const withs: string[] = [];
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") {
+      i++;
+      break;
+    }
+    if (!a.startsWith("-")) break;
+    const eq = a.indexOf("=");
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    if (PY_VALUE_FLAGS.has(name)) {
+      const v = eq > 0 ? a.slice(eq + 1) : args[++i];
+      if (name === "--with" && v !== undefined) withs.push(...withList(v));
+    }
+  }
+  if (!withs.length) return undefined;
+  const spec = withs.find((w) => pyPin(w).pin === "unpinned") ?? withs[0]!;
+  const { pkg, pin } = pyPin(spec);
+  return { program, kind: "pypi", spec, pkg, pin, serverArgs: args.slice(i + 1), flags: [] };
 }
 
 /** `name==1.2` or `name@1.2` (uv) pinned; bare, ranges, `@latest`: unpinned; a path: local. */
@@ -375,10 +490,17 @@ function containerLaunch(program: string, args: string[]): Launch {
       flags.push([a, args[++i]]);
       continue;
     }
-    // Short flags glued to their value (`-v/:/host`) or combined booleans (`-it`).
-    const short = /^-([vepwulmh])(.+)$/.exec(a);
-    if (short && !/^[itdP]+$/.test(a.slice(1))) {
-      flags.push([`-${short[1]}`, short[2]]);
+    // Short flags combined (`-it`), glued to their value (`-v/:/host`), or both (`-itv /:/h`): each
+    // letter a flag; the first one that takes a value takes the rest of the word, or the next one.
+    if (!a.startsWith("--") && a.length > 2) {
+      for (let k = 1; k < a.length; k++) {
+        const letter = a[k]!;
+        if (SHORT_VALUE_FLAGS.has(letter)) {
+          flags.push([`-${letter}`, k + 1 < a.length ? a.slice(k + 1) : args[++i]]);
+          break;
+        }
+        flags.push([`-${letter}`, undefined]);
+      }
       continue;
     }
     flags.push([a, undefined]);
@@ -595,11 +717,12 @@ function launcherProblems(
   name: string,
   push: Push,
 ): void {
+  const fetched = launch.unpinned ?? launch.spec ?? "";
   const what =
     launch.kind === "npm" || launch.kind === "pypi"
-      ? `${launch.program} ${shown(launch.spec ?? "", 96)}`
+      ? `${launch.program} ${shown(fetched, 96)}`
       : launch.kind === "pip"
-        ? `pip install ${shown(launch.spec ?? "", 96)}`
+        ? `pip install ${shown(fetched, 96)}`
         : "";
   // Unpinned packages.
   if (
@@ -607,12 +730,15 @@ function launcherProblems(
     launch.pin === "unpinned" &&
     launch.spec
   ) {
-    const latest = /@latest$/i.test(launch.spec);
+    const latest = /@latest$/i.test(fetched);
     push({
       check: "mcp-launcher-unpinned",
       title: `MCP server ${name} fetches ${latest ? "the latest release of a package" : "an unpinned package"} at every start (${what})`,
-      detail: launch.spec,
-      fixParams: { runner: launch.program, package: shown(launch.pkg ?? launch.spec, 128) },
+      detail: fetched,
+      fixParams: {
+        runner: launch.program,
+        package: shown(launch.unpinned ?? launch.pkg ?? launch.spec, 128),
+      },
     });
   }
   // Containers.
