@@ -24,3 +24,21 @@ describe("README: agent runtimes and credential scope", () => {
     expect(named.filter((id) => !ids.has(id))).toEqual([]);
   });
 });
+
+// Issue 16: the same for every check of rules/mcp.
+describe("README: MCP servers, skills and instruction files", () => {
+  const readme = readFileSync("README.md", "utf8");
+  const start = readme.indexOf("## MCP servers, skills and instruction files");
+  const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+  const rules = defaultRules();
+  it("has the section", () => expect(start).toBeGreaterThan(0));
+  it("names every check of rules/mcp", () => {
+    expect(rules.mcp.map((c) => c.id).filter((id) => !section.includes(`\`${id}\``))).toEqual([]);
+  });
+  it("names no check that does not exist", () => {
+    // Package names the section quotes are not checks.
+    const ids = new Set([...rules.mcp.map((c) => c.id), "mcp-remote", "mcp-shell-server"]);
+    const named = [...section.matchAll(/`((?:mcp|skill|instructions)-[a-z0-9-]+)`/g)].map((m) => m[1]!);
+    expect(named.filter((id) => !ids.has(id))).toEqual([]);
+  });
+});
