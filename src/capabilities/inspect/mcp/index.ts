@@ -254,7 +254,7 @@ function portable(abs: string, ctx: Pick<InspectContext, "home" | "root" | "syst
 /**
  * Claude Code servers whose every tool is approved in advance: `permissions.allow` holding
  * "mcp__<server>" or "mcp__<server>__*" in any settings file (user, project, local, managed), and
- * no ask or deny rule for the same server. Claude Code's tool names replace characters other than
+ * no ask or deny rule for the whole server (one for a single tool leaves the others approved). Claude Code's tool names replace characters other than
  * letters, digits, `_` and `-` in a server name with `_`.
  */
 async function claudeApprovals(
@@ -312,7 +312,8 @@ async function claudeApprovals(
         if (list === "allow") {
           if ((tool === undefined || tool === "*") && !allow.has(server))
             allow.set(server, { file: f.abs, key: `permissions.allow[${i}]` });
-        } else gated.add(server);
+        } else if (tool === undefined || tool === "*") gated.add(server);
+        // An ask or deny rule for one tool leaves the server's other tools approved.
       });
     }
   }
