@@ -322,6 +322,11 @@ async function checkSkill(
       }
       if (st.isDirectory()) {
         if (depth < SKILL_LIMITS.maxDepth) await walk(abs, depth + 1);
+        else
+          ctx.read.issue(
+            folder,
+            `skipped: folder ${safeLabel(relative(folder, abs), 120)} of the skill is deeper than ${SKILL_LIMITS.maxDepth} levels (its files not read)`,
+          );
         continue;
       }
       if (!st.isFile() && !st.isSymbolicLink()) continue;
@@ -355,7 +360,7 @@ async function checkSkill(
       t.finish();
     }
   };
-  await walk(folder, 1);
+  await walk(folder, 0);
 }
 
 function isShellShebang(text: string): boolean {
@@ -501,8 +506,10 @@ class TextCheck {
     this.hidden(text);
     const lines = splitLines(text);
     let fence: { char: string; len: number; lang: string; lines: { n: number; text: string }[] } | undefined;
+    // Inside an HTML comment: hidden when the Markdown is rendered, read by the model all the same.
+    let comment = false;
     for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
+      let line = lines[i]!;
       const n = i + 1;
       if (fence) {
         if (closesFence(line, fence.char, fence.len)) {
@@ -512,10 +519,26 @@ class TextCheck {
         else this.codeLine(n, line);
         continue;
       }
-      const open = opensFence(line);
-      if (open) {
-        fence = { ...open, lines: [] };
-        continue;
+      const wasComment = comment;
+      comment = commentState(line, comment);
+      if (wasComment || comment || line.includes("<!--")) {
+        // A line of a comment is judged whole as a command (`<!--` and `-->` taken out), then as prose.
+        line = line.replaceAll("<!--", " ").replaceAll("-->", " ");
+        const body = line.trim();
+        const f =
+          body.length <= SKILL_LIMITS.maxCommandChars && /\s/.test(body)
+            ? this.verdict(body)?.flagged
+            : undefined;
+        if (f) {
+          this.report(n, body, f);
+          continue;
+        }
+      } else {
+        const open = opensFence(line);
+        if (open) {
+          fence = { ...open, lines: [] };
+          continue;
+        }
       }
       this.inlineCommands(n, line);
       if (!this.commandLines.has(n)) this.prose(n, line);
@@ -686,10 +709,24 @@ class TextCheck {
     }
   }
 
-  /** A line of code (a script, a non-shell code block): a credential file it names is read by it. */
+  /**
+   * A line of code (a script, a non-shell code block): a shell command in one of its strings
+   * (`os.system("curl … | sh")`) is judged; a credential file it names is read by it.
+   */
   private codeLine(n: number, line: string): void {
     if (line.length > 64 * 1024) return;
-    const cred = credentialIn(line.toLowerCase());
+    const lower = line.toLowerCase();
+    for (const tool of ["curl ", "wget "]) {
+      const at = wordAt(lower, tool);
+      if (at < 0) continue;
+      const cmd = proseCommand(untilQuote(line.slice(at, at + SKILL_LIMITS.maxCommandChars)));
+      const f = this.verdict(cmd)?.flagged;
+      if (f) {
+        this.report(n, cmd, f);
+        return;
+      }
+    }
+    const cred = credentialIn(lower);
     if (cred === undefined) return;
     this.add(
       `${this.prefix}-reads-credentials`,
@@ -699,6 +736,28 @@ class TextCheck {
       { path: cred },
     );
   }
+}
+
+/** Whether a line ends inside an HTML comment, given whether it starts in one. Linear. */
+function commentState(line: string, inside: boolean): boolean {
+  let i = 0;
+  let state = inside;
+  for (;;) {
+    const at = line.indexOf(state ? "-->" : "<!--", i);
+    if (at < 0) return state;
+    i = at + (state ? 3 : 4);
+    state = !state;
+  }
+}
+
+/** A command in a string of code: up to the first quote that would end the string. */
+function untilQuote(text: string): string {
+  let end = text.length;
+  for (const q of ['"', "'", "`"]) {
+    const i = text.indexOf(q);
+    if (i >= 0 && i < end) end = i;
+  }
+  return text.slice(0, end);
 }
 
 function splitLines(text: string): string[] {
