@@ -25,6 +25,7 @@ async function skill(files: Record<string, string>) {
     root,
     systemRoot: join(t.dir, "none"),
     origins: new Set(["home"]),
+    env: undefined,
     read: new ConfigReader({ home, tree: root, system: join(t.dir, "none") }),
     credentialPaths: [],
   };
