@@ -576,9 +576,19 @@ export function shownName(name: string): string {
   return JSON.stringify(shown(name, 64));
 }
 
-/** Flags whose next argument (or `=value`) is a credential: masked whole in a shown launcher. */
-const SECRET_FLAG =
-  /^--?[A-Za-z0-9_-]*(?:token|secret|password|passwd|api[_-]?key|apikey|auth|credential|private[_-]?key|access[_-]?key)[A-Za-z0-9_-]*$/i;
+/** Words that make a flag's next argument (or `=value`) a credential: masked whole in a shown launcher. */
+const SECRET_WORD =
+  /token|secret|password|passwd|api[_-]?key|apikey|auth|credential|private[_-]?key|access[_-]?key/i;
+
+/**
+ * A flag naming a credential (`--api-key`, `--github-token`). Tested in two linear steps on a
+ * bounded name: one pattern with `*` on both sides of the words backtracked quadratically over a
+ * 16 KiB argument (seconds per config).
+ */
+const SECRET_FLAG = {
+  test: (name: string): boolean =>
+    name.length <= 128 && /^--?[A-Za-z0-9_-]+$/.test(name) && SECRET_WORD.test(name),
+};
 
 /** The launcher for a view: each argument shown(), the value of a credential flag masked whole. */
 export function shownLauncher(server: Pick<McpServer, "command" | "args">): string {

@@ -117,3 +117,17 @@ function server(command: string, args: string[]) {
     typeof serverHosts
   >[0];
 }
+
+describe("attacker-sized launchers (helper E)", () => {
+  it("long arguments that look like credential flags are shown in linear time", async () => {
+    const arg = `--${"token".repeat(3276)}!`; // 16 KiB, the longest value kept
+    const servers: Record<string, unknown> = {};
+    // Under the 1 MiB a JSON config may hold: 7 servers of 8 arguments.
+    for (let i = 0; i < 7; i++) servers[`s${i}`] = { command: "node", args: Array(8).fill(arg) };
+    const started = performance.now();
+    const r = await mcpFiles({ "./.mcp.json": JSON.stringify({ mcpServers: servers }) });
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(r.servers).toHaveLength(7);
+    expect(r.servers[0]!.launcher!.length).toBeLessThan(2400);
+  });
+});
