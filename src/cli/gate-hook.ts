@@ -149,15 +149,20 @@ function homeDir(): string {
   }
 }
 
-/** Writes all of `text` to fd 1 or 2 (the stream classes only when the descriptor would block). */
-function emit(fd: 1 | 2, text: string): void {
+/**
+ * Writes all of `text` to fd 1 or 2 (the stream classes only when the descriptor would block).
+ * True when it was all written here; false when the rest was queued on the stream.
+ */
+function emit(fd: 1 | 2, text: string): boolean {
   const buf = Buffer.from(text, "utf8");
   let off = 0;
   try {
     while (off < buf.length) off += writeSync(fd, buf, off);
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
     (fd === 1 ? process.stdout : process.stderr).write(buf.subarray(off));
+    return false;
   }
 }
 
@@ -201,7 +206,11 @@ async function run(args: HookArgs): Promise<void> {
     processCwd: process.cwd(),
   });
   if (watchdog !== undefined) clearTimeout(watchdog);
-  if (answer.stdout) emit(1, answer.stdout);
-  if (answer.stderr) emit(2, answer.stderr);
+  let written = true;
+  if (answer.stdout) written = emit(1, answer.stdout);
+  if (answer.stderr) written = emit(2, answer.stderr) && written;
+  // Everything is written and nothing else is pending: exit now, which skips freeing the heap at
+  // the end of the event loop (about 1 ms). A write still queued on a stream ends the usual way.
+  if (written) process.exit(answer.exitCode);
   process.exitCode = answer.exitCode;
 }
