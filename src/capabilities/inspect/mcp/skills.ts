@@ -5,6 +5,7 @@ import { envConfigDir } from "../env-dir.js";
 import { isRecord, type LoadedConfig, parseConfig } from "../read.js";
 import type { InspectContext, Origin } from "../types.js";
 import { describeRun, findHiddenRuns, type HiddenRun } from "./hidden.js";
+import { shown } from "./servers.js";
 import type { CommandJudge, McpProblem } from "./types.js";
 
 // Skills and instruction files (issue 16): text the agent loads and obeys. Found where the runtimes
@@ -1131,9 +1132,12 @@ function cleanHost(host: string): string | undefined {
 
 /** A one-line, printable-ASCII rendering of attacker text for a title, at most `max` characters. */
 export function safeLabel(text: string, max = 64): string {
+  // Secrets masked over the whole text first (a token cut in two is no longer recognised), then
+  // everything but printable ASCII shown as "?", then cut.
+  const masked = shown(text.length > 4096 ? text.slice(0, 4096) : text, Number.MAX_SAFE_INTEGER);
   let out = "";
   let n = 0;
-  for (const ch of text) {
+  for (const ch of masked) {
     if (++n > max) return `${out}…`;
     const c = ch.codePointAt(0)!;
     out += c >= 0x20 && c < 0x7f && c !== 0x22 ? ch : "?";
