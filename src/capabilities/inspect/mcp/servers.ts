@@ -1033,15 +1033,19 @@ export function linkSecrets(server: McpServer, sc: ServerContext): Link[] {
   const out = new Map<string, Link>();
   const abs = server.file.abs;
   const lines = new Map<number, string>();
-  const addLine = (line: number | undefined, via: string) => {
-    if (line !== undefined && !lines.has(line)) lines.set(line, via);
+  // On the line of the server's own name (a one-line file, a TOML inline table) other servers'
+  // values may sit too: there a value is linked only when it looks like a secret itself.
+  const addLine = (line: number | undefined, via: string, raw: string) => {
+    if (line === undefined || lines.has(line)) return;
+    if (line === server.line && !looksSecret(raw)) return;
+    lines.set(line, via);
   };
   const values: [McpValue, string][] = [
     ...server.env.map((v) => [v, "env"] as [McpValue, string]),
     ...server.headers.map((v) => [v, "header"] as [McpValue, string]),
   ];
-  for (const [v, kind] of values) if (v.literal) addLine(v.line, `${kind} ${shownName(v.key)}`);
-  for (const l of valueLines(server)) addLine(l.line, l.via);
+  for (const [v, kind] of values) if (v.literal) addLine(v.line, `${kind} ${shownName(v.key)}`, v.raw);
+  for (const l of valueLines(server)) addLine(l.line, l.via, l.raw);
   const vars = new Map<string, string>();
   for (const [v, kind] of values)
     for (const n of v.vars)
@@ -1067,20 +1071,26 @@ export function linkSecrets(server: McpServer, sc: ServerContext): Link[] {
 }
 
 /** Lines of the server's URL and arguments (literal secrets there are the inventory's too). */
-function valueLines(server: McpServer): { line: number; via: string }[] {
-  const out: { line: number; via: string }[] = [];
+function valueLines(server: McpServer): { line: number; via: string; raw: string }[] {
+  const out: { line: number; via: string; raw: string }[] = [];
   const path = keyPathOf(server);
   if (!path) return out;
   const f = server.file;
   for (const k of ["url", "serverUrl", "httpUrl"]) {
     const l = f.lineOf([...path, k]);
-    if (l !== undefined) out.push({ line: l, via: "its URL" });
+    if (l !== undefined) out.push({ line: l, via: "its URL", raw: server.url ?? "" });
   }
-  server.args.forEach((_, i) => {
+  server.args.forEach((a, i) => {
     const l = f.lineOf([...path, "args", i]);
-    if (l !== undefined) out.push({ line: l, via: "an argument" });
+    if (l !== undefined) out.push({ line: l, via: "an argument", raw: a });
   });
   return out;
+}
+
+/** Whether a value holds what the content rules or the randomness test call a secret. */
+function looksSecret(raw: string): boolean {
+  const cut = raw.length > 4096 ? raw.slice(0, 4096) : raw;
+  return redactText(cut) !== cut || maskRuns(cut) !== cut;
 }
 
 /** The key path of the server's entry (the discovery's key, split back). */

@@ -258,7 +258,9 @@ describe("values", () => {
       return [x.literal, x.vars];
     };
     expect(v("${TOKEN}")).toEqual([false, ["TOKEN"]]);
-    expect(v("${TOKEN:-fallback}")).toEqual([false, ["TOKEN"]]);
+    // The default is text written in the config, passed whenever TOKEN is unset (helper E).
+    expect(v("${TOKEN:-fallback}")).toEqual([true, ["TOKEN"]]);
+    expect(v("${TOKEN:-}")).toEqual([false, ["TOKEN"]]);
     expect(v("${env:TOKEN}")).toEqual([false, ["TOKEN"]]);
     expect(v("$TOKEN")).toEqual([false, ["TOKEN"]]);
     expect(v("Bearer ${env:TOKEN}")).toEqual([true, ["TOKEN"]]);
