@@ -51,7 +51,7 @@ function perServer(r: Awaited<ReturnType<typeof mcpFiles>>): Record<string, stri
 }
 
 describe("secrets linked to servers (helper E)", () => {
-  it("a literal token given as the default of ${VAR:-default} is a secret the server receives", async () => {
+  it("a literal token given as the default of a VAR:-default reference is a secret the server receives", async () => {
     const r = await mcpFiles({
       "./.mcp.json": `{
   "mcpServers": {
