@@ -23,6 +23,11 @@ export interface ConfigSpec {
   origin: Origin;
   format: Format;
   /**
+   * JSON with comments only: the runtime also accepts a comma before `}` or `]` (VS Code's own
+   * JSON reader does; Cursor's and Gemini CLI's do not).
+   */
+  trailingCommas?: boolean;
+  /**
    * The directory the file must stay inside (symlinks included): by default the home, the root or
    * the system root, after its origin. A directory named by the agent's environment (CODEX_HOME)
    * is its own base.
@@ -225,7 +230,7 @@ export function parseConfig(spec: ConfigSpec, text: string, issue: (message: str
     }
     let parsed: JsonParse;
     try {
-      parsed = parseJson(text, spec.format === "jsonc");
+      parsed = parseJson(text, spec.format === "jsonc", spec.trailingCommas === true);
     } catch (e) {
       // Defence in depth: the depth guard above should keep the parser's recursion bounded.
       issue(
@@ -249,7 +254,7 @@ export function parseConfig(spec: ConfigSpec, text: string, issue: (message: str
       lineOf: (path) => {
         if (tree === null) {
           try {
-            tree = jsonTree(text, spec.format === "jsonc");
+            tree = jsonTree(text, spec.format === "jsonc", spec.trailingCommas === true);
           } catch {
             tree = undefined;
           }
@@ -420,7 +425,7 @@ type JsonParse = { ok: true; value: unknown } | { ok: false; offset: number; rea
  * hold a secret); the value comes from JSON.parse of the comment-free text, which, unlike an object
  * built key by key, treats a `__proto__` key as data.
  */
-function parseJson(text: string, comments: boolean): JsonParse {
+function parseJson(text: string, comments: boolean, trailingCommas = false): JsonParse {
   const errors: import("jsonc-parser").ParseError[] = [];
   jsonc().visit(
     text,
@@ -429,19 +434,49 @@ function parseJson(text: string, comments: boolean): JsonParse {
         errors.push({ error, offset, length: 0 });
       },
     },
-    { disallowComments: !comments, allowTrailingComma: false, allowEmptyContent: false },
+    { disallowComments: !comments, allowTrailingComma: trailingCommas, allowEmptyContent: false },
   );
   const first = errors[0];
   if (first) return { ok: false, offset: first.offset, reason: jsonc().printParseErrorCode(first.error) };
   try {
-    return { ok: true, value: JSON.parse(comments ? jsonc().stripComments(text) : text) };
+    const plain = comments ? jsonc().stripComments(text) : text;
+    return { ok: true, value: JSON.parse(trailingCommas ? withoutTrailingCommas(plain) : plain) };
   } catch {
     return { ok: false, offset: 0, reason: "InvalidSymbol" };
   }
 }
 
-function jsonTree(text: string, comments: boolean): import("jsonc-parser").Node | undefined {
-  return jsonc().parseTree(text, [], { disallowComments: !comments, allowTrailingComma: false });
+function jsonTree(
+  text: string,
+  comments: boolean,
+  trailingCommas = false,
+): import("jsonc-parser").Node | undefined {
+  return jsonc().parseTree(text, [], { disallowComments: !comments, allowTrailingComma: trailingCommas });
+}
+
+/**
+ * The text with each comma that only whitespace separates from a `}` or `]` replaced by a space
+ * (offsets unchanged), for JSON.parse. One pass of jsonc-parser's scanner: strings are tokens, so a
+ * comma inside one is never touched. The text has no comments left (stripComments ran).
+ */
+function withoutTrailingCommas(text: string): string {
+  const scanner = jsonc().createScanner(text, false);
+  const drop: number[] = [];
+  let comma = -1;
+  // SyntaxKind: 2 `}`, 4 `]`, 5 `,`, 14 line break, 15 whitespace, 17 end.
+  for (let kind = scanner.scan(); kind !== 17; kind = scanner.scan()) {
+    if (kind === 14 || kind === 15) continue;
+    if ((kind === 2 || kind === 4) && comma >= 0) drop.push(comma);
+    comma = kind === 5 ? scanner.getTokenOffset() : -1;
+  }
+  if (!drop.length) return text;
+  let out = "";
+  let from = 0;
+  for (const at of drop) {
+    out += `${text.slice(from, at)} `;
+    from = at + 1;
+  }
+  return out + text.slice(from);
 }
 
 /** The offset where JSON nesting first exceeds MAX_DEPTH (strings and comments skipped), or undefined. */

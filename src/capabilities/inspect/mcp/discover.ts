@@ -205,6 +205,8 @@ function sourcesOf(ctx: InspectContext): Source[] {
         scope: "user",
         origin: "home",
         format: "jsonc",
+        // VS Code's JSON reader takes a trailing comma (github/github-mcp-server#534).
+        trailingCommas: true,
       },
       maps: top("servers"),
       rank: RANK.low,
@@ -212,7 +214,13 @@ function sourcesOf(ctx: InspectContext): Source[] {
   if (tree)
     out.push({
       client: "vscode",
-      spec: { abs: join(ctx.root, ".vscode/mcp.json"), scope: "workspace", origin: "tree", format: "jsonc" },
+      spec: {
+        abs: join(ctx.root, ".vscode/mcp.json"),
+        scope: "workspace",
+        origin: "tree",
+        format: "jsonc",
+        trailingCommas: true,
+      },
       maps: top("servers"),
       rank: RANK.low,
     });
