@@ -35,6 +35,8 @@ describe("example reports in reports/", async () => {
       "fix/squid.conf",
       "gate-check.jsonl",
       "gate-check.txt",
+      "mcp-skills.json",
+      "mcp-skills.txt",
       "watch-slack.json",
       "watch.jsonl",
       "watch.txt",

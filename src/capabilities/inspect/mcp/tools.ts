@@ -74,7 +74,7 @@ export async function inspectToolsExport(
       file: path,
       ...lineOf(file, s.path),
       subject: s.server,
-      title: `Tool list of MCP server "${s.server}" (${s.tools.length} ${s.tools.length === 1 ? "tool" : "tools"}) is not pinned: sha256 ${h.slice(0, 16)}…`,
+      title: `Tool list of MCP server "${s.server}" (${s.tools.length} ${s.tools.length === 1 ? "tool" : "tools"}) is not pinned in the baseline (its sha256 is in the report's tool lists)`,
       detail: h,
       fixParams: { file: path, server: s.server, hash: h, tools: s.tools.length },
     });
