@@ -105,14 +105,18 @@ if (/^\s*(import|export)\s/m.test(unsigned))
   throw new Error("the CommonJS bundle still holds an import or export");
 // The compiled policy (dist/gate-policy.json, written by compile-rules.mjs before this script runs)
 // goes into the CommonJS bundle as one JSON string: the hook then reads no second file and builds
-// no file URL for it (about 0.5 ms of start-up). The same bytes as the file, parsed the same way.
+// no file URL for it (about 0.5 ms of start-up). Without the rules' examples (a third of the
+// file, for the tests and `gate rules`): the engine never reads them, and the build fails if the
+// bundle's code ever mentions them.
 const POLICY_AT = "// ---- capabilities/gate/compiled.js\nlet cached;\n";
 if (unsigned.split(POLICY_AT).length !== 2)
   throw new Error(
     "compiled.js in the bundle no longer starts with `let cached;`: update the policy's inlining",
   );
-const policyText = readFileSync(join(root, "dist", "gate-policy.json"), "utf8");
-JSON.parse(policyText);
+if (/examples/.test(unsigned)) throw new Error("the hook's code reads rule examples: inline them again");
+const policy = JSON.parse(readFileSync(join(root, "dist", "gate-policy.json"), "utf8"));
+for (const rule of policy.rules) delete rule.examples;
+const policyText = JSON.stringify(policy);
 const inlined = unsigned.replace(
   POLICY_AT,
   () => `// ---- capabilities/gate/compiled.js\nlet cached = JSON.parse(${JSON.stringify(policyText)});\n`,
