@@ -267,6 +267,11 @@ export interface RuntimeView {
   sandbox: { status: SandboxStatus; detail: string };
   /** Fingerprints of this runtime's findings, most severe first. */
   findings: string[];
+  /**
+   * The MCP servers this runtime starts and the skills and instruction files it loads (issue 16),
+   * each as `name (scope): status`; absent when MCP servers and skills were not inspected.
+   */
+  mcp?: { servers: string[]; skills: string[] };
 }
 
 /** An environment variable that says which runtime or sandbox the agent runs under (context, not a finding). */
@@ -309,13 +314,23 @@ export interface McpServerView {
   disabled: boolean;
   /** Another scope's file defines the same name and wins. */
   overriddenBy?: string;
+  /**
+   * `risky` (an open finding at medium or above), `ok`, `disabled` or `overridden` (not started);
+   * set when the view is assembled.
+   */
+  status?: McpStatus;
   /** Fingerprints of its findings, most severe first. */
   findings: string[];
 }
 
+/** A server's or a skill's status in the per-runtime view (issue 16). */
+export type McpStatus = "risky" | "ok" | "disabled" | "overridden";
+
 /** A skill folder or an instruction file the agent loads (issue 16). */
 export interface SkillView {
   kind: "skill" | "instructions";
+  /** `risky` (an open finding at medium or above) or `ok`; set when the view is assembled. */
+  status?: McpStatus;
   /** Absolute path of SKILL.md or of the instruction file. */
   path: string;
   /** The skill's front-matter name, or the file name. */

@@ -184,6 +184,17 @@ export interface RuntimeRow {
   /** The most severe findings of the runtime (at most 3): severity, title and rule id. */
   top: { severity: Severity; title: string; ruleId: string }[];
   more: number;
+  /** Its MCP servers and skills with their status (issue 16), one line each; absent: not inspected. */
+  servers?: string;
+  skills?: string;
+}
+
+/** At most 8 entries named, then a count. */
+function listed(items: readonly string[]): string {
+  if (!items.length) return "none";
+  return items.length > 8
+    ? `${items.slice(0, 8).join(", ")}, … and ${items.length - 8} more`
+    : items.join(", ");
 }
 
 /** The runtimes found (present), in report order, with their top problems; and the names not found. */
@@ -214,6 +225,7 @@ export function runtimeRows(report: AuditReport): { rows: RuntimeRow[]; absent: 
       ],
       top: found.slice(0, 3).map((f) => ({ severity: f.severity, title: f.title, ruleId: f.ruleId })),
       more: Math.max(0, found.length - 3),
+      ...(r.mcp ? { servers: listed(r.mcp.servers), skills: listed(r.mcp.skills) } : {}),
     });
   }
   return { rows, absent };

@@ -160,13 +160,19 @@ export function renderMarkdown(data: AuditReport, _opts?: { color: boolean }): s
     const { rows, absent } = runtimeRows(report);
     out.push(`## Agent runtimes (${rows.length} of ${report.agents.runtimes.length} found)`, "");
     if (rows.length) {
-      out.push("| runtime | config files | gate | sandbox | top problems |", "|---|---|---|---|---|");
+      const mcp = rows.some((r) => r.servers !== undefined);
+      out.push(
+        `| runtime | config files | gate | sandbox |${mcp ? " MCP servers | skills and instructions |" : ""} top problems |`,
+        `|---|---|---|---|${mcp ? "---|---|" : ""}---|`,
+      );
       for (const r of rows) {
         const top = r.top.map((t) => `${t.severity}: ${mdText(t.title)} (${mdCode(t.ruleId)})`);
         if (r.more) top.push(`… and ${r.more} more`);
         out.push(
           `| ${mdText(r.name)} | ${r.files.map((f) => mdCode(f)).join("<br>") || "none (environment marker)"} | ` +
-            `**${r.gateStatus}**: ${mdText(r.gate)} | **${r.sandboxStatus}**: ${mdText(r.sandbox)} | ${top.join("<br>") || "none"} |`,
+            `**${r.gateStatus}**: ${mdText(r.gate)} | **${r.sandboxStatus}**: ${mdText(r.sandbox)} | ` +
+            (mcp ? `${mdText(r.servers ?? "")} | ${mdText(r.skills ?? "")} | ` : "") +
+            `${top.join("<br>") || "none"} |`,
         );
       }
       out.push("");

@@ -118,6 +118,8 @@ export function renderTable(data: AuditReport, opts: { color: boolean }): string
       out.push(`    gate     ${paint(GATE_COLOR[r.gateStatus] ?? "gray", r.gateStatus)}: ${r.gate}`);
       out.push(`    sandbox  ${paint(GATE_COLOR[r.sandboxStatus] ?? "gray", r.sandboxStatus)}: ${r.sandbox}`);
       out.push(`    files    ${r.files.join(", ") || "none (found by an environment marker)"}`);
+      if (r.servers !== undefined) out.push(`    mcp      ${r.servers}`);
+      if (r.skills !== undefined) out.push(`    skills   ${r.skills}`);
       for (const t of r.top)
         out.push(`    ${paint(SEVERITY_COLOR[t.severity], t.severity.padEnd(8))} ${t.title} [${t.ruleId}]`);
       if (r.more) out.push(`    … and ${r.more} more (listed above)`);

@@ -143,7 +143,10 @@ export async function runInspect(opts: InspectOptions): Promise<InspectResult> {
         ...(opts.mcp.egress ? { egress: opts.mcp.egress } : {}),
       })
     : undefined;
-  if (mcp) suppressed += mcp.suppressed;
+  if (mcp) {
+    suppressed += mcp.suppressed;
+    attachMcp(mcp, runtimes, ctx);
+  }
   return {
     findings: sortFindings(findings),
     issues: read.issues,
@@ -159,6 +162,60 @@ export async function runInspect(opts: InspectOptions): Promise<InspectResult> {
     gates: results.flatMap((r) => r.gates ?? []),
     ...(mcp ? { mcp } : {}),
   };
+}
+
+/** The runtime ids of the MCP clients that are also inspected runtimes. */
+const RUNTIME_OF_CLIENT: Readonly<Record<string, RuntimeView["runtime"]>> = {
+  "claude-code": "claude-code",
+  codex: "codex",
+  "gemini-cli": "gemini-cli",
+};
+
+/**
+ * Which runtime loads a skill or instruction file, by where it is (issue 16): Claude Code's
+ * CLAUDE.md and .claude/ folders, Codex's AGENTS.md and .codex/ and .agents/ skills, Gemini CLI's
+ * GEMINI.md. Other clients' files (.cursorrules, .windsurfrules, Copilot's) belong to no inspected
+ * runtime and stay in the skills list only.
+ */
+function runtimeOfSkill(portable: string): RuntimeView["runtime"] | undefined {
+  const name = portable.slice(portable.lastIndexOf("/") + 1);
+  if (name === "CLAUDE.md" || name === "CLAUDE.local.md" || /(^|\/)\.claude\//.test(portable))
+    return "claude-code";
+  if (name === "AGENTS.md" || /(^|\/)\.(codex|agents)\//.test(portable)) return "codex";
+  if (name === "GEMINI.md" || /(^|\/)\.gemini\//.test(portable)) return "gemini-cli";
+  return undefined;
+}
+
+/**
+ * Issue 16, the per-runtime view: each server's and skill's status (risky when an open finding of
+ * it is at medium or above), and each inspected runtime's servers and skills as `name (scope): status`.
+ */
+function attachMcp(mcp: McpResult, runtimes: RuntimeView[], ctx: InspectContext): void {
+  const risky = new Set(
+    mcp.findings
+      .filter((f) => !f.accepted && SEVERITY_RANK[f.severity] >= SEVERITY_RANK.medium)
+      .map((f) => f.fingerprint),
+  );
+  const byId = new Map(runtimes.map((r) => [r.runtime, r]));
+  for (const r of runtimes) r.mcp = { servers: [], skills: [] };
+  for (const s of mcp.servers) {
+    s.status = s.disabled
+      ? "disabled"
+      : s.overriddenBy
+        ? "overridden"
+        : s.findings.some((fp) => risky.has(fp))
+          ? "risky"
+          : "ok";
+    const runtime = RUNTIME_OF_CLIENT[s.client];
+    if (runtime) byId.get(runtime)?.mcp?.servers.push(`${s.name} (${s.scope}): ${s.status}`);
+  }
+  for (const k of mcp.skills) {
+    k.status = k.findings.some((fp) => risky.has(fp)) ? "risky" : "ok";
+    const portable = portablePath(k.path, ctx);
+    const runtime = runtimeOfSkill(portable);
+    if (runtime)
+      byId.get(runtime)?.mcp?.skills.push(`${k.kind === "skill" ? k.name : portable}: ${k.status}`);
+  }
 }
 
 /** One finding per fingerprint (an inspector may meet one problem through two files). */
