@@ -539,8 +539,9 @@ function tomlReason(message: string | undefined): string {
 
 /**
  * The line of a key in a TOML file: under the table header of the path's parent (or at the top for
- * a top-level key), the first line that assigns the key. Best effort (TOML parsers give no
- * positions): a dotted or inline-table spelling gives no line. The file is indexed once (table and
+ * a top-level key), the first line that assigns the key or a key below it (dotted keys, quoted
+ * keys with dots in them). Best effort (TOML parsers give no positions): a key inside an inline
+ * table gives the line of the key that holds the table. The file is indexed once (table and
  * key → first line), so a file with many keys, headers or wrong-typed items costs one pass, not one
  * per lookup.
  */
@@ -553,24 +554,64 @@ function tomlLine(index: Map<string, number>, path: KeyPath): number | undefined
 function tomlLines(text: string): Map<string, number> {
   const index = new Map<string, number>();
   const lines = text.split("\n");
-  let table = "";
+  let table: string[] = [];
+  const put = (keys: string[], line: number) => {
+    // Every prefix too: `mcp_servers.x.command = ...` is where table `mcp_servers.x` first appears.
+    for (let n = 1; n <= keys.length; n++) {
+      const id = keys.slice(0, n).join("\0");
+      if (!index.has(id)) index.set(id, line);
+    }
+  };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
-    const header = /^\[\[?([^\]]*)\]\]?/.exec(line);
-    if (header) {
-      table = header[1]!
-        .split(".")
-        .map((s) => s.trim().replace(/^["']|["']$/g, ""))
-        .join("\0");
+    if (line.startsWith("[")) {
+      const inner = line.startsWith("[[") ? line.slice(2) : line.slice(1);
+      const keys = dottedKeys(inner, "]");
+      if (keys) {
+        table = keys.keys;
+        put(table, i + 1);
+      }
       continue;
     }
-    const key = /^("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=/.exec(line);
-    if (!key) continue;
-    const name = key[1]!.replace(/^["']|["']$/g, "");
-    const id = table ? `${table}\0${name}` : name;
-    if (!index.has(id)) index.set(id, i + 1);
+    const key = dottedKeys(line, "=");
+    if (key) put([...table, ...key.keys], i + 1);
   }
   return index;
+}
+
+/**
+ * The dotted key at the start of `s` up to `end` (`]` for a table header, `=` for an assignment):
+ * bare keys and quoted ones (`"a.b"` is one key), dots between them; undefined when `s` does not
+ * start with one. One pass over the characters.
+ */
+function dottedKeys(s: string, end: "]" | "="): { keys: string[] } | undefined {
+  const keys: string[] = [];
+  let i = 0;
+  const n = s.length;
+  const blank = () => {
+    while (i < n && (s[i] === " " || s[i] === "\t")) i++;
+  };
+  for (;;) {
+    blank();
+    const c = s[i];
+    if (c === '"' || c === "'") {
+      const close = s.indexOf(c, i + 1);
+      if (close < 0) return undefined;
+      keys.push(s.slice(i + 1, close));
+      i = close + 1;
+    } else {
+      const start = i;
+      while (i < n && /[A-Za-z0-9_-]/.test(s[i]!)) i++;
+      if (i === start) return undefined;
+      keys.push(s.slice(start, i));
+    }
+    blank();
+    if (s[i] === ".") {
+      i++;
+      continue;
+    }
+    return s[i] === end ? { keys } : undefined;
+  }
 }
 
 function lineStarts(text: string): number[] {

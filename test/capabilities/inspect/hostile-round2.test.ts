@@ -231,7 +231,7 @@ describe("gemini-cli: a policy file Gemini CLI rejects as a whole", () => {
       'priority = "900"\n',
       "line 5: rule 1: priority is not an integer from 0 to 999 (Gemini CLI requires one and rejects the file)",
     ],
-    ["", "rule 1: priority is missing (Gemini CLI requires one and rejects the file)"],
+    ["", "line 1: rule 1: priority is missing (Gemini CLI requires one and rejects the file)"],
   ];
   for (const [priority, issue] of cases) {
     it(`${JSON.stringify(priority)}: the ask_user rule does not count (was clamped or defaulted, and covered)`, async () => {
