@@ -78,6 +78,19 @@ const list = [
     remediation:
       "Mount only the secrets this agent needs; keep the rest out of its container or service, or behind a proxy that injects them at the point of use.",
   },
+  // src/detect/parsers/pkcs12.ts: a .p12 / .pfx key store (selected by the tree-pkcs12-keystore and
+  // home-pkcs12-keystore path rules) that anyone can open.
+  {
+    id: "pkcs12-default-password",
+    title: "PKCS#12 key store (.p12 / .pfx) that opens without its owner's password",
+    severity: "critical",
+    control: "secret-inventory",
+    kind: "secret",
+    provider: "pkcs12",
+    type: "private-key",
+    remediation:
+      "Remove the key store from where the agent can read it (and from the repository's history), revoke its certificate and replace the key; export key stores with a strong password (Google Cloud: use JSON keys or, better, workload identity).",
+  },
   // src/sources/sockets.ts.
   {
     id: "socket-container-runtime",

@@ -453,7 +453,7 @@ function detectInBuffer(buf: Buffer, sniffed: Sniffed, t: FileTarget, ctx: ReadC
       let res: ReturnType<typeof parser> | undefined;
       const text = utf16 ?? buf.toString("utf8");
       try {
-        res = runParser(parser, { text, path: t.reportPath, rule: t.pathRule }, ctx.rules);
+        res = runParser(parser, { text, bytes: buf, path: t.reportPath, rule: t.pathRule }, ctx.rules);
       } catch (e) {
         // Fail closed: a file built to crash a parser (deep nesting) must not hide its secrets.
         ctx.issues.push({
@@ -471,6 +471,7 @@ function detectInBuffer(buf: Buffer, sniffed: Sniffed, t: FileTarget, ctx: ReadC
           if (d.line !== undefined && index.allowedLine(d.line - 1)) ctx.sink?.inlineAllow.add(d.secret);
           else out.push(d);
         }
+        for (const message of res.issues ?? []) ctx.issues.push({ where: t.reportPath, message });
         if (res.malformed) {
           ctx.issues.push({ where: t.reportPath, message: `${res.malformed}; scanned as text` });
           textScan = true;

@@ -11,6 +11,8 @@ import { looksRandom } from "../randomness.js";
 /** What a structural parser gets: the file's text and where it came from. */
 export interface ParseInput {
   text: string;
+  /** The file's bytes, for a parser of a binary format (pkcs12); `text` is their UTF-8 (or UTF-16) decoding. */
+  bytes?: Uint8Array;
   /** Path as reported (relative to home/root, or absolute). */
   path: string;
   /** The path rule that selected the file (its provider, severity, remediation), if any. */
@@ -27,6 +29,8 @@ export interface ParseResult {
   detections: Detection[];
   /** Set when the file could not be parsed as its format; the caller records an issue and text-scans it. */
   malformed?: string;
+  /** Things the parser could not judge (recorded as issues; unlike `malformed`, the file is not text-scanned). */
+  issues?: string[];
 }
 
 export type Parser = (input: ParseInput) => ParseResult;

@@ -9,6 +9,7 @@ import { parseNetrc } from "./netrc.js";
 import { parseNpmrc } from "./npmrc.js";
 import { parsePem } from "./pem.js";
 import { parsePgpass } from "./pgpass.js";
+import { parsePkcs12 } from "./pkcs12.js";
 import { parsePresence } from "./presence.js";
 import { parseTokenFile } from "./token-file.js";
 import { parseToml } from "./toml.js";
@@ -44,6 +45,8 @@ export const PARSERS: Record<string, Parser> = {
   dotenv: parseDotenvFile,
   pgpass: parsePgpass,
   presence: parsePresence,
+  // PKCS#12 key stores (.p12 / .pfx): binary, judged from ParseInput.bytes (issue 15).
+  pkcs12: parsePkcs12,
   xml: parseXml,
   "token-file": parseTokenFile,
 };
