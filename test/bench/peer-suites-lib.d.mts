@@ -10,7 +10,8 @@ export function secretlintCase(
   output: unknown,
   rc?: unknown,
 ): { input: string | undefined; kind: "ng" | "ok"; prefixless: boolean; byOption: boolean; spans: Span[] };
-export function spanHit(span: Span, line: number): boolean;
+/** A line-less (whole-file) finding hits every span. */
+export function spanHit(span: Span, line: number | undefined): boolean;
 export function tokenizeGo(src: string): { t: "str" | "rune" | "id" | "num" | "p"; v: string }[];
 export function decodeGoEscapes(body: string): string;
 export interface GoSample {

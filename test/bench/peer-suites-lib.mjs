@@ -67,8 +67,13 @@ function optionMakesOk(rc) {
   return false;
 }
 
-/** True when a finding at `line` (1-based) reports the span. */
-export const spanHit = (span, line) => line >= span.start && line <= span.end;
+/**
+ * True when a finding at `line` (1-based) reports the span. A finding without a line is about the
+ * whole file (a PKCS#12 key store judged by the pkcs12 parser, a presence finding): it reports every
+ * span of its file (secretlint reports a binary file's finding over the file's whole range).
+ */
+export const spanHit = (span, line) =>
+  line === undefined || line === null || (line >= span.start && line <= span.end);
 
 // --- Go source: gitleaks' rule tests -----------------------------------------------------------
 

@@ -39,6 +39,15 @@ describe("secretlintCase", () => {
     expect([6, 7, 12, 13].map((l) => spanHit(c.spans[2] as Span, l))).toEqual([false, true, true, false]);
   });
 
+  it("a finding without a line (a whole binary file) reports every span of its file", () => {
+    const c = secretlintCase("ng.privatekey-p12", {
+      filePath: "[SNAPSHOT]/ng.privatekey-p12/input.p12",
+      messages: [msg(1, 24, "PrivateKeyP12"), msg(30, 31)],
+    });
+    expect(c.spans.map((s) => spanHit(s as Span, undefined))).toEqual([true, true]);
+    expect(c.spans.map((s) => spanHit(s as Span, 25))).toEqual([false, false]);
+  });
+
   it("an ok case, a prefix-less case classed by its output, and a dot-file input", () => {
     expect(secretlintCase("ok.valid", { filePath: "[SNAPSHOT]/ok.valid/input", messages: [] })).toMatchObject(
       {
