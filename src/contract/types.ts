@@ -306,9 +306,9 @@ export interface McpServerView {
   launcher?: string;
   /** http / sse: the URL (user info, query and secrets redacted). */
   url?: string;
-  /** Env variable and header names it is given (names only). */
-  env: string[];
-  headers: string[];
+  /** The env variables and headers it is given: names and where their values come from, never values. */
+  env: McpValueView[];
+  headers: McpValueView[];
   /** Hosts it needs to reach: what an egress allowlist must hold for it. */
   hosts: string[];
   disabled: boolean;
@@ -321,6 +321,15 @@ export interface McpServerView {
   status?: McpStatus;
   /** Fingerprints of its findings, most severe first. */
   findings: string[];
+}
+
+/** One env variable or header given to an MCP server (issue 16): never its value. */
+export interface McpValueView {
+  name: string;
+  /** `literal`: written out in the config; `reference`: only `${VAR}`-style references; `mixed`: both. */
+  from: "literal" | "reference" | "mixed";
+  /** The variables of the agent's environment it references. */
+  vars: string[];
 }
 
 /** A server's or a skill's status in the per-runtime view (issue 16). */

@@ -2,6 +2,7 @@ import {
   type AuditReport,
   type Finding,
   type Location,
+  type McpValueView,
   SEVERITY_RANK,
   type SecretInfo,
   type Severity,
@@ -259,8 +260,8 @@ export function mcpRows(report: AuditReport): { servers: McpRow[]; skills: McpRo
       ...(s.disabled ? ["disabled"] : []),
       ...(s.overriddenBy ? [`overridden by ${configPathLabel(report, s.overriddenBy)}`] : []),
       ...(s.hosts.length ? [`needs ${s.hosts.join(", ")}`] : []),
-      ...(s.env.length ? [`env ${s.env.join(", ")}`] : []),
-      ...(s.headers.length ? [`headers ${s.headers.join(", ")}`] : []),
+      ...(s.env.length ? [`env ${s.env.map(valueLabel).join(", ")}`] : []),
+      ...(s.headers.length ? [`headers ${s.headers.map(valueLabel).join(", ")}`] : []),
       `in ${configPathLabel(report, s.file)}`,
     ].join("; ");
     return {
@@ -283,4 +284,11 @@ export function mcpRows(report: AuditReport): { servers: McpRow[]; skills: McpRo
     ...top(t.findings),
   }));
   return { servers, skills, tools };
+}
+
+/** `NAME` (written out), `NAME from $VAR` (a reference), `NAME from $VAR and text` (both). */
+function valueLabel(v: McpValueView): string {
+  const vars = v.vars.map((n) => `$${n}`).join(", ");
+  if (v.from === "literal" || !vars) return `${v.name} (written out)`;
+  return v.from === "reference" ? `${v.name} from ${vars}` : `${v.name} from ${vars} and written text`;
 }

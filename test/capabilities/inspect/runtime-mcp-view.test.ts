@@ -3,6 +3,9 @@ import { runInspect } from "../../../src/capabilities/inspect/index.js";
 import { gateJudge } from "../../helpers/judge.js";
 import { runtimeSandbox } from "../../helpers/runtime.js";
 
+/** `${D}{VAR}` is the config's `${VAR}` reference (a plain string would read as a template slip). */
+const D = "$";
+
 // Issue 16: the per-runtime view lists each runtime's MCP servers and skills with their status.
 describe("per-runtime MCP view", () => {
   it("lists servers and skills under the runtime that loads them, with their status", async () => {
@@ -45,6 +48,59 @@ describe("per-runtime MCP view", () => {
         ["AGENTS.md", "risky"],
         [".cursorrules", "ok"],
       ]);
+    } finally {
+      sandbox.cleanup();
+    }
+  });
+
+  it("says of each env variable and header whether it is written out or referenced, never its value", async () => {
+    const sandbox = runtimeSandbox({
+      "./.mcp.json": JSON.stringify(
+        {
+          mcpServers: {
+            api: {
+              type: "http",
+              url: "https://mcp.example.com/mcp",
+              headers: { Authorization: `Bearer ${D}{API_TOKEN}`, "X-Team": "platform" },
+            },
+            local: {
+              command: "/opt/mcp/server",
+              env: { TOKEN: `${D}{TOKEN}`, MIXED: `${D}{USER_NAME}:s3cr3t-value-1234`, PLAIN: "on" },
+            },
+          },
+        },
+        null,
+        2,
+      ),
+    });
+    try {
+      const r = await runInspect({
+        home: sandbox.home,
+        root: sandbox.root,
+        systemRoot: sandbox.system,
+        origins: new Set(["tree"]),
+        mcp: { judge: gateJudge(sandbox.home, sandbox.root), secrets: [] },
+      });
+      expect(r.agents.servers?.map((s) => [s.name, s.env, s.headers])).toEqual([
+        [
+          "api",
+          [],
+          [
+            { name: "Authorization", from: "mixed", vars: ["API_TOKEN"] },
+            { name: "X-Team", from: "literal", vars: [] },
+          ],
+        ],
+        [
+          "local",
+          [
+            { name: "TOKEN", from: "reference", vars: ["TOKEN"] },
+            { name: "MIXED", from: "mixed", vars: ["USER_NAME"] },
+            { name: "PLAIN", from: "literal", vars: [] },
+          ],
+          [],
+        ],
+      ]);
+      expect(JSON.stringify(r.agents)).not.toContain("s3cr3t");
     } finally {
       sandbox.cleanup();
     }

@@ -4,6 +4,7 @@ import type {
   EgressPosture,
   Finding,
   McpServerView,
+  McpValueView,
   Severity,
   SkillView,
   StepId,
@@ -27,7 +28,7 @@ import {
 } from "./servers.js";
 import { inspectSkills } from "./skills.js";
 import { inspectToolsExport } from "./tools.js";
-import type { CommandJudge, InventorySecret, McpProblem, McpServer } from "./types.js";
+import type { CommandJudge, InventorySecret, McpProblem, McpServer, McpValue } from "./types.js";
 
 // MCP servers, skills, instruction files and tool lists (issue 16): discovery, the per-server
 // checks, helper B's skills and tool-list checks, turned into findings through the checks of
@@ -147,8 +148,8 @@ export async function runMcp(opts: McpOptions): Promise<McpResult> {
     transport: s.transport,
     ...(s.transport === "stdio" ? { launcher: shownLauncher(s) } : {}),
     ...(s.url !== undefined ? { url: shownUrl(s.url) } : {}),
-    env: s.env.map((v) => shown(v.key, 64)),
-    headers: s.headers.map((v) => shown(v.key, 64)),
+    env: s.env.map(valueView),
+    headers: s.headers.map(valueView),
     hosts: hosts.get(s)!.map((h) => shown(h, 128)),
     disabled: s.disabled,
     ...(s.overriddenBy !== undefined ? { overriddenBy: s.overriddenBy } : {}),
@@ -321,4 +322,17 @@ async function claudeApprovals(
   for (const [server, where] of allow) if (!gated.has(server)) byName.set(server, where);
   // Keyed by the normalised name (servers.ts looks each server up by its normalised name).
   return new Map([["claude-code", byName]]);
+}
+
+/**
+ * What the view says of one env variable or header (issue 16: references vs literals): its name,
+ * whether its value is written out, only references the agent's environment, or both, and the
+ * variables referenced. Never the value.
+ */
+function valueView(v: McpValue): McpValueView {
+  return {
+    name: shown(v.key, 64),
+    from: v.literal ? (v.vars.length ? "mixed" : "literal") : "reference",
+    vars: v.vars.map((name) => shown(name, 64)),
+  };
 }
