@@ -122,7 +122,13 @@ describe("review regressions", () => {
     ]);
     expect(report.findings[0].location).toEqual({ source: "tree", path: ".mcp.json", line: 1 });
     expect(report.findings[1].location).toEqual({ source: "tree", path: ".mcp.json", line: 1 });
-    expect(report.issues).toEqual([]);
+    // Issue 16: the MCP server discovery reads configs with a depth limit, and says it could not.
+    expect(report.issues).toEqual([
+      {
+        where: join(root, ".mcp.json"),
+        message: "not parsed: nested deeper than 64 levels at line 1, column 157",
+      },
+    ]);
   });
 
   it("step 1 is warn, not pass, when part of the tree could not be scanned", async () => {

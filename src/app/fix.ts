@@ -207,6 +207,22 @@ export function reportShapeError(r: AuditReport): string | undefined {
         !isStr(v.sandbox.status)
       )
         return `agents.runtimes[${i}] is not a runtime`;
+    // Issue 16: the allowlist proposes MCP servers' hosts from here.
+    if (a.servers !== undefined) {
+      if (!Array.isArray(a.servers)) return "agents.servers is not a list";
+      for (const [i, v] of (a.servers as unknown[]).entries())
+        if (
+          !isObj(v) ||
+          !isStr(v.name) ||
+          !isStr(v.client) ||
+          !isStr(v.scope) ||
+          typeof v.disabled !== "boolean" ||
+          !optStr(v.overriddenBy) ||
+          !Array.isArray(v.hosts) ||
+          !v.hosts.every(isStr)
+        )
+          return `agents.servers[${i}] is not an MCP server`;
+    }
   }
   return undefined;
 }

@@ -73,6 +73,8 @@ describe("agent-audit fix on the demo sandbox", () => {
       "  hermes           the runtime was not found (select it with --only)",
       "  sandbox-runtime  the runtime was not found (select it with --only)",
       "Allowlist (7): api.anthropic.com, api.github.com, api.openai.com, registry.npmjs.org, api.groq.com, huggingface.co, openrouter.ai",
+      // Issue 16: the demo's Cursor and VS Code GitHub MCP servers need this host.
+      "Proposed, not added: api.githubcopilot.com (see README.md)",
       "Nothing outside the output directory was changed.",
       "",
     ]);

@@ -76,7 +76,7 @@ describe("the installed package (issue 9)", () => {
     const checkout = JSON.parse(
       (await cli(["scan", "--demo", "--exit-zero", "--format", "json"])).stdout,
     ) as Report;
-    expect(installed.findings.length).toBe(60);
+    expect(installed.findings.length).toBe(71);
     // Runtime config findings and their issues name the demo's temporary copy by absolute path:
     // compared with each run's own home and root shown as ~/ and ./.
     expect(installed.findings.map((f) => local(installed, key(f)))).toEqual(

@@ -74,6 +74,7 @@ describe("the rule ids declared in code", () => {
       "aws-eks-web-identity-token",
       "aws-eks-pod-identity-token",
       "mounted-secret-file",
+      "pkcs12-default-password",
       "socket-container-runtime",
       "socket-ssh-agent-keys",
       "egress-direct-tcp-open",
@@ -110,12 +111,19 @@ describe("the rule ids declared in code", () => {
 
   it("sit beside the rules/* ids in one catalog, without a duplicate", () => {
     const rules = defaultRules();
-    const fileIds = [...rules.content, ...rules.env, ...rules.paths, ...rules.runtime, ...rules.scope].map(
-      (r) => r.id,
-    );
-    // Issue 10: the runtime inspectors' and the credential-scope checks are in the one catalog.
+    const fileIds = [
+      ...rules.content,
+      ...rules.env,
+      ...rules.paths,
+      ...rules.runtime,
+      ...rules.scope,
+      ...rules.mcp,
+    ].map((r) => r.id);
+    // Issue 10: the runtime inspectors' and the credential-scope checks are in the one catalog;
+    // issue 16: the MCP servers', skills' and tool lists' checks too.
     expect(rules.runtime.length).toBe(63);
     expect(rules.scope.length).toBe(18);
+    expect(rules.mcp.length).toBe(29);
     expect(IDS).toEqual([...fileIds, ...CODE_IDS].sort());
     expect(new Set(IDS).size).toBe(IDS.length);
     expect(ruleCatalog(rules).map((r) => r.id)).toEqual(IDS);
@@ -134,7 +142,7 @@ describe("every rule id of the demo report and of the code", () => {
   const all = [...new Set([...demoIds, ...CODE_IDS])].sort();
 
   it("is known to the config validator", () => {
-    expect(demoIds.length).toBe(41);
+    expect(demoIds.length).toBe(44);
     expect(validate(`rules:\n  disable: [${all.join(", ")}]\n`).errors).toEqual([]);
   });
 

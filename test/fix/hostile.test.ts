@@ -67,8 +67,8 @@ const finding = (r: Record<string, unknown>, i: number) =>
 
 describe("fix --from-report: a report of the wrong shape is refused, not a crash", () => {
   const cases: [string, (r: Record<string, unknown>) => void, string][] = [
-    ["a null finding", (r) => (r.findings as unknown[]).push(null), "findings[60] is not an object"],
-    ["a string finding", (r) => (r.findings as unknown[]).push("x"), "findings[60] is not an object"],
+    ["a null finding", (r) => (r.findings as unknown[]).push(null), "findings[71] is not an object"],
+    ["a string finding", (r) => (r.findings as unknown[]).push("x"), "findings[71] is not an object"],
     [
       "location.path a number",
       (r) => (finding(r, 5).location.path = 12),
@@ -99,6 +99,34 @@ describe("fix --from-report: a report of the wrong shape is refused, not a crash
       "agents.runtimes null",
       (r) => ((r.agents as Record<string, unknown>).runtimes = null),
       "agents.runtimes is not a list",
+    ],
+    [
+      "agents.servers not a list",
+      (r) => ((r.agents as Record<string, unknown>).servers = { x: 1 }),
+      "agents.servers is not a list",
+    ],
+    [
+      "an MCP server whose hosts are not strings",
+      (r) =>
+        ((r.agents as Record<string, unknown[]>).servers![0] = {
+          name: "s",
+          client: "c",
+          scope: "u",
+          disabled: false,
+          hosts: [1],
+        }),
+      "agents.servers[0] is not an MCP server",
+    ],
+    [
+      "an MCP server with no disabled flag",
+      (r) =>
+        ((r.agents as Record<string, unknown[]>).servers![1] = {
+          name: "s",
+          client: "c",
+          scope: "u",
+          hosts: [],
+        }),
+      "agents.servers[1] is not an MCP server",
     ],
     ["a null checklist step", (r) => (r.checklist = [null]), "checklist[0] is not a step"],
     ["egress null", (r) => (r.egress = null), "egress is not an object"],
@@ -194,12 +222,14 @@ describe("fix --from-report: hostile strings in every field", () => {
       { ...r.findings[0]!, secret: { ...r.findings[0]!.secret!, provider: "__proto__" } },
       { ...r.findings[0]!, secret: { ...r.findings[0]!.secret!, provider: "constructor" } },
     ];
+    // The demo's MCP servers' hosts are proposals of their own (issue 16): not what this tests.
+    delete r.agents?.servers;
     expect(buildAllowlist(r, {})).toEqual({ hosts: [], proposed: [] });
   });
 
   it("readReport still reads the scan's own report", async () => {
     const r = await readReport(writeReport(() => undefined));
-    expect(r.findings.length).toBe(60);
+    expect(r.findings.length).toBe(71);
   });
 });
 
@@ -437,6 +467,7 @@ describe("fix: a report with 60,000 findings is not quadratic", () => {
       location: { source: "home" as const, path: `d${i}/.env` },
       fix: { target: "egress-proxy", params: { allow: `h${i}.example.com` } },
     }));
+    delete r.agents?.servers;
     const t0 = Date.now();
     const allow = buildAllowlist(r, {});
     const loc = credentialLocations(r);

@@ -45,7 +45,16 @@ describe("rules/scope", () => {
     const all = [...OFFLINE_CHECK_IDS, ...IAM_CHECK_IDS].sort();
     expect(rules.scope.map((c) => c.id).sort()).toEqual(all);
     const catalog = ruleCatalog(rules).filter((r) => r.control === "credential-scope");
-    expect(catalog.map((r) => [r.id, r.kind]).sort()).toEqual(all.map((id) => [id, "scope"]));
+    // Issue 16: a broad token handed to an MCP server is a config finding of step 6 too.
+    expect(catalog.filter((r) => r.kind !== "scope").map((r) => [r.id, r.kind])).toEqual([
+      ["mcp-server-broad-token", "config"],
+    ]);
+    expect(
+      catalog
+        .filter((r) => r.kind === "scope")
+        .map((r) => [r.id, r.kind])
+        .sort(),
+    ).toEqual(all.map((id) => [id, "scope"]));
   });
   it("applies each check only to inventory rule ids that exist", () => {
     const ids = new Set(catalogRuleIds(rules));
