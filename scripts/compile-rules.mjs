@@ -57,6 +57,7 @@ writeFileSync(
 if (invalid) console.error(`compile-rules: ${invalid} invalid rule file(s) left out of the cache`);
 
 // The gate's policy (rules/gate/*.yaml), validated and stored as one JSON file: `gate hook` runs on
-// every tool call and loads it with one JSON.parse (no YAML, no zod). An invalid gate rule fails the build.
-const { readPolicyDir, GATE_POLICY_FILE } = await import("../dist/src/capabilities/gate/load.js");
-writeFileSync(join(root, "dist", GATE_POLICY_FILE), JSON.stringify(readPolicyDir(join(rules, "gate"))));
+// every tool call and loads it with one JSON.parse (no YAML, no zod), with the rules' program index
+// precomputed (compilePolicyDir). An invalid gate rule fails the build.
+const { compilePolicyDir, GATE_POLICY_FILE } = await import("../dist/src/capabilities/gate/load.js");
+writeFileSync(join(root, "dist", GATE_POLICY_FILE), JSON.stringify(compilePolicyDir(join(rules, "gate"))));

@@ -12,13 +12,16 @@ import { normalizeCommand } from "./normalize.js";
 import { ParseError, parseHeredocBody, parseScript } from "./parse.js";
 import { classifyPath, globClasses, type PathClass, type PathRef, usableWorkspace } from "./paths.js";
 import {
+  buildRuleIndex,
   type CompiledMatch,
   compileMatch,
   type Exec,
+  execHas,
   type GatePolicy,
   type GateRule,
+  indexFits,
   type Match,
-  matchNames,
+  type RuleIndexData,
   type StdinKind,
 } from "./policy.js";
 import {
@@ -2829,9 +2832,11 @@ class Judge {
 
   /** Matches the policy's rules against one command. */
   private judge(exec: Exec): void {
-    // Only the rules that can match this program: those naming it, and those naming none.
+    // Only the rules that can match this program (those naming it, and those naming none), and of
+    // those only the ones whose needed facts this command has (matchNeeds): the rest cannot match.
+    const has = execHas(exec);
     for (const rule of rulesFor(this.policy, exec.name)) {
-      if (rule.test(exec)) this.hits.push({ id: rule.id, exec });
+      if ((rule.needs & has) === rule.needs && rule.test(exec)) this.hits.push({ id: rule.id, exec });
     }
   }
 }
@@ -2842,8 +2847,8 @@ class IndexedRule {
   constructor(
     readonly id: string,
     private readonly match: Match,
-    /** The program names it can match (see CompiledMatch.names), or null for any. */
-    readonly names: ReadonlySet<string> | null,
+    /** The NEED bits every command it matches has (see matchNeeds). */
+    readonly needs: number,
   ) {}
   test(e: Exec): boolean {
     this.compiled ??= compileMatch(this.match);
@@ -2851,12 +2856,54 @@ class IndexedRule {
   }
 }
 
-interface RuleIndex {
-  rules: IndexedRule[];
+/** The policy's rule index (precomputed by the build, else computed here once) and the lists made from it. */
+class RuleIndex {
+  private readonly built: (IndexedRule | undefined)[] = [];
   /** Per program name, the rules that can match it, in the policy's order (filled as names are seen). */
-  byName: Map<string, IndexedRule[]>;
+  private readonly byName = new Map<string, IndexedRule[]>();
   /** The rules that can match any program. */
-  general: IndexedRule[];
+  private readonly general: IndexedRule[];
+
+  constructor(
+    private readonly rules: readonly GateRule[],
+    private readonly data: RuleIndexData,
+  ) {
+    this.general = data.general.map((i) => this.rule(i));
+  }
+
+  private rule(i: number): IndexedRule {
+    let r = this.built[i];
+    if (!r) {
+      const g = this.rules[i]!;
+      r = new IndexedRule(g.id, g.match!, this.data.needs[i]!);
+      this.built[i] = r;
+    }
+    return r;
+  }
+
+  for(name: string): IndexedRule[] {
+    let list = this.byName.get(name);
+    if (list) return list;
+    const named = Object.hasOwn(this.data.byName, name) ? this.data.byName[name] : undefined;
+    if (!named?.length) {
+      // Only names some rule names get a list of their own; the rest share the general one.
+      list = this.general;
+    } else {
+      // Both ascending: merged, the policy's order.
+      list = [];
+      const g = this.data.general;
+      let a = 0;
+      let b = 0;
+      while (a < g.length || b < named.length) {
+        if (b >= named.length || (a < g.length && g[a]! < named[b]!)) list.push(this.rule(g[a++]!));
+        else list.push(this.rule(named[b++]!));
+      }
+    }
+    // Program names come from the command: a long-running process keeps a bounded number.
+    if (this.byName.size >= BY_NAME_MAX) this.byName.clear();
+    this.byName.set(name, list);
+    return list;
+  }
 }
 
 const ruleIndexCache = new WeakMap<GatePolicy, RuleIndex>();
@@ -2865,22 +2912,11 @@ const BY_NAME_MAX = 4096;
 function rulesFor(policy: GatePolicy, name: string): IndexedRule[] {
   let index = ruleIndexCache.get(policy);
   if (!index) {
-    const rules: IndexedRule[] = [];
-    for (const r of policy.rules)
-      if (r.match) rules.push(new IndexedRule(r.id, r.match, matchNames(r.match)));
-    index = { rules, byName: new Map(), general: rules.filter((r) => !r.names) };
+    const data = indexFits(policy.index, policy.rules) ? policy.index! : buildRuleIndex(policy.rules);
+    index = new RuleIndex(policy.rules, data);
     ruleIndexCache.set(policy, index);
   }
-  let list = index.byName.get(name);
-  if (!list) {
-    list = index.rules.filter((r) => !r.names || r.names.has(name));
-    // Only names some rule names get a list of their own; the rest share the general one.
-    if (list.length === index.general.length) list = index.general;
-    // Program names come from the command: a long-running process keeps a bounded number.
-    if (index.byName.size >= BY_NAME_MAX) index.byName.clear();
-    index.byName.set(name, list);
-  }
-  return list;
+  return index.for(name);
 }
 
 interface Extra {

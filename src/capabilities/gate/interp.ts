@@ -1027,216 +1027,235 @@ function table(groups: [string, Api][]): Map<string, Api> {
   return m;
 }
 
-const PY = table([
-  [
-    "os.system os.popen os.popen2 os.popen3 os.popen4 subprocess.run subprocess.call subprocess.check_call subprocess.check_output subprocess.Popen subprocess.getoutput subprocess.getstatusoutput commands.getoutput commands.getstatusoutput asyncio.create_subprocess_shell platform.popen pexpect.spawn pexpect.run",
-    { spawn: "first" },
-  ],
-  ["asyncio.create_subprocess_exec pty.spawn", { spawn: "all" }],
-  [
-    "os.execl os.execle os.execlp os.execlpe os.execv os.execve os.execvp os.execvpe os.spawnl os.spawnle os.spawnlp os.spawnlpe os.spawnv os.spawnve os.spawnvp os.spawnvpe os.posix_spawn os.posix_spawnp",
-    { spawn: "pyexec" },
-  ],
-  ["shutil.rmtree os.remove os.unlink os.rmdir os.removedirs", { del: "first" }],
-  ["open io.open codecs.open builtins.open", { write: "open" }],
-  ["os.open", { write: "osopen" }],
-  [
-    "shutil.copy shutil.copy2 shutil.copyfile shutil.copytree shutil.move os.rename os.replace",
-    { write: "second" },
-  ],
-  ["exec eval compile execfile builtins.exec builtins.eval builtins.compile", { evaluates: true }],
-]);
-/** Distinctive method names matched whatever the receiver (aliases we could not follow). */
-const PY_LAST = table([
-  [
-    "system popen check_output check_call Popen getoutput getstatusoutput create_subprocess_shell",
-    { spawn: "first" },
-  ],
-  ["create_subprocess_exec", { spawn: "all" }],
-  [
-    "execl execle execlp execlpe execv execve execvp execvpe spawnl spawnle spawnlp spawnlpe spawnv spawnve spawnvp spawnvpe posix_spawn posix_spawnp",
-    { spawn: "pyexec" },
-  ],
-  ["rmtree removedirs", { del: "first" }],
-]);
+interface ApiTables {
+  /** Per language: the exact names, then the distinctive last names. */
+  TABLES: Record<InterpLang, [Map<string, Api>, Map<string, Api>]>;
+  NET_PREFIX: Record<InterpLang, string[]>;
+  PY: Map<string, Api>;
+  PY_LAST: Map<string, Api>;
+}
 
-const JS = table([
-  ["child_process.exec child_process.execSync", { spawn: "jsCmd" }],
-  [
-    "child_process.spawn child_process.spawnSync child_process.execFile child_process.execFileSync child_process.fork Bun.spawn Bun.spawnSync Deno.Command Deno.run execa execaSync execa.execa execa.execaSync execa.execaCommand execa.execaCommandSync execaCommand execaCommandSync",
-    { spawn: "jsFile" },
-  ],
-  ["shelljs.exec", { spawn: "jsCmd" }],
-  [
-    "fs.rmSync fs.rmdirSync fs.unlinkSync fs.rm fs.rmdir fs.unlink fs.promises.rm fs.promises.rmdir fs.promises.unlink Deno.remove Deno.removeSync rimraf rimraf.rimraf rimraf.sync rimraf.rimrafSync fs-extra.remove fs-extra.removeSync",
-    { del: "first" },
-  ],
-  [
-    "fs.writeFileSync fs.writeFile fs.appendFileSync fs.appendFile fs.createWriteStream fs.promises.writeFile fs.promises.appendFile Bun.write Deno.writeTextFile Deno.writeTextFileSync Deno.writeFile Deno.writeFileSync fs-extra.outputFile fs-extra.outputFileSync",
-    { write: "first" },
-  ],
-  ["fs.openSync fs.open fs.promises.open", { write: "open" }],
-  [
-    "fs.copyFileSync fs.copyFile fs.cpSync fs.cp fs.renameSync fs.rename fs.promises.copyFile fs.promises.cp fs.promises.rename",
-    { write: "second" },
-  ],
-  [
-    "eval Function globalThis.eval window.eval global.eval vm.runInThisContext vm.runInNewContext vm.runInContext vm.compileFunction vm.Script vm.SourceTextModule",
-    { evaluates: true },
-  ],
-]);
-const JS_LAST = table([
-  ["execSync", { spawn: "jsCmd" }],
-  ["execFileSync spawnSync spawn execFile", { spawn: "jsFile" }],
-  ["rmSync rmdirSync unlinkSync", { del: "first" }],
-  ["writeFileSync appendFileSync createWriteStream writeFile appendFile", { write: "first" }],
-  ["copyFileSync", { write: "second" }],
-  ["runInThisContext runInNewContext runInContext compileFunction", { evaluates: true }],
-]);
+let apiTables: ApiTables | undefined;
 
-const RB = table([
-  [
-    "system exec spawn Kernel.system Kernel.exec Kernel.spawn Process.spawn Process.exec Open3.capture2 Open3.capture2e Open3.capture3 Open3.popen2 Open3.popen2e Open3.popen3 Open3.pipeline Open3.pipeline_r Open3.pipeline_w Open3.pipeline_rw Open3.pipeline_start PTY.spawn",
-    { spawn: "all" },
-  ],
-  ["IO.popen", { spawn: "first" }],
-  [
-    "FileUtils.rm_rf FileUtils.rm_r FileUtils.rm FileUtils.rm_f FileUtils.remove FileUtils.remove_dir FileUtils.remove_entry FileUtils.remove_entry_secure FileUtils.remove_file FileUtils.rmdir FileUtils.rmtree FileUtils.safe_unlink",
-    { del: "first" },
-  ],
-  ["File.delete File.unlink Dir.rmdir Dir.delete Dir.unlink", { del: "all" }],
-  ["File.write IO.write File.binwrite IO.binwrite", { write: "first" }],
-  ["File.open File.new open Kernel.open", { write: "open" }],
-  [
-    "FileUtils.cp FileUtils.mv FileUtils.copy FileUtils.move FileUtils.install FileUtils.cp_r",
-    { write: "second" },
-  ],
-  ["eval instance_eval class_eval module_eval Kernel.eval binding.eval", { evaluates: true }],
-]);
-const RB_LAST = table([
-  ["rm_rf rm_r rmtree remove_entry_secure", { del: "first" }],
-  ["instance_eval class_eval module_eval", { evaluates: true }],
-]);
+/**
+ * The API tables, built on first use: the hook loads this module on every call, and most commands
+ * run no interpreter code (building them at load cost about 0.3 ms of the hook's start-up).
+ */
+function apiTablesOf(): ApiTables {
+  if (apiTables) return apiTables;
+  const PY = table([
+    [
+      "os.system os.popen os.popen2 os.popen3 os.popen4 subprocess.run subprocess.call subprocess.check_call subprocess.check_output subprocess.Popen subprocess.getoutput subprocess.getstatusoutput commands.getoutput commands.getstatusoutput asyncio.create_subprocess_shell platform.popen pexpect.spawn pexpect.run",
+      { spawn: "first" },
+    ],
+    ["asyncio.create_subprocess_exec pty.spawn", { spawn: "all" }],
+    [
+      "os.execl os.execle os.execlp os.execlpe os.execv os.execve os.execvp os.execvpe os.spawnl os.spawnle os.spawnlp os.spawnlpe os.spawnv os.spawnve os.spawnvp os.spawnvpe os.posix_spawn os.posix_spawnp",
+      { spawn: "pyexec" },
+    ],
+    ["shutil.rmtree os.remove os.unlink os.rmdir os.removedirs", { del: "first" }],
+    ["open io.open codecs.open builtins.open", { write: "open" }],
+    ["os.open", { write: "osopen" }],
+    [
+      "shutil.copy shutil.copy2 shutil.copyfile shutil.copytree shutil.move os.rename os.replace",
+      { write: "second" },
+    ],
+    ["exec eval compile execfile builtins.exec builtins.eval builtins.compile", { evaluates: true }],
+  ]);
+  /** Distinctive method names matched whatever the receiver (aliases we could not follow). */
+  const PY_LAST = table([
+    [
+      "system popen check_output check_call Popen getoutput getstatusoutput create_subprocess_shell",
+      { spawn: "first" },
+    ],
+    ["create_subprocess_exec", { spawn: "all" }],
+    [
+      "execl execle execlp execlpe execv execve execvp execvpe spawnl spawnle spawnlp spawnlpe spawnv spawnve spawnvp spawnvpe posix_spawn posix_spawnp",
+      { spawn: "pyexec" },
+    ],
+    ["rmtree removedirs", { del: "first" }],
+  ]);
 
-const PL = table([
-  ["system exec CORE.system CORE.exec", { spawn: "all" }],
-  ["readpipe", { spawn: "first" }],
-  ["open2 open3 IPC.Open2.open2 IPC.Open3.open3", { spawn: "tail" }],
-  ["unlink rmdir rmtree remove_tree File.Path.rmtree File.Path.remove_tree", { del: "all" }],
-  ["open CORE.open", { write: "perlopen" }],
-  ["write_file File.Slurp.write_file", { write: "first" }],
-  ["copy move File.Copy.copy File.Copy.move", { write: "second" }],
-]);
-const PL_LAST = table([["rmtree remove_tree", { del: "all" }]]);
+  const JS = table([
+    ["child_process.exec child_process.execSync", { spawn: "jsCmd" }],
+    [
+      "child_process.spawn child_process.spawnSync child_process.execFile child_process.execFileSync child_process.fork Bun.spawn Bun.spawnSync Deno.Command Deno.run execa execaSync execa.execa execa.execaSync execa.execaCommand execa.execaCommandSync execaCommand execaCommandSync",
+      { spawn: "jsFile" },
+    ],
+    ["shelljs.exec", { spawn: "jsCmd" }],
+    [
+      "fs.rmSync fs.rmdirSync fs.unlinkSync fs.rm fs.rmdir fs.unlink fs.promises.rm fs.promises.rmdir fs.promises.unlink Deno.remove Deno.removeSync rimraf rimraf.rimraf rimraf.sync rimraf.rimrafSync fs-extra.remove fs-extra.removeSync",
+      { del: "first" },
+    ],
+    [
+      "fs.writeFileSync fs.writeFile fs.appendFileSync fs.appendFile fs.createWriteStream fs.promises.writeFile fs.promises.appendFile Bun.write Deno.writeTextFile Deno.writeTextFileSync Deno.writeFile Deno.writeFileSync fs-extra.outputFile fs-extra.outputFileSync",
+      { write: "first" },
+    ],
+    ["fs.openSync fs.open fs.promises.open", { write: "open" }],
+    [
+      "fs.copyFileSync fs.copyFile fs.cpSync fs.cp fs.renameSync fs.rename fs.promises.copyFile fs.promises.cp fs.promises.rename",
+      { write: "second" },
+    ],
+    [
+      "eval Function globalThis.eval window.eval global.eval vm.runInThisContext vm.runInNewContext vm.runInContext vm.compileFunction vm.Script vm.SourceTextModule",
+      { evaluates: true },
+    ],
+  ]);
+  const JS_LAST = table([
+    ["execSync", { spawn: "jsCmd" }],
+    ["execFileSync spawnSync spawn execFile", { spawn: "jsFile" }],
+    ["rmSync rmdirSync unlinkSync", { del: "first" }],
+    ["writeFileSync appendFileSync createWriteStream writeFile appendFile", { write: "first" }],
+    ["copyFileSync", { write: "second" }],
+    ["runInThisContext runInNewContext runInContext compileFunction", { evaluates: true }],
+  ]);
 
-const PHP = table([
-  ["system exec shell_exec passthru proc_open popen", { spawn: "first" }],
-  ["pcntl_exec", { spawn: "jsFile" }],
-  ["unlink rmdir", { del: "first" }],
-  ["file_put_contents", { write: "first" }],
-  ["fopen", { write: "open" }],
-  ["copy rename", { write: "second" }],
-  ["eval create_function", { evaluates: true }],
-]);
+  const RB = table([
+    [
+      "system exec spawn Kernel.system Kernel.exec Kernel.spawn Process.spawn Process.exec Open3.capture2 Open3.capture2e Open3.capture3 Open3.popen2 Open3.popen2e Open3.popen3 Open3.pipeline Open3.pipeline_r Open3.pipeline_w Open3.pipeline_rw Open3.pipeline_start PTY.spawn",
+      { spawn: "all" },
+    ],
+    ["IO.popen", { spawn: "first" }],
+    [
+      "FileUtils.rm_rf FileUtils.rm_r FileUtils.rm FileUtils.rm_f FileUtils.remove FileUtils.remove_dir FileUtils.remove_entry FileUtils.remove_entry_secure FileUtils.remove_file FileUtils.rmdir FileUtils.rmtree FileUtils.safe_unlink",
+      { del: "first" },
+    ],
+    ["File.delete File.unlink Dir.rmdir Dir.delete Dir.unlink", { del: "all" }],
+    ["File.write IO.write File.binwrite IO.binwrite", { write: "first" }],
+    ["File.open File.new open Kernel.open", { write: "open" }],
+    [
+      "FileUtils.cp FileUtils.mv FileUtils.copy FileUtils.move FileUtils.install FileUtils.cp_r",
+      { write: "second" },
+    ],
+    ["eval instance_eval class_eval module_eval Kernel.eval binding.eval", { evaluates: true }],
+  ]);
+  const RB_LAST = table([
+    ["rm_rf rm_r rmtree remove_entry_secure", { del: "first" }],
+    ["instance_eval class_eval module_eval", { evaluates: true }],
+  ]);
 
-const TABLES: Record<InterpLang, [Map<string, Api>, Map<string, Api>]> = {
-  python: [PY, PY_LAST],
-  node: [JS, JS_LAST],
-  ruby: [RB, RB_LAST],
-  perl: [PL, PL_LAST],
-  php: [PHP, new Map()],
-};
+  const PL = table([
+    ["system exec CORE.system CORE.exec", { spawn: "all" }],
+    ["readpipe", { spawn: "first" }],
+    ["open2 open3 IPC.Open2.open2 IPC.Open3.open3", { spawn: "tail" }],
+    ["unlink rmdir rmtree remove_tree File.Path.rmtree File.Path.remove_tree", { del: "all" }],
+    ["open CORE.open", { write: "perlopen" }],
+    ["write_file File.Slurp.write_file", { write: "first" }],
+    ["copy move File.Copy.copy File.Copy.move", { write: "second" }],
+  ]);
+  const PL_LAST = table([["rmtree remove_tree", { del: "all" }]]);
 
-const NET_PREFIX: Record<InterpLang, string[]> = {
-  python: [
-    "urllib",
-    "urllib2",
-    "urllib3",
-    "requests",
-    "httpx",
-    "http.client",
-    "socket",
-    "aiohttp",
-    "ftplib",
-    "smtplib",
-    "telnetlib",
-    "websocket",
-    "websockets",
-    "pycurl",
-    "paramiko",
-    "urlopen",
-  ],
-  node: [
-    "http",
-    "https",
-    "net",
-    "tls",
-    "dgram",
-    "http2",
-    "undici",
-    "axios",
-    "node-fetch",
-    "ws",
-    "got",
-    "fetch",
-    "XMLHttpRequest",
-    "WebSocket",
-    "EventSource",
-    "navigator.sendBeacon",
-    "Deno.connect",
-    "Deno.connectTls",
-    "Bun.connect",
-    "globalThis.fetch",
-    "window.fetch",
-  ],
-  ruby: [
-    "Net",
-    "TCPSocket",
-    "UDPSocket",
-    "Socket",
-    "URI.open",
-    "OpenURI",
-    "HTTParty",
-    "Faraday",
-    "RestClient",
-    "Excon",
-    "HTTP",
-    "open-uri",
-    "net/http",
-    "net/https",
-    "socket",
-    "httparty",
-    "faraday",
-    "rest-client",
-    "excon",
-  ],
-  perl: [
-    "LWP",
-    "IO.Socket",
-    "HTTP.Tiny",
-    "HTTP.Request",
-    "Net",
-    "Socket",
-    "Mojo.UserAgent",
-    "WWW.Mechanize",
-    "Furl",
-    "socket",
-    "getstore",
-    "getprint",
-  ],
-  php: [
-    "curl_init",
-    "curl_exec",
-    "curl_multi_exec",
-    "fsockopen",
-    "pfsockopen",
-    "stream_socket_client",
-    "socket_create",
-    "socket_connect",
-    "get_headers",
-    "guzzlehttp",
-  ],
-};
+  const PHP = table([
+    ["system exec shell_exec passthru proc_open popen", { spawn: "first" }],
+    ["pcntl_exec", { spawn: "jsFile" }],
+    ["unlink rmdir", { del: "first" }],
+    ["file_put_contents", { write: "first" }],
+    ["fopen", { write: "open" }],
+    ["copy rename", { write: "second" }],
+    ["eval create_function", { evaluates: true }],
+  ]);
+
+  const TABLES: Record<InterpLang, [Map<string, Api>, Map<string, Api>]> = {
+    python: [PY, PY_LAST],
+    node: [JS, JS_LAST],
+    ruby: [RB, RB_LAST],
+    perl: [PL, PL_LAST],
+    php: [PHP, new Map()],
+  };
+
+  const NET_PREFIX: Record<InterpLang, string[]> = {
+    python: [
+      "urllib",
+      "urllib2",
+      "urllib3",
+      "requests",
+      "httpx",
+      "http.client",
+      "socket",
+      "aiohttp",
+      "ftplib",
+      "smtplib",
+      "telnetlib",
+      "websocket",
+      "websockets",
+      "pycurl",
+      "paramiko",
+      "urlopen",
+    ],
+    node: [
+      "http",
+      "https",
+      "net",
+      "tls",
+      "dgram",
+      "http2",
+      "undici",
+      "axios",
+      "node-fetch",
+      "ws",
+      "got",
+      "fetch",
+      "XMLHttpRequest",
+      "WebSocket",
+      "EventSource",
+      "navigator.sendBeacon",
+      "Deno.connect",
+      "Deno.connectTls",
+      "Bun.connect",
+      "globalThis.fetch",
+      "window.fetch",
+    ],
+    ruby: [
+      "Net",
+      "TCPSocket",
+      "UDPSocket",
+      "Socket",
+      "URI.open",
+      "OpenURI",
+      "HTTParty",
+      "Faraday",
+      "RestClient",
+      "Excon",
+      "HTTP",
+      "open-uri",
+      "net/http",
+      "net/https",
+      "socket",
+      "httparty",
+      "faraday",
+      "rest-client",
+      "excon",
+    ],
+    perl: [
+      "LWP",
+      "IO.Socket",
+      "HTTP.Tiny",
+      "HTTP.Request",
+      "Net",
+      "Socket",
+      "Mojo.UserAgent",
+      "WWW.Mechanize",
+      "Furl",
+      "socket",
+      "getstore",
+      "getprint",
+    ],
+    php: [
+      "curl_init",
+      "curl_exec",
+      "curl_multi_exec",
+      "fsockopen",
+      "pfsockopen",
+      "stream_socket_client",
+      "socket_create",
+      "socket_connect",
+      "get_headers",
+      "guzzlehttp",
+    ],
+  };
+  apiTables = { TABLES, NET_PREFIX, PY, PY_LAST };
+  return apiTables;
+}
 
 function hasPrefix(name: string, prefixes: string[]): boolean {
   for (const p of prefixes) if (name === p || name.startsWith(p + ".")) return true;
@@ -1450,7 +1469,7 @@ class Analyzer {
   }
 
   private mention(module: string): void {
-    if (hasPrefix(module, NET_PREFIX[this.lang])) this.f.network = true;
+    if (hasPrefix(module, apiTablesOf().NET_PREFIX[this.lang])) this.f.network = true;
   }
 
   private destructure(open: number, close: number, module: string, renameSep: string): void {
@@ -1592,7 +1611,7 @@ class Analyzer {
   }
 
   private lookup(canon: string): { api: Api; exact: boolean } | undefined {
-    const [exact, last] = TABLES[this.lang];
+    const [exact, last] = apiTablesOf().TABLES[this.lang];
     const bare = canon.startsWith(".") ? canon.slice(1) : canon;
     if (!canon.startsWith(".")) {
       const a = exact.get(canon);
@@ -1653,7 +1672,7 @@ class Analyzer {
       }
     }
     if (
-      hasPrefix(canon.startsWith(".") ? canon.slice(1) : canon, NET_PREFIX[lang]) &&
+      hasPrefix(canon.startsWith(".") ? canon.slice(1) : canon, apiTablesOf().NET_PREFIX[lang]) &&
       !canon.startsWith(".")
     ) {
       if (
@@ -1701,7 +1720,7 @@ class Analyzer {
     if (
       lang === "node" &&
       /^\.?(.*\.)?[^.]*fs[^.]*\.(rm|rmdir|unlink)$/i.test(canon) &&
-      !TABLES.node[0].has(canon)
+      !apiTablesOf().TABLES.node[0].has(canon)
     ) {
       const args = this.call(i);
       if (args) this.deleteArgs(args, "first");
@@ -1772,7 +1791,10 @@ class Analyzer {
     const a = args?.[1];
     if (a?.k !== "str") return;
     const api =
-      PY.get(`os.${a.v}`) ?? PY.get(`subprocess.${a.v}`) ?? PY.get(`shutil.${a.v}`) ?? PY_LAST.get(a.v);
+      apiTablesOf().PY.get(`os.${a.v}`) ??
+      apiTablesOf().PY.get(`subprocess.${a.v}`) ??
+      apiTablesOf().PY.get(`shutil.${a.v}`) ??
+      apiTablesOf().PY_LAST.get(a.v);
     if (api?.spawn) this.f.dynamicSpawn = true;
     if (api?.del) this.f.dynamicDelete = true;
     if (a.v === "exec" || a.v === "eval") this.f.evaluates = true;

@@ -9,7 +9,7 @@ import { packageRoot } from "../../util/paths.js";
 import { compiledPolicy } from "./compiled.js";
 import { ENGINE_RULES } from "./engine.js";
 import { PATH_CLASSES, type PathData } from "./paths.js";
-import type { GatePolicy, GateRule, Match } from "./policy.js";
+import { buildRuleIndex, type GatePolicy, type GateRule, type Match } from "./policy.js";
 import { DECISIONS, GATE_CATEGORIES } from "./types.js";
 
 export const GATE_POLICY_FILE = "gate-policy.json";
@@ -79,6 +79,15 @@ function schemas() {
 /** The `Match` schema, for agent-audit.yaml `gate.allow` entries. */
 export function matchSchema() {
   return schemas().match;
+}
+
+/**
+ * What the build writes to dist/gate-policy.json: the validated rules and, precomputed, which rules
+ * can match which program (the engine would otherwise work it out on the hook's first decision).
+ */
+export function compilePolicyDir(dir: string): GatePolicy {
+  const policy = readPolicyDir(dir);
+  return { ...policy, index: buildRuleIndex(policy.rules) };
 }
 
 /** Reads and validates rules/gate/*.yaml. Throws an Error naming the file and the problem. */

@@ -79,6 +79,8 @@ export interface GatePolicy {
   decisions?: Record<string, Decision>;
   /** Commands the operator allows: an ask raised on a matching command is waived (deny is not). */
   allow?: Match[];
+  /** Which rules can match which program (written by the build; computed when absent or not for these rules). */
+  index?: RuleIndexData;
 }
 
 function hasClass(refs: readonly PathRef[], want: readonly PathClass[]): boolean {
@@ -114,13 +116,15 @@ export function compileMatch(m: Match): CompiledMatch {
 /**
  * One Match with every key present (null when the Match does not give it). Rules come from JSON,
  * one object shape per combination of keys; testing those directly makes every property read
- * megamorphic, and matching was the engine's largest single cost. One class, one shape.
+ * megamorphic, and matching was the engine's largest single cost. One class, one shape. The lists
+ * stay the policy's own arrays (at most a few dozen names each): building a Set per list cost the
+ * hook's first decision about 0.3 ms, and `includes` over so few is as fast as `has`.
  */
 export class CompiledMatch {
-  readonly command: ReadonlySet<string> | null;
-  readonly except: ReadonlySet<string> | null;
-  readonly sub: ReadonlySet<string> | null;
-  readonly sub2: ReadonlySet<string> | null;
+  readonly command: readonly string[] | null;
+  readonly except: readonly string[] | null;
+  readonly sub: readonly string[] | null;
+  readonly sub2: readonly string[] | null;
   readonly minPositionals: number;
   readonly flags: readonly string[] | null;
   readonly argText: readonly string[] | null;
@@ -131,26 +135,20 @@ export class CompiledMatch {
   readonly stdin: readonly StdinKind[] | null;
   /** 0 any, 1 must have a secret reference, 2 must have none. */
   readonly secretRef: number;
-  readonly assigns: ReadonlySet<string> | null;
-  readonly emptyAssigns: ReadonlySet<string> | null;
-  readonly unsets: ReadonlySet<string> | null;
-  readonly via: ReadonlySet<string> | null;
+  readonly assigns: readonly string[] | null;
+  readonly emptyAssigns: readonly string[] | null;
+  readonly unsets: readonly string[] | null;
+  readonly via: readonly string[] | null;
   /** 0 any, 1 must talk to the network, 2 must not. */
   readonly net: number;
   readonly unless: CompiledMatch | null;
   readonly any: readonly CompiledMatch[] | null;
-  /**
-   * The program names this can match, or null when it can match any: the `command` list, else the
-   * union over `any` when every alternative names its programs.
-   */
-  readonly names: ReadonlySet<string> | null;
 
   constructor(m: Match) {
-    const set = (a: readonly string[] | undefined) => (a ? new Set(a) : null);
-    this.command = set(m.command);
-    this.except = set(m.except);
-    this.sub = set(m.sub);
-    this.sub2 = set(m.sub2);
+    this.command = m.command ?? null;
+    this.except = m.except ?? null;
+    this.sub = m.sub ?? null;
+    this.sub2 = m.sub2 ?? null;
     this.minPositionals = m.minPositionals ?? 0;
     this.flags = m.flags ?? null;
     this.argText = m.argText ?? null;
@@ -160,21 +158,20 @@ export class CompiledMatch {
     this.paths = m.paths ?? null;
     this.stdin = m.stdin ?? null;
     this.secretRef = m.secretRef === undefined ? 0 : m.secretRef ? 1 : 2;
-    this.assigns = set(m.assigns);
-    this.emptyAssigns = set(m.emptyAssigns);
-    this.unsets = set(m.unsets);
-    this.via = set(m.via);
+    this.assigns = m.assigns ?? null;
+    this.emptyAssigns = m.emptyAssigns ?? null;
+    this.unsets = m.unsets ?? null;
+    this.via = m.via ?? null;
     this.net = m.net === undefined ? 0 : m.net ? 1 : 2;
     this.unless = m.unless ? new CompiledMatch(m.unless) : null;
     this.any = m.any ? m.any.map((a) => new CompiledMatch(a)) : null;
-    this.names = matchNames(m);
   }
 
   test(e: Exec): boolean {
-    if (this.command !== null && !this.command.has(e.name)) return false;
-    if (this.except !== null && this.except.has(e.name)) return false;
-    if (this.sub !== null && !this.sub.has(e.positionals[0] ?? "")) return false;
-    if (this.sub2 !== null && !this.sub2.has(e.positionals[1] ?? "")) return false;
+    if (this.command !== null && !this.command.includes(e.name)) return false;
+    if (this.except?.includes(e.name)) return false;
+    if (this.sub !== null && !this.sub.includes(e.positionals[0] ?? "")) return false;
+    if (this.sub2 !== null && !this.sub2.includes(e.positionals[1] ?? "")) return false;
     if (e.positionals.length < this.minPositionals) return false;
     if (this.flags !== null && !flagMatch(e.flags, this.flags)) return false;
     if (this.argText !== null && !someIncluded(e.text, this.argText)) return false;
@@ -223,17 +220,129 @@ export function matchNames(m: Match): ReadonlySet<string> | null {
   return union;
 }
 
+// ---- the facts a match needs (a cheap test before the matcher is built or run)
+
+/** Bits of `Need`: facts about an Exec that a Match cannot hold without. */
+export const NEED = {
+  deletes: 1,
+  writes: 2,
+  reads: 4,
+  /** Some path read, written or deleted. */
+  path: 8,
+  assigns: 16,
+  unsets: 32,
+  via: 64,
+  net: 128,
+  secretRef: 256,
+  /** Some argument text. */
+  text: 512,
+  /** Something flows into stdin. */
+  stdin: 1024,
+  flags: 2048,
+} as const;
+
+/**
+ * The facts every Exec that `m` holds for has (NEED bits): a key that tests a list of the Exec
+ * cannot hold on an empty one. `any` needs what all its alternatives need; `unless` needs nothing.
+ * A rule whose needs an Exec lacks cannot match it, so the engine skips it unbuilt and untested.
+ */
+export function matchNeeds(m: Match): number {
+  let n = 0;
+  if (m.deletes) n |= NEED.deletes | NEED.path;
+  if (m.writes) n |= NEED.writes | NEED.path;
+  if (m.reads) n |= NEED.reads | NEED.path;
+  if (m.paths) n |= NEED.path;
+  if (m.assigns || m.emptyAssigns) n |= NEED.assigns;
+  if (m.unsets) n |= NEED.unsets;
+  if (m.via) n |= NEED.via;
+  if (m.net === true) n |= NEED.net;
+  if (m.secretRef === true) n |= NEED.secretRef;
+  // "".includes("") holds: only parts that are all non-empty need some text.
+  if (m.argText?.every((t) => t !== "")) n |= NEED.text;
+  if (m.stdin && !m.stdin.includes("none")) n |= NEED.stdin;
+  if (m.flags) n |= NEED.flags;
+  if (m.any) {
+    let common = -1;
+    for (const a of m.any) common &= matchNeeds(a);
+    n |= common === -1 ? 0 : common;
+  }
+  return n;
+}
+
+/** The NEED bits an Exec has. */
+export function execHas(e: Exec): number {
+  let n = 0;
+  if (e.deletes.length) n |= NEED.deletes | NEED.path;
+  if (e.writes.length) n |= NEED.writes | NEED.path;
+  if (e.reads.length) n |= NEED.reads | NEED.path;
+  if (e.assigns.length) n |= NEED.assigns;
+  if (e.unsets.length) n |= NEED.unsets;
+  if (e.via.length) n |= NEED.via;
+  if (e.net) n |= NEED.net;
+  if (e.secretRefs.length) n |= NEED.secretRef;
+  if (e.text !== "") n |= NEED.text;
+  if (e.stdin !== "none") n |= NEED.stdin;
+  if (e.flags.size) n |= NEED.flags;
+  return n;
+}
+
+/**
+ * Which rules can match which program, computed once from the rules (at build time into
+ * dist/gate-policy.json, so the hook's first decision does not scan every rule). Positions are
+ * into `rules`, ascending.
+ */
+export interface RuleIndexData {
+  /** The ids of the rules it was built from, in order: an index for other rules is not used. */
+  ids: string[];
+  /** The rules with a match that can match any program. */
+  general: number[];
+  /** Per program name, the rules (with a match) that name it. */
+  byName: Record<string, number[]>;
+  /** Per rule, its match's NEED bits (0 for a rule without a match). */
+  needs: number[];
+}
+
+export function buildRuleIndex(rules: readonly GateRule[]): RuleIndexData {
+  const general: number[] = [];
+  const byName = new Map<string, number[]>();
+  const needs: number[] = [];
+  rules.forEach((r, i) => {
+    needs.push(r.match ? matchNeeds(r.match) : 0);
+    if (!r.match) return;
+    const names = matchNames(r.match);
+    if (!names) {
+      general.push(i);
+      return;
+    }
+    for (const n of [...names].sort()) {
+      const list = byName.get(n);
+      if (list) list.push(i);
+      else byName.set(n, [i]);
+    }
+  });
+  // fromEntries defines own properties, so a name such as "__proto__" is a key like any other.
+  const sorted = [...byName.keys()].sort().map((k) => [k, byName.get(k)!] as const);
+  return { ids: rules.map((r) => r.id), general, byName: Object.fromEntries(sorted), needs };
+}
+
+/** Whether `index` was built from exactly these rules (by id, in order). */
+export function indexFits(index: RuleIndexData | undefined, rules: readonly GateRule[]): boolean {
+  if (!index || !Array.isArray(index.ids) || index.ids.length !== rules.length) return false;
+  for (let i = 0; i < rules.length; i++) if (index.ids[i] !== rules[i]!.id) return false;
+  return true;
+}
+
 function someIncluded(text: string, parts: readonly string[]): boolean {
   for (const t of parts) if (text.includes(t)) return true;
   return false;
 }
 
-function someIn(have: readonly string[], want: ReadonlySet<string>): boolean {
-  for (const h of have) if (want.has(h)) return true;
+function someIn(have: readonly string[], want: readonly string[]): boolean {
+  for (const h of have) if (want.includes(h)) return true;
   return false;
 }
 
-function someAssign(have: Exec["assigns"], want: ReadonlySet<string>, emptyOnly: boolean): boolean {
-  for (const a of have) if ((!emptyOnly || a.empty) && want.has(a.name)) return true;
+function someAssign(have: Exec["assigns"], want: readonly string[], emptyOnly: boolean): boolean {
+  for (const a of have) if ((!emptyOnly || a.empty) && want.includes(a.name)) return true;
   return false;
 }
