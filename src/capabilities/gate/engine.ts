@@ -21,6 +21,7 @@ import {
   type GateRule,
   indexFits,
   type Match,
+  namesInclude,
   type RuleIndexData,
   type StdinKind,
 } from "./policy.js";
@@ -2884,8 +2885,9 @@ class RuleIndex {
   for(name: string): IndexedRule[] {
     let list = this.byName.get(name);
     if (list) return list;
-    const named = Object.hasOwn(this.data.byName, name) ? this.data.byName[name] : undefined;
-    if (!named?.length) {
+    const named: number[] = [];
+    for (const i of this.data.named) if (namesInclude(this.rules[i]!.match!, name)) named.push(i);
+    if (!named.length) {
       // Only names some rule names get a list of their own; the rest share the general one.
       list = this.general;
     } else {

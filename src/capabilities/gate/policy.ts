@@ -118,31 +118,37 @@ export function compileMatch(m: Match): CompiledMatch {
  * one object shape per combination of keys; testing those directly makes every property read
  * megamorphic, and matching was the engine's largest single cost. One class, one shape. The lists
  * stay the policy's own arrays (at most a few dozen names each): building a Set per list cost the
- * hook's first decision about 0.3 ms, and `includes` over so few is as fast as `has`.
+ * hook's first decision about 0.3 ms, and `includes` over so few is as fast as `has`. The fields are
+ * `declare`d: a class field is otherwise defined once as undefined before the constructor sets it.
  */
 export class CompiledMatch {
-  readonly command: readonly string[] | null;
-  readonly except: readonly string[] | null;
-  readonly sub: readonly string[] | null;
-  readonly sub2: readonly string[] | null;
-  readonly minPositionals: number;
-  readonly flags: readonly string[] | null;
-  readonly argText: readonly string[] | null;
-  readonly deletes: readonly PathClass[] | null;
-  readonly writes: readonly PathClass[] | null;
-  readonly reads: readonly PathClass[] | null;
-  readonly paths: readonly PathClass[] | null;
-  readonly stdin: readonly StdinKind[] | null;
+  declare readonly command: readonly string[] | null;
+  declare readonly except: readonly string[] | null;
+  declare readonly sub: readonly string[] | null;
+  declare readonly sub2: readonly string[] | null;
+  declare readonly minPositionals: number;
+  declare readonly flags: readonly string[] | null;
+  declare readonly argText: readonly string[] | null;
+  declare readonly deletes: readonly PathClass[] | null;
+  declare readonly writes: readonly PathClass[] | null;
+  declare readonly reads: readonly PathClass[] | null;
+  declare readonly paths: readonly PathClass[] | null;
+  declare readonly stdin: readonly StdinKind[] | null;
   /** 0 any, 1 must have a secret reference, 2 must have none. */
-  readonly secretRef: number;
-  readonly assigns: readonly string[] | null;
-  readonly emptyAssigns: readonly string[] | null;
-  readonly unsets: readonly string[] | null;
-  readonly via: readonly string[] | null;
+  declare readonly secretRef: number;
+  declare readonly assigns: readonly string[] | null;
+  declare readonly emptyAssigns: readonly string[] | null;
+  declare readonly unsets: readonly string[] | null;
+  declare readonly via: readonly string[] | null;
   /** 0 any, 1 must talk to the network, 2 must not. */
-  readonly net: number;
-  readonly unless: CompiledMatch | null;
-  readonly any: readonly CompiledMatch[] | null;
+  declare readonly net: number;
+  /** `unless` and the alternatives of `any` are compiled when first tested (most never are). */
+  declare readonly unless: Match | null;
+  declare private unlessCompiled: CompiledMatch | null;
+  declare readonly any: readonly Match[] | null;
+  /** Per alternative, its `command` list (an alternative for other programs is skipped unbuilt). */
+  declare readonly anyNames: readonly (readonly string[] | null)[] | null;
+  declare private readonly anyCompiled: (CompiledMatch | undefined)[] | null;
 
   constructor(m: Match) {
     this.command = m.command ?? null;
@@ -163,8 +169,11 @@ export class CompiledMatch {
     this.unsets = m.unsets ?? null;
     this.via = m.via ?? null;
     this.net = m.net === undefined ? 0 : m.net ? 1 : 2;
-    this.unless = m.unless ? new CompiledMatch(m.unless) : null;
-    this.any = m.any ? m.any.map((a) => new CompiledMatch(a)) : null;
+    this.unless = m.unless ?? null;
+    this.unlessCompiled = null;
+    this.any = m.any ?? null;
+    this.anyNames = m.any ? m.any.map((a) => a.command ?? null) : null;
+    this.anyCompiled = m.any ? [] : null;
   }
 
   test(e: Exec): boolean {
@@ -190,14 +199,26 @@ export class CompiledMatch {
     if (this.unsets !== null && !someIn(e.unsets, this.unsets)) return false;
     if (this.via !== null && !someIn(e.via, this.via)) return false;
     if (this.net !== 0 && (this.net === 1) !== e.net) return false;
-    if (this.unless !== null && this.unless.test(e)) return false;
+    if (this.unless !== null) {
+      this.unlessCompiled ??= new CompiledMatch(this.unless);
+      if (this.unlessCompiled.test(e)) return false;
+    }
     if (this.any !== null) {
       let one = false;
-      for (const a of this.any)
+      for (let i = 0; i < this.any.length; i++) {
+        // The alternative's own first test, before it is built.
+        const names = this.anyNames![i];
+        if (names && !names.includes(e.name)) continue;
+        let a = this.anyCompiled![i];
+        if (a === undefined) {
+          a = new CompiledMatch(this.any[i]!);
+          this.anyCompiled![i] = a;
+        }
         if (a.test(e)) {
           one = true;
           break;
         }
+      }
       if (!one) return false;
     }
     return true;
@@ -288,41 +309,40 @@ export function execHas(e: Exec): number {
 
 /**
  * Which rules can match which program, computed once from the rules (at build time into
- * dist/gate-policy.json, so the hook's first decision does not scan every rule). Positions are
- * into `rules`, ascending.
+ * dist/gate-policy.json, so the hook's first decision does not work it out). Positions are into
+ * `rules`, ascending. The names themselves stay in the rules (`namesInclude`): a map of every name
+ * made the policy's JSON.parse slower than looking a name up in a few rules' lists.
  */
 export interface RuleIndexData {
   /** The ids of the rules it was built from, in order: an index for other rules is not used. */
   ids: string[];
   /** The rules with a match that can match any program. */
   general: number[];
-  /** Per program name, the rules (with a match) that name it. */
-  byName: Record<string, number[]>;
+  /** The rules with a match that names the programs it can match (matchNames is not null). */
+  named: number[];
   /** Per rule, its match's NEED bits (0 for a rule without a match). */
   needs: number[];
 }
 
 export function buildRuleIndex(rules: readonly GateRule[]): RuleIndexData {
   const general: number[] = [];
-  const byName = new Map<string, number[]>();
+  const named: number[] = [];
   const needs: number[] = [];
   rules.forEach((r, i) => {
     needs.push(r.match ? matchNeeds(r.match) : 0);
-    if (!r.match) return;
-    const names = matchNames(r.match);
-    if (!names) {
-      general.push(i);
-      return;
-    }
-    for (const n of [...names].sort()) {
-      const list = byName.get(n);
-      if (list) list.push(i);
-      else byName.set(n, [i]);
-    }
+    if (r.match) (matchNames(r.match) ? named : general).push(i);
   });
-  // fromEntries defines own properties, so a name such as "__proto__" is a key like any other.
-  const sorted = [...byName.keys()].sort().map((k) => [k, byName.get(k)!] as const);
-  return { ids: rules.map((r) => r.id), general, byName: Object.fromEntries(sorted), needs };
+  return { ids: rules.map((r) => r.id), general, named, needs };
+}
+
+/**
+ * Whether a Match that names its programs (matchNames(m) is not null) names `name`: the same as
+ * matchNames(m).has(name), without building the set.
+ */
+export function namesInclude(m: Match, name: string): boolean {
+  if (m.command) return m.command.includes(name);
+  if (m.any) for (const a of m.any) if (namesInclude(a, name)) return true;
+  return false;
 }
 
 /** Whether `index` was built from exactly these rules (by id, in order). */

@@ -11,6 +11,7 @@ import {
   matchNames,
   matchNeeds,
   NEED,
+  namesInclude,
   type RuleIndexData,
 } from "../../../src/capabilities/gate/policy.js";
 import type { GateContext } from "../../../src/capabilities/gate/types.js";
@@ -50,7 +51,7 @@ function bruteForce(policy: GatePolicy): GatePolicy {
   const index: RuleIndexData = {
     ids: policy.rules.map((r) => r.id),
     general: policy.rules.flatMap((r, i) => (r.match ? [i] : [])),
-    byName: {},
+    named: [],
     needs: policy.rules.map(() => 0),
   };
   return { ...policy, index };
@@ -73,21 +74,22 @@ describe("the gate's rule index", () => {
     expect(json.index).toEqual(compiled.index);
   });
 
-  it("lists, per program name, exactly the rules whose match names it (and the general ones apart)", () => {
+  it("splits the rules with a match into general ones and ones that name their programs", () => {
     const index = compiled.index!;
-    const names = new Set<string>();
-    compiled.rules.forEach((r) => {
-      for (const n of (r.match && matchNames(r.match)) ?? []) names.add(n);
-    });
-    expect(Object.keys(index.byName).sort()).toEqual([...names].sort());
-    for (const name of names) {
-      const want = compiled.rules.flatMap((r, i) => (r.match && matchNames(r.match)?.has(name) ? [i] : []));
-      expect(index.byName[name], name).toEqual(want);
-    }
-    expect(index.general).toEqual(
-      compiled.rules.flatMap((r, i) => (r.match && matchNames(r.match) === null ? [i] : [])),
-    );
+    const withMatch = compiled.rules.flatMap((r, i) => (r.match ? [i] : []));
+    expect(index.general).toEqual(withMatch.filter((i) => matchNames(compiled.rules[i]!.match!) === null));
+    expect(index.named).toEqual(withMatch.filter((i) => matchNames(compiled.rules[i]!.match!) !== null));
     expect(index.needs).toEqual(compiled.rules.map((r) => (r.match ? matchNeeds(r.match) : 0)));
+  });
+
+  it("namesInclude is matchNames(m).has(name) for every rule and every name", () => {
+    const names = new Set(["", "zzz-unknown", "__proto__", "constructor"]);
+    for (const r of compiled.rules) for (const n of (r.match && matchNames(r.match)) ?? []) names.add(n);
+    for (const i of compiled.index!.named) {
+      const m = compiled.rules[i]!.match!;
+      const set = matchNames(m)!;
+      for (const n of names) expect(namesInclude(m, n), `${compiled.rules[i]!.id} ${n}`).toBe(set.has(n));
+    }
   });
 
   it("fits only the rules it was built from", () => {
@@ -107,7 +109,7 @@ describe("the gate's rule index", () => {
       // An index built for other rules is not used (the engine computes its own).
       [
         "stale index",
-        { ...compiled, index: { ...compiled.index!, ids: ["gate-x"], general: [], byName: {} } },
+        { ...compiled, index: { ...compiled.index!, ids: ["gate-x"], general: [], named: [] } },
       ],
     ];
     const reference = bruteForce(compiled);
