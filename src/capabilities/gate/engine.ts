@@ -3108,6 +3108,8 @@ function callsItself(name: string, body: Command): boolean {
 
 /** Turns rule hits into a verdict: overrides applied, allow rules waiving asks on the commands they match. */
 export function verdictOf(policy: GatePolicy, hits: Hit[], note?: string): Verdict {
+  // Nothing matched: the plain allow (below, with no hits, `ranked` is empty), without the id map.
+  if (!hits.length) return { decision: "allow", rules: [], reason: "no rule matched", categories: [] };
   const byId = ruleIndex(policy);
   const found = new Map<string, Decision>();
   for (const h of hits) {
