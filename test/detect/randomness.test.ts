@@ -29,6 +29,9 @@ const SHAPES: RegExp[] = [
   /^https?:\/\/[^@\s]*$/i,
   /^[a-z]{2}(_[A-Z]{2})?(\.UTF-8)?$/,
   /^#?[0-9a-f]{3}$|^#[0-9a-f]{6}$/i,
+  // Issue 15: references (an ARN, a Vault path with its key) are not secrets.
+  /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:\S+$/,
+  /^(vault:)?\/?[\w.-]+(\/[\w.-]+)+(#\/?[a-z_]+([.-][a-z_]+)*)?$|^vault:\/?[\w.-]+(#\/?[a-z_]+)?$/i,
 ];
 function looksRandomReference(value: string, minLength = 8): boolean {
   if (value.length < minLength) return false;
@@ -71,6 +74,9 @@ describe("randomness gates", () => {
       }),
       { numRuns: 5000 },
     );
+    // A Vault path with its key, which the reference once lacked (a counterexample fast-check found).
+    expect(looksRandom("acd/-8#C", 1)).toBe(false);
+    expect(looksRandomReference("acd/-8#C", 1)).toBe(false);
   });
 
   it("shannonEntropy gives the reference value (by code point) for any string", () => {
