@@ -7,6 +7,18 @@
 
 import { posix } from "node:path";
 import type { Command, Part, Redirect, Script, Word } from "./ast.js";
+import {
+  hasBlank,
+  hasBraceList,
+  hasBracketPair,
+  hasGlobChar,
+  isFlagClusterDashValue,
+  isFlagClusterEnding,
+  isPipName,
+  startsWithScheme,
+  startsWithShortFlag,
+  stripTrailingSlashes,
+} from "./chars.js";
 import { type InterpLang, interpreterOf, scanInterpreterCode } from "./interp.js";
 import { normalizeCommand } from "./normalize.js";
 import { ParseError, parseHeredocBody, parseScript } from "./parse.js";
@@ -739,7 +751,7 @@ class Judge {
     private readonly policy: GatePolicy,
   ) {
     // `/home/agent/` is `/home/agent`: every comparison below is on normalised paths without a trailing slash.
-    const clean = (p: string) => (isNormalPath(p) ? p : posix.normalize(p).replace(/(.)\/+$/, "$1"));
+    const clean = (p: string) => (isNormalPath(p) ? p : stripTrailingSlashes(posix.normalize(p)));
     // A home that is not an absolute path (HOME="" or relative) is unknown: `~` is then no place the
     // workspace could contain, and credential paths under it still count as credentials.
     const home = ctx.home.startsWith("/") ? clean(ctx.home) : "/nonexistent-home";
@@ -937,8 +949,8 @@ class Judge {
               }
               v = t;
             }
-            if (/[*?]/.test(v) || /\[[^\]]*\]/.test(v)) glob = true;
-            if (/\{[^}]*(,|\.\.)[^}]*\}/.test(v)) brace = true;
+            if (hasGlobChar(v) || hasBracketPair(v)) glob = true;
+            if (hasBraceList(v)) brace = true;
           }
           add(v);
           break;
@@ -977,7 +989,7 @@ class Judge {
     }
     if (text !== undefined) prefix = text;
     // Quoted text holding blanks does not split: only then is splitting the whole text exact.
-    const quotedBlank = parts.some((p) => p.type === "lit" && p.quoted && /[ \t\n]/.test(p.value));
+    const quotedBlank = parts.some((p) => p.type === "lit" && p.quoted && hasBlank(p.value));
     return {
       text,
       prefix,
@@ -1094,7 +1106,10 @@ class Judge {
           const ref =
             t === undefined
               ? { abs: undefined, classes: new Set<PathClass>(["dynamic"]), text: v.raw }
-              : this.path({ ...v, text: t, prefix: t, brace: false, glob: /[*?]|\[[^\]]*\]/.test(t) }, f);
+              : this.path(
+                  { ...v, text: t, prefix: t, brace: false, glob: hasGlobChar(t) || hasBracketPair(t) },
+                  f,
+                );
           for (const c of ref.classes) classes.add(c);
           abs ??= ref.abs;
         }
@@ -1302,7 +1317,7 @@ class Judge {
       }
       if (word) words.push(word);
       for (const w of words.slice(0, 256))
-        out.push({ ...literal(w), secrets: v.secrets, raw: v.raw, glob: /[*?]/.test(w) });
+        out.push({ ...literal(w), secrets: v.secrets, raw: v.raw, glob: hasGlobChar(w) });
     }
     return out;
   }
@@ -1323,7 +1338,7 @@ class Judge {
       this.judge(this.execOf("", argv.slice(1), f, extra));
       return { kind: "data" };
     }
-    if (/[ \t\n]/.test(verb.text) || verb.text === "") {
+    if (hasBlank(verb.text) || verb.text === "") {
       // No program has such a name: the text was meant to be split by something the gate did not follow.
       this.raise("gate-dynamic-command");
       return { kind: "data" };
@@ -2507,7 +2522,7 @@ class Judge {
               operands.push({ ...a, text: v, prefix: v });
           }
           if (globals?.includes(t)) i++;
-        } else if (/^-[A-Za-z0-9]/.test(t)) {
+        } else if (startsWithShortFlag(t)) {
           for (const ch of t.slice(1)) flags.add(`-${ch}`);
           if (globals?.includes(t)) i++;
         } else flags.add(t);
@@ -2516,7 +2531,7 @@ class Judge {
       if (t?.startsWith("@") && t.length > 1) atRefs.push({ ...a, text: t.slice(1), prefix: t.slice(1) });
       const at = t?.indexOf("=@") ?? -1;
       if (t !== undefined && at > 0) atRefs.push({ ...a, text: t.slice(at + 2), prefix: t.slice(at + 2) });
-      if (t !== undefined && /^(of|if)=/.test(t)) {
+      if (t !== undefined && (t.startsWith("of=") || t.startsWith("if="))) {
         const p = { ...a, text: t.slice(3), prefix: t.slice(3) };
         if (t.startsWith("of=")) extra = { ...extra, writes: [...extra.writes, this.path(p, f)] };
         else atRefs.push(p);
@@ -2615,7 +2630,7 @@ class Judge {
     ) {
       const explicit = flags.has("-e") || flags.has("-f") || flags.has("--expression");
       writes.push(...(explicit ? refs : refs.slice(1)));
-    } else if (!isNet || !/^[a-z]+:\/\//i.test(operands[0]?.text ?? "")) reads.push(...refs);
+    } else if (!isNet || !startsWithScheme(operands[0]?.text ?? "")) reads.push(...refs);
     const lnDir =
       name === "ln" ? args.findIndex((a) => a.text === "-t" || a.text === "--target-directory") : -1;
     if (lnDir !== -1 && (flags.has("-s") || flags.has("--symbolic")) && args[lnDir + 1]?.text !== undefined) {
@@ -3057,9 +3072,8 @@ function fetchToStdout(name: string, args: Val[]): boolean {
     if (opts.includes(t) && stdout(args[i + 1]?.text)) return true;
     for (const o of opts) {
       if (o.startsWith("--") && t.startsWith(`${o}=`) && stdout(t.slice(o.length + 1))) return true;
-      if (!o.startsWith("--") && new RegExp(`^-[a-zA-Z]*${o[1]}(.+)$`).exec(t)?.[1] === "-") return true;
-      if (!o.startsWith("--") && new RegExp(`^-[a-zA-Z]*${o[1]}$`).test(t) && stdout(args[i + 1]?.text))
-        return true;
+      if (!o.startsWith("--") && isFlagClusterDashValue(t, o[1]!)) return true;
+      if (!o.startsWith("--") && isFlagClusterEnding(t, o[1]!) && stdout(args[i + 1]?.text)) return true;
     }
   }
   return false;
@@ -3067,7 +3081,7 @@ function fetchToStdout(name: string, args: Val[]): boolean {
 
 /** One name per tool: `pip3.12` is pip, `py` (the Windows launcher) is python. */
 function canonicalName(name: string): string {
-  if (/^pip[0-9.]*$/.test(name)) return name === "pip3" ? "pip3" : "pip";
+  if (isPipName(name)) return name === "pip3" ? "pip3" : "pip";
   if (name === "py") return "python";
   return name;
 }

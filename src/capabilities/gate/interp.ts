@@ -7,6 +7,7 @@
 // and where the reading is uncertain the facts err towards reporting (a spurious fact costs a question).
 
 import { shellQuote } from "../../util/shell-quote.js";
+import { stripVersionSuffix } from "./chars.js";
 
 export type InterpLang = "python" | "node" | "perl" | "ruby" | "php";
 
@@ -34,7 +35,7 @@ export function interpreterOf(name: string): InterpLang | undefined {
   if (name.length > 200) return undefined;
   let base = name.slice(name.lastIndexOf("/") + 1).toLowerCase();
   if (base.endsWith(".exe")) base = base.slice(0, -4);
-  base = base.replace(/[0-9][0-9.]*$/, "");
+  base = stripVersionSuffix(base);
   return Object.hasOwn(INTERPRETERS, base) ? INTERPRETERS[base] : undefined;
 }
 

@@ -15,6 +15,20 @@ const CONTROL = /[\x00-\x08\x0B-\x1F\x7F-\x9F]/;
 const WORDISH = /^[A-Za-z0-9._/~+=:@%, -]+$/;
 
 export function normalizeCommand(raw: string): { text: string; hidden: boolean } {
+  // ASCII only (nearly every command): no invisible character (all are above U+00AD), nothing to
+  // map; one scan for control characters, without running the regular expressions below (V8
+  // compiles each on its first runs, which the hook would pay on every call).
+  let ascii = true;
+  let control = false;
+  for (let i = 0; i < raw.length; i++) {
+    const x = raw.charCodeAt(i);
+    if (x >= 0x80) {
+      ascii = false;
+      break;
+    }
+    if (x <= 0x08 || (x >= 0x0b && x <= 0x1f) || x === 0x7f) control = true;
+  }
+  if (ascii) return { text: raw, hidden: control };
   INVISIBLE.lastIndex = 0;
   const invisible = INVISIBLE.test(raw);
   INVISIBLE.lastIndex = 0;

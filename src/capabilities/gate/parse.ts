@@ -5,6 +5,7 @@
 // ParseError, which the gate answers with `ask` (fail closed).
 
 import type { Assign, Command, Part, Pipeline, Redirect, Script, Word } from "./ast.js";
+import { hasBlank, isNameChar, isNameStart } from "./chars.js";
 
 export class ParseError extends Error {
   override name = "ParseError";
@@ -23,8 +24,6 @@ const WORD_END = new Set([" ", "\t", "\n", ";", "&", "|", "(", ")", "<", ">"]);
 /** Reserved words that end a list (the caller checks it is the one it expects). */
 const LIST_END_WORDS = ["then", "else", "elif", "fi", "do", "done", "esac", "}"];
 const SPECIAL_PARAMS = new Set(["@", "*", "#", "?", "$", "!", "-", "0"]);
-const NAME_START = /[A-Za-z_]/;
-const NAME_CHAR = /[A-Za-z0-9_]/;
 /** Builtins whose NAME=value arguments bash parses as assignments (arrays included). */
 const DECLARATIONS = new Set(["declare", "typeset", "local", "export", "readonly"]);
 
@@ -256,7 +255,7 @@ class Parser {
       this.expectChar(")");
       return { type: "subshell", body, redirects: this.trailingRedirects() };
     }
-    if (c === "{" && (s[this.i + 1] === undefined || /[ \t\n]/.test(s[this.i + 1]!))) {
+    if (c === "{" && (s[this.i + 1] === undefined || hasBlank(s[this.i + 1]!))) {
       this.i++;
       const body = this.parseBody();
       this.expectWord("}");
@@ -532,8 +531,8 @@ class Parser {
   private readName(): string {
     const s = this.s;
     const start = this.i;
-    if (!NAME_START.test(s[this.i] ?? "")) return "";
-    while (NAME_CHAR.test(s[this.i] ?? "")) this.i++;
+    if (!isNameStart(s[this.i] ?? "")) return "";
+    while (isNameChar(s[this.i] ?? "")) this.i++;
     return s.slice(start, this.i);
   }
 
@@ -803,7 +802,7 @@ class Parser {
       this.parseBraceParam(parts, quoted);
       return;
     }
-    if (n !== undefined && NAME_START.test(n)) {
+    if (n !== undefined && isNameStart(n)) {
       this.i++;
       parts.push({ type: "param", name: this.readName(), op: "", quoted });
       return;

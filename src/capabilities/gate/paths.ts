@@ -3,6 +3,7 @@
 // Pure: absolute paths in, classes out (the lists come from rules/gate/paths.yaml).
 
 import { posix } from "node:path";
+import { isEnvVariantName, stripTrailingSlashes } from "./chars.js";
 import type { GateContext } from "./types.js";
 
 export const PATH_CLASSES = [
@@ -90,7 +91,7 @@ export function classifyPath(
 
 function classify(abs: string, ctx: GateContext, data: PathData, ws: string | undefined): Set<PathClass> {
   const out = new Set<PathClass>();
-  const p = posix.normalize(abs).replace(/(.)\/+$/, "$1");
+  const p = stripTrailingSlashes(posix.normalize(abs));
   if (data.harmlessDevices.some((d) => p === d || p.startsWith(`${d}/`))) return out;
   // bash's /dev/tcp/HOST/PORT is a socket, not a file under /dev.
   if (data.network.some((d) => p.startsWith(d))) return new Set(["network"]);
@@ -121,7 +122,7 @@ function classify(abs: string, ctx: GateContext, data: PathData, ws: string | un
     (data.credential.names.includes(base) && !(ws && under(p, ws)))
   )
     out.add("credential");
-  if (data.secretFile.names.includes(base) || /^\.env\.[A-Za-z0-9_-]+$/.test(base)) {
+  if (data.secretFile.names.includes(base) || isEnvVariantName(base)) {
     if (!/\.(example|sample|template|dist)$/.test(base)) out.add("secret-file");
   }
   if (
