@@ -4,6 +4,8 @@
 // gives exactly what the regular expression in its comment gives (test/capabilities/gate/chars.test.ts
 // compares them on random strings); all run in linear time.
 
+import { posix } from "node:path";
+
 /** /[A-Za-z_]/ on one character (or ""). */
 export function isNameStart(c: string): boolean {
   const x = c.charCodeAt(0);
@@ -123,4 +125,26 @@ export function startsWithScheme(t: string): boolean {
   let k = 0;
   while (k < t.length && isAsciiLetter(t.charCodeAt(k))) k++;
   return k > 0 && t.startsWith("://", k);
+}
+
+/**
+ * An absolute path that posix.normalize would return unchanged and that has no trailing slash: no
+ * empty, `.` or `..` segment. Most paths are; checking is cheaper than normalising them (and the
+ * hook then never runs node:path's normalize for the first time).
+ */
+export function isNormalPath(p: string): boolean {
+  if (p === "/") return true;
+  if (!p.startsWith("/") || p.endsWith("/")) return false;
+  return !(
+    p.includes("//") ||
+    p.includes("/./") ||
+    p.includes("/../") ||
+    p.endsWith("/.") ||
+    p.endsWith("/..")
+  );
+}
+
+/** posix.normalize(p), without running it on a path it would return unchanged. */
+export function normalizePath(p: string): string {
+  return isNormalPath(p) ? p : posix.normalize(p);
 }

@@ -14,6 +14,7 @@ import {
   hasGlobChar,
   isFlagClusterDashValue,
   isFlagClusterEnding,
+  isNormalPath,
   isPipName,
   startsWithScheme,
   startsWithShortFlag,
@@ -3038,21 +3039,7 @@ function resolveAbs(text: string, cwd: string | undefined): string | undefined {
   return posix.normalize(posix.join(cwd, text));
 }
 
-/**
- * An absolute path that posix.normalize would return unchanged and that has no trailing slash: no
- * empty, `.` or `..` segment. Most paths are; checking is cheaper than normalising them.
- */
-export function isNormalPath(p: string): boolean {
-  if (p === "/") return true;
-  if (!p.startsWith("/") || p.endsWith("/")) return false;
-  return !(
-    p.includes("//") ||
-    p.includes("/./") ||
-    p.includes("/../") ||
-    p.endsWith("/.") ||
-    p.endsWith("/..")
-  );
-}
+export { isNormalPath };
 
 /** The length of the directory part before the first glob or brace character (`/etc/*` -> 4, i.e. `/etc`). */
 function firstGlobDir(p: string): number {

@@ -3,7 +3,7 @@
 // Pure: absolute paths in, classes out (the lists come from rules/gate/paths.yaml).
 
 import { posix } from "node:path";
-import { isEnvVariantName, stripTrailingSlashes } from "./chars.js";
+import { isEnvVariantName, isNormalPath, normalizePath, stripTrailingSlashes } from "./chars.js";
 import type { GateContext } from "./types.js";
 
 export const PATH_CLASSES = [
@@ -56,9 +56,9 @@ function entryCovers(rel: string, entry: string): boolean {
 
 /** The workspace counts only when it is a real project dir: not `/`, the home, a system dir or above the home. */
 export function usableWorkspace(ctx: GateContext, data: PathData): string | undefined {
-  const ws = posix.normalize(ctx.workspace ?? ctx.cwd);
+  const ws = normalizePath(ctx.workspace ?? ctx.cwd);
   if (!ws.startsWith("/") || ws === "/") return undefined;
-  const home = posix.normalize(ctx.home);
+  const home = normalizePath(ctx.home);
   if (under(home, ws)) return undefined;
   if (data.system.some((d) => under(ws, d)) && !data.temp.some((d) => under(ws, d))) return undefined;
   return ws;
@@ -91,11 +91,11 @@ export function classifyPath(
 
 function classify(abs: string, ctx: GateContext, data: PathData, ws: string | undefined): Set<PathClass> {
   const out = new Set<PathClass>();
-  const p = stripTrailingSlashes(posix.normalize(abs));
+  const p = isNormalPath(abs) ? abs : stripTrailingSlashes(posix.normalize(abs));
   if (data.harmlessDevices.some((d) => p === d || p.startsWith(`${d}/`))) return out;
   // bash's /dev/tcp/HOST/PORT is a socket, not a file under /dev.
   if (data.network.some((d) => p.startsWith(d))) return new Set(["network"]);
-  const home = posix.normalize(ctx.home);
+  const home = normalizePath(ctx.home);
   if (p === "/") out.add("root");
   if (p === home || under(home, p)) out.add("home");
   const system = data.system.find((d) => under(p, d));
@@ -213,7 +213,7 @@ export function globClasses(
   const out = new Set<PathClass>();
   const ps = segments(pattern);
   if (ps.length > 64) return out;
-  const home = posix.normalize(ctx.home);
+  const home = normalizePath(ctx.home);
   for (const [c, cs] of globCandidates(data, home)) {
     // Below the home is not the home: only a pattern naming the home or above it counts as one.
     if (c === home && ps.length > cs.length) continue;

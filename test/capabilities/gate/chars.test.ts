@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -11,6 +12,7 @@ import {
   isNameChar,
   isNameStart,
   isPipName,
+  normalizePath,
   startsWithScheme,
   startsWithShortFlag,
   stripTrailingSlashes,
@@ -83,6 +85,7 @@ const cases: [string, (t: string) => unknown, (t: string) => unknown, fc.Arbitra
     (t) => /^-[a-zA-Z]*O(.+)$/.exec(t)?.[1] === "-",
     alphabet("-Oqo\u2028"),
   ],
+  ["normalizePath", normalizePath, (t) => posix.normalize(t), alphabet("/./a.\n")],
   ["startsWithShortFlag", startsWithShortFlag, (t) => /^-[A-Za-z0-9]/.test(t), alphabet("-a9_Z\u00e9 ")],
   ["startsWithScheme", startsWithScheme, (t) => /^[a-z]+:\/\//i.test(t), alphabet("hTtps:/\u017f\u212a1")],
 ];
