@@ -29,7 +29,7 @@ import { pathToFileURL } from "node:url";
 import { emptyHome, fmt, INSTALLED, median, printMachine, REPO } from "./lib.mjs";
 
 function options(argv) {
-  const o = { passes: 15, warmup: 10, runs: 20, rounds: 1, only: undefined };
+  const o = { passes: 60, warmup: 40, runs: 20, rounds: 1, only: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--passes") o.passes = Number(argv[++i]);
