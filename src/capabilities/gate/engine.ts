@@ -730,6 +730,12 @@ interface Hit {
 }
 
 /** Decides allow / ask / deny for one shell command string. Never throws. */
+// The tables above are looked up by program and option names the command chooses: without a
+// prototype, `valueOf`, `constructor` or `__proto__` finds nothing there (it found Object.prototype's
+// members, which made `valueOf rm -rf /` a "wrapper").
+for (const t of [OPAQUE_CODE, RUNNERS, WRITE_OPTS, WRAPPERS, SUB_WRAPPERS, VALUE_OPTS])
+  Object.setPrototypeOf(t, null);
+
 export function decide(command: string, ctx: GateContext, policy: GatePolicy): Verdict {
   try {
     return new Judge(ctx, policy).run(command);
