@@ -50,6 +50,14 @@ describe("tool-list pins", () => {
       ["mcp-tool-list-unpinned", "weather", true],
       ["mcp-tool-list-unpinned", "mail", true],
     ]);
+    // The same lists exported to another file: still pinned (the pin is the server and the hash).
+    const elsewhere = join(work, "elsewhere");
+    mkdirSync(elsewhere);
+    copyFileSync(tools, join(elsewhere, "export-2.json"));
+    expect(scan("--mcp-tools", join(elsewhere, "export-2.json")).rows).toEqual([
+      ["mcp-tool-list-unpinned", "weather", true],
+      ["mcp-tool-list-unpinned", "mail", true],
+    ]);
   });
 
   it("a changed description (a rug pull) is a new, unaccepted finding for that server only", () => {

@@ -226,7 +226,9 @@ function problemFinding(
       ...(p.line !== undefined ? { line: p.line } : {}),
       name: shown(p.subject, 128),
     },
-    identityPath: portable(p.file, opts.ctx),
+    // A tool list is identified by its server and content, not by where its export was saved (an
+    // export written to a new temporary file each time must still match its pin in the baseline).
+    identityPath: check.id.startsWith("mcp-tool-") ? "(tools/list export)" : portable(p.file, opts.ctx),
     subject: `${server?.client ?? ""}\0${p.subject}\0${check.id}\0${p.detail ?? ""}`,
     accepted: opts.accepted,
   });
