@@ -210,6 +210,11 @@ function demoRequest(request: ScanRequest, demo: ReturnType<typeof materializeDe
 async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResult> {
   const started = Date.now();
   const where = resolveTarget(request, ctx);
+  // Checked before anything runs: a mistyped path fails at once, not after the inventory.
+  const mcpTools =
+    request.mcpTools !== undefined
+      ? existingFile(resolve(ctx.cwd, request.mcpTools), "--mcp-tools")
+      : undefined;
   const loaded = await loadConfig({
     path: request.config ? resolve(ctx.cwd, request.config) : undefined,
     root: where.root,
@@ -299,7 +304,7 @@ async function scanWith(request: ScanRequest, ctx: AppContext): Promise<ScanResu
     });
   if (request.inventory) {
     const inspected = await inspectStep(where, {
-      mcpTools: request.mcpTools !== undefined ? resolve(ctx.cwd, request.mcpTools) : undefined,
+      mcpTools,
       posture: extra.probed ? extra.posture : undefined,
       allowlist: request.egress
         ? egressOptions(request.egress, loaded.config).allowedHosts
@@ -612,6 +617,29 @@ function resolveTarget(request: ScanRequest, ctx: AppContext): Target {
 }
 
 /** `what` names the setting in the message (the CLI's flag name: the user knows it by that). */
+/**
+ * The tools/list export the operator named (issue 16): a path that is not there, or not a regular
+ * file, is a usage error (exit 2), not an issue a CI run would pass over; what the file holds is
+ * judged as data (malformed JSON is an issue of the scan).
+ */
+function existingFile(path: string, what: string): string {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new UsageError(
+      `${what} ${path}: no such file`,
+      `pass the path of a tools/list export (JSON) to ${what}`,
+    );
+  }
+  if (!st.isFile())
+    throw new UsageError(
+      `${what} ${path}: not a regular file`,
+      `pass the path of a tools/list export (JSON) to ${what}`,
+    );
+  return path;
+}
+
 function existingDir(path: string, what: string): string {
   let st: ReturnType<typeof statSync>;
   try {

@@ -91,4 +91,18 @@ describe("tool-list pins", () => {
     expect(b.status, b.stderr).toBe(0);
     expect(JSON.parse(readFileSync(baseline, "utf8")).entries).toHaveLength(2);
   });
+
+  it("a --mcp-tools path that is missing or not a regular file is a usage error (exit 2), before any scan", () => {
+    for (const [path, why] of [
+      [join(work, "no-such-export.json"), "no such file"],
+      [work, "not a regular file"],
+    ] as const) {
+      const r = run(["scan", ...SOURCES, "--mcp-tools", path]);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(
+        `agent-audit: --mcp-tools ${path}: ${why}\n  hint: pass the path of a tools/list export (JSON) to --mcp-tools\n`,
+      );
+    }
+  });
 });
