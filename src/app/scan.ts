@@ -6,8 +6,6 @@ import { lstatSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { scoreAlerting, type WatcherConfig } from "../capabilities/alerting/step.js";
 import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
-import { compiledPolicy } from "../capabilities/gate/compiled.js";
-import { decide } from "../capabilities/gate/engine.js";
 import { portablePath, runInspect } from "../capabilities/inspect/index.js";
 import type { CommandJudge, InventorySecret } from "../capabilities/inspect/mcp/types.js";
 import type { ConfiguredGate, Origin } from "../capabilities/inspect/types.js";
@@ -496,6 +494,11 @@ async function inspectStep(
 
 /** The gate's engine and built-in policy as the classifier of MCP launchers and skill commands. */
 async function mcpJudge(where: Target): Promise<CommandJudge> {
+  // Loaded when the inspectors run, not with this module (`probe` loads it too and needs no gate).
+  const [{ compiledPolicy }, { decide }] = await Promise.all([
+    import("../capabilities/gate/compiled.js"),
+    import("../capabilities/gate/engine.js"),
+  ]);
   const policy = compiledPolicy() ?? (await import("../capabilities/gate/load.js")).builtinPolicy();
   return (command, cwd) => decide(command, { cwd, home: where.home, workspace: where.root }, policy);
 }

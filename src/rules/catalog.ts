@@ -175,19 +175,9 @@ function buildSchemas() {
   // capabilities/inspect/mcp). The judgement is code; the file holds its identity, texts, the fix
   // and examples: files keyed as in rules/runtime/, and for tool-list checks a `tools/list` export
   // (`tools`, JSON text). test/rules/mcp-examples.test.ts runs every example.
-  const mcpExample = z.strictObject({
-    files: z.record(z.string().regex(/^(~\/|\.\/|\/)[^\0]+$/, "must start with ~/, ./ or /"), z.string()),
-    env: z.record(z.string(), z.string()).optional(),
-    tools: z.string().optional(),
-  });
-  const mcp = z.strictObject({
-    id: kebab,
-    title: z.string().min(1),
-    severity: z.enum(SEVERITIES),
-    control: z.enum(STEP_IDS),
+  const mcpExample = runtimeExample.extend({ tools: z.string().optional() });
+  const mcp = runtime.omit({ runtime: true }).extend({
     kind: z.enum(["config"]),
-    remediation: z.string().min(1),
-    fix: fixSpec,
     examples: z.strictObject({
       match: z.array(mcpExample).min(1),
       noMatch: z.array(mcpExample).min(1),
@@ -525,16 +515,8 @@ export function ruleCatalog(rules: RuleSet): RuleDescriptor[] {
   for (const r of rules.content) add(r, "secret");
   for (const r of rules.env) add(r, "secret");
   for (const r of rules.paths) add(r, r.parser === "presence" ? "exposure" : "secret");
-  for (const r of rules.runtime)
-    out.push({
-      id: r.id,
-      title: r.title,
-      severity: r.severity,
-      control: r.control,
-      kind: r.kind,
-      remediation: r.remediation,
-    });
-  for (const r of rules.mcp)
+  // The runtime inspectors' checks and the MCP/skills checks carry their own control and kind.
+  for (const r of [...rules.runtime, ...rules.mcp])
     out.push({
       id: r.id,
       title: r.title,

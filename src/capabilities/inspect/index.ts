@@ -17,6 +17,7 @@ import { hermes } from "./hermes.js";
 import { envMarkers } from "./markers.js";
 import { type McpResult, runMcp } from "./mcp/index.js";
 import type { CommandJudge, InventorySecret } from "./mcp/types.js";
+import { portablePath } from "./portable.js";
 import { ConfigReader } from "./read.js";
 import { sandboxRuntime } from "./sandbox-runtime.js";
 import type {
@@ -31,6 +32,8 @@ import type {
 // Step 5 (issue 10): read every agent runtime's configs the way the runtime does, say per runtime
 // whether its dangerous-command gate and its sandbox are really on, and score `approval-gate`.
 // Hook commands and rules files are inspected as data, never run.
+
+export { portablePath };
 
 /** Every inspector, in report order. */
 export const INSPECTORS: readonly RuntimeInspector[] = [claudeCode, codex, gemini, hermes, sandboxRuntime];
@@ -223,32 +226,6 @@ function dedupe(findings: Finding[]): Finding[] {
   const seen = new Map<string, Finding>();
   for (const f of findings) if (!seen.has(f.fingerprint)) seen.set(f.fingerprint, f);
   return [...seen.values()];
-}
-
-/**
- * Where a config file is, independent of the machine: `~/` under the home, `./` under the project
- * root, `/` under the system root. Findings are identified by it, so a baseline made on one
- * machine (or one checkout) holds on another.
- */
-export function portablePath(abs: string, ctx: Pick<InspectContext, "home" | "root" | "systemRoot">): string {
-  const under = (base: string) =>
-    abs === base || abs.startsWith(base.endsWith("/") ? base : `${base}/`)
-      ? abs.slice(base.length).replace(/^\/*/, "")
-      : undefined;
-  // The closest base wins: a project inside the home is `./`, a home inside the project (--root /,
-  // or --root /home) is still `~/`, whichever is nested in which.
-  const bases: [string, string][] = [
-    [ctx.root, "./"],
-    [ctx.home, "~/"],
-    ...(ctx.systemRoot === "/" ? [] : ([[ctx.systemRoot, "/"]] as [string, string][])),
-  ];
-  let best: { rest: string; prefix: string; length: number } | undefined;
-  for (const [base, prefix] of bases) {
-    const rest = under(base);
-    if (rest !== undefined && (!best || base.length > best.length))
-      best = { rest, prefix, length: base.length };
-  }
-  return best ? `${best.prefix}${best.rest}` : abs;
 }
 
 function problemFinding(

@@ -13,6 +13,7 @@ import type {
 import { SEVERITY_RANK } from "../../../contract/types.js";
 import type { McpCheck, RuleSet } from "../../../rules/catalog.js";
 import { envConfigDir } from "../env-dir.js";
+import { portablePath } from "../portable.js";
 import { getAt, type LoadedConfig } from "../read.js";
 import type { InspectContext } from "../types.js";
 import { discoverServers, loadQuiet } from "./discover.js";
@@ -203,7 +204,7 @@ function problemFinding(
     if (SEVERITY_RANK[severity] > SEVERITY_RANK[INACTIVE_MAX]) severity = INACTIVE_MAX;
     title += server.disabled
       ? " (the server is disabled)"
-      : ` (not started: ${portable(server.overriddenBy!, opts.ctx)} defines it and wins)`;
+      : ` (not started: ${portablePath(server.overriddenBy!, opts.ctx)} defines it and wins)`;
   }
   const fixParams: Record<string, unknown> = {
     file: p.file,
@@ -228,30 +229,10 @@ function problemFinding(
     },
     // A tool list is identified by its server and content, not by where its export was saved (an
     // export written to a new temporary file each time must still match its pin in the baseline).
-    identityPath: check.id.startsWith("mcp-tool-") ? "(tools/list export)" : portable(p.file, opts.ctx),
+    identityPath: check.id.startsWith("mcp-tool-") ? "(tools/list export)" : portablePath(p.file, opts.ctx),
     subject: `${server?.client ?? ""}\0${p.subject}\0${check.id}\0${p.detail ?? ""}`,
     accepted: opts.accepted,
   });
-}
-
-/** As src/capabilities/inspect/index.ts portablePath (not imported: that module imports this one). */
-function portable(abs: string, ctx: Pick<InspectContext, "home" | "root" | "systemRoot">): string {
-  const under = (base: string) =>
-    abs === base || abs.startsWith(base.endsWith("/") ? base : `${base}/`)
-      ? abs.slice(base.length).replace(/^\/*/, "")
-      : undefined;
-  const bases: [string, string][] = [
-    [ctx.root, "./"],
-    [ctx.home, "~/"],
-    ...(ctx.systemRoot === "/" ? [] : ([[ctx.systemRoot, "/"]] as [string, string][])),
-  ];
-  let best: { rest: string; prefix: string; length: number } | undefined;
-  for (const [base, prefix] of bases) {
-    const rest = under(base);
-    if (rest !== undefined && (!best || base.length > best.length))
-      best = { rest, prefix, length: base.length };
-  }
-  return best ? `${best.prefix}${best.rest}` : abs;
 }
 
 /**

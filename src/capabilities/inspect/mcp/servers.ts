@@ -320,27 +320,39 @@ function envProgram(args: readonly string[]): number | undefined {
   }
   return undefined;
 }
-function npmLaunch(program: string, args: string[]): Launch {
-  let pkgFlag: string | undefined;
-  const packages: string[] = [];
+/**
+ * Walks a package runner's leading options: those in `valueFlags` take a value (after `=` or as the
+ * next argument), handed to `onValue`. Returns the index of the first operand (past a `--`).
+ */
+function leadingOptions(
+  args: readonly string[],
+  valueFlags: ReadonlySet<string>,
+  onValue: (name: string, value: string) => void,
+): number {
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
-    if (a === "--") {
-      i++;
-      break;
-    }
+    if (a === "--") return i + 1;
     if (!a.startsWith("-")) break;
     const eq = a.indexOf("=");
     const name = eq > 0 ? a.slice(0, eq) : a;
-    if (NPX_VALUE_FLAGS.has(name)) {
+    if (valueFlags.has(name)) {
       const v = eq > 0 ? a.slice(eq + 1) : args[++i];
-      if ((name === "-p" || name === "--package") && v !== undefined) {
-        pkgFlag ??= v;
-        packages.push(v);
-      }
+      if (v !== undefined) onValue(name, v);
     }
   }
+  return i;
+}
+
+function npmLaunch(program: string, args: string[]): Launch {
+  let pkgFlag: string | undefined;
+  const packages: string[] = [];
+  const i = leadingOptions(args, NPX_VALUE_FLAGS, (name, v) => {
+    if (name === "-p" || name === "--package") {
+      pkgFlag ??= v;
+      packages.push(v);
+    }
+  });
   const first = args[i];
   const spec = pkgFlag ?? first;
   const serverArgs = args.slice(i + 1);
@@ -376,22 +388,10 @@ export function npmPin(spec: string): { pkg: string; pin: Launch["pin"] } {
 function pyLaunch(program: string, args: string[]): Launch {
   let from: string | undefined;
   const withs: string[] = [];
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--") {
-      i++;
-      break;
-    }
-    if (!a.startsWith("-")) break;
-    const eq = a.indexOf("=");
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    if (PY_VALUE_FLAGS.has(name)) {
-      const v = eq > 0 ? a.slice(eq + 1) : args[++i];
-      if ((name === "--from" || name === "--spec") && v !== undefined) from ??= v;
-      if (name === "--with" && v !== undefined) withs.push(...withList(v));
-    }
-  }
+  const i = leadingOptions(args, PY_VALUE_FLAGS, (name, v) => {
+    if (name === "--from" || name === "--spec") from ??= v;
+    if (name === "--with") withs.push(...withList(v));
+  });
   const first = args[i];
   const spec = from ?? first;
   const serverArgs = args.slice(i + 1);
