@@ -18,8 +18,6 @@ export class KeywordMatcher {
   private readonly classes: number;
   /** Next state, premultiplied by `classes`; negative = -(state * classes) - 1 when the state ends a keyword. */
   private readonly next: Int32Array;
-  /** Per state (by state index): the keywords that end there, longest first. */
-  private readonly ends: number[][];
   readonly keywords: readonly string[];
 
   constructor(keywords: readonly string[]) {
@@ -83,9 +81,14 @@ export class KeywordMatcher {
       }
     }
     for (const e of ends) e.sort((a, b) => keywords[b]!.length - keywords[a]!.length);
-    this.ends = ends;
+    this.endFrom = new Int32Array(n + 1);
+    for (let st = 0; st < n; st++) this.endFrom[st + 1] = this.endFrom[st]! + ends[st]!.length;
+    this.endList = Int32Array.from(ends.flat());
     this.lengths = Int32Array.from(keywords, (k) => k.length);
+    this.longest = Math.max(1, ...this.lengths);
     this.firstStart = new Int32Array(keywords.length).fill(-1);
+    this.listsA = { byKeyword: new Array(keywords.length).fill(undefined), touched: [] };
+    this.listsB = { byKeyword: new Array(keywords.length).fill(undefined), touched: [] };
     this.next = new Int32Array(n * classes);
     for (let i = 0; i < n * classes; i++) {
       const t = delta[i]!;
@@ -97,60 +100,347 @@ export class KeywordMatcher {
    * Indexes of the keywords that occur in `input` (a Buffer, or a string read as latin1 char codes),
    * ordered by where each first starts (at one start, longest first): the order in which a
    * leftmost-longest alternation regex would first meet them.
+   *
+   * An input of SPLIT_MIN or more is read as two halves at once, each by its own copy of the
+   * automaton, interleaved in one loop: a step's table lookup waits on the one before it, and two
+   * independent chains keep the core busy while either waits (about 1.5x the bytes per second,
+   * test/bench/keyword-bench.mjs). The first half's copy reads on past the middle, up to the
+   * longest keyword's length, and keeps only the keywords that start before the middle; the
+   * second's starts at the middle from the root, so finds only those that start there or later:
+   * each occurrence is found by exactly one of them, and each half's starts are ascending.
    */
   find(input: Uint8Array | string, track?: KeywordPositions): number[] {
     const found: number[] = [];
-    const { classOf, next, classes } = this;
-    let s = 0;
     const len = input.length;
-    if (typeof input === "string") {
-      for (let i = 0; i < len; i++) {
-        const code = input.charCodeAt(i);
-        const t = next[s + (code > 0xff ? 0 : classOf[code]!)]!;
-        if (t < 0) {
-          s = -t - 1;
-          this.record(s / classes, i, found, track);
-        } else s = t;
-      }
-    } else {
-      for (let i = 0; i < len; i++) {
-        const t = next[s + classOf[input[i]!]!]!;
-        if (t < 0) {
-          s = -t - 1;
-          this.record(s / classes, i, found, track);
-        } else s = t;
-      }
-    }
+    if (this.classes === 1 || len === 0) return found;
+    const wanted = track?.wanted;
+    if (len < SPLIT_MIN) {
+      if (typeof input === "string") this.runString(input, 0, len, 0, len, found, wanted, this.listsA);
+      else this.runBytes(input, 0, len, 0, len, found, wanted, this.listsA);
+    } else if (typeof input === "string") this.splitString(input, found, wanted);
+    else this.splitBytes(input, found, wanted);
     const first = this.firstStart;
     const lengths = this.lengths;
     found.sort((a, b) => first[a]! - first[b]! || lengths[b]! - lengths[a]!);
-    for (const k of found) first[k] = -1;
+    for (let i = 0; i < found.length; i++) first[found[i]!] = -1;
+    this.collect(track);
     return found;
   }
 
-  private record(state: number, end: number, found: number[], track: KeywordPositions | undefined): void {
-    const first = this.firstStart;
-    for (const k of this.ends[state]!) {
-      const start = end - this.lengths[k]! + 1;
-      if (first[k]! < 0) {
-        first[k] = start;
-        found.push(k);
+  /** One copy of the automaton over input[from, to), keeping keywords that start before `limit`. */
+  private runBytes(
+    input: Uint8Array,
+    state: number,
+    to: number,
+    from: number,
+    limit: number,
+    found: number[],
+    wanted: Uint8Array | undefined,
+    lists: Lists,
+  ): number {
+    const st = this.pair;
+    st[0] = state;
+    for (
+      let i = stepBytes(input, this.classOf, this.next, st, from, to);
+      i < to;
+      i = stepBytes(input, this.classOf, this.next, st, i + 1, to)
+    ) {
+      st[0] = -st[0]! - 1;
+      this.record(st[0]!, i, limit, found, wanted, lists);
+    }
+    return st[0]!;
+  }
+
+  /** runBytes over a string's char codes (a code past latin1 is in no keyword). */
+  private runString(
+    input: string,
+    state: number,
+    to: number,
+    from: number,
+    limit: number,
+    found: number[],
+    wanted: Uint8Array | undefined,
+    lists: Lists,
+  ): number {
+    const st = this.pair;
+    st[0] = state;
+    for (
+      let i = stepString(input, this.classOf, this.next, st, from, to);
+      i < to;
+      i = stepString(input, this.classOf, this.next, st, i + 1, to)
+    ) {
+      st[0] = -st[0]! - 1;
+      this.record(st[0]!, i, limit, found, wanted, lists);
+    }
+    return st[0]!;
+  }
+
+  private splitBytes(input: Uint8Array, found: number[], wanted: Uint8Array | undefined): void {
+    const { classOf, next, listsA, listsB, pair } = this;
+    const len = input.length;
+    const half = len >> 1;
+    pair[0] = 0;
+    pair[1] = 0;
+    for (
+      let i = stepPairBytes(input, classOf, next, pair, 0, half);
+      i < half;
+      i = stepPairBytes(input, classOf, next, pair, i + 1, half)
+    ) {
+      const ta: number = pair[0]!;
+      const tb: number = pair[1]!;
+      if (ta < 0) {
+        pair[0] = -ta - 1;
+        this.record(pair[0]!, i, half, found, wanted, listsA);
       }
-      const want = track?.wanted[k];
-      if (want) {
-        const list = track!.starts.get(k);
-        if (!list) track!.starts.set(k, [start]);
-        // A capped keyword (2) records at most CAPPED_STARTS starts, then -1: "more than that".
-        else if (want === 1 || list.length < CAPPED_STARTS) list.push(start);
-        else if (list[list.length - 1] !== -1) list.push(-1);
+      if (tb < 0) {
+        pair[1] = -tb - 1;
+        this.record(pair[1]!, i + half, len, found, wanted, listsB);
       }
     }
+    const a = pair[0]!;
+    // The second half's odd last byte, then the first half's copy on past the middle.
+    this.runBytes(input, pair[1]!, len, half * 2, len, found, wanted, listsB);
+    this.runBytes(input, a, Math.min(len, half + this.longest - 1), half, half, found, wanted, listsA);
+    this.appendB(wanted);
+  }
+
+  private splitString(input: string, found: number[], wanted: Uint8Array | undefined): void {
+    const { classOf, next, listsA, listsB, pair } = this;
+    const len = input.length;
+    const half = len >> 1;
+    pair[0] = 0;
+    pair[1] = 0;
+    for (
+      let i = stepPairString(input, classOf, next, pair, 0, half);
+      i < half;
+      i = stepPairString(input, classOf, next, pair, i + 1, half)
+    ) {
+      const ta: number = pair[0]!;
+      const tb: number = pair[1]!;
+      if (ta < 0) {
+        pair[0] = -ta - 1;
+        this.record(pair[0]!, i, half, found, wanted, listsA);
+      }
+      if (tb < 0) {
+        pair[1] = -tb - 1;
+        this.record(pair[1]!, i + half, len, found, wanted, listsB);
+      }
+    }
+    const a = pair[0]!;
+    // The second half's odd last byte, then the first half's copy on past the middle.
+    this.runString(input, pair[1]!, len, half * 2, len, found, wanted, listsB);
+    this.runString(input, a, Math.min(len, half + this.longest - 1), half, half, found, wanted, listsA);
+    this.appendB(wanted);
+  }
+
+  /**
+   * The keywords that end at `end` in the (premultiplied) state `s`, those that start before
+   * `limit`: each is noted once in `found` with its first start, and a wanted one's start is added
+   * to its list (a capped one's list stops at CAPPED_STARTS starts with a -1: "more than that").
+   */
+  private record(
+    s: number,
+    end: number,
+    limit: number,
+    found: number[],
+    wanted: Uint8Array | undefined,
+    lists: Lists,
+  ): void {
+    const state = (s / this.classes) | 0;
+    const first = this.firstStart;
+    const endList = this.endList;
+    for (let e = this.endFrom[state]!, stop = this.endFrom[state + 1]!; e < stop; e++) {
+      const k = endList[e]!;
+      const start = end - this.lengths[k]! + 1;
+      if (start >= limit) continue;
+      const f = first[k]!;
+      if (f < 0) {
+        first[k] = start;
+        found.push(k);
+      } else if (start < f) first[k] = start;
+      const want = wanted === undefined ? 0 : wanted[k]!;
+      if (want === 0) continue;
+      let list = lists.byKeyword[k];
+      if (list === undefined) {
+        list = [start];
+        lists.byKeyword[k] = list;
+        lists.touched.push(k);
+      } else if (want === 1 || list.length < CAPPED_STARTS) list.push(start);
+      else if (list[list.length - 1] !== -1) list.push(-1);
+    }
+  }
+
+  /** The second half's starts after the first's (both ascending), capped as record() caps. */
+  private appendB(wanted: Uint8Array | undefined): void {
+    const { listsA, listsB } = this;
+    for (let t = 0; t < listsB.touched.length; t++) {
+      const k = listsB.touched[t]!;
+      const b = listsB.byKeyword[k]!;
+      listsB.byKeyword[k] = undefined;
+      const a = listsA.byKeyword[k];
+      if (a === undefined) {
+        listsA.byKeyword[k] = b;
+        listsA.touched.push(k);
+        continue;
+      }
+      if (a[a.length - 1] === -1) continue;
+      const capped = wanted !== undefined && wanted[k] === 2;
+      for (let i = 0; i < b.length; i++) {
+        const p = b[i]!;
+        if (capped && (p === -1 || a.length >= CAPPED_STARTS)) {
+          a.push(-1);
+          break;
+        }
+        a.push(p);
+      }
+    }
+    listsB.touched.length = 0;
+  }
+
+  /** Hands the recorded starts to the caller's request, and clears the scratch lists. */
+  private collect(track: KeywordPositions | undefined): void {
+    const lists = this.listsA;
+    for (let t = 0; t < lists.touched.length; t++) {
+      const k = lists.touched[t]!;
+      track?.starts.set(k, lists.byKeyword[k]!);
+      lists.byKeyword[k] = undefined;
+    }
+    lists.touched.length = 0;
   }
 
   /** Keyword lengths, by index. */
   private readonly lengths: Int32Array;
+  /** The scanning loops' states (see stepBytes). */
+  private readonly pair = new Int32Array(2);
+  /** The longest keyword's length: how far the first half's copy reads past the middle. */
+  private readonly longest: number;
+  /** The keywords that end in each state (by state index), longest first: endList[endFrom[s], endFrom[s + 1]). */
+  private readonly endFrom: Int32Array;
+  private readonly endList: Int32Array;
   /** Scratch for find(): each keyword's first start in the current input, -1 when not (yet) seen. */
   private readonly firstStart: Int32Array;
+  /** Scratch for find(): the starts recorded in each half. */
+  private readonly listsA: Lists;
+  private readonly listsB: Lists;
+}
+
+// The scanning loops, outside the class and with their arrays as arguments: a loop in a method that
+// read them from `this` ran at half the speed (test/bench/keyword-bench.mjs), and a loop with a call
+// in it has its arrays' bounds and data pointers reloaded on every byte.
+
+/**
+ * Steps the automaton (state st[0]) over input[from, to) until a transition ends a keyword; returns
+ * that index, with the raw (negative) transition in st[0], or `to`, with the state in st[0].
+ */
+function stepBytes(
+  input: Uint8Array,
+  classOf: Uint8Array,
+  next: Int32Array,
+  st: Int32Array,
+  from: number,
+  to: number,
+): number {
+  let s = st[0]!;
+  for (let i = from; i < to; i++) {
+    const t = next[s + classOf[input[i]!]!]!;
+    if (t < 0) {
+      st[0] = t;
+      return i;
+    }
+    s = t;
+  }
+  st[0] = s;
+  return to;
+}
+
+function stepString(
+  input: string,
+  classOf: Uint8Array,
+  next: Int32Array,
+  st: Int32Array,
+  from: number,
+  to: number,
+): number {
+  let s = st[0]!;
+  for (let i = from; i < to; i++) {
+    const code = input.charCodeAt(i);
+    const t = next[s + (code > 0xff ? 0 : classOf[code]!)]!;
+    if (t < 0) {
+      st[0] = t;
+      return i;
+    }
+    s = t;
+  }
+  st[0] = s;
+  return to;
+}
+
+/**
+ * Two copies of the automaton (states st[0], st[1]) over input[i] and input[i + half], for i from
+ * `from` until either ends a keyword; returns that i with both raw transitions in st (one or both
+ * negative), or `half` with both states.
+ */
+function stepPairBytes(
+  input: Uint8Array,
+  classOf: Uint8Array,
+  next: Int32Array,
+  st: Int32Array,
+  from: number,
+  half: number,
+): number {
+  let a = st[0]!;
+  let b = st[1]!;
+  for (let i = from; i < half; i++) {
+    const ta = next[a + classOf[input[i]!]!]!;
+    const tb = next[b + classOf[input[i + half]!]!]!;
+    if ((ta | tb) < 0) {
+      st[0] = ta;
+      st[1] = tb;
+      return i;
+    }
+    a = ta;
+    b = tb;
+  }
+  st[0] = a;
+  st[1] = b;
+  return half;
+}
+
+function stepPairString(
+  input: string,
+  classOf: Uint8Array,
+  next: Int32Array,
+  st: Int32Array,
+  from: number,
+  half: number,
+): number {
+  let a = st[0]!;
+  let b = st[1]!;
+  for (let i = from; i < half; i++) {
+    const ca = input.charCodeAt(i);
+    const cb = input.charCodeAt(i + half);
+    const ta = next[a + (ca > 0xff ? 0 : classOf[ca]!)]!;
+    const tb = next[b + (cb > 0xff ? 0 : classOf[cb]!)]!;
+    if ((ta | tb) < 0) {
+      st[0] = ta;
+      st[1] = tb;
+      return i;
+    }
+    a = ta;
+    b = tb;
+  }
+  st[0] = a;
+  st[1] = b;
+  return half;
+}
+
+/** Inputs shorter than this are read in one pass (the split's set-up costs more than it saves). */
+const SPLIT_MIN = 256;
+
+/** Per keyword, the starts recorded so far, and which keywords have a list. */
+interface Lists {
+  byKeyword: (number[] | undefined)[];
+  touched: number[];
 }
 
 /** How many starts a capped keyword records before it is only known to be frequent. */
