@@ -83,7 +83,11 @@ export function sniff(buf: Uint8Array, length = buf.length): Sniffed {
   const units = n >> 1;
   let le = 0;
   let be = 0;
-  for (let i = 0; i + 1 < n; i += 2) {
+  // Each count needs 3 units in 4: the loop ends once neither can get there with the units left
+  // (random bytes: after about a quarter of them).
+  const need = Math.ceil((units * 3) / 4);
+  for (let i = 0, left = units; i + 1 < n; i += 2, left--) {
+    if (le + left < need && be + left < need) break;
     const a = buf[i]!;
     const b = buf[i + 1]!;
     if (b === 0 && a !== 0) le++;
@@ -92,9 +96,10 @@ export function sniff(buf: Uint8Array, length = buf.length): Sniffed {
   if (units > 0 && le * 4 >= units * 3) return { kind: "utf16", bigEndian: false, bomBytes: 0 };
   if (units > 0 && be * 4 >= units * 3) return { kind: "utf16", bigEndian: true, bomBytes: 0 };
   // Binary data holds control bytes throughout (uniformly random bytes: about 1 in 10); text holds
-  // none or a few. More than 1 in 32 (and at least 4) reads as binary.
+  // none or a few. More than 1 in 32 (and at least 4) reads as binary: decided as soon as counted.
   let controls = 0;
-  for (let i = 0; i < n; i++) controls += NOT_TEXT[buf[i]!]!;
+  const enough = Math.max(4, (n >> 5) + 1);
+  for (let i = 0; i < n && controls < enough; i++) controls += NOT_TEXT[buf[i]!]!;
   return controls >= 4 && controls * 32 > n ? { kind: "binary" } : { kind: "text" };
 }
 
