@@ -25,7 +25,7 @@ function both(ruleId: string) {
 describe("rules with `near`", () => {
   it("are the ones that declare it", () => {
     expect(near.map((r) => [r.id, r.near!.within]).sort()).toEqual([
-      ["cmdline-http-auth-header", 96],
+      ["cmdline-http-auth-header", 1],
       ["ibm-cloud-api-key", 64],
       ["newrelic-license-key", 36],
       ["nuget-config-password", 40],
