@@ -380,20 +380,38 @@ export function acceptValue(type: string, value: string): boolean {
   return looksRandom(v, 8);
 }
 
+/** One finding of judgeEnv: the secret, its type and provider, and the rule that judged it. */
+export interface JudgedEnv {
+  secret: string;
+  type: string;
+  provider: string;
+  ruleId: string;
+}
+
+const NONE: readonly JudgedEnv[] = Object.freeze([]);
+
 /**
  * A variable as the environment source would judge it (src/detect/env.ts), so an `env` block in an
  * agent config and the agent's real environment give the same answer. Returns the secret and type.
  */
-export function judgeEnv(
-  name: string,
-  value: string,
-): { secret: string; type: string; provider: string; ruleId: string }[] {
-  const out: { secret: string; type: string; provider: string; ruleId: string }[] = [];
+export function judgeEnv(name: string, value: string): JudgedEnv[] {
+  return [...envJudge()(name, value)];
+}
+
+/**
+ * judgeEnv for many variables of one parse (a dotenv file of thousands, issue 15): the rule set
+ * and its scanner looked up once, and no array made for a variable that holds no secret (the
+ * shared empty result is frozen).
+ */
+export function envJudge(): (name: string, value: string) => readonly JudgedEnv[] {
   const rules = activeRules();
-  for (const d of detectEnvVar(name, value, rules, sharedScanner(rules))) {
-    out.push({ secret: d.secret, type: d.type, provider: d.provider, ruleId: d.ruleId });
-  }
-  return out;
+  const scanner = sharedScanner(rules);
+  return (name, value) => {
+    // The scanner is sharedScanner(rules): made from these rules, so their keywords are its own.
+    const ds = detectEnvVar(name, value, rules, scanner, true);
+    if (ds.length === 0) return NONE;
+    return ds.map((d) => ({ secret: d.secret, type: d.type, provider: d.provider, ruleId: d.ruleId }));
+  };
 }
 
 /**
