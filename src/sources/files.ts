@@ -224,27 +224,66 @@ export function claimFileSync(t: FileTarget, ctx: SourceContext): boolean | unde
 
 /** Reads and scans a claimed file (see claimFile): on the main thread or in a scan worker. */
 export async function scanClaimed(t: FileTarget, ctx: ReadContext): Promise<Located[]> {
-  const { st } = t;
-  const cap = ctx.limits.maxFileBytes;
-  if (cap > 0 && st.size > cap && !t.pathRule) {
-    ctx.issues.push({
-      where: t.reportPath,
-      message: `skipped: ${st.size} bytes is over the ${cap}-byte cap (--max-file-size)`,
-    });
+  return scanClaimedSync(t, ctx) ?? scanClaimedAsync(t, ctx);
+}
+
+/**
+ * scanClaimed for a file read whole with blocking calls (SYNC_READ_BYTES or smaller, or skipped
+ * by the size cap): its result, with no promise made; undefined for a bigger file, which
+ * scanClaimed reads asynchronously. Most files of a tree take this path, and every promise costs
+ * more while the CLI's redactor context (AsyncLocalStorage) is active (issue 15).
+ */
+export function scanClaimedSync(t: FileTarget, ctx: ReadContext): Located[] | undefined {
+  if (overCap(t, ctx)) return [];
+  if (t.st.size > SYNC_READ_BYTES) return undefined;
+  const sink = newSink();
+  let detections: Detection[];
+  try {
+    detections = readSmallAndDetect(t, ctx.suppressed ? { ...ctx, sink } : ctx);
+  } catch (e) {
+    readFailed(t, ctx, e);
     return [];
   }
+  return locate(t, ctx, detections, sink);
+}
+
+async function scanClaimedAsync(t: FileTarget, ctx: ReadContext): Promise<Located[]> {
+  const sink = newSink();
   let detections: Detection[];
-  const sink: SuppressedSink = { config: new Set(), inlineAllow: new Set() };
   try {
     detections = await readAndDetect(t, ctx.suppressed ? { ...ctx, sink } : ctx);
   } catch (e) {
-    const message =
-      e instanceof OutsideSystemRoot
-        ? "skipped: leads outside --system-root"
-        : `cannot read: ${safeMessage(e)}`;
-    ctx.issues.push({ where: t.reportPath, message });
+    readFailed(t, ctx, e);
     return [];
   }
+  return locate(t, ctx, detections, sink);
+}
+
+const newSink = (): SuppressedSink => ({ config: new Set(), inlineAllow: new Set() });
+
+/** A file over --max-file-size (and no path rule's) is skipped unread, as an issue. */
+function overCap(t: FileTarget, ctx: ReadContext): boolean {
+  const cap = ctx.limits.maxFileBytes;
+  if (cap > 0 && t.st.size > cap && !t.pathRule) {
+    ctx.issues.push({
+      where: t.reportPath,
+      message: `skipped: ${t.st.size} bytes is over the ${cap}-byte cap (--max-file-size)`,
+    });
+    return true;
+  }
+  return false;
+}
+
+function readFailed(t: FileTarget, ctx: ReadContext, e: unknown): void {
+  const message =
+    e instanceof OutsideSystemRoot
+      ? "skipped: leads outside --system-root"
+      : `cannot read: ${safeMessage(e)}`;
+  ctx.issues.push({ where: t.reportPath, message });
+}
+
+/** A file's detections as located findings (disabled rules out, one per secret, listing caps). */
+function locate(t: FileTarget, ctx: ReadContext, detections: Detection[], sink: SuppressedSink): Located[] {
   const located: Located[] = [];
   // Disabled rules go before the dedupe, so a lower-priority detection of the same secret survives.
   const off = ctx.scanner.disabled;
@@ -395,20 +434,23 @@ function skipBinary(sniffed: Sniffed, t: FileTarget, ctx: ReadContext): boolean 
   return true;
 }
 
+/** A small file (SYNC_READ_BYTES or smaller), read whole into this thread's scratch buffer. */
+function readSmallAndDetect(t: FileTarget, ctx: ReadContext): Detection[] {
+  scratch ??= Buffer.allocUnsafeSlow(SYNC_READ_BYTES + 1);
+  const r = readWholeSync(t.abs, t.st.size, scratch, t.confineTo);
+  const buf = r.buf;
+  ctx.stats.files++;
+  ctx.stats.bytes += buf.length;
+  ctx.onFile?.(buf.length);
+  const sniffed = sniff(buf);
+  if (skipBinary(sniffed, t, ctx)) return [];
+  notePartial(r, buf.length, t, ctx);
+  return detectInBuffer(buf, sniffed, t, ctx);
+}
+
 async function readAndDetect(t: FileTarget, ctx: ReadContext): Promise<Detection[]> {
   const size = t.st.size;
-  if (size <= SYNC_READ_BYTES) {
-    scratch ??= Buffer.allocUnsafeSlow(SYNC_READ_BYTES + 1);
-    const r = readWholeSync(t.abs, size, scratch, t.confineTo);
-    const buf = r.buf;
-    ctx.stats.files++;
-    ctx.stats.bytes += buf.length;
-    ctx.onFile?.(buf.length);
-    const sniffed = sniff(buf);
-    if (skipBinary(sniffed, t, ctx)) return [];
-    notePartial(r, buf.length, t, ctx);
-    return detectInBuffer(buf, sniffed, t, ctx);
-  }
+  if (size <= SYNC_READ_BYTES) return readSmallAndDetect(t, ctx);
   // O_NONBLOCK and a check of the opened descriptor: a path swapped for a FIFO or a device after the
   // walk's stat neither blocks nor streams forever (issue 8).
   const fh = await open(t.abs, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -1,7 +1,7 @@
 import type { Stats } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { ContentScanner } from "../detect/content.js";
-import { scanClaimed } from "./files.js";
+import { scanClaimed, scanClaimedSync } from "./files.js";
 import { batchScan, type ScanJob, type ScanWorkerData } from "./scan-pool.js";
 
 // A scan worker: reads and scans the files the main thread has claimed (claimFile), with the same
@@ -21,17 +21,15 @@ parentPort!.on("message", async (msg: { id: number; jobs: ScanJob[] }) => {
   for (const job of msg.jobs) {
     const st = { size: job.size, isFile: () => true } as Stats;
     const pathRule = job.pathRuleId ? pathRules.get(job.pathRuleId) : undefined;
-    const found = await scanClaimed(
-      {
-        abs: job.abs,
-        reportPath: job.reportPath,
-        source: job.source,
-        st,
-        pathRule,
-        confineTo: job.confineTo,
-      },
-      ctx,
-    );
+    const target = {
+      abs: job.abs,
+      reportPath: job.reportPath,
+      source: job.source,
+      st,
+      pathRule,
+      confineTo: job.confineTo,
+    };
+    const found = scanClaimedSync(target, ctx) ?? (await scanClaimed(target, ctx));
     // A loop, not push(...found): a spread of more than ~125k detections overflows the stack (issue 8).
     for (const d of found) result.located.push(d);
   }

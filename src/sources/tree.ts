@@ -7,7 +7,7 @@ import { confinementOf, insideSystemRoot } from "../util/confine.js";
 import { safeMessage } from "../util/errors.js";
 import { fileKind } from "../util/safe-read.js";
 import type { Located, SourceContext } from "./context.js";
-import { claimFile, claimFileSync, type FileTarget, scanClaimed } from "./files.js";
+import { claimFile, claimFileSync, type FileTarget, scanClaimed, scanClaimedSync } from "./files.js";
 import { globToRegExp } from "./glob.js";
 import { ScanPool } from "./scan-pool.js";
 
@@ -330,8 +330,11 @@ class TreeWalk {
     const claimed = claimFileSync(target, ctx);
     if (claimed === false) return;
     if (claimed === true) {
-      if (!this.toPool(target))
-        this.jobs.schedule(async () => pushAll(this.out, await scanClaimed(target, ctx)));
+      if (this.toPool(target)) return;
+      // A small file is read and scanned here and now, with no promise (files.ts scanClaimedSync).
+      const found = scanClaimedSync(target, ctx);
+      if (found) pushAll(this.out, found);
+      else this.jobs.schedule(async () => pushAll(this.out, await scanClaimed(target, ctx)));
       return;
     }
     this.jobs.schedule(async () => {
