@@ -8,7 +8,7 @@ import { safeMessage } from "../util/errors.js";
 import { fileKind } from "../util/safe-read.js";
 import type { Located, SourceContext } from "./context.js";
 import { claimFile, claimFileSync, type FileTarget, scanClaimed, scanClaimedSync } from "./files.js";
-import { globToRegExp } from "./glob.js";
+import { anyOf, globToRegExp } from "./glob.js";
 import { ScanPool } from "./scan-pool.js";
 
 /**
@@ -115,6 +115,8 @@ class TreePaths {
    * path rules whose scope is "tree".
    */
   readonly treeRules: { rule: PathRule; res: RegExp[] }[];
+  /** Every tree rule's globs as one regex: most files match none, and one test says so. */
+  private readonly anyTreeRule: RegExp | undefined;
 
   constructor(ctx: SourceContext) {
     this.excludes = ctx.limits.exclude.map(globToRegExp);
@@ -122,6 +124,7 @@ class TreePaths {
     this.treeRules = ctx.rules.paths
       .filter((r) => r.scope === "tree")
       .map((rule) => ({ rule, res: rule.paths.map(globToRegExp) }));
+    this.anyTreeRule = anyOf(this.treeRules.flatMap((t) => t.res));
   }
 
   isExcluded(rel: string): boolean {
@@ -133,7 +136,7 @@ class TreePaths {
   }
 
   ruleFor(rel: string): PathRule | undefined {
-    if (!this.treeRules.length) return undefined;
+    if (!this.anyTreeRule?.test(rel)) return undefined;
     return this.treeRules.find((t) => t.res.some((re) => re.test(rel)))?.rule;
   }
 }
