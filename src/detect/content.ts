@@ -553,20 +553,80 @@ const SHADOWED_BYTE = /[\x80\xa0]/;
 
 /**
  * Whether a rule's regexes read 0x80 and 0xA0 alike but for whitespace: no character past ASCII
- * named in any form (an escape, an octal escape, a literal, a property), no `u` or `v` flag.
+ * named in any form (an escape, an octal escape, a literal, a property), no `u` or `v` flag, and
+ * no backreference that could compare stretches the shadow changed (backreferencesSafe).
  */
 const SHADOW_SAFE = new WeakMap<ContentRule, boolean>();
-function shadowSafe(rule: ContentRule): boolean {
+export function shadowSafe(rule: ContentRule): boolean {
   let safe = SHADOW_SAFE.get(rule);
   if (safe === undefined) {
     const source = rule.regex.source;
     safe =
       !/[uv]/.test(rule.regex.flags) &&
       !/\\(?:x[89a-fA-F]|u|[pP]\{|[1-9][0-9])/.test(source) &&
-      !/[^\x00-\x7f]/.test(source);
+      !/[^\x00-\x7f]/.test(source) &&
+      backreferencesSafe(source);
     SHADOW_SAFE.set(rule, safe);
   }
   return safe;
+}
+
+/**
+ * Whether every backreference of an ASCII source reads the shadow as it reads the text. The shadow
+ * maps two texts to one (C3 80 `À` and C3 A0 `à` both read C3 80; C2 A0 and A0 A0 both read
+ * A0 A0), so a backreference could find equal what the text holds as different: `(?!\1@)` in the
+ * connection-string rules (a password that is not the user's name) dropped
+ * `postgres://svcÀ1:svcà1@db` whole (hostile15). Two kinds are safe: `\k<x>` right after a
+ * lookahead that is group x alone, `(?=(?<x>...))\k<x>` (an atomic group: the text compared
+ * with itself), and `\k<x>` of a group that is one class of ASCII characters, `(?<q>["'])`
+ * (the shadow changes no ASCII character and makes none). Any other, and every numbered one, is not.
+ */
+function backreferencesSafe(source: string): boolean {
+  if (!/\\(?:[1-9]|k<)/.test(source)) return true;
+  // Each group's closing parenthesis, by the offset of its opening one; each name's group.
+  const closeOf = new Map<number, number>();
+  const named = new Map<string, number>();
+  const open: number[] = [];
+  const refs: [number, string][] = [];
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === "\\") {
+      const d = source[i + 1] ?? "";
+      if (!inClass && d >= "1" && d <= "9") return false;
+      if (!inClass && d === "k" && source[i + 2] === "<") {
+        const end = source.indexOf(">", i + 3);
+        if (end === -1) return false;
+        refs.push([i, source.slice(i + 3, end)]);
+      }
+      i++;
+    } else if (inClass) {
+      if (c === "]") inClass = false;
+    } else if (c === "[") inClass = true;
+    else if (c === "(") {
+      open.push(i);
+      const name = /^\(\?<([A-Za-z_$][\w$]*)>/.exec(source.slice(i, i + 100))?.[1];
+      if (name !== undefined) {
+        if (named.has(name)) return false;
+        named.set(name, i);
+      }
+    } else if (c === ")") {
+      const o = open.pop();
+      if (o === undefined) return false;
+      closeOf.set(o, i);
+    }
+  }
+  for (const [at, name] of refs) {
+    const g = named.get(name);
+    const close = g === undefined ? undefined : closeOf.get(g);
+    if (g === undefined || close === undefined) return false;
+    // The lookahead is `(?=(?<x>...))` exactly (no quantifier after the group) and ends at the reference.
+    const atomic = source.startsWith("(?=", g - 3) && closeOf.get(g - 3) === close + 1 && close + 2 === at;
+    const body = source.slice(g + name.length + 4, close);
+    const ascii = /^\[[^\\\]^][^\\\]]*\]\??$/.test(body);
+    if (!atomic && !ascii) return false;
+  }
+  return true;
 }
 
 /** The sticky copy with indices of a rule's regex, to read a value's offsets (unshadow). */
