@@ -172,6 +172,11 @@ export class ContentScanner {
        * `inlineAllow`, accepted matches on a line an allow marker covers.
        */
       suppressed?: SuppressedSink;
+      /**
+       * The bytes the text was made from (latin1), when the caller has no further use for them:
+       * the byte view's shadow is then made by changing them in place (byteShadow), not a copy.
+       */
+      spareBytes?: Uint8Array;
     } = {},
   ): Detection[] {
     let positions = opts.positions;
@@ -196,7 +201,7 @@ export class ContentScanner {
     // Most rules run over the byte view's shadow instead (byteShadow): their own regexes, at the
     // speed of a text without the byte; a rule that names characters past ASCII runs its rewritten
     // regexes over the text itself.
-    const shadow = byteView && byteShadowEnabled ? byteShadow(text) : text;
+    const shadow = byteView && byteShadowEnabled ? byteShadow(text, opts.spareBytes) : text;
     const shadowed = shadow !== text;
     for (const rule of rules) {
       const off = this.disabled.has(rule.id);
@@ -527,19 +532,22 @@ function numbered(rule: ContentRule): NumberedRule {
  * character past ASCII (shadowSafe) could tell 0x80 from 0xA0, and runs the rewritten regex.
  * Unlike latin1Whitespace's, a 0xA0 after E2 (Braille, E2 A0 xx) is part of its character.
  */
-export function byteShadow(text: string): string {
-  let bytes: Buffer | undefined;
+export function byteShadow(text: string, spare?: Uint8Array): string {
+  let bytes: Uint8Array | undefined;
+  // The caller's bytes of this very text, changed in place; else a copy, made at the first change.
+  const own = () =>
+    spare !== undefined && spare.length === text.length ? spare : Buffer.from(text, "latin1");
   for (let i = text.indexOf("\u00a0"); i !== -1; i = text.indexOf("\u00a0", i + 1)) {
     const before = i > 0 ? text.charCodeAt(i - 1) : -1;
     if (before === 0xc2) {
-      bytes ??= Buffer.from(text, "latin1");
+      bytes ??= own();
       bytes[i - 1] = 0xa0;
     } else if ((before >= 0x80 && before <= 0xbf && before !== 0xa0) || (before >= 0xc3 && before <= 0xf4)) {
-      bytes ??= Buffer.from(text, "latin1");
+      bytes ??= own();
       bytes[i] = 0x80;
     }
   }
-  return bytes ? bytes.toString("latin1") : text;
+  return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1") : text;
 }
 
 /** Tests compare the shadow with the rewritten regexes (test/detect/byte-shadow.test.ts). */
