@@ -122,7 +122,9 @@ describe("config loader: arbitrary text (issue 8)", () => {
     await fc.assert(
       fc.asyncProperty(hostileConfig, async (text) => {
         writeFileSync(file, text);
-        const errors = errorsOf(text);
+        // The file reader drops a leading UTF-8 byte-order mark (util/safe-read.ts), so columns count
+        // from the text after it, as an editor shows them (a seed found "\uFEFF\"": column 2, not 3).
+        const errors = errorsOf(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
         const got = await loadConfig({ path: file, root: dir, ruleIds: IDS }).then(
           () => undefined,
           (e: unknown) => e,
@@ -136,6 +138,20 @@ describe("config loader: arbitrary text (issue 8)", () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it("a config file with a byte-order mark: the error's column counts from after it", async () => {
+    const file = join(dir, "agent-audit.yaml");
+    writeFileSync(file, '\uFEFF"');
+    const got = await loadConfig({ path: file, root: dir, ruleIds: IDS }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((got as UsageError).message.split("\n")).toEqual([
+      `invalid config ${file}:`,
+      ...errorsOf('"').map((e) => `  ${e}`),
+    ]);
+    expect(errorsOf('"')).toEqual(["line 1, column 2: missing char"]);
   });
 });
 
