@@ -62,5 +62,7 @@ for (let r = 0; r < rounds; r++) {
 }
 for (const [name, ts] of Object.entries(times)) {
   const ms = median(ts);
-  console.log(`${name}: median ${fmt(ms)} ms, ${fmt((ms * 1e6) / total, 2)} ns/byte, ${fmt(total / 1e3 / ms)} MB/s`);
+  console.log(
+    `${name}: median ${fmt(ms)} ms, ${fmt((ms * 1e6) / total, 2)} ns/byte, ${fmt(total / 1e3 / ms)} MB/s`,
+  );
 }
