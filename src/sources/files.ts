@@ -247,7 +247,8 @@ export function scanClaimedSync(t: FileTarget, ctx: ReadContext): Located[] | un
   return locate(t, ctx, detections, sink);
 }
 
-async function scanClaimedAsync(t: FileTarget, ctx: ReadContext): Promise<Located[]> {
+/** scanClaimed for a file scanClaimedSync left (over SYNC_READ_BYTES): read with the promise API. */
+export async function scanClaimedAsync(t: FileTarget, ctx: ReadContext): Promise<Located[]> {
   const sink = newSink();
   let detections: Detection[];
   try {

@@ -4,7 +4,7 @@ import type { ScanIssue, SourceKind } from "../contract/types.js";
 import type { SuppressedCounts } from "../detect/content.js";
 import type { RuleSet } from "../rules/catalog.js";
 import type { Located, ScanLimits, SourceContext } from "./context.js";
-import { type FileTarget, type ReadContext, scanClaimed, scanClaimedSync } from "./files.js";
+import { type FileTarget, type ReadContext, scanClaimedAsync, scanClaimedSync } from "./files.js";
 
 /** What a scan worker starts with (scan-worker.ts). */
 export interface ScanWorkerData {
@@ -235,7 +235,7 @@ export class ScanPool {
     const { result, ctx } = batchScan(b.id, this.ctx);
     // Loops, not push(...found): a spread of more than ~125k items overflows the stack (issue 8).
     for (const t of b.targets)
-      for (const d of scanClaimedSync(t, ctx) ?? (await scanClaimed(t, ctx))) result.located.push(d);
+      for (const d of scanClaimedSync(t, ctx) ?? (await scanClaimedAsync(t, ctx))) result.located.push(d);
     if (this.accept(result)) this.byMain++;
   }
 

@@ -1,7 +1,7 @@
 import type { Stats } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { ContentScanner } from "../detect/content.js";
-import { scanClaimed, scanClaimedSync } from "./files.js";
+import { scanClaimedAsync, scanClaimedSync } from "./files.js";
 import { batchScan, type ScanJob, type ScanWorkerData } from "./scan-pool.js";
 
 // A scan worker: reads and scans the files the main thread has claimed (claimFile), with the same
@@ -29,7 +29,7 @@ parentPort!.on("message", async (msg: { id: number; jobs: ScanJob[] }) => {
       pathRule,
       confineTo: job.confineTo,
     };
-    const found = scanClaimedSync(target, ctx) ?? (await scanClaimed(target, ctx));
+    const found = scanClaimedSync(target, ctx) ?? (await scanClaimedAsync(target, ctx));
     // A loop, not push(...found): a spread of more than ~125k detections overflows the stack (issue 8).
     for (const d of found) result.located.push(d);
   }

@@ -7,7 +7,14 @@ import { confinementOf, insideSystemRoot } from "../util/confine.js";
 import { safeMessage } from "../util/errors.js";
 import { fileKind } from "../util/safe-read.js";
 import type { Located, SourceContext } from "./context.js";
-import { claimFile, claimFileSync, type FileTarget, scanClaimed, scanClaimedSync } from "./files.js";
+import {
+  claimFile,
+  claimFileSync,
+  type FileTarget,
+  scanClaimed,
+  scanClaimedAsync,
+  scanClaimedSync,
+} from "./files.js";
 import { anyOf, globToRegExp } from "./glob.js";
 import { ScanPool } from "./scan-pool.js";
 
@@ -337,7 +344,7 @@ class TreeWalk {
       // A small file is read and scanned here and now, with no promise (files.ts scanClaimedSync).
       const found = scanClaimedSync(target, ctx);
       if (found) pushAll(this.out, found);
-      else this.jobs.schedule(async () => pushAll(this.out, await scanClaimed(target, ctx)));
+      else this.jobs.schedule(async () => pushAll(this.out, await scanClaimedAsync(target, ctx)));
       return;
     }
     this.jobs.schedule(async () => {
