@@ -6,8 +6,8 @@ import { lstatSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { scoreAlerting, type WatcherConfig } from "../capabilities/alerting/step.js";
 import { type EgressOptions, runEgress } from "../capabilities/egress/index.js";
-import { portablePath, runInspect } from "../capabilities/inspect/index.js";
-import type { CommandJudge, InventorySecret } from "../capabilities/inspect/mcp/types.js";
+import { inventorySecrets, portablePath, runInspect } from "../capabilities/inspect/index.js";
+import type { CommandJudge } from "../capabilities/inspect/mcp/types.js";
 import type { ConfiguredGate, Origin } from "../capabilities/inspect/types.js";
 import { type InventoryResult, runInventory, type ScanOptions } from "../capabilities/inventory/index.js";
 import { AwsIamAnalyzer, CredentialsError, resolveCredentials } from "../capabilities/scope/aws/index.js";
@@ -501,21 +501,6 @@ async function mcpJudge(where: Target): Promise<CommandJudge> {
   ]);
   const policy = compiledPolicy() ?? (await import("../capabilities/gate/load.js")).builtinPolicy();
   return (command, cwd) => decide(command, { cwd, home: where.home, workspace: where.root }, policy);
-}
-
-/** The inventory's secret findings, as data for linking MCP servers to what they receive. */
-function inventorySecrets(findings: readonly Finding[]): InventorySecret[] {
-  return findings
-    .filter((f) => f.kind === "secret")
-    .map((f) => ({
-      fingerprint: f.fingerprint,
-      ruleId: f.ruleId,
-      severity: f.severity,
-      source: f.location.source,
-      ...(f.location.name !== undefined ? { name: f.location.name } : {}),
-      ...(f.location.path !== undefined ? { path: f.location.path } : {}),
-      ...(f.location.line !== undefined ? { line: f.location.line } : {}),
-    }));
 }
 
 /**

@@ -1,7 +1,12 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { type McpOptions, type McpResult, runMcp } from "../../src/capabilities/inspect/mcp/index.js";
-import type { CommandJudge, InventorySecret } from "../../src/capabilities/inspect/mcp/types.js";
+import {
+  inventorySecrets,
+  type McpOptions,
+  type McpResult,
+  runMcp,
+} from "../../src/capabilities/inspect/mcp/index.js";
+import type { CommandJudge } from "../../src/capabilities/inspect/mcp/types.js";
 import { ConfigReader } from "../../src/capabilities/inspect/read.js";
 import type { InspectContext, Origin } from "../../src/capabilities/inspect/types.js";
 import type { Finding, ScanIssue } from "../../src/contract/types.js";
@@ -9,21 +14,6 @@ import { defaultRules } from "../../src/rules/catalog.js";
 import { inventory } from "./inventory.js";
 import { gateJudge } from "./judge.js";
 import { runtimeSandbox } from "./runtime.js";
-
-/** The inventory's secret findings as the app passes them to runMcp (src/app/scan.ts inventorySecrets). */
-export function inventorySecrets(findings: readonly Finding[]): InventorySecret[] {
-  return findings
-    .filter((f) => f.kind === "secret")
-    .map((f) => ({
-      fingerprint: f.fingerprint,
-      ruleId: f.ruleId,
-      severity: f.severity,
-      source: f.location.source,
-      ...(f.location.name !== undefined ? { name: f.location.name } : {}),
-      ...(f.location.path !== undefined ? { path: f.location.path } : {}),
-      ...(f.location.line !== undefined ? { line: f.location.line } : {}),
-    }));
-}
 
 export interface McpRun extends McpResult {
   issues: ScanIssue[];

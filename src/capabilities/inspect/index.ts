@@ -15,7 +15,7 @@ import { codex } from "./codex.js";
 import { gemini } from "./gemini.js";
 import { hermes } from "./hermes.js";
 import { envMarkers } from "./markers.js";
-import { type McpResult, runMcp } from "./mcp/index.js";
+import { inventorySecrets, type McpResult, runMcp } from "./mcp/index.js";
 import type { CommandJudge, InventorySecret } from "./mcp/types.js";
 import { portablePath } from "./portable.js";
 import { ConfigReader } from "./read.js";
@@ -33,7 +33,7 @@ import type {
 // whether its dangerous-command gate and its sandbox are really on, and score `approval-gate`.
 // Hook commands and rules files are inspected as data, never run.
 
-export { portablePath };
+export { inventorySecrets, portablePath };
 
 /** Every inspector, in report order. */
 export const INSPECTORS: readonly RuntimeInspector[] = [claudeCode, codex, gemini, hermes, sandboxRuntime];

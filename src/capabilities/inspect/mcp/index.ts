@@ -59,6 +59,21 @@ export interface McpResult {
   evidence: Partial<Record<StepId, string[]>>;
 }
 
+/** The inventory's secret findings, as data for linking MCP servers to what they receive. */
+export function inventorySecrets(findings: readonly Finding[]): InventorySecret[] {
+  return findings
+    .filter((f) => f.kind === "secret")
+    .map((f) => ({
+      fingerprint: f.fingerprint,
+      ruleId: f.ruleId,
+      severity: f.severity,
+      source: f.location.source,
+      ...(f.location.name !== undefined ? { name: f.location.name } : {}),
+      ...(f.location.path !== undefined ? { path: f.location.path } : {}),
+      ...(f.location.line !== undefined ? { line: f.location.line } : {}),
+    }));
+}
+
 /** Severity of a problem of a server the client does not start (disabled, or overridden). */
 const INACTIVE_MAX: Severity = "low";
 
