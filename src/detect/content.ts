@@ -183,6 +183,35 @@ export class ContentScanner {
     if (!opts.rules) positions = this.positionsRequest();
     const rules = opts.rules ?? this.candidates(text, positions);
     if (rules.length === 0) return [];
+    // The callers' options come in many shapes (files, the environment, the redactor): read here,
+    // they reach the scan's body as plain arguments, so that its optimized code never meets an
+    // object of a shape it has not seen and is thrown away (each recompile of the body cost ~45 ms
+    // of compiler time, several times per run: --trace-deopt of test/bench trees, issue 15).
+    return this.scanRules(
+      text,
+      rules,
+      positions,
+      opts.honourInlineAllows ?? true,
+      opts.window?.start ?? 0,
+      opts.window?.end ?? Number.POSITIVE_INFINITY,
+      opts.cut,
+      opts.suppressed,
+      opts.spareBytes,
+    );
+  }
+
+  /** scan() once its options are read: the rules given, over the text. */
+  private scanRules(
+    text: string,
+    rules: ContentRule[],
+    positions: KeywordPositions | undefined,
+    honour: boolean,
+    from: number,
+    until: number,
+    cut: number | undefined,
+    suppressed: SuppressedSink | undefined,
+    spareBytes: Uint8Array | undefined,
+  ): Detection[] {
     const out: Detection[] = [];
     const index = new TextIndex(text);
     let lowered: string | undefined;
@@ -190,10 +219,6 @@ export class ContentScanner {
       lowered ??= foldCase(text);
       return lowered;
     };
-    const honour = opts.honourInlineAllows ?? true;
-    const from = opts.window?.start ?? 0;
-    const until = opts.window?.end ?? Number.POSITIVE_INFINITY;
-    const cut = opts.cut;
     // A text of latin1 characters with a 0xA0 in it: the byte view of a file with a no-break space
     // or a UTF-8 character whose encoding holds that byte (`à` is C3 A0). The rules run with the
     // byte view's whitespace there (latin1Whitespace; issue 15). Other texts never differ.
@@ -201,7 +226,7 @@ export class ContentScanner {
     // Most rules run over the byte view's shadow instead (byteShadow): their own regexes, at the
     // speed of a text without the byte; a rule that names characters past ASCII runs its rewritten
     // regexes over the text itself.
-    const shadow = byteView && byteShadowEnabled ? byteShadow(text, opts.spareBytes) : text;
+    const shadow = byteView && byteShadowEnabled ? byteShadow(text, spareBytes) : text;
     const shadowed = shadow !== text;
     for (const rule of rules) {
       const off = this.disabled.has(rule.id);
@@ -221,7 +246,7 @@ export class ContentScanner {
           : undefined;
       const group = compiled.group;
       const byName = typeof group === "string";
-      const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
+      const validator = compiled.validator;
       const priority = rule.generic ? 1 : 3;
       // The gates' verdict per value: a flood repeats one near-miss value thousands of times.
       const verdicts = this.verdicts;
@@ -247,11 +272,11 @@ export class ContentScanner {
         const line = index.lineOfSecret(start, m[0], seen);
         // After the gates: most texts have no accepted match, and so never build the marker index.
         if (honour && index.allowedLine(line)) {
-          opts.suppressed?.inlineAllow.add(secret);
+          suppressed?.inlineAllow.add(secret);
           return;
         }
         if (off) {
-          opts.suppressed?.config.add(secret);
+          suppressed?.config.add(secret);
           return;
         }
         out.push({
@@ -502,11 +527,13 @@ function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
 /** A rule's regexes as the scan runs them. */
 export interface NumberedRule {
   regex: RegExp;
-  anchored?: RegExp;
+  anchored: RegExp | undefined;
   /** The sticky copy of a `near` rule. */
-  near?: RegExp;
+  near: RegExp | undefined;
   /** The secret's capture group: a number, or a name when the regex kept its names. */
   group: number | string;
+  /** The rule's offline validity check (validators.ts), looked up once here, not per match. */
+  validator: ((secret: string) => boolean) | undefined;
 }
 
 /** compileNumbered once per rule object: a run builds several scanners over the same rules. */
@@ -687,6 +714,9 @@ function numberedForBytes(rule: ContentRule): NumberedRule {
 export function compileNumbered(rule: ContentRule, bytes = false): NumberedRule {
   const re = (source: string, flags: string) =>
     new RegExp(bytes ? (latin1Whitespace(source, flags) ?? source) : source, flags);
+  // Every NumberedRule has the same fields in the same order: the scan reads them in its hottest
+  // loop, and objects of one shape keep its optimized code (see ContentScanner.scan).
+  const validator = rule.validator ? VALIDATORS[rule.validator] : undefined;
   const unnamed = withoutNames(rule.regex.source);
   const group =
     typeof rule.secretGroup === "number" ? rule.secretGroup : unnamed?.groups.get(rule.secretGroup);
@@ -694,9 +724,10 @@ export function compileNumbered(rule: ContentRule, bytes = false): NumberedRule 
     try {
       return {
         regex: re(unnamed.source, rule.regex.flags),
-        ...(rule.anchored ? { anchored: re(unnamed.source, rule.anchored.flags) } : {}),
-        ...(rule.near ? { near: re(unnamed.source, rule.near.sticky.flags) } : {}),
+        anchored: rule.anchored ? re(unnamed.source, rule.anchored.flags) : undefined,
+        near: rule.near ? re(unnamed.source, rule.near.sticky.flags) : undefined,
         group,
+        validator,
       };
     } catch {
       // Falls through to the named regexes.
@@ -706,8 +737,10 @@ export function compileNumbered(rule: ContentRule, bytes = false): NumberedRule 
     try {
       return {
         regex: re(rule.regex.source, rule.regex.flags),
-        ...(rule.anchored ? { anchored: re(rule.anchored.source, rule.anchored.flags) } : {}),
+        anchored: rule.anchored ? re(rule.anchored.source, rule.anchored.flags) : undefined,
+        near: undefined,
         group: rule.secretGroup,
+        validator,
       };
     } catch {
       // Falls through to the rule's own regexes.
@@ -715,8 +748,10 @@ export function compileNumbered(rule: ContentRule, bytes = false): NumberedRule 
   }
   return {
     regex: rule.regex,
-    ...(rule.anchored ? { anchored: rule.anchored } : {}),
+    anchored: rule.anchored,
+    near: undefined,
     group: rule.secretGroup,
+    validator,
   };
 }
 
