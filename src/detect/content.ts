@@ -125,7 +125,11 @@ export class ContentScanner {
   ): number[] | undefined {
     const text = positions ? undefined : lower();
     let out: number[] = [];
-    for (const k of rule.keywords) {
+    // An index loop: a for-of left by `return` closes its iterator, a path the optimized code of
+    // this function had not met (issue 15: its code was thrown away and compiled again).
+    const keywords = rule.keywords;
+    for (let ki = 0; ki < keywords.length; ki++) {
+      const k = keywords[ki]!;
       let starts: number[];
       if (positions) {
         starts = positions.starts.get(this.keywordIndex.get(k) ?? -1) ?? [];
@@ -246,7 +250,7 @@ export class ContentScanner {
           : undefined;
       const group = compiled.group;
       const byName = typeof group === "string";
-      const validator = compiled.validator;
+      const ruleFrom = out.length;
       const priority = rule.generic ? 1 : 3;
       // The gates' verdict per value: a flood repeats one near-miss value thousands of times.
       const verdicts = this.verdicts;
@@ -288,7 +292,8 @@ export class ContentScanner {
           remediation: rule.remediation,
           secret,
           line: line + 1,
-          valid: validator ? validator(secret) : undefined,
+          // Set below, once the rule's matches are in (validate).
+          valid: undefined,
           priority,
         });
       };
@@ -339,6 +344,7 @@ export class ContentScanner {
           judge(m);
         }
       }
+      if (compiled.validator && out.length > ruleFrom) validate(out, ruleFrom, compiled.validator);
     }
     // The cache holds slices of the text: let it go with the text.
     this.verdicts.clear();
@@ -353,6 +359,15 @@ export class ContentScanner {
     if (rule.generic && !looksRandom(secret)) return false;
     return true;
   }
+}
+
+/**
+ * The validity check of one rule over its detections, out[from..]. Apart from the scan's body: each
+ * rule has its own check, and a call whose target changes from rule to rule inside that body had
+ * its optimized code thrown away (issue 15).
+ */
+function validate(out: Detection[], from: number, validator: (secret: string) => boolean): void {
+  for (let i = from; i < out.length; i++) out[i]!.valid = validator(out[i]!.secret);
 }
 
 /**

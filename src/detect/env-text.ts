@@ -83,7 +83,7 @@ export function parseDotenvVars(input: string): Map<string, string> {
     let p = i;
     while (p < lineEnd && isBlank(text.charCodeAt(p))) p++;
     const lineStart = p;
-    if (text.startsWith("export", p) && isBlank(text.charCodeAt(p + 6))) {
+    if (p + 6 < n && text.startsWith("export", p) && isBlank(text.charCodeAt(p + 6))) {
       p += 6;
       while (p < lineEnd && isBlank(text.charCodeAt(p))) p++;
     }
@@ -100,7 +100,7 @@ export function parseDotenvVars(input: string): Map<string, string> {
     while (r < lineEnd && isBlank(text.charCodeAt(r))) r++;
     if (r < lineEnd && text.charCodeAt(r) === 0x3d) p = r;
     const sep = p < lineEnd ? text.charCodeAt(p) : -1;
-    const colon = sep === 0x3a && (isBlank(text.charCodeAt(p + 1)) || text.charCodeAt(p + 1) === NL);
+    const colon = sep === 0x3a && p + 1 < n && (isBlank(text.charCodeAt(p + 1)) || text.charCodeAt(p + 1) === NL);
     if (keyEnd === keyStart || p >= lineEnd || (sep !== 0x3d && !colon)) {
       i = lineEnd + 1;
       continue;
@@ -135,7 +135,9 @@ export function parseDotenvVars(input: string): Map<string, string> {
       hash = indexOrEnd(text, "#", hash + 1);
     }
     let v = text.slice(p, end).trim();
-    const vq = v.charCodeAt(0);
+    // Not charCodeAt(0) of an empty value: a read past a string's end is a path the optimized code
+    // of this function does not expect, and throws away (issue 15).
+    const vq = v.length > 0 ? v.charCodeAt(0) : -1;
     if (v.length >= 2 && (vq === 0x22 || vq === 0x27 || vq === 0x60) && v.charCodeAt(v.length - 1) === vq)
       v = v.slice(1, -1);
     env.set(key, vq === 0x22 ? expandNewlines(v) : v);

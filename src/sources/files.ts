@@ -69,16 +69,34 @@ export function sniff(buf: Uint8Array, length = buf.length): Sniffed {
   const n = Math.min(length, buf.length, SNIFF_BYTES);
   if (n >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return { kind: "utf16", bigEndian: false, bomBytes: 2 };
   if (n >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return { kind: "utf16", bigEndian: true, bomBytes: 2 };
+  // Only a head that starts with a magic number's first byte is compared with the magic numbers.
+  if (n > 0 && MAGIC_FIRST[buf[0]!] === 1 && hasMagic(buf, n)) return BINARY;
+  // Without a NUL in the head, neither UTF-16 of ASCII nor binary data (8,000 random bytes hold a
+  // NUL but for odds of 1 in 10^13): a text file costs one native search here.
+  if (!buf.subarray(0, n).includes(0)) return TEXT;
+  // The rest runs for a few files of a tree only, in functions of its own: met late in a run, code
+  // inside sniff's optimized body threw that body away to be compiled again (issue 15).
+  return sniffWithNul(buf, n);
+}
+
+const TEXT: Sniffed = Object.freeze({ kind: "text" });
+const BINARY: Sniffed = Object.freeze({ kind: "binary" });
+/** 1 for the bytes a magic number starts with. */
+const MAGIC_FIRST = new Uint8Array(256);
+for (const magic of MAGIC) MAGIC_FIRST[magic[0]!] = 1;
+
+function hasMagic(buf: Uint8Array, n: number): boolean {
   for (const magic of MAGIC) {
     if (n < magic.length) continue;
     let ok = true;
     for (let i = 0; i < magic.length && ok; i++) ok = buf[i] === magic[i];
-    if (ok) return { kind: "binary" };
+    if (ok) return true;
   }
-  // Without a NUL in the head, neither UTF-16 of ASCII nor binary data (8,000 random bytes hold a
-  // NUL but for odds of 1 in 10^13): a text file costs one native search here.
-  const head = buf.subarray(0, n);
-  if (!head.includes(0)) return { kind: "text" };
+  return false;
+}
+
+/** sniff() for a head that holds a NUL: UTF-16 without a BOM, binary, or text with a few NULs. */
+function sniffWithNul(buf: Uint8Array, n: number): Sniffed {
   // Mostly-ASCII UTF-16 without a BOM: in most code units one byte is NUL and the other is not.
   const units = n >> 1;
   let le = 0;
@@ -100,7 +118,7 @@ export function sniff(buf: Uint8Array, length = buf.length): Sniffed {
   let controls = 0;
   const enough = Math.max(4, (n >> 5) + 1);
   for (let i = 0; i < n && controls < enough; i++) controls += NOT_TEXT[buf[i]!]!;
-  return controls >= 4 && controls * 32 > n ? { kind: "binary" } : { kind: "text" };
+  return controls >= 4 && controls * 32 > n ? BINARY : TEXT;
 }
 
 export function isBinary(buf: Buffer, length = buf.length): boolean {
