@@ -100,7 +100,8 @@ export function parseDotenvVars(input: string): Map<string, string> {
     while (r < lineEnd && isBlank(text.charCodeAt(r))) r++;
     if (r < lineEnd && text.charCodeAt(r) === 0x3d) p = r;
     const sep = p < lineEnd ? text.charCodeAt(p) : -1;
-    const colon = sep === 0x3a && p + 1 < n && (isBlank(text.charCodeAt(p + 1)) || text.charCodeAt(p + 1) === NL);
+    const colon =
+      sep === 0x3a && p + 1 < n && (isBlank(text.charCodeAt(p + 1)) || text.charCodeAt(p + 1) === NL);
     if (keyEnd === keyStart || p >= lineEnd || (sep !== 0x3d && !colon)) {
       i = lineEnd + 1;
       continue;

@@ -303,7 +303,13 @@ function linkState(
 }
 
 /** One state's row of the scan table: next states premultiplied, negative where a keyword ends. */
-function premultiply(next: Int32Array, delta: Int32Array, endsIn: Uint8Array, from: number, classes: number): void {
+function premultiply(
+  next: Int32Array,
+  delta: Int32Array,
+  endsIn: Uint8Array,
+  from: number,
+  classes: number,
+): void {
   for (let i = from; i < from + classes; i++) {
     const t = delta[i]!;
     next[i] = endsIn[t] ? -(t * classes) - 1 : t * classes;
