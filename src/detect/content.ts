@@ -44,6 +44,30 @@ export const INLINE_ALLOW_NEXT_LINE_MARKERS = [
   "secretlint-disable-next-line",
 ];
 
+/** Scanners without disabled rules, one per rule set (see sharedScanner). */
+const SHARED = new WeakMap<RuleSet, ContentScanner>();
+
+/**
+ * The scanner of a rule set with no rule disabled, built once per thread: the inventory, the
+ * structural parsers' placeholder checks, the redactor and echo's masking all scan with the same
+ * rules, and each scanner costs ~10 ms to build (its keyword automaton), on the start-up path or
+ * at the report's end (issue 15). Sharing is safe: a scan runs to its end synchronously and keeps
+ * nothing from one call to the next.
+ */
+export function sharedScanner(rules: RuleSet): ContentScanner {
+  let scanner = SHARED.get(rules);
+  if (!scanner) {
+    scanner = new ContentScanner(rules);
+    SHARED.set(rules, scanner);
+  }
+  return scanner;
+}
+
+/** A scanner of `rules` with `disabled` switched off: the shared one when none is. */
+export function scannerFor(rules: RuleSet, disabled: ReadonlySet<string> | undefined): ContentScanner {
+  return disabled?.size ? new ContentScanner(rules, disabled) : sharedScanner(rules);
+}
+
 /** A compiled scanner: one keyword pass over the text, then only the rules whose keyword occurred. */
 export class ContentScanner {
   private readonly rules: ContentRule[];

@@ -1,5 +1,5 @@
 import { defaultRules } from "../rules/catalog.js";
-import { ContentScanner } from "./content.js";
+import { type ContentScanner, sharedScanner } from "./content.js";
 import { looksRandom } from "./randomness.js";
 import { redactText } from "./redact.js";
 
@@ -30,7 +30,7 @@ let scanner: ContentScanner | null | undefined;
 function keywordScanner(): ContentScanner | null {
   if (scanner !== undefined) return scanner;
   try {
-    scanner = new ContentScanner(defaultRules());
+    scanner = sharedScanner(defaultRules());
   } catch {
     scanner = null;
   }

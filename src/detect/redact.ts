@@ -4,7 +4,7 @@ import type { AuditReport } from "../contract/types.js";
 import { defaultRules, type RuleSet } from "../rules/catalog.js";
 import { escapeControls, escapeStreamControls } from "../util/controls.js";
 import { mapStrings } from "../util/map-strings.js";
-import { ContentScanner, foldCase } from "./content.js";
+import { type ContentScanner, foldCase, sharedScanner as sharedContentScanner } from "./content.js";
 import { looksRandom } from "./randomness.js";
 
 /**
@@ -152,7 +152,8 @@ export function embeddedSecrets(text: string, scanner: ContentScanner): string[]
 }
 
 /** Replaces every occurrence of each secret (longest first, so one inside another goes whole) by its preview. */
-function maskAll(text: string, secrets: Iterable<string>): string {
+function maskAll(text: string, secrets: readonly string[]): string {
+  if (secrets.length === 0) return text;
   let out = text;
   for (const s of [...secrets].sort((a, b) => b.length - a.length))
     if (s.length > 0 && out.includes(s)) out = out.split(s).join(preview(s));
@@ -176,7 +177,7 @@ let sharedScanner: ContentScanner | undefined;
 function defaultScanner(): ContentScanner | undefined {
   if (sharedScanner) return sharedScanner;
   try {
-    sharedScanner = new ContentScanner(defaultRules());
+    sharedScanner = sharedContentScanner(defaultRules());
   } catch {
     // Rules that cannot load (a broken install): redact() falls back to masking random runs.
     return undefined;
@@ -399,7 +400,7 @@ export class Redactor {
 
   private scanner(): ContentScanner | undefined {
     if (!this.#rules) return defaultScanner();
-    this.#scanner ??= new ContentScanner(this.#rules);
+    this.#scanner ??= sharedContentScanner(this.#rules);
     return this.#scanner;
   }
 }

@@ -1,6 +1,6 @@
 import type { Stats } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { ContentScanner } from "../detect/content.js";
+import { scannerFor } from "../detect/content.js";
 import { scanClaimedAsync, scanClaimedSync } from "./files.js";
 import { batchScan, type ScanJob, type ScanWorkerData } from "./scan-pool.js";
 
@@ -10,7 +10,7 @@ const data = workerData as ScanWorkerData;
 // The rule set of the scan that started this worker (issue 9: workers used the packaged rules even
 // when the main thread had a custom set).
 const rules = data.rules;
-const scanner = new ContentScanner(rules, new Set(data.disabled));
+const scanner = scannerFor(rules, new Set(data.disabled));
 const pathRules = new Map(rules.paths.map((r) => [r.id, r]));
 
 // Loaded and compiled: from now on this worker takes batches.

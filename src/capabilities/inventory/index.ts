@@ -1,6 +1,6 @@
 import { byteOrder, makeFinding, secretHash, sortFindings } from "../../contract/finding.js";
 import type { Finding, ReportTarget, ScanIssue, Severity, SourceName } from "../../contract/types.js";
-import { ContentScanner, type SuppressedCounts } from "../../detect/content.js";
+import { scannerFor, type SuppressedCounts } from "../../detect/content.js";
 import { activeRedactor, maskRandomRuns, Redactor } from "../../detect/redact.js";
 import { defaultRules, type RuleSet } from "../../rules/catalog.js";
 import type { Access } from "../../sources/access.js";
@@ -143,7 +143,7 @@ function sourceContext(opts: ScanOptions): SourceContext {
   const rules = opts.rules ?? defaultRules();
   return {
     rules,
-    scanner: new ContentScanner(rules, opts.disabledRules),
+    scanner: scannerFor(rules, opts.disabledRules),
     home: opts.home,
     root: opts.root,
     systemRoot: opts.systemRoot,

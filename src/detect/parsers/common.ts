@@ -1,6 +1,6 @@
 import { defaultRules, type RuleSet } from "../../rules/catalog.js";
 import type { Detection } from "../../rules/types.js";
-import { ContentScanner, TextIndex } from "../content.js";
+import { type ContentScanner, sharedScanner as sharedContentScanner, TextIndex } from "../content.js";
 import { detectEnvVar } from "../env.js";
 import { looksRandom } from "../randomness.js";
 
@@ -143,16 +143,12 @@ function activeRules(): RuleSet {
   return bound ?? defaultRules();
 }
 
-/** Scanners without disabled rules, one per rule set: a disabled rule still judges what a value is. */
-const scanners = new WeakMap<RuleSet, ContentScanner>();
-/** A content scanner over the parse's rule set, for placeholder checks and env-style judgements. */
+/**
+ * A content scanner over the parse's rule set, for placeholder checks and env-style judgements:
+ * without disabled rules (a disabled rule still judges what a value is).
+ */
 export function sharedScanner(rules: RuleSet = activeRules()): ContentScanner {
-  let scanner = scanners.get(rules);
-  if (!scanner) {
-    scanner = new ContentScanner(rules);
-    scanners.set(rules, scanner);
-  }
-  return scanner;
+  return sharedContentScanner(rules);
 }
 
 /** Documentation placeholders and references to another variable (`${env:X}`, `$X`, `{{ X }}`). */
