@@ -1,6 +1,6 @@
 import { byteOrder, makeFinding, secretHash, sortFindings } from "../../contract/finding.js";
 import type { Finding, ReportTarget, ScanIssue, Severity, SourceName } from "../../contract/types.js";
-import { scannerFor, type SuppressedCounts } from "../../detect/content.js";
+import { type SuppressedCounts, scannerFor } from "../../detect/content.js";
 import { activeRedactor, maskRandomRuns, Redactor } from "../../detect/redact.js";
 import { defaultRules, type RuleSet } from "../../rules/catalog.js";
 import type { Access } from "../../sources/access.js";
