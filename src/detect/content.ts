@@ -44,6 +44,16 @@ export const INLINE_ALLOW_NEXT_LINE_MARKERS = [
   "secretlint-disable-next-line",
 ];
 
+/**
+ * The window of a whole text, for callers that pass a window on every call (files.ts): options of
+ * one shape keep the scan's optimized code (issue 15). Not frozen: a frozen object has a shape of
+ * its own.
+ */
+export const WHOLE_TEXT: { readonly start: number; readonly end: number } = {
+  start: 0,
+  end: Number.POSITIVE_INFINITY,
+};
+
 /** Scanners without disabled rules, one per rule set (see sharedScanner). */
 const SHARED = new WeakMap<RuleSet, ContentScanner>();
 
@@ -111,6 +121,49 @@ export class ContentScanner {
   private readonly anchoredKeywords: Uint8Array;
   private readonly keywordIndex: Map<string, number>;
 
+  private warm = false;
+
+  /**
+   * Runs a small scan of the rules' own examples once, its result dropped: a JIT warm-up for a
+   * thread about to scan a big tree (the scan pool's threads, issue 15). Until the first secret is
+   * found, the code that reports one has never run, and the optimizing compiler, with no record of
+   * it, compiles the scan without it; the first finding then throws that code away to be compiled
+   * again (~30-45 ms of compiler time each, several times per run on a 2-core machine). The
+   * examples (fake values written for the rule tests) take those paths first: a rule matched at
+   * its keywords, one tried near them, one over the whole text, a generic one (found and not), one
+   * with a validity check, and a line under an inline allow marker. Byte for byte as a file's scan.
+   */
+  warmUp(): void {
+    if (this.warm) return;
+    this.warm = true;
+    const pick = (test: (r: ContentRule) => boolean) =>
+      this.rules.find((r) => test(r) && r.examples.match.length);
+    const picked = [
+      pick((r) => r.anchored !== undefined),
+      pick((r) => r.near !== undefined),
+      pick((r) => !r.anchored && !r.near && !r.generic && r.validator === undefined),
+      pick((r) => r.validator !== undefined),
+      pick((r) => r.generic),
+    ];
+    const lines: string[] = [];
+    for (const r of picked) {
+      if (!r) continue;
+      lines.push(...r.examples.match, ...r.examples.noMatch);
+      lines.push(`${r.examples.match[0]} # agent-audit:allow`);
+    }
+    const bytes = Buffer.from(lines.join("\n"), "latin1");
+    const positions = this.positionsRequest();
+    const rules = this.candidatesInBytes(bytes, positions);
+    const sink: SuppressedSink = { config: new Set(), inlineAllow: new Set() };
+    this.scan(bytes.toString("latin1"), {
+      rules,
+      positions,
+      suppressed: sink,
+      spareBytes: undefined,
+      window: WHOLE_TEXT,
+    });
+  }
+
   /** True if a value equals or embeds a documentation placeholder. */
   isPlaceholder(value: string): boolean {
     if (this.placeholder) return this.placeholder.test(value);
@@ -123,8 +176,18 @@ export class ContentScanner {
    * the order their keywords first occur. On a Buffer no string is made: most files hold no keyword.
    */
   candidates(text: string | Uint8Array, positions?: KeywordPositions): ContentRule[] {
+    return this.rulesFor(this.keywords.find(text, positions));
+  }
+
+  /** candidates() of a file's bytes (see KeywordMatcher.findBytes). */
+  candidatesInBytes(bytes: Uint8Array, positions?: KeywordPositions): ContentRule[] {
+    return this.rulesFor(this.keywords.findBytes(bytes, positions));
+  }
+
+  /** The rules of the keywords found, each once, in the keywords' order. */
+  private rulesFor(keywords: number[]): ContentRule[] {
     const found = new Set<ContentRule>();
-    for (const k of this.keywords.find(text, positions)) for (const r of this.rulesOf[k]!) found.add(r);
+    for (const k of keywords) for (const r of this.rulesOf[k]!) found.add(r);
     return [...found];
   }
 

@@ -25,8 +25,13 @@ export class KeywordMatcher {
     let classes = 1;
     const usable: number[] = [];
     keywords.forEach((k, i) => {
-      // A keyword with a character outside latin1 can never occur in a latin1 view of a file.
-      for (let j = 0; j < k.length; j++) if (k.charCodeAt(j) > 0xff) return;
+      // A keyword with a character outside latin1 can never occur in a latin1 view of a file. One
+      // with a NUL is not matched either (the rules' schema refuses it): NUL stays in class 0, the
+      // class asBytes gives the characters past latin1.
+      for (let j = 0; j < k.length; j++) {
+        const c = k.charCodeAt(j);
+        if (c > 0xff || c === 0) return;
+      }
       if (k.length > 0) usable.push(i);
     });
     for (const i of usable) {
@@ -103,12 +108,16 @@ export class KeywordMatcher {
    * each occurrence is found by exactly one of them, and each half's starts are ascending.
    */
   find(input: Uint8Array | string, track?: KeywordPositions): number[] {
+    // One kind of input for the loops below (a string is read as its bytes, see asBytes): loops
+    // that met both kinds had their optimized code thrown away when the second kind came (issue 15).
+    return this.findBytes(typeof input === "string" ? this.asBytes(input) : input, track);
+  }
+
+  /** find() of bytes: what the scan of a file calls (a caller of find() sees strings too). */
+  findBytes(bytes: Uint8Array, track?: KeywordPositions): number[] {
     const found: number[] = [];
-    const len = input.length;
-    if (this.classes === 1 || len === 0) return found;
-    const wanted = track?.wanted;
-    if (typeof input === "string") this.scan(input, stepString, stepPairString, found, wanted);
-    else this.scan(input, stepBytes, stepPairBytes, found, wanted);
+    if (this.classes === 1 || bytes.length === 0) return found;
+    this.scan(bytes, found, track?.wanted);
     const first = this.firstStart;
     const lengths = this.lengths;
     found.sort((a, b) => first[a]! - first[b]! || lengths[b]! - lengths[a]!);
@@ -118,16 +127,23 @@ export class KeywordMatcher {
   }
 
   /**
-   * The whole input: in one pass below SPLIT_MIN, else as two halves at once (see find). `step`
-   * and `stepPair` are the scanning loops for the input's kind (bytes or a string's char codes).
+   * A string's char codes as bytes, for the automaton: a code past latin1 (no keyword holds one)
+   * becomes a NUL, which no keyword holds either, so each position reads the same.
    */
-  private scan<I extends Uint8Array | string>(
-    input: I,
-    step: Step<I>,
-    stepPair: Step<I>,
-    found: number[],
-    wanted: Uint8Array | undefined,
-  ): void {
+  private asBytes(text: string): Uint8Array {
+    // A Buffer, as the files' bytes are: a Uint8Array is an object of another shape to the loops.
+    const out = Buffer.allocUnsafe(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      out[i] = c > 0xff ? 0 : c;
+    }
+    return out;
+  }
+
+  /** The whole input: in one pass below SPLIT_MIN, else as two halves at once (see find). */
+  private scan(input: Uint8Array, found: number[], wanted: Uint8Array | undefined): void {
+    const step = stepBytes;
+    const stepPair = stepPairBytes;
     const { classOf, next, listsA, listsB, pair } = this;
     const len = input.length;
     if (len < SPLIT_MIN) {
@@ -161,9 +177,9 @@ export class KeywordMatcher {
   }
 
   /** One copy of the automaton over input[from, to), keeping keywords that start before `limit`. */
-  private run<I extends Uint8Array | string>(
-    input: I,
-    step: Step<I>,
+  private run(
+    input: Uint8Array,
+    step: typeof stepBytes,
     state: number,
     to: number,
     from: number,
@@ -346,28 +362,6 @@ function stepBytes(
   return to;
 }
 
-function stepString(
-  input: string,
-  classOf: Uint8Array,
-  next: Int32Array,
-  st: Int32Array,
-  from: number,
-  to: number,
-): number {
-  let s = st[0]!;
-  for (let i = from; i < to; i++) {
-    const code = input.charCodeAt(i);
-    const t = next[s + (code > 0xff ? 0 : classOf[code]!)]!;
-    if (t < 0) {
-      st[0] = t;
-      return i;
-    }
-    s = t;
-  }
-  st[0] = s;
-  return to;
-}
-
 /**
  * Two copies of the automaton (states st[0], st[1]) over input[i] and input[i + half], for i from
  * `from` until either ends a keyword; returns that i with both raw transitions in st (one or both
@@ -398,44 +392,6 @@ function stepPairBytes(
   st[1] = b;
   return half;
 }
-
-function stepPairString(
-  input: string,
-  classOf: Uint8Array,
-  next: Int32Array,
-  st: Int32Array,
-  from: number,
-  half: number,
-): number {
-  let a = st[0]!;
-  let b = st[1]!;
-  for (let i = from; i < half; i++) {
-    const ca = input.charCodeAt(i);
-    const cb = input.charCodeAt(i + half);
-    const ta = next[a + (ca > 0xff ? 0 : classOf[ca]!)]!;
-    const tb = next[b + (cb > 0xff ? 0 : classOf[cb]!)]!;
-    if ((ta | tb) < 0) {
-      st[0] = ta;
-      st[1] = tb;
-      return i;
-    }
-    a = ta;
-    b = tb;
-  }
-  st[0] = a;
-  st[1] = b;
-  return half;
-}
-
-/** A scanning loop (stepBytes, stepString, stepPairBytes, stepPairString). */
-type Step<I> = (
-  input: I,
-  classOf: Uint8Array,
-  next: Int32Array,
-  st: Int32Array,
-  from: number,
-  to: number,
-) => number;
 
 /** Inputs shorter than this are read in one pass (the split's set-up costs more than it saves). */
 const SPLIT_MIN = 256;

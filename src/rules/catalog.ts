@@ -42,7 +42,14 @@ function buildSchemas() {
   const content = z.strictObject({
     ...common,
     type: kebab,
-    keywords: z.array(z.string().min(2)).min(1),
+    keywords: z
+      .array(
+        z
+          .string()
+          .min(2)
+          .refine((k) => !k.includes("\0"), "a keyword cannot hold a NUL"),
+      )
+      .min(1),
     regex: z.string().min(1),
     caseInsensitive: z.boolean().optional(),
     /** The regex only ever matches starting at one of the keywords: run it there, not over the whole text. */

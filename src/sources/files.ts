@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync, readSync, type Stats } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import type { SourceKind } from "../contract/types.js";
-import { type SuppressedSink, TextIndex } from "../detect/content.js";
+import { type SuppressedSink, TextIndex, WHOLE_TEXT } from "../detect/content.js";
 import { runParser } from "../detect/parsers/common.js";
 import { PARSERS } from "../detect/parsers/index.js";
 import type { RuleSet } from "../rules/catalog.js";
@@ -563,7 +563,7 @@ function detectInBuffer(buf: Buffer, sniffed: Sniffed, t: FileTarget, ctx: ReadC
       const found = ctx.scanner.scan(head, {
         window: { start: 0, end: sniffed.bomBytes + CHUNK_CONTEXT },
         // A match that runs to the head's end is the decoded view's to report, whole.
-        ...(headBytes < buf.length ? { cut: head.length } : {}),
+        cut: headBytes < buf.length ? head.length : undefined,
         suppressed: ctx.sink,
       });
       for (const d of found) out.push(d);
@@ -591,14 +591,16 @@ function scanBytes(
   window?: { start: number; end: number },
 ): Detection[] {
   const positions = ctx.scanner.positionsRequest();
-  const rules = ctx.scanner.candidates(buf, positions);
+  const rules = ctx.scanner.candidatesInBytes(buf, positions);
   if (!rules.length) return [];
+  // Options of one shape on every call (no spread of optional parts): the scan's optimized code is
+  // kept only while the objects it reads keep the shape it has seen (issue 15).
   const found = ctx.scanner.scan(buf.toString("latin1"), {
     rules,
     positions,
     suppressed: ctx.sink,
-    ...(spare ? { spareBytes: buf } : {}),
-    ...(window ? { window } : {}),
+    spareBytes: spare ? buf : undefined,
+    window: window ?? WHOLE_TEXT,
   });
   return fromLatin1View(found);
 }

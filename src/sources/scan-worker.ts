@@ -13,6 +13,8 @@ const rules = data.rules;
 const scanner = scannerFor(rules, new Set(data.disabled));
 const pathRules = new Map(rules.paths.map((r) => [r.id, r]));
 
+scanner.warmUp();
+
 // Loaded and compiled: from now on this worker takes batches.
 parentPort!.postMessage({ ready: true });
 

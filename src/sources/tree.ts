@@ -357,7 +357,11 @@ class TreeWalk {
   private toPool(target: FileTarget): boolean {
     this.claimedBytes += target.st.size;
     if (this.workers === 0 || this.claimedBytes <= WORKER_THRESHOLD_BYTES) return false;
-    this.pool ??= new ScanPool(this.workers, this.ctx);
+    if (!this.pool) {
+      this.pool = new ScanPool(this.workers, this.ctx);
+      // A big tree: this thread scans a share of it too (content.ts warmUp).
+      this.ctx.scanner.warmUp();
+    }
     this.pool.submit(target, target.pathRule?.id);
     return true;
   }

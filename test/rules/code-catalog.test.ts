@@ -80,3 +80,31 @@ describe("rules/egress as a rule kind", () => {
     );
   });
 });
+
+describe("content rule keywords", () => {
+  it("a keyword with a NUL is refused (the keyword matcher reads characters past latin1 as NUL)", () => {
+    const dir = join(t.dir, "nul-keyword");
+    mkdirSync(join(dir, "secrets"), { recursive: true });
+    writeFileSync(
+      join(dir, "secrets", "nul.yaml"),
+      [
+        "id: nul-keyword",
+        "provider: x",
+        "type: api-key",
+        "title: x",
+        "severity: high",
+        'keywords: ["ab\\0cd", "efgh"]',
+        'regex: "efgh[0-9]{8}"',
+        "secretGroup: 0",
+        "remediation: x",
+        "examples:",
+        "  match: [efgh12345678, efgh87654321]",
+        "  noMatch: [efgh]",
+        "",
+      ].join("\n"),
+    );
+    expect(() => loadRules(dir)).toThrow(
+      `invalid rules:\n  ${join(dir, "secrets", "nul.yaml")}: keywords.0: a keyword cannot hold a NUL`,
+    );
+  });
+});
