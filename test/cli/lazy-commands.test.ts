@@ -6,8 +6,12 @@ import { tempTree } from "../helpers/tmp.js";
 // Issue 9: `agent-audit <cmd>` imports only that command's module (the gate hook will run on every
 // tool call and cannot afford to load the scanner). The built CLI runs with a resolve hook that
 // records every module of ours the process loads; the test asserts which command modules and
-// which layers were loaded.
+// which layers were loaded. The installed binary (bin.js) runs the program from the build's bundle
+// (scripts/bundle-cli.mjs, issue 15), whose chunks keep the commands apart as the modules do: the
+// modules are checked through the program's own entry (main.js, which bin.js loads when there is
+// no bundle), the chunks through bin.js.
 const bin = join(process.cwd(), "dist/src/cli/bin.js");
+const modulesEntry = join(process.cwd(), "dist/src/cli/main.js");
 const DIST = join(process.cwd(), "dist/src/");
 const HOOK = `
 import { register } from "node:module";
@@ -29,9 +33,9 @@ process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify([...see
 const t = tempTree({ "hook.mjs": HOOK });
 afterAll(() => t.cleanup());
 
-/** Our modules (paths under dist/src/, sorted) that `agent-audit ...args` loaded. */
-function loaded(args: string[]): string[] {
-  const r = spawnSync(process.execPath, ["--import", join(t.dir, "hook.mjs"), bin, ...args], {
+/** Our modules (paths under dist/src/, sorted) that `agent-audit ...args` loaded (from `entry`). */
+function loaded(args: string[], entry = modulesEntry): string[] {
+  const r = spawnSync(process.execPath, ["--import", join(t.dir, "hook.mjs"), entry, ...args], {
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "" },
   });
@@ -62,6 +66,21 @@ describe("each command loads only its own module (issue 9)", () => {
     expect(commandModules(loaded(["probe", "--help"]))).toEqual(["cli/probe.js"]);
     expect(commandModules(loaded(["baseline", "--help"]))).toEqual(["cli/baseline.js"]);
     expect(commandModules(loaded(["help", "scan"]))).toEqual(["cli/scan.js"]);
+  });
+
+  it("the bundle's chunks keep the commands apart: a command's chunk loads with that command alone", () => {
+    const commandChunks = (mods: string[]) =>
+      mods.filter((m) => /^bundle\/(scan|probe|baseline)-[A-Z0-9]+\.js$/.test(m)).map((m) => m.split("-")[0]);
+    const version = loaded(["--version"], bin);
+    // The program ran from the bundle, not from the separate modules.
+    expect(version.filter((m) => !m.startsWith("bundle/"))).toEqual(["cli/bin.js", "cli/gate-hook-args.js"]);
+    expect(version).toContain("bundle/main.js");
+    expect(commandChunks(version)).toEqual([]);
+    expect(commandChunks(loaded(["probe", "--help"], bin))).toEqual(["bundle/probe"]);
+    expect(commandChunks(loaded(["baseline", "--help"], bin))).toEqual(["bundle/baseline"]);
+    expect(commandChunks(loaded(["help", "scan"], bin))).toEqual(["bundle/scan"]);
+    // --help loads no scanner code: the scan worker's entry is loaded by none of these.
+    expect(loaded(["--help"], bin)).not.toContain("bundle/scan-worker.js");
   });
 
   it("`scan --help` lists every option of scan, `--help` lists every command", () => {

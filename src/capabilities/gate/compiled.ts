@@ -8,11 +8,12 @@ let cached: GatePolicy | undefined;
 
 export function compiledPolicy(): GatePolicy | undefined {
   if (cached) return cached;
-  // dist/src/capabilities/gate/compiled.js, or the hook's bundle dist/src/cli/gate-hook.bundle.js -> dist/gate-policy.json
+  // dist/src/capabilities/gate/compiled.js, the hook's bundle dist/src/cli/gate-hook.bundle.js or
+  // the CLI's bundle dist/src/bundle/*.js (scripts/bundle-cli.mjs) -> dist/gate-policy.json
   const url = import.meta.url;
   const rel = url.includes("/dist/src/capabilities/gate/")
     ? "../../../gate-policy.json"
-    : url.includes("/dist/src/cli/")
+    : url.includes("/dist/src/cli/") || url.includes("/dist/src/bundle/")
       ? "../../gate-policy.json"
       : undefined;
   if (rel === undefined) return undefined;
