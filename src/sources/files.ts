@@ -376,7 +376,11 @@ interface ReadResult {
 /**
  * Reads up to `size` bytes, asking for one more in the same call: a file that grew since its stat
  * is then told apart from one read whole without an extra system call (issue 8: a file only partly
- * read is an issue, never silent).
+ * read is an issue, never silent). A read of a regular file that returns fewer bytes than asked for
+ * has reached the file's end (POSIX read()): once it holds the stat's size, the reading stops there,
+ * with no second call to see the end again (issue 15: that call was one more system call per file
+ * of a tree). Short of that size (a file that shrank, or a file system that reads short before the
+ * end), it reads on to a read of 0 bytes.
  */
 function readWholeSync(abs: string, size: number, into?: Buffer, confineTo?: string): ReadResult {
   const fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -386,9 +390,10 @@ function readWholeSync(abs: string, size: number, into?: Buffer, confineTo?: str
     let n = 0;
     try {
       while (n <= size) {
-        const bytesRead = readSync(fd, buf, n, size + 1 - n, n);
-        if (bytesRead === 0) break;
+        const want = size + 1 - n;
+        const bytesRead = readSync(fd, buf, n, want, n);
         n += bytesRead;
+        if (bytesRead === 0 || (bytesRead < want && n >= size)) break;
       }
     } catch (error) {
       if (n === 0) throw error;
@@ -406,9 +411,10 @@ async function readWhole(fh: FileHandle, size: number): Promise<ReadResult> {
   let n = 0;
   try {
     while (n <= size) {
-      const { bytesRead } = await fh.read(buf, n, size + 1 - n, n);
-      if (bytesRead === 0) break;
+      const want = size + 1 - n;
+      const { bytesRead } = await fh.read(buf, n, want, n);
       n += bytesRead;
+      if (bytesRead === 0 || (bytesRead < want && n >= size)) break;
     }
   } catch (error) {
     if (n === 0) throw error;

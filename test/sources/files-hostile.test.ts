@@ -296,6 +296,35 @@ describe("a file read only in part", () => {
   }
 });
 
+describe("a file shorter than its stat said (it shrank after the walk)", () => {
+  for (const [name, size] of [
+    ["small (read with blocking calls)", 1000],
+    ["mid-size (read whole)", 2 * MiB],
+  ] as const) {
+    it(`${name}: read to its end and scanned whole, with no issue`, async () => {
+      const tok = ghToken();
+      const file = planted(size - 100, " ", [[size - 200, `GH=${tok}\n`]]);
+      const root = tree({ "shrank.log": file });
+      const ctx: ReadContext & { issues: { where: string; message: string }[] } = {
+        rules: defaultRules(),
+        scanner: new ContentScanner(defaultRules()),
+        limits: testLimits(),
+        issues: [],
+        stats: { files: 0, bytes: 0 },
+      };
+      const st = statSync(join(root, "shrank.log"));
+      st.size = size;
+      const found = await scanClaimed(
+        { abs: join(root, "shrank.log"), reportPath: "shrank.log", source: "tree", st },
+        ctx,
+      );
+      expect(found.map((f) => `${f.ruleId}:${f.location.line}`)).toEqual(["github-pat-classic:1"]);
+      expect(ctx.issues).toEqual([]);
+      expect(ctx.stats).toEqual({ files: 1, bytes: size - 100 });
+    });
+  }
+});
+
 describe("keyword floods", () => {
   it("780 KB of `token ` then a live token: the token is reported, no issue", async () => {
     const tok = ghToken();
