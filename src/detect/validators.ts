@@ -1,5 +1,5 @@
-import { crc32 } from "node:zlib";
 import type { ValidatorName } from "../rules/types.js";
+import { nodeZlib } from "../util/lazy.js";
 
 // Offline validity checks: a format's own structure says whether a token can be live. No network.
 
@@ -24,7 +24,7 @@ export function base62(n: number, width: number): string {
 export function checkBase62Crc32(token: string): boolean {
   if (token.length !== 40) return false;
   const body = token.slice(4, 34);
-  return base62(crc32(Buffer.from(body, "ascii")), 6) === token.slice(34);
+  return base62(nodeZlib().crc32(Buffer.from(body, "ascii")), 6) === token.slice(34);
 }
 
 /** A JWT's first two segments are base64url JSON objects; the header names an algorithm. */

@@ -1,10 +1,9 @@
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import type { z as Z, ZodError } from "zod";
 import { RUNTIME_IDS, type RuleDescriptor, SEVERITIES, STEP_IDS } from "../contract/types.js";
 import { UsageError } from "../util/errors.js";
-import { yaml, zod } from "../util/lazy.js";
+import { nodeCrypto, yaml, zod } from "../util/lazy.js";
 import { packageRoot, rulesDir } from "../util/paths.js";
 import { CODE_RULE_LIST, CODE_RULES } from "./code.js";
 import {
@@ -248,7 +247,7 @@ export const RULES_CACHE_VERSION = 4;
 
 /** The cache key of a rule file's text. */
 export function ruleFileHash(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 32);
+  return nodeCrypto().createHash("sha256").update(text).digest("hex").slice(0, 32);
 }
 let parsedCacheValue: ParsedCache | null | undefined;
 /**

@@ -31,6 +31,26 @@ export function toml(): typeof import("smol-toml") {
   return tomlModule;
 }
 
+let cryptoModule: typeof import("node:crypto") | undefined;
+let zlibModule: typeof import("node:zlib") | undefined;
+
+/**
+ * `node:crypto` and `node:zlib`, for code on a scan thread's start-up path that needs them only
+ * now and then (a PKCS#12 file, a checksum check, a rule file hashed at load): each costs a
+ * thread about 4 ms to load, and a scan worker (sources/scan-worker.ts) is on the clock from its
+ * first line (issue 15).
+ */
+export function nodeCrypto(): typeof import("node:crypto") {
+  cryptoModule ??= require("node:crypto") as typeof import("node:crypto");
+  return cryptoModule;
+}
+
+/** See nodeCrypto. */
+export function nodeZlib(): typeof import("node:zlib") {
+  zlibModule ??= require("node:zlib") as typeof import("node:zlib");
+  return zlibModule;
+}
+
 /** The `jsonc-parser` module (agent runtime configs: positions of JSON errors and keys). */
 export function jsonc(): typeof import("jsonc-parser") {
   jsoncModule ??= require("jsonc-parser") as typeof import("jsonc-parser");

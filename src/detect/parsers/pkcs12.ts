@@ -1,6 +1,6 @@
-import { createHash, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
 import { CODE_RULES } from "../../rules/code.js";
 import type { Detection } from "../../rules/types.js";
+import { nodeCrypto } from "../../util/lazy.js";
 import { detection, type ParseInput, type ParseResult } from "./common.js";
 
 // PKCS#12 key stores (.p12 / .pfx; RFC 7292). The question an agent's reader asks is whether the
@@ -394,12 +394,13 @@ export function pkcs12MacKey(
     for (let i = 0; i < len; i++) out[i] = src[i % src.length]!;
     return out;
   };
-  let a = createHash(digest.name)
+  let a = nodeCrypto()
+    .createHash(digest.name)
     .update(Buffer.alloc(v, 3))
     .update(fill(salt))
     .update(fill(password))
     .digest();
-  for (let i = 1; i < iterations; i++) a = createHash(digest.name).update(a).digest();
+  for (let i = 1; i < iterations; i++) a = nodeCrypto().createHash(digest.name).update(a).digest();
   return a.subarray(0, digest.u);
 }
 
@@ -461,16 +462,16 @@ function judge(bytes: Uint8Array): Pkcs12Verdict {
     let got: Buffer;
     if (mac.kind === "pkcs12") {
       const key = pkcs12MacKey(mac.digest, c.bmp, mac.salt, mac.iterations);
-      got = createHmac(mac.digest.name, key).update(content).digest();
+      got = nodeCrypto().createHmac(mac.digest.name, key).update(content).digest();
     } else {
       // PBMAC1 takes the password's UTF-8 bytes (RFC 9579): both empty encodings are one.
       const id = c.utf8.toString("hex");
       if (seen.has(id)) continue;
       seen.add(id);
-      const key = pbkdf2Sync(c.utf8, mac.salt, mac.iterations, mac.keyLength, mac.prf);
-      got = createHmac(mac.hmac, key).update(content).digest();
+      const key = nodeCrypto().pbkdf2Sync(c.utf8, mac.salt, mac.iterations, mac.keyLength, mac.prf);
+      got = nodeCrypto().createHmac(mac.hmac, key).update(content).digest();
     }
-    if (got.length === expected.length && timingSafeEqual(got, expected))
+    if (got.length === expected.length && nodeCrypto().timingSafeEqual(got, expected))
       return { verdict: "opens", how: c.label };
   }
   return { verdict: "locked" };
@@ -506,7 +507,7 @@ export function parsePkcs12(input: ParseInput): ParseResult {
       : { detections: [] };
   }
   // The subject of the finding's identity: the file's hash (never printed; a new store is a new finding).
-  const secret = `pkcs12:sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  const secret = `pkcs12:sha256:${nodeCrypto().createHash("sha256").update(bytes).digest("hex")}`;
   if (v.verdict === "opens") {
     const rule = CODE_RULES["pkcs12-default-password"];
     const d: Detection = {

@@ -1,4 +1,4 @@
-import { parse } from "smol-toml";
+import { toml } from "../../util/lazy.js";
 import { detection, type ParseInput, type ParseResult } from "./common.js";
 import { structuredSecrets } from "./json.js";
 
@@ -9,7 +9,7 @@ import { structuredSecrets } from "./json.js";
 export function parseToml(input: ParseInput): ParseResult {
   let doc: unknown;
   try {
-    doc = parse(input.text);
+    doc = toml().parse(input.text);
   } catch {
     return { detections: [], malformed: "not valid TOML" };
   }
