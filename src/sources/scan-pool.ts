@@ -65,7 +65,18 @@ interface Batch {
   id: number;
   jobs: ScanJob[];
   targets: FileTarget[];
+  /**
+   * Who scans a batch sent to a worker, decided once with a compare-and-swap on memory both
+   * threads see: CLAIM_OPEN until the worker starts it (CLAIM_WORKER) or the main thread takes it
+   * back at the end (CLAIM_MAIN, see drain).
+   */
+  claim?: Int32Array;
 }
+
+/** Batch.claim's states. */
+export const CLAIM_OPEN = 0;
+export const CLAIM_WORKER = 1;
+export const CLAIM_MAIN = 2;
 
 interface PoolWorker {
   worker: Worker;
@@ -169,8 +180,9 @@ export class ScanPool {
     for (const pw of this.workers) {
       while (pw.ready && pw.inFlight.size < PREFETCH && this.waiting.length) {
         const b = this.waiting.shift()!;
+        b.claim = new Int32Array(new SharedArrayBuffer(4));
         pw.inFlight.set(b.id, b);
-        pw.worker.postMessage({ id: b.id, jobs: b.jobs });
+        pw.worker.postMessage({ id: b.id, jobs: b.jobs, claim: b.claim });
       }
     }
   }
@@ -239,10 +251,32 @@ export class ScanPool {
     if (this.accept(result)) this.byMain++;
   }
 
+  /**
+   * Takes back the last batch queued at a worker that the worker has not started, if any (its
+   * claim still open): at the end of a walk a worker holds up to PREFETCH batches, and this thread,
+   * out of work, would otherwise wait for all of them (issue 15). The worker skips a batch it finds
+   * taken (scan-worker.ts).
+   */
+  private takeBack(): Batch | undefined {
+    let last: { pw: PoolWorker; b: Batch } | undefined;
+    for (const pw of this.workers)
+      for (const b of pw.inFlight.values())
+        if (b.claim && Atomics.load(b.claim, 0) === CLAIM_OPEN && (!last || b.id > last.b.id))
+          last = { pw, b };
+    if (!last || Atomics.compareExchange(last.b.claim!, 0, CLAIM_OPEN, CLAIM_MAIN) !== CLAIM_OPEN)
+      return undefined;
+    last.pw.inFlight.delete(last.b.id);
+    return last.b;
+  }
+
   /** Scans what is left (shared with the workers), waits for every batch; results in batch order. */
   async drain(): Promise<{ located: Located[]; issues: ScanIssue[] }> {
     this.flush();
     while (this.waiting.length) await this.help();
+    for (let b = this.takeBack(); b; b = this.takeBack()) {
+      await this.scanHere(b);
+      await yieldToEventLoop();
+    }
     if (this.done < this.nextId) await new Promise<void>((resolve) => (this.onDone = resolve));
     await Promise.all(this.workers.map((pw) => pw.worker.terminate()));
     if (this.trace) {

@@ -2,7 +2,7 @@ import type { Stats } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { scannerFor } from "../detect/content.js";
 import { scanClaimedAsync, scanClaimedSync } from "./files.js";
-import { batchScan, type ScanJob, type ScanWorkerData } from "./scan-pool.js";
+import { batchScan, CLAIM_OPEN, CLAIM_WORKER, type ScanJob, type ScanWorkerData } from "./scan-pool.js";
 
 // A scan worker: reads and scans the files the main thread has claimed (claimFile), with the same
 // rules and limits, and posts back the detections, issues and byte counts of each batch.
@@ -18,7 +18,9 @@ scanner.warmUp();
 // Loaded and compiled: from now on this worker takes batches.
 parentPort!.postMessage({ ready: true });
 
-parentPort!.on("message", async (msg: { id: number; jobs: ScanJob[] }) => {
+parentPort!.on("message", async (msg: { id: number; jobs: ScanJob[]; claim?: Int32Array }) => {
+  // A batch the main thread has taken back (ScanPool.takeBack) is its to scan: skipped, unanswered.
+  if (msg.claim && Atomics.compareExchange(msg.claim, 0, CLAIM_OPEN, CLAIM_WORKER) !== CLAIM_OPEN) return;
   const { result, ctx } = batchScan(msg.id, { rules, scanner, limits: data.limits });
   for (const job of msg.jobs) {
     const st = { size: job.size, isFile: () => true } as Stats;

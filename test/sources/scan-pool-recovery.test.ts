@@ -35,6 +35,16 @@ const WORKERS = {
     parentPort.on("message", (m) => { if (n++ === 0) parentPort.postMessage(result(m)); else throw new Error("boom"); });`,
   // Dies before it is ready: everything is scanned here.
   "dead.mjs": `throw new Error("cannot start");`,
+  // Honours the batch claims as the real worker does, and takes 300 ms per batch: the main thread,
+  // out of work at the end, takes back the batches queued behind the first.
+  "slow.mjs": `import { parentPort } from "node:worker_threads";${reply}
+    parentPort.postMessage({ ready: true });
+    parentPort.on("message", (m) => {
+      if (Atomics.compareExchange(m.claim, 0, 0, 1) !== 0) return;
+      const until = Date.now() + 300;
+      while (Date.now() < until);
+      parentPort.postMessage(result(m));
+    });`,
 };
 const t = tempTree({
   ...files,
@@ -93,6 +103,20 @@ describe("scan pool recovery", () => {
       expect(new Set(found).size).toBe(found.length);
       for (const p of found) expect(Number(p?.slice(1, -4)) % 10).toBe(0);
     }
+  });
+
+  it("takes back the batches a busy worker has not started, each scanned exactly once", async () => {
+    const r = await run("slow.mjs", 1);
+    expect(r.ctx.stats.files).toBe(FILES);
+    expect(r.progress).toBe(FILES);
+    const found = r.located.map((d) => d.location.path!);
+    expect(new Set(found).size).toBe(found.length);
+    // The worker reports no finding (fake): every one found was scanned here. Batch 4 (files
+    // 256-299) never went to the worker; batch 3 (192-255), the last one queued there, came back.
+    const here = new Set(found.map((p) => Number(p.slice(1, -4))));
+    for (const i of [200, 210, 220, 230, 240, 250, 260, 270, 280, 290]) expect(here.has(i)).toBe(true);
+    // The worker's first batch (0-63) was its own.
+    for (const i of [0, 10, 20, 30, 40, 50, 60]) expect(here.has(i)).toBe(false);
   });
 
   it("scans everything here when no worker starts", async () => {
