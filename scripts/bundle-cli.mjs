@@ -22,6 +22,9 @@ const dist = join(root, "dist", "src");
 const outdir = join(dist, "bundle");
 
 rmSync(outdir, { recursive: true, force: true });
+// `--clean`, the build's first step: the bundle goes before tsc runs, so that a build that stops
+// after tsc (or tsc run alone) leaves no bundle of an older program for bin.js to run.
+if (process.argv.includes("--clean")) process.exit(0);
 const common = {
   bundle: true,
   format: "esm",

@@ -2,7 +2,7 @@
 // The installed binary. `agent-audit gate hook <runtime>` runs on every tool call an agent makes,
 // so it takes a path of its own that loads only the gate (no commander, no scanner): it must start
 // almost as fast as an empty Node process (issue 11). Everything else is the full program (main.ts).
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import { hookArgs } from "./gate-hook-args.js";
 
 const hook = hookArgs(process.argv.slice(2));
@@ -14,9 +14,13 @@ if (hook) {
   await mod.runHookProcess(hook);
 } else {
   // The build joins the program's modules into a few files (scripts/bundle-cli.mjs). Chosen by
-  // whether the file exists, never by catching a failed import: main.js runs the command as it
-  // loads, and an error from the command must not run it a second time from the other copy.
+  // whether the file exists and is not older than the modules (a `tsc` run alone leaves an older
+  // bundle behind; an installed package's files all carry one time), never by catching a failed
+  // import: main.js runs the command as it loads, and an error from the command must not run it a
+  // second time from the other copy.
   const bundled = "../bundle/main.js";
-  if (existsSync(new URL(bundled, import.meta.url))) await import(bundled);
+  const bundle = statSync(new URL(bundled, import.meta.url), { throwIfNoEntry: false });
+  const modules = bundle && statSync(new URL("./main.js", import.meta.url), { throwIfNoEntry: false });
+  if (bundle && (!modules || bundle.mtimeMs >= modules.mtimeMs)) await import(bundled);
   else await import("./main.js");
 }

@@ -46,7 +46,12 @@ function buildSchemas() {
         z
           .string()
           .min(2)
-          .refine((k) => !k.includes("\0"), "a keyword cannot hold a NUL"),
+          // The keyword matcher reads a file's bytes as latin1 (detect/keywords.ts): a keyword with a
+          // character past latin1 could never occur, and a NUL stands for one there.
+          .refine(
+            (k) => /^[\u0001-\u00ff]+$/.test(k),
+            "a keyword is latin1 characters only, with no NUL (the text is matched byte by byte)",
+          ),
       )
       .min(1),
     regex: z.string().min(1),

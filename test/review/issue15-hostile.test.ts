@@ -151,7 +151,7 @@ describe("keywords.ts: strings read as bytes (asBytes)", () => {
     }
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toBe(
-      `invalid rules:\n  ${join(dir, "secrets", "nul.yaml")}: keywords.0: a keyword cannot hold a NUL`,
+      `invalid rules:\n  ${join(dir, "secrets", "nul.yaml")}: keywords.0: a keyword is latin1 characters only, with no NUL (the text is matched byte by byte)`,
     );
   });
 });

@@ -82,6 +82,32 @@ describe("rules/egress as a rule kind", () => {
 });
 
 describe("content rule keywords", () => {
+  it("a keyword past latin1 is refused: it could never occur in the latin1 view of a file", () => {
+    const dir = join(t.dir, "wide-keyword");
+    mkdirSync(join(dir, "secrets"), { recursive: true });
+    writeFileSync(
+      join(dir, "secrets", "wide.yaml"),
+      [
+        "id: wide-keyword",
+        "provider: x",
+        "type: api-key",
+        "title: x",
+        "severity: high",
+        'keywords: ["efgh", "\u043a\u043b\u044e\u0447"]',
+        'regex: "efgh[0-9]{8}"',
+        "secretGroup: 0",
+        "remediation: x",
+        "examples:",
+        "  match: [efgh12345678, efgh87654321]",
+        "  noMatch: [efgh]",
+        "",
+      ].join("\n"),
+    );
+    expect(() => loadRules(dir)).toThrow(
+      `invalid rules:\n  ${join(dir, "secrets", "wide.yaml")}: keywords.1: a keyword is latin1 characters only, with no NUL (the text is matched byte by byte)`,
+    );
+  });
+
   it("a keyword with a NUL is refused (the keyword matcher reads characters past latin1 as NUL)", () => {
     const dir = join(t.dir, "nul-keyword");
     mkdirSync(join(dir, "secrets"), { recursive: true });
@@ -104,7 +130,7 @@ describe("content rule keywords", () => {
       ].join("\n"),
     );
     expect(() => loadRules(dir)).toThrow(
-      `invalid rules:\n  ${join(dir, "secrets", "nul.yaml")}: keywords.0: a keyword cannot hold a NUL`,
+      `invalid rules:\n  ${join(dir, "secrets", "nul.yaml")}: keywords.0: a keyword is latin1 characters only, with no NUL (the text is matched byte by byte)`,
     );
   });
 });
