@@ -82,18 +82,23 @@ describe("rules/egress as a rule kind", () => {
 });
 
 describe("content rule keywords", () => {
-  it("a keyword past latin1 is refused: it could never occur in the latin1 view of a file", () => {
-    const dir = join(t.dir, "wide-keyword");
+  // The keyword matcher reads a file's bytes as latin1, and a character past latin1 in a string as
+  // NUL (detect/keywords.ts): a keyword holding either could never match, and is refused.
+  it.each([
+    ["past latin1", "wide", '["efgh", "\u043a\u043b\u044e\u0447"]', 1],
+    ["with a NUL", "nul", '["ab\\0cd", "efgh"]', 0],
+  ])("a keyword %s is refused", (_what, name, keywords, at) => {
+    const dir = join(t.dir, `${name}-keyword`);
     mkdirSync(join(dir, "secrets"), { recursive: true });
     writeFileSync(
-      join(dir, "secrets", "wide.yaml"),
+      join(dir, "secrets", `${name}.yaml`),
       [
-        "id: wide-keyword",
+        `id: ${name}-keyword`,
         "provider: x",
         "type: api-key",
         "title: x",
         "severity: high",
-        'keywords: ["efgh", "\u043a\u043b\u044e\u0447"]',
+        `keywords: ${keywords}`,
         'regex: "efgh[0-9]{8}"',
         "secretGroup: 0",
         "remediation: x",
@@ -104,33 +109,7 @@ describe("content rule keywords", () => {
       ].join("\n"),
     );
     expect(() => loadRules(dir)).toThrow(
-      `invalid rules:\n  ${join(dir, "secrets", "wide.yaml")}: keywords.1: a keyword is latin1 characters only, with no NUL (the text is matched byte by byte)`,
-    );
-  });
-
-  it("a keyword with a NUL is refused (the keyword matcher reads characters past latin1 as NUL)", () => {
-    const dir = join(t.dir, "nul-keyword");
-    mkdirSync(join(dir, "secrets"), { recursive: true });
-    writeFileSync(
-      join(dir, "secrets", "nul.yaml"),
-      [
-        "id: nul-keyword",
-        "provider: x",
-        "type: api-key",
-        "title: x",
-        "severity: high",
-        'keywords: ["ab\\0cd", "efgh"]',
-        'regex: "efgh[0-9]{8}"',
-        "secretGroup: 0",
-        "remediation: x",
-        "examples:",
-        "  match: [efgh12345678, efgh87654321]",
-        "  noMatch: [efgh]",
-        "",
-      ].join("\n"),
-    );
-    expect(() => loadRules(dir)).toThrow(
-      `invalid rules:\n  ${join(dir, "secrets", "nul.yaml")}: keywords.0: a keyword is latin1 characters only, with no NUL (the text is matched byte by byte)`,
+      `invalid rules:\n  ${join(dir, "secrets", `${name}.yaml`)}: keywords.${at}: a keyword is latin1 characters only, with no NUL (the text is matched byte by byte)`,
     );
   });
 });
