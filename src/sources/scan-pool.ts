@@ -1,8 +1,10 @@
+import type { Stats } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ScanIssue, SourceKind } from "../contract/types.js";
 import type { SuppressedCounts } from "../detect/content.js";
 import type { RuleSet } from "../rules/catalog.js";
+import type { PathRule } from "../rules/types.js";
 import type { Located, ScanLimits, SourceContext } from "./context.js";
 import { type FileTarget, type ReadContext, scanClaimedAsync, scanClaimedSync } from "./files.js";
 
@@ -11,6 +13,22 @@ export interface ScanWorkerData {
   rules: RuleSet;
   disabled: string[];
   limits: ScanLimits;
+}
+
+/**
+ * The file target of a job, as the thread that scans it sees the file: its size as claimed, its
+ * path rule by id. A batch keeps its jobs only, not the walk's targets and their Stats objects,
+ * which would live on (and be copied by the garbage collector) until the batch is done (issue 15).
+ */
+export function targetOf(job: ScanJob, pathRules: ReadonlyMap<string, PathRule>): FileTarget {
+  return {
+    abs: job.abs,
+    reportPath: job.reportPath,
+    source: job.source,
+    st: { size: job.size, isFile: () => true } as Stats,
+    pathRule: job.pathRuleId ? pathRules.get(job.pathRuleId) : undefined,
+    confineTo: job.confineTo,
+  };
 }
 
 /** A claimed file, as sent to a worker. */
@@ -64,7 +82,6 @@ export function batchScan(
 interface Batch {
   id: number;
   jobs: ScanJob[];
-  targets: FileTarget[];
   /**
    * Who scans a batch sent to a worker, decided once with a compare-and-swap on memory both
    * threads see: CLAIM_OPEN until the worker starts it (CLAIM_WORKER) or the main thread takes it
@@ -105,7 +122,8 @@ export class ScanPool {
   private readonly waiting: Batch[] = [];
   private readonly results: ScanBatchResult[] = [];
   private batch: ScanJob[] = [];
-  private batchTargets: FileTarget[] = [];
+  /** The rule set's path rules by id: a job names its path rule by id (targetOf). */
+  private readonly pathRules: ReadonlyMap<string, PathRule>;
   private batchBytes = 0;
   private nextId = 0;
   private done = 0;
@@ -125,6 +143,7 @@ export class ScanPool {
     /** The worker script; tests pass a misbehaving one (test/sources/scan-pool-recovery.test.ts). */
     url: URL = new URL("./scan-worker.js", import.meta.url),
   ) {
+    this.pathRules = new Map(ctx.rules.paths.map((r) => [r.id, r]));
     // For the test that proves the workers ran (test/sources/scan-pool.test.ts).
     if (this.trace) process.stderr.write(`agent-audit: ${size} scan workers\n`);
     // The scan's own rule set, by value (structured clone keeps the compiled RegExps): a worker scans
@@ -161,16 +180,14 @@ export class ScanPool {
       size: t.st.size,
       confineTo: t.confineTo,
     });
-    this.batchTargets.push(t);
     this.batchBytes += t.st.size;
     if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) this.flush();
   }
 
   private flush(): void {
     if (this.batch.length === 0) return;
-    this.waiting.push({ id: this.nextId++, jobs: this.batch, targets: this.batchTargets });
+    this.waiting.push({ id: this.nextId++, jobs: this.batch });
     this.batch = [];
-    this.batchTargets = [];
     this.batchBytes = 0;
     this.dispatch();
   }
@@ -246,8 +263,10 @@ export class ScanPool {
   private async scanHere(b: Batch): Promise<void> {
     const { result, ctx } = batchScan(b.id, this.ctx);
     // Loops, not push(...found): a spread of more than ~125k items overflows the stack (issue 8).
-    for (const t of b.targets)
+    for (const job of b.jobs) {
+      const t = targetOf(job, this.pathRules);
       for (const d of scanClaimedSync(t, ctx) ?? (await scanClaimedAsync(t, ctx))) result.located.push(d);
+    }
     if (this.accept(result)) this.byMain++;
   }
 

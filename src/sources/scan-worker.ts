@@ -1,8 +1,14 @@
-import type { Stats } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { scannerFor } from "../detect/content.js";
 import { scanClaimedAsync, scanClaimedSync } from "./files.js";
-import { batchScan, CLAIM_OPEN, CLAIM_WORKER, type ScanJob, type ScanWorkerData } from "./scan-pool.js";
+import {
+  batchScan,
+  CLAIM_OPEN,
+  CLAIM_WORKER,
+  type ScanJob,
+  type ScanWorkerData,
+  targetOf,
+} from "./scan-pool.js";
 
 // A scan worker: reads and scans the files the main thread has claimed (claimFile), with the same
 // rules and limits, and posts back the detections, issues and byte counts of each batch.
@@ -23,16 +29,7 @@ parentPort!.on("message", async (msg: { id: number; jobs: ScanJob[]; claim?: Int
   if (msg.claim && Atomics.compareExchange(msg.claim, 0, CLAIM_OPEN, CLAIM_WORKER) !== CLAIM_OPEN) return;
   const { result, ctx } = batchScan(msg.id, { rules, scanner, limits: data.limits });
   for (const job of msg.jobs) {
-    const st = { size: job.size, isFile: () => true } as Stats;
-    const pathRule = job.pathRuleId ? pathRules.get(job.pathRuleId) : undefined;
-    const target = {
-      abs: job.abs,
-      reportPath: job.reportPath,
-      source: job.source,
-      st,
-      pathRule,
-      confineTo: job.confineTo,
-    };
+    const target = targetOf(job, pathRules);
     const found = scanClaimedSync(target, ctx) ?? (await scanClaimedAsync(target, ctx));
     // A loop, not push(...found): a spread of more than ~125k detections overflows the stack (issue 8).
     for (const d of found) result.located.push(d);
