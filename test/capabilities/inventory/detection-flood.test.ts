@@ -43,6 +43,7 @@ describe("a tree with 200,000 detections", () => {
   }, async () => {
     const rules = defaultRules();
     const ctx = {
+      rules,
       scanner: new ContentScanner(rules),
       limits: testLimits(),
       issues: [],
