@@ -142,21 +142,19 @@ export class KeywordMatcher {
 
   /** The whole input: in one pass below SPLIT_MIN, else as two halves at once (see find). */
   private scan(input: Uint8Array, found: number[], wanted: Uint8Array | undefined): void {
-    const step = stepBytes;
-    const stepPair = stepPairBytes;
     const { classOf, next, listsA, listsB, pair } = this;
     const len = input.length;
     if (len < SPLIT_MIN) {
-      this.run(input, step, 0, len, 0, len, found, wanted, listsA);
+      this.run(input, 0, len, 0, len, found, wanted, listsA);
       return;
     }
     const half = len >> 1;
     pair[0] = 0;
     pair[1] = 0;
     for (
-      let i = stepPair(input, classOf, next, pair, 0, half);
+      let i = stepPairBytes(input, classOf, next, pair, 0, half);
       i < half;
-      i = stepPair(input, classOf, next, pair, i + 1, half)
+      i = stepPairBytes(input, classOf, next, pair, i + 1, half)
     ) {
       const ta: number = pair[0]!;
       const tb: number = pair[1]!;
@@ -171,15 +169,14 @@ export class KeywordMatcher {
     }
     const a = pair[0]!;
     // The second half's odd last byte, then the first half's copy on past the middle.
-    this.run(input, step, pair[1]!, len, half * 2, len, found, wanted, listsB);
-    this.run(input, step, a, Math.min(len, half + this.longest - 1), half, half, found, wanted, listsA);
+    this.run(input, pair[1]!, len, half * 2, len, found, wanted, listsB);
+    this.run(input, a, Math.min(len, half + this.longest - 1), half, half, found, wanted, listsA);
     this.appendB(wanted);
   }
 
   /** One copy of the automaton over input[from, to), keeping keywords that start before `limit`. */
   private run(
     input: Uint8Array,
-    step: typeof stepBytes,
     state: number,
     to: number,
     from: number,
@@ -191,9 +188,9 @@ export class KeywordMatcher {
     const st = this.pair;
     st[0] = state;
     for (
-      let i = step(input, this.classOf, this.next, st, from, to);
+      let i = stepBytes(input, this.classOf, this.next, st, from, to);
       i < to;
-      i = step(input, this.classOf, this.next, st, i + 1, to)
+      i = stepBytes(input, this.classOf, this.next, st, i + 1, to)
     ) {
       st[0] = -st[0]! - 1;
       this.record(st[0]!, i, limit, found, wanted, lists);

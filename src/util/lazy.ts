@@ -8,31 +8,23 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 
-let zodModule: typeof import("zod") | undefined;
-let yamlModule: typeof import("yaml") | undefined;
-let tomlModule: typeof import("smol-toml") | undefined;
-let jsoncModule: typeof import("jsonc-parser") | undefined;
+/** A module required on the first call of the returned function, and kept. */
+function onFirstUse<T>(id: string): () => T {
+  let module: T | undefined;
+  return () => {
+    module ??= require(id) as T;
+    return module;
+  };
+}
 
 /** The `zod` module. */
-export function zod(): typeof import("zod") {
-  zodModule ??= require("zod") as typeof import("zod");
-  return zodModule;
-}
+export const zod = onFirstUse<typeof import("zod")>("zod");
 
 /** The `yaml` module. */
-export function yaml(): typeof import("yaml") {
-  yamlModule ??= require("yaml") as typeof import("yaml");
-  return yamlModule;
-}
+export const yaml = onFirstUse<typeof import("yaml")>("yaml");
 
 /** The `smol-toml` module. */
-export function toml(): typeof import("smol-toml") {
-  tomlModule ??= require("smol-toml") as typeof import("smol-toml");
-  return tomlModule;
-}
-
-let cryptoModule: typeof import("node:crypto") | undefined;
-let zlibModule: typeof import("node:zlib") | undefined;
+export const toml = onFirstUse<typeof import("smol-toml")>("smol-toml");
 
 /**
  * `node:crypto` and `node:zlib`, for code on a scan thread's start-up path that needs them only
@@ -40,19 +32,10 @@ let zlibModule: typeof import("node:zlib") | undefined;
  * thread about 4 ms to load, and a scan worker (sources/scan-worker.ts) is on the clock from its
  * first line (issue 15).
  */
-export function nodeCrypto(): typeof import("node:crypto") {
-  cryptoModule ??= require("node:crypto") as typeof import("node:crypto");
-  return cryptoModule;
-}
+export const nodeCrypto = onFirstUse<typeof import("node:crypto")>("node:crypto");
 
 /** See nodeCrypto. */
-export function nodeZlib(): typeof import("node:zlib") {
-  zlibModule ??= require("node:zlib") as typeof import("node:zlib");
-  return zlibModule;
-}
+export const nodeZlib = onFirstUse<typeof import("node:zlib")>("node:zlib");
 
 /** The `jsonc-parser` module (agent runtime configs: positions of JSON errors and keys). */
-export function jsonc(): typeof import("jsonc-parser") {
-  jsoncModule ??= require("jsonc-parser") as typeof import("jsonc-parser");
-  return jsoncModule;
-}
+export const jsonc = onFirstUse<typeof import("jsonc-parser")>("jsonc-parser");
