@@ -42,3 +42,16 @@ describe("README: MCP servers, skills and instruction files", () => {
     expect(named.filter((id) => !ids.has(id))).toEqual([]);
   });
 });
+
+// The home inventory's count of path rules (issue 15 follow-up: the count had gone stale).
+describe("README: the credential-file catalog's size", () => {
+  const readme = readFileSync("README.md", "utf8");
+  const rules = defaultRules();
+  it("states how many home and tree entries rules/paths holds", () => {
+    const home = rules.paths.filter((p) => p.scope === "home").length;
+    const tree = rules.paths.filter((p) => p.scope === "tree").length;
+    expect(readme).toContain(
+      `\`rules/paths/\` (${home} entries, one YAML file each; ${tree} more, \`scope: tree\`,`,
+    );
+  });
+});
