@@ -232,6 +232,15 @@ const FLOODS: [string, string][] = [
   ["cmdline-lftp-user", "lftp -u ab,-c "],
   ["cmdline-rdp-password", "xfreerdp /p:- "],
   ["cmdline-rdp-password", "rdesktop -p - "],
+  // A backslash before a carriage return could be read two ways by the shared command body
+  // (`\\\r?\n?` or `\\` then `\r`): 40 such pairs within a command's 128 characters were 2^40
+  // tries. These rules read a backslash with its line break only (`\\(?:\r?\n)?`).
+  ["cmdline-ldap-password", "ldapsearch\r\v\\\r\v\\\r"],
+  ["cmdline-archive-password", "unzip\r\v\\\r\v\\\r"],
+  ["cmdline-sqlserver-password", "sqlcmd\r\v\\\r\v\\\r"],
+  ["cmdline-oracle-connect", "rman\r\v\\\r\v\\\r"],
+  ["cmdline-lftp-user", "lftp\r\v\\\r\v\\\r"],
+  ["cmdline-rdp-password", "xfreerdp\r\v\\\r\v\\\r"],
 ];
 const ruleOf = (id: string) => {
   const r = rules.content.find((c) => c.id === id);
@@ -250,6 +259,21 @@ describe("second-round command-line rules on 1 MB floods (issue 8, issue 15)", (
       expect(scanner.scan(text, { rules: [ruleOf(id)], honourInlineAllows: false })).toEqual([]);
     });
   }
+  it("a backslash-carriage-return run after a tool's name stays linear (one command, one line)", () => {
+    for (const [id, tool] of [
+      ["cmdline-ldap-password", "ldapsearch"],
+      ["cmdline-archive-password", "zip"],
+      ["cmdline-sqlserver-password", "bcp"],
+      ["cmdline-oracle-connect", "expdp"],
+      ["cmdline-lftp-user", "lftp"],
+      ["cmdline-rdp-password", "rdesktop"],
+    ] as const) {
+      const text = `${tool}\r${"\v\\\r".repeat(60)};`;
+      const t0 = performance.now();
+      expect(scanner.scan(text, { rules: [ruleOf(id)], honourInlineAllows: false })).toEqual([]);
+      expect(performance.now() - t0, id).toBeLessThan(2000);
+    }
+  });
   it("still finds a real command line right after a flood", () => {
     const text = `${flood("library ")}\nunzip -P ${PW} release.zip\n`;
     const hits = scanner.scan(text, {
