@@ -33,6 +33,8 @@ const MATCH: Row[] = [
   // Spring placeholders.
   [`    password: \${DB_PASSWORD:${PW}}`, [[R, PW]]],
   [`  jwt-secret: \${JWT_SECRET:${TOK}}`, [[R, TOK]]],
+  [`    password: \${spring.datasource.password:${PW}}`, [[R, PW]]],
+  [`@Value("\${app.jwt-secret:${TOK}}") private String jwtSecret;`, [[R, TOK]]],
   // Environment lookups with a fallback, in code.
   [`DB_PASSWORD = os.getenv("DB_PASSWORD", "${PW}")`, [[R, PW]]],
   [`SECRET_KEY = os.environ.get('DJANGO_SECRET_KEY', '${TOK}')`, [[R, TOK]]],
@@ -45,6 +47,7 @@ const MATCH: Row[] = [
   [`String key = System.getenv().getOrDefault("API_KEY", "${TOK}");`, [[R, TOK]]],
   [`const password = process.env.DB_PASSWORD || "${PW}";`, [[R, PW]]],
   [`const apiKey = process.env.API_KEY ?? \`${TOK}\`;`, [[R, TOK]]],
+  [`const pw = process.env["DB_PASSWORD"] || "${PW}";`, [[R, PW]]],
   // A provider's token as the fallback: its own rule reports it.
   [
     "const key = process.env.OPENAI_API_KEY || 'sk-proj-Fk3Qz9Lm2Xw7Rt5Yp8Nc4Vb6Hj1Sd0Qz3xP9MGk2Lm'",
@@ -78,6 +81,9 @@ const NO_MATCH: string[] = [
   "cd ${PWD:-.}/build",
   `cd \${OLDPWD:-/home/${PW}}`,
   "max_tokens: ${MAX_TOKENS:-4096}",
+  "url: ${spring.datasource.url:jdbc:postgresql://db.internal:5432/app}",
+  `name: \${app.name:${PW}}`,
+  `ttl: \${app.token-ttl:${PW}}`,
   // JavaScript template literals: not parameter expansion.
   "const header = `Bearer ${token}`;",
   "const left = `${tokens-1} tokens left, ${secretCount-offsetValueAbc} secrets`;",

@@ -19,44 +19,51 @@ const found = (text: string) =>
 const PW = "Xq7vLm2Rt5Wp";
 const TOK = "s.Qm4vK8zR2pL9xY7wT3nB5cD";
 
-const time = (text: string) => {
-  const t0 = performance.now();
-  scanner.scan(text, { honourInlineAllows: false });
-  return performance.now() - t0;
-};
 scanner.scan(`warm --password ${PW}`);
 
-describe("time: exponential backtracking on `\\\\\\r` runs (the `\\\\\\r?\\n?` continuation alternative)", () => {
-  // `(?:[^\n;|&\\]|&(?![&\s])|\\\r?\n?){0,N}?`: a backslash followed by a carriage return matches
+describe("exponential backtracking on `\\\\\\r` runs (the old `\\\\\\r?\\n?` continuation alternative)", () => {
+  // `(?:[^\n;|&\\]|&(?![&\s])|\\\r?\n?){0,N}?`: a backslash followed by a carriage return matched
   // either as one `\\\r` step or as `\\` then `\r` (the character class takes \r), so a run of k
-  // pairs has 2^k decompositions, all tried when the match fails. ~90 bytes take ~47 s in the CLI.
+  // pairs had 2^k decompositions, all tried when the match failed (~90 bytes took ~47 s in the CLI).
+  // Every rule now spells it `\\(?:\r?\n)?`. 40 pairs: a regression would not end within the test's
+  // timeout (2^40 steps); fixed, each is a few microseconds. No timing is asserted.
   const pairs = (k: number) => "\\\r".repeat(k);
-  const cases: [string, string][] = [
-    ["cmdline-keytool-password", `keytol ${pairs(23)} -storepass ${PW}`],
-    ["cmdline-openssl-pass", `opensl ${pairs(23)} -passin pass:${PW}`],
-    ["cmdline-kubectl-secret-literal", `create secret generi ${pairs(22)} --from-literal=a=${PW}`],
-    ["cmdline-gh-secret-set", `gh secret set ${pairs(27)}x`],
+  const cases: string[] = [
+    `keytol ${pairs(40)} -storepass ${PW}`,
+    `opensl ${pairs(40)} -passin pass:${PW}`,
+    `create secret generi ${pairs(40)} --from-literal=a=${PW}`,
+    `gh secret set ${pairs(40)}x`,
+    `aws ssm put-parameter ${pairs(40)} --value x`,
+    `az keyvault secret set ${pairs(40)}x`,
+    `curl ${pairs(40)}x`,
+    `mysql ${pairs(40)}x`,
+    `mongosh ${pairs(40)}x`,
+    `redis-cli ${pairs(40)}x`,
+    `docker login ${pairs(40)}x`,
+    `smbclient ${pairs(40)}x`,
+    `wget ${pairs(40)}x`,
+    `az login ${pairs(40)}x`,
+    `zip ${pairs(40)}x`,
+    `lftp ${pairs(40)}x`,
+    `ldapsearch ${pairs(40)}x`,
+    `sqlcmd ${pairs(40)}x`,
+    `xfreerdp ${pairs(40)}x`,
   ];
-  for (const [rule, text] of cases) {
-    it.fails(`${rule}: ${text.length} bytes scan in under 100 ms`, () => {
-      expect(time(text)).toBeLessThan(100);
+  for (const text of cases) {
+    it(`${JSON.stringify(text.slice(0, 24))}: nothing, in linear time`, () => {
+      expect(found(text)).toEqual([]);
     });
   }
-  it("the fixed spelling `\\\\(?:\\r?\\n)?` of the round-one tools stays fast on the same run", () => {
-    for (const tool of ["zip", "lftp", "ldapsearch", "sqlcmd", "xfreerdp"]) {
-      expect(time(`${tool} ${pairs(26)}x`)).toBeLessThan(100);
-    }
-  });
 });
 
-describe("time: 1 MB and 4 MB floods of near misses stay linear", () => {
+describe("4 MB floods of near misses", () => {
   const floods: Record<string, string> = {
     "-password ": "-password ",
     "--a-b-password-c-d ": "--a-b-password-c-d ",
     "${": "${",
     "${<60 chars>_password:-": `\${${"a".repeat(60)}_password:-`,
     "pass:": "pass:",
-    "keytool -storepass -keypass": "keytool -storepass -keypass ",
+    "keytool -storepass -keypass": "keytool -storepass -keypass -",
     "gh secret set": "gh secret set ",
     "put-parameter": "put-parameter ",
     "npm set a:_authToken": "a:_authToken",
@@ -65,15 +72,9 @@ describe("time: 1 MB and 4 MB floods of near misses stay linear", () => {
     'getenv("': 'getenv("',
   };
   for (const [name, unit] of Object.entries(floods)) {
-    it(`${name}: 4 MB takes less than 8x of 1 MB and under 4 s`, () => {
-      const mk = (mb: number) => unit.repeat(Math.ceil((mb << 20) / unit.length)).slice(0, mb << 20);
-      const one = mk(1);
-      const four = mk(4);
-      time(one);
-      const t1 = Math.max(time(one), 5);
-      const t4 = time(four);
-      expect(t4).toBeLessThan(4000);
-      expect(t4 / t1).toBeLessThan(8);
+    it(`${name}: 4 MB of it finds nothing (bounded work per keyword; no timing asserted)`, () => {
+      const four = unit.repeat(Math.ceil((4 << 20) / unit.length)).slice(0, 4 << 20);
+      expect(found(four)).toEqual([]);
     });
   }
 });
@@ -88,7 +89,7 @@ describe("false positives on benign text", () => {
     ["vault login -method oidc (space form)", "vault login -method oidc role=dev"],
   ];
   for (const [name, line] of benign) {
-    it.fails(`${name}: nothing`, () => {
+    it(`${name}: nothing`, () => {
       expect(found(line)).toEqual([]);
     });
   }
@@ -181,8 +182,21 @@ describe("evasions of what the rules say they read", () => {
     ['process.env["X"] ||', `x = process.env["API_KEY"] || "${PW}"`, [["secret-reference-default", PW]]],
     ["generic flag upper case (PowerShell style)", `Tool.exe -Password ${PW}`, [["cmdline-secret-flag", PW]]],
   ];
+  // Fixed after the review: these are regression tests now.
+  const fixedNames = new Set([
+    "vault login --no-print (double dash)",
+    "vault login -namespace admin (space form)",
+    "openssl pass:'...' (quote after pass:)",
+    'openssl pass:"..."',
+    "Spring dotted property",
+    "Spring @Value",
+    'process.env["X"] ||',
+  ]);
   for (const [name, line, want] of missed) {
-    it.fails(`${name}: reported`, () => {
+    // Still missed (README, known limits): upper-case tool names, two spaces or a tab inside a
+    // two-word keyword, options before `configure`/after `config set`, a quoted fallback, `default=`.
+    const test = fixedNames.has(name) ? it : it.fails;
+    test(`${name}: reported`, () => {
       expect(found(line)).toEqual(want);
     });
   }
@@ -254,7 +268,7 @@ const t = tempTree({
 afterAll(() => t.cleanup());
 
 describe("home credential files in their documented formats", () => {
-  it.fails("llm keys.json: a key under a provider name with no rule of its own is reported", async () => {
+  it("llm keys.json: a key under a provider name with no rule of its own is reported (the file, by presence)", async () => {
     const res = await inventory({ sources: ["home"], home: join(t.dir, "home"), root: join(t.dir, "none") });
     expect(res.findings.map((f) => `${f.location.path} ${f.ruleId}`)).toContain(
       ".config/io.datasette.llm/keys.json llm-cli-keys",

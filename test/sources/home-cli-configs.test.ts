@@ -29,6 +29,7 @@ const V = {
   copilot: "ghu_Fk3Qz9Lm2Xw7Rt5Yp8Nc4Vb6Hj1Sd03xP9MG",
   continue: "Gz7kQ3mV9pL2xR5wGz7kQ3mV9pL2xR5w",
   kaggle: "3f2b6c0d9e8a7b6c5d4e3f2a1b0c9d8e",
+  llm: "Mq4vK8zR2pL9xY7wT3nB5cD1",
 };
 const t = tempTree({
   "home/.netlify/config.json": JSON.stringify(
@@ -109,6 +110,7 @@ const t = tempTree({
     null,
     2,
   ),
+  "home/.config/io.datasette.llm/keys.json": `{"// Note": "This file stores secret API credentials. Do not share!", "mistral": "${V.llm}"}\n`,
   // Decoys only: a reference and a placeholder.
   "home/.continue/config.yaml": "models:\n  - name: gpt\n    apiKey: ${{ secrets.OPENAI_API_KEY }}\n",
   "home/.aider.conf.yml": "model: sonnet\nopenai-api-key: your-key-here\n",
@@ -135,6 +137,7 @@ describe("more CLI credential files in a home", () => {
       ".config/github-copilot/apps.json:1 github-app-token high",
       ".config/hcloud/cli.toml:4 hcloud-cli-config high",
       ".config/helm/repositories.yaml:6 helm-repositories high",
+      ".config/io.datasette.llm/keys.json:- llm-cli-keys high",
       ".config/ngrok/ngrok.yml:2 ngrok-config high",
       ".config/stripe/config.toml:4 stripe-secret-key critical",
       ".continue/config.json:7 continue-config high",
