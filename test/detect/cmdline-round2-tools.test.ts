@@ -259,7 +259,7 @@ describe("second-round command-line rules on 1 MB floods (issue 8, issue 15)", (
       expect(scanner.scan(text, { rules: [ruleOf(id)], honourInlineAllows: false })).toEqual([]);
     });
   }
-  it("a backslash-carriage-return run after a tool's name stays linear (one command, one line)", () => {
+  it("a backslash-carriage-return run after a tool's name ends (one command, one line)", () => {
     for (const [id, tool] of [
       ["cmdline-ldap-password", "ldapsearch"],
       ["cmdline-archive-password", "zip"],
@@ -269,9 +269,8 @@ describe("second-round command-line rules on 1 MB floods (issue 8, issue 15)", (
       ["cmdline-rdp-password", "rdesktop"],
     ] as const) {
       const text = `${tool}\r${"\v\\\r".repeat(60)};`;
-      const t0 = performance.now();
-      expect(scanner.scan(text, { rules: [ruleOf(id)], honourInlineAllows: false })).toEqual([]);
-      expect(performance.now() - t0, id).toBeLessThan(2000);
+      // An exact result, not a time: a regression of the backtracking would not end at all.
+      expect(scanner.scan(text, { rules: [ruleOf(id)], honourInlineAllows: false }), id).toEqual([]);
     }
   });
   it("still finds a real command line right after a flood", () => {
