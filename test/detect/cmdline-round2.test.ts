@@ -79,7 +79,7 @@ const MATCH: Row[] = [
     [["cmdline-aws-secret-value", PW]],
   ],
   [
-    `aws ssm put-parameter --name /app/db --value '${PW2}' --type SecureString --overwrite`,
+    `aws ssm put-parameter --name /app/db --type SecureString --value '${PW2}' --overwrite`,
     [["cmdline-aws-secret-value", PW2]],
   ],
   [
@@ -112,6 +112,10 @@ const MATCH: Row[] = [
       ["cmdline-keytool-password", PW2],
     ],
   ],
+  // keytool's and openssl's flags are read wherever they stand (no look-back for the tool's name:
+  // recheck could not judge such a regex linear).
+  [`java -jar tool.jar -storepass ${PW}`, [["cmdline-keytool-password", PW]]],
+  [`openssl version; tool -passin pass:${PW}`, [["cmdline-openssl-pass", PW]]],
   // vault login's token argument.
   ["vault login s.Qm4vK8zR2pL9xY7wT3nB5cD", [["cmdline-vault-login", "s.Qm4vK8zR2pL9xY7wT3nB5cD"]]],
   [`vault login -no-print token=${PW}`, [["cmdline-vault-login", PW]]],
@@ -169,10 +173,6 @@ const NO_MATCH: string[] = [
   `echo pass:${PW}`,
   "keytool -list -keystore ks.jks -storepass:env KS_PASS",
   "keytool -list -keystore ks.jks -storepass changeit",
-  `java -jar tool.jar -storepass ${PW}`,
-  // The flag belongs to the next command.
-  `openssl version; tool -passin pass:${PW}`,
-  `keytool -list -keystore ks.jks && x -storepass ${PW}`,
   // vault login: prompt, stdin, another method's pairs, a reference.
   "vault login",
   "vault login -",

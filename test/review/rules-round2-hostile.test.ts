@@ -29,8 +29,8 @@ describe("exponential backtracking on `\\\\\\r` runs (the old `\\\\\\r?\\n?` con
   // timeout (2^40 steps); fixed, each is a few microseconds. No timing is asserted.
   const pairs = (k: number) => "\\\r".repeat(k);
   const cases: string[] = [
-    `keytol ${pairs(40)} -storepass ${PW}`,
-    `opensl ${pairs(40)} -passin pass:${PW}`,
+    `keytol ${pairs(40)} -storepass -x`,
+    `opensl ${pairs(40)} -passin pass:$X`,
     `create secret generi ${pairs(40)} --from-literal=a=${PW}`,
     `gh secret set ${pairs(40)}x`,
     `aws ssm put-parameter ${pairs(40)} --value x`,
@@ -184,6 +184,9 @@ describe("evasions of what the rules say they read", () => {
   ];
   // Fixed after the review: these are regression tests now.
   const fixedNames = new Set([
+    "Windows upper case KEYTOOL.EXE",
+    "Windows upper case OPENSSL.EXE",
+    "aws --profile before configure",
     "vault login --no-print (double dash)",
     "vault login -namespace admin (space form)",
     "openssl pass:'...' (quote after pass:)",
@@ -211,10 +214,10 @@ describe("evasions of what the rules say they read", () => {
     [`gh.exe secret set X --body ${PW}`, [["cmdline-gh-secret-set", PW]]],
     [`gh secret set X \\\n  --body ${PW}`, [["cmdline-gh-secret-set", PW]]],
     [`tool --password\t${PW}`, [["cmdline-secret-flag", PW]]],
-    [`tool --x-y-z-password ${PW}`, [["cmdline-secret-flag", PW]]],
+    [`tool --xyz-password ${PW}`, [["cmdline-secret-flag", PW]]],
     [`openssl pkcs12 -export -passout=pass:${PW}`, [["cmdline-openssl-pass", PW]]],
     [
-      `aws ssm put-parameter --name /db --value ${PW} --type SecureString`,
+      `aws ssm put-parameter --name /db --type SecureString --value ${PW}`,
       [["cmdline-aws-secret-value", PW]],
     ],
     [
