@@ -3,10 +3,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ContentScanner } from "../../src/detect/content.js";
 import { reporterNames } from "../../src/render/index.js";
 import { defaultRules } from "../../src/rules/catalog.js";
-import { dedupe } from "../../src/sources/files.js";
 import { cli } from "../helpers/cli.js";
 import { inventory } from "../helpers/inventory.js";
 import { leakedValues } from "../helpers/leaks.js";
+import { flood, floodTable, foundBy, lineTable, type Row, ruleOf } from "../helpers/rule-table.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // Issue 15, second round of "credentials on command lines": the OpenLDAP clients, archive tools,
@@ -18,10 +18,7 @@ const scanner = new ContentScanner(rules);
 const PW = "Xq7vLm2Rt5Wp";
 const PW2 = "Tz8#kLm2Qw9v";
 const NT = "8846f7eaee8fb117ad06bdd830b7586c";
-const found = (line: string) =>
-  dedupe(scanner.scan(line, { honourInlineAllows: false })).map((d) => [d.ruleId, d.secret]);
-
-type Row = [line: string, expected: [ruleId: string, secret: string][]];
+const found = foundBy(scanner);
 
 const MATCH: Row[] = [
   // OpenLDAP clients: -w (separate, attached, after no-argument flags); ldappasswd -a / -s.
@@ -187,16 +184,7 @@ describe("command-line credentials, second round: exact rule and value per line 
       expect(MATCH.filter(([, e]) => e.some(([r]) => r === id)).length, id).toBeGreaterThanOrEqual(3);
     }
   });
-  for (const [line, expected] of MATCH) {
-    it(`finds ${JSON.stringify(line).slice(0, 90)}`, () => {
-      expect(found(line)).toEqual(expected);
-    });
-  }
-  for (const line of NO_MATCH) {
-    it(`reports nothing for ${JSON.stringify(line).slice(0, 90)}`, () => {
-      expect(found(line)).toEqual([]);
-    });
-  }
+  lineTable(found, MATCH, NO_MATCH);
 });
 
 const IDS = [
@@ -210,8 +198,6 @@ const IDS = [
 
 // 1 MB of a near miss of each rule finds nothing (each keyword start reads at most 128 characters
 // of its command; recheck judges the regexes in test/rules/rules.test.ts).
-const MB = 1 << 20;
-const flood = (unit: string) => unit.repeat(Math.ceil(MB / unit.length)).slice(0, MB);
 const FLOODS: [string, string][] = [
   ["cmdline-ldap-password", "ldapsearch "],
   ["cmdline-ldap-password", "ldapsearch -w ab "],
@@ -243,23 +229,12 @@ const FLOODS: [string, string][] = [
   ["cmdline-lftp-user", "lftp\r\v\\\r\v\\\r"],
   ["cmdline-rdp-password", "xfreerdp\r\v\\\r\v\\\r"],
 ];
-const ruleOf = (id: string) => {
-  const r = rules.content.find((c) => c.id === id);
-  if (!r) throw new Error(`no rule ${id}`);
-  return r;
-};
 
 describe("second-round command-line rules on 1 MB floods (issue 8, issue 15)", () => {
   it("covers every new rule", () => {
     expect([...new Set(FLOODS.map(([id]) => id))].sort()).toEqual([...IDS].sort());
   });
-  for (const [id, unit] of FLOODS) {
-    it(`${id}: ${JSON.stringify(unit.slice(0, 24))} repeated finds nothing`, () => {
-      const text = flood(unit);
-      expect(scanner.candidates(text)).toContain(ruleOf(id));
-      expect(scanner.scan(text, { rules: [ruleOf(id)], honourInlineAllows: false })).toEqual([]);
-    });
-  }
+  floodTable(scanner, rules, FLOODS, 24);
   it("a backslash-carriage-return run after a tool's name ends (one command, one line)", () => {
     for (const [id, tool] of [
       ["cmdline-ldap-password", "ldapsearch"],
@@ -271,13 +246,13 @@ describe("second-round command-line rules on 1 MB floods (issue 8, issue 15)", (
     ] as const) {
       const text = `${tool}\r${"\v\\\r".repeat(60)};`;
       // An exact result, not a time: a regression of the backtracking would not end at all.
-      expect(scanner.scan(text, { rules: [ruleOf(id)], honourInlineAllows: false }), id).toEqual([]);
+      expect(scanner.scan(text, { rules: [ruleOf(rules, id)], honourInlineAllows: false }), id).toEqual([]);
     }
   });
   it("still finds a real command line right after a flood", () => {
     const text = `${flood("library ")}\nunzip -P ${PW} release.zip\n`;
     const hits = scanner.scan(text, {
-      rules: [ruleOf("cmdline-archive-password")],
+      rules: [ruleOf(rules, "cmdline-archive-password")],
       honourInlineAllows: false,
     });
     expect(hits.map((h) => [h.ruleId, h.secret, h.line])).toEqual([["cmdline-archive-password", PW, 2]]);

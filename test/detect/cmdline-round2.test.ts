@@ -3,10 +3,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ContentScanner } from "../../src/detect/content.js";
 import { reporterNames } from "../../src/render/index.js";
 import { defaultRules } from "../../src/rules/catalog.js";
-import { dedupe } from "../../src/sources/files.js";
 import { cli } from "../helpers/cli.js";
 import { inventory } from "../helpers/inventory.js";
 import { leakedValues } from "../helpers/leaks.js";
+import { flood, floodTable, foundBy, lineTable, type Row, ruleOf } from "../helpers/rule-table.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // Issue 15, credentials on command lines, second round (the class, not only the listed tools): a
@@ -21,10 +21,7 @@ const PW = "Xq7vLm2Rt5Wp";
 const PW2 = "Tz8#kLm2Qw9v";
 const TOK = "Zq8Lm2Xw7Rt5Yp8Nc4Vb6Hj1";
 const B64 = "eC1hY2Nlc3MtdG9rZW46WnE4TG0yWHc3UnQ1WXA4TmM0VmI2SGox";
-const found = (line: string) =>
-  dedupe(scanner.scan(line, { honourInlineAllows: false })).map((d) => [d.ruleId, d.secret]);
-
-type Row = [line: string, expected: [ruleId: string, secret: string][]];
+const found = foundBy(scanner);
 
 const MATCH: Row[] = [
   // A secret-named option and its value after a space (generic: the value must look generated).
@@ -182,22 +179,11 @@ const NO_MATCH: string[] = [
 ];
 
 describe("command-line credentials, round two: exact rule and value per line (issue 15)", () => {
-  for (const [line, expected] of MATCH) {
-    it(`finds ${JSON.stringify(line).slice(0, 90)}`, () => {
-      expect(found(line)).toEqual(expected);
-    });
-  }
-  for (const line of NO_MATCH) {
-    it(`reports nothing for ${JSON.stringify(line).slice(0, 90)}`, () => {
-      expect(found(line)).toEqual([]);
-    });
-  }
+  lineTable(found, MATCH, NO_MATCH);
 });
 
 // Issue 8's floods: 1 MB of a near miss of each rule finds nothing (each keyword start reads a
 // bounded window), and a real line right after the flood is still found.
-const MB = 1 << 20;
-const flood = (unit: string) => unit.repeat(Math.ceil(MB / unit.length)).slice(0, MB);
 const FLOODS: [string, string][] = [
   ["cmdline-secret-flag", " --password -"],
   ["cmdline-secret-flag", " --a-b-c-token "],
@@ -212,24 +198,13 @@ const FLOODS: [string, string][] = [
   ["cmdline-keytool-password", "keytool -storepass -x "],
   ["cmdline-vault-login", "vault login -a $x "],
 ];
-const ruleOf = (id: string) => {
-  const r = rules.content.find((c) => c.id === id);
-  if (!r) throw new Error(`no rule ${id}`);
-  return r;
-};
 
 describe("round-two command-line rules on 1 MB floods (issue 8, issue 15)", () => {
-  for (const [id, unit] of FLOODS) {
-    it(`${id}: ${JSON.stringify(unit.slice(0, 30))} repeated finds nothing`, () => {
-      const text = flood(unit);
-      expect(scanner.candidates(text)).toContain(ruleOf(id));
-      expect(scanner.scan(text, { rules: [ruleOf(id)], honourInlineAllows: false })).toEqual([]);
-    });
-  }
+  floodTable(scanner, rules, FLOODS, 30);
   it("still finds a real command line right after a flood", () => {
     const text = `${flood("keytool -storepass -x ")}\nkeytool -list -storepass ${PW}\n`;
     const hits = scanner.scan(text, {
-      rules: [ruleOf("cmdline-keytool-password")],
+      rules: [ruleOf(rules, "cmdline-keytool-password")],
       honourInlineAllows: false,
     });
     expect(hits.map((h) => [h.ruleId, h.secret, h.line])).toEqual([["cmdline-keytool-password", PW, 2]]);

@@ -3,10 +3,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ContentScanner } from "../../src/detect/content.js";
 import { reporterNames } from "../../src/render/index.js";
 import { defaultRules } from "../../src/rules/catalog.js";
-import { dedupe } from "../../src/sources/files.js";
 import { cli } from "../helpers/cli.js";
 import { inventory } from "../helpers/inventory.js";
 import { leakedValues } from "../helpers/leaks.js";
+import { flood, floodTable, foundBy, lineTable, type Row, ruleOf } from "../helpers/rule-table.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // Issue 15: credentials on command lines (shell histories, scripts, Makefiles, CI files,
@@ -17,10 +17,7 @@ const rules = defaultRules();
 const scanner = new ContentScanner(rules);
 const PW = "Xq7vLm2Rt5Wp";
 const PW2 = "Tz8#kLm2Qw9v";
-const found = (line: string) =>
-  dedupe(scanner.scan(line, { honourInlineAllows: false })).map((d) => [d.ruleId, d.secret]);
-
-type Row = [line: string, expected: [ruleId: string, secret: string][]];
+const found = foundBy(scanner);
 
 const MATCH: Row[] = [
   // mysql family: -p only attached, --password only with =.
@@ -185,23 +182,12 @@ describe("command-line credentials: exact rule and value per line (issue 15)", (
   it("has a table of at least 40 lines", () => {
     expect(MATCH.length + NO_MATCH.length).toBeGreaterThanOrEqual(40);
   });
-  for (const [line, expected] of MATCH) {
-    it(`finds ${JSON.stringify(line).slice(0, 90)}`, () => {
-      expect(found(line)).toEqual(expected);
-    });
-  }
-  for (const line of NO_MATCH) {
-    it(`reports nothing for ${JSON.stringify(line).slice(0, 90)}`, () => {
-      expect(found(line)).toEqual([]);
-    });
-  }
+  lineTable(found, MATCH, NO_MATCH);
 });
 
 // Issue 8's floods, for the new rules: 1 MB of a near miss of each finds nothing (the regexes are
 // judged linear by recheck in test/rules/rules.test.ts; each keyword start reads at most 128
 // characters of its command), and a real command line right after the flood is still found.
-const MB = 1 << 20;
-const flood = (unit: string) => unit.repeat(Math.ceil(MB / unit.length)).slice(0, MB);
 const FLOODS: [string, string][] = [
   ["cmdline-mysql-password", "mysql "],
   ["cmdline-mysql-password", "mysql -pab "],
@@ -217,23 +203,15 @@ const FLOODS: [string, string][] = [
   ["cmdline-az-login", "az login -p "],
   ["cmdline-samba-user", "smbclient -U a"],
 ];
-const ruleOf = (id: string) => {
-  const r = rules.content.find((c) => c.id === id);
-  if (!r) throw new Error(`no rule ${id}`);
-  return r;
-};
 
 describe("command-line rules on 1 MB floods (issue 8, issue 15)", () => {
-  for (const [id, unit] of FLOODS) {
-    it(`${id}: ${JSON.stringify(unit.slice(0, 24))} repeated finds nothing`, () => {
-      const text = flood(unit);
-      expect(scanner.candidates(text)).toContain(ruleOf(id));
-      expect(scanner.scan(text, { rules: [ruleOf(id)], honourInlineAllows: false })).toEqual([]);
-    });
-  }
+  floodTable(scanner, rules, FLOODS, 24);
   it("still finds a real command line right after a flood", () => {
     const text = `${flood("mysql ")}\nmysql -u app -p${PW} app\n`;
-    const hits = scanner.scan(text, { rules: [ruleOf("cmdline-mysql-password")], honourInlineAllows: false });
+    const hits = scanner.scan(text, {
+      rules: [ruleOf(rules, "cmdline-mysql-password")],
+      honourInlineAllows: false,
+    });
     expect(hits.map((h) => [h.ruleId, h.secret, h.line])).toEqual([["cmdline-mysql-password", PW, 2]]);
   });
 });

@@ -4,10 +4,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ContentScanner } from "../../src/detect/content.js";
 import { reporterNames } from "../../src/render/index.js";
 import { defaultRules } from "../../src/rules/catalog.js";
-import { dedupe } from "../../src/sources/files.js";
 import { cli } from "../helpers/cli.js";
 import { inventory } from "../helpers/inventory.js";
 import { leakedValues } from "../helpers/leaks.js";
+import { flood, foundBy, lineTable, type Row } from "../helpers/rule-table.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // Issue 15, references: a reference to a secret is not a secret, but the literal it falls back to
@@ -18,11 +18,8 @@ const rules = defaultRules();
 const scanner = new ContentScanner(rules);
 const PW = "Xq7vLm2Rt5Wp";
 const TOK = "Zq8Lm2Xw7Rt5Yp8Nc4Vb6Hj1";
-const found = (line: string) =>
-  dedupe(scanner.scan(line, { honourInlineAllows: false })).map((d) => [d.ruleId, d.secret]);
+const found = foundBy(scanner);
 const R = "secret-reference-default";
-
-type Row = [line: string, expected: [ruleId: string, secret: string][]];
 
 const MATCH: Row[] = [
   // Shell and Compose parameter expansion, every default operator.
@@ -92,20 +89,9 @@ const NO_MATCH: string[] = [
 ];
 
 describe("references with a literal fallback: exact rule and value per line (issue 15)", () => {
-  for (const [line, expected] of MATCH) {
-    it(`finds ${JSON.stringify(line).slice(0, 90)}`, () => {
-      expect(found(line)).toEqual(expected);
-    });
-  }
-  for (const line of NO_MATCH) {
-    it(`reports nothing for ${JSON.stringify(line).slice(0, 90)}`, () => {
-      expect(found(line)).toEqual([]);
-    });
-  }
+  lineTable(found, MATCH, NO_MATCH);
 });
 
-const MB = 1 << 20;
-const flood = (unit: string) => unit.repeat(Math.ceil(MB / unit.length)).slice(0, MB);
 const rule = rules.content.find((c) => c.id === R)!;
 
 describe("secret-reference-default on 1 MB floods (issue 8)", () => {
