@@ -27,6 +27,13 @@ export interface Detection {
    * is (a kubeconfig user token), the rule only what it looks like.
    */
   priority: number;
+  /**
+   * For a structural detection whose secret the parser decoded (a docker `auth`'s password, a
+   * kubeconfig `client-key-data`'s PEM key, an npmrc `_auth`/`_password`): the value as written in
+   * the file. A generic or shape-only content rule's match of that written value is the same
+   * credential, and the dedupe keeps the parser's finding only (structural verdicts first).
+   */
+  encoded?: string;
   /** For structural detections judged by a content or env rule: that rule's id (config `rules.disable` applies to it). */
   viaRuleId?: string;
   /**

@@ -167,13 +167,25 @@ export function dedupeRank(d: Detection, shapeOnly: ReadonlySet<string>): number
 function bestPerSecret(dets: Detection[], rules?: RuleSet): Map<string, Detection> {
   const best = new Map<string, Detection>();
   const shapeOnly = rules ? shapeOnlyOf(rules) : NONE;
+  let encoded: Map<string, number> | undefined;
   // Index loops in the per-detection paths (issue 8: a flood runs them 24,000 times per MB, often
   // before the optimizing compiler, where for-of costs more).
   for (let i = 0; i < dets.length; i++) {
     const d = dets[i]!;
     const prev = best.get(d.secret);
     if (prev === undefined || dedupeRank(d, shapeOnly) > dedupeRank(prev, shapeOnly)) best.set(d.secret, d);
+    if (d.encoded !== undefined) {
+      encoded ??= new Map();
+      encoded.set(d.encoded, d.priority);
+    }
   }
+  // A structural parser's decoded secret (Detection.encoded): a lower-ranked content match of the
+  // value as written in the file is the same credential, reported once, as the parser's.
+  if (encoded !== undefined)
+    for (const [written, rank] of encoded) {
+      const other = best.get(written);
+      if (other !== undefined && dedupeRank(other, shapeOnly) < rank) best.delete(written);
+    }
   return best;
 }
 const NONE: ReadonlySet<string> = new Set();

@@ -55,3 +55,15 @@ describe("README: the credential-file catalog's size", () => {
     );
   });
 });
+
+// The same for the content and environment rules (the count had gone stale: 144 stated, 161 held).
+describe("README: the secret rules' count", () => {
+  const readme = readFileSync("README.md", "utf8");
+  const rules = defaultRules();
+  it("states how many content rules, providers and environment rules the catalog holds", () => {
+    const providers = new Set(rules.content.map((c) => c.provider)).size;
+    expect(readme).toContain(
+      `agent-audit ships ${rules.content.length} content rules (${providers} providers, counting \`generic\`) and ${rules.env.length} environment-name rules`,
+    );
+  });
+});

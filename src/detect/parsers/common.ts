@@ -177,6 +177,8 @@ export interface Found {
   kind?: Detection["kind"];
   /** The content or env rule that judged the value, so disabling that rule disables this too. */
   viaRuleId?: string;
+  /** The value as written, when `secret` was decoded from it (Detection.encoded). */
+  encoded?: string;
 }
 
 /** A structural detection: the path rule's id and metadata, priority 2 (content rules outrank it). */
@@ -194,6 +196,7 @@ export function detection(input: ParseInput, f: Found): Detection {
   };
   if (f.kind) d.kind = f.kind;
   if (f.viaRuleId) d.viaRuleId = f.viaRuleId;
+  if (f.encoded !== undefined && f.encoded !== f.secret) d.encoded = f.encoded;
   if (f.name !== undefined) d.name = stripKeyUserinfo(f.name);
   if (f.line !== undefined) d.line = f.line;
   return d;

@@ -34,7 +34,13 @@ export function parseDockerConfig(input: ParseInput): ParseResult {
       const basic = decodeBasicAuth(entry.auth);
       if (basic) {
         if (basic.password && !isPlaceholder(basic.password))
-          found.push({ secret: basic.password, type: "password", name: `${base}.auth`, line });
+          found.push({
+            secret: basic.password,
+            type: "password",
+            name: `${base}.auth`,
+            line,
+            encoded: entry.auth,
+          });
       } else if (entry.auth.length >= 8) {
         found.push({ secret: entry.auth, type: "token", name: `${base}.auth`, line });
       }

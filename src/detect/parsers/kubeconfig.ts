@@ -59,6 +59,7 @@ export function parseKubeconfig(input: ParseInput): ParseResult {
               type: k.encrypted ? "encrypted-private-key" : "private-key",
               name: `${base}.client-key-data`,
               line,
+              encoded: keyData,
               ...(k.encrypted ? { severity: "low" as const } : {}),
             });
         } else if (acceptValue("private-key", keyData)) {

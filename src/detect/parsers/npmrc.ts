@@ -29,7 +29,7 @@ export function parseNpmrc(input: ParseInput): ParseResult {
     if (last === "_auth") {
       const basic = decodeBasicAuth(v);
       if (basic?.password && !isPlaceholder(basic.password))
-        found.push({ secret: basic.password, type: "password", name: key, line: e.line });
+        found.push({ secret: basic.password, type: "password", name: key, line: e.line, encoded: v });
       else if (!basic && acceptValue("token", v))
         found.push({ secret: v, type: "token", name: key, line: e.line });
       continue;
@@ -39,7 +39,7 @@ export function parseNpmrc(input: ParseInput): ParseResult {
       const pw = buf?.toString("utf8");
       const secret = pw && /^[\x20-\x7e]+$/.test(pw) ? pw : v;
       if (!isPlaceholder(secret) && secret.length >= 4)
-        found.push({ secret, type: "password", name: key, line: e.line });
+        found.push({ secret, type: "password", name: key, line: e.line, encoded: v });
       continue;
     }
     if (last === "_authToken") {
