@@ -80,6 +80,19 @@ const MATCH: Row[] = [
     `aws ssm put-parameter --name /app/db --type SecureString --value '${PW2}' --overwrite`,
     [["cmdline-aws-secret-value", PW2]],
   ],
+  // --value before --type SecureString, the order of AWS's own examples (its own rule).
+  [
+    `aws ssm put-parameter --name /app/db --value ${PW} --type SecureString`,
+    [["cmdline-aws-ssm-securestring", PW]],
+  ],
+  [
+    `aws ssm put-parameter --name "/app/db" --value "${PW2}" --overwrite --type=SecureString`,
+    [["cmdline-aws-ssm-securestring", PW2]],
+  ],
+  [
+    `aws ssm put-parameter \\\n  --name /app/db \\\n  --value '${PW}' \\\n  --type "SecureString"`,
+    [["cmdline-aws-ssm-securestring", PW]],
+  ],
   [
     "aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8kR2mLpX --profile ci",
     [["cmdline-aws-secret-value", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8kR2mLpX"]],
@@ -161,6 +174,12 @@ const NO_MATCH: string[] = [
   'gh secret set DEPLOY_TOKEN --body "$DEPLOY_TOKEN"',
   "aws secretsmanager create-secret --name prod/db --secret-string file://creds.json",
   `aws ssm put-parameter --name /app/region --type String --value ${PW}`,
+  `aws ssm put-parameter --name /app/region --value ${PW} --type String`,
+  `aws ssm put-parameter --name /app/db --value file://pw.txt --type SecureString`,
+  'aws ssm put-parameter --name /app/db --value "$DB_PASSWORD" --type SecureString',
+  `aws ssm put-parameter --name /a --value ${PW}; echo --type SecureString`,
+  `aws ssm put-parameter --name /a --value ${PW} --type SecureStringList`,
+  `aws ssm put-parameter --name /a --value ${PW} && aws ssm put-parameter --name /b --type SecureString --value file://b`,
   "aws configure set region eu-west-1",
   "aws configure get aws_secret_access_key",
   "az keyvault secret set --vault-name kv --name db --file ./db.txt",
@@ -192,6 +211,9 @@ const FLOODS: [string, string][] = [
   ["cmdline-kubectl-secret-literal", "create secret generic --from-literal=a=$x "],
   ["cmdline-gh-secret-set", "gh secret set -b "],
   ["cmdline-aws-secret-value", "put-parameter "],
+  ["cmdline-aws-ssm-securestring", "put-parameter "],
+  ["cmdline-aws-ssm-securestring", "put-parameter --value x1y2z3w4 "],
+  ["cmdline-aws-ssm-securestring", "put-parameter \\\n --value x1y2z3w4 --type String \\\n"],
   ["cmdline-aws-secret-value", "--secret-string file://a "],
   ["cmdline-azure-keyvault-secret", "keyvault secret set "],
   ["cmdline-openssl-pass", "openssl -passin pass:$x "],
