@@ -28,6 +28,9 @@ const MATCH: Row[] = [
   [`: "\${API_TOKEN:=${TOK}}"`, [[R, TOK]]],
   [`DB_PASSWORD="\${DB_PASSWORD=${PW}}"`, [[R, PW]]],
   [`MYSQL_PWD=\${MYSQL_PWD:-${PW}} mysqldump shop`, [[R, PW]]],
+  // A quoted fallback inside the braces.
+  [`      POSTGRES_PASSWORD: \${POSTGRES_PASSWORD:-'${PW}'}`, [[R, PW]]],
+  [`DB_PASSWORD="\${DB_PASSWORD:-"${PW}"}"`, [[R, PW]]],
   // Spring placeholders.
   [`    password: \${DB_PASSWORD:${PW}}`, [[R, PW]]],
   [`  jwt-secret: \${JWT_SECRET:${TOK}}`, [[R, TOK]]],
@@ -36,6 +39,8 @@ const MATCH: Row[] = [
   // Environment lookups with a fallback, in code.
   [`DB_PASSWORD = os.getenv("DB_PASSWORD", "${PW}")`, [[R, PW]]],
   [`SECRET_KEY = os.environ.get('DJANGO_SECRET_KEY', '${TOK}')`, [[R, TOK]]],
+  [`API_KEY = os.getenv('API_KEY', default='${TOK}')`, [[R, TOK]]],
+  [`password = os.environ.get("DB_PASSWORD", default = "${PW}")`, [[R, PW]]],
   [`os.environ.setdefault("API_KEY", "${TOK}")`, [[R, TOK]]],
   [`api_token = os.environ.get('API_TOKEN') or '${TOK}'`, [[R, TOK]]],
   [`token := getEnv("GITLAB_TOKEN", "${TOK}")`, [[R, TOK]]],
@@ -59,6 +64,10 @@ const NO_MATCH: string[] = [
   "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set it}",
   "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-}",
   "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-changeme}",
+  "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-''}",
+  "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-'changeme'}",
+  'DB_PASSWORD = os.getenv("DB_PASSWORD", default="")',
+  'DB_PASSWORD = os.getenv("DB_PASSWORD", default=None)',
   "password: ${DB_PASSWORD:your_password_here}",
   'DB_PASSWORD = os.getenv("DB_PASSWORD", "")',
   'DB_PASSWORD = os.getenv("DB_PASSWORD")',
