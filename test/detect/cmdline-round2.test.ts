@@ -30,6 +30,12 @@ const MATCH: Row[] = [
     [["cmdline-secret-flag", PW]],
   ],
   [`argocd login cd.internal --username admin --password '${PW2}'`, [["cmdline-secret-flag", PW2]]],
+  // Any case (PowerShell), up to three prefix words, joined compounds (issue 15 review).
+  [`Connect-Thing -Server x -Password ${PW}`, [["cmdline-secret-flag", PW]]],
+  [`New-AzADSpCredential -ClientSecret ${TOK}`, [["cmdline-secret-flag", TOK]]],
+  [`Set-Config -AccessToken ${TOK}`, [["cmdline-secret-flag", TOK]]],
+  [`deploy --sql-admin-password ${PW}`, [["cmdline-secret-flag", PW]]],
+  [`deploy --db-admin-password ${PW}`, [["cmdline-secret-flag", PW]]],
   [`glab auth login --hostname gitlab.internal --token ${TOK}`, [["cmdline-secret-flag", TOK]]],
   [`./migrate --db-password ${PW} --db-user app`, [["cmdline-secret-flag", PW]]],
   [`provider-cli -api-key ${TOK} -region eu-west-1`, [["cmdline-secret-flag", TOK]]],
