@@ -6,7 +6,7 @@ import { reporterNames } from "../../src/render/index.js";
 import { defaultRules } from "../../src/rules/catalog.js";
 import { cli } from "../helpers/cli.js";
 import { inventory } from "../helpers/inventory.js";
-import { leakedValues } from "../helpers/leaks.js";
+import { findingRows, leakedValues } from "../helpers/leaks.js";
 import { floodTable, foundBy, lineTable, type Row } from "../helpers/rule-table.js";
 import { tempTree } from "../helpers/tmp.js";
 
@@ -221,10 +221,7 @@ const root = join(t.dir, "work");
 describe("credential names through the inventory (issue 15)", () => {
   it("reports each planted value at its file and line, with its rule and severity", async () => {
     const res = await inventory({ sources: ["tree"], home, root, systemRoot: join(t.dir, "system") });
-    const got = res.findings
-      .map((f) => `${f.location.source} ${f.location.path}:${f.location.line} ${f.ruleId} ${f.severity}`)
-      .sort();
-    expect(got).toEqual([
+    expect(findingRows(res.findings)).toEqual([
       `tree config/database.php:3 ${P} medium`,
       `tree config/secrets.yml:2 ${G} medium`,
       `tree deploy/registry.json:1 ${P} medium`,

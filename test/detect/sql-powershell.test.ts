@@ -5,7 +5,7 @@ import { reporterNames } from "../../src/render/index.js";
 import { defaultRules } from "../../src/rules/catalog.js";
 import { cli } from "../helpers/cli.js";
 import { inventory } from "../helpers/inventory.js";
-import { leakedValues } from "../helpers/leaks.js";
+import { findingRows, leakedValues } from "../helpers/leaks.js";
 import { floodTable, foundBy, lineTable, type Row } from "../helpers/rule-table.js";
 import { tempTree } from "../helpers/tmp.js";
 
@@ -145,11 +145,7 @@ const root = join(t.dir, "work");
 describe("SQL and PowerShell passwords through the inventory (issue 15)", () => {
   it("reports each planted password at its file and line, with its rule and severity", async () => {
     const res = await inventory({ sources: ["tree", "home"], home, root, systemRoot: join(t.dir, "system") });
-    const got = res.findings
-      .filter((f) => f.ruleId === I || f.ruleId === S || f.ruleId === PS)
-      .map((f) => `${f.location.source} ${f.location.path}:${f.location.line} ${f.ruleId} ${f.severity}`)
-      .sort();
-    expect(got).toEqual([
+    expect(findingRows(res.findings, (id) => id === I || id === S || id === PS)).toEqual([
       `home .local/share/powershell/PSReadLine/ConsoleHost_history.txt:2 ${PS} high`,
       `home .mysql_history:3 ${I} high`,
       `home .psql_history:2 ${S} high`,

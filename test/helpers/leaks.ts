@@ -15,3 +15,18 @@ export function leakedValues(
     })
     .map(([k]) => k);
 }
+
+/** `source path:line rule severity` of each finding (those `keep` selects), sorted: the e2e tests' exact rows. */
+export function findingRows(
+  findings: {
+    ruleId: string;
+    severity: string;
+    location: { source?: string; path?: string; line?: number };
+  }[],
+  keep: (ruleId: string) => boolean = () => true,
+): string[] {
+  return findings
+    .filter((f) => keep(f.ruleId))
+    .map((f) => `${f.location.source} ${f.location.path}:${f.location.line} ${f.ruleId} ${f.severity}`)
+    .sort();
+}
