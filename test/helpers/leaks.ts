@@ -1,3 +1,7 @@
+import { expect, it } from "vitest";
+import { reporterNames } from "../../src/render/index.js";
+import { cli } from "./cli.js";
+
 /**
  * The names of the planted values that a CLI run's output shows: the whole value, or any 8
  * characters of it past its first 4 (the report's preview shows those 4 and the length, nothing
@@ -29,4 +33,20 @@ export function findingRows(
     .filter((f) => keep(f.ruleId))
     .map((f) => `${f.location.source} ${f.location.path}:${f.location.line} ${f.ruleId} ${f.severity}`)
     .sort();
+}
+
+/**
+ * One test per report format (call inside a describe): `agent-audit scan <args> --format F
+ * --no-progress --exit-zero` prints a report and no planted value, nor 8 characters of one past
+ * its preview (leakedValues).
+ */
+export function noLeakInEveryFormat(args: string[], values: Record<string, string>): void {
+  for (const format of reporterNames()) {
+    it(`--format ${format}: no planted value, nor 8 characters of one past its preview, in the output`, async () => {
+      const r = await cli(["scan", ...args, "--no-progress", "--format", format, "--exit-zero"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.length).toBeGreaterThan(100);
+      expect(leakedValues(r, values)).toEqual([]);
+    });
+  }
 }
