@@ -26,10 +26,50 @@ const F = "cmdline-secret-flag";
 const R = "secret-reference-default";
 const G = "generic-password-assignment";
 
+// Fixed after the review (each a regression test now, `it`); the others stay `it.fails`. A row is
+// listed by its line, so a group whose rows are fixed in part keeps the rest as known bugs.
+const FIXED = new Set<string>([
+  "CREATE USER 'app'@'%' IDENTIFIED WITH caching_sha2_password BY 'Xq7vLm2Rt5Wp';",
+  "ALTER USER app IDENTIFIED WITH mysql_native_password BY 'Xq7vLm2Rt5Wp';",
+  'CREATE USER app IDENTIFIED BY "Xq7vLm2Rt5Wp";',
+  'CREATE USER app IDENTIFIED BY "Xq7vLm2Rt5Wp" DEFAULT TABLESPACE users;',
+  "CREATE USER app IDENTIFIED  BY 'Xq7vLm2Rt5Wp';",
+  "CREATE USER app IDENTIFIED\tBY 'Xq7vLm2Rt5Wp';",
+  "CREATE USER app\n  IDENTIFIED\n  BY 'Xq7vLm2Rt5Wp';",
+  "AlgorithmIdentifier ::= { ALGORITHM IDENTIFIED BY md5WithRSA }",
+  "  { SignatureAlgorithms IDENTIFIED BY sha256WithRSAEncryption }",
+  "  { IDENTIFIED BY hmacWithSHA256 }",
+  "ALGORITHM IDENTIFIED BY sha512 }",
+  "-- Records identified by x509 certificates",
+  "Users are IDENTIFIED BY sha256 fingerprints.",
+  "tasks identified by ticket123, later merged",
+  "CREATE USER app IDENTIFIED BY '#{db_password}';",
+  "CREATE USER app IDENTIFIED BY '{password}';",
+  "CREATE USER app IDENTIFIED BY '@{password}';",
+  "CREATE USER app IDENTIFIED BY '&password.';",
+  "CREATE USER app IDENTIFIED BY '&&db_pw';",
+  "CREATE USER app IDENTIFIED BY '__PASSWORD__';",
+  "CREATE USER app IDENTIFIED BY '@@PASSWORD@@';",
+  "CREATE USER 'jeffrey'@'localhost' IDENTIFIED BY 'auth_string';",
+  "ALTER USER app WITH PASSWORD  'Xq7vLm2Rt5Wp';",
+  "ALTER USER app WITH PASSWORD\t'Xq7vLm2Rt5Wp';",
+  "$pw = ConvertTo-SecureString '#{password}' -AsPlainText -Force",
+  "$pw = ConvertTo-SecureString '__PASSWORD__' -AsPlainText -Force",
+  'echo "${TOKEN:?TOKEN_must_be_set}"',
+  ': "${DB_PASSWORD:?DB_PASSWORD_not_set}"',
+]);
+const fixedOr = (line: string) =>
+  FIXED.has(line) || FIXED_SSM.some((x) => line.startsWith(x)) ? it : it.fails;
+const FIXED_SSM = [
+  "aws ssm put-parameter --name /a --value Xq7vLm2Rt5Wp --type String --descriptio",
+  "aws ssm put-parameter --name /a --value Xq7vLm2Rt5Wp --type String # --type Sec",
+  "aws ssm put-parameter --name /a --value Xq7vLm2Rt5Wp --type String > x --type S",
+];
+
 /** One it.fails per line that is reported today but must give nothing (`why`: one line). */
 function falsePositives(why: string, lines: string[]): void {
   for (const line of lines)
-    it.fails(`${why}: reports nothing for ${JSON.stringify(line).slice(0, 80)}`, () => {
+    fixedOr(line)(`${why}: reports nothing for ${JSON.stringify(line).slice(0, 80)}`, () => {
       expect(found(line)).toEqual([]);
     });
 }
@@ -37,7 +77,7 @@ function falsePositives(why: string, lines: string[]): void {
 /** One it.fails per row that is missed today (or reported otherwise). */
 function misses(why: string, rows: Row[]): void {
   for (const [line, expected] of rows)
-    it.fails(`${why}: finds ${JSON.stringify(line).slice(0, 80)}`, () => {
+    fixedOr(line)(`${why}: finds ${JSON.stringify(line).slice(0, 80)}`, () => {
       expect(found(line)).toEqual(expected);
     });
 }
