@@ -394,13 +394,14 @@ export function pkcs12MacKey(
     for (let i = 0; i < len; i++) out[i] = src[i % src.length]!;
     return out;
   };
-  let a = nodeCrypto()
+  const crypto = nodeCrypto();
+  let a = crypto
     .createHash(digest.name)
     .update(Buffer.alloc(v, 3))
     .update(fill(salt))
     .update(fill(password))
     .digest();
-  for (let i = 1; i < iterations; i++) a = nodeCrypto().createHash(digest.name).update(a).digest();
+  for (let i = 1; i < iterations; i++) a = crypto.createHash(digest.name).update(a).digest();
   return a.subarray(0, digest.u);
 }
 
