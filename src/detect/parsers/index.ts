@@ -1,5 +1,6 @@
 import type { Parser } from "./common.js";
 import { parseDockerConfig } from "./docker-config.js";
+import { parseDockerfile } from "./dockerfile.js";
 import { parseDotenvFile } from "./dotenv.js";
 import { parseGitCredentials } from "./git-credentials.js";
 import { parseIni } from "./ini.js";
@@ -38,6 +39,8 @@ export const PARSERS: Record<string, Parser> = {
   toml: parseToml,
   kubeconfig: parseKubeconfig,
   "docker-config": parseDockerConfig,
+  // Dockerfiles: ENV and ARG variables, judged like the environment (issue 15).
+  dockerfile: parseDockerfile,
   netrc: parseNetrc,
   npmrc: parseNpmrc,
   "git-credentials": parseGitCredentials,
