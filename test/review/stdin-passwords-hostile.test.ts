@@ -23,10 +23,62 @@ const KEY = "Jm5pRx8Lc3Wq9Tb2Nv6Zk4Hd";
 const S = "cmdline-stdin-password";
 const C = "cmdline-chpasswd";
 
+// Fixed after the review (the suggested regexes, applied in the rules): each a regression test now
+// (`it`); the rest stay `it.fails`. Listed by line, so a group fixed in part keeps the rest.
+const FIXED = new Set<string>([
+  `echo 'Tz8&kLm2;Qw9v' | docker login -u ci --password-stdin`,
+  `echo "Rk3(mQ8)v>Z2<w" | sudo -S id`,
+  `echo 'Vb6|Hj1Sd0Qz3' | gh auth login --with-token`,
+  `echo 'deploy:Tz8&kLm2;Qw9v' | chpasswd`,
+  `echo ${PW} |\n  docker login -u ci --password-stdin`,
+  `echo ${PW} |\r\n  docker login -u ci --password-stdin`,
+  `echo ${PW} \\\n  | docker login -u ci --password-stdin`,
+  `echo ${PW} | \\\n  docker login -u ci --password-stdin`,
+  `echo "${PW}" | docker login \\\n  --username ci \\\n  --password-stdin \\\n  registry.internal`,
+  `echo ${PW} | docker login -u ci \\\r\n  --password-stdin`,
+  `RUN echo 'deploy:${PW}' \\\n    | chpasswd`,
+  `echo     ${PW} | docker login -u ci --password-stdin`,
+  `echo ${PW}      | docker login -u ci --password-stdin`,
+  `echo ${PW} | docker login -u ci      --password-stdin`,
+  `echo ${PW} | sudo      -S id`,
+  `echo 'deploy:${PW}'     | chpasswd`,
+  `"login": "echo \\"${PW}\\" | docker login -u ci --password-stdin"`,
+  `"postCreateCommand": "echo \\"deploy:${PW}\\" | sudo chpasswd"`,
+  `echo -n -e ${PW} | docker login -u ci --password-stdin`,
+  `echo -e -n "${PW}" | sudo -S id`,
+  `echo -n -e 'deploy:${PW}' | chpasswd`,
+  `printf '${PW}\\n' | sudo -S id`,
+  `echo -e "${PW}\\n" | docker login -u ci --password-stdin`,
+  `printf 'deploy:${PW}\\n' | chpasswd`,
+  `printf %s ${PW} | docker login -u ci --password-stdin`,
+  `printf -- '%s' ${PW} | docker login -u ci --password-stdin`,
+  `echo ${PW} |& docker login -u ci --password-stdin`,
+  `echo ${PW} | sudo -u deploy docker login -u ci --password-stdin`,
+  `echo ${PW} | sudo -- docker login -u ci --password-stdin`,
+  `echo ${PW} | sudo --preserve-env docker login -u ci --password-stdin`,
+  `echo 'deploy:${PW}' | sudo -E chpasswd`,
+  `echo ${PW} | sudo -u root -S id`,
+  `echo ${PW} | sudo -H -S apt-get update`,
+  `echo ${PW} | sudo -p '' -S id`,
+  `echo ${PW} | docker --config /tmp/ci-docker login -u ci --password-stdin`,
+  `echo ${PW} | docker -H tcp://builder:2376 --tls login -u ci --password-stdin`,
+  `echo ${PW} | /usr/bin/sudo -S id`,
+  `echo ${PW} | doas docker login -u ci --password-stdin`,
+  `RUN echo "\${USER}:${PW}" | chpasswd`,
+  `RUN echo "$USERNAME:${PW}" | chpasswd`,
+  `RUN echo "\${NB_USER}:${PW}" | chpasswd`,
+  `echo 'Deploy:${PW}' | chpasswd`,
+  `echo 'deploy:${PW}' | chpasswd -em`,
+  `echo 'deploy:${PW}' | chpasswd -c SHA512 -e`,
+  `echo 'deploy:${PW}' | chpasswd --root /mnt -e`,
+  `echo 'deploy:${PW}' | chpasswd.sh`,
+]);
+const fixedOr = (line: string) => (FIXED.has(line) ? it : it.fails);
+
 /** One it.fails per row that is missed today (or reported otherwise); `why` leads each name. */
 function missed(why: string, rows: Row[]): void {
   for (const [line, expected] of rows) {
-    it.fails(`${why}: finds ${JSON.stringify(line).slice(0, 80)}`, () => {
+    fixedOr(line)(`${why}: finds ${JSON.stringify(line).slice(0, 80)}`, () => {
       expect(found(line)).toEqual(expected);
     });
   }
@@ -35,7 +87,7 @@ function missed(why: string, rows: Row[]): void {
 /** One it.fails per line that is reported today but must give nothing. */
 function falseAlarm(why: string, lines: string[]): void {
   for (const line of lines) {
-    it.fails(`${why}: reports nothing for ${JSON.stringify(line).slice(0, 80)}`, () => {
+    fixedOr(line)(`${why}: reports nothing for ${JSON.stringify(line).slice(0, 80)}`, () => {
       expect(found(line)).toEqual([]);
     });
   }
