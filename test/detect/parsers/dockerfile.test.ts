@@ -78,38 +78,49 @@ describe("dockerInstructions: the builder's lines", () => {
 });
 
 describe("dockerWords and dockerVariables", () => {
-  it('takes quotes off, escapes inside double quotes only before " $ and itself', () => {
-    expect(dockerWords(`A="x y" B='a\\b' C=p\\ q D="s\\"t\\n"`)).toEqual([
-      { word: "A=x y", expands: false },
-      { word: "B=a\\b", expands: false },
-      { word: "C=p q", expands: false },
-      { word: 'D=s"t\\n', expands: false },
+  const w = (word: string, literal = word, expands = false, quotedStart = false) => ({
+    word,
+    literal,
+    expands,
+    quotedStart,
+  });
+  it("takes quotes off, escapes inside double quotes only before a quote, $ and itself", () => {
+    expect(dockerWords(`A="x y" B='a\\b' C=p\\ q D="s\\"t\\n" "E"=1`)).toEqual([
+      w("A=x y"),
+      w("B=a\\b"),
+      w("C=p q"),
+      w('D=s"t\\n'),
+      w("E=1", "E=1", false, true),
     ]);
   });
-  it("marks an expansion ($NAME, ${NAME}) outside single quotes, not an escaped or single-quoted $", () => {
-    expect(dockerWords(`A=$B C="\${D}" E='$F' G=\\$H I=a$`).map((w) => w.expands)).toEqual([
-      true,
-      true,
-      false,
-      false,
-      false,
+  it("reads a build variable as unset ($NAME and ${NAME} empty, ${NAME:-w} and ${NAME:+w} as w), not a single-quoted or escaped $", () => {
+    expect(dockerWords("A=$B C=\"${D}x\" E='$F' G=\\$H I=a$ J=${K:-dflt} L=${M:+alt} N=${O-p}")).toEqual([
+      w("A=$B", "A=", true),
+      w("C=${D}x", "C=x", true),
+      w("E=$F"),
+      w("G=$H"),
+      w("I=a$"),
+      w("J=${K:-dflt}", "J=dflt", true),
+      w("L=${M:+alt}", "L=alt", true),
+      w("N=${O-p}", "N=p", true),
     ]);
   });
   it("ENV's two forms, ARG with and without a default, ONBUILD ENV, other instructions", () => {
-    expect(dockerVariables(`ENV TOKEN ${KEY} and more`)).toEqual([
-      { name: "TOKEN", value: `${KEY} and more`, expands: false },
-    ]);
-    expect(dockerVariables(`env A=1 B="${PW}"`)).toEqual([
-      { name: "A", value: "1", expands: false },
-      { name: "B", value: PW, expands: false },
-    ]);
-    expect(dockerVariables(`ARG NPM_TOKEN=${KEY} OTHER`)).toEqual([
-      { name: "NPM_TOKEN", value: KEY, expands: false },
-    ]);
+    const v = (name: string, value: string, literal = value, expands = false) => ({
+      name,
+      value,
+      literal,
+      expands,
+    });
+    expect(dockerVariables(`ENV TOKEN ${KEY} and more`)).toEqual([v("TOKEN", `${KEY} and more`)]);
+    expect(dockerVariables(`env A=1 B="${PW}"`)).toEqual([v("A", "1"), v("B", PW)]);
+    expect(dockerVariables(`ARG NPM_TOKEN=${KEY} OTHER`)).toEqual([v("NPM_TOKEN", KEY)]);
     expect(dockerVariables("ARG NPM_TOKEN")).toEqual([]);
-    expect(dockerVariables(`ONBUILD ENV API_KEY ${KEY}`)).toEqual([
-      { name: "API_KEY", value: KEY, expands: false },
+    expect(dockerVariables(`ONBUILD ENV API_KEY ${KEY}`)).toEqual([v("API_KEY", KEY)]);
+    expect(dockerVariables("ENV URL=https://${HOST}/x")).toEqual([
+      v("URL", "https://${HOST}/x", "https:///x", true),
     ]);
+    expect(dockerVariables(`ENV "A B"=1 TOKEN=${KEY}`)).toEqual([v("A B", "1"), v("TOKEN", KEY)]);
     expect(dockerVariables(`RUN ENV=1 TOKEN=${KEY} make`)).toEqual([]);
     expect(dockerVariables("ENV")).toEqual([]);
     expect(dockerVariables("ENV LONELY")).toEqual([]);
@@ -152,11 +163,29 @@ describe("parseDockerfile: exact findings", () => {
       "ENV TOKENIZERS_PARALLELISM false",
       "ENV PGPASSWORD=changeme",
       "RUN --mount=type=secret,id=npm,env=NPM_TOKEN npm ci",
-      `RUN <<EOF`,
-      `ENV SECRET_KEY ${KEY}`,
-      `EOF`,
     ].join("\n");
     expect(parse(text)).toEqual([]);
+  });
+  it("a heredoc's body is data for the builder, and read as well: a secret there is in the file", () => {
+    const text = ["FROM x", "RUN <<EOF", `ENV SECRET_KEY ${KEY}`, "EOF", `ENV API_TOKEN=${KEY2}`].join("\n");
+    expect(parse(text)).toEqual([
+      [3, "SECRET_KEY", "generic-secret-name", "secret", KEY],
+      [5, "API_TOKEN", "generic-secret-name", "secret", KEY2],
+    ]);
+  });
+  it("a build variable is read unset: empty, or its default; the literal left is judged", () => {
+    const text = [
+      `ENV API_TOKEN=${KEY}\${EMPTY}`,
+      `ARG SERVICE_TOKEN=\${X:-${KEY2}}`,
+      `ENV DATABASE_URL=postgres://admin:${PW}@\${DB_HOST}:5432/app`,
+      `ENV SECRET_KEY ${KEY3} # the prod key`,
+    ].join("\n");
+    expect(parse(text)).toEqual([
+      [1, "API_TOKEN", "generic-secret-name", "secret", KEY],
+      [2, "SERVICE_TOKEN", "generic-secret-name", "secret", KEY2],
+      [3, "DATABASE_URL", "database-url", "connection-string", PW],
+      [4, "SECRET_KEY", "generic-secret-name", "secret", KEY3],
+    ]);
   });
 });
 
@@ -297,7 +326,13 @@ describe("hostile Dockerfiles: linear, bounded", () => {
     expect(time(`ENV ${"A=1 ".repeat(n)}TOKEN=${KEY}`).out).toEqual([
       [1, "TOKEN", "generic-secret-name", "secret", KEY],
     ]);
-    // An unterminated heredoc swallows the rest, as it does for the builder.
-    expect(time(`RUN <<EOF\nENV TOKEN ${KEY}\n`).out).toEqual([]);
+    // An unterminated heredoc hides nothing: BuildKit rejects the file, older builders read on.
+    expect(time(`RUN <<EOF\nENV TOKEN ${KEY}\n`).out).toEqual([
+      [2, "TOKEN", "generic-secret-name", "secret", KEY],
+    ]);
+    // Many heredocs in one instruction, each closed: one step per line (no shift of a long array).
+    expect(time(`RUN ${"<<A ".repeat(n / 4)}\n${"A\n".repeat(n / 4)}ENV TOKEN ${KEY}`).out).toEqual([
+      [n / 4 + 2, "TOKEN", "generic-secret-name", "secret", KEY],
+    ]);
   });
 });
