@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ContentScanner } from "../../src/detect/content.js";
 import { defaultRules } from "../../src/rules/catalog.js";
 import { inventory } from "../helpers/inventory.js";
-import { findingRows, noLeakInEveryFormat } from "../helpers/leaks.js";
+import { findingRows, noLeakInEveryFormat, sandboxArgs } from "../helpers/leaks.js";
 import { floodTable, foundBy, lineTable, type Row } from "../helpers/rule-table.js";
 import { tempTree } from "../helpers/tmp.js";
 
@@ -154,18 +154,5 @@ describe("SQL and PowerShell passwords through the inventory (issue 15)", () => 
     expect(res.issues).toEqual([]);
   });
 
-  noLeakInEveryFormat(
-    [
-      "--home",
-      home,
-      "--root",
-      root,
-      "--system-root",
-      join(t.dir, "system"),
-      "--no-env",
-      "--sources",
-      "tree,home",
-    ],
-    { ...V },
-  );
+  noLeakInEveryFormat(sandboxArgs(home, root, join(t.dir, "system"), "tree,home"), { ...V });
 });

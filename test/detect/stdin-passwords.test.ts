@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ContentScanner } from "../../src/detect/content.js";
 import { defaultRules } from "../../src/rules/catalog.js";
 import { inventory } from "../helpers/inventory.js";
-import { findingRows, noLeakInEveryFormat } from "../helpers/leaks.js";
+import { findingRows, noLeakInEveryFormat, sandboxArgs } from "../helpers/leaks.js";
 import { floodTable, foundBy, lineTable, type Row } from "../helpers/rule-table.js";
 import { tempTree } from "../helpers/tmp.js";
 
@@ -132,19 +132,6 @@ describe("a Dockerfile and a CI script, through the inventory", () => {
     expect(res.issues).toEqual([]);
   });
   describe("no value in any output", () => {
-    noLeakInEveryFormat(
-      [
-        "--home",
-        home,
-        "--root",
-        root,
-        "--system-root",
-        join(t.dir, "system"),
-        "--no-env",
-        "--sources",
-        "tree",
-      ],
-      { PW, KEY },
-    );
+    noLeakInEveryFormat(sandboxArgs(home, root, join(t.dir, "system")), { PW, KEY });
   });
 });

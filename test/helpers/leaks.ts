@@ -50,3 +50,11 @@ export function noLeakInEveryFormat(args: string[], values: Record<string, strin
     });
   }
 }
+
+/**
+ * A scan's arguments for a test sandbox: `--home`, `--root`, `--system-root` and `--sources`, no
+ * environment (the shared prefix of the no-leak checks' arguments).
+ */
+export function sandboxArgs(home: string, root: string, systemRoot: string, sources = "tree"): string[] {
+  return ["--home", home, "--root", root, "--system-root", systemRoot, "--no-env", "--sources", sources];
+}

@@ -8,7 +8,7 @@ import { defaultRules } from "../../src/rules/catalog.js";
 import type { Detection } from "../../src/rules/types.js";
 import { cli } from "../helpers/cli.js";
 import { inventory } from "../helpers/inventory.js";
-import { findingRows, leakedValues, noLeakInEveryFormat } from "../helpers/leaks.js";
+import { findingRows, leakedValues, noLeakInEveryFormat, sandboxArgs } from "../helpers/leaks.js";
 import { tempTree } from "../helpers/tmp.js";
 
 // Hostile review of commit 74e5c6b (the Dockerfile parser, path rule tree-dockerfile, env rule
@@ -213,14 +213,11 @@ describe("regressions: through the inventory and the CLI", () => {
     expect(leakedValues(r, { K, K2, PW })).toEqual([]);
   });
   describe("no value in any output", () => {
-    noLeakInEveryFormat(
-      ["--home", home, "--root", root, "--system-root", system, "--no-env", "--sources", "tree"],
-      {
-        K,
-        K2,
-        PW,
-      },
-    );
+    noLeakInEveryFormat(sandboxArgs(home, root, system), {
+      K,
+      K2,
+      PW,
+    });
   });
 });
 

@@ -5,7 +5,7 @@ import { ContentScanner } from "../../src/detect/content.js";
 import { defaultRules } from "../../src/rules/catalog.js";
 import { dedupe } from "../../src/sources/files.js";
 import { inventory } from "../helpers/inventory.js";
-import { findingRows, noLeakInEveryFormat } from "../helpers/leaks.js";
+import { findingRows, noLeakInEveryFormat, sandboxArgs } from "../helpers/leaks.js";
 import { bestScanMs, flood, foundBy, lineTable, MB, type Row } from "../helpers/rule-table.js";
 import { tempTree } from "../helpers/tmp.js";
 
@@ -447,19 +447,6 @@ describe("CI files and docs end to end: exact findings, no value in any output",
     expect(res.issues).toEqual([]);
   });
   describe("no value in any output", () => {
-    noLeakInEveryFormat(
-      [
-        "--home",
-        home,
-        "--root",
-        root,
-        "--system-root",
-        join(t.dir, "system"),
-        "--no-env",
-        "--sources",
-        "tree",
-      ],
-      { PW, KEY, PW2 },
-    );
+    noLeakInEveryFormat(sandboxArgs(home, root, join(t.dir, "system")), { PW, KEY, PW2 });
   });
 });

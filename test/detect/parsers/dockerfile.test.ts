@@ -13,7 +13,7 @@ import type { Detection } from "../../../src/rules/types.js";
 import { cli } from "../../helpers/cli.js";
 import { githubToken } from "../../helpers/hostile.js";
 import { inventory } from "../../helpers/inventory.js";
-import { findingRows, leakedValues, noLeakInEveryFormat } from "../../helpers/leaks.js";
+import { findingRows, leakedValues, noLeakInEveryFormat, sandboxArgs } from "../../helpers/leaks.js";
 import { tempTree } from "../../helpers/tmp.js";
 
 // Issue 15, command lines and Dockerfiles: an ENV or ARG of a Dockerfile is a variable of the image
@@ -264,20 +264,7 @@ describe("a Dockerfile in the working tree, through the inventory", () => {
     }
   });
   describe("no value in any output", () => {
-    noLeakInEveryFormat(
-      [
-        "--home",
-        home,
-        "--root",
-        root,
-        "--system-root",
-        join(t.dir, "system"),
-        "--no-env",
-        "--sources",
-        "tree",
-      ],
-      { PW, KEY, KEY2, KEY3, GHP },
-    );
+    noLeakInEveryFormat(sandboxArgs(home, root, join(t.dir, "system")), { PW, KEY, KEY2, KEY3, GHP });
   });
 });
 
