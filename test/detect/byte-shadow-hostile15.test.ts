@@ -108,6 +108,9 @@ describe("byte shadow and backreferences (hostile15)", () => {
         .map((r) => r.id)
         .sort(),
     ).toEqual([
+      // Their quote may be JSON-escaped (`\\?["']?`, a package.json script): anchored at echo/printf.
+      "cmdline-chpasswd",
+      "cmdline-stdin-password",
       "mongodb-connection-string",
       "mysql-connection-string",
       "postgres-connection-string",

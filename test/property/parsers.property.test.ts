@@ -166,6 +166,8 @@ const UNITS: Record<
       `-----BEGIN PRIVATE KEY-----\n${Buffer.from(v.repeat(3)).toString("base64")}\n-----END PRIVATE KEY-----\n`,
   },
   dotenv: { unit: (v, i) => `API_TOKEN_${i}=${v}\n` },
+  // The legacy ENV form, then a continued one (issue 15).
+  dockerfile: { unit: (v, i) => `ENV API_TOKEN_${i} ${v}\nENV A_${i}=1 \\\n  B_${i}=2\n` },
   pgpass: { unit: (v, i) => `h${i}:5432:*:u:${v}\n` },
   presence: { unit: (v) => `${v}\n` },
   xml: {

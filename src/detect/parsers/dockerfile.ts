@@ -28,7 +28,7 @@ interface Instruction {
 }
 
 /** Docker's parser directives: `# name=value`, known names only (an unknown one ends the block). */
-const DIRECTIVE = /^#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(\S.*?)[ \t]*$/;
+const DIRECTIVE = /^#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(\S.*)$/;
 const KNOWN_DIRECTIVES = new Set(["syntax", "escape", "check"]);
 /** The instructions whose words may open heredocs (BuildKit: RUN, COPY, ADD). */
 const HEREDOC_INSTRUCTION = /^(?:ONBUILD[ \t\v\f\r]+)?(?:RUN|COPY|ADD)(?:[ \t\v\f\r]|$)/i;
@@ -59,7 +59,8 @@ export function dockerInstructions(
   for (; i < lines.length; i++) {
     const m = DIRECTIVE.exec(stripCr(lines[i]!));
     if (!m || !KNOWN_DIRECTIVES.has(m[1]!.toLowerCase())) break;
-    if (m[1]!.toLowerCase() === "escape" && (m[2] === "`" || m[2] === "\\")) esc = m[2];
+    const value = trimBlanksEnd(m[2]!);
+    if (m[1]!.toLowerCase() === "escape" && (value === "`" || value === "\\")) esc = value;
     at += lines[i]!.length + 1;
   }
   const out: Instruction[] = [];
@@ -72,7 +73,7 @@ export function dockerInstructions(
     const line = stripCr(lines[i]!);
     if (next < open.length) {
       const h = open[next]!;
-      if ((h.tabs ? line.replace(/^\t+/, "") : line).replace(/\r+$/, "") === h.end) next++;
+      if (trimEnd(h.tabs ? line.replace(/^\t+/, "") : line, "\r") === h.end) next++;
       continue;
     }
     const trimmed = line.trimStart();
@@ -81,7 +82,7 @@ export function dockerInstructions(
       start = at + (line.length - trimmed.length);
     } else if (trimmed === "" || trimmed.startsWith("#")) continue; // dropped inside an instruction
     // The escape character as the last one of a line (spaces and tabs after it allowed) joins the next.
-    const body = line.replace(/[ \t]+$/, "");
+    const body = trimBlanksEnd(line);
     if (body.endsWith(esc)) {
       parts.push(body.slice(0, -1));
       continue;
@@ -119,7 +120,7 @@ function dockerInstructionsFrom(lines: string[], first: number, at: number, esc:
       if (trimmed === "" || trimmed.startsWith("#")) continue;
       start = at + (line.length - trimmed.length);
     } else if (trimmed === "" || trimmed.startsWith("#")) continue;
-    const body = line.replace(/[ \t]+$/, "");
+    const body = trimBlanksEnd(line);
     if (body.endsWith(esc)) {
       parts.push(body.slice(0, -1));
       continue;
@@ -131,6 +132,20 @@ function dockerInstructionsFrom(lines: string[], first: number, at: number, esc:
   }
   if (start !== -1) out.push({ text: parts.join("").trimStart(), offset: start });
   return out;
+}
+
+/** `s` without the spaces and tabs at its end (a loop: `/[ \t]+$/` backtracks over inner blanks). */
+function trimBlanksEnd(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s.charCodeAt(end - 1) === 0x20 || s.charCodeAt(end - 1) === 0x09)) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
+/** `s` without the characters `c` at its end. */
+function trimEnd(s: string, c: string): string {
+  let end = s.length;
+  while (end > 0 && s[end - 1] === c) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 function stripCr(line: string): string {
