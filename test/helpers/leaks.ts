@@ -38,13 +38,15 @@ export function findingRows(
 /**
  * One test per report format (call inside a describe): `agent-audit scan <args> --format F
  * --no-progress --exit-zero` prints a report and no planted value, nor 8 characters of one past
- * its preview (leakedValues).
+ * its preview (leakedValues). With `exitCode`, the scan runs without `--exit-zero` and must exit
+ * with that code (the verdict of the planted findings is checked too).
  */
-export function noLeakInEveryFormat(args: string[], values: Record<string, string>): void {
+export function noLeakInEveryFormat(args: string[], values: Record<string, string>, exitCode?: number): void {
   for (const format of reporterNames()) {
     it(`--format ${format}: no planted value, nor 8 characters of one past its preview, in the output`, async () => {
-      const r = await cli(["scan", ...args, "--no-progress", "--format", format, "--exit-zero"]);
-      expect(r.code).toBe(0);
+      const verdict = exitCode === undefined ? ["--exit-zero"] : [];
+      const r = await cli(["scan", ...args, "--no-progress", "--format", format, ...verdict]);
+      expect(r.code).toBe(exitCode ?? 0);
       expect(r.stdout.length).toBeGreaterThan(100);
       expect(leakedValues(r, values)).toEqual([]);
     });

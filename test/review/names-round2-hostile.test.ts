@@ -8,7 +8,7 @@ import type { Detection } from "../../src/rules/types.js";
 import { dedupe } from "../../src/sources/files.js";
 import { cli } from "../helpers/cli.js";
 import { inventory } from "../helpers/inventory.js";
-import { leakedValues } from "../helpers/leaks.js";
+import { findingRows, leakedValues } from "../helpers/leaks.js";
 import { bestScanMs, flood, foundBy, lineTable, MB, type Row, ruleOf } from "../helpers/rule-table.js";
 import { tempTree } from "../helpers/tmp.js";
 
@@ -431,11 +431,7 @@ describe("no value leaks in any report format (the three rules, docker auth, a p
       home: join(t.dir, "home"),
       root: join(t.dir, "work"),
     });
-    expect(
-      res.findings
-        .map((f) => `${f.location.source} ${f.location.path}:${f.location.line} ${f.ruleId} ${f.severity}`)
-        .sort(),
-    ).toEqual([
+    expect(findingRows(res.findings)).toEqual([
       "home .docker/config.json:1 docker-config high",
       `home .kube/config:5 ${G} medium`,
       `tree .docker/config.json:1 ${P} medium`,
