@@ -1,4 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfiles write build variables as ${X}, which these strings hold as data
+import { execFileSync } from "node:child_process";
+import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runParser } from "../../../src/detect/parsers/common.js";
@@ -321,5 +323,30 @@ describe("hostile Dockerfiles: linear, bounded", () => {
     expect(time(`RUN ${"<<A ".repeat(n / 4)}\n${"A\n".repeat(n / 4)}ENV TOKEN ${KEY}`).out).toEqual([
       [n / 4 + 2, "TOKEN", "generic-secret-name", "secret", KEY],
     ]);
+  });
+});
+
+describe("hostile Dockerfiles on disk: a FIFO, a link out of the tree, control characters in a name", () => {
+  const t = tempTree({
+    "out/Dockerfile": `FROM x\nENV API_TOKEN ${KEY}\n`,
+    "repo/app.dockerfile": `FROM x\nENV A\u001b[31m_TOKEN ${KEY2}\n`,
+    "home/.keep": "",
+    "system/.keep": "",
+  });
+  execFileSync("mkfifo", [join(t.dir, "repo", "Dockerfile")]);
+  symlinkSync(join(t.dir, "out", "Dockerfile"), join(t.dir, "repo", "Containerfile"));
+  afterAll(() => t.cleanup());
+  const args = sandboxArgs(join(t.dir, "home"), join(t.dir, "repo"), join(t.dir, "system"));
+  it("skips the FIFO unopened (an issue), reads the link's target as the agent would, escapes the name", async () => {
+    const r = await cli(["scan", ...args, "--exit-zero", "--no-progress", "--format", "table"]);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.split("\n").filter((l) => l.includes("[tree-dockerfile]"));
+    expect(rows.map((l) => l.replace(/^.*\[tree-dockerfile\]\s+/, ""))).toEqual([
+      "Containerfile API_TOKEN",
+      "app.dockerfile A\\x1b[31m_TOKEN",
+    ]);
+    expect(r.stdout).toContain("Dockerfile: skipped: a FIFO (never opened)");
+    expect(/[\u0000-\u0008\u000b-\u001f\u007f]/.test(r.stdout + r.stderr)).toBe(false);
+    expect(leakedValues(r, { KEY, KEY2 })).toEqual([]);
   });
 });
