@@ -40,8 +40,8 @@ const KEYWORD = /^([A-Za-z]+)(?:[ \t\v\f\r]+|$)/;
 
 /**
  * The file's escape character and its instructions, in order, with their start offsets. With
- * `heredocs`, the body of each heredoc an instruction opens is skipped; a heredoc still open at the
- * end of the file is read as instructions after all (from its opening line on, with no heredoc).
+ * `heredocs`, the body of each heredoc an instruction opens is skipped (an unterminated one, to the
+ * end of the file: parseDockerfile's second reading, without heredocs, reads those lines).
  */
 export function dockerInstructions(
   text: string,
@@ -66,7 +66,6 @@ export function dockerInstructions(
   const out: Instruction[] = [];
   let open: { end: string; tabs: boolean }[] = [];
   let next = 0;
-  let bodyFrom = { line: -1, at: 0, count: 0 };
   let parts: string[] = [];
   let start = -1;
   for (; i < lines.length; at += lines[i]!.length + 1, i++) {
@@ -95,43 +94,10 @@ export function dockerInstructions(
     if (heredocs) {
       open = heredocsOf(joined.trimStart(), esc);
       next = 0;
-      if (open.length) bodyFrom = { line: i + 1, at: at + lines[i]!.length + 1, count: out.length };
     }
   }
   if (start !== -1) out.push({ text: parts.join("").trimStart(), offset: start });
-  if (next < open.length && bodyFrom.line >= 0) {
-    // An unterminated heredoc: BuildKit rejects the file, a builder without heredocs reads its body
-    // as instructions. Read them (once: no heredoc from there on), so that nothing is hidden.
-    const rest = dockerInstructionsFrom(lines, bodyFrom.line, bodyFrom.at, esc);
-    return { escape: esc, instructions: [...out.slice(0, bodyFrom.count), ...rest] };
-  }
   return { escape: esc, instructions: out };
-}
-
-/** The instructions from line `first` (at offset `at`) on, with no heredoc. */
-function dockerInstructionsFrom(lines: string[], first: number, at: number, esc: string): Instruction[] {
-  const out: Instruction[] = [];
-  let parts: string[] = [];
-  let start = -1;
-  for (let i = first; i < lines.length; at += lines[i]!.length + 1, i++) {
-    const line = stripCr(lines[i]!);
-    const trimmed = line.trimStart();
-    if (start === -1) {
-      if (trimmed === "" || trimmed.startsWith("#")) continue;
-      start = at + (line.length - trimmed.length);
-    } else if (trimmed === "" || trimmed.startsWith("#")) continue;
-    const body = trimBlanksEnd(line);
-    if (body.endsWith(esc)) {
-      parts.push(body.slice(0, -1));
-      continue;
-    }
-    parts.push(line);
-    out.push({ text: parts.join("").trimStart(), offset: start });
-    parts = [];
-    start = -1;
-  }
-  if (start !== -1) out.push({ text: parts.join("").trimStart(), offset: start });
-  return out;
 }
 
 /** `s` without the spaces and tabs at its end (a loop: `/[ \t]+$/` backtracks over inner blanks). */
